@@ -1,0 +1,48 @@
+// debug.ts — the debug build's entry: everything index.ts exports, plus the
+// checkers and the test hooks (Go keeps these in export_test.go).
+//
+// Only the debug build (asserts on) exports these; tests drive the sweeper
+// through them before the collector exists to do it.
+
+export * from "./index";
+export { checkHeap, slowMemStats } from "./mem/check";
+
+import { checkSpan } from "./mem/check";
+import { spanOf } from "./mem/mheap";
+import { findObject, markObject, isMarked } from "./mem/mbitmap";
+import { gcSweepStart, sweepone, finishSweep } from "./mem/sweep";
+
+/** checkSpan on the span holding p (0 if p is in no in-use span). */
+export function checkSpanOf(p: usize): bool {
+  let s = spanOf(p);
+  if (changetype<usize>(s) == 0) return false;
+  checkSpan(s);
+  return true;
+}
+
+export function dbgFindObject(p: usize): usize { return findObject(p); }
+export function dbgMark(p: usize): bool { return markObject(p); }
+export function dbgIsMarked(p: usize): bool { return isMarked(p); }
+
+/** Before marking: finish the previous sweep so mark bits start clean. */
+export function dbgPrepareMark(): void { finishSweep(); }
+/** After marking: start a sweep (Go: gcSweep). */
+export function dbgSweepStart(): void { gcSweepStart(); }
+export function dbgSweepOne(): u32 { return sweepone(); }
+export function dbgFinishSweep(): void { finishSweep(); }
+
+/** Span fields of the span holding p, as u32s at out:
+ *  startAddr, npages, nelems, elemsize, spanclass, freeindex, allocCount, needzero. */
+export function dbgSpanInfo(p: usize, out: usize): bool {
+  let s = spanOf(p);
+  if (changetype<usize>(s) == 0) return false;
+  store<u32>(out, s.startAddr);
+  store<u32>(out + 4, s.npages);
+  store<u32>(out + 8, s.nelems);
+  store<u32>(out + 12, s.elemsize);
+  store<u32>(out + 16, s.spanclass);
+  store<u32>(out + 20, s.freeindex);
+  store<u32>(out + 24, s.allocCount);
+  store<u32>(out + 28, s.needzero);
+  return true;
+}

@@ -1,0 +1,101 @@
+// index.ts — the core's exports (release and debug builds).
+//
+// The host's boundary module (src/boundary.ts) is the only code that calls
+// these. Conventions: addresses are u32 offsets into linear memory (0 is
+// nil; the host reads them with >>> 0); arrays travel through the scratch
+// area (`scratch()`, SCRATCH_BYTES long); failures that a caller can
+// recover from are return codes, never traps.
+
+import { MAX_SMALL_SIZE, NUM_SIZE_CLASSES, PAGE_SIZE, classSize, classNpages, classNelems } from "./mem/sizeclasses";
+import { heapInit, scratchBase, SCRATCH_SIZE, arenaStartPage, arenaEndPage, pageMapAt, META_PAGE } from "./mem/mheap";
+import { mcacheInit } from "./mem/mcache";
+import { mallocgc } from "./mem/malloc";
+import { readMemStats as readStats, readBySize as readClasses, BYSIZE_CLASSES } from "./mem/mstats";
+import { mspan, SpanState, SPAN_RECORD_SIZE } from "./mem/span";
+import { NUM_SPAN_CLASSES } from "./mem/mcentral";
+import { isCached } from "./mem/mcache";
+
+export { MemStat } from "./mem/mstats";
+
+/** Result codes of init. */
+export enum InitResult {
+  OK = 0,
+  TOO_SMALL = 1,
+}
+
+export const SCRATCH_BYTES: u32 = SCRATCH_SIZE;
+export const PAGE_BYTES: u32 = PAGE_SIZE;
+export const MAX_SMALL_BYTES: u32 = MAX_SMALL_SIZE;
+export const SIZE_CLASSES: i32 = NUM_SIZE_CLASSES;
+export const SPAN_CLASSES: u32 = NUM_SPAN_CLASSES;
+export const BYSIZE_ENTRIES: i32 = BYSIZE_CLASSES;
+export const SPAN_RECORD_BYTES: u32 = <u32>SPAN_RECORD_SIZE;
+/** Bytes per span-class row written by readSpanClasses. */
+export const SPAN_CLASS_ROW_BYTES: u32 = 20;
+
+/** Lay out the heap for a memory capped at maxWasmPages 64 KiB pages. */
+export function init(maxWasmPages: u32): InitResult {
+  mcacheInit();
+  return heapInit(maxWasmPages) ? InitResult.OK : InitResult.TOO_SMALL;
+}
+
+/** Bytes of linear memory the core needs before its first heap page, for
+ *  a cap of maxWasmPages (so the host can explain a too-small maxMemory). */
+export function minMemoryBytes(maxWasmPages: u32): u32 {
+  let pageMapBytes = maxWasmPages * 8 * 4;
+  let end = ((__heap_base + 15) & ~15) + pageMapBytes + 15 + SCRATCH_SIZE;
+  end = (end + PAGE_SIZE - 1) & ~(<usize>PAGE_SIZE - 1);
+  return <u32>end + 2 * PAGE_SIZE; // one meta page, one heap page
+}
+
+export function scratch(): usize {
+  return scratchBase;
+}
+
+export function readMemStats(out: usize): void {
+  readStats(out);
+}
+
+export function readBySize(out: usize): void {
+  readClasses(out);
+}
+
+/** Allocate raw bytes on the heap (the lab's and benchmarks' workloads).
+ *  Returns 0 when out of memory. */
+export function alloc(size: usize, noscan: bool): usize {
+  return mallocgc(size, noscan);
+}
+
+/** Allocate `count` objects of `size` bytes in a loop; returns how many
+ *  succeeded (the allocator benchmark, without a boundary call per object). */
+export function allocMany(size: usize, count: u32, noscan: bool): u32 {
+  for (let i: u32 = 0; i < count; i++) {
+    if (mallocgc(size, noscan) == 0) return i;
+  }
+  return count;
+}
+
+export function classBytes(c: u32): u32 { return classSize(c); }
+export function classPages(c: u32): u32 { return classNpages(c); }
+export function classObjects(c: u32): u32 { return classNelems(c); }
+
+/** Per span class: spans in use, pages, slots, allocated slots, cached (0/1),
+ *  u32 each, SPAN_CLASS_ROW_BYTES per class, SPAN_CLASSES rows. */
+export function readSpanClasses(out: usize): void {
+  memory.fill(out, 0, NUM_SPAN_CLASSES * SPAN_CLASS_ROW_BYTES);
+  let p = arenaStartPage;
+  while (p < arenaEndPage) {
+    let v = pageMapAt(p);
+    if (v == META_PAGE) { p++; continue; }
+    let s = changetype<mspan>(<usize>v);
+    if (s.state == SpanState.INUSE) {
+      let row = out + <usize>s.spanclass * SPAN_CLASS_ROW_BYTES;
+      store<u32>(row, load<u32>(row) + 1);
+      store<u32>(row + 4, load<u32>(row + 4) + s.npages);
+      store<u32>(row + 8, load<u32>(row + 8) + s.nelems);
+      store<u32>(row + 12, load<u32>(row + 12) + <u32>s.allocCount);
+      if (isCached(s)) store<u32>(row + 16, 1);
+    }
+    p += s.npages;
+  }
+}

@@ -1,0 +1,83 @@
+// malloc.ts — object allocation: the small fast path and its slow paths.
+//
+// Mirrors Go 1.19 runtime/malloc.go:mallocgc, nextFreeFast, mcache.nextFree
+// and mcache.allocLarge.
+//
+// mallocgc(size, noscan):
+//   1. size 0 → the address of `zerobase` (all zero-size objects share it).
+//   2. size <= 32 KiB: class = sizeToClass(size), spc = class<<1 | noscan.
+//      Fast path: nextFreeFast(mcache.alloc[spc]) — one ctz, no calls.
+//      Slow path (mallocSmallSlow): nextFreeIndex over the bitmap; when the
+//      span is full, mcache.refill → mcentral.cacheSpan (sweeps or grows).
+//   3. size > 32 KiB: a span of its own, ceil(size/8 KiB) pages, class 0
+//      (allocLarge), put on mcentral's full swept list so the sweeper sees it.
+//   4. The object is zeroed only if its span may hold old data (needzero);
+//      pages fresh from memory.grow are already zero.
+// Returns 0 when memory cannot grow: nothing was allocated and every
+// structure is as it was (the host turns that into an OutOfMemoryError).
+//
+// Not mirrored: Go's tiny allocator (< 16-byte noscan objects packed into a
+// 16-byte block). Our smallest class is 8 bytes, so a 1..8-byte object costs
+// 8 and a 9..16-byte one 16; Mallocs/Frees count every object once.
+
+import { MAX_SMALL_SIZE, PAGE_SHIFT, PAGE_SIZE, sizeToClass } from "./sizeclasses";
+import { nextFreeFast, nextFreeIndex, spanClassOf } from "./span";
+import { cachedSpan, refill } from "./mcache";
+import { allocSpan, maxPages } from "./mheap";
+import { initSmallSpan, fullSwept } from "./mcentral";
+import { listPush } from "./list";
+import { countLargeAlloc } from "./mstats";
+
+/** The address every zero-size allocation returns. */
+export const zerobase: usize = memory.data(8, 8);
+
+/** Allocate `size` bytes; `noscan` says the object holds no heap pointers.
+ *  Returns 0 when out of memory. */
+export function mallocgc(size: usize, noscan: bool): usize {
+  if (size <= <usize>MAX_SMALL_SIZE) {
+    if (size == 0) return zerobase;
+    let spc = spanClassOf(sizeToClass(size), noscan);
+    let s = cachedSpan(spc);
+    let v = nextFreeFast(s);
+    if (v != 0) {
+      if (s.needzero) memory.fill(v, 0, s.elemsize);
+      return v;
+    }
+    return mallocSmallSlow(spc);
+  }
+  return allocLarge(size, noscan);
+}
+
+/** Go's mcache.nextFree plus the zeroing mallocgc does after it. */
+function mallocSmallSlow(spc: u32): usize {
+  let s = cachedSpan(spc);
+  let idx = nextFreeIndex(s);
+  if (idx == s.nelems) {
+    s = refill(spc);
+    if (changetype<usize>(s) == 0) return 0;
+    idx = nextFreeIndex(s);
+    if (!ASC_NO_ASSERT) assert(idx < s.nelems, "refill gave a full span");
+  }
+  s.allocCount++;
+  let v = <usize>s.startAddr + <usize>idx * <usize>s.elemsize;
+  if (s.needzero) memory.fill(v, 0, s.elemsize);
+  return v;
+}
+
+/** A large object: a span of its own (Go: mcache.allocLarge). */
+function allocLarge(size: usize, noscan: bool): usize {
+  // Pages, computed without overflowing 32 bits near 4 GiB.
+  let npages = <u32>(size >>> PAGE_SHIFT) + <u32>((size & (PAGE_SIZE - 1)) != 0);
+  if (npages >= maxPages) return 0;
+  let s = allocSpan(npages);
+  if (changetype<usize>(s) == 0) return 0;
+  let spc = spanClassOf(0, noscan);
+  initSmallSpan(s, spc, npages << PAGE_SHIFT, 1, 0);
+  s.freeindex = 1;
+  s.allocCount = 1;
+  s.allocCache = 0;
+  listPush(fullSwept(spc), s);
+  countLargeAlloc(s.elemsize);
+  if (s.needzero) memory.fill(<usize>s.startAddr, 0, <usize>s.elemsize);
+  return <usize>s.startAddr;
+}

@@ -1,0 +1,413 @@
+// mheap.ts — the page heap: the only caller of memory.grow.
+//
+// Mirrors Go 1.19 runtime/mheap.go (allocSpan, freeSpan, grow, spanOf) with
+// the free-page bookkeeping of Go 1.11 (mheap.free lists + large runs),
+// because a single-threaded heap needs no radix-tree page allocator.
+//
+// Linear memory:
+//
+//    0            __heap_base                             arenaStart           arenaEnd
+//    ├─ static ───┼─ page map ─┼─ scratch ─┼─ (pad) ──────┼─ pages ... ────────┤── (not yet grown)
+//                   u32 per 8 KiB page of the whole address space (maxMemory/8 KiB entries)
+//
+// Every 8 KiB page in [arenaStart, arenaEnd) belongs to exactly one of:
+//   - an in-use span (state INUSE): every page maps to the span record;
+//   - a free run (state FREE): its first and last page map to the record,
+//     interior pages map to 0;
+//   - a meta page (META_PAGE in the map): fixalloc's span records and bitmaps.
+//
+// Fit policy: best fit by size, lowest address inside the run.
+//   Free runs of 1..127 pages sit on exact-size lists (free[n]) with a
+//   bitmask of non-empty lists; runs of 128+ pages sit on one list scanned
+//   for the smallest that fits (ties: lowest address). A span is carved
+//   from the start of the run; the rest stays free. Freed spans coalesce
+//   with both neighbours at once, so no two free runs are ever adjacent.
+//
+// Growth: memory.grow in whole 64 KiB wasm pages, at least 1/8 of the heap
+// (capped at 4 MiB) so a growing heap does not call grow for every span;
+// when the cap refuses that, exactly what is needed. New pages extend the
+// free run at the end of the heap, if there is one. Fresh pages are zero
+// (needzero = 0); pages that held objects carry needzero = 1.
+//
+// Out of memory: allocSpan returns 0 having changed nothing visible —
+// metadata is reserved (metaEnsure) before any list is touched, and growth
+// is the last step that can fail.
+
+import { PAGE_SHIFT, PAGE_SIZE } from "./sizeclasses";
+import { mspan, SpanState, SPAN_RECORD_SIZE, spanEndPage } from "./span";
+import { listPush, listRemove, listFirst } from "./list";
+import { metaAlloc, metaFree, metaEnsure, metaInstallChunk, MetaKind } from "./fixalloc";
+
+/** Page-map entry of a meta page. Span records are never at address 1. */
+// @ts-ignore: decorator
+@inline export const META_PAGE: u32 = 1;
+/** Pages on the exact-size free lists; runs of this many or more go to free[0]. */
+// @ts-ignore: decorator
+@inline const MAX_LISTED: u32 = 128;
+/** Reservation made before every heap operation (records + bitmaps). */
+// @ts-ignore: decorator
+@inline export const META_RESERVE: u32 = 512;
+/** Bytes of the scratch region the host uses to pass arrays. */
+// @ts-ignore: decorator
+@inline export const SCRATCH_SIZE: u32 = 65536;
+
+const WASM_PAGE_SHIFT: u32 = 16;
+const PAGES_PER_WASM_PAGE: u32 = 1 << (WASM_PAGE_SHIFT - PAGE_SHIFT);
+
+// free[0] = runs >= MAX_LISTED pages; free[n] = runs of exactly n pages.
+const freeLists: usize = memory.data(MAX_LISTED * 4, 4);
+// Bit n set iff free[n] is non-empty (n = 1..127).
+const freeMask: usize = memory.data(MAX_LISTED / 8, 8);
+
+export let pageMap: usize = 0;
+export let pageMapBytes: u32 = 0;
+export let scratchBase: usize = 0;
+export let arenaStartPage: u32 = 0;
+export let arenaEndPage: u32 = 0;
+/** Largest page count memory may hold (maxMemory / 8 KiB). */
+export let maxPages: u32 = 0;
+export let heapInusePages: u32 = 0;
+export let heapFreePages: u32 = 0;
+export let spansInUse: u32 = 0;
+export let growCalls: u32 = 0;
+
+// ---------------------------------------------------------------------------
+// The page map
+
+// @ts-ignore: decorator
+@inline export function pageMapAt(page: u32): u32 {
+  return load<u32>(pageMap + (<usize>page << 2));
+}
+
+// @ts-ignore: decorator
+@inline function setPageMap(page: u32, v: u32): void {
+  store<u32>(pageMap + (<usize>page << 2), v);
+}
+
+/** The in-use span holding address p, or null. O(1). */
+// @ts-ignore: decorator
+@inline export function spanOf(p: usize): mspan {
+  let v = load<u32>(pageMap + ((p >>> PAGE_SHIFT) << 2));
+  if (v <= META_PAGE) return changetype<mspan>(0);
+  let s = changetype<mspan>(<usize>v);
+  if (s.state != SpanState.INUSE) return changetype<mspan>(0);
+  return s;
+}
+
+function mapRun(s: mspan): void {
+  let first = s.startAddr >>> PAGE_SHIFT;
+  let end = first + s.npages;
+  let v = changetype<u32>(s);
+  for (let p = first; p < end; p++) setPageMap(p, v);
+}
+
+/** A free run maps only its ends; interior entries are 0. */
+function mapFreeRunEnds(s: mspan): void {
+  let first = s.startAddr >>> PAGE_SHIFT;
+  let v = changetype<u32>(s);
+  setPageMap(first, v);
+  setPageMap(first + s.npages - 1, v);
+}
+
+// ---------------------------------------------------------------------------
+// Free-run lists
+
+// @ts-ignore: decorator
+@inline function freeHead(npages: u32): usize {
+  return freeLists + (<usize>(npages < MAX_LISTED ? npages : <u32>0) << 2);
+}
+
+function insertFree(s: mspan): void {
+  let n = s.npages;
+  listPush(freeHead(n), s);
+  if (n < MAX_LISTED) {
+    let w = freeMask + (<usize>(n >> 5) << 2);
+    store<u32>(w, load<u32>(w) | (1 << (n & 31)));
+  }
+}
+
+function removeFree(s: mspan): void {
+  let n = s.npages;
+  listRemove(s);
+  if (n < MAX_LISTED && load<u32>(freeHead(n)) == 0) {
+    let w = freeMask + (<usize>(n >> 5) << 2);
+    store<u32>(w, load<u32>(w) & ~(1 << (n & 31)));
+  }
+}
+
+/** Smallest free run with at least npages pages (best fit), or null. */
+function findRun(npages: u32): mspan {
+  if (npages < MAX_LISTED) {
+    // First non-empty exact list at or above npages.
+    let n = npages;
+    while (n < MAX_LISTED) {
+      let word = load<u32>(freeMask + (<usize>(n >> 5) << 2)) >> (n & 31);
+      if (word != 0) {
+        n += <u32>ctz(word);
+        return listFirst(freeHead(n));
+      }
+      n = (n | 31) + 1;
+    }
+  }
+  let best = changetype<mspan>(0);
+  let p = load<u32>(freeLists);
+  while (p != 0) {
+    let s = changetype<mspan>(<usize>p);
+    if (s.npages >= npages) {
+      if (
+        changetype<usize>(best) == 0 ||
+        s.npages < best.npages ||
+        (s.npages == best.npages && s.startAddr < best.startAddr)
+      ) best = s;
+    }
+    p = s.next;
+  }
+  return best;
+}
+
+/** The free run that ends right at arenaEnd, or null. */
+function tailRun(): mspan {
+  if (arenaEndPage == arenaStartPage) return changetype<mspan>(0);
+  let v = pageMapAt(arenaEndPage - 1);
+  if (v <= META_PAGE) return changetype<mspan>(0);
+  let s = changetype<mspan>(<usize>v);
+  return s.state == SpanState.FREE ? s : changetype<mspan>(0);
+}
+
+// ---------------------------------------------------------------------------
+// Growth
+
+/** Grow linear memory by at least `pages` 8 KiB pages. Returns the number
+ *  of pages added (0 when the cap refuses). */
+function growRaw(pages: u32): u32 {
+  let need = (pages + PAGES_PER_WASM_PAGE - 1) / PAGES_PER_WASM_PAGE;
+  let heapWasmPages = (arenaEndPage - arenaStartPage) / PAGES_PER_WASM_PAGE;
+  let want = max<u32>(need, min<u32>(heapWasmPages >> 3, 64)); // 1/8 of the heap, <= 4 MiB
+  let room = (maxPages - arenaEndPage) / PAGES_PER_WASM_PAGE;
+  if (want > room) want = need;
+  if (want > room) return 0;
+  if (memory.grow(<i32>want) < 0) {
+    if (want == need || memory.grow(<i32>need) < 0) return 0;
+    want = need;
+  }
+  growCalls++;
+  let added = want * PAGES_PER_WASM_PAGE;
+  return added;
+}
+
+/** Turn pages [first, first+count) into free heap (merging with the tail
+ *  run). Needs one span record (reserved by the caller). */
+function addFreePages(first: u32, count: u32): void {
+  if (count == 0) return;
+  let tail = tailRun();
+  arenaEndPage = first + count;
+  heapFreePages += count;
+  if (changetype<usize>(tail) != 0 && spanEndPage(tail) == first) {
+    removeFree(tail);
+    setPageMap(spanEndPage(tail) - 1, 0);
+    tail.npages += count;
+    mapFreeRunEnds(tail);
+    insertFree(tail);
+    return;
+  }
+  let s = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
+  if (!ASC_NO_ASSERT) assert(changetype<usize>(s) != 0, "addFreePages: metadata not reserved");
+  s.startAddr = first << PAGE_SHIFT;
+  s.npages = count;
+  s.state = <u8>SpanState.FREE;
+  s.needzero = 0;
+  mapFreeRunEnds(s);
+  insertFree(s);
+}
+
+/** Give fixalloc one page, without needing a span record: the first page of
+ *  the smallest free run, else the last page of freshly grown memory.
+ *  Returns 0 when out of memory. */
+export function takeMetaPage(): usize {
+  let s = findRun(1);
+  if (changetype<usize>(s) != 0) {
+    removeFree(s);
+    let page = s.startAddr >>> PAGE_SHIFT;
+    let needzero = s.needzero;
+    heapFreePages--;
+    if (s.npages == 1) {
+      setPageMap(page, META_PAGE);
+      metaInstallChunk(<usize>page << PAGE_SHIFT);
+      s.state = <u8>SpanState.DEAD;
+      metaFree(changetype<usize>(s), <u32>SPAN_RECORD_SIZE, MetaKind.SPAN);
+    } else {
+      setPageMap(page, META_PAGE);
+      s.startAddr += PAGE_SIZE;
+      s.npages--;
+      mapFreeRunEnds(s);
+      insertFree(s);
+      metaInstallChunk(<usize>page << PAGE_SHIFT);
+    }
+    if (needzero) memory.fill(<usize>page << PAGE_SHIFT, 0, PAGE_SIZE);
+    return <usize>page << PAGE_SHIFT;
+  }
+  let first = arenaEndPage;
+  let added = growRaw(1);
+  if (added == 0) return 0;
+  let metaPage = first + added - 1;
+  setPageMap(metaPage, META_PAGE);
+  metaInstallChunk(<usize>metaPage << PAGE_SHIFT);
+  addFreePages(first, added - 1);
+  arenaEndPage = first + added;
+  return <usize>metaPage << PAGE_SHIFT;
+}
+
+// ---------------------------------------------------------------------------
+// Initialisation
+
+/** Lay out the page map and scratch area for a memory capped at
+ *  `maxWasmPages` 64 KiB pages. Returns false when the cap is too small to
+ *  hold them plus one meta page and one heap page. */
+export function heapInit(maxWasmPages: u32): bool {
+  maxPages = maxWasmPages * PAGES_PER_WASM_PAGE;
+  pageMap = (__heap_base + 15) & ~15;
+  pageMapBytes = maxPages << 2;
+  scratchBase = (pageMap + pageMapBytes + 15) & ~15;
+  let arenaStart = (scratchBase + SCRATCH_SIZE + PAGE_SIZE - 1) & ~(<usize>PAGE_SIZE - 1);
+  arenaStartPage = <u32>(arenaStart >>> PAGE_SHIFT);
+  if (arenaStartPage + 2 > maxPages) return false;
+  let have = <u32>memory.size() * PAGES_PER_WASM_PAGE;
+  if (have < arenaStartPage) {
+    let needWasm = (arenaStartPage - have + PAGES_PER_WASM_PAGE - 1) / PAGES_PER_WASM_PAGE;
+    if (memory.grow(<i32>needWasm) < 0) return false;
+    have += needWasm * PAGES_PER_WASM_PAGE;
+  }
+  arenaEndPage = arenaStartPage;
+  // Slack pages already in memory: the last becomes the first meta page.
+  if (have > arenaStartPage) {
+    setPageMap(have - 1, META_PAGE);
+    metaInstallChunk(<usize>(have - 1) << PAGE_SHIFT);
+    addFreePages(arenaStartPage, have - 1 - arenaStartPage);
+    arenaEndPage = have;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Spans
+
+/** Allocate a span of npages pages, mapped and INUSE, other fields zero
+ *  except startAddr/npages/needzero. Returns null when out of memory;
+ *  nothing changes in that case. */
+export function allocSpan(npages: u32): mspan {
+  if (!metaEnsure(META_RESERVE)) return changetype<mspan>(0);
+  let s = findRun(npages);
+  if (changetype<usize>(s) == 0) {
+    let tail = tailRun();
+    let have = changetype<usize>(tail) != 0 ? tail.npages : 0;
+    let first = arenaEndPage;
+    let added = growRaw(npages - have);
+    if (added == 0) return changetype<mspan>(0);
+    addFreePages(first, added);
+    s = findRun(npages);
+    if (!ASC_NO_ASSERT) assert(changetype<usize>(s) != 0, "allocSpan: no run after growth");
+  }
+  removeFree(s);
+  if (s.npages > npages) {
+    let rest = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
+    rest.startAddr = s.startAddr + (npages << PAGE_SHIFT);
+    rest.npages = s.npages - npages;
+    rest.state = <u8>SpanState.FREE;
+    rest.needzero = s.needzero;
+    // The old last page is now interior to `rest` only if rest has > 1 page;
+    // mapFreeRunEnds rewrites both ends, mapRun below rewrites s's pages.
+    mapFreeRunEnds(rest);
+    insertFree(rest);
+    s.npages = npages;
+  }
+  s.state = <u8>SpanState.INUSE;
+  mapRun(s);
+  heapFreePages -= npages;
+  heapInusePages += npages;
+  spansInUse++;
+  return s;
+}
+
+/** Return an in-use span's pages to the free runs, coalescing with its
+ *  neighbours. The caller has released the span's bitmaps and lists. */
+export function freeSpan(s: mspan): void {
+  if (!ASC_NO_ASSERT) assert(s.state == SpanState.INUSE && s.listHead == 0, "freeSpan: bad span");
+  let n = s.npages;
+  heapInusePages -= n;
+  heapFreePages += n;
+  spansInUse--;
+  // Clear the whole run; ends are re-set below.
+  let first = s.startAddr >>> PAGE_SHIFT;
+  for (let p = first; p < first + n; p++) setPageMap(p, 0);
+  s.state = <u8>SpanState.FREE;
+  s.needzero = 1;
+  s.allocCache = 0;
+  s.freeindex = 0;
+  s.nelems = 0;
+  s.elemsize = 0;
+  s.allocCount = 0;
+  s.allocCountBeforeCache = 0;
+  s.allocBits = 0;
+  s.gcmarkBits = 0;
+  s.spanclass = 0;
+  s.divMul = 0;
+  s.sweepgen = 0;
+  // Coalesce with the run before.
+  if (first > arenaStartPage) {
+    let v = pageMapAt(first - 1);
+    if (v > META_PAGE) {
+      let b = changetype<mspan>(<usize>v);
+      if (b.state == SpanState.FREE) {
+        removeFree(b);
+        setPageMap(first - 1, 0);
+        setPageMap(b.startAddr >>> PAGE_SHIFT, 0);
+        s.startAddr = b.startAddr;
+        s.npages += b.npages;
+        b.state = <u8>SpanState.DEAD;
+        metaFree(changetype<usize>(b), <u32>SPAN_RECORD_SIZE, MetaKind.SPAN);
+      }
+    }
+  }
+  // Coalesce with the run after.
+  let end = spanEndPage(s);
+  if (end < arenaEndPage) {
+    let v = pageMapAt(end);
+    if (v > META_PAGE) {
+      let a = changetype<mspan>(<usize>v);
+      if (a.state == SpanState.FREE) {
+        removeFree(a);
+        setPageMap(end, 0);
+        setPageMap(spanEndPage(a) - 1, 0);
+        s.npages += a.npages;
+        a.state = <u8>SpanState.DEAD;
+        metaFree(changetype<usize>(a), <u32>SPAN_RECORD_SIZE, MetaKind.SPAN);
+      }
+    }
+  }
+  mapFreeRunEnds(s);
+  insertFree(s);
+}
+
+/** Bytes of linear memory in use right now. */
+// @ts-ignore: decorator
+@inline export function linearMemoryBytes(): u64 {
+  return <u64>memory.size() << WASM_PAGE_SHIFT;
+}
+
+/** Number of free runs (for the heap checker). */
+export function freeRunCount(): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < MAX_LISTED; i++) {
+    let p = load<u32>(freeLists + (<usize>i << 2));
+    while (p != 0) {
+      n++;
+      p = changetype<mspan>(<usize>p).next;
+    }
+  }
+  return n;
+}
+
+/** Is s on the free list its size says? (heap checker) */
+export function onRightFreeList(s: mspan): bool {
+  return <usize>s.listHead == freeHead(s.npages);
+}

@@ -1,0 +1,301 @@
+/**
+ * The boundary: the only module that touches the core's `instance.exports`
+ * and its `memory` (STYLE.md habit 11).
+ *
+ * - Instantiates the core with an imported `WebAssembly.Memory` capped at the
+ *   user's `maxMemory`, and the `abort`/`trace` imports.
+ * - Turns an AssemblyScript `abort` into a `RuntimeAbortError` with file:line
+ *   (and the structure dump the core traced just before), then swaps the
+ *   exports for ones that throw `RuntimeDeadError`, so the runtime is dead
+ *   for every later call.
+ * - Keeps typed-array views over memory and refreshes them after the core
+ *   grew memory (growth detaches every old view: its length becomes 0).
+ * - Reads the core's own field lists (exported enums like `MemStat.*`) so
+ *   no layout or index is typed twice.
+ *
+ * We do not use `@assemblyscript/loader`: it has been deprecated upstream
+ * since AssemblyScript 0.20, wraps every export in a JS function (a cost on
+ * every call), and installs an `Object.hasOwn` polyfill. We need raw exports,
+ * one memory we create ourselves, and our own error types.
+ */
+import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
+
+/** The core's exports, as the boundary uses them. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(maxWasmPages: number): number;
+  minMemoryBytes(maxWasmPages: number): number;
+  scratch(): number;
+  readMemStats(out: number): void;
+  readBySize(out: number): void;
+  readSpanClasses(out: number): void;
+  alloc(size: number, noscan: number): number;
+  allocMany(size: number, count: number, noscan: number): number;
+  classBytes(c: number): number;
+  classPages(c: number): number;
+  classObjects(c: number): number;
+  // Debug build only:
+  checkHeap?(): void;
+  slowMemStats?(out: number): void;
+  checkSpanOf?(p: number): number;
+  dbgFindObject?(p: number): number;
+  dbgMark?(p: number): number;
+  dbgIsMarked?(p: number): number;
+  dbgPrepareMark?(): void;
+  dbgSweepStart?(): void;
+  dbgSweepOne?(): number;
+  dbgFinishSweep?(): void;
+  dbgSpanInfo?(p: number, out: number): number;
+}
+
+const REQUIRED: readonly (keyof CoreExports)[] = [
+  "memory", "init", "minMemoryBytes", "scratch", "readMemStats", "readBySize",
+  "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
+];
+
+/** Read an exported enum (`Prefix.Name` globals) into a name → value map. */
+function exportedEnum(exports: WebAssembly.Exports, prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, value] of Object.entries(exports)) {
+    if (name.startsWith(prefix + ".") && value instanceof WebAssembly.Global) {
+      out.set(name.slice(prefix.length + 1), Number(value.value));
+    }
+  }
+  return out;
+}
+
+function exportedConst(exports: WebAssembly.Exports, name: string): number {
+  const g = exports[name];
+  if (!(g instanceof WebAssembly.Global)) throw new Error(`core is missing the exported constant ${name}`);
+  return Number(g.value);
+}
+
+export interface BySizeEntry {
+  Size: number;
+  Mallocs: number;
+  Frees: number;
+}
+
+export interface SpanClassRow {
+  spanClass: number;
+  sizeClass: number;
+  noscan: boolean;
+  elemSize: number;
+  spans: number;
+  pages: number;
+  slots: number;
+  allocated: number;
+  cached: boolean;
+}
+
+const TRACE_KEEP = 64;
+
+export class Boundary {
+  #ex: CoreExports;
+  readonly memory: WebAssembly.Memory;
+  readonly debug: boolean;
+  #dead: RuntimeAbortError | null = null;
+  #trace: string[] = [];
+  #buf: ArrayBuffer;
+  #u8: Uint8Array;
+  #dv: DataView;
+  readonly scratchBase: number;
+  readonly scratchBytes: number;
+  readonly memStatFields: readonly (readonly [string, number])[];
+  readonly memStatCount: number;
+  readonly bySizeEntries: number;
+  readonly spanClasses: number;
+  readonly spanClassRowBytes: number;
+
+  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, debug: boolean, holder: { b?: Boundary }) {
+    holder.b = this;
+    const raw = instance.exports;
+    for (const name of REQUIRED) {
+      if (!(name in raw)) throw new Error(`core is missing the export ${name}; rebuild with npm run build`);
+    }
+    this.#ex = raw as unknown as CoreExports;
+    this.memory = memory;
+    this.debug = debug;
+    this.#buf = memory.buffer as ArrayBuffer;
+    this.#u8 = new Uint8Array(this.#buf);
+    this.#dv = new DataView(this.#buf);
+    this.scratchBytes = exportedConst(raw, "SCRATCH_BYTES");
+    this.bySizeEntries = exportedConst(raw, "BYSIZE_ENTRIES");
+    this.spanClasses = exportedConst(raw, "SPAN_CLASSES");
+    this.spanClassRowBytes = exportedConst(raw, "SPAN_CLASS_ROW_BYTES");
+    const fields = exportedEnum(raw, "MemStat");
+    const count = fields.get("COUNT");
+    if (count === undefined) throw new Error("core does not export MemStat.COUNT");
+    fields.delete("COUNT");
+    this.memStatFields = [...fields.entries()].sort((a, b) => a[1] - b[1]);
+    this.memStatCount = count;
+    this.scratchBase = 0; // set after init
+  }
+
+  /** Instantiate a compiled core module with a memory capped at
+   *  `maxWasmPages`. Returns the boundary and the core's init result. */
+  static async instantiate(module: WebAssembly.Module, maxWasmPages: number, debug: boolean): Promise<Boundary> {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: maxWasmPages });
+    const holder: { b?: Boundary } = {};
+    const imports = {
+      env: {
+        memory,
+        abort(msg: number, file: number, line: number, column: number): never {
+          throw holder.b!.onAbort(msg, file, line, column);
+        },
+        trace(msg: number, n: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
+          holder.b!.onTrace(msg, n, [a0, a1, a2, a3, a4]);
+        },
+      },
+    };
+    const instance = await WebAssembly.instantiate(module, imports);
+    return new Boundary(instance, memory, debug, holder);
+  }
+
+  /** Run the core's init. Returns false when maxMemory is too small. */
+  init(maxWasmPages: number): boolean {
+    const ok = this.#ex.init(maxWasmPages) === 0;
+    if (ok) (this as { scratchBase: number }).scratchBase = this.#ex.scratch() >>> 0;
+    return ok;
+  }
+
+  minMemoryBytes(maxWasmPages: number): number {
+    return this.#ex.minMemoryBytes(maxWasmPages) >>> 0;
+  }
+
+  get dead(): RuntimeAbortError | null {
+    return this.#dead;
+  }
+
+  /** Raw exports (tests and the lab use the debug hooks through this). */
+  get exports(): CoreExports {
+    return this.#ex;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  /** Bytes of memory, refreshed if the core grew memory since last time. */
+  get u8(): Uint8Array {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#u8;
+  }
+
+  get dv(): DataView {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#dv;
+  }
+
+  #refresh(): void {
+    this.#buf = this.memory.buffer as ArrayBuffer;
+    this.#u8 = new Uint8Array(this.#buf);
+    this.#dv = new DataView(this.#buf);
+  }
+
+  readU64(addr: number): number {
+    const dv = this.dv;
+    return dv.getUint32(addr, true) + dv.getUint32(addr + 4, true) * 4294967296;
+  }
+
+  readU32(addr: number): number {
+    return this.dv.getUint32(addr, true);
+  }
+
+  // ------------------------------------------------------------ the calls
+
+  readMemStats(): Record<string, number> {
+    const out = this.scratchBase;
+    this.#ex.readMemStats(out);
+    const r: Record<string, number> = {};
+    for (const [name, i] of this.memStatFields) r[name] = this.readU64(out + i * 8);
+    return r;
+  }
+
+  readBySize(): BySizeEntry[] {
+    const out = this.scratchBase;
+    this.#ex.readBySize(out);
+    const r: BySizeEntry[] = [];
+    for (let c = 0; c < this.bySizeEntries; c++) {
+      const p = out + c * 24;
+      r.push({ Size: this.readU64(p), Mallocs: this.readU64(p + 8), Frees: this.readU64(p + 16) });
+    }
+    return r;
+  }
+
+  readSpanClasses(): SpanClassRow[] {
+    const out = this.scratchBase;
+    this.#ex.readSpanClasses(out);
+    const rows: SpanClassRow[] = [];
+    for (let spc = 0; spc < this.spanClasses; spc++) {
+      const p = out + spc * this.spanClassRowBytes;
+      const spans = this.readU32(p);
+      if (spans === 0) continue;
+      const sizeClass = spc >> 1;
+      const pages = this.readU32(p + 4);
+      rows.push({
+        spanClass: spc,
+        sizeClass,
+        noscan: (spc & 1) === 1,
+        elemSize: sizeClass === 0 ? 0 : this.#ex.classBytes(sizeClass),
+        spans,
+        pages,
+        slots: this.readU32(p + 8),
+        allocated: this.readU32(p + 12),
+        cached: this.readU32(p + 16) !== 0,
+      });
+    }
+    return rows;
+  }
+
+  /** Allocate raw heap bytes; 0 when out of memory. */
+  alloc(size: number, noscan: boolean): number {
+    return this.#ex.alloc(size, noscan ? 1 : 0) >>> 0;
+  }
+
+  allocMany(size: number, count: number, noscan: boolean): number {
+    return this.#ex.allocMany(size, count, noscan ? 1 : 0) >>> 0;
+  }
+
+  /** The debug build's hooks, or an error saying the runtime needs debug. */
+  requireDebug(what: string): Required<CoreExports> {
+    if (!this.debug) throw new Error(`${what} needs a runtime created with { debug: true }`);
+    return this.#ex as Required<CoreExports>;
+  }
+
+  // ------------------------------------------------------- abort and trace
+
+  private readString(ptr: number): string {
+    if (ptr === 0) return "";
+    const p = ptr >>> 0;
+    const bytes = this.readU32(p - 4); // AssemblyScript object header: rtSize
+    let s = "";
+    const dv = this.dv;
+    for (let i = 0; i < bytes; i += 2) s += String.fromCharCode(dv.getUint16(p + i, true));
+    return s;
+  }
+
+  private onAbort(msg: number, file: number, line: number, column: number): RuntimeAbortError {
+    const err = new RuntimeAbortError(this.readString(msg), this.readString(file), line >>> 0, column >>> 0, [...this.#trace]);
+    this.#trace = [];
+    this.#dead = err;
+    this.#ex = deadExports(err);
+    return err;
+  }
+
+  private onTrace(msg: number, n: number, args: number[]): void {
+    const line = `${this.readString(msg)} ${args.slice(0, Math.max(0, n)).join(" ")}`.trim();
+    this.#trace.push(line);
+    if (this.#trace.length > TRACE_KEEP) this.#trace.shift();
+  }
+}
+
+/** Exports of a dead runtime: every call throws RuntimeDeadError. */
+function deadExports(reason: RuntimeAbortError): CoreExports {
+  return new Proxy({} as CoreExports, {
+    get(_t, name) {
+      if (name === "then") return undefined;
+      return () => {
+        throw new RuntimeDeadError(reason);
+      };
+    },
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Typed errors. Every error gomap-wasm throws is a `GomapError`, so one
+ * `instanceof` separates ours from the rest; each kind has its own class.
+ *
+ * Three kinds of failure (STYLE.md): recoverable ones (`OutOfMemoryError`,
+ * bad input such as `InvalidOptionError`) change nothing; misuse gets a
+ * clear error; corruption inside the core (`RuntimeAbortError`) kills the
+ * runtime, and every later call on it throws `RuntimeDeadError`.
+ */
+
+export class GomapError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to `Runtime.create` (or another API) is invalid. */
+export class InvalidOptionError extends GomapError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** The heap could not grow within `maxMemory`. Nothing was changed: the
+ *  operation that hit the limit had no effect and the runtime stays usable. */
+export class OutOfMemoryError extends GomapError {
+  readonly requested: number;
+  readonly maxMemory: number;
+  constructor(requested: number, maxMemory: number, what = "allocation") {
+    super(
+      `out of memory: ${what} of ${requested} bytes does not fit under maxMemory ` +
+        `(${maxMemory} bytes); nothing was changed`,
+    );
+    this.requested = requested;
+    this.maxMemory = maxMemory;
+  }
+}
+
+/** The core hit a broken invariant (an AssemblyScript `abort`). The
+ *  runtime is dead from then on. */
+export class RuntimeAbortError extends GomapError {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Lines the core traced just before aborting (structure dumps). */
+  readonly dump: readonly string[];
+  constructor(message: string, file: string, line: number, column: number, dump: readonly string[]) {
+    super(`${message} (at ${file}:${line}:${column})${dump.length ? "\n  " + dump.join("\n  ") : ""}`);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.dump = dump;
+  }
+}
+
+/** A call on a runtime that aborted earlier. */
+export class RuntimeDeadError extends GomapError {
+  constructor(readonly reason: RuntimeAbortError) {
+    super(`this runtime is dead since the core aborted: ${reason.message.split("\n")[0]}`, { cause: reason });
+  }
+}

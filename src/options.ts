@@ -1,0 +1,85 @@
+/**
+ * Parsing and validating `Runtime.create` options.
+ */
+import { InvalidOptionError } from "./errors.js";
+
+/** WebAssembly memory pages are 64 KiB; wasm32 memory holds at most 65536. */
+export const WASM_PAGE_BYTES = 65536;
+export const MAX_MEMORY_BYTES = 4 * 1024 * 1024 * 1024;
+export const DEFAULT_MAX_MEMORY = MAX_MEMORY_BYTES;
+
+export interface RuntimeOptions {
+  /** Cap on the runtime's linear memory: bytes, or a string like "512MiB",
+   *  "1GiB", "64MB". Default and maximum: 4 GiB (wasm32's limit). Rounded
+   *  down to a whole 64 KiB WebAssembly page. */
+  maxMemory?: number | bigint | string;
+  /** Load the debug build: asserts on, whole-heap checkers exported. Slower. */
+  debug?: boolean;
+}
+
+const KNOWN = new Set(["maxMemory", "debug"]);
+
+const UNITS: Record<string, number> = {
+  "": 1, b: 1,
+  k: 1024, kb: 1000, kib: 1024,
+  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+};
+
+/** Bytes from a number, bigint or "<n><unit>" string. */
+export function parseBytes(option: string, value: unknown): number {
+  let bytes: number;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new InvalidOptionError(option, `must be a finite number of bytes, got ${value}`);
+    bytes = value;
+  } else if (typeof value === "bigint") {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n) throw new InvalidOptionError(option, `out of range: ${value}`);
+    bytes = Number(value);
+  } else if (typeof value === "string") {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+    const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+    if (!m || unit === undefined) {
+      throw new InvalidOptionError(option, `cannot read ${JSON.stringify(value)} as a size; use bytes or e.g. "512MiB", "1GiB", "64MB"`);
+    }
+    bytes = Math.floor(Number(m[1]) * unit);
+  } else {
+    throw new InvalidOptionError(option, `must be a number of bytes or a string like "1GiB", got ${typeof value}`);
+  }
+  if (!Number.isInteger(bytes)) throw new InvalidOptionError(option, `must be a whole number of bytes, got ${bytes}`);
+  if (bytes <= 0) throw new InvalidOptionError(option, `must be positive, got ${bytes}`);
+  return bytes;
+}
+
+export interface ResolvedOptions {
+  maxMemory: number;
+  maxWasmPages: number;
+  debug: boolean;
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new InvalidOptionError("options", "must be an object");
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) {
+      throw new InvalidOptionError(key, `unknown option; known options are ${[...KNOWN].join(", ")}`);
+    }
+  }
+  let maxMemory = DEFAULT_MAX_MEMORY;
+  if (o.maxMemory !== undefined) {
+    maxMemory = parseBytes("maxMemory", o.maxMemory);
+    if (maxMemory > MAX_MEMORY_BYTES) {
+      throw new InvalidOptionError("maxMemory", `${maxMemory} bytes is over 4 GiB, the most a wasm32 memory can hold`);
+    }
+    if (maxMemory < WASM_PAGE_BYTES) {
+      throw new InvalidOptionError("maxMemory", `${maxMemory} bytes is below one WebAssembly page (65536 bytes)`);
+    }
+  }
+  const maxWasmPages = Math.floor(maxMemory / WASM_PAGE_BYTES);
+  if (o.debug !== undefined && typeof o.debug !== "boolean") {
+    throw new InvalidOptionError("debug", `must be a boolean, got ${typeof o.debug}`);
+  }
+  return { maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true };
+}
