@@ -8,7 +8,9 @@ export * from "./index";
 export { checkHeap, slowMemStats } from "./mem/check";
 
 import { checkSpan } from "./mem/check";
-import { spanOf } from "./mem/mheap";
+import { spanOf, pageMapAt, arenaStartPage, arenaEndPage, META_PAGE } from "./mem/mheap";
+import { mspan, SpanState } from "./mem/span";
+import { metaPages } from "./mem/fixalloc";
 import { findObject, markObject, isMarked } from "./mem/mbitmap";
 import { gcSweepStart, sweepone, finishSweep } from "./mem/sweep";
 
@@ -45,4 +47,30 @@ export function dbgSpanInfo(p: usize, out: usize): bool {
   store<u32>(out + 24, s.allocCount);
   store<u32>(out + 28, s.needzero);
   return true;
+}
+
+/** Break an invariant on purpose (bump the allocCount of the span holding
+ *  p), so tests can see the checkers abort and the runtime die. */
+export function dbgCorruptSpan(p: usize): bool {
+  let s = spanOf(p);
+  if (changetype<usize>(s) == 0) return false;
+  s.allocCount++;
+  return true;
+}
+
+/** Page-heap shape as u32s at out: free runs, pages in the largest free
+ *  run, meta pages. */
+export function dbgHeapShape(out: usize): void {
+  let runs: u32 = 0, largest: u32 = 0;
+  let p = arenaStartPage;
+  while (p < arenaEndPage) {
+    let v = pageMapAt(p);
+    if (v == META_PAGE) { p++; continue; }
+    let s = changetype<mspan>(<usize>v);
+    if (s.state == SpanState.FREE) { runs++; if (s.npages > largest) largest = s.npages; }
+    p += s.npages;
+  }
+  store<u32>(out, runs);
+  store<u32>(out + 4, largest);
+  store<u32>(out + 8, metaPages);
 }

@@ -46,6 +46,8 @@ export interface CoreExports {
   dbgSweepOne?(): number;
   dbgFinishSweep?(): void;
   dbgSpanInfo?(p: number, out: number): number;
+  dbgCorruptSpan?(p: number): number;
+  dbgHeapShape?(out: number): void;
 }
 
 const REQUIRED: readonly (keyof CoreExports)[] = [

@@ -1,0 +1,66 @@
+// Shared test helpers: a seeded PRNG, seed reporting, runtime creation.
+import { Runtime } from "../src/node.js";
+import { boundaryOf } from "../src/runtime.js";
+import type { Boundary } from "../src/boundary.js";
+
+/** mulberry32: small, fast, good enough for test streams. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randInt(r: () => number, lo: number, hiInclusive: number): number {
+  return lo + Math.floor(r() * (hiInclusive - lo + 1));
+}
+
+/** Seeds for a model test: GOMAP_SEED=<n> replays one; otherwise `count`
+ *  fresh random seeds. */
+export function seeds(count: number): number[] {
+  const env = process.env.GOMAP_SEED;
+  if (env) return [Number(env) >>> 0];
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push((Math.random() * 2 ** 32) >>> 0);
+  return out;
+}
+
+/** Run fn(seed); on failure rethrow with the seed and how to replay it. */
+export async function withSeed(seed: number, fn: (seed: number) => void | Promise<void>): Promise<void> {
+  try {
+    await fn(seed);
+  } catch (e) {
+    const err = e as Error;
+    err.message = `[seed ${seed}; replay with GOMAP_SEED=${seed}] ${err.message}`;
+    throw err;
+  }
+}
+
+export async function debugRuntime(maxMemory: string | number = "64MiB"): Promise<{ rt: Runtime; b: Boundary; dbg: ReturnType<Boundary["requireDebug"]> }> {
+  const rt = await Runtime.create({ debug: true, maxMemory });
+  const b = boundaryOf(rt);
+  return { rt, b, dbg: b.requireDebug("tests") };
+}
+
+/** slowMemStats fields that the heap walk recomputes, compared with
+ *  readMemStats. Returns the mismatches. */
+export function slowStatsMismatches(b: Boundary): string[] {
+  const dbg = b.requireDebug("slowMemStats");
+  const fast = b.readMemStats();
+  const out = b.scratchBase;
+  dbg.slowMemStats(out);
+  const bad: string[] = [];
+  for (const [name, i] of b.memStatFields) {
+    const lo = b.readU32(out + i * 8), hi = b.readU32(out + i * 8 + 4);
+    if (lo === 0xffffffff && hi === 0xffffffff) continue; // not recomputed
+    const slow = lo + hi * 4294967296;
+    if (slow !== fast[name]) bad.push(`${name}: fast ${fast[name]} slow ${slow}`);
+  }
+  return bad;
+}
+
+export const NOSCAN = true;
