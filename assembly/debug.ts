@@ -74,3 +74,13 @@ export function dbgHeapShape(out: usize): void {
   store<u32>(out + 4, largest);
   store<u32>(out + 8, metaPages);
 }
+
+export * from "./map/api-debug";
+import { hmap, Flag } from "./map/hmap";
+
+/** Set or clear hashWriting on a map (simulates a write in progress). */
+export function dbgSetWriting(h: usize, on: bool): void {
+  let m = changetype<hmap>(h);
+  if (on) m.flags |= <u8>Flag.hashWriting;
+  else m.flags &= ~<u8>Flag.hashWriting;
+}

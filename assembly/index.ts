@@ -99,3 +99,35 @@ export function readSpanClasses(out: usize): void {
     p += s.npages;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Maps (assembly/map/). One export set per key × value storage type, in
+// map/api.ts; the layout of hmap, hiter and the field list of inspect here.
+
+export * from "./map/api";
+export { MapInfo } from "./map/check";
+import { hmap, mapextra, Kind } from "./map/hmap";
+import { mapiterinit as iterinitImpl, hiter, HITER_SIZE } from "./map/iter";
+import { lastBatchStatus, lastBatchCount } from "./map/batch";
+import { fastrandSeed } from "./map/hash";
+import { HMAP_SIZE as HMAP_BYTES_, MAPEXTRA_SIZE } from "./map/hmap";
+
+export const HMAP_BYTES: u32 = <u32>HMAP_BYTES_;
+export const HITER_BYTES: u32 = <u32>HITER_SIZE;
+export const HMAP_count: u32 = <u32>offsetof<hmap>("count");
+export const HMAP_flags: u32 = <u32>offsetof<hmap>("flags");
+export const HMAP_B: u32 = <u32>offsetof<hmap>("B");
+export const HMAP_noverflow: u32 = <u32>offsetof<hmap>("noverflow");
+export const HMAP_hash0: u32 = <u32>offsetof<hmap>("hash0");
+export const HMAP_buckets: u32 = <u32>offsetof<hmap>("buckets");
+export const HMAP_oldbuckets: u32 = <u32>offsetof<hmap>("oldbuckets");
+export const HMAP_nevacuate: u32 = <u32>offsetof<hmap>("nevacuate");
+export const HMAP_extra: u32 = <u32>offsetof<hmap>("extra");
+export const HMAP_typ: u32 = <u32>offsetof<hmap>("typ");
+export const MAPEXTRA_BYTES: u32 = <u32>MAPEXTRA_SIZE;
+export const HITER_buckets: u32 = <u32>offsetof<hiter>("buckets");
+
+export function mapiterinit(h: usize, it: usize, r: u32): void { iterinitImpl(h, it, r); }
+export function batchStatus(): i32 { return <i32>lastBatchStatus; }
+export function batchCount(): u32 { return lastBatchCount; }
+export function seedRandom(lo: u32, hi: u32): void { fastrandSeed((<u64>hi << 32) | <u64>lo); }

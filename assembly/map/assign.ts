@@ -1,0 +1,101 @@
+// assign.ts — inserting and updating: mapassign.
+//
+// Mirrors Go 1.19 runtime/map_fast32.go / map_fast64.go (mapassign_fast*)
+// and map.go:mapassign. Returns the address of the value slot; the caller
+// stores the value there (as Go's compiled code does after mapassign).
+//
+// Steps:
+//   1. hashWriting already set → CONCURRENT, nothing touched (Go: fatal
+//      "concurrent map writes"). Hash the key, then set hashWriting.
+//   2. No bucket yet (B = 0 maps allocate lazily): allocate one.
+//   3. again: if growing, growWork(bucket) — evacuate up to 2 old buckets.
+//   4. Walk the chain: remember the first empty slot; a tophash match with
+//      an equal key is an update (f64 keys store the new key: Go's
+//      needkeyupdate, so −0 then +0 leaves +0); emptyRest ends the walk.
+//   5. New key, not growing, and count+1 overloads the map or there are too
+//      many overflow buckets → hashGrow, goto again.
+//   6. No empty slot → newoverflow (reserved first, so it cannot fail).
+//   7. Store tophash and key, count++, clear hashWriting.
+// Out of memory at 2, 3, 5 or 6 returns 0 with the map holding exactly
+// what it held (evacuation done in step 3 moves entries, never loses them).
+
+import {
+  hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
+  growing, overLoadFactor, tooManyOverflowBuckets, TopHash,
+} from "./hmap";
+import { hashKey } from "./hash";
+import { growWork, hashGrow } from "./evacuate";
+import { reserveOverflow, newoverflow } from "./make";
+import { matchTop, matchEmptyRest, CONCURRENT } from "./access";
+import { mallocgc } from "../mem/malloc";
+
+/** Value slot for key (inserting it if absent); 0 when out of memory;
+ *  CONCURRENT when a write is already in progress. */
+export function mapassign<K, V>(hp: usize, key: K): usize {
+  let h = changetype<hmap>(hp);
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return CONCURRENT;
+  let hash = hashKey<K>(key, h.hash0);
+  h.flags ^= <u8>Flag.hashWriting;
+  let slot = assignLocked<K, V>(h, key, hash);
+  h.flags &= ~<u8>Flag.hashWriting;
+  return slot;
+}
+
+function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
+  let bsize = bucketSize<K, V>();
+  if (h.buckets == 0) {
+    let b0 = mallocgc(bsize, true);
+    if (b0 == 0) return 0;
+    h.buckets = <u32>b0;
+  }
+  let top = tophash(hash);
+  for (;;) {
+    let bucket = <usize>hash & bucketMask(<u32>h.B);
+    if (growing(h) && !growWork<K, V>(h, bucket)) return 0;
+    let b = <usize>h.buckets + bucket * bsize;
+    let insertb: usize = 0;
+    let inserti: usize = 0;
+    let last = b;
+    do {
+      let w = load<u64>(b);
+      let m = matchTop(w, top);
+      while (m != 0) {
+        let i = <usize>(ctz(m) >> 3);
+        let kp = keyAt<K>(b, i);
+        if (load<K>(kp) == key) {
+          if (isFloat<K>()) store<K>(kp, key); // needkeyupdate: +0 over −0
+          return valAt<K, V>(b, i);
+        }
+        m &= m - 1;
+      }
+      if (insertb == 0) {
+        // First empty slot (emptyOne or emptyRest) of this bucket, if any.
+        let empties = matchEmptyRest(w) | matchTop(w, <u8>TopHash.emptyOne);
+        if (empties != 0) {
+          insertb = b;
+          inserti = <usize>(ctz(empties) >> 3);
+        }
+      }
+      if (matchEmptyRest(w) != 0) break;
+      last = b;
+      b = overflowOf<K, V>(b);
+    } while (b != 0);
+
+    // Did not find the key: maybe grow, then insert.
+    if (!growing(h) && (overLoadFactor(<u64>h.count + 1, <u32>h.B) || tooManyOverflowBuckets(<u32>h.noverflow, <u32>h.B))) {
+      if (!hashGrow<K, V>(h)) return 0;
+      continue; // growing the table invalidates everything: try again
+    }
+    if (insertb == 0) {
+      // All buckets of the chain are full: a new overflow bucket.
+      if (!reserveOverflow<K, V>(h, 1)) return 0;
+      insertb = newoverflow<K, V>(h, last);
+      inserti = 0;
+    }
+    store<u8>(insertb + inserti, top);
+    store<K>(keyAt<K>(insertb, inserti), key);
+    h.count++;
+    return valAt<K, V>(insertb, inserti);
+  }
+}
+

@@ -1,0 +1,77 @@
+// batch.ts — many keys per call.
+//
+// One call from the host for a whole chunk of keys (copied into the scratch
+// area or any region of memory): the JS↔wasm call costs ~2.5 ns, a lookup a
+// few ns more, so chunks pay the call once per thousands of keys.
+//
+// Each returns how many keys it processed (== n unless it stopped on a
+// failure); `lastBatchStatus` says why it stopped (BATCH_OK, BATCH_OOM,
+// BATCH_CONCURRENT) and `lastBatchCount` how many keys were found
+// (getMany) or deleted (deleteMany). A failed key leaves the map as it was;
+// keys before it are done.
+
+import { mapaccess, CONCURRENT } from "./access";
+import { mapassign } from "./assign";
+import { mapdelete, DELETED, DELETE_OOM, DELETE_CONCURRENT } from "./delete";
+
+export const enum BatchStatus {
+  OK = 0,
+  OOM = 1,
+  CONCURRENT = 2,
+}
+
+export let lastBatchStatus: BatchStatus = BatchStatus.OK;
+export let lastBatchCount: u32 = 0;
+
+export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
+  lastBatchStatus = BatchStatus.OK;
+  for (let i: u32 = 0; i < n; i++) {
+    let slot = mapassign<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
+    if (slot <= CONCURRENT) {
+      lastBatchStatus = slot == 0 ? BatchStatus.OOM : BatchStatus.CONCURRENT;
+      return i;
+    }
+    store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
+  }
+  return n;
+}
+
+/** Values of found keys go to outV[i] (0 for absent keys); found[i] is 1 or
+ *  0 (one byte per key) unless found is 0. */
+export function getMany<K, V>(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
+  lastBatchStatus = BatchStatus.OK;
+  let count: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let slot = mapaccess<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
+    if (slot == CONCURRENT) {
+      lastBatchStatus = BatchStatus.CONCURRENT;
+      lastBatchCount = count;
+      return i;
+    }
+    let v: V = 0;
+    if (slot != 0) {
+      v = load<V>(slot);
+      count++;
+    }
+    store<V>(outV + (<usize>i << alignof<V>()), v);
+    if (found != 0) store<u8>(found + i, <u8>(slot != 0));
+  }
+  lastBatchCount = count;
+  return n;
+}
+
+export function deleteMany<K, V>(h: usize, keys: usize, n: u32): u32 {
+  lastBatchStatus = BatchStatus.OK;
+  let count: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let r = mapdelete<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
+    if (r == DELETED) count++;
+    else if (r == DELETE_OOM || r == DELETE_CONCURRENT) {
+      lastBatchStatus = r == DELETE_OOM ? BatchStatus.OOM : BatchStatus.CONCURRENT;
+      lastBatchCount = count;
+      return i;
+    }
+  }
+  lastBatchCount = count;
+  return n;
+}

@@ -1,0 +1,106 @@
+// clear.ts — mapclear (Go's semantics) and shrink (beyond Go).
+//
+// mapclear mirrors Go 1.19 runtime/map.go:mapclear (what `clear(m)` does
+// from Go 1.21, and what `for k := range m { delete(m, k) }` compiles to):
+// keep B and the bucket array, zero it (rebuilding the preallocated
+// overflow list), drop oldbuckets, noverflow = 0, count = 0, reseed hash0,
+// zero *extra. Overflow buckets that were allocated separately become
+// garbage; the array stays. An empty map is left alone, as in Go.
+//
+// shrink has no Go counterpart (golang/go#20135, open since 2017). The rule:
+// rebuild into the smallest B that holds `count` under the load factor —
+// the B `make(map, count)` would choose (bForHint), so a shrunk map is
+// exactly as big as a fresh map sized for what it holds. Steps:
+//   1. Build a new bucket array (and overflow buckets) for that B by
+//      inserting every live entry — from the new array and from old buckets
+//      not evacuated yet — into a scratch hmap. Only the scratch map is
+//      written, so running out of memory leaves the map untouched.
+//   2. Swap the scratch map's arrays into the map; the old arrays (and old
+//      overflow buckets) are left to the collector.
+// hash0 is kept (entries are rehashed into the new B anyway).
+
+import {
+  hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf, bucketShift,
+  evacuated, noldbuckets, growing, bForHint, HMAP_SIZE, MAPEXTRA_SIZE,
+} from "./hmap";
+import { fastrand } from "./hash";
+import { makeBucketArray, lastNextOverflow, makemap } from "./make";
+import { mapassign } from "./assign";
+
+export function mapclear<K, V>(hp: usize): bool {
+  let h = changetype<hmap>(hp);
+  if (h.count == 0) return true;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return false;
+  h.flags ^= <u8>Flag.hashWriting;
+  h.flags &= ~<u8>Flag.sameSizeGrow;
+  h.oldbuckets = 0;
+  h.nevacuate = 0;
+  h.noverflow = 0;
+  h.count = 0;
+  h.hash0 = fastrand();
+  let e = <usize>h.extra;
+  if (e != 0) memory.fill(e, 0, MAPEXTRA_SIZE);
+  makeBucketArray<K, V>(<u32>h.B, <usize>h.buckets);
+  if (lastNextOverflow != 0) changetype<mapextra>(e).nextOverflow = <u32>lastNextOverflow;
+  h.flags &= ~<u8>Flag.hashWriting;
+  return true;
+}
+
+/** Result codes of mapshrink. */
+export const enum ShrinkResult {
+  OK = 0,
+  OOM = 1,
+  CONCURRENT = 2,
+}
+
+export function mapshrink<K, V>(hp: usize): ShrinkResult {
+  let h = changetype<hmap>(hp);
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return ShrinkResult.CONCURRENT;
+  let tp = makemap<K, V>(<u64>h.count, h.hash0, h.typ);
+  if (tp == 0) return ShrinkResult.OOM;
+  let t = changetype<hmap>(tp);
+  let bsize = bucketSize<K, V>();
+  // Every live entry: old buckets not evacuated yet, then the new array.
+  if (growing(h)) {
+    let n = noldbuckets(h);
+    for (let j: usize = 0; j < n; j++) {
+      let b = <usize>h.oldbuckets + j * bsize;
+      if (!evacuated(b) && !copyChain<K, V>(b, tp)) return ShrinkResult.OOM;
+    }
+  }
+  let nb = bucketShift(<u32>h.B);
+  if (h.buckets != 0) {
+    for (let j: usize = 0; j < nb; j++) {
+      if (!copyChain<K, V>(<usize>h.buckets + j * bsize, tp)) return ShrinkResult.OOM;
+    }
+  }
+  if (!ASC_NO_ASSERT) assert(t.count == h.count, "shrink: lost entries");
+  h.B = t.B;
+  h.buckets = t.buckets;
+  h.oldbuckets = 0;
+  h.nevacuate = 0;
+  h.noverflow = t.noverflow;
+  h.extra = t.extra;
+  h.flags = (h.flags & ~<u8>(Flag.sameSizeGrow | Flag.iterator | Flag.oldIterator)) | (t.flags & <u8>Flag.sameSizeGrow);
+  if (t.oldbuckets != 0) {
+    // The scratch map started a same-size grow of its own: keep it going.
+    h.oldbuckets = t.oldbuckets;
+    h.nevacuate = t.nevacuate;
+  }
+  return ShrinkResult.OK;
+}
+
+/** Insert every live entry of the chain at b into the map at tp. */
+function copyChain<K, V>(b: usize, tp: usize): bool {
+  for (let p = b; p != 0; p = overflowOf<K, V>(p)) {
+    for (let i: usize = 0; i < bucketCnt; i++) {
+      let top = load<u8>(p + i);
+      if (top < <u8>TopHash.minTopHash) continue;
+      let slot = mapassign<K, V>(tp, load<K>(keyAt<K>(p, i)));
+      if (slot <= 1) return false;
+      store<V>(slot, load<V>(valAt<K, V>(p, i)));
+    }
+  }
+  return true;
+}
+

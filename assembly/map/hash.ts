@@ -1,0 +1,83 @@
+// hash.ts — seeded 64-bit hashing of keys, and the core's fastrand.
+//
+// Go 1.19 on wasm hashes with memhashFallback (a wyhash variant built on a
+// 64×64→128-bit multiply, hash64.go) seeded by a per-process hashkey and the
+// per-map hash0. WebAssembly has no 128-bit multiply, so we use the
+// murmur3 fmix64 finaliser (2 multiplies, full avalanche) over the key bits
+// xor a 64-bit seed expanded from the map's 32-bit hash0:
+//
+//    seed = (hash0 · 0x9E3779B97F4A7C15) ^ (hash0 << 32)      (never 0 for hash0 != 0)
+//    hash = fmix64(bits(key) ^ seed)
+//
+// The bucket index takes the low B bits, tophash the top byte, as Go.
+// hash0 comes from the host's crypto.getRandomValues (or the map's `seed`
+// option), so an attacker who cannot see it cannot aim keys at one bucket;
+// Go additionally mixes a per-process key, which we leave out so a `seed`
+// reproduces a map's layout exactly across runs.
+//
+// f64 keys (Go's f64hash): +0 and −0 hash alike; NaN hashes to a fresh
+// random value on every call, so NaN keys are never found again.
+//
+// fastrand: xorshift64* (Marsaglia/Vigna), seeded by the host at init.
+
+// @ts-ignore: decorator
+@inline export function fmix64(x: u64): u64 {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccd;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53;
+  x ^= x >> 33;
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline export function seedOf(hash0: u32): u64 {
+  return (<u64>hash0 * 0x9e3779b97f4a7c15) ^ (<u64>hash0 << 32);
+}
+
+let rngState: u64 = 0x853c49e6748fea9b;
+
+export function fastrandSeed(s: u64): void {
+  rngState = s != 0 ? s : 0x853c49e6748fea9b;
+}
+
+// @ts-ignore: decorator
+@inline export function fastrand64(): u64 {
+  let x = rngState;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  rngState = x;
+  return x * 0x2545f4914f6cdd1d;
+}
+
+// @ts-ignore: decorator
+@inline export function fastrand(): u32 {
+  return <u32>(fastrand64() >> 32);
+}
+
+/** The hash of key k under hash0 (K is u32, u64 or f64). */
+// @ts-ignore: decorator
+@inline export function hashKey<K>(k: K, hash0: u32): u64 {
+  let bits: u64;
+  if (isFloat<K>()) {
+    let f = <f64>k;
+    if (f != f) return fastrand64(); // NaN: random every time (Go's f64hash)
+    bits = f == 0 ? 0 : reinterpret<u64>(f); // +0 and −0 alike
+  } else {
+    bits = <u64>k;
+  }
+  return fmix64(bits ^ seedOf(hash0));
+}
+
+/** Key equality: float compare for f64 (NaN != NaN, +0 == −0), bits otherwise. */
+// @ts-ignore: decorator
+@inline export function keyEq<K>(a: K, b: K): bool {
+  return a == b;
+}
+
+/** Is k == k? (false only for NaN: Go's "reflexive key" test) */
+// @ts-ignore: decorator
+@inline export function reflexive<K>(k: K): bool {
+  return isFloat<K>() ? k == k : true;
+}
