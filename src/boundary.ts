@@ -48,11 +48,52 @@ export interface CoreExports {
   dbgSpanInfo?(p: number, out: number): number;
   dbgCorruptSpan?(p: number): number;
   dbgHeapShape?(out: number): void;
+  dbgSetWriting?(h: number, on: number): void;
+  mapiterinit(h: number, it: number, r: number): void;
+  batchStatus(): number;
+  batchCount(): number;
+  seedRandom(lo: number, hi: number): void;
+}
+
+/** One map shape's exports (see assembly/map/api.ts), by suffix. */
+export interface MapOps {
+  makemap(hint: number, hash0: number, typ: number): number;
+  access(h: number, key: number | bigint): number;
+  assign(h: number, key: number | bigint): number;
+  delete(h: number, key: number | bigint): number;
+  clear(h: number): number;
+  shrink(h: number): number;
+  iternext(it: number, outK: number, outV: number, max: number): number;
+  inspect(h: number, out: number): void;
+  setMany(h: number, keys: number, vals: number, n: number): number;
+  getMany(h: number, keys: number, outV: number, found: number, n: number): number;
+  deleteMany(h: number, keys: number, n: number): number;
+  checkMap?(h: number): void;
+}
+
+const MAP_OPS: readonly (keyof MapOps)[] = [
+  "makemap", "access", "assign", "delete", "clear", "shrink", "iternext", "inspect", "setMany", "getMany", "deleteMany", "checkMap",
+];
+
+/** Byte offsets of hmap fields, read from the core (never typed here). */
+export interface HmapLayout {
+  size: number;
+  count: number;
+  flags: number;
+  B: number;
+  noverflow: number;
+  hash0: number;
+  buckets: number;
+  oldbuckets: number;
+  nevacuate: number;
+  extra: number;
+  typ: number;
 }
 
 const REQUIRED: readonly (keyof CoreExports)[] = [
   "memory", "init", "minMemoryBytes", "scratch", "readMemStats", "readBySize",
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
+  "mapiterinit", "batchStatus", "batchCount", "seedRandom",
 ];
 
 /** Read an exported enum (`Prefix.Name` globals) into a name → value map. */
@@ -108,6 +149,16 @@ export class Boundary {
   readonly bySizeEntries: number;
   readonly spanClasses: number;
   readonly spanClassRowBytes: number;
+  readonly hmap: HmapLayout;
+  readonly hiterBytes: number;
+  readonly mapInfoFields: readonly (readonly [string, number])[];
+  readonly mapInfoCount: number;
+  #ops = new Map<string, MapOps>();
+  #i32!: Int32Array;
+  #u32!: Uint32Array;
+  #f64!: Float64Array;
+  #i64!: BigInt64Array;
+  #u64!: BigUint64Array;
 
   private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, debug: boolean, holder: { b?: Boundary }) {
     holder.b = this;
@@ -121,6 +172,25 @@ export class Boundary {
     this.#buf = memory.buffer as ArrayBuffer;
     this.#u8 = new Uint8Array(this.#buf);
     this.#dv = new DataView(this.#buf);
+    this.#refresh();
+    this.hmap = {
+      size: exportedConst(raw, "HMAP_BYTES"),
+      count: exportedConst(raw, "HMAP_count"),
+      flags: exportedConst(raw, "HMAP_flags"),
+      B: exportedConst(raw, "HMAP_B"),
+      noverflow: exportedConst(raw, "HMAP_noverflow"),
+      hash0: exportedConst(raw, "HMAP_hash0"),
+      buckets: exportedConst(raw, "HMAP_buckets"),
+      oldbuckets: exportedConst(raw, "HMAP_oldbuckets"),
+      nevacuate: exportedConst(raw, "HMAP_nevacuate"),
+      extra: exportedConst(raw, "HMAP_extra"),
+      typ: exportedConst(raw, "HMAP_typ"),
+    };
+    this.hiterBytes = exportedConst(raw, "HITER_BYTES");
+    const info = exportedEnum(raw, "MapInfo");
+    this.mapInfoCount = info.get("COUNT")!;
+    info.delete("COUNT");
+    this.mapInfoFields = [...info.entries()].sort((a, b) => a[1] - b[1]);
     this.scratchBytes = exportedConst(raw, "SCRATCH_BYTES");
     this.bySizeEntries = exportedConst(raw, "BYSIZE_ENTRIES");
     this.spanClasses = exportedConst(raw, "SPAN_CLASSES");
@@ -188,9 +258,79 @@ export class Boundary {
   }
 
   #refresh(): void {
-    this.#buf = this.memory.buffer as ArrayBuffer;
-    this.#u8 = new Uint8Array(this.#buf);
-    this.#dv = new DataView(this.#buf);
+    const buf = (this.#buf = this.memory.buffer as ArrayBuffer);
+    this.#u8 = new Uint8Array(buf);
+    this.#dv = new DataView(buf);
+    this.#i32 = new Int32Array(buf);
+    this.#u32 = new Uint32Array(buf);
+    this.#f64 = new Float64Array(buf);
+    this.#i64 = new BigInt64Array(buf);
+    this.#u64 = new BigUint64Array(buf);
+  }
+
+  get i32(): Int32Array {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#i32;
+  }
+  get u32(): Uint32Array {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#u32;
+  }
+  get f64(): Float64Array {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#f64;
+  }
+  get i64(): BigInt64Array {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#i64;
+  }
+  get u64(): BigUint64Array {
+    if (this.#u8.length === 0) this.#refresh();
+    return this.#u64;
+  }
+
+  /** The exports of one map shape (suffix like "k64_v64"). After an abort
+   *  every function throws RuntimeDeadError. */
+  mapOps(suffix: string): MapOps {
+    let ops = this.#ops.get(suffix);
+    if (!ops) {
+      const ex = this.#ex as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const o: Record<string, unknown> = {};
+      for (const name of MAP_OPS) {
+        const f = ex[`${name}_${suffix}`];
+        if (typeof f === "function") o[name] = f;
+        else if (name !== "checkMap") throw new Error(`core is missing ${name}_${suffix}`);
+      }
+      ops = o as unknown as MapOps;
+      if (this.#dead) killOps(ops, this.#dead);
+      this.#ops.set(suffix, ops);
+    }
+    return ops;
+  }
+
+  mapiterinit(h: number, it: number, r: number): void {
+    this.#ex.mapiterinit(h, it, r);
+  }
+
+  /** Status and count of the last batch call. */
+  batchStatus(): number {
+    return this.#ex.batchStatus();
+  }
+  batchCount(): number {
+    return this.#ex.batchCount() >>> 0;
+  }
+
+  seedRandom(lo: number, hi: number): void {
+    this.#ex.seedRandom(lo, hi);
+  }
+
+  /** Read the core's MapInfo record for a map. */
+  inspectMap(ops: MapOps, h: number): Record<string, number> {
+    const out = this.scratchBase;
+    ops.inspect(h, out);
+    const r: Record<string, number> = {};
+    for (const [name, i] of this.mapInfoFields) r[name] = this.readU64(out + i * 8);
+    return r;
   }
 
   readU64(addr: number): number {
@@ -280,6 +420,7 @@ export class Boundary {
     this.#trace = [];
     this.#dead = err;
     this.#ex = deadExports(err);
+    for (const ops of this.#ops.values()) killOps(ops, err);
     return err;
   }
 
@@ -287,6 +428,15 @@ export class Boundary {
     const line = `${this.readString(msg)} ${args.slice(0, Math.max(0, n)).join(" ")}`.trim();
     this.#trace.push(line);
     if (this.#trace.length > TRACE_KEEP) this.#trace.shift();
+  }
+}
+
+function killOps(ops: MapOps, reason: RuntimeAbortError): void {
+  const o = ops as unknown as Record<string, unknown>;
+  for (const name of Object.keys(o)) {
+    o[name] = () => {
+      throw new RuntimeDeadError(reason);
+    };
   }
 }
 

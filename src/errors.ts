@@ -62,3 +62,41 @@ export class RuntimeDeadError extends GomapError {
     super(`this runtime is dead since the core aborted: ${reason.message.split("\n")[0]}`, { cause: reason });
   }
 }
+
+/** A key or value of the wrong type, or out of range for the map's kind. */
+export class InvalidArgumentError extends GomapError {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super(`${argument}: ${message}`);
+    this.argument = argument;
+  }
+}
+
+/** A map (or iterator) used after `free()`. */
+export class UseAfterFreeError extends GomapError {
+  constructor(what = "map") {
+    super(`this ${what} was freed; create a new one with rt.map(...)`);
+  }
+}
+
+/** A map given to a runtime that did not create it. */
+export class WrongRuntimeError extends GomapError {
+  constructor() {
+    super("this map belongs to another Runtime");
+  }
+}
+
+/** A write started while another write on the same map was in progress
+ *  (Go: "fatal error: concurrent map writes"). The map is unchanged. */
+export class ConcurrentMapWriteError extends GomapError {
+  constructor(what = "concurrent map writes") {
+    super(`${what}: the map is unchanged`);
+  }
+}
+
+/** An iterator stepped after the map was cleared, shrunk or freed. */
+export class IteratorInvalidatedError extends GomapError {
+  constructor(cause: string) {
+    super(`map iterator invalidated: the map was ${cause} while the iterator was live`);
+  }
+}

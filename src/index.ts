@@ -6,7 +6,9 @@
  * and `browser` export conditions pick an entry that knows how to load the
  * core; both re-export this module.
  */
-export { Runtime, type MemStats } from "./runtime.js";
+export { Runtime, type MemStats, type MapOptions, type MapInspection } from "./runtime.js";
+export { GoMap } from "./map.js";
+export type { KindName, KindValue } from "./maptypes.js";
 export type { RuntimeOptions } from "./options.js";
 export type { BySizeEntry, SpanClassRow } from "./boundary.js";
 export {
@@ -15,5 +17,10 @@ export {
   OutOfMemoryError,
   RuntimeAbortError,
   RuntimeDeadError,
+  InvalidArgumentError,
+  UseAfterFreeError,
+  WrongRuntimeError,
+  ConcurrentMapWriteError,
+  IteratorInvalidatedError,
 } from "./errors.js";
 export { setWasmSource, type WasmSource, type BuildName } from "./loader.js";

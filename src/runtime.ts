@@ -6,7 +6,9 @@
  * past one 4 GiB heap: shard across runtimes).
  */
 import { Boundary, type BySizeEntry, type SpanClassRow } from "./boundary.js";
-import { InvalidOptionError, OutOfMemoryError } from "./errors.js";
+import { InvalidArgumentError, InvalidOptionError, OutOfMemoryError, WrongRuntimeError } from "./errors.js";
+import { GoMap, type MapOwner } from "./map.js";
+import { KIND_CODE, coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
 
@@ -44,7 +46,65 @@ export interface MemStats {
   BySize: BySizeEntry[];
 }
 
+/** Options of `rt.map`. */
+export interface MapOptions<K extends KindName, V extends KindName> {
+  /** Key kind: "i32" | "u32" | "i64" | "u64" | "f64". i64/u64 keys are bigint. */
+  key: K;
+  /** Value kind, same choices. */
+  value: V;
+  /** Expected entries: picks B as Go's make(map, hint) does. */
+  hint?: number;
+  /** A fixed hash seed (u32) instead of a random one: the same keys then
+   *  land in the same buckets and iterate in the same order on every run. */
+  seed?: number;
+}
+
+/** What `rt.inspect(m)` reports about a map. */
+export interface MapInspection {
+  /** log2 of the bucket count. */
+  B: number;
+  count: number;
+  /** Go's overflow-bucket counter (approximate for B >= 16, as in Go). */
+  noverflow: number;
+  /** 2^B (0 before a B = 0 map's first insert). */
+  buckets: number;
+  /** Overflow buckets linked from the current array, counted by walking. */
+  overflowBuckets: number;
+  /** Buckets of the old array while growing, and their overflow buckets. */
+  oldBuckets: number;
+  oldOverflowBuckets: number;
+  growing: boolean;
+  sameSizeGrow: boolean;
+  nevacuate: number;
+  /** tophash states over every slot of both arrays and their chains. */
+  tophash: { emptyRest: number; emptyOne: number; live: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number };
+  /** Bytes of bucket storage held: the arrays (at size-class/page
+   *  granularity) plus separately allocated overflow buckets. */
+  bucketBytes: number;
+  bucketSize: number;
+  hash0: number;
+  flags: number;
+}
+
 const boundaries = new WeakMap<Runtime, Boundary>();
+
+function cryptoRandom32(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+/** mulberry32, for seeded maps' iteration order. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+const MAP_OPTIONS = new Set(["key", "value", "hint", "seed"]);
 
 /** Internal: the boundary of a runtime (tests, lab, benchmarks). Not part of
  *  the public API. */
@@ -60,10 +120,20 @@ export class Runtime {
   /** Whether this runtime runs the debug build. */
   readonly debug: boolean;
 
+  #owner: MapOwner;
+  #maps = new Set<GoMap<KindName, KindName>>();
+
   private constructor(boundary: Boundary, maxMemory: number) {
     boundaries.set(this, boundary);
     this.maxMemory = maxMemory;
     this.debug = boundary.debug;
+    const maps = this.#maps;
+    this.#owner = {
+      boundary,
+      maxMemory,
+      random32: cryptoRandom32,
+      onFree: (m) => maps.delete(m),
+    };
   }
 
   /** Create a runtime. Works in Node and browsers. */
@@ -79,7 +149,76 @@ export class Runtime {
           `use at least ${Math.ceil(min / 65536) * 65536} bytes`,
       );
     }
+    const seed = crypto.getRandomValues(new Uint32Array(2));
+    b.seedRandom(seed[0]!, seed[1]!);
     return new Runtime(b, o.maxMemory);
+  }
+
+  /** Make a Go map: `rt.map({ key: "u64", value: "f64", hint: 1e6 })`. */
+  map<K extends KindName, V extends KindName>(options: MapOptions<K, V>): GoMap<K, V> {
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+    for (const k of Object.keys(options)) {
+      if (!MAP_OPTIONS.has(k)) throw new InvalidArgumentError(k, `unknown map option; known: ${[...MAP_OPTIONS].join(", ")}`);
+    }
+    const key = parseKind("key", options.key) as K;
+    const value = parseKind("value", options.value) as V;
+    const hint = options.hint ?? 0;
+    if (typeof hint !== "number" || !Number.isSafeInteger(hint) || hint < 0) {
+      throw new InvalidArgumentError("hint", `expected a non-negative integer, got ${String(hint)}`);
+    }
+    const seed = options.seed;
+    if (seed !== undefined && (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
+      throw new InvalidArgumentError("seed", `expected a u32 (an integer from 0 to 4294967295), got ${String(seed)}`);
+    }
+    const b = boundaryOf(this);
+    const ops = b.mapOps(coreSuffix(key, value));
+    const hash0 = seed ?? cryptoRandom32();
+    const h = ops.makemap(hint, hash0, KIND_CODE[key] | (KIND_CODE[value] << 8)) >>> 0;
+    if (h === 0) throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);
+    const random = seed === undefined ? cryptoRandom32 : seededRandom(seed);
+    const m = new GoMap<K, V>(this.#owner, ops, h, { key, value }, random);
+    this.#maps.add(m as unknown as GoMap<KindName, KindName>);
+    return m;
+  }
+
+  /** The shape of a map: B, counts, tophash states, growth progress, bytes. */
+  inspect(m: GoMap): MapInspection {
+    this.#own(m);
+    const r = boundaryOf(this).inspectMap(m.ops, m.handle);
+    return {
+      B: r.B!,
+      count: r.count!,
+      noverflow: r.noverflow!,
+      buckets: r.buckets!,
+      overflowBuckets: r.overflowBuckets!,
+      oldBuckets: r.oldBuckets!,
+      oldOverflowBuckets: r.oldOverflowBuckets!,
+      growing: r.growing === 1,
+      sameSizeGrow: r.sameSizeGrow === 1,
+      nevacuate: r.nevacuate!,
+      tophash: {
+        emptyRest: r.emptyRest!,
+        emptyOne: r.emptyOne!,
+        live: r.live!,
+        evacuatedX: r.evacuatedX!,
+        evacuatedY: r.evacuatedY!,
+        evacuatedEmpty: r.evacuatedEmpty!,
+      },
+      bucketBytes: r.bucketBytes!,
+      bucketSize: r.bucketSize!,
+      hash0: r.hash0!,
+      flags: r.flags!,
+    };
+  }
+
+  #own(m: GoMap): void {
+    if (!(m instanceof GoMap)) throw new InvalidArgumentError("map", "expected a GoMap made by rt.map()");
+    if (m.owner !== this.#owner) throw new WrongRuntimeError();
+  }
+
+  /** Maps made by this runtime and not freed. */
+  get liveMaps(): number {
+    return this.#maps.size;
   }
 
   /** Go's runtime.ReadMemStats. */

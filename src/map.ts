@@ -1,0 +1,396 @@
+/**
+ * `GoMap`: the host side of one Go map in linear memory.
+ *
+ * It feels like a JS `Map` (set/get/has/delete/size/clear, keys/values/
+ * entries/forEach/iterator) and adds what Go's map has and `Map` has not:
+ * batch paths over typed arrays, `shrink()`, explicit `free()`.
+ *
+ * Every call checks its input first (a bad key or value throws
+ * `InvalidArgumentError` and changes nothing), then makes one core call.
+ * `get` and `set` follow Go: the core returns the address of the value slot
+ * (mapaccess / mapassign) and the host reads or writes the value there
+ * through a typed-array view.
+ */
+import type { Boundary, MapOps } from "./boundary.js";
+import {
+  ConcurrentMapWriteError,
+  InvalidArgumentError,
+  IteratorInvalidatedError,
+  OutOfMemoryError,
+  UseAfterFreeError,
+} from "./errors.js";
+import { KINDS, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+
+/** Core results (assembly/map/access.ts, delete.ts, clear.ts, batch.ts). */
+const SLOT_CONCURRENT = 1;
+const DELETED = 1;
+const DELETE_OOM = 2;
+const DELETE_CONCURRENT = 3;
+const SHRINK_OOM = 1;
+const SHRINK_CONCURRENT = 2;
+const BATCH_OOM = 1;
+const BATCH_CONCURRENT = 2;
+const ITER_CONCURRENT = 0xffffffff;
+/** Entries fetched per core call while iterating. */
+const ITER_BATCH = 512;
+
+type ValueReader = (b: Boundary, addr: number) => number | bigint;
+type ValueWriter = (b: Boundary, addr: number, v: number | bigint) => void;
+
+const READ: Record<KindName, ValueReader> = {
+  i32: (b, a) => b.i32[a >>> 2]!,
+  u32: (b, a) => b.u32[a >>> 2]!,
+  i64: (b, a) => b.i64[a >>> 3]!,
+  u64: (b, a) => b.u64[a >>> 3]!,
+  f64: (b, a) => b.f64[a >>> 3]!,
+};
+
+const WRITE: Record<KindName, ValueWriter> = {
+  i32: (b, a, v) => { b.i32[a >>> 2] = v as number; },
+  u32: (b, a, v) => { b.u32[a >>> 2] = v as number; },
+  i64: (b, a, v) => { b.i64[a >>> 3] = v as bigint; },
+  u64: (b, a, v) => { b.u64[a >>> 3] = v as bigint; },
+  f64: (b, a, v) => { b.f64[a >>> 3] = v as number; },
+};
+
+/** Typed array that holds a kind's values in memory order. */
+type KindArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
+const ARRAY_CTOR: Record<KindName, { new (n: number): KindArray }> = {
+  i32: Int32Array, u32: Uint32Array, i64: BigInt64Array, u64: BigUint64Array, f64: Float64Array,
+};
+
+/** What a map needs from its runtime (kept narrow so GoMap does not see Runtime internals). */
+export interface MapOwner {
+  readonly boundary: Boundary;
+  readonly maxMemory: number;
+  random32(): number;
+  onFree(m: GoMap<KindName, KindName>): void;
+}
+
+export interface MapShape<K extends KindName, V extends KindName> {
+  key: K;
+  value: V;
+}
+
+export class GoMap<K extends KindName = KindName, V extends KindName = KindName> {
+  readonly keyType: K;
+  readonly valueType: V;
+  #owner: MapOwner;
+  #b: Boundary;
+  #ops: MapOps;
+  #h: number;
+  #freed = false;
+  /** Bumped by clear/shrink/free: iterators from an older epoch throw. */
+  #epoch = 0;
+  /** Bumped by every write: an iterator re-checks entries it fetched before
+   *  a write (see entries()). */
+  #writes = 0;
+  #lastInvalidation = "";
+  #key: KindSpec;
+  #val: KindSpec;
+  #read: ValueReader;
+  #write: ValueWriter;
+  #random: () => number;
+
+  /** @internal Use `rt.map(...)`. */
+  constructor(owner: MapOwner, ops: MapOps, h: number, shape: MapShape<K, V>, random: () => number) {
+    this.#owner = owner;
+    this.#b = owner.boundary;
+    this.#ops = ops;
+    this.#h = h;
+    this.keyType = shape.key;
+    this.valueType = shape.value;
+    this.#key = KINDS[shape.key];
+    this.#val = KINDS[shape.value];
+    this.#read = READ[shape.value];
+    this.#write = WRITE[shape.value];
+    this.#random = random;
+  }
+
+  /** @internal The hmap address (for the runtime and tests). */
+  get handle(): number {
+    this.#live();
+    return this.#h;
+  }
+
+  /** @internal */
+  get owner(): MapOwner {
+    return this.#owner;
+  }
+
+  /** @internal */
+  get ops(): MapOps {
+    return this.#ops;
+  }
+
+  #live(): void {
+    if (this.#freed) throw new UseAfterFreeError();
+  }
+
+  get size(): number {
+    this.#live();
+    return this.#b.u32[(this.#h + this.#b.hmap.count) >>> 2]!;
+  }
+
+  get(key: KindValue<K>): KindValue<V> | undefined {
+    this.#live();
+    const slot = this.#ops.access(this.#h, this.#key.toCore(key, "key")) >>> 0;
+    if (slot === 0) return undefined;
+    if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+    return this.#read(this.#b, slot) as KindValue<V>;
+  }
+
+  has(key: KindValue<K>): boolean {
+    this.#live();
+    const slot = this.#ops.access(this.#h, this.#key.toCore(key, "key")) >>> 0;
+    if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+    return slot !== 0;
+  }
+
+  set(key: KindValue<K>, value: KindValue<V>): this {
+    this.#live();
+    const k = this.#key.toCore(key, "key");
+    const v = this.#val.toCore(value, "value");
+    const slot = this.#ops.assign(this.#h, k) >>> 0;
+    if (slot <= SLOT_CONCURRENT) {
+      if (slot === 0) throw new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map");
+      throw new ConcurrentMapWriteError();
+    }
+    this.#write(this.#b, slot, v);
+    this.#writes++;
+    return this;
+  }
+
+  delete(key: KindValue<K>): boolean {
+    this.#live();
+    const r = this.#ops.delete(this.#h, this.#key.toCore(key, "key"));
+    this.#writes++;
+    if (r === DELETED) return true;
+    if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
+    if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
+    return false;
+  }
+
+  /** Go's mapclear: remove every entry, keep B and the bucket array. */
+  clear(): void {
+    this.#live();
+    if (!this.#ops.clear(this.#h)) throw new ConcurrentMapWriteError();
+    this.#invalidate("cleared");
+  }
+
+  /** Rebuild into the smallest bucket array that holds `size` entries (what
+   *  `make(map, size)` would choose); the old arrays go to the collector.
+   *  Go cannot do this (golang/go#20135). */
+  shrink(): void {
+    this.#live();
+    const r = this.#ops.shrink(this.#h);
+    if (r === SHRINK_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()");
+    if (r === SHRINK_CONCURRENT) throw new ConcurrentMapWriteError();
+    this.#invalidate("shrunk");
+  }
+
+  /** Release the map: its memory is reclaimed by the collector. Any later
+   *  use throws UseAfterFreeError. Idempotent. */
+  free(): void {
+    if (this.#freed) return;
+    this.#invalidate("freed");
+    this.#freed = true;
+    this.#owner.onFree(this as unknown as GoMap<KindName, KindName>);
+  }
+
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  #invalidate(how: string): void {
+    this.#epoch++;
+    this.#lastInvalidation = how;
+  }
+
+  // ------------------------------------------------------------ iteration
+
+  /** Entries in Go's order: a random start bucket and in-bucket offset.
+   *  Correct while the map grows (Go's rules); entries deleted before they
+   *  are reached are not produced; clear()/shrink()/free() make a live
+   *  iterator throw on its next step.
+   *
+   *  The core hands out entries ITER_BATCH at a time. If the map is written
+   *  while a fetched batch is still being yielded, each remaining entry is
+   *  looked up again before it is yielded: a deleted one is skipped, an
+   *  updated one yields its current value — what Go's one-at-a-time
+   *  mapiternext would produce. (NaN keys cannot be looked up, nor deleted
+   *  or updated, so they are yielded as fetched.) */
+  *entries(): IterableIterator<[KindValue<K>, KindValue<V>]> {
+    this.#live();
+    const b = this.#b;
+    const itBytes = b.hiterBytes;
+    const state = new Uint8Array(itBytes);
+    const epoch = this.#epoch;
+    const kBytes = this.#key.bytes, vBytes = this.#val.bytes;
+    // Scratch layout for one step: hiter | keys | values.
+    const itAddr = b.scratchBase;
+    const kAddr = itAddr + 64;
+    const vAddr = kAddr + ITER_BATCH * 8;
+    b.mapiterinit(this.#h, itAddr, this.#random());
+    state.set(b.u8.subarray(itAddr, itAddr + itBytes));
+    const readKey = READ[this.keyType];
+    const readVal = this.#read;
+    for (;;) {
+      if (this.#epoch !== epoch) throw new IteratorInvalidatedError(this.#lastInvalidation);
+      b.u8.set(state, itAddr);
+      const n = this.#ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
+      if (n === ITER_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
+      state.set(b.u8.subarray(itAddr, itAddr + itBytes));
+      const batch: [KindValue<K>, KindValue<V>][] = [];
+      for (let i = 0; i < n; i++) {
+        batch.push([readKey(b, kAddr + i * kBytes) as KindValue<K>, readVal(b, vAddr + i * vBytes) as KindValue<V>]);
+      }
+      const writes = this.#writes;
+      for (const e of batch) {
+        if (this.#epoch !== epoch) throw new IteratorInvalidatedError(this.#lastInvalidation);
+        if (this.#writes !== writes && e[0] === e[0]) {
+          const slot = this.#ops.access(this.#h, this.#key.toCore(e[0], "key")) >>> 0;
+          if (slot === 0) continue;
+          e[1] = this.#read(b, slot) as KindValue<V>;
+        }
+        yield e;
+      }
+      if (this.#epoch !== epoch) throw new IteratorInvalidatedError(this.#lastInvalidation);
+      if (n < ITER_BATCH) return;
+    }
+  }
+
+  *keys(): IterableIterator<KindValue<K>> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): IterableIterator<KindValue<V>> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): IterableIterator<[KindValue<K>, KindValue<V>]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: KindValue<V>, key: KindValue<K>, map: this) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "GoMap";
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  /** Insert or update many entries. keys/values: typed arrays of the map's
+   *  kinds (fastest) or plain arrays. Every key and value is checked before
+   *  anything is written. Running out of memory part-way throws
+   *  OutOfMemoryError with `.done` entries stored. */
+  setMany(keys: ArrayLike<KindValue<K>>, values: ArrayLike<KindValue<V>>): this {
+    this.#live();
+    if (keys.length !== values.length) {
+      throw new InvalidArgumentError("values", `has ${values.length} elements but keys has ${keys.length}`);
+    }
+    const ks = this.#packed(keys, this.#key, "keys");
+    const vs = this.#packed(values, this.#val, "values");
+    const b = this.#b;
+    const kb = this.#key.bytes, vb = this.#val.bytes;
+    const chunk = Math.floor(b.scratchBytes / (kb + vb));
+    const kAddr = b.scratchBase, vAddr = kAddr + chunk * kb;
+    this.#writes++;
+    for (let i = 0; i < ks.length; i += chunk) {
+      const n = Math.min(chunk, ks.length - i);
+      copyIn(b, ks.subarray(i, i + n), kAddr);
+      copyIn(b, vs.subarray(i, i + n), vAddr);
+      const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
+      if (done < n) this.#batchFailed(i + done, "setMany");
+    }
+    return this;
+  }
+
+  /** Look up many keys. Values go to `out` (a new typed array if omitted;
+   *  0 for absent keys); `found[i]` says whether key i was present. Returns
+   *  `out`. */
+  getMany(keys: ArrayLike<KindValue<K>>, out?: KindArray, found?: Uint8Array): KindArray {
+    this.#live();
+    const ks = this.#packed(keys, this.#key, "keys");
+    const result = out ?? new ARRAY_CTOR[this.valueType](ks.length);
+    if (!(result instanceof ARRAY_CTOR[this.valueType]) || result.length < ks.length) {
+      throw new InvalidArgumentError("out", `must be a ${ARRAY_CTOR[this.valueType].name} of at least ${ks.length} elements`);
+    }
+    if (found !== undefined && (!(found instanceof Uint8Array) || found.length < ks.length)) {
+      throw new InvalidArgumentError("found", `must be a Uint8Array of at least ${ks.length} elements`);
+    }
+    const b = this.#b;
+    const kb = this.#key.bytes, vb = this.#val.bytes;
+    const chunk = Math.floor(b.scratchBytes / (kb + vb + 1));
+    const kAddr = b.scratchBase, vAddr = kAddr + chunk * kb, fAddr = vAddr + chunk * vb;
+    for (let i = 0; i < ks.length; i += chunk) {
+      const n = Math.min(chunk, ks.length - i);
+      copyIn(b, ks.subarray(i, i + n), kAddr);
+      const done = this.#ops.getMany(this.#h, kAddr, vAddr, found ? fAddr : 0, n) >>> 0;
+      if (done < n) this.#batchFailed(i + done, "getMany");
+      copyOut(b, vAddr, result, i, n);
+      if (found) found.set(b.u8.subarray(fAddr, fAddr + n), i);
+    }
+    return result;
+  }
+
+  /** Delete many keys; returns how many were present. */
+  deleteMany(keys: ArrayLike<KindValue<K>>): number {
+    this.#live();
+    const ks = this.#packed(keys, this.#key, "keys");
+    const b = this.#b;
+    const chunk = Math.floor(b.scratchBytes / this.#key.bytes);
+    const kAddr = b.scratchBase;
+    let deleted = 0;
+    this.#writes++;
+    for (let i = 0; i < ks.length; i += chunk) {
+      const n = Math.min(chunk, ks.length - i);
+      copyIn(b, ks.subarray(i, i + n), kAddr);
+      const done = this.#ops.deleteMany(this.#h, kAddr, n) >>> 0;
+      deleted += b.batchCount();
+      if (done < n) this.#batchFailed(i + done, "deleteMany");
+    }
+    return deleted;
+  }
+
+  #batchFailed(done: number, what: string): never {
+    const status = this.#b.batchStatus();
+    if (status === BATCH_OOM) {
+      const e = new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`);
+      (e as OutOfMemoryError & { done: number }).done = done;
+      throw e;
+    }
+    if (status === BATCH_CONCURRENT) throw new ConcurrentMapWriteError();
+    throw new Error(`${what}: core stopped after ${done} entries with status ${status}`);
+  }
+
+  /** The elements as a typed array in the kind's memory representation,
+   *  checking every element of a plain array first. */
+  #packed(xs: ArrayLike<unknown>, spec: KindSpec, what: string): KindArray {
+    const Ctor = ARRAY_CTOR[spec.name];
+    if (xs instanceof Ctor) return xs as KindArray;
+    if (xs === null || typeof xs !== "object" || typeof (xs as ArrayLike<unknown>).length !== "number") {
+      throw new InvalidArgumentError(what, `expected an array or ${Ctor.name}`);
+    }
+    const out = new Ctor(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      (out as unknown as (number | bigint)[])[i] = spec.toCore(xs[i], `${what}[${i}]`);
+    }
+    return out;
+  }
+}
+
+function copyIn(b: Boundary, src: KindArray, addr: number): void {
+  b.u8.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), addr);
+}
+
+function copyOut(b: Boundary, addr: number, dst: KindArray, at: number, n: number): void {
+  const bytes = dst.BYTES_PER_ELEMENT;
+  new Uint8Array(dst.buffer, dst.byteOffset + at * bytes, n * bytes).set(b.u8.subarray(addr, addr + n * bytes));
+}

@@ -1,0 +1,97 @@
+/**
+ * Key and value kinds: how a JS value is checked, passed to the core, and
+ * read back from memory.
+ *
+ *   kind   JS type   stored as      core suffix part
+ *   i32    number    4-byte int     k32 / v32
+ *   u32    number    4-byte int     k32 / v32
+ *   i64    bigint    8-byte int     k64 / v64   (numbers that are safe integers are accepted too)
+ *   u64    bigint    8-byte int     k64 / v64
+ *   f64    number    8-byte float   kf  / v64   (values: stored as their bits)
+ *
+ * f64 keys follow Go: +0 and −0 are one key (the stored key becomes the
+ * last one assigned), NaN is never equal to anything (each set(NaN) adds an
+ * entry that get/has/delete never find; iteration sees it).
+ */
+import { InvalidArgumentError } from "./errors.js";
+
+export type KindName = "i32" | "u32" | "i64" | "u64" | "f64";
+export type KindValue<T extends KindName> = T extends "i64" | "u64" ? bigint : number;
+
+/** Core kind codes (assembly/map/hmap.ts: Kind). */
+export const KIND_CODE: Record<KindName, number> = { i32: 1, u32: 2, i64: 3, u64: 4, f64: 5 };
+export const KIND_NAMES = Object.keys(KIND_CODE) as KindName[];
+
+const TWO64 = 1n << 64n;
+const TWO63 = 1n << 63n;
+
+function describe(x: unknown): string {
+  if (typeof x === "bigint") return `${x}n`;
+  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "number") return String(x);
+  return x === null ? "null" : typeof x;
+}
+
+export interface KindSpec {
+  readonly name: KindName;
+  readonly bytes: 4 | 8;
+  /** Check a JS value and return what the core's parameter takes. */
+  toCore(x: unknown, what: string): number | bigint;
+}
+
+export const KINDS: Record<KindName, KindSpec> = {
+  i32: {
+    name: "i32",
+    bytes: 4,
+    toCore(x, what) {
+      if (typeof x === "number" && Number.isInteger(x) && x >= -2147483648 && x <= 2147483647) return x;
+      throw new InvalidArgumentError(what, `expected an i32 (an integer from -2147483648 to 2147483647), got ${describe(x)}`);
+    },
+  },
+  u32: {
+    name: "u32",
+    bytes: 4,
+    toCore(x, what) {
+      if (typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 4294967295) return x;
+      throw new InvalidArgumentError(what, `expected a u32 (an integer from 0 to 4294967295), got ${describe(x)}`);
+    },
+  },
+  i64: {
+    name: "i64",
+    bytes: 8,
+    toCore(x, what) {
+      if (typeof x === "bigint" && x >= -TWO63 && x < TWO63) return x;
+      if (typeof x === "number" && Number.isSafeInteger(x)) return BigInt(x);
+      throw new InvalidArgumentError(what, `expected an i64 (a bigint from -2^63 to 2^63-1, or a safe integer), got ${describe(x)}`);
+    },
+  },
+  u64: {
+    name: "u64",
+    bytes: 8,
+    toCore(x, what) {
+      if (typeof x === "bigint" && x >= 0n && x < TWO64) return x;
+      if (typeof x === "number" && Number.isSafeInteger(x) && x >= 0) return BigInt(x);
+      throw new InvalidArgumentError(what, `expected a u64 (a bigint from 0 to 2^64-1, or a non-negative safe integer), got ${describe(x)}`);
+    },
+  },
+  f64: {
+    name: "f64",
+    bytes: 8,
+    toCore(x, what) {
+      if (typeof x === "number") return x;
+      throw new InvalidArgumentError(what, `expected an f64 (a number), got ${describe(x)}`);
+    },
+  },
+};
+
+/** The core export suffix for a key kind × value kind. */
+export function coreSuffix(key: KindName, value: KindName): string {
+  const k = key === "f64" ? "kf" : KINDS[key].bytes === 4 ? "k32" : "k64";
+  const v = KINDS[value].bytes === 4 ? "v32" : "v64";
+  return `${k}_${v}`;
+}
+
+export function parseKind(option: string, x: unknown): KindName {
+  if (typeof x === "string" && (KIND_NAMES as string[]).includes(x)) return x as KindName;
+  throw new InvalidArgumentError(option, `expected one of ${KIND_NAMES.join(", ")}, got ${describe(x)}`);
+}

@@ -1,0 +1,255 @@
+// Model-based test of the map against a JS Map oracle, for every key kind.
+//
+// Seeded random streams of set/get/has/delete/clear/shrink/iterate and the
+// batch paths, with growth (doubling and same-size) happening mid-stream
+// and mid-iteration. checkMap (Go's invariants, assembly/map/check.ts) runs
+// every few hundred operations and after each stream, with checkHeap.
+import { describe, it, expect } from "vitest";
+import { prng, randInt, seeds, withSeed } from "./helpers.js";
+import { Runtime, type GoMap, type KindName } from "../src/node.js";
+import { boundaryOf } from "../src/runtime.js";
+import { IteratorInvalidatedError } from "../src/errors.js";
+
+/** What the streams went through, checked at the end (so the test cannot
+ *  pass without exercising growth). */
+const seen = { grows: 0, sameSizeGrows: 0, iterationsWhileGrowing: 0, shrinks: 0, clears: 0, iterations: 0 };
+
+type Key = number | bigint;
+const KEYS: KindName[] = ["i32", "u32", "i64", "u64", "f64"];
+const VALUES: KindName[] = ["i32", "u32", "i64", "u64", "f64"];
+const OPS_PER_STREAM = 12_000;
+
+/** Oracle with Go's semantics for f64 keys: ±0 one key, NaN entries apart. */
+class Oracle {
+  m = new Map<Key, Key>();
+  nans: Key[] = [];
+  get size() { return this.m.size + this.nans.length; }
+  set(k: Key, v: Key) { if (k !== k) this.nans.push(v); else this.m.set(k, v); }
+  clear() { this.m.clear(); this.nans = []; }
+}
+
+function genKey(kind: KindName, r: () => number, range: number): Key {
+  const n = randInt(r, 0, range);
+  switch (kind) {
+    case "i32": return n - (range >> 1);
+    case "u32": return r() < 0.05 ? 4294967295 - n : n;
+    case "i64": return (r() < 0.5 ? -1n : 1n) * (BigInt(n) * 0x1_0000_0001n + (r() < 0.1 ? 1n << 62n : 0n));
+    case "u64": return r() < 0.1 ? (1n << 64n) - 1n - BigInt(n) : BigInt(n) * 0x9e37_79b9n;
+    case "f64": {
+      const x = r();
+      if (x < 0.02) return NaN;
+      if (x < 0.04) return -0;
+      if (x < 0.06) return 0;
+      if (x < 0.07) return r() < 0.5 ? Infinity : -Infinity;
+      return (n - range / 2) / 4;
+    }
+  }
+}
+
+function genValue(kind: KindName, r: () => number): Key {
+  switch (kind) {
+    case "i32": return randInt(r, -2147483648, 2147483647);
+    case "u32": return randInt(r, 0, 4294967295);
+    case "i64": return BigInt(randInt(r, -1e15, 1e15)) * 7919n;
+    case "u64": return BigInt(randInt(r, 0, 1e15)) * 18446n;
+    case "f64": return r() < 0.05 ? NaN : (r() - 0.5) * 1e6;
+  }
+}
+
+const same = (a: Key | undefined, b: Key | undefined) => Object.is(a, b) || (a === 0 && b === 0);
+
+function typedKeys(kind: KindName, ks: Key[]) {
+  switch (kind) {
+    case "i32": return Int32Array.from(ks as number[]);
+    case "u32": return Uint32Array.from(ks as number[]);
+    case "i64": return BigInt64Array.from(ks as bigint[]);
+    case "u64": return BigUint64Array.from(ks as bigint[]);
+    case "f64": return Float64Array.from(ks as number[]);
+  }
+}
+
+describe("map model", () => {
+  const streams: [KindName, KindName, number][] = [];
+  const ss = seeds(2);
+  KEYS.forEach((k, i) => ss.forEach((seed, j) => streams.push([k, VALUES[(i + j * 2) % VALUES.length]!, seed])));
+  for (const [keyKind, valueKind, seed] of streams) {
+    it(`${keyKind} → ${valueKind} (seed ${seed})`, async () => {
+      await withSeed(seed, async () => {
+        const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
+        const b = boundaryOf(rt);
+        const dbg = b.requireDebug("model");
+        const r = prng(seed);
+        const m = rt.map({ key: keyKind, value: valueKind, hint: r() < 0.3 ? randInt(r, 0, 3000) : 0, seed: r() < 0.5 ? seed : undefined }) as GoMap;
+        const checkMap = () => m.ops.checkMap!(m.handle);
+        const o = new Oracle();
+        let range = randInt(r, 8, 4000);
+        for (let op = 0; op < OPS_PER_STREAM; op++) {
+          if (op % 2000 === 0) range = randInt(r, 8, r() < 0.5 ? 300 : 20_000);
+          const x = r();
+          if (x < 0.40) {
+            const k = genKey(keyKind, r, range), v = genValue(valueKind, r);
+            m.set(k as never, v as never);
+            o.set(k, v);
+          } else if (x < 0.58) {
+            const k = genKey(keyKind, r, range);
+            const got = m.get(k as never);
+            const want = k !== k ? undefined : o.m.get(k);
+            if (!same(got as Key | undefined, want)) throw new Error(`op ${op}: get(${String(k)}) = ${String(got)}, want ${String(want)}`);
+            expect(m.has(k as never)).toBe(want !== undefined);
+          } else if (x < 0.80) {
+            const k = genKey(keyKind, r, range);
+            const want = k === k && o.m.has(k);
+            expect(m.delete(k as never), `delete(${String(k)})`).toBe(want);
+            if (want) o.m.delete(k);
+          } else if (x < 0.84) {
+            // Batch: setMany + getMany (+ found mask) + deleteMany.
+            const n = randInt(r, 1, 300);
+            const ks: Key[] = [], vs: Key[] = [];
+            for (let i = 0; i < n; i++) { ks.push(genKey(keyKind, r, range)); vs.push(genValue(valueKind, r)); }
+            m.setMany((r() < 0.5 ? typedKeys(keyKind, ks) : ks) as never, vs as never);
+            ks.forEach((k, i) => o.set(k, vs[i]!));
+            const found = new Uint8Array(n);
+            const q: Key[] = ks.map((k) => (r() < 0.5 ? k : genKey(keyKind, r, range)));
+            const out = m.getMany(q as never, undefined, found);
+            q.forEach((k, i) => {
+              const want = k !== k ? undefined : o.m.get(k);
+              expect(found[i], `found[${i}] for ${String(k)}`).toBe(want === undefined ? 0 : 1);
+              if (want !== undefined && !same(out[i] as Key, want)) throw new Error(`getMany value for ${String(k)}: ${String(out[i])} != ${String(want)}`);
+            });
+            if (r() < 0.5) {
+              const del = q.filter(() => r() < 0.5);
+              let want = 0;
+              const seen = new Set<Key>();
+              for (const k of del) if (k === k && o.m.has(k) && !seen.has(k)) { want++; seen.add(k); }
+              expect(m.deleteMany(del as never)).toBe(want);
+              for (const k of seen) o.m.delete(k);
+            }
+          } else if (x < 0.845) {
+            m.clear();
+            o.clear();
+            seen.clears++;
+          } else if (x < 0.85) {
+            m.shrink();
+            expect(rt.inspect(m).growing).toBe(false);
+            seen.shrinks++;
+          } else if (x < 0.87) {
+            iterateWithMutations(rt, m, o, keyKind, valueKind, r, range);
+            seen.iterations++;
+          } else if (x < 0.8715) {
+            // Churn: insert fresh keys and delete old ones at a steady size,
+            // which piles up overflow buckets until a same-size grow. Start
+            // from an empty, shrunk map so B stays small.
+            m.clear(); o.clear(); m.shrink();
+            // Go's facts sheet: insert-100/delete-100 rounds on a B = 4 map.
+            for (let round = 0; round < 25; round++) {
+              const live: Key[] = [];
+              while (live.length < 100) {
+                const k = genKey(keyKind, r, 1_000_000);
+                if (k !== k || o.m.has(k)) continue;
+                const v = genValue(valueKind, r);
+                m.set(k as never, v as never); o.set(k, v); live.push(k);
+                if ((b.u8[m.handle + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+              }
+              for (const d of live) {
+                expect(m.delete(d as never)).toBe(true); o.m.delete(d);
+                if ((b.u8[m.handle + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+              }
+            }
+          }
+          const h = m.handle;
+          if (b.u32[(h + b.hmap.oldbuckets) >>> 2] !== 0) {
+            seen.grows++;
+            if ((b.u8[h + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+          }
+          if (m.size !== o.size) throw new Error(`op ${op}: size ${m.size} != ${o.size}`);
+          if (op % 400 === 0) checkMap();
+        }
+        // Full comparison by iteration.
+        checkMap();
+        const got = new Map<Key, Key>();
+        let nans = 0;
+        for (const [k, v] of m) {
+          if (k !== k) { nans++; continue; }
+          const kk = k === 0 ? 0 : k;
+          if (got.has(kk)) throw new Error(`iteration produced ${String(k)} twice`);
+          got.set(kk, v as Key);
+        }
+        expect(nans).toBe(o.nans.length);
+        expect(got.size).toBe(o.m.size);
+        for (const [k, v] of o.m) if (!same(got.get(k), v)) throw new Error(`final: ${String(k)} → ${String(got.get(k))}, want ${String(v)}`);
+        dbg.checkHeap();
+      });
+    });
+  }
+});
+
+/** Iterate part or all of the map while mutating it, checking Go's rules:
+ *  an entry present at the start and never deleted is produced exactly once;
+ *  a produced entry is present with its current value; an entry deleted
+ *  before it is reached is not produced. */
+function iterateWithMutations(rt: Runtime, m: GoMap, o: Oracle, keyKind: KindName, valueKind: KindName, r: () => number, range: number): void {
+  const start = new Set<Key>(o.m.keys());
+  const deleted = new Set<Key>();
+  const inserted = new Set<Key>();
+  const produced = new Map<Key, number>();
+  const mutateP = r() < 0.5 ? 0 : r() * 0.3;
+  const stopAt = r() < 0.3 ? randInt(r, 0, o.size) : Infinity;
+  let count = 0;
+  let nanSeen = 0;
+  for (const [k, v] of m) {
+    if (k !== k) { nanSeen++; }
+    else {
+      const kk = k === 0 ? 0 : k;
+      if (!o.m.has(kk)) throw new Error(`iteration produced ${String(k)}, which is not in the map`);
+      if (!same(o.m.get(kk), v as Key)) throw new Error(`iteration produced ${String(k)} → ${String(v)}, current value ${String(o.m.get(kk))}`);
+      const c = (produced.get(kk) ?? 0) + 1;
+      produced.set(kk, c);
+      if (c > 1 && !(deleted.has(kk) && inserted.has(kk))) throw new Error(`iteration produced ${String(k)} twice`);
+    }
+    if (++count >= stopAt) break;
+    if (count % 16 === 0 && rt.inspect(m).growing) seen.iterationsWhileGrowing++;
+    if (r() < mutateP) {
+      const k = genKey(keyKind, r, range);
+      if (r() < 0.5) {
+        const vv = genValue(valueKind, r);
+        m.set(k as never, vv as never);
+        if (k === k) { if (!o.m.has(k)) inserted.add(k); o.m.set(k, vv); } else o.nans.push(vv);
+      } else if (k === k) {
+        const want = o.m.has(k);
+        expect(m.delete(k as never)).toBe(want);
+        if (want) { o.m.delete(k); deleted.add(k); }
+      }
+    }
+  }
+  if (stopAt === Infinity) {
+    for (const k of start) {
+      if (!deleted.has(k) && !produced.has(k)) throw new Error(`iteration missed ${String(k)}, present from start to end`);
+    }
+    if (nanSeen < Math.min(o.nans.length, 0)) throw new Error("NaN entries missing");
+  }
+}
+
+describe("the streams", () => {
+  it("grew, grew at the same size, and iterated during growth", () => {
+    console.log("model streams:", JSON.stringify(seen));
+    expect(seen.grows).toBeGreaterThan(0);
+    expect(seen.sameSizeGrows).toBeGreaterThan(0);
+    expect(seen.iterationsWhileGrowing).toBeGreaterThan(0);
+    expect(seen.shrinks).toBeGreaterThan(0);
+    expect(seen.clears).toBeGreaterThan(0);
+  });
+});
+
+describe("iterator invalidation", () => {
+  for (const op of ["clear", "shrink", "free"] as const) {
+    it(`a live iterator throws after ${op}()`, async () => {
+      const rt = await Runtime.create({ debug: true });
+      const m = rt.map({ key: "u32", value: "u32" });
+      for (let i = 0; i < 2000; i++) m.set(i, i);
+      const it = m.entries();
+      expect(it.next().done).toBe(false);
+      m[op]();
+      expect(() => it.next()).toThrow(IteratorInvalidatedError);
+    });
+  }
+});
