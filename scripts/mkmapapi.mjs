@@ -35,7 +35,12 @@ export function shrink_${sfx}(h: usize): i32 { return <i32>mapshrink<${K}, ${V}>
 export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<${K}, ${V}>(it, outK, outV, max);
 }
-export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${V}>(h, out); }
+export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${V}>(h, out); }${K === "u64" ? `
+// The same three with the key as a double: a JS number that is a safe
+// integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
+export function accessF_${sfx}(h: usize, key: f64): usize { return mapaccess<u64, ${V}>(h, <u64><i64>key); }
+export function assignF_${sfx}(h: usize, key: f64): usize { return mapassign<u64, ${V}>(h, <u64><i64>key); }
+export function deleteF_${sfx}(h: usize, key: f64): u32 { return mapdelete<u64, ${V}>(h, <u64><i64>key); }` : ""}
 export function setMany_${sfx}(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<${K}, ${V}>(h, keys, vals, n);
 }

@@ -69,11 +69,17 @@ export interface MapOps {
   getMany(h: number, keys: number, outV: number, found: number, n: number): number;
   deleteMany(h: number, keys: number, n: number): number;
   checkMap?(h: number): void;
+  /** 64-bit-key shapes only: the key as a double (a safe integer). */
+  accessF?(h: number, key: number): number;
+  assignF?(h: number, key: number): number;
+  deleteF?(h: number, key: number): number;
 }
 
 const MAP_OPS: readonly (keyof MapOps)[] = [
   "makemap", "access", "assign", "delete", "clear", "shrink", "iternext", "inspect", "setMany", "getMany", "deleteMany", "checkMap",
+  "accessF", "assignF", "deleteF",
 ];
+const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF"]);
 
 /** Byte offsets of hmap fields, read from the core (never typed here). */
 export interface HmapLayout {
@@ -299,7 +305,7 @@ export class Boundary {
       for (const name of MAP_OPS) {
         const f = ex[`${name}_${suffix}`];
         if (typeof f === "function") o[name] = f;
-        else if (name !== "checkMap") throw new Error(`core is missing ${name}_${suffix}`);
+        else if (!OPTIONAL_OPS.has(name)) throw new Error(`core is missing ${name}_${suffix}`);
       }
       ops = o as unknown as MapOps;
       if (this.#dead) killOps(ops, this.#dead);

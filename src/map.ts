@@ -34,8 +34,17 @@ const ITER_CONCURRENT = 0xffffffff;
 /** Entries fetched per core call while iterating. */
 const ITER_BATCH = 512;
 
+/** Key storage codes for the hot-path switches. */
+const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4;
+const VK_U32 = 0, VK_I32 = 1, VK_U64 = 2, VK_I64 = 3, VK_F64 = 4;
+const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4 };
+void KK_F64;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_U64 = (1n << 64n) - 1n;
+const MAX_I64 = (1n << 63n) - 1n;
+const MIN_I64 = -(1n << 63n);
+
 type ValueReader = (b: Boundary, addr: number) => number | bigint;
-type ValueWriter = (b: Boundary, addr: number, v: number | bigint) => void;
 
 const READ: Record<KindName, ValueReader> = {
   i32: (b, a) => b.i32[a >>> 2]!,
@@ -45,13 +54,6 @@ const READ: Record<KindName, ValueReader> = {
   f64: (b, a) => b.f64[a >>> 3]!,
 };
 
-const WRITE: Record<KindName, ValueWriter> = {
-  i32: (b, a, v) => { b.i32[a >>> 2] = v as number; },
-  u32: (b, a, v) => { b.u32[a >>> 2] = v as number; },
-  i64: (b, a, v) => { b.i64[a >>> 3] = v as bigint; },
-  u64: (b, a, v) => { b.u64[a >>> 3] = v as bigint; },
-  f64: (b, a, v) => { b.f64[a >>> 3] = v as number; },
-};
 
 /** Typed array that holds a kind's values in memory order. */
 type KindArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
@@ -89,8 +91,9 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #key: KindSpec;
   #val: KindSpec;
   #read: ValueReader;
-  #write: ValueWriter;
   #random: () => number;
+  #kk: number;
+  #vk: number;
 
   /** @internal Use `rt.map(...)`. */
   constructor(owner: MapOwner, ops: MapOps, h: number, shape: MapShape<K, V>, random: () => number) {
@@ -103,7 +106,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#key = KINDS[shape.key];
     this.#val = KINDS[shape.value];
     this.#read = READ[shape.value];
-    this.#write = WRITE[shape.value];
+    this.#kk = KIND_INDEX[shape.key];
+    this.#vk = KIND_INDEX[shape.value];
     this.#random = random;
   }
 
@@ -132,38 +136,176 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return this.#b.u32[(this.#h + this.#b.hmap.count) >>> 2]!;
   }
 
+  // The four hot methods are written out per key storage (a switch on a
+  // small int, no closures and no shared polymorphic call sites), so V8
+  // keeps each path monomorphic: check the key inline, one core call, one
+  // typed-array access. u64/i64 keys that are JS numbers (safe integers)
+  // cross as doubles (the *F exports), never as BigInt.
+
+  /** Address of key's value slot (0: absent), or throw on a bad key. */
+  #access(key: unknown): number {
+    const ops = this.#ops;
+    const h = this.#h;
+    switch (this.#kk) {
+      case KK_U32:
+        if (typeof key !== "number" || key >>> 0 !== key) break;
+        return ops.access(h, key) >>> 0;
+      case KK_I32:
+        if (typeof key !== "number" || (key | 0) !== key) break;
+        return ops.access(h, key) >>> 0;
+      case KK_U64:
+        if (typeof key === "number") {
+          if (!(key >= 0 && key <= MAX_SAFE && Math.floor(key) === key)) break;
+          return ops.accessF!(h, key) >>> 0;
+        }
+        if (typeof key !== "bigint" || key < 0n || key > MAX_U64) break;
+        return ops.access(h, key) >>> 0;
+      case KK_I64:
+        if (typeof key === "number") {
+          if (!Number.isSafeInteger(key)) break;
+          return ops.accessF!(h, key) >>> 0;
+        }
+        if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) break;
+        return ops.access(h, key) >>> 0;
+      default:
+        if (typeof key !== "number") break;
+        return ops.access(h, key) >>> 0;
+    }
+    throw this.#badKey(key);
+  }
+
+  #badKey(key: unknown): Error {
+    try {
+      this.#key.toCore(key, "key");
+    } catch (e) {
+      return e as Error;
+    }
+    return new InvalidArgumentError("key", `unexpected key ${String(key)}`);
+  }
+
+  #readValue(slot: number): number | bigint {
+    const b = this.#b;
+    switch (this.#vk) {
+      case VK_U32: return b.u32[slot >>> 2]!;
+      case VK_I32: return b.i32[slot >>> 2]!;
+      case VK_U64: return b.u64[slot >>> 3]!;
+      case VK_I64: return b.i64[slot >>> 3]!;
+      default: return b.f64[slot >>> 3]!;
+    }
+  }
+
   get(key: KindValue<K>): KindValue<V> | undefined {
-    this.#live();
-    const slot = this.#ops.access(this.#h, this.#key.toCore(key, "key")) >>> 0;
-    if (slot === 0) return undefined;
-    if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-    return this.#read(this.#b, slot) as KindValue<V>;
+    if (this.#freed) throw new UseAfterFreeError();
+    const slot = this.#access(key);
+    if (slot <= SLOT_CONCURRENT) {
+      if (slot === 0) return undefined;
+      throw new ConcurrentMapWriteError("concurrent map read and map write");
+    }
+    return this.#readValue(slot) as KindValue<V>;
   }
 
   has(key: KindValue<K>): boolean {
-    this.#live();
-    const slot = this.#ops.access(this.#h, this.#key.toCore(key, "key")) >>> 0;
+    if (this.#freed) throw new UseAfterFreeError();
+    const slot = this.#access(key);
     if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
     return slot !== 0;
   }
 
   set(key: KindValue<K>, value: KindValue<V>): this {
-    this.#live();
-    const k = this.#key.toCore(key, "key");
-    const v = this.#val.toCore(value, "value");
-    const slot = this.#ops.assign(this.#h, k) >>> 0;
+    if (this.#freed) throw new UseAfterFreeError();
+    const b = this.#b;
+    // Check the value before anything changes.
+    switch (this.#vk) {
+      case VK_U32: if (typeof value !== "number" || (value as number) >>> 0 !== value) this.#val.toCore(value, "value"); break;
+      case VK_I32: if (typeof value !== "number" || ((value as number) | 0) !== value) this.#val.toCore(value, "value"); break;
+      case VK_F64: if (typeof value !== "number") this.#val.toCore(value, "value"); break;
+      default: value = this.#val.toCore(value, "value") as KindValue<V>;
+    }
+    const ops = this.#ops;
+    const h = this.#h;
+    let slot: number;
+    switch (this.#kk) {
+      case KK_U32:
+        if (typeof key !== "number" || key >>> 0 !== key) throw this.#badKey(key);
+        slot = ops.assign(h, key) >>> 0;
+        break;
+      case KK_I32:
+        if (typeof key !== "number" || (key | 0) !== key) throw this.#badKey(key);
+        slot = ops.assign(h, key) >>> 0;
+        break;
+      case KK_U64:
+        if (typeof key === "number") {
+          if (!(key >= 0 && key <= MAX_SAFE && Math.floor(key) === key)) throw this.#badKey(key);
+          slot = ops.assignF!(h, key) >>> 0;
+        } else {
+          if (typeof key !== "bigint" || key < 0n || key > MAX_U64) throw this.#badKey(key);
+          slot = ops.assign(h, key) >>> 0;
+        }
+        break;
+      case KK_I64:
+        if (typeof key === "number") {
+          if (!Number.isSafeInteger(key)) throw this.#badKey(key);
+          slot = ops.assignF!(h, key) >>> 0;
+        } else {
+          if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) throw this.#badKey(key);
+          slot = ops.assign(h, key) >>> 0;
+        }
+        break;
+      default:
+        if (typeof key !== "number") throw this.#badKey(key);
+        slot = ops.assign(h, key) >>> 0;
+    }
     if (slot <= SLOT_CONCURRENT) {
       if (slot === 0) throw new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map");
       throw new ConcurrentMapWriteError();
     }
-    this.#write(this.#b, slot, v);
+    switch (this.#vk) {
+      case VK_U32: b.u32[slot >>> 2] = value as number; break;
+      case VK_I32: b.i32[slot >>> 2] = value as number; break;
+      case VK_U64: b.u64[slot >>> 3] = value as bigint; break;
+      case VK_I64: b.i64[slot >>> 3] = value as bigint; break;
+      default: b.f64[slot >>> 3] = value as number;
+    }
     this.#writes++;
     return this;
   }
 
   delete(key: KindValue<K>): boolean {
-    this.#live();
-    const r = this.#ops.delete(this.#h, this.#key.toCore(key, "key"));
+    if (this.#freed) throw new UseAfterFreeError();
+    const ops = this.#ops;
+    const h = this.#h;
+    let r: number;
+    switch (this.#kk) {
+      case KK_U32:
+        if (typeof key !== "number" || key >>> 0 !== key) throw this.#badKey(key);
+        r = ops.delete(h, key);
+        break;
+      case KK_I32:
+        if (typeof key !== "number" || (key | 0) !== key) throw this.#badKey(key);
+        r = ops.delete(h, key);
+        break;
+      case KK_U64:
+        if (typeof key === "number") {
+          if (!(key >= 0 && key <= MAX_SAFE && Math.floor(key) === key)) throw this.#badKey(key);
+          r = ops.deleteF!(h, key);
+        } else {
+          if (typeof key !== "bigint" || key < 0n || key > MAX_U64) throw this.#badKey(key);
+          r = ops.delete(h, key);
+        }
+        break;
+      case KK_I64:
+        if (typeof key === "number") {
+          if (!Number.isSafeInteger(key)) throw this.#badKey(key);
+          r = ops.deleteF!(h, key);
+        } else {
+          if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) throw this.#badKey(key);
+          r = ops.delete(h, key);
+        }
+        break;
+      default:
+        if (typeof key !== "number") throw this.#badKey(key);
+        r = ops.delete(h, key);
+    }
     this.#writes++;
     if (r === DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");

@@ -83,6 +83,11 @@ export function iternext_k64_v32(it: usize, outK: usize, outV: usize, max: u32):
   return mapiternext<u64, u32>(it, outK, outV, max);
 }
 export function inspect_k64_v32(h: usize, out: usize): void { inspectMap<u64, u32>(h, out); }
+// The same three with the key as a double: a JS number that is a safe
+// integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
+export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u64, u32>(h, <u64><i64>key); }
+export function assignF_k64_v32(h: usize, key: f64): usize { return mapassign<u64, u32>(h, <u64><i64>key); }
+export function deleteF_k64_v32(h: usize, key: f64): u32 { return mapdelete<u64, u32>(h, <u64><i64>key); }
 export function setMany_k64_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<u64, u32>(h, keys, vals, n);
 }
@@ -107,6 +112,11 @@ export function iternext_k64_v64(it: usize, outK: usize, outV: usize, max: u32):
   return mapiternext<u64, u64>(it, outK, outV, max);
 }
 export function inspect_k64_v64(h: usize, out: usize): void { inspectMap<u64, u64>(h, out); }
+// The same three with the key as a double: a JS number that is a safe
+// integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
+export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u64, u64>(h, <u64><i64>key); }
+export function assignF_k64_v64(h: usize, key: f64): usize { return mapassign<u64, u64>(h, <u64><i64>key); }
+export function deleteF_k64_v64(h: usize, key: f64): u32 { return mapdelete<u64, u64>(h, <u64><i64>key); }
 export function setMany_k64_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<u64, u64>(h, keys, vals, n);
 }

@@ -23,9 +23,10 @@
 //   from the start of the run; the rest stays free. Freed spans coalesce
 //   with both neighbours at once, so no two free runs are ever adjacent.
 //
-// Growth: memory.grow in whole 64 KiB wasm pages, at least 1/8 of the heap
-// (capped at 4 MiB) so a growing heap does not call grow for every span;
-// when the cap refuses that, exactly what is needed. New pages extend the
+// Growth: memory.grow in whole 64 KiB wasm pages, at least half the heap
+// (at least 1 MiB, at most 64 MiB at a time) so a growing heap calls grow
+// rarely — each grow costs the host a JS-heap GC (V8 counts wasm memory as
+// external memory) — and when the cap refuses that, exactly what is needed. New pages extend the
 // free run at the end of the heap, if there is one. Fresh pages are zero
 // (needzero = 0); pages that held objects carry needzero = 1.
 //
@@ -182,7 +183,8 @@ function tailRun(): mspan {
 function growRaw(pages: u32): u32 {
   let need = (pages + PAGES_PER_WASM_PAGE - 1) / PAGES_PER_WASM_PAGE;
   let heapWasmPages = (arenaEndPage - arenaStartPage) / PAGES_PER_WASM_PAGE;
-  let want = max<u32>(need, min<u32>(heapWasmPages >> 3, 64)); // 1/8 of the heap, <= 4 MiB
+  // Half the heap, at least 1 MiB, at most 64 MiB at a time.
+  let want = max<u32>(need, min<u32>(max<u32>(heapWasmPages >> 1, 16), 1024));
   let room = (maxPages - arenaEndPage) / PAGES_PER_WASM_PAGE;
   if (want > room) want = need;
   if (want > room) return 0;

@@ -1,0 +1,3 @@
+module gomap-wasm/bench/go
+
+go 1.19
