@@ -26,30 +26,23 @@
 // Between repetitions: gc() (needs node --expose-gc) so the last heap's
 // memory is released, then a short pause: V8 unmaps freed wasm memories in
 // the background, and on a 2-core machine that overlaps the next timed call.
-import os from "node:os";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Runtime } from "../dist/node.js";
 import { boundaryOf } from "../dist/runtime.js";
+import {
+  KiB, MiB, arg, flag, list, summary, machineInfo, finishMachine, machineLine,
+  fmt, cell, mib, quiesce as settle, warnNoGc, peerInstance as instantiatePeer, writeJson,
+} from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PEER_WASM = join(here, "peer", "build", "alloc-peer.wasm");
 const RESULTS = join(here, "results", "alloc.json");
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const TARGET_BYTES = 64 * MiB;
 const MIN_COUNT = 1000;
 const WASM_PAGE = 64 * KiB;
-
-function arg(name, dflt) {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : a.slice(name.length + 3);
-}
-const flag = (name) => process.argv.includes(`--${name}`);
-const list = (s) => s.split(",").filter(Boolean).map(Number);
 
 const SIZES = list(arg("sizes", "16,48,144,208,4096,40000"));
 const SCAN_SIZES = list(arg("scan-sizes", "48"));
@@ -61,15 +54,11 @@ const WITH_NEW = flag("new");
 const WITH_PREFAULT = flag("prefault");
 const WRITE_JSON = !flag("no-json");
 
-const gc = globalThis.gc;
-if (!gc) console.error("note: run with node --expose-gc so old heaps are freed between repetitions");
+warnNoGc();
 
 const countFor = (size) => Math.max(MIN_COUNT, Math.floor(TARGET_BYTES / size));
 
-async function quiesce() {
-  gc?.();
-  if (SETTLE_MS > 0) await sleep(SETTLE_MS);
-}
+const quiesce = () => settle(SETTLE_MS);
 
 // ------------------------------------------------------------- the runners
 // Each runner sets up a fresh heap (untimed), times one call, checks the
@@ -77,14 +66,7 @@ async function quiesce() {
 
 const peerModule = await WebAssembly.compile(readFileSync(PEER_WASM));
 
-function peerInstance() {
-  const env = {
-    abort(_msg, _file, line, col) {
-      throw new Error(`bench peer aborted at ${line}:${col}`);
-    },
-  };
-  return new WebAssembly.Instance(peerModule, { env }).exports;
-}
+const peerInstance = () => instantiatePeer(peerModule);
 
 async function runOurs(size, count, noscan) {
   const rt = await Runtime.create({ maxMemory: "4GiB" });
@@ -133,13 +115,6 @@ const VARIANTS = [
 
 // ------------------------------------------------------------ measurement
 
-function summary(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1] };
-}
-
 async function measure(size, noscan) {
   const count = countFor(size);
   const variants = noscan ? VARIANTS : VARIANTS.filter((v) => v.key === "ours" || v.key === "tlsf");
@@ -162,16 +137,7 @@ async function measure(size, noscan) {
   return row;
 }
 
-const cpus = os.cpus();
-const machine = {
-  cpu: cpus[0]?.model ?? "unknown",
-  cores: cpus.length,
-  node: process.version,
-  v8: process.versions.v8,
-  os: `${os.type()} ${os.release()} ${os.arch()}`,
-  loadavgBefore: os.loadavg().map((x) => +x.toFixed(2)),
-  date: new Date().toISOString(),
-};
+const machine = machineInfo();
 
 // Tier-up pass (untimed): get the hot paths of both modules to TurboFan
 // before any size is measured, whatever --sizes says.
@@ -187,20 +153,14 @@ for (const [size, noscan] of jobs) {
       Object.entries(row.samples).map(([k, s]) => `${k} ${fmt(s.median)}`).join(", ") + " ns/alloc\n",
   );
 }
-machine.loadavgAfter = os.loadavg().map((x) => +x.toFixed(2));
+finishMachine(machine);
 
 // ------------------------------------------------------------------ output
-
-function fmt(x) {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
-}
-const cell = (s) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : "–");
-const mib = (b) => (b === undefined ? "–" : (b / MiB).toFixed(1));
 
 const out = [];
 out.push("## bench/alloc: ns per allocation (lower is better)");
 out.push("");
-out.push(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node} (V8 ${machine.v8}), ${machine.os}, ${machine.date}, load avg ${machine.loadavgBefore[0]} → ${machine.loadavgAfter[0]}`);
+out.push(machineLine(machine));
 out.push("");
 out.push(`Each repetition: ~64 MiB of objects (count = max(${MIN_COUNT}, 64 MiB / size)) from an empty heap, one wasm call; ${WARMUP} warm-up + ${REPS} measured repetitions; median (min–max).`);
 out.push("");
@@ -237,7 +197,6 @@ out.push("  neither cost.");
 console.log(out.join("\n"));
 
 if (WRITE_JSON) {
-  mkdirSync(dirname(RESULTS), { recursive: true });
   const json = {
     benchmark: "bench/alloc",
     unit: "ns/alloc",
@@ -254,6 +213,5 @@ if (WRITE_JSON) {
     variants: Object.fromEntries(VARIANTS.map((v) => [v.key, v.label])),
     rows,
   };
-  writeFileSync(RESULTS, JSON.stringify(json, null, 2) + "\n");
-  console.error(`wrote ${RESULTS}`);
+  writeJson(RESULTS, json);
 }

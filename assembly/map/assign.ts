@@ -21,12 +21,13 @@
 
 import {
   hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
-  growing, overLoadFactor, tooManyOverflowBuckets, TopHash,
+  growing, overLoadFactor, tooManyOverflowBuckets,
 } from "./hmap";
 import { hashKey } from "./hash";
 import { growWork, hashGrow } from "./evacuate";
 import { reserveOverflow, newoverflow } from "./make";
-import { matchTop, matchEmptyRest, CONCURRENT } from "./access";
+import { CONCURRENT } from "./access";
+import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
 
 /** Value slot for key (inserting it if absent); 0 when out of memory;
@@ -57,26 +58,25 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
     let inserti: usize = 0;
     let last = b;
     do {
-      let w = load<u64>(b);
-      let m = matchTop(w, top);
+      let m = matchTop(b, top);
       while (m != 0) {
-        let i = <usize>(ctz(m) >> 3);
+        let i = firstSlot(m);
         let kp = keyAt<K>(b, i);
         if (load<K>(kp) == key) {
           if (isFloat<K>()) store<K>(kp, key); // needkeyupdate: +0 over −0
           return valAt<K, V>(b, i);
         }
-        m &= m - 1;
+        m = dropFirst(m);
       }
       if (insertb == 0) {
         // First empty slot (emptyOne or emptyRest) of this bucket, if any.
-        let empties = matchEmptyRest(w) | matchTop(w, <u8>TopHash.emptyOne);
+        let empties = matchEmpty(b);
         if (empties != 0) {
           insertb = b;
-          inserti = <usize>(ctz(empties) >> 3);
+          inserti = firstSlot(empties);
         }
       }
-      if (matchEmptyRest(w) != 0) break;
+      if (matchEmptyRest(b) != 0) break;
       last = b;
       b = overflowOf<K, V>(b);
     } while (b != 0);
