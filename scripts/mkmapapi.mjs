@@ -24,6 +24,11 @@ function variant([sfx, K, V]) {
   return `
 // ---- ${K} keys, ${V} values (${ks}-byte keys, ${vs}-byte values) ----
 
+export const BUCKET_${sfx}_size: u32 = <u32>bucketSize<${K}, ${V}>();
+export const BUCKET_${sfx}_keys: u32 = <u32>keysOff<${K}>();
+export const BUCKET_${sfx}_values: u32 = <u32>valsOff<${K}>();
+export const BUCKET_${sfx}_overflow: u32 = <u32>ovfOff<${K}, ${V}>();
+
 export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<${K}, ${V}>(hintOf(hint), hash0, typ | (<u32>bucketSize<${K}, ${V}>() << 16));
 }
@@ -61,7 +66,7 @@ export function render() {
 // optimizer inlines; the behaviour lives in access.ts, assign.ts,
 // delete.ts, clear.ts, iter.ts, batch.ts and check.ts.
 
-import { bucketSize } from "./hmap";
+import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
 import { mapaccess } from "./access";
 import { mapassign } from "./assign";

@@ -81,6 +81,15 @@ const MAP_OPS: readonly (keyof MapOps)[] = [
 ];
 const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF"]);
 
+/** A bucket shape: tophash[8] at 0, then keys, values, overflow pointer. */
+export interface BucketLayout {
+  size: number;
+  tophash: number;
+  keys: number;
+  values: number;
+  overflow: number;
+}
+
 /** Byte offsets of hmap fields, read from the core (never typed here). */
 export interface HmapLayout {
   size: number;
@@ -328,6 +337,13 @@ export class Boundary {
 
   seedRandom(lo: number, hi: number): void {
     this.#ex.seedRandom(lo, hi);
+  }
+
+  /** A map shape's bucket layout, read from the core's exported constants. */
+  bucketLayout(suffix: string): BucketLayout {
+    const raw = this.#ex as unknown as WebAssembly.Exports;
+    const c = (f: string) => exportedConst(raw, `BUCKET_${suffix}_${f}`);
+    return { size: c("size"), tophash: 0, keys: c("keys"), values: c("values"), overflow: c("overflow") };
   }
 
   /** Read the core's MapInfo record for a map. */

@@ -10,7 +10,7 @@ export { Runtime, type MemStats, type MapOptions, type MapInspection } from "./r
 export { GoMap } from "./map.js";
 export type { KindName, KindValue } from "./maptypes.js";
 export type { RuntimeOptions } from "./options.js";
-export type { BySizeEntry, SpanClassRow } from "./boundary.js";
+export type { BySizeEntry, SpanClassRow, BucketLayout } from "./boundary.js";
 export {
   GomapError,
   InvalidOptionError,

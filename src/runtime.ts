@@ -5,7 +5,7 @@
  * `WebAssembly.Memory` capped at its `maxMemory` (that is how a user goes
  * past one 4 GiB heap: shard across runtimes).
  */
-import { Boundary, type BySizeEntry, type SpanClassRow } from "./boundary.js";
+import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow } from "./boundary.js";
 import { InvalidArgumentError, InvalidOptionError, OutOfMemoryError, WrongRuntimeError } from "./errors.js";
 import { GoMap, type MapOwner } from "./map.js";
 import { KIND_CODE, coreSuffix, parseKind, type KindName } from "./maptypes.js";
@@ -82,6 +82,8 @@ export interface MapInspection {
    *  granularity) plus separately allocated overflow buckets. */
   bucketBytes: number;
   bucketSize: number;
+  /** Byte offsets inside a bucket of this map's shape (wasm32 layout, from the core). */
+  bucketLayout: BucketLayout;
   hash0: number;
   flags: number;
 }
@@ -206,6 +208,7 @@ export class Runtime {
       },
       bucketBytes: r.bucketBytes!,
       bucketSize: r.bucketSize!,
+      bucketLayout: boundaryOf(this).bucketLayout(coreSuffix(m.keyType, m.valueType)),
       hash0: r.hash0!,
       flags: r.flags!,
     };

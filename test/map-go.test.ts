@@ -107,11 +107,29 @@ describe("delete (Go 1.19)", () => {
     expect(after.bucketBytes).toBe(before.bucketBytes);
     expect(after.hash0).not.toBe(42);
     // Every value slot is zero (Go's memclr of the elem).
-    const bsize = after.bucketSize;
+    const { size, values } = after.bucketLayout;
     const buckets = b.u32[(m.handle + b.hmap.buckets) >>> 2]!;
     for (let j = 0; j < after.buckets; j++) {
-      for (let i = 0; i < 8; i++) expect(b.u32[(buckets + j * bsize + 8 + 32 + i * 4) >>> 2]).toBe(0);
+      for (let i = 0; i < 8; i++) expect(b.u32[(buckets + j * size + values + i * 4) >>> 2]).toBe(0);
     }
+  });
+});
+
+describe("layout", () => {
+  it("the exported bucket layout is where the core puts tophash, keys, values and the overflow link", async () => {
+    const { rt, b } = await rtDebug();
+    const m = rt.map({ key: "u64", value: "u32", seed: 9 });
+    const keys = [101n, 202n, 303n];
+    keys.forEach((k, i) => m.set(k, 1000 + i));
+    const { size, keys: ko, values: vo, overflow } = rt.inspect(m).bucketLayout;
+    expect(size % 8).toBe(0);
+    const bucket = b.u32[(m.handle + b.hmap.buckets) >>> 2]!;
+    keys.forEach((k, i) => {
+      expect(b.u64[(bucket + ko + i * 8) >>> 3]).toBe(k);
+      expect(b.u32[(bucket + vo + i * 4) >>> 2]).toBe(1000 + i);
+    });
+    expect(b.u32[(bucket + overflow) >>> 2]).toBe(0);
+    expect(b.hmap.size).toBe(32);
   });
 });
 

@@ -6,7 +6,7 @@
 // optimizer inlines; the behaviour lives in access.ts, assign.ts,
 // delete.ts, clear.ts, iter.ts, batch.ts and check.ts.
 
-import { bucketSize } from "./hmap";
+import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
 import { mapaccess } from "./access";
 import { mapassign } from "./assign";
@@ -22,6 +22,11 @@ function hintOf(hint: f64): u64 {
 }
 
 // ---- u32 keys, u32 values (4-byte keys, 4-byte values) ----
+
+export const BUCKET_k32_v32_size: u32 = <u32>bucketSize<u32, u32>();
+export const BUCKET_k32_v32_keys: u32 = <u32>keysOff<u32>();
+export const BUCKET_k32_v32_values: u32 = <u32>valsOff<u32>();
+export const BUCKET_k32_v32_overflow: u32 = <u32>ovfOff<u32, u32>();
 
 export function makemap_k32_v32(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<u32, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<u32, u32>() << 16));
@@ -47,6 +52,11 @@ export function deleteMany_k32_v32(h: usize, keys: usize, n: u32): u32 {
 
 // ---- u32 keys, u64 values (4-byte keys, 8-byte values) ----
 
+export const BUCKET_k32_v64_size: u32 = <u32>bucketSize<u32, u64>();
+export const BUCKET_k32_v64_keys: u32 = <u32>keysOff<u32>();
+export const BUCKET_k32_v64_values: u32 = <u32>valsOff<u32>();
+export const BUCKET_k32_v64_overflow: u32 = <u32>ovfOff<u32, u64>();
+
 export function makemap_k32_v64(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<u32, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<u32, u64>() << 16));
 }
@@ -70,6 +80,11 @@ export function deleteMany_k32_v64(h: usize, keys: usize, n: u32): u32 {
 }
 
 // ---- u64 keys, u32 values (8-byte keys, 4-byte values) ----
+
+export const BUCKET_k64_v32_size: u32 = <u32>bucketSize<u64, u32>();
+export const BUCKET_k64_v32_keys: u32 = <u32>keysOff<u64>();
+export const BUCKET_k64_v32_values: u32 = <u32>valsOff<u64>();
+export const BUCKET_k64_v32_overflow: u32 = <u32>ovfOff<u64, u32>();
 
 export function makemap_k64_v32(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<u64, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<u64, u32>() << 16));
@@ -100,6 +115,11 @@ export function deleteMany_k64_v32(h: usize, keys: usize, n: u32): u32 {
 
 // ---- u64 keys, u64 values (8-byte keys, 8-byte values) ----
 
+export const BUCKET_k64_v64_size: u32 = <u32>bucketSize<u64, u64>();
+export const BUCKET_k64_v64_keys: u32 = <u32>keysOff<u64>();
+export const BUCKET_k64_v64_values: u32 = <u32>valsOff<u64>();
+export const BUCKET_k64_v64_overflow: u32 = <u32>ovfOff<u64, u64>();
+
 export function makemap_k64_v64(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<u64, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<u64, u64>() << 16));
 }
@@ -129,6 +149,11 @@ export function deleteMany_k64_v64(h: usize, keys: usize, n: u32): u32 {
 
 // ---- f64 keys, u32 values (8-byte keys, 4-byte values) ----
 
+export const BUCKET_kf_v32_size: u32 = <u32>bucketSize<f64, u32>();
+export const BUCKET_kf_v32_keys: u32 = <u32>keysOff<f64>();
+export const BUCKET_kf_v32_values: u32 = <u32>valsOff<f64>();
+export const BUCKET_kf_v32_overflow: u32 = <u32>ovfOff<f64, u32>();
+
 export function makemap_kf_v32(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<f64, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<f64, u32>() << 16));
 }
@@ -152,6 +177,11 @@ export function deleteMany_kf_v32(h: usize, keys: usize, n: u32): u32 {
 }
 
 // ---- f64 keys, u64 values (8-byte keys, 8-byte values) ----
+
+export const BUCKET_kf_v64_size: u32 = <u32>bucketSize<f64, u64>();
+export const BUCKET_kf_v64_keys: u32 = <u32>keysOff<f64>();
+export const BUCKET_kf_v64_values: u32 = <u32>valsOff<f64>();
+export const BUCKET_kf_v64_overflow: u32 = <u32>ovfOff<f64, u64>();
 
 export function makemap_kf_v64(hint: f64, hash0: u32, typ: u32): usize {
   return makemap<f64, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<f64, u64>() << 16));
