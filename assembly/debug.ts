@@ -13,6 +13,7 @@ import { mspan, SpanState } from "./mem/span";
 import { metaPages } from "./mem/fixalloc";
 import { findObject, markObject, isMarked } from "./mem/mbitmap";
 import { gcSweepStart, sweepone, finishSweep } from "./mem/sweep";
+import { rootsObj } from "./gc/roots";
 
 /** checkSpan on the span holding p (0 if p is in no in-use span). */
 export function checkSpanOf(p: usize): bool {
@@ -26,10 +27,15 @@ export function dbgFindObject(p: usize): usize { return findObject(p); }
 export function dbgMark(p: usize): bool { return markObject(p); }
 export function dbgIsMarked(p: usize): bool { return isMarked(p); }
 
-/** Before marking: finish the previous sweep so mark bits start clean. */
+/** Before marking by hand (collector idle, GOGC off): finish the previous
+ *  sweep so mark bits start clean. */
 export function dbgPrepareMark(): void { finishSweep(); }
-/** After marking: start a sweep (Go: gcSweep). */
-export function dbgSweepStart(): void { gcSweepStart(); }
+/** After marking by hand: start a sweep (Go: gcSweep). The root table is
+ *  marked first — it is the runtime's own object, not the test's. */
+export function dbgSweepStart(): void {
+  markObject(rootsObj);
+  gcSweepStart();
+}
 export function dbgSweepOne(): u32 { return sweepone(); }
 export function dbgFinishSweep(): void { finishSweep(); }
 
@@ -84,3 +90,23 @@ export function dbgSetWriting(h: usize, on: bool): void {
   if (on) m.flags |= <u8>Flag.hashWriting;
   else m.flags &= ~<u8>Flag.hashWriting;
 }
+
+// ---- the collector's test hooks
+
+export { checkTriColor } from "./gc/check";
+import { writePointer } from "./gc/barrier";
+import { setStress, setBarrierForTest } from "./gc/gc";
+import { queued } from "./gc/gcwork";
+
+/** Store target into word i of object obj through the write barrier. */
+export function dbgStorePtr(obj: usize, i: u32, target: usize): void {
+  writePointer(obj + (<usize>i << 2), target);
+}
+export function dbgLoadPtr(obj: usize, i: u32): usize {
+  return <usize>load<u32>(obj + (<usize>i << 2));
+}
+/** Switch the write barrier off (false) to show what it protects. */
+export function dbgSetBarrier(on: bool): void { setBarrierForTest(on); }
+/** A cycle every `every` allocations, marking `budget` bytes per step (0: off). */
+export function dbgStress(every: u32, budget: u32): void { setStress(every, budget); }
+export function dbgQueued(): u32 { return queued; }

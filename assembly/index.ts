@@ -13,6 +13,11 @@ import { mallocgc } from "./mem/malloc";
 import { readMemStats as readStats, readBySize as readClasses, BYSIZE_CLASSES } from "./mem/mstats";
 import { mspan, SpanState, SPAN_RECORD_SIZE } from "./mem/span";
 import { NUM_SPAN_CLASSES } from "./mem/mcentral";
+import { typesInit } from "./gc/types";
+import { rootReserve, rootSet } from "./gc/roots";
+import { safePoint, gcFull, gcStep, gcStart, cycle, CycleRecord, pauseNs, pauseEnd } from "./gc/gc";
+import { gcphase } from "./gc/phase";
+import { setGCPercent as setPercent, heapLive } from "./gc/pacer";
 import { isCached } from "./mem/mcache";
 
 export { MemStat } from "./mem/mstats";
@@ -36,7 +41,10 @@ export const SPAN_CLASS_ROW_BYTES: u32 = 20;
 /** Lay out the heap for a memory capped at maxWasmPages 64 KiB pages. */
 export function init(maxWasmPages: u32): InitResult {
   mcacheInit();
-  return heapInit(maxWasmPages) ? InitResult.OK : InitResult.TOO_SMALL;
+  typesInit();
+  if (!heapInit(maxWasmPages)) return InitResult.TOO_SMALL;
+  if (!rootReserve(64)) return InitResult.TOO_SMALL;
+  return InitResult.OK;
 }
 
 /** Bytes of linear memory the core needs before its first heap page, for
@@ -60,20 +68,49 @@ export function readBySize(out: usize): void {
   readClasses(out);
 }
 
-/** Allocate raw bytes on the heap (the lab's and benchmarks' workloads).
- *  Returns 0 when out of memory. */
-export function alloc(size: usize, noscan: bool): usize {
-  return mallocgc(size, noscan);
+/** Allocate raw bytes on the heap (the lab's, tests' and benchmarks'
+ *  workloads): typ 0 = no pointers, 3 = an array of pointers
+ *  (gc/types.ts). Returns 0 when out of memory. */
+export function alloc(size: usize, typ: u32): usize {
+  safePoint();
+  return mallocgc(size, typ);
 }
 
 /** Allocate `count` objects of `size` bytes in a loop; returns how many
  *  succeeded (the allocator benchmark, without a boundary call per object). */
-export function allocMany(size: usize, count: u32, noscan: bool): u32 {
+export function allocMany(size: usize, count: u32, typ: u32): u32 {
+  safePoint();
   for (let i: u32 = 0; i < count; i++) {
-    if (mallocgc(size, noscan) == 0) return i;
+    if (mallocgc(size, typ) == 0) return i;
   }
   return count;
 }
+
+// ---------------------------------------------------------------------------
+// The collector (assembly/gc/)
+
+export { ObjType } from "./gc/types";
+
+/** Grow the root table to at least n slots; false when out of memory. */
+export function rootsReserve(n: u32): bool { safePoint(); return rootReserve(n); }
+/** Store p (0: clear) in root slot i, through the write barrier. */
+export function rootsSet(i: u32, p: usize): void { rootSet(i, p); }
+/** Go's runtime.GC(). */
+export function gc(): void { safePoint(); gcFull(); }
+/** At most `budget` bytes of mark work; returns the work done (0 when no
+ *  cycle is marking). */
+export function gcMarkStep(budget: f64): f64 { return <f64>gcStep(<u64>budget); }
+/** Start a cycle now if none is running (for experiments and tests). */
+export function gcBegin(): void { gcStart(false); }
+export function gcPhase(): u32 { return gcphase; }
+export function setGCPercent(p: i32): i32 { return setPercent(p); }
+/** The gctrace record of the last (or current) cycle. */
+export function gcCycleRecord(): usize { return cycle; }
+export const GC_CYCLE_FIELDS: u32 = <u32>(offsetof<CycleRecord>() >> 3);
+/** Go's PauseNs and PauseEnd rings (256 u64 each). */
+export function gcPauseRing(): usize { return pauseNs; }
+export function gcPauseEndRing(): usize { return pauseEnd; }
+export function heapLiveBytes(): f64 { return <f64>heapLive; }
 
 export function classBytes(c: u32): u32 { return classSize(c); }
 export function classPages(c: u32): u32 { return classNpages(c); }
@@ -127,7 +164,17 @@ export const HMAP_typ: u32 = <u32>offsetof<hmap>("typ");
 export const MAPEXTRA_BYTES: u32 = <u32>MAPEXTRA_SIZE;
 export const HITER_buckets: u32 = <u32>offsetof<hiter>("buckets");
 
-export function mapiterinit(h: usize, it: usize, r: u32): void { iterinitImpl(h, it, r); }
+/** Start an iteration; the snapshot's bucket array and the map's overflow
+ *  lists go into root slots s0..s2, so they outlive a grow and a collection
+ *  while the host iterates (Go's hiter.buckets/overflow/oldoverflow). */
+export function mapiterinit(h: usize, it: usize, r: u32, s0: u32, s1: u32, s2: u32): void {
+  iterinitImpl(h, it, r);
+  let m = changetype<hmap>(h);
+  rootSet(s0, <usize>m.buckets);
+  let e = changetype<mapextra>(<usize>m.extra);
+  rootSet(s1, changetype<usize>(e) != 0 ? <usize>e.overflow : 0);
+  rootSet(s2, changetype<usize>(e) != 0 ? <usize>e.oldoverflow : 0);
+}
 export function batchStatus(): i32 { return <i32>lastBatchStatus; }
 export function batchCount(): u32 { return lastBatchCount; }
 export function seedRandom(lo: u32, hi: u32): void { fastrandSeed((<u64>hi << 32) | <u64>lo); }

@@ -29,14 +29,19 @@ export const BUCKET_${sfx}_keys: u32 = <u32>keysOff<${K}>();
 export const BUCKET_${sfx}_values: u32 = <u32>valsOff<${K}>();
 export const BUCKET_${sfx}_overflow: u32 = <u32>ovfOff<${K}, ${V}>();
 
-export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<${K}, ${V}>(hintOf(hint), hash0, typ | (<u32>bucketSize<${K}, ${V}>() << 16));
+/** A new map, stored in root slot \`root\` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<${K}, ${V}>(hintOf(hint), hash0, typ | (<u32>bucketSize<${K}, ${V}>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_${sfx}(h: usize, key: ${K}): usize { return mapaccess<${K}, ${V}>(h, key); }
-export function assign_${sfx}(h: usize, key: ${K}): usize { return mapassign<${K}, ${V}>(h, key); }
-export function delete_${sfx}(h: usize, key: ${K}): u32 { return mapdelete<${K}, ${V}>(h, key); }
-export function clear_${sfx}(h: usize): bool { return mapclear<${K}, ${V}>(h); }
-export function shrink_${sfx}(h: usize): i32 { return <i32>mapshrink<${K}, ${V}>(h); }
+export function assign_${sfx}(h: usize, key: ${K}): usize { safePoint(); return mapassign<${K}, ${V}>(h, key); }
+export function delete_${sfx}(h: usize, key: ${K}): u32 { safePoint(); return mapdelete<${K}, ${V}>(h, key); }
+export function clear_${sfx}(h: usize): bool { safePoint(); return mapclear<${K}, ${V}>(h); }
+export function shrink_${sfx}(h: usize): i32 { safePoint(); return <i32>mapshrink<${K}, ${V}>(h); }
 export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<${K}, ${V}>(it, outK, outV, max);
 }
@@ -44,8 +49,8 @@ export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${
 // The same three with the key as a double: a JS number that is a safe
 // integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_${sfx}(h: usize, key: f64): usize { return mapaccess<u64, ${V}>(h, <u64><i64>key); }
-export function assignF_${sfx}(h: usize, key: f64): usize { return mapassign<u64, ${V}>(h, <u64><i64>key); }
-export function deleteF_${sfx}(h: usize, key: f64): u32 { return mapdelete<u64, ${V}>(h, <u64><i64>key); }` : ""}
+export function assignF_${sfx}(h: usize, key: f64): usize { safePoint(); return mapassign<u64, ${V}>(h, <u64><i64>key); }
+export function deleteF_${sfx}(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, ${V}>(h, <u64><i64>key); }` : ""}
 export function setMany_${sfx}(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<${K}, ${V}>(h, keys, vals, n);
 }
@@ -64,7 +69,8 @@ export function render() {
 // u64 for i64/u64 keys, f64) × value storage type (u32, u64 — f64 values
 // are stored as their bits). Every function here is a one-line wrapper the
 // optimizer inlines; the behaviour lives in access.ts, assign.ts,
-// delete.ts, clear.ts, iter.ts, batch.ts and check.ts.
+// delete.ts, clear.ts, iter.ts, batch.ts and check.ts. Every operation that
+// may allocate starts at a safe point (gc/gc.ts: where marking may end).
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
@@ -75,6 +81,8 @@ import { mapclear, mapshrink } from "./clear";
 import { mapiternext } from "./iter";
 import { inspectMap } from "./check";
 import { setMany, getMany, deleteMany } from "./batch";
+import { safePoint } from "../gc/gc";
+import { rootSet } from "../gc/roots";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */
 function hintOf(hint: f64): u64 {

@@ -29,8 +29,19 @@ export interface CoreExports {
   readMemStats(out: number): void;
   readBySize(out: number): void;
   readSpanClasses(out: number): void;
-  alloc(size: number, noscan: number): number;
-  allocMany(size: number, count: number, noscan: number): number;
+  alloc(size: number, typ: number): number;
+  allocMany(size: number, count: number, typ: number): number;
+  rootsReserve(n: number): number;
+  rootsSet(i: number, p: number): void;
+  gc(): void;
+  gcMarkStep(budget: number): number;
+  gcBegin(): void;
+  gcPhase(): number;
+  setGCPercent(p: number): number;
+  gcCycleRecord(): number;
+  gcPauseRing(): number;
+  gcPauseEndRing(): number;
+  heapLiveBytes(): number;
   classBytes(c: number): number;
   classPages(c: number): number;
   classObjects(c: number): number;
@@ -49,7 +60,13 @@ export interface CoreExports {
   dbgCorruptSpan?(p: number): number;
   dbgHeapShape?(out: number): void;
   dbgSetWriting?(h: number, on: number): void;
-  mapiterinit(h: number, it: number, r: number): void;
+  checkTriColor?(): number;
+  dbgStorePtr?(obj: number, i: number, target: number): void;
+  dbgLoadPtr?(obj: number, i: number): number;
+  dbgSetBarrier?(on: number): void;
+  dbgStress?(every: number, budget: number): void;
+  dbgQueued?(): number;
+  mapiterinit(h: number, it: number, r: number, s0: number, s1: number, s2: number): void;
   batchStatus(): number;
   batchCount(): number;
   seedRandom(lo: number, hi: number): void;
@@ -57,7 +74,7 @@ export interface CoreExports {
 
 /** One map shape's exports (see assembly/map/api.ts), by suffix. */
 export interface MapOps {
-  makemap(hint: number, hash0: number, typ: number): number;
+  makemap(hint: number, hash0: number, typ: number, root: number): number;
   access(h: number, key: number | bigint): number;
   assign(h: number, key: number | bigint): number;
   delete(h: number, key: number | bigint): number;
@@ -109,7 +126,13 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "memory", "init", "minMemoryBytes", "scratch", "readMemStats", "readBySize",
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
   "mapiterinit", "batchStatus", "batchCount", "seedRandom",
+  "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
+  "gcPauseRing", "gcPauseEndRing", "heapLiveBytes",
 ];
+
+/** Object types the host may allocate raw (assembly/gc/types.ts). */
+export const OBJ_NOSCAN = 0;
+export const OBJ_PTRARRAY = 3;
 
 /** Read an exported enum (`Prefix.Name` globals) into a name → value map. */
 function exportedEnum(exports: WebAssembly.Exports, prefix: string): Map<string, number> {
@@ -227,6 +250,10 @@ export class Boundary {
     const imports = {
       env: {
         memory,
+        now: (): number => performance.now(),
+        gcDone(): void {
+          holder.b!.onGCDone?.();
+        },
         abort(msg: number, file: number, line: number, column: number): never {
           throw holder.b!.onAbort(msg, file, line, column);
         },
@@ -249,6 +276,9 @@ export class Boundary {
   minMemoryBytes(maxWasmPages: number): number {
     return this.#ex.minMemoryBytes(maxWasmPages) >>> 0;
   }
+
+  /** Called by the core when a collection finishes (set by the Runtime). */
+  onGCDone: (() => void) | null = null;
 
   get dead(): RuntimeAbortError | null {
     return this.#dead;
@@ -323,8 +353,8 @@ export class Boundary {
     return ops;
   }
 
-  mapiterinit(h: number, it: number, r: number): void {
-    this.#ex.mapiterinit(h, it, r);
+  mapiterinit(h: number, it: number, r: number, s0: number, s1: number, s2: number): void {
+    this.#ex.mapiterinit(h, it, r, s0, s1, s2);
   }
 
   /** Status and count of the last batch call. */
@@ -410,13 +440,68 @@ export class Boundary {
     return rows;
   }
 
-  /** Allocate raw heap bytes; 0 when out of memory. */
+  /** Allocate raw heap bytes: noscan, or an array of pointer words
+   *  (which the collector scans). 0 when out of memory. */
   alloc(size: number, noscan: boolean): number {
-    return this.#ex.alloc(size, noscan ? 1 : 0) >>> 0;
+    return this.#ex.alloc(size, noscan ? OBJ_NOSCAN : OBJ_PTRARRAY) >>> 0;
   }
 
   allocMany(size: number, count: number, noscan: boolean): number {
-    return this.#ex.allocMany(size, count, noscan ? 1 : 0) >>> 0;
+    return this.#ex.allocMany(size, count, noscan ? OBJ_NOSCAN : OBJ_PTRARRAY) >>> 0;
+  }
+
+  rootsReserve(n: number): boolean {
+    return this.#ex.rootsReserve(n) !== 0;
+  }
+
+  rootsSet(i: number, p: number): void {
+    this.#ex.rootsSet(i, p);
+  }
+
+  gc(): void {
+    this.#ex.gc();
+  }
+
+  gcMarkStep(budget: number): number {
+    return this.#ex.gcMarkStep(budget);
+  }
+
+  gcBegin(): void {
+    this.#ex.gcBegin();
+  }
+
+  gcPhase(): number {
+    return this.#ex.gcPhase();
+  }
+
+  setGCPercent(p: number): number {
+    return this.#ex.setGCPercent(p);
+  }
+
+  heapLive(): number {
+    return this.#ex.heapLiveBytes();
+  }
+
+  /** The core's record of the last (or current) cycle: f64 fields in
+   *  CYCLE_FIELDS order. */
+  readCycle(fields: readonly string[]): Record<string, number> {
+    const p = this.#ex.gcCycleRecord() >>> 0;
+    const dv = this.dv;
+    const r: Record<string, number> = {};
+    fields.forEach((f, i) => (r[f] = dv.getFloat64(p + i * 8, true)));
+    return r;
+  }
+
+  /** Go's PauseNs and PauseEnd rings (256 entries each). */
+  readPauseRings(): { pauseNs: number[]; pauseEnd: number[] } {
+    const a = this.#ex.gcPauseRing() >>> 0;
+    const e = this.#ex.gcPauseEndRing() >>> 0;
+    const pauseNs: number[] = [], pauseEnd: number[] = [];
+    for (let i = 0; i < 256; i++) {
+      pauseNs.push(this.readU64(a + i * 8));
+      pauseEnd.push(this.readU64(e + i * 8));
+    }
+    return { pauseNs, pauseEnd };
   }
 
   /** The debug build's hooks, or an error saying the runtime needs debug. */

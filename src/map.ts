@@ -20,6 +20,7 @@ import {
   UseAfterFreeError,
 } from "./errors.js";
 import { KINDS, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+import type { RootTable } from "./roots.js";
 
 /** Core results (assembly/map/access.ts, delete.ts, clear.ts, batch.ts). */
 const SLOT_CONCURRENT = 1;
@@ -65,8 +66,11 @@ const ARRAY_CTOR: Record<KindName, { new (n: number): KindArray }> = {
 export interface MapOwner {
   readonly boundary: Boundary;
   readonly maxMemory: number;
-  random32(): number;
-  onFree(m: GoMap<KindName, KindName>): void;
+  readonly roots: RootTable;
+  /** Drop the map's root; `m` is the map being freed. */
+  onFree(m: GoMap<KindName, KindName>, root: number): void;
+  /** Backstop for iterators dropped half-way. */
+  readonly iterRegistry: FinalizationRegistry<number[]>;
 }
 
 export interface MapShape<K extends KindName, V extends KindName> {
@@ -94,10 +98,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #random: () => number;
   #kk: number;
   #vk: number;
+  #root: number;
 
   /** @internal Use `rt.map(...)`. */
-  constructor(owner: MapOwner, ops: MapOps, h: number, shape: MapShape<K, V>, random: () => number) {
+  constructor(owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number) {
     this.#owner = owner;
+    this.#root = root;
     this.#b = owner.boundary;
     this.#ops = ops;
     this.#h = h;
@@ -337,7 +343,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed) return;
     this.#invalidate("freed");
     this.#freed = true;
-    this.#owner.onFree(this as unknown as GoMap<KindName, KindName>);
+    this.#owner.onFree(this as unknown as GoMap<KindName, KindName>, this.#root);
   }
 
   get freed(): boolean {
@@ -365,53 +371,40 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  looked up again before it is yielded: a deleted one is skipped, an
    *  updated one yields its current value — what Go's one-at-a-time
    *  mapiternext would produce. (NaN keys cannot be looked up, nor deleted
-   *  or updated, so they are yielded as fetched.) */
-  *entries(): IterableIterator<[KindValue<K>, KindValue<V>]> {
+   *  or updated, so they are yielded as fetched.)
+   *
+   *  While it runs, the iterator holds three roots (the bucket array it
+   *  walks and the overflow lists that keep its overflow buckets alive),
+   *  released when it finishes, on `return()` (a `break` out of for-of), or
+   *  by a FinalizationRegistry if it is dropped half-way. */
+  entries(): IterableIterator<[KindValue<K>, KindValue<V>]> {
     this.#live();
-    const b = this.#b;
-    const itBytes = b.hiterBytes;
-    const state = new Uint8Array(itBytes);
-    const epoch = this.#epoch;
-    const kBytes = this.#key.bytes, vBytes = this.#val.bytes;
-    // Scratch layout for one step: hiter | keys | values.
-    const itAddr = b.scratchBase;
-    const kAddr = itAddr + 64;
-    const vAddr = kAddr + ITER_BATCH * 8;
-    b.mapiterinit(this.#h, itAddr, this.#random());
-    state.set(b.u8.subarray(itAddr, itAddr + itBytes));
-    const readKey = READ[this.keyType];
-    const readVal = this.#read;
-    for (;;) {
-      if (this.#epoch !== epoch) throw new IteratorInvalidatedError(this.#lastInvalidation);
-      b.u8.set(state, itAddr);
-      const n = this.#ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
-      if (n === ITER_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
-      state.set(b.u8.subarray(itAddr, itAddr + itBytes));
-      const batch: [KindValue<K>, KindValue<V>][] = [];
-      for (let i = 0; i < n; i++) {
-        batch.push([readKey(b, kAddr + i * kBytes) as KindValue<K>, readVal(b, vAddr + i * vBytes) as KindValue<V>]);
-      }
-      const writes = this.#writes;
-      for (const e of batch) {
-        if (this.#epoch !== epoch) throw new IteratorInvalidatedError(this.#lastInvalidation);
-        if (this.#writes !== writes && e[0] === e[0]) {
-          const slot = this.#ops.access(this.#h, this.#key.toCore(e[0], "key")) >>> 0;
-          if (slot === 0) continue;
-          e[1] = this.#read(b, slot) as KindValue<V>;
-        }
-        yield e;
-      }
-      if (this.#epoch !== epoch) throw new IteratorInvalidatedError(this.#lastInvalidation);
-      if (n < ITER_BATCH) return;
-    }
+    return new MapIterator<K, V>(this, this.#iterHooks());
   }
 
-  *keys(): IterableIterator<KindValue<K>> {
-    for (const [k] of this.entries()) yield k;
+  #iterHooks(): IterHooks {
+    return {
+      b: this.#b,
+      ops: this.#ops,
+      h: this.#h,
+      epoch: () => this.#epoch,
+      writes: () => this.#writes,
+      invalidation: () => this.#lastInvalidation,
+      random: this.#random,
+      owner: this.#owner,
+      keyKind: this.keyType,
+      key: this.#key,
+      valBytes: this.#val.bytes,
+      read: this.#read,
+    };
   }
 
-  *values(): IterableIterator<KindValue<V>> {
-    for (const [, v] of this.entries()) yield v;
+  keys(): IterableIterator<KindValue<K>> {
+    return mapIter(this.entries(), (e) => e[0]);
+  }
+
+  values(): IterableIterator<KindValue<V>> {
+    return mapIter(this.entries(), (e) => e[1]);
   }
 
   [Symbol.iterator](): IterableIterator<[KindValue<K>, KindValue<V>]> {
@@ -535,4 +528,138 @@ function copyIn(b: Boundary, src: KindArray, addr: number): void {
 function copyOut(b: Boundary, addr: number, dst: KindArray, at: number, n: number): void {
   const bytes = dst.BYTES_PER_ELEMENT;
   new Uint8Array(dst.buffer, dst.byteOffset + at * bytes, n * bytes).set(b.u8.subarray(addr, addr + n * bytes));
+}
+
+/** What an iterator needs from its map. */
+interface IterHooks {
+  b: Boundary;
+  ops: MapOps;
+  h: number;
+  epoch(): number;
+  writes(): number;
+  invalidation(): string;
+  random: () => number;
+  owner: MapOwner;
+  keyKind: KindName;
+  key: KindSpec;
+  valBytes: number;
+  read: ValueReader;
+}
+
+/** Go's hiter on the host side: the state between core calls, a batch of
+ *  fetched entries, and three root slots. */
+class MapIterator<K extends KindName, V extends KindName> implements IterableIterator<[KindValue<K>, KindValue<V>]> {
+  #m: GoMap<K, V>;
+  #x: IterHooks;
+  #state: Uint8Array;
+  #epoch: number;
+  #slots: number[] | null;
+  #batch: [KindValue<K>, KindValue<V>][] = [];
+  #pos = 0;
+  #batchWrites = 0;
+  #done = false;
+
+  constructor(m: GoMap<K, V>, x: IterHooks) {
+    this.#m = m;
+    this.#x = x;
+    const b = x.b;
+    this.#epoch = x.epoch();
+    this.#state = new Uint8Array(b.hiterBytes);
+    const roots = x.owner.roots;
+    const slots = [roots.acquire(), roots.acquire(), roots.acquire()];
+    this.#slots = slots;
+    const itAddr = b.scratchBase;
+    b.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
+    this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
+    x.owner.iterRegistry.register(this, slots, this);
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "GoMap Iterator";
+  }
+
+  next(): IteratorResult<[KindValue<K>, KindValue<V>]> {
+    const x = this.#x;
+    for (;;) {
+      if (this.#done) return { done: true, value: undefined };
+      if (x.epoch() !== this.#epoch) {
+        this.#finish();
+        throw new IteratorInvalidatedError(x.invalidation());
+      }
+      if (this.#pos < this.#batch.length) {
+        const e = this.#batch[this.#pos++]!;
+        if (x.writes() !== this.#batchWrites && e[0] === e[0]) {
+          const slot = x.ops.access(x.h, x.key.toCore(e[0], "key")) >>> 0;
+          if (slot === 0) continue;
+          e[1] = x.read(x.b, slot) as KindValue<V>;
+        }
+        return { done: false, value: e };
+      }
+      if (!this.#fetch()) {
+        this.#finish();
+        return { done: true, value: undefined };
+      }
+    }
+  }
+
+  return(): IteratorResult<[KindValue<K>, KindValue<V>]> {
+    this.#finish();
+    return { done: true, value: undefined };
+  }
+
+  /** One core call: up to ITER_BATCH entries. False when there are none. */
+  #fetch(): boolean {
+    const x = this.#x;
+    const b = x.b;
+    const itAddr = b.scratchBase;
+    const kAddr = itAddr + 64;
+    const vAddr = kAddr + ITER_BATCH * 8;
+    b.u8.set(this.#state, itAddr);
+    const n = x.ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
+    if (n === ITER_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
+    this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
+    const readKey = READ[x.keyKind];
+    const kb = x.key.bytes, vb = x.valBytes;
+    const batch: [KindValue<K>, KindValue<V>][] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      batch[i] = [readKey(b, kAddr + i * kb) as KindValue<K>, x.read(b, vAddr + i * vb) as KindValue<V>];
+    }
+    this.#batch = batch;
+    this.#pos = 0;
+    this.#batchWrites = x.writes();
+    return n > 0;
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#batch = [];
+    const slots = this.#slots;
+    this.#slots = null;
+    if (slots) {
+      this.#x.owner.iterRegistry.unregister(this);
+      for (const s of slots) this.#x.owner.roots.release(s);
+    }
+    void this.#m;
+  }
+}
+
+function mapIter<T, U>(it: IterableIterator<T>, f: (t: T) => U): IterableIterator<U> {
+  return {
+    next(): IteratorResult<U> {
+      const r = it.next();
+      return r.done ? { done: true, value: undefined } : { done: false, value: f(r.value) };
+    },
+    return(): IteratorResult<U> {
+      it.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
+  };
 }

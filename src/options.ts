@@ -15,9 +15,16 @@ export interface RuntimeOptions {
   maxMemory?: number | bigint | string;
   /** Load the debug build: asserts on, whole-heap checkers exported. Slower. */
   debug?: boolean;
+  /** GOGC: the heap may grow by this percentage of the live heap before
+   *  the next collection (default 100); "off" or a negative number
+   *  disables automatic collection (rt.gc() still works). */
+  gcPercent?: number | "off";
+  /** GODEBUG=gctrace=1: `true` prints one line per collection to stderr, a
+   *  function receives the lines. */
+  gctrace?: boolean | ((line: string) => void);
 }
 
-const KNOWN = new Set(["maxMemory", "debug"]);
+const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace"]);
 
 const UNITS: Record<string, number> = {
   "": 1, b: 1,
@@ -54,6 +61,8 @@ export interface ResolvedOptions {
   maxMemory: number;
   maxWasmPages: number;
   debug: boolean;
+  gcPercent: number;
+  gctrace: boolean | ((line: string) => void);
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -81,5 +90,18 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.debug !== undefined && typeof o.debug !== "boolean") {
     throw new InvalidOptionError("debug", `must be a boolean, got ${typeof o.debug}`);
   }
-  return { maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true };
+  let gcPercent = 100;
+  if (o.gcPercent !== undefined) {
+    if (o.gcPercent === "off") gcPercent = -1;
+    else if (typeof o.gcPercent === "number" && Number.isInteger(o.gcPercent) && o.gcPercent <= 0x7fffffff && o.gcPercent >= -0x80000000) {
+      gcPercent = o.gcPercent < 0 ? -1 : o.gcPercent;
+    } else {
+      throw new InvalidOptionError("gcPercent", `must be an integer (GOGC) or "off", got ${JSON.stringify(o.gcPercent)}`);
+    }
+  }
+  const gctrace = o.gctrace ?? false;
+  if (typeof gctrace !== "boolean" && typeof gctrace !== "function") {
+    throw new InvalidOptionError("gctrace", `must be true, false or a function receiving lines, got ${typeof gctrace}`);
+  }
+  return { maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true, gcPercent, gctrace: gctrace as ResolvedOptions["gctrace"] };
 }

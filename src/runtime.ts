@@ -11,6 +11,8 @@ import { GoMap, type MapOwner } from "./map.js";
 import { KIND_CODE, coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
+import { RootTable } from "./roots.js";
+import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
 
 /** Go's runtime.MemStats, for the fields that exist so far. Byte counts
  *  are at size-class granularity, as in Go. */
@@ -38,10 +40,28 @@ export interface MemStats {
   /** Span records in use. */
   MSpanInuse: number;
   MSpanSys: number;
-  /** Collector metadata: allocBits/gcmarkBits and the page map. */
+  /** Collector metadata: allocBits/gcmarkBits, type bytes, grey queue, the page map. */
   GCSys: number;
   /** Static data, the host scratch area, free metadata. */
   OtherSys: number;
+  /** The heap goal of the next cycle (0 with GOGC off). */
+  NextGC: number;
+  /** End of the last collection, ns since the Unix epoch (0 if none). */
+  LastGC: number;
+  NumGC: number;
+  NumForcedGC: number;
+  /** Sum of every cycle's pauses (start + termination), ns. */
+  PauseTotalNs: number;
+  /** Ring of the last 256 cycles' pauses; the latest is at (NumGC+255)%256. */
+  PauseNs: number[];
+  /** Same ring: end of each cycle's last pause, ns since the Unix epoch. */
+  PauseEnd: number[];
+  /** GC time (every mark step, assists included) / wall time since the runtime was created. */
+  GCCPUFraction: number;
+  EnableGC: boolean;
+  DebugGC: boolean;
+  /** Ours: the longest single GC pause (one mark step) so far, ns. */
+  MaxPauseNs: number;
   /** Per size class 0..60, like Go (class 0 is all zero). */
   BySize: BySizeEntry[];
 }
@@ -108,6 +128,22 @@ function seededRandom(seed: number): () => number {
 
 const MAP_OPTIONS = new Set(["key", "value", "hint", "seed"]);
 
+/** Unix ns from a host-clock reading in ns since performance.timeOrigin. */
+function unixNs(sinceOriginNs: number): number {
+  return sinceOriginNs === 0 ? 0 : Math.round(performance.timeOrigin * 1e6 + sinceOriginNs);
+}
+
+/** Drops a map's root when the JS engine collects a GoMap that was never
+ *  freed (a convenience: correctness never depends on it). */
+const mapRegistry = new FinalizationRegistry<{ roots: RootTable; slot: number; b: Boundary }>((held) => {
+  if (held.b.dead) return;
+  try {
+    held.roots.release(held.slot);
+  } catch {
+    // The runtime died in the meantime: nothing to release.
+  }
+});
+
 /** Internal: the boundary of a runtime (tests, lab, benchmarks). Not part of
  *  the public API. */
 export function boundaryOf(rt: Runtime): Boundary {
@@ -123,18 +159,39 @@ export class Runtime {
   readonly debug: boolean;
 
   #owner: MapOwner;
-  #maps = new Set<GoMap<KindName, KindName>>();
+  #roots: RootTable;
+  #liveMaps = 0;
+  #createdMs = performance.now();
+  #gctrace: ((line: string) => void) | null;
 
-  private constructor(boundary: Boundary, maxMemory: number) {
+  private constructor(boundary: Boundary, maxMemory: number, gctrace: ((line: string) => void) | null) {
     boundaries.set(this, boundary);
     this.maxMemory = maxMemory;
     this.debug = boundary.debug;
-    const maps = this.#maps;
+    this.#gctrace = gctrace;
+    const roots = (this.#roots = new RootTable(boundary, 64, maxMemory));
     this.#owner = {
       boundary,
       maxMemory,
-      random32: cryptoRandom32,
-      onFree: (m) => maps.delete(m),
+      roots,
+      onFree: (m, slot) => {
+        mapRegistry.unregister(m);
+        roots.release(slot);
+        this.#liveMaps--;
+      },
+      iterRegistry: new FinalizationRegistry<number[]>((slots) => {
+        if (boundary.dead) return;
+        try {
+          for (const s of slots) roots.release(s);
+        } catch {
+          // dead runtime
+        }
+      }),
+    };
+    boundary.onGCDone = () => {
+      if (!this.#gctrace) return;
+      const r = boundary.readCycle(CYCLE_FIELDS) as unknown as CycleRecord;
+      this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
     };
   }
 
@@ -153,7 +210,63 @@ export class Runtime {
     }
     const seed = crypto.getRandomValues(new Uint32Array(2));
     b.seedRandom(seed[0]!, seed[1]!);
-    return new Runtime(b, o.maxMemory);
+    b.setGCPercent(o.gcPercent);
+    const trace = o.gctrace === true ? (line: string) => console.error(line) : o.gctrace === false ? null : o.gctrace;
+    return new Runtime(b, o.maxMemory, trace);
+  }
+
+  // ------------------------------------------------------------ collector
+
+  /** Go's runtime.GC(): finish any cycle in progress, run a full cycle to
+   *  completion and sweep the whole heap. */
+  gc(): void {
+    boundaryOf(this).gc();
+  }
+
+  /** Do at most `budget` bytes of marking now (default 256 KiB), if a cycle
+   *  is marking; ends the cycle when marking is done. Returns the bytes of
+   *  scan work done (0 when no cycle is running). */
+  gcStep(budget = 256 * 1024): number {
+    if (typeof budget !== "number" || !(budget > 0)) throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
+    return boundaryOf(this).gcMarkStep(budget);
+  }
+
+  /** Start a cycle now if none is running (it then proceeds incrementally). */
+  gcStart(): void {
+    boundaryOf(this).gcBegin();
+  }
+
+  /** "off" or "mark": is a cycle marking right now? */
+  get gcPhase(): "off" | "mark" {
+    return boundaryOf(this).gcPhase() === 0 ? "off" : "mark";
+  }
+
+  /** Go's debug.SetGCPercent: a negative value (or "off") disables
+   *  automatic collection; returns the previous setting. */
+  setGCPercent(percent: number | "off"): number {
+    const p = percent === "off" ? -1 : percent;
+    if (typeof p !== "number" || !Number.isInteger(p) || p > 0x7fffffff || p < -0x80000000) {
+      throw new InvalidArgumentError("percent", `expected an integer or "off", got ${String(percent)}`);
+    }
+    return boundaryOf(this).setGCPercent(p < 0 ? -1 : p);
+  }
+
+  /** Keep a map alive whatever the host drops — even after `m.free()` —
+   *  until the returned pin is released. */
+  pin(m: GoMap): Pin {
+    this.#own(m);
+    const slot = this.#roots.acquire();
+    this.#roots.set(slot, m.handle);
+    return new Pin(this.#roots, slot);
+  }
+
+  /** Go's runtime.KeepAlive: marks `m` as used up to this point, so the
+   *  JS engine cannot finalize (and our backstop cannot release) it earlier.
+   *  A GoMap stays a root until free(); this matters only for the
+   *  FinalizationRegistry backstop. */
+  keepAlive(m: unknown): void {
+    keepAliveSink = m;
+    keepAliveSink = undefined;
   }
 
   /** Make a Go map: `rt.map({ key: "u64", value: "f64", hint: 1e6 })`. */
@@ -175,11 +288,16 @@ export class Runtime {
     const b = boundaryOf(this);
     const ops = b.mapOps(coreSuffix(key, value));
     const hash0 = seed ?? cryptoRandom32();
-    const h = ops.makemap(hint, hash0, KIND_CODE[key] | (KIND_CODE[value] << 8)) >>> 0;
-    if (h === 0) throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);
+    const slot = this.#roots.acquire();
+    const h = ops.makemap(hint, hash0, KIND_CODE[key] | (KIND_CODE[value] << 8), slot) >>> 0;
+    if (h === 0) {
+      this.#roots.release(slot);
+      throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);
+    }
     const random = seed === undefined ? cryptoRandom32 : seededRandom(seed);
-    const m = new GoMap<K, V>(this.#owner, ops, h, { key, value }, random);
-    this.#maps.add(m as unknown as GoMap<KindName, KindName>);
+    const m = new GoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
+    mapRegistry.register(m, { roots: this.#roots, slot, b }, m);
+    this.#liveMaps++;
     return m;
   }
 
@@ -219,15 +337,30 @@ export class Runtime {
     if (m.owner !== this.#owner) throw new WrongRuntimeError();
   }
 
-  /** Maps made by this runtime and not freed. */
+  /** Maps made by this runtime and not freed (nor collected by the JS engine). */
   get liveMaps(): number {
-    return this.#maps.size;
+    return this.#liveMaps;
+  }
+
+  /** Root slots in use: live maps, pins and live iterators (×3). */
+  get roots(): number {
+    return this.#roots.live;
   }
 
   /** Go's runtime.ReadMemStats. */
   readMemStats(): MemStats {
     const b = boundaryOf(this);
-    const s = b.readMemStats() as unknown as MemStats;
+    const raw = b.readMemStats();
+    const s = raw as unknown as MemStats;
+    s.LastGC = unixNs(raw.LastGC!);
+    const rings = b.readPauseRings();
+    s.PauseNs = rings.pauseNs;
+    s.PauseEnd = rings.pauseEnd.map(unixNs);
+    const elapsedNs = Math.max(1, (performance.now() - this.#createdMs) * 1e6);
+    s.GCCPUFraction = raw.GCCPUNanos! / elapsedNs;
+    delete (raw as Record<string, number>).GCCPUNanos;
+    s.EnableGC = true;
+    s.DebugGC = false;
     s.BySize = b.readBySize();
     return s;
   }
@@ -244,6 +377,28 @@ export class Runtime {
 
   get [Symbol.toStringTag](): string {
     return "Runtime";
+  }
+}
+
+let keepAliveSink: unknown;
+
+/** A pin from `rt.pin(m)`: the map's memory stays while it is held. */
+export class Pin {
+  #roots: RootTable | null;
+  #slot: number;
+  /** @internal */
+  constructor(roots: RootTable, slot: number) {
+    this.#roots = roots;
+    this.#slot = slot;
+  }
+  /** Release the pin (idempotent). */
+  unpin(): void {
+    if (!this.#roots) return;
+    this.#roots.release(this.#slot);
+    this.#roots = null;
+  }
+  [Symbol.dispose](): void {
+    this.unpin();
   }
 }
 

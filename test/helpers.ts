@@ -41,7 +41,9 @@ export async function withSeed(seed: number, fn: (seed: number) => void | Promis
 }
 
 export async function debugRuntime(maxMemory: string | number = "64MiB"): Promise<{ rt: Runtime; b: Boundary; dbg: ReturnType<Boundary["requireDebug"]> }> {
-  const rt = await Runtime.create({ debug: true, maxMemory });
+  // Collector off: these tests mark and sweep by hand, and their raw
+  // objects are not rooted.
+  const rt = await Runtime.create({ debug: true, maxMemory, gcPercent: "off" });
   const b = boundaryOf(rt);
   return { rt, b, dbg: b.requireDebug("tests") };
 }

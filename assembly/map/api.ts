@@ -4,7 +4,8 @@
 // u64 for i64/u64 keys, f64) × value storage type (u32, u64 — f64 values
 // are stored as their bits). Every function here is a one-line wrapper the
 // optimizer inlines; the behaviour lives in access.ts, assign.ts,
-// delete.ts, clear.ts, iter.ts, batch.ts and check.ts.
+// delete.ts, clear.ts, iter.ts, batch.ts and check.ts. Every operation that
+// may allocate starts at a safe point (gc/gc.ts: where marking may end).
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
@@ -15,6 +16,8 @@ import { mapclear, mapshrink } from "./clear";
 import { mapiternext } from "./iter";
 import { inspectMap } from "./check";
 import { setMany, getMany, deleteMany } from "./batch";
+import { safePoint } from "../gc/gc";
+import { rootSet } from "../gc/roots";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */
 function hintOf(hint: f64): u64 {
@@ -28,14 +31,19 @@ export const BUCKET_k32_v32_keys: u32 = <u32>keysOff<u32>();
 export const BUCKET_k32_v32_values: u32 = <u32>valsOff<u32>();
 export const BUCKET_k32_v32_overflow: u32 = <u32>ovfOff<u32, u32>();
 
-export function makemap_k32_v32(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<u32, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<u32, u32>() << 16));
+/** A new map, stored in root slot `root` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_k32_v32(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<u32, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<u32, u32>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_k32_v32(h: usize, key: u32): usize { return mapaccess<u32, u32>(h, key); }
-export function assign_k32_v32(h: usize, key: u32): usize { return mapassign<u32, u32>(h, key); }
-export function delete_k32_v32(h: usize, key: u32): u32 { return mapdelete<u32, u32>(h, key); }
-export function clear_k32_v32(h: usize): bool { return mapclear<u32, u32>(h); }
-export function shrink_k32_v32(h: usize): i32 { return <i32>mapshrink<u32, u32>(h); }
+export function assign_k32_v32(h: usize, key: u32): usize { safePoint(); return mapassign<u32, u32>(h, key); }
+export function delete_k32_v32(h: usize, key: u32): u32 { safePoint(); return mapdelete<u32, u32>(h, key); }
+export function clear_k32_v32(h: usize): bool { safePoint(); return mapclear<u32, u32>(h); }
+export function shrink_k32_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, u32>(h); }
 export function iternext_k32_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u32, u32>(it, outK, outV, max);
 }
@@ -57,14 +65,19 @@ export const BUCKET_k32_v64_keys: u32 = <u32>keysOff<u32>();
 export const BUCKET_k32_v64_values: u32 = <u32>valsOff<u32>();
 export const BUCKET_k32_v64_overflow: u32 = <u32>ovfOff<u32, u64>();
 
-export function makemap_k32_v64(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<u32, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<u32, u64>() << 16));
+/** A new map, stored in root slot `root` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_k32_v64(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<u32, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<u32, u64>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_k32_v64(h: usize, key: u32): usize { return mapaccess<u32, u64>(h, key); }
-export function assign_k32_v64(h: usize, key: u32): usize { return mapassign<u32, u64>(h, key); }
-export function delete_k32_v64(h: usize, key: u32): u32 { return mapdelete<u32, u64>(h, key); }
-export function clear_k32_v64(h: usize): bool { return mapclear<u32, u64>(h); }
-export function shrink_k32_v64(h: usize): i32 { return <i32>mapshrink<u32, u64>(h); }
+export function assign_k32_v64(h: usize, key: u32): usize { safePoint(); return mapassign<u32, u64>(h, key); }
+export function delete_k32_v64(h: usize, key: u32): u32 { safePoint(); return mapdelete<u32, u64>(h, key); }
+export function clear_k32_v64(h: usize): bool { safePoint(); return mapclear<u32, u64>(h); }
+export function shrink_k32_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, u64>(h); }
 export function iternext_k32_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u32, u64>(it, outK, outV, max);
 }
@@ -86,14 +99,19 @@ export const BUCKET_k64_v32_keys: u32 = <u32>keysOff<u64>();
 export const BUCKET_k64_v32_values: u32 = <u32>valsOff<u64>();
 export const BUCKET_k64_v32_overflow: u32 = <u32>ovfOff<u64, u32>();
 
-export function makemap_k64_v32(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<u64, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<u64, u32>() << 16));
+/** A new map, stored in root slot `root` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_k64_v32(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<u64, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<u64, u32>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_k64_v32(h: usize, key: u64): usize { return mapaccess<u64, u32>(h, key); }
-export function assign_k64_v32(h: usize, key: u64): usize { return mapassign<u64, u32>(h, key); }
-export function delete_k64_v32(h: usize, key: u64): u32 { return mapdelete<u64, u32>(h, key); }
-export function clear_k64_v32(h: usize): bool { return mapclear<u64, u32>(h); }
-export function shrink_k64_v32(h: usize): i32 { return <i32>mapshrink<u64, u32>(h); }
+export function assign_k64_v32(h: usize, key: u64): usize { safePoint(); return mapassign<u64, u32>(h, key); }
+export function delete_k64_v32(h: usize, key: u64): u32 { safePoint(); return mapdelete<u64, u32>(h, key); }
+export function clear_k64_v32(h: usize): bool { safePoint(); return mapclear<u64, u32>(h); }
+export function shrink_k64_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, u32>(h); }
 export function iternext_k64_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u64, u32>(it, outK, outV, max);
 }
@@ -101,8 +119,8 @@ export function inspect_k64_v32(h: usize, out: usize): void { inspectMap<u64, u3
 // The same three with the key as a double: a JS number that is a safe
 // integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u64, u32>(h, <u64><i64>key); }
-export function assignF_k64_v32(h: usize, key: f64): usize { return mapassign<u64, u32>(h, <u64><i64>key); }
-export function deleteF_k64_v32(h: usize, key: f64): u32 { return mapdelete<u64, u32>(h, <u64><i64>key); }
+export function assignF_k64_v32(h: usize, key: f64): usize { safePoint(); return mapassign<u64, u32>(h, <u64><i64>key); }
+export function deleteF_k64_v32(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, u32>(h, <u64><i64>key); }
 export function setMany_k64_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<u64, u32>(h, keys, vals, n);
 }
@@ -120,14 +138,19 @@ export const BUCKET_k64_v64_keys: u32 = <u32>keysOff<u64>();
 export const BUCKET_k64_v64_values: u32 = <u32>valsOff<u64>();
 export const BUCKET_k64_v64_overflow: u32 = <u32>ovfOff<u64, u64>();
 
-export function makemap_k64_v64(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<u64, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<u64, u64>() << 16));
+/** A new map, stored in root slot `root` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_k64_v64(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<u64, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<u64, u64>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_k64_v64(h: usize, key: u64): usize { return mapaccess<u64, u64>(h, key); }
-export function assign_k64_v64(h: usize, key: u64): usize { return mapassign<u64, u64>(h, key); }
-export function delete_k64_v64(h: usize, key: u64): u32 { return mapdelete<u64, u64>(h, key); }
-export function clear_k64_v64(h: usize): bool { return mapclear<u64, u64>(h); }
-export function shrink_k64_v64(h: usize): i32 { return <i32>mapshrink<u64, u64>(h); }
+export function assign_k64_v64(h: usize, key: u64): usize { safePoint(); return mapassign<u64, u64>(h, key); }
+export function delete_k64_v64(h: usize, key: u64): u32 { safePoint(); return mapdelete<u64, u64>(h, key); }
+export function clear_k64_v64(h: usize): bool { safePoint(); return mapclear<u64, u64>(h); }
+export function shrink_k64_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, u64>(h); }
 export function iternext_k64_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u64, u64>(it, outK, outV, max);
 }
@@ -135,8 +158,8 @@ export function inspect_k64_v64(h: usize, out: usize): void { inspectMap<u64, u6
 // The same three with the key as a double: a JS number that is a safe
 // integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u64, u64>(h, <u64><i64>key); }
-export function assignF_k64_v64(h: usize, key: f64): usize { return mapassign<u64, u64>(h, <u64><i64>key); }
-export function deleteF_k64_v64(h: usize, key: f64): u32 { return mapdelete<u64, u64>(h, <u64><i64>key); }
+export function assignF_k64_v64(h: usize, key: f64): usize { safePoint(); return mapassign<u64, u64>(h, <u64><i64>key); }
+export function deleteF_k64_v64(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, u64>(h, <u64><i64>key); }
 export function setMany_k64_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<u64, u64>(h, keys, vals, n);
 }
@@ -154,14 +177,19 @@ export const BUCKET_kf_v32_keys: u32 = <u32>keysOff<f64>();
 export const BUCKET_kf_v32_values: u32 = <u32>valsOff<f64>();
 export const BUCKET_kf_v32_overflow: u32 = <u32>ovfOff<f64, u32>();
 
-export function makemap_kf_v32(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<f64, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<f64, u32>() << 16));
+/** A new map, stored in root slot `root` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_kf_v32(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<f64, u32>(hintOf(hint), hash0, typ | (<u32>bucketSize<f64, u32>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_kf_v32(h: usize, key: f64): usize { return mapaccess<f64, u32>(h, key); }
-export function assign_kf_v32(h: usize, key: f64): usize { return mapassign<f64, u32>(h, key); }
-export function delete_kf_v32(h: usize, key: f64): u32 { return mapdelete<f64, u32>(h, key); }
-export function clear_kf_v32(h: usize): bool { return mapclear<f64, u32>(h); }
-export function shrink_kf_v32(h: usize): i32 { return <i32>mapshrink<f64, u32>(h); }
+export function assign_kf_v32(h: usize, key: f64): usize { safePoint(); return mapassign<f64, u32>(h, key); }
+export function delete_kf_v32(h: usize, key: f64): u32 { safePoint(); return mapdelete<f64, u32>(h, key); }
+export function clear_kf_v32(h: usize): bool { safePoint(); return mapclear<f64, u32>(h); }
+export function shrink_kf_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, u32>(h); }
 export function iternext_kf_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<f64, u32>(it, outK, outV, max);
 }
@@ -183,14 +211,19 @@ export const BUCKET_kf_v64_keys: u32 = <u32>keysOff<f64>();
 export const BUCKET_kf_v64_values: u32 = <u32>valsOff<f64>();
 export const BUCKET_kf_v64_overflow: u32 = <u32>ovfOff<f64, u64>();
 
-export function makemap_kf_v64(hint: f64, hash0: u32, typ: u32): usize {
-  return makemap<f64, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<f64, u64>() << 16));
+/** A new map, stored in root slot `root` before returning (so no
+ *  collection can miss it); 0 when out of memory. */
+export function makemap_kf_v64(hint: f64, hash0: u32, typ: u32, root: u32): usize {
+  safePoint();
+  let h = makemap<f64, u64>(hintOf(hint), hash0, typ | (<u32>bucketSize<f64, u64>() << 16));
+  if (h != 0) rootSet(root, h);
+  return h;
 }
 export function access_kf_v64(h: usize, key: f64): usize { return mapaccess<f64, u64>(h, key); }
-export function assign_kf_v64(h: usize, key: f64): usize { return mapassign<f64, u64>(h, key); }
-export function delete_kf_v64(h: usize, key: f64): u32 { return mapdelete<f64, u64>(h, key); }
-export function clear_kf_v64(h: usize): bool { return mapclear<f64, u64>(h); }
-export function shrink_kf_v64(h: usize): i32 { return <i32>mapshrink<f64, u64>(h); }
+export function assign_kf_v64(h: usize, key: f64): usize { safePoint(); return mapassign<f64, u64>(h, key); }
+export function delete_kf_v64(h: usize, key: f64): u32 { safePoint(); return mapdelete<f64, u64>(h, key); }
+export function clear_kf_v64(h: usize): bool { safePoint(); return mapclear<f64, u64>(h); }
+export function shrink_kf_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, u64>(h); }
 export function iternext_kf_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<f64, u64>(it, outK, outV, max);
 }

@@ -21,8 +21,9 @@
 
 import {
   hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
-  growing, overLoadFactor, tooManyOverflowBuckets,
+  growing, overLoadFactor, tooManyOverflowBuckets, setBuckets,
 } from "./hmap";
+import { ObjType } from "../gc/types";
 import { hashKey } from "./hash";
 import { growWork, hashGrow } from "./evacuate";
 import { reserveOverflow, newoverflow } from "./make";
@@ -45,9 +46,9 @@ export function mapassign<K, V>(hp: usize, key: K): usize {
 function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
   let bsize = bucketSize<K, V>();
   if (h.buckets == 0) {
-    let b0 = mallocgc(bsize, true);
+    let b0 = mallocgc(bsize, ObjType.NOSCAN);
     if (b0 == 0) return 0;
-    h.buckets = <u32>b0;
+    setBuckets(h, b0);
   }
   let top = tophash(hash);
   for (;;) {

@@ -13,6 +13,7 @@
 import { mapaccess, CONCURRENT } from "./access";
 import { mapassign } from "./assign";
 import { mapdelete, DELETED, DELETE_OOM, DELETE_CONCURRENT } from "./delete";
+import { safePoint } from "../gc/gc";
 
 export const enum BatchStatus {
   OK = 0,
@@ -26,6 +27,7 @@ export let lastBatchCount: u32 = 0;
 export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
   lastBatchStatus = BatchStatus.OK;
   for (let i: u32 = 0; i < n; i++) {
+    safePoint(); // between keys no core code holds a heap pointer
     let slot = mapassign<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
     if (slot <= CONCURRENT) {
       lastBatchStatus = slot == 0 ? BatchStatus.OOM : BatchStatus.CONCURRENT;
@@ -64,6 +66,7 @@ export function deleteMany<K, V>(h: usize, keys: usize, n: u32): u32 {
   lastBatchStatus = BatchStatus.OK;
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
+    safePoint();
     let r = mapdelete<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
     if (r == DELETED) count++;
     else if (r == DELETE_OOM || r == DELETE_CONCURRENT) {

@@ -22,6 +22,7 @@
 import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf, bucketShift,
   evacuated, noldbuckets, growing, bForHint, HMAP_SIZE, MAPEXTRA_SIZE,
+  setBuckets, setOldbuckets, setExtra, setOverflowList, setOldoverflowList, setNextOverflow,
 } from "./hmap";
 import { fastrand } from "./hash";
 import { makeBucketArray, lastNextOverflow, makemap } from "./make";
@@ -33,15 +34,21 @@ export function mapclear<K, V>(hp: usize): bool {
   if ((h.flags & <u8>Flag.hashWriting) != 0) return false;
   h.flags ^= <u8>Flag.hashWriting;
   h.flags &= ~<u8>Flag.sameSizeGrow;
-  h.oldbuckets = 0;
+  setOldbuckets(h, 0);
   h.nevacuate = 0;
   h.noverflow = 0;
   h.count = 0;
   h.hash0 = fastrand();
-  let e = <usize>h.extra;
-  if (e != 0) memory.fill(e, 0, MAPEXTRA_SIZE);
+  let e = changetype<mapextra>(<usize>h.extra);
+  if (changetype<usize>(e) != 0) {
+    // *extra = mapextra{}: pointer fields through the barrier.
+    setOverflowList(e, 0);
+    setOldoverflowList(e, 0);
+    setNextOverflow(e, 0);
+    memory.fill(changetype<usize>(e), 0, MAPEXTRA_SIZE);
+  }
   makeBucketArray<K, V>(<u32>h.B, <usize>h.buckets);
-  if (lastNextOverflow != 0) changetype<mapextra>(e).nextOverflow = <u32>lastNextOverflow;
+  if (lastNextOverflow != 0) setNextOverflow(e, lastNextOverflow);
   h.flags &= ~<u8>Flag.hashWriting;
   return true;
 }
@@ -76,15 +83,15 @@ export function mapshrink<K, V>(hp: usize): ShrinkResult {
   }
   if (!ASC_NO_ASSERT) assert(t.count == h.count, "shrink: lost entries");
   h.B = t.B;
-  h.buckets = t.buckets;
-  h.oldbuckets = 0;
+  setBuckets(h, <usize>t.buckets);
+  setOldbuckets(h, 0);
   h.nevacuate = 0;
   h.noverflow = t.noverflow;
-  h.extra = t.extra;
+  setExtra(h, <usize>t.extra);
   h.flags = (h.flags & ~<u8>(Flag.sameSizeGrow | Flag.iterator | Flag.oldIterator)) | (t.flags & <u8>Flag.sameSizeGrow);
   if (t.oldbuckets != 0) {
     // The scratch map started a same-size grow of its own: keep it going.
-    h.oldbuckets = t.oldbuckets;
+    setOldbuckets(h, <usize>t.oldbuckets);
     h.nevacuate = t.nevacuate;
   }
   return ShrinkResult.OK;

@@ -27,7 +27,7 @@
 import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf,
   evacuated, sameSizeGrow, noldbuckets, oldbucketmask, overLoadFactor, tophash, isEmpty,
-  growing,
+  growing, setBuckets, setOldbuckets, setOldoverflowList, setOverflowList, setNextOverflow,
 } from "./hmap";
 import { hashKey, reflexive } from "./hash";
 import { makeBucketArray, lastNextOverflow, createOverflow, reserveOverflow, newoverflow, releaseReservation } from "./make";
@@ -49,19 +49,19 @@ export function hashGrow<K, V>(h: hmap): bool {
   if (!bigger) flags |= <u8>Flag.sameSizeGrow;
   h.B += <u8>bigger;
   h.flags = flags;
-  h.oldbuckets = h.buckets;
-  h.buckets = <u32>newbuckets;
+  setOldbuckets(h, <usize>h.buckets);
+  setBuckets(h, newbuckets);
   h.nevacuate = 0;
   h.noverflow = 0;
   if (changetype<usize>(e) != 0) {
     // Overflow buckets of the old array stay alive through oldoverflow.
-    e.oldoverflow = e.overflow;
+    setOldoverflowList(e, <usize>e.overflow);
     e.oldoverflowLen = e.overflowLen;
     e.oldoverflowCap = e.overflowCap;
-    e.overflow = 0;
+    setOverflowList(e, 0);
     e.overflowLen = 0;
     e.overflowCap = 0;
-    e.nextOverflow = <u32>nextOverflow;
+    setNextOverflow(e, nextOverflow);
   }
   return true;
 }
@@ -163,10 +163,10 @@ function advanceEvacuationMark<K, V>(h: hmap, newbit: usize): void {
   if (stop > newbit) stop = newbit;
   while (<usize>h.nevacuate != stop && evacuated(<usize>h.oldbuckets + <usize>h.nevacuate * bsize)) h.nevacuate++;
   if (<usize>h.nevacuate == newbit) {
-    h.oldbuckets = 0;
+    setOldbuckets(h, 0);
     let e = changetype<mapextra>(<usize>h.extra);
     if (changetype<usize>(e) != 0) {
-      e.oldoverflow = 0;
+      setOldoverflowList(e, 0);
       e.oldoverflowLen = 0;
       e.oldoverflowCap = 0;
     }

@@ -43,6 +43,7 @@
 //    └──────────┴───────────┴───────────┴────────────┴─────────────┴─────────────┴──────────────┘
 
 import { MAX_SMALL_SIZE, PAGE_SIZE, sizeToClass, classSize } from "../mem/sizeclasses";
+import { writePointer } from "../gc/barrier";
 
 // @ts-ignore: decorator
 @inline export const bucketCntBits: u32 = 3;
@@ -109,6 +110,20 @@ export class mapextra {
 
 // @ts-ignore: decorator
 @inline export const HMAP_SIZE: usize = offsetof<hmap>();
+
+// Pointer stores into hmap and mapextra go through the write barrier.
+// @ts-ignore: decorator
+@inline export function setBuckets(h: hmap, p: usize): void { writePointer(changetype<usize>(h) + offsetof<hmap>("buckets"), p); }
+// @ts-ignore: decorator
+@inline export function setOldbuckets(h: hmap, p: usize): void { writePointer(changetype<usize>(h) + offsetof<hmap>("oldbuckets"), p); }
+// @ts-ignore: decorator
+@inline export function setExtra(h: hmap, p: usize): void { writePointer(changetype<usize>(h) + offsetof<hmap>("extra"), p); }
+// @ts-ignore: decorator
+@inline export function setOverflowList(e: mapextra, p: usize): void { writePointer(changetype<usize>(e) + offsetof<mapextra>("overflow"), p); }
+// @ts-ignore: decorator
+@inline export function setOldoverflowList(e: mapextra, p: usize): void { writePointer(changetype<usize>(e) + offsetof<mapextra>("oldoverflow"), p); }
+// @ts-ignore: decorator
+@inline export function setNextOverflow(e: mapextra, p: usize): void { writePointer(changetype<usize>(e) + offsetof<mapextra>("nextOverflow"), p); }
 // @ts-ignore: decorator
 @inline export const MAPEXTRA_SIZE: usize = offsetof<mapextra>();
 

@@ -22,8 +22,10 @@
 import { mallocgc } from "../mem/malloc";
 import {
   hmap, mapextra, MAPEXTRA_SIZE, HMAP_SIZE, bucketSize, overflowOf, setOverflow,
-  bForHint, bucketShift, roundupsize,
+  bForHint, roundupsize, setBuckets, setExtra, setOverflowList, setNextOverflow,
 } from "./hmap";
+import { ObjType } from "../gc/types";
+import { writePointer, bulkBarrierPreWrite } from "../gc/barrier";
 import { fastrand } from "./hash";
 
 /** Largest single allocation we attempt (keeps u32 arithmetic safe). */
@@ -64,7 +66,7 @@ export function makeBucketArray<K, V>(B: u32, dirty: usize): usize {
   lastNextOverflow = 0;
   if (dirty == 0) {
     if (bytes > MAX_ALLOC) return 0;
-    buckets = mallocgc(<usize>bytes, true);
+    buckets = mallocgc(<usize>bytes, ObjType.NOSCAN);
     if (buckets == 0) return 0;
   } else {
     buckets = dirty;
@@ -84,7 +86,7 @@ export function makeBucketArray<K, V>(B: u32, dirty: usize): usize {
 export function makemap<K, V>(hint: u64, hash0: u32, typ: u32): usize {
   if (<u64>bucketSize<K, V>() * hint > MAX_ALLOC) hint = 0; // Go: overflow or > maxAlloc
   let B = bForHint(hint);
-  let hp = mallocgc(HMAP_SIZE, false);
+  let hp = mallocgc(HMAP_SIZE, ObjType.HMAP);
   if (hp == 0) return 0;
   let h = changetype<hmap>(hp);
   h.hash0 = hash0;
@@ -95,12 +97,12 @@ export function makemap<K, V>(hint: u64, hash0: u32, typ: u32): usize {
     if (buckets == 0) return 0;
     let next = lastNextOverflow;
     if (next != 0) {
-      let e = mallocgc(MAPEXTRA_SIZE, false);
+      let e = mallocgc(MAPEXTRA_SIZE, ObjType.MAPEXTRA);
       if (e == 0) return 0;
-      h.extra = <u32>e;
-      changetype<mapextra>(e).nextOverflow = <u32>next;
+      setExtra(h, e);
+      setNextOverflow(changetype<mapextra>(e), next);
     }
-    h.buckets = <u32>buckets;
+    setBuckets(h, buckets);
   }
   return hp;
 }
@@ -119,9 +121,9 @@ export function incrnoverflow(h: hmap): void {
 /** The map's mapextra, allocated on first use; 0 when out of memory. */
 export function createOverflow(h: hmap): mapextra {
   if (h.extra == 0) {
-    let e = mallocgc(MAPEXTRA_SIZE, false);
+    let e = mallocgc(MAPEXTRA_SIZE, ObjType.MAPEXTRA);
     if (e == 0) return changetype<mapextra>(0);
-    h.extra = <u32>e;
+    setExtra(h, e);
   }
   return changetype<mapextra>(<usize>h.extra);
 }
@@ -131,10 +133,13 @@ function ensureOverflowCap(e: mapextra, n: u32): bool {
   let need = e.overflowLen + n;
   if (need <= e.overflowCap) return true;
   let cap = max<u32>(max<u32>(e.overflowCap << 1, need), 8);
-  let arr = mallocgc(<usize>cap << 2, false);
+  let arr = mallocgc(<usize>cap << 2, ObjType.PTRARRAY);
   if (arr == 0) return false;
-  if (e.overflowLen != 0) memory.copy(arr, <usize>e.overflow, <usize>e.overflowLen << 2);
-  e.overflow = <u32>arr;
+  if (e.overflowLen != 0) {
+    bulkBarrierPreWrite(arr, <usize>e.overflow, <usize>e.overflowLen);
+    memory.copy(arr, <usize>e.overflow, <usize>e.overflowLen << 2);
+  }
+  setOverflowList(e, arr);
   e.overflowCap = cap;
   return true;
 }
@@ -159,7 +164,7 @@ export function reserveOverflow<K, V>(h: hmap, n: u32): bool {
   if (avail < n) {
     let want = <u64>(n - avail) * <u64>bsize;
     if (want > MAX_ALLOC) return false;
-    let block = mallocgc(<usize>want, true);
+    let block = mallocgc(<usize>want, ObjType.NOSCAN);
     if (block == 0) return false;
     reserveNext = block;
     reserveLeft = n - avail;
@@ -181,11 +186,11 @@ export function newoverflow<K, V>(h: hmap, b: usize): usize {
   if (changetype<usize>(e) != 0 && e.nextOverflow != 0) {
     ovf = <usize>e.nextOverflow;
     if (overflowOf<K, V>(ovf) == 0) {
-      e.nextOverflow = <u32>(ovf + bsize);
+      setNextOverflow(e, ovf + bsize);
     } else {
       // The last preallocated bucket: clear its sentinel.
       setOverflow<K, V>(ovf, 0);
-      e.nextOverflow = 0;
+      setNextOverflow(e, 0);
     }
   } else if (reserveLeft != 0) {
     ovf = reserveNext;
@@ -198,7 +203,7 @@ export function newoverflow<K, V>(h: hmap, b: usize): usize {
   // Noscan buckets: keep the overflow bucket reachable through extra.
   e = changetype<mapextra>(<usize>h.extra);
   if (!ASC_NO_ASSERT) assert(e.overflowLen < e.overflowCap, "newoverflow: no room reserved in extra.overflow");
-  store<u32>(<usize>e.overflow + (<usize>e.overflowLen << 2), <u32>ovf);
+  writePointer(<usize>e.overflow + (<usize>e.overflowLen << 2), ovf);
   e.overflowLen++;
   setOverflow<K, V>(b, ovf);
   return ovf;

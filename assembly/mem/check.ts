@@ -23,7 +23,7 @@ import {
   heapInusePages, heapFreePages, spansInUse, freeRunCount, onRightFreeList, linearMemoryBytes,
 } from "./mheap";
 import { metaPages, metaKindBytes, MetaKind } from "./fixalloc";
-import { NUM_SPAN_CLASSES, centralLists, partialSwept, fullSwept, partialUnswept, fullUnswept } from "./mcentral";
+import { NUM_SPAN_CLASSES, centralLists, partialSwept, fullSwept, partialUnswept, fullUnswept, typeBytesSize } from "./mcentral";
 import { isCached, cachedSpanCount } from "./mcache";
 import { sweepgen } from "./sweep";
 import { MemStat } from "./mstats";
@@ -109,7 +109,7 @@ export function checkSpan(s: mspan): void {
 export function checkHeap(): void {
   let p = arenaStartPage;
   let inuse: u32 = 0, free: u32 = 0, meta: u32 = 0, nspans: u32 = 0, nfree: u32 = 0;
-  let bitmapTotal: u64 = 0;
+  let bitmapTotal: u64 = 0, typesTotal: u64 = 0;
   let prevFree = false;
   while (p < arenaEndPage) {
     let v = pageMapAt(p);
@@ -122,6 +122,8 @@ export function checkHeap(): void {
       inuse += s.npages;
       nspans++;
       bitmapTotal += 2 * <u64>bitmapBytes(s.nelems);
+      if (s.typeBytes != 0) typesTotal += <u64>typeBytesSize(s.nelems);
+      if ((s.typeBytes != 0) != ((s.spanclass & 1) == 0)) { dumpSpan(s); throw new Error("checkHeap: scan span without type bytes (or noscan with)"); }
       prevFree = false;
     } else if (s.state == SpanState.FREE) {
       if (prevFree) { dumpSpan(s); throw new Error("checkHeap: two adjacent free runs"); }
@@ -155,6 +157,7 @@ export function checkHeap(): void {
   if (listed + cachedCount != nspans) throw new Error("checkHeap: spans missing from mcentral/mcache");
   if (metaKindBytes(MetaKind.SPAN) != <u64>(nspans + nfree) * <u64>SPAN_RECORD_SIZE) throw new Error("checkHeap: span record bytes differ");
   if (metaKindBytes(MetaKind.BITMAP) != bitmapTotal) throw new Error("checkHeap: bitmap bytes differ");
+  if (metaKindBytes(MetaKind.TYPES) != typesTotal) throw new Error("checkHeap: type-byte arrays differ");
 }
 
 /** Marker for MemStats fields the walk cannot recompute (cumulative ones). */
@@ -176,6 +179,7 @@ export function slowMemStats(out: usize): void {
       objects += s.allocCount;
       bytes += <u64>s.allocCount * <u64>s.elemsize;
       bitmaps += 2 * <u64>bitmapBytes(s.nelems);
+      if (s.typeBytes != 0) bitmaps += <u64>typeBytesSize(s.nelems);
     } else {
       idle += s.npages;
     }
@@ -187,6 +191,6 @@ export function slowMemStats(out: usize): void {
   store<u64>(out + (<usize>MemStat.HeapIdle << 3), idle << PAGE_SHIFT);
   store<u64>(out + (<usize>MemStat.HeapSys << 3), (inuse + idle) << PAGE_SHIFT);
   store<u64>(out + (<usize>MemStat.MSpanInuse << 3), records * <u64>SPAN_RECORD_SIZE);
-  store<u64>(out + (<usize>MemStat.GCSys << 3), bitmaps + <u64>pageMapBytes);
+  store<u64>(out + (<usize>MemStat.GCSys << 3), bitmaps + metaKindBytes(MetaKind.GCWORK) + <u64>pageMapBytes);
   store<u64>(out + (<usize>MemStat.Sys << 3), linearMemoryBytes());
 }

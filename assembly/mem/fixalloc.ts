@@ -7,10 +7,11 @@
 // The page map marks them META_PAGE so the heap walk can skip them, and
 // MemStats counts them as MSpanSys/GCSys/OtherSys, never as HeapSys.
 //
-// Blocks are multiples of 8 bytes up to 128: a span record is 64, a bitmap is
-// 8..128 (1..16 words: 1024 slots at most). Each size has a free list
-// threaded through the first word of the free blocks; new blocks are bumped
-// from the current chunk.
+// Blocks are multiples of 8 bytes up to 1024: a span record is 72, a bitmap
+// is 8..128 (1..16 words: 1024 slots at most), a scan span's type bytes are
+// 8..1024 (one per slot), a grey-queue chunk is 1024. Each size has a free
+// list threaded through the first word of the free blocks; new blocks are
+// bumped from the current chunk.
 //
 // Steps of metaAlloc(size):
 //   1. pop the free list for `size`, else
@@ -28,18 +29,20 @@ import { takeMetaPage } from "./mheap";
 
 /** Largest metadata block. */
 // @ts-ignore: decorator
-@inline export const META_MAX: u32 = 128;
+@inline export const META_MAX: u32 = 1024;
 
 /** What a metadata block is, for MemStats. */
 export const enum MetaKind {
   SPAN = 0,
   BITMAP = 1,
+  TYPES = 2,
+  GCWORK = 3,
 }
 
 // Free list heads, indexed by size >> 3 (1..16).
 const freeLists: usize = memory.data(((META_MAX >> 3) + 1) * 4, 4);
 // Bytes in use by kind.
-const kindBytes: usize = memory.data(2 * 8, 8);
+const kindBytes: usize = memory.data(4 * 8, 8);
 
 let chunkPtr: usize = 0;
 let chunkEnd: usize = 0;
@@ -97,15 +100,16 @@ export function metaInstallChunk(page: usize): void {
 }
 
 function retireTail(): void {
-  let size = META_MAX;
-  while (size >= 8) {
-    while (chunkEnd - chunkPtr >= <usize>size) {
-      let head = freeLists + (<usize>(size >> 3) << 2);
-      store<u32>(chunkPtr, load<u32>(head));
-      store<u32>(head, <u32>chunkPtr);
-      chunkPtr += size;
-    }
-    size >>= 1;
+  // The tail is a multiple of 8 below the request that did not fit.
+  let size = <u32>(chunkEnd - chunkPtr);
+  if (size > META_MAX) size = META_MAX;
+  while (chunkEnd - chunkPtr >= 8) {
+    let left = <u32>(chunkEnd - chunkPtr);
+    if (size > left) size = left;
+    let head = freeLists + (<usize>(size >> 3) << 2);
+    store<u32>(chunkPtr, load<u32>(head));
+    store<u32>(head, <u32>chunkPtr);
+    chunkPtr += size;
   }
 }
 

@@ -3,7 +3,8 @@
 // Mirrors Go 1.19 runtime/malloc.go:mallocgc, nextFreeFast, mcache.nextFree
 // and mcache.allocLarge.
 //
-// mallocgc(size, noscan):
+// mallocgc(size, typ) — typ is the object's pointer layout (gc/types.ts);
+// ObjType.NOSCAN (0) means no pointers, Go's noscan:
 //   1. size 0 → the address of `zerobase` (all zero-size objects share it).
 //   2. size <= 32 KiB: class = sizeToClass(size), spc = class<<1 | noscan.
 //      Fast path: nextFreeFast(mcache.alloc[spc]) — one ctz, no calls.
@@ -13,6 +14,13 @@
 //      (allocLarge), put on mcentral's full swept list so the sweeper sees it.
 //   4. The object is zeroed only if its span may hold old data (needzero);
 //      pages fresh from memory.grow are already zero.
+//   5. A scan object's type byte is recorded (span.typeBytes); while the
+//      collector is marking, the new object is allocated black (its mark bit
+//      set: Go's gcmarknewobject).
+//   6. Only the slow paths talk to the collector (gc/gc.ts:mallocSlowHook):
+//      starting a cycle when heapLive reaches the trigger, mutator assists
+//      proportional to the bytes taken, proportional sweeping. The fast path
+//      pays one test of gcphase.
 // Returns 0 when memory cannot grow: nothing was allocated and every
 // structure is as it was (the host turns that into an OutOfMemoryError).
 //
@@ -20,39 +28,47 @@
 // 16-byte block). Our smallest class is 8 bytes, so a 1..8-byte object costs
 // 8 and a 9..16-byte one 16; Mallocs/Frees count every object once.
 
-import { MAX_SMALL_SIZE, PAGE_SHIFT, PAGE_SIZE, sizeToClass } from "./sizeclasses";
+import { MAX_SMALL_SIZE, PAGE_SHIFT, PAGE_SIZE, sizeToClass, classSize } from "./sizeclasses";
 import { nextFreeFast, nextFreeIndex, spanClassOf } from "./span";
 import { cachedSpan, refill } from "./mcache";
 import { allocSpan, maxPages } from "./mheap";
 import { initSmallSpan, fullSwept } from "./mcentral";
 import { listPush } from "./list";
 import { countLargeAlloc } from "./mstats";
+import { gcphase } from "../gc/phase";
+import { gcmarknewobject } from "../gc/mark";
+import { mallocSlowHook, stressTick, stressEvery } from "../gc/gc";
+import { addHeapLive } from "../gc/pacer";
 
 /** The address every zero-size allocation returns. */
 export const zerobase: usize = memory.data(8, 8);
 
 /** Allocate `size` bytes; `noscan` says the object holds no heap pointers.
  *  Returns 0 when out of memory. */
-export function mallocgc(size: usize, noscan: bool): usize {
+export function mallocgc(size: usize, typ: u32): usize {
+  if (!ASC_NO_ASSERT && stressEvery != 0) stressTick();
   if (size <= <usize>MAX_SMALL_SIZE) {
     if (size == 0) return zerobase;
-    let spc = spanClassOf(sizeToClass(size), noscan);
+    let spc = spanClassOf(sizeToClass(size), typ == 0);
     let s = cachedSpan(spc);
     let v = nextFreeFast(s);
     if (v != 0) {
       if (s.needzero) memory.fill(v, 0, s.elemsize);
+      if (typ != 0) store<u8>(<usize>s.typeBytes + <usize>s.freeindex - 1, <u8>typ);
+      if (gcphase != 0) gcmarknewobject(s, s.freeindex - 1);
       return v;
     }
-    return mallocSmallSlow(spc);
+    return mallocSmallSlow(spc, typ);
   }
-  return allocLarge(size, noscan);
+  return allocLarge(size, typ);
 }
 
-/** Go's mcache.nextFree plus the zeroing mallocgc does after it. */
-function mallocSmallSlow(spc: u32): usize {
+/** Go's mcache.nextFree plus what mallocgc does after it. */
+function mallocSmallSlow(spc: u32, typ: u32): usize {
   let s = cachedSpan(spc);
   let idx = nextFreeIndex(s);
   if (idx == s.nelems) {
+    mallocSlowHook(<usize>classSizeOfSpc(spc));
     s = refill(spc);
     if (changetype<usize>(s) == 0) return 0;
     idx = nextFreeIndex(s);
@@ -61,23 +77,34 @@ function mallocSmallSlow(spc: u32): usize {
   s.allocCount++;
   let v = <usize>s.startAddr + <usize>idx * <usize>s.elemsize;
   if (s.needzero) memory.fill(v, 0, s.elemsize);
+  if (typ != 0) store<u8>(<usize>s.typeBytes + <usize>idx, <u8>typ);
+  if (gcphase != 0) gcmarknewobject(s, idx);
   return v;
 }
 
+// @ts-ignore: decorator
+@inline function classSizeOfSpc(spc: u32): u32 {
+  return classSize(spc >> 1);
+}
+
 /** A large object: a span of its own (Go: mcache.allocLarge). */
-function allocLarge(size: usize, noscan: bool): usize {
+function allocLarge(size: usize, typ: u32): usize {
   // Pages, computed without overflowing 32 bits near 4 GiB.
   let npages = <u32>(size >>> PAGE_SHIFT) + <u32>((size & (PAGE_SIZE - 1)) != 0);
   if (npages >= maxPages) return 0;
+  mallocSlowHook(<usize>npages << PAGE_SHIFT);
   let s = allocSpan(npages);
   if (changetype<usize>(s) == 0) return 0;
-  let spc = spanClassOf(0, noscan);
+  let spc = spanClassOf(0, typ == 0);
   initSmallSpan(s, spc, npages << PAGE_SHIFT, 1, 0);
   s.freeindex = 1;
   s.allocCount = 1;
   s.allocCache = 0;
   listPush(fullSwept(spc), s);
   countLargeAlloc(s.elemsize);
+  addHeapLive(<u64>s.elemsize);
   if (s.needzero) memory.fill(<usize>s.startAddr, 0, <usize>s.elemsize);
+  if (typ != 0) store<u8>(<usize>s.typeBytes, <u8>typ);
+  if (gcphase != 0) gcmarknewobject(s, 0);
   return <usize>s.startAddr;
 }

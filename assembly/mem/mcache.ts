@@ -18,6 +18,7 @@ import { mspan } from "./span";
 import { NUM_SPAN_CLASSES, cacheSpan, uncacheSpan } from "./mcentral";
 import { sweepgen } from "./sweep";
 import { smallAllocCount } from "./mstats";
+import { addHeapLive, subHeapLive } from "../gc/pacer";
 
 /** The static empty span: nelems 0, allocCache 0. */
 export const emptymspan: usize = memory.data(offsetof<mspan>(), 8);
@@ -51,6 +52,9 @@ export function refill(spc: u32): mspan {
   s.sweepgen = sweepgen + 3;
   s.allocCountBeforeCache = s.allocCount;
   store<u32>(slot, changetype<u32>(s));
+  // Go: heapLive grows by the span's free space now (an overestimate that
+  // release() corrects), so the trigger test needs no fast-path counter.
+  addHeapLive(<u64>(s.nelems - <u32>s.allocCount) * <u64>s.elemsize);
   return s;
 }
 
@@ -59,6 +63,7 @@ function release(s: mspan): void {
   let c = <usize>(s.spanclass >> 1);
   let p = smallAllocCount + (c << 3);
   store<u64>(p, load<u64>(p) + used);
+  subHeapLive(<u64>(s.nelems - <u32>s.allocCount) * <u64>s.elemsize);
   uncacheSpan(s);
 }
 

@@ -135,5 +135,13 @@ export function initSmallSpan(s: mspan, spc: u32, elemsize: u32, nelems: u32, di
   let nb = bitmapBytes(nelems);
   s.allocBits = <u32>metaAlloc(nb, MetaKind.BITMAP);
   s.gcmarkBits = <u32>metaAlloc(nb, MetaKind.BITMAP);
+  // Scan spans get one type byte per slot (gc/types.ts).
+  s.typeBytes = (spc & 1) == 0 ? <u32>metaAlloc(typeBytesSize(nelems), MetaKind.TYPES) : 0;
   s.allocCache = ~(<u64>0);
+}
+
+/** Bytes of a scan span's type-byte array (whole 8-byte blocks). */
+// @ts-ignore: decorator
+@inline export function typeBytesSize(nelems: u32): u32 {
+  return (nelems + 7) & ~7;
 }

@@ -45,9 +45,10 @@ import { metaAlloc, metaFree, metaEnsure, metaInstallChunk, MetaKind } from "./f
 /** Pages on the exact-size free lists; runs of this many or more go to free[0]. */
 // @ts-ignore: decorator
 @inline const MAX_LISTED: u32 = 128;
-/** Reservation made before every heap operation (records + bitmaps). */
+/** Reservation made before every heap operation: two span records (the
+ *  span and a split-off rest), two bitmaps and a type-byte array. */
 // @ts-ignore: decorator
-@inline export const META_RESERVE: u32 = 512;
+@inline export const META_RESERVE: u32 = 1536;
 /** Bytes of the scratch region the host uses to pass arrays. */
 // @ts-ignore: decorator
 @inline export const SCRATCH_SIZE: u32 = 65536;
@@ -351,6 +352,7 @@ export function freeSpan(s: mspan): void {
   s.allocCountBeforeCache = 0;
   s.allocBits = 0;
   s.gcmarkBits = 0;
+  s.typeBytes = 0;
   s.spanclass = 0;
   s.divMul = 0;
   s.sweepgen = 0;

@@ -24,14 +24,19 @@
 //   HeapSys     = HeapInuse + HeapIdle
 //   HeapReleased = 0: WebAssembly memory cannot give pages back to the host
 //   MSpanInuse  = MSpanSys = live span records · 64
-//   GCSys       = page map + live allocBits/gcmarkBits
+//   GCSys       = page map + live allocBits/gcmarkBits + type bytes + grey queue
 //   Sys         = linear memory size = HeapSys + MSpanSys + GCSys + OtherSys
 //   OtherSys    = static data, the host scratch area, free metadata blocks
+//   NextGC      = the heap goal (0 when GOGC is off); LastGC ns since the
+//                 host's time origin (the host adds the origin); NumGC,
+//                 NumForcedGC, PauseTotalNs as Go (gc/gc.ts)
 
 import { NUM_SIZE_CLASSES, PAGE_SHIFT, classSize } from "./sizeclasses";
 import { heapInusePages, heapFreePages, pageMapBytes, linearMemoryBytes } from "./mheap";
 import { metaKindBytes, MetaKind } from "./fixalloc";
 import { cachedAllocs } from "./mcache";
+import { numgc, numForcedGC, pauseTotalNs, lastGCns, gcCpuNs, maxPauseNs } from "../gc/gc";
+import { heapGoal } from "../gc/pacer";
 
 export const smallAllocCount: usize = memory.data(NUM_SIZE_CLASSES * 8, 8);
 export const smallFreeCount: usize = memory.data(NUM_SIZE_CLASSES * 8, 8);
@@ -56,6 +61,16 @@ export enum MemStat {
   MSpanSys,
   GCSys,
   OtherSys,
+  NextGC,
+  LastGC,
+  NumGC,
+  NumForcedGC,
+  PauseTotalNs,
+  /** Ours: GC time in ns since the runtime began (the host derives Go's
+   *  GCCPUFraction from it). */
+  GCCPUNanos,
+  /** Ours: the longest single GC pause (mark step) so far, ns. */
+  MaxPauseNs,
   COUNT,
 }
 
@@ -111,7 +126,7 @@ export function readMemStats(out: usize): void {
   let heapInuse = <u64>heapInusePages << PAGE_SHIFT;
   let heapIdle = <u64>heapFreePages << PAGE_SHIFT;
   let mspan = metaKindBytes(MetaKind.SPAN);
-  let gcsys = metaKindBytes(MetaKind.BITMAP) + <u64>pageMapBytes;
+  let gcsys = metaKindBytes(MetaKind.BITMAP) + metaKindBytes(MetaKind.TYPES) + metaKindBytes(MetaKind.GCWORK) + <u64>pageMapBytes;
   let sys = linearMemoryBytes();
   put(out, MemStat.HeapAlloc, totalAlloc - totalFree);
   put(out, MemStat.TotalAlloc, totalAlloc);
@@ -127,6 +142,13 @@ export function readMemStats(out: usize): void {
   put(out, MemStat.MSpanSys, mspan);
   put(out, MemStat.GCSys, gcsys);
   put(out, MemStat.OtherSys, sys - (heapInuse + heapIdle) - mspan - gcsys);
+  put(out, MemStat.NextGC, heapGoal == u64.MAX_VALUE ? 0 : heapGoal);
+  put(out, MemStat.LastGC, lastGCns);
+  put(out, MemStat.NumGC, numgc);
+  put(out, MemStat.NumForcedGC, numForcedGC);
+  put(out, MemStat.PauseTotalNs, pauseTotalNs);
+  put(out, MemStat.GCCPUNanos, gcCpuNs);
+  put(out, MemStat.MaxPauseNs, maxPauseNs);
 }
 
 /** Write BYSIZE_CLASSES × {Size, Mallocs, Frees} u64 triples to out. */

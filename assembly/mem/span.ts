@@ -9,12 +9,12 @@
 // state SPAN_FREE (Go <= 1.11 did the same; Go 1.12+ moved free pages to a
 // radix-tree bitmap allocator, which a single-threaded heap does not need).
 //
-// The record (64 bytes, allocated by fixalloc.ts outside the object heap):
+// The record (72 bytes, allocated by fixalloc.ts outside the object heap):
 //
-//    0       8      16      24      32      40      48      56  58 60  64
-//    ├───────┼───┬───┼───┬───┼───┬───┼───┬───┼───┬───┼───┬───┼─┬─┼─┬─┼──┤
-//    │allocCache │nxt│prv│lst│beg│npg│nel│fre│esz│abt│gcm│swg│div│ac│acb│cl st nz│
-//    └───────────┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴──┴──┴────────┘
+//    0       8      16      24      32      40      48      56  58 60  64  68  72
+//    ├───────┼───┬───┼───┬───┼───┬───┼───┬───┼───┬───┼───┬───┼─┬─┼─┬─┼──┼───┼───┤
+//    │allocCache │nxt│prv│lst│beg│npg│nel│fre│esz│abt│gcm│swg│div│ac│acb│cl st nz│typ│pad│
+//    └───────────┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴──┴──┴────────┴───┴───┘
 //    allocCache  u64  inverted allocBits from freeindex on: ctz finds a free slot
 //    next, prev  u32  links in whichever list the span is on
 //    listHead    u32  address of that list's head slot (0: on no list)
@@ -32,6 +32,7 @@
 //    spanclass   u8   sizeclass << 1 | noscan
 //    state       u8   SpanState
 //    needzero    u8   1 if the span's memory may hold old data
+//    typeBytes   u32  scan spans: one type byte per slot (gc/types.ts), 0 for noscan
 //
 // Free-slot rule (Go's, mbitmap.go): slot n is free iff n >= freeindex and
 // allocBits[n] == 0. Allocation never writes allocBits; it only advances
@@ -76,6 +77,8 @@ export class mspan {
   state: u8;
   needzero: u8;
   pad: u8;
+  typeBytes: u32;
+  pad2: u32;
 }
 
 // @ts-ignore: decorator

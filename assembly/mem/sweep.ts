@@ -30,7 +30,7 @@ import { mspan, countBits, bitmapBytes, refillAllocCache } from "./span";
 import { listPush, listPop } from "./list";
 import { freeSpan } from "./mheap";
 import { metaFree, MetaKind } from "./fixalloc";
-import { NUM_SPAN_CLASSES, fullSwept, partialSwept, fullUnswept, partialUnswept } from "./mcentral";
+import { NUM_SPAN_CLASSES, fullSwept, partialSwept, fullUnswept, partialUnswept, typeBytesSize } from "./mcentral";
 import { releaseAll } from "./mcache";
 import { countSmallFree, countLargeFree } from "./mstats";
 
@@ -121,7 +121,9 @@ export function releaseSpan(s: mspan): void {
   let nb = bitmapBytes(s.nelems);
   metaFree(<usize>s.allocBits, nb, MetaKind.BITMAP);
   metaFree(<usize>s.gcmarkBits, nb, MetaKind.BITMAP);
+  if (s.typeBytes != 0) metaFree(<usize>s.typeBytes, typeBytesSize(s.nelems), MetaKind.TYPES);
   s.allocBits = 0;
   s.gcmarkBits = 0;
+  s.typeBytes = 0;
   freeSpan(s);
 }

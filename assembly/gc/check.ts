@@ -1,0 +1,68 @@
+// check.ts — checkTriColor (debug build).
+//
+// While marking, the hybrid barrier keeps the strong tri-colour invariant:
+// no black object points to a white one. checkTriColor walks every marked
+// scan object; a marked object still in the grey queue is grey (as is an
+// unscanned oblet of a large object); every other marked object is black,
+// and each pointer it holds must lead to a marked object. A violation dumps
+// the edge and aborts.
+
+import { mspan, SpanState, isBitSet, objIndex } from "../mem/span";
+import { spanOf, pageMapAt, arenaStartPage, arenaEndPage, META_PAGE } from "../mem/mheap";
+import { isAllocated } from "../mem/mbitmap";
+import { typeStride, typePtrMask } from "./types";
+import { inQueue } from "./gcwork";
+import { OBLET_BYTES } from "./mark";
+import { gcphase, Phase } from "./phase";
+
+function isWhite(p: usize): bool {
+  let s = spanOf(p);
+  if (changetype<usize>(s) == 0) return false;
+  let idx = objIndex(s, p);
+  if (idx >= s.nelems || !isAllocated(s, idx)) return false;
+  return !isBitSet(<usize>s.gcmarkBits, idx);
+}
+
+/** Returns the number of black objects checked. */
+export function checkTriColor(): u32 {
+  if (gcphase != Phase.MARK) return 0;
+  let checked: u32 = 0;
+  let page = arenaStartPage;
+  while (page < arenaEndPage) {
+    let v = pageMapAt(page);
+    if (v <= META_PAGE) { page++; continue; }
+    let s = changetype<mspan>(<usize>v);
+    if (s.state == SpanState.INUSE && (s.spanclass & 1) == 0) {
+      for (let i: u32 = 0; i < s.nelems; i++) {
+        if (!isBitSet(<usize>s.gcmarkBits, i) || !isAllocated(s, i)) continue;
+        let base = <usize>s.startAddr + <usize>i * <usize>s.elemsize;
+        let greyWhole = inQueue(base);
+        let typ = <u32>load<u8>(<usize>s.typeBytes + <usize>i);
+        let stride = typeStride(typ);
+        let mask = typePtrMask(typ);
+        let end = base + <usize>s.elemsize;
+        for (let e = base; e < end; e += stride) {
+          let grey = greyWhole;
+          if (!grey && <usize>s.elemsize > OBLET_BYTES) {
+            let oblet = base + ((e - base) / OBLET_BYTES) * OBLET_BYTES;
+            grey = oblet != base && inQueue(oblet);
+          }
+          if (grey) continue;
+          let m = mask;
+          while (m != 0) {
+            let w = <usize>ctz(m);
+            let q = <usize>load<u32>(e + (w << 2));
+            if (q != 0 && isWhite(q)) {
+              trace("black → white: object, word address, target", 3, <f64>base, <f64>(e + (w << 2)), <f64>q);
+              throw new Error("checkTriColor: a black object points to a white one");
+            }
+            m &= m - 1;
+          }
+        }
+        checked++;
+      }
+    }
+    page += s.npages;
+  }
+  return checked;
+}

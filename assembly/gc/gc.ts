@@ -1,0 +1,256 @@
+// gc.ts — the collector's cycle: start, incremental marking, termination.
+//
+// Mirrors Go 1.19 mgc.go (gcStart, gcMarkDone, gcMarkTermination, GC) with
+// one P and no background workers. A cycle:
+//
+//   1. gcStart (Go's STW #1, "sweep termination"): finish sweeping the
+//      previous cycle, reset the mark counters, turn the write barrier on
+//      (phase MARK), shade the roots, set up assists. Started from an
+//      allocation slow path when heapLive reaches the trigger, or by
+//      rt.gc() (forced). Its duration is the cycle's first pause.
+//   2. Incremental mark, in bounded steps, never longer than one step's
+//      budget of scan work:
+//        - assists: an allocation slow path pays scan work proportional to
+//          the bytes it takes (pacer.ts);
+//        - safe points: every exported mutating operation first does up to
+//          SAFEPOINT_WORK of marking (Go's dedicated worker, "F" in gctrace);
+//        - explicit steps: rt.gcStep().
+//      Objects allocated meanwhile are black; every pointer store shades.
+//   3. gcMarkTermination (Go's STW #2), only at a safe point and only when
+//      the grey queue is empty: phase OFF (barrier off), heapMarked =
+//      bytesMarked, heapLive reset to it, sweep starts (sweepgen += 2, the
+//      mcache is flushed), the pacer commits the next goal, statistics and
+//      the pause ring are recorded and the host is told (gctrace).
+//   4. Sweep: lazily as spans are taken (mcentral.cacheSpan), a little on
+//      every allocation slow path (proportional), and completely at the next
+//      gcStart or at the end of rt.gc().
+//
+// Times come from the host's clock (env.now, milliseconds); every pause is
+// measured around its step.
+
+import { Phase, gcphase, setGCPhase, disableBarrierForTest } from "./phase";
+import { gcDrain, resetMarkCounters, bytesMarked, scanWork } from "./mark";
+import { queueEmpty, overflowed } from "./gcwork";
+import { markroots } from "./roots";
+import {
+  heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork,
+} from "./pacer";
+import { gcSweepStart, finishSweep, sweepone, sweepDone } from "../mem/sweep";
+
+// @ts-ignore: decorator
+@external("env", "now")
+declare function hostNow(): f64;
+// @ts-ignore: decorator
+@external("env", "gcDone")
+declare function hostGCDone(): void;
+
+/** Scan work done at each safe point while marking (Go: the dedicated
+ *  mark worker's share, done by the one thread we have). */
+// @ts-ignore: decorator
+@inline export const SAFEPOINT_WORK: u64 = 256 << 10;
+// @ts-ignore: decorator
+@inline const UNBOUNDED: u64 = u64.MAX_VALUE;
+
+/** Go's MemStats fields the collector owns. */
+export let numgc: u32 = 0;
+export let numForcedGC: u32 = 0;
+export let pauseTotalNs: u64 = 0;
+export let lastGCns: u64 = 0;    // ns since the host's time origin
+export let gcCpuNs: u64 = 0;     // every step, assists included
+export let maxPauseNs: u64 = 0;  // longest single step ever
+/** PauseNs[256] and PauseEnd[256], Go's rings (latest at (NumGC+255)%256). */
+export const pauseNs: usize = memory.data(256 * 8, 8);
+export const pauseEnd: usize = memory.data(256 * 8, 8);
+
+/** The cycle in progress (or the last one): what gctrace prints. */
+@unmanaged
+export class CycleRecord {
+  startMs: f64;        // @T: cycle start, ms since time origin
+  sweepTermNs: f64;    // A: the start pause
+  markWallNs: f64;     // B: start → termination, wall clock
+  markTermNs: f64;     // C: the termination pause
+  assistNs: f64;       // E: assists
+  workerNs: f64;       // F: safe-point and explicit steps
+  heap0: f64;          // heapLive at start
+  heap1: f64;          // heapLive at termination
+  heap2: f64;          // bytes marked
+  goal: f64;           // the goal this cycle aimed for
+  forced: f64;         // 1 if rt.gc() started it
+  numgc: f64;          // N
+  gcCpuNs: f64;        // total GC time so far (for the cumulative %)
+  stepsThisCycle: f64; // pauses in this cycle
+  maxStepNs: f64;      // longest pause in this cycle
+}
+export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
+// @ts-ignore: decorator
+@inline function rec(): CycleRecord { return changetype<CycleRecord>(cycle); }
+
+let inGC: bool = false;
+
+function pause(t0: f64): f64 {
+  let ns = (hostNow() - t0) * 1e6;
+  if (ns < 0) ns = 0;
+  gcCpuNs += <u64>ns;
+  let r = rec();
+  r.stepsThisCycle += 1;
+  if (ns > r.maxStepNs) r.maxStepNs = ns;
+  if (<u64>ns > maxPauseNs) maxPauseNs = <u64>ns;
+  return ns;
+}
+
+/** Go's gcStart. */
+export function gcStart(forced: bool): void {
+  if (gcphase != Phase.OFF) return;
+  inGC = true;
+  let t0 = hostNow();
+  finishSweep();
+  let r = rec();
+  memory.fill(cycle, 0, offsetof<CycleRecord>());
+  r.startMs = t0;
+  r.heap0 = <f64>heapLive;
+  r.goal = <f64>heapGoal;
+  r.forced = forced ? 1 : 0;
+  if (forced) numForcedGC++;
+  resetMarkCounters();
+  setGCPhase(Phase.MARK);
+  markroots();
+  startAssists();
+  r.sweepTermNs = pause(t0);
+  inGC = false;
+}
+
+/** Go's gcMarkTermination; the grey queue must be empty. */
+function gcMarkTermination(): void {
+  let t0 = hostNow();
+  let r = rec();
+  setGCPhase(Phase.MARKTERMINATION);
+  r.heap1 = <f64>heapLive;
+  r.heap2 = <f64>bytesMarked;
+  let marked = bytesMarked;
+  let scanned = scanWork;
+  setGCPhase(Phase.OFF);
+  setHeapLive(marked);
+  gcSweepStart();
+  commit(marked, scanned);
+  r.markWallNs = (t0 - r.startMs) * 1e6 - r.sweepTermNs;
+  if (r.markWallNs < 0) r.markWallNs = 0;
+  r.markTermNs = pause(t0);
+  let total = <u64>(r.sweepTermNs + r.markTermNs);
+  let slot = <usize>(numgc & 255) << 3;
+  store<u64>(pauseNs + slot, total);
+  lastGCns = <u64>(hostNow() * 1e6);
+  store<u64>(pauseEnd + slot, lastGCns);
+  pauseTotalNs += total;
+  numgc++;
+  r.numgc = <f64>numgc;
+  r.gcCpuNs = <f64>gcCpuNs;
+  hostGCDone();
+}
+
+/** Marking work with its pause measured; `assist` says whose time it is. */
+function markStep(budget: u64, assist: bool): u64 {
+  let t0 = hostNow();
+  let work = gcDrain(budget);
+  let ns = pause(t0);
+  if (assist) rec().assistNs += ns;
+  else rec().workerNs += ns;
+  return work;
+}
+
+/** Can marking end? (queue empty, no overflow rescan pending) */
+// @ts-ignore: decorator
+@inline function markDone(): bool {
+  return queueEmpty() && !overflowed;
+}
+
+/** The allocator's slow path calls this before taking a span or a large
+ *  object of `bytes` bytes (Go: the shouldhelpgc / assist part of mallocgc
+ *  and deductSweepCredit). Never frees anything. */
+export function mallocSlowHook(bytes: usize): void {
+  if (inGC) return;
+  if (gcphase == Phase.OFF) {
+    if (gcPercent >= 0 && heapLive >= trigger) {
+      gcStart(false);
+    } else if (!sweepDone()) {
+      // Proportional sweep: a span or two per span taken.
+      sweepone();
+      sweepone();
+    }
+    return;
+  }
+  let debt = assistDebt(<u64>bytes);
+  if (debt != 0) {
+    inGC = true;
+    creditWork(markStep(debt, true));
+    inGC = false;
+  }
+}
+
+/** Entry of every exported mutating operation: no core code holds a heap
+ *  pointer here, so marking may end. */
+export function safePoint(): void {
+  if (gcphase != Phase.MARK || inGC) return;
+  inGC = true;
+  markStep(SAFEPOINT_WORK, false);
+  if (markDone()) gcMarkTermination();
+  inGC = false;
+}
+
+/** An explicit step of at most `budget` bytes of scan work; ends the cycle
+ *  if marking is done. Returns the work done. */
+export function gcStep(budget: u64): u64 {
+  if (gcphase != Phase.MARK || inGC) return 0;
+  inGC = true;
+  let work = markStep(budget, false);
+  if (markDone()) gcMarkTermination();
+  inGC = false;
+  return work;
+}
+
+/** Go's runtime.GC(): finish the cycle in progress, run a full forced
+ *  cycle, sweep everything. Must be called at a safe point. */
+export function gcFull(): void {
+  if (inGC) return;
+  if (gcphase == Phase.MARK) finishMarking();
+  gcStart(true);
+  finishMarking();
+  finishSweep();
+}
+
+function finishMarking(): void {
+  inGC = true;
+  while (!markDone()) markStep(UNBOUNDED, false);
+  gcMarkTermination();
+  inGC = false;
+}
+
+// ---------------------------------------------------------------------------
+// Stress mode (debug build only): a cycle every `stressEvery` allocations
+// and tiny mark steps, to shake out missing barriers.
+
+export let stressEvery: u32 = 0;
+let stressCountdown: u32 = 0;
+let stressBudget: u64 = 0;
+
+export function setStress(every: u32, budget: u32): void {
+  stressEvery = every;
+  stressCountdown = every;
+  stressBudget = budget;
+}
+
+export function stressTick(): void {
+  if (--stressCountdown != 0 || inGC) return;
+  stressCountdown = stressEvery;
+  if (gcphase == Phase.OFF) gcStart(false);
+  else {
+    inGC = true;
+    markStep(stressBudget, true);
+    inGC = false;
+  }
+}
+
+export function setBarrierForTest(on: bool): void {
+  disableBarrierForTest(!on);
+}
+
+export { gcphase };

@@ -1,0 +1,129 @@
+// mark.ts — marking: shade, scanobject, gcDrain.
+//
+// Mirrors Go 1.19 mgcmark.go (greyobject, scanobject with oblets, gcDrain,
+// gcmarknewobject) and mbitmap.go (findObject).
+//
+// Colours (Go's, no colour field): white = mark bit clear; grey = mark bit
+// set and the address queued (gcwork.ts); black = marked and scanned.
+// Noscan objects go straight to black: numeric maps' buckets cost one bit.
+//
+// shade(p): resolve p (possibly interior) to its object; if white, set the
+// mark bit, count its bytes as marked, and queue it if it can hold
+// pointers.
+// scanobject(p): read the object's type byte (span.typeBytes), walk its
+// pointer words (gc/types.ts) and shade each non-nil one. Objects larger
+// than 128 KiB are scanned in oblets (Go's maxObletBytes): scanning the base
+// queues the start of every further oblet, and each oblet is scanned on its
+// own, so one step never scans more than 128 KiB of one object.
+// gcDrain(budget): pop and scan until `budget` bytes were scanned or the
+// queue is empty; returns the work done.
+
+import { mspan, objIndex, isBitSet, setBit } from "../mem/span";
+import { spanOf, pageMapAt, arenaStartPage, arenaEndPage, META_PAGE } from "../mem/mheap";
+import { SpanState } from "../mem/span";
+import { isAllocated } from "../mem/mbitmap";
+import { typeStride, typePtrMask } from "./types";
+import { push, pop, overflowed, clearOverflow } from "./gcwork";
+
+// @ts-ignore: decorator
+@inline export const OBLET_BYTES: usize = 128 << 10;
+
+/** Bytes marked this cycle (Go: work.bytesMarked); heapMarked at the end. */
+export let bytesMarked: u64 = 0;
+/** Bytes scanned this cycle. */
+export let scanWork: u64 = 0;
+
+export function resetMarkCounters(): void {
+  bytesMarked = 0;
+  scanWork = 0;
+}
+
+/** Allocate-black: mark slot idx of s (Go: gcmarknewobject). */
+// @ts-ignore: decorator
+@inline export function gcmarknewobject(s: mspan, idx: u32): void {
+  setBit(<usize>s.gcmarkBits, idx);
+  bytesMarked += s.elemsize;
+}
+
+/** Grey the object holding p if it is white (Go: shade/greyobject). */
+export function shade(p: usize): void {
+  if (p == 0) return;
+  let s = spanOf(p);
+  if (changetype<usize>(s) == 0) return; // not a heap address (zerobase, static data)
+  let idx = objIndex(s, p);
+  if (idx >= s.nelems) return;
+  if (!ASC_NO_ASSERT && !isAllocated(s, idx)) {
+    trace("shade: pointer to a free slot: p idx span", 3, <f64>p, <f64>idx, <f64>s.startAddr);
+    throw new Error("shade: a heap pointer leads to a free slot (dangling pointer)");
+  }
+  let bits = <usize>s.gcmarkBits;
+  if (isBitSet(bits, idx)) return;
+  setBit(bits, idx);
+  bytesMarked += s.elemsize;
+  if ((s.spanclass & 1) != 0) return; // noscan: black at once
+  push(<usize>s.startAddr + <usize>idx * <usize>s.elemsize);
+}
+
+/** Scan the object (or oblet) at p; returns the bytes scanned. */
+export function scanobject(p: usize): u64 {
+  let s = spanOf(p);
+  let idx = objIndex(s, p);
+  let base = <usize>s.startAddr + <usize>idx * <usize>s.elemsize;
+  let end = base + <usize>s.elemsize;
+  let start = p;
+  if (p == base && <usize>s.elemsize > OBLET_BYTES) {
+    // A large object: queue its other oblets, scan the first here.
+    for (let o = base + OBLET_BYTES; o < end; o += OBLET_BYTES) push(o);
+  }
+  if (end - start > OBLET_BYTES) end = start + OBLET_BYTES;
+  let typ = <u32>load<u8>(<usize>s.typeBytes + <usize>idx);
+  let stride = typeStride(typ);
+  let mask = typePtrMask(typ);
+  // Elements whose start lies in [start, end).
+  let first = base + ((start - base + stride - 1) / stride) * stride;
+  for (let e = first; e < end; e += stride) {
+    let m = mask;
+    while (m != 0) {
+      let w = <usize>ctz(m);
+      let q = <usize>load<u32>(e + (w << 2));
+      if (q != 0) shade(q);
+      m &= m - 1;
+    }
+  }
+  let n = <u64>(end - start);
+  scanWork += n;
+  return n;
+}
+
+/** Mark until `budget` bytes are scanned or no grey object is left. */
+export function gcDrain(budget: u64): u64 {
+  let done: u64 = 0;
+  while (done < budget) {
+    let p = pop();
+    if (p == 0) {
+      if (!overflowed) break;
+      rescanMarked();
+      continue;
+    }
+    done += scanobject(p);
+  }
+  return done;
+}
+
+/** After the grey queue overflowed: every marked scan object is grey again
+ *  (scanning a black object twice is harmless). */
+function rescanMarked(): void {
+  clearOverflow();
+  let page = arenaStartPage;
+  while (page < arenaEndPage) {
+    let v = pageMapAt(page);
+    if (v <= META_PAGE) { page++; continue; }
+    let s = changetype<mspan>(<usize>v);
+    if (s.state == SpanState.INUSE && (s.spanclass & 1) == 0) {
+      for (let i: u32 = 0; i < s.nelems; i++) {
+        if (isBitSet(<usize>s.gcmarkBits, i)) push(<usize>s.startAddr + <usize>i * <usize>s.elemsize);
+      }
+    }
+    page += s.npages;
+  }
+}

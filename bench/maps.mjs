@@ -1,0 +1,812 @@
+#!/usr/bin/env node
+// bench/maps: our Go map against JS's Map and AssemblyScript's Map, on the
+// same key streams in one process.
+//
+//   npm run bench:maps [-- options]   (builds core, dist/ and the peers first)
+//   node --expose-gc --max-old-space-size=8192 bench/maps.mjs [options]
+//     --quick                 sizes 1e3,1e5,1e6, 3 reps: for iterating fast
+//     --sizes=1e3,1e5         map sizes (entries)
+//     --workloads=u32,u53,u64 key workloads (see WORKLOADS)
+//     --peers=js,ours,...     peers (see PEERS); --raw adds ours-core
+//     --ops=insert,hit,...    operations (see OPS)
+//     --big=1e7               sizes >= this run only --big-ops and --big-peers,
+//                             with --big-reps and --big-warmup (time budget)
+//     --big-ops=insert,hit    --big-peers=js,ours,ours-batch,as-batch
+//     --reps=5 --warmup=1 --big-reps=3 --big-warmup=0
+//     --target-ops=200000     small maps: repeat on fresh maps until this many ops
+//     --settle=20             ms to wait after gc() before each peer's turn
+//     --no-json               do not write bench/results/maps.{json,md}
+//
+// Workloads (keys pre-generated from a fixed seed, before any timing):
+//   u32  keys 0..n-1 shuffled, u32 -> u32 maps; misses n..2n-1
+//   u53  random distinct 53-bit integers, passed as JS numbers; u64 -> u64 maps
+//   u64  random distinct full 64-bit integers, passed as bigint; u64 -> u64 maps
+// Values are 1..n (the key's insertion index + 1, so 0 never means "found").
+//
+// Peers (each runs on a fresh heap every repetition):
+//   js          new Map(); number keys (u32, u53) or bigint keys (u64)
+//   ours        rt.map({key, value}) on a fresh Runtime.create({ maxMemory: "4GiB" });
+//               m.set / m.get / m.delete / for (const [k, v] of m)
+//   ours-batch  m.setMany / m.getMany / m.deleteMany over typed arrays
+//               (u53 keys go in a BigUint64Array, converted before timing)
+//   as          AssemblyScript's Map<u32,u32> / Map<u64,u64> (bench/peer/asmap.ts),
+//               one export call per operation (u53 keys as f64, u64 keys as BigInt)
+//   as-batch    the same map, keys copied into its memory with TypedArray.set()
+//               then one export call per chunk; iterate = one call
+//   ours-core   (--raw) the core's exports called directly (boundaryOf(rt).mapOps):
+//               no argument checks, keys as ready BigInts for u64 maps; shows
+//               what the GoMap wrapper costs on top of the core
+//
+// Operations, in this order on one map per peer per repetition:
+//   insert   n inserts into an empty map (no size hint)
+//   hit      get() of every key, in another random order
+//   miss     get() of n keys that are not in the map
+//   iterate  every entry once (sum of values, XOR of keys)
+//   delete   delete every key (in the lookup order) until the map is empty
+// Maps smaller than --target-ops are repeated: `inner` = target-ops / n fresh
+// maps per repetition, each op timed per map and summed.
+//
+// Every timed loop is compiled separately for each peer from the same source
+// (so each call site stays monomorphic) and folds its results into a
+// checksum; the checksums of all peers must agree.
+import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Runtime } from "../dist/node.js";
+import { boundaryOf } from "../dist/runtime.js";
+import { ASMAP_WASM } from "./peer/build-peer.mjs";
+import {
+  arg, flag, list, summary, machineInfo, finishMachine, machineLine, fmt, quiesce, warnNoGc,
+  peerInstance, writeJson,
+} from "./lib.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const RESULTS_JSON = join(here, "results", "maps.json");
+const RESULTS_MD = join(here, "results", "maps.md");
+
+// ------------------------------------------------------------------ options
+
+const QUICK = flag("quick");
+const SIZES = list(arg("sizes", QUICK ? "1e3,1e5,1e6" : "1e3,1e5,1e6,1e7"));
+const WORKLOAD_NAMES = arg("workloads", "u32,u53,u64").split(",").filter(Boolean);
+const RAW = flag("raw");
+const PEER_NAMES = arg("peers", `js,ours,ours-batch,as,as-batch${RAW ? ",ours-core" : ""}`).split(",").filter(Boolean);
+const OPS = arg("ops", "insert,hit,miss,iterate,delete").split(",").filter(Boolean);
+const BIG = Number(arg("big", "1e7"));
+const BIG_OPS = arg("big-ops", "insert,hit").split(",").filter(Boolean);
+const BIG_PEERS = arg("big-peers", PEER_NAMES.filter((p) => p !== "as").join(",")).split(",").filter(Boolean);
+const REPS = Number(arg("reps", QUICK ? "3" : "5"));
+const BIG_REPS = Number(arg("big-reps", "3"));
+const WARMUP = Number(arg("warmup", "1"));
+const BIG_WARMUP = Number(arg("big-warmup", "0"));
+const TARGET_OPS = Number(arg("target-ops", "2e5"));
+const SETTLE_MS = Number(arg("settle", "20"));
+const WRITE = !flag("no-json");
+/** Bytes per entry are reported from this size up (small maps: noise). */
+const MEM_MIN = 1e5;
+/** Untimed tier-up pass in each child: this many turns per peer on a map of this size. */
+const TIER_UP_N = 20000;
+const TIER_UP_TURNS = 3;
+
+const gc = globalThis.gc ?? (() => {});
+const now = () => performance.now();
+
+// -------------------------------------------------------------- key streams
+
+/** mulberry32: a small seeded PRNG (u32 per call). */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Fisher–Yates over `n` records of `w` u32 words each. */
+function shuffleWords(u32, n, w, rand) {
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor((rand() / 4294967296) * (i + 1));
+    for (let k = 0; k < w; k++) {
+      const t = u32[i * w + k];
+      u32[i * w + k] = u32[j * w + k];
+      u32[j * w + k] = t;
+    }
+  }
+}
+
+/** `count` distinct random 64-bit values (53-bit if bits53), random order. */
+function distinctRandom64(count, bits53, rand) {
+  const out = new BigUint64Array(count);
+  const w = new Uint32Array(out.buffer);
+  const fill = (from) => {
+    for (let i = from; i < count; i++) {
+      w[2 * i] = rand();
+      w[2 * i + 1] = bits53 ? rand() & 0x1fffff : rand();
+    }
+  };
+  fill(0);
+  for (;;) {
+    out.sort();
+    let u = 1;
+    for (let i = 1; i < count; i++) {
+      if (w[2 * i] !== w[2 * (u - 1)] || w[2 * i + 1] !== w[2 * (u - 1) + 1]) {
+        w[2 * u] = w[2 * i];
+        w[2 * u + 1] = w[2 * i + 1];
+        u++;
+      }
+    }
+    if (u === count) break;
+    fill(u); // replace the duplicates and check again
+  }
+  shuffleWords(w, count, 2, rand);
+  return out;
+}
+
+/** BigUint64Array of values < 2^53 -> Float64Array of the same numbers. */
+function toNumbers(big) {
+  const w = new Uint32Array(big.buffer, big.byteOffset, big.length * 2);
+  const out = new Float64Array(big.length);
+  for (let i = 0; i < big.length; i++) out[i] = w[2 * i + 1] * 4294967296 + w[2 * i];
+  return out;
+}
+
+/** Values 1..n as Uint32Array or BigUint64Array. */
+function valuesArray(n, wide) {
+  if (!wide) {
+    const v = new Uint32Array(n);
+    for (let i = 0; i < n; i++) v[i] = i + 1;
+    return v;
+  }
+  const v = new BigUint64Array(n);
+  const w = new Uint32Array(v.buffer);
+  for (let i = 0; i < n; i++) w[2 * i] = i + 1;
+  return v;
+}
+
+/** Same elements, another random order. */
+function reshuffled(arr, wide, rand) {
+  const c = arr.slice();
+  shuffleWords(new Uint32Array(c.buffer), c.length, wide ? 2 : 1, rand);
+  return c;
+}
+
+/**
+ * The data of one (workload, n): keys in insertion order (`ins`), the same
+ * keys in another order (`look`), absent keys (`miss`), each as the single-
+ * call peers take them (`single.*`: Uint32Array / Float64Array / Array of
+ * bigint) and as the batch peers take them (`batch.*`: Uint32Array /
+ * BigUint64Array); batch values 1..n; an out array for getMany.
+ */
+function makeData(wl, n) {
+  const rand = prng(0x9e3779b9 ^ n ^ (wl.wide ? (wl.bits53 ? 53 : 64) : 32));
+  let ins, look, miss;
+  if (!wl.wide) {
+    ins = new Uint32Array(n);
+    miss = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      ins[i] = i;
+      miss[i] = n + i;
+    }
+    shuffleWords(ins, n, 1, rand);
+    shuffleWords(miss, n, 1, rand);
+    look = reshuffled(ins, false, rand);
+  } else {
+    const all = distinctRandom64(2 * n, wl.bits53, rand);
+    ins = all.slice(0, n);
+    miss = all.slice(n);
+    look = reshuffled(ins, true, rand);
+  }
+  const batch = { ins, look, miss };
+  // Arrays of BigInts are built on first use (a 1e7-key array holds 1e7 heap
+  // objects, ~320 MB, and every full GC marks them). Array.from reads a fresh
+  // BigInt per element: `look` holds objects distinct from (but equal to) the
+  // inserted ones, as keys that come from elsewhere would be.
+  const bigints = () => lazy({ ins: () => Array.from(ins), look: () => Array.from(look), miss: () => Array.from(miss) });
+  let single;
+  if (!wl.wide) single = batch;
+  else if (wl.bits53) single = { ins: toNumbers(ins), look: toNumbers(look), miss: toNumbers(miss) };
+  else single = bigints();
+  const vals = valuesArray(n, wl.wide);
+  const out = wl.wide ? new BigUint64Array(n) : new Uint32Array(n);
+  // ours-core (--raw): u64 maps' core exports take BigInt (an i64 parameter).
+  const coreKeys = wl.wide && wl.bits53 ? bigints() : single;
+  return { n, single, batch, vals, out, coreKeys };
+}
+
+/** An object whose properties are computed on first read. */
+function lazy(makers) {
+  const o = {};
+  for (const [k, make] of Object.entries(makers)) {
+    Object.defineProperty(o, k, {
+      configurable: true,
+      get() {
+        const v = make();
+        Object.defineProperty(o, k, { value: v });
+        return v;
+      },
+    });
+  }
+  return o;
+}
+
+/** Checksum of a getMany output: sum of the values (they are < 2^32). */
+function sumOut(out, n) {
+  let s = 0;
+  if (out instanceof BigUint64Array) {
+    const w = new Uint32Array(out.buffer, 0, 2 * n);
+    for (let i = 0; i < n; i++) s += w[2 * i];
+  } else {
+    for (let i = 0; i < n; i++) s += out[i];
+  }
+  return s;
+}
+
+// ------------------------------------------------------------- timed loops
+//
+// One source per loop; compile() makes a new function (a new
+// SharedFunctionInfo, so its own type feedback) per peer and op. MISSING is
+// what the peer's get() returns for an absent key.
+
+const LOOPS = {
+  insert: `(m, keys, n) => {
+    for (let i = 0; i < n; i++) m.set(keys[i], i + 1);
+    return 0;
+  }`,
+  get: `(m, keys, n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const v = m.get(keys[i]);
+      if (v !== MISSING) s += Number(v);
+    }
+    return s;
+  }`,
+  delete: `(m, keys, n) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (m.delete(keys[i])) c++;
+    return c;
+  }`,
+  iterate: `(m) => {
+    let s = 0, x = 0;
+    for (const [k, v] of m) {
+      s += Number(v);
+      x ^= Number(k);
+    }
+    return s + ":" + x;
+  }`,
+  setMany: `(m, keys, vals) => { m.setMany(keys, vals); return 0; }`,
+  getMany: `(m, keys, out) => { m.getMany(keys, out); return 0; }`,
+  deleteMany: `(m, keys) => m.deleteMany(keys)`,
+  iterateCall: `(m) => m.iterate()`,
+};
+
+function compile(name, missing = "undefined") {
+  return new Function(`"use strict"; return (${LOOPS[name].replace("MISSING", missing)});`)();
+}
+
+/** The single-call op set: each op is (m, data) -> checksum. */
+function singleOps(missing = "undefined", keysOf = (d) => d.single) {
+  const insert = compile("insert"), hit = compile("get", missing), miss = compile("get", missing);
+  const del = compile("delete"), iterate = compile("iterate");
+  return {
+    insert: (m, d) => insert(m, keysOf(d).ins, d.n),
+    hit: (m, d) => hit(m, keysOf(d).look, d.n),
+    miss: (m, d) => miss(m, keysOf(d).miss, d.n),
+    iterate: (m) => iterate(m),
+    delete: (m, d) => del(m, keysOf(d).look, d.n),
+  };
+}
+
+/** The batch op set; getMany's checksum is summed from `out` after the clock stops. */
+function batchOps(withIterate) {
+  const setMany = compile("setMany"), hit = compile("getMany"), miss = compile("getMany");
+  const del = compile("deleteMany"), iterate = compile("iterateCall");
+  const ops = {
+    insert: (m, d) => setMany(m, d.batch.ins, d.vals),
+    hit: (m, d) => hit(m, d.batch.look, d.out),
+    miss: (m, d) => miss(m, d.batch.miss, d.out),
+    delete: (m, d) => del(m, d.batch.look),
+  };
+  if (withIterate) ops.iterate = (m) => iterate(m);
+  return ops;
+}
+const POST = { hit: (d) => sumOut(d.out, d.n), miss: (d) => sumOut(d.out, d.n) };
+
+// ------------------------------------------------------------------- peers
+
+const WORKLOADS = {
+  u32: {
+    name: "u32",
+    title: "u32 keys 0..n−1 (shuffled) → u32 values",
+    wide: false,
+    ours: { key: "u32", value: "u32" },
+    as: { suffix: "32", set: "set32", get: "get32", del: "del32", missing: "-1" },
+  },
+  u53: {
+    name: "u53",
+    title: "u64 keys: random 53-bit integers passed as numbers → u64 values",
+    wide: true,
+    bits53: true,
+    ours: { key: "u64", value: "u64" },
+    as: { suffix: "64", set: "set53", get: "get53", del: "del53", missing: "-1" },
+  },
+  u64: {
+    name: "u64",
+    title: "u64 keys: random full 64-bit integers passed as bigint → u64 values",
+    wide: true,
+    bits53: false,
+    ours: { key: "u64", value: "u64" },
+    as: { suffix: "64", set: "set64", get: "get64", del: "del64", missing: "-1" },
+  },
+};
+
+const asModule = await WebAssembly.compile(readFileSync(ASMAP_WASM));
+
+/** AssemblyScript's Map behind a batch API shaped like GoMap's: keys (and
+ *  values) copied into a staging region of its memory with TypedArray.set(),
+ *  one export call per chunk. */
+class AsBatch {
+  constructor(ex, wide, chunk) {
+    this.ex = ex;
+    this.wide = wide;
+    this.chunk = chunk;
+    const bytes = wide ? 8 : 4;
+    this.kIdx = (ex.alloc(chunk * bytes) >>> 0) / bytes;
+    this.vIdx = (ex.alloc(chunk * bytes) >>> 0) / bytes;
+    this.setFn = wide ? ex.setMany64 : ex.setMany32;
+    this.getFn = wide ? ex.getMany64 : ex.getMany32;
+    this.delFn = wide ? ex.deleteMany64 : ex.deleteMany32;
+    this.iterFn = wide ? ex.iter64 : ex.iter32;
+    this.view = this.refresh();
+  }
+  refresh() {
+    return (this.view = this.wide ? new BigUint64Array(this.ex.memory.buffer) : new Uint32Array(this.ex.memory.buffer));
+  }
+  setMany(keys, vals) {
+    const { chunk, kIdx, vIdx } = this, bytes = this.wide ? 8 : 4;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const c = Math.min(chunk, keys.length - i);
+      let v = this.view;
+      if (v.length === 0) v = this.refresh();
+      v.set(keys.subarray(i, i + c), kIdx);
+      v.set(vals.subarray(i, i + c), vIdx);
+      this.setFn(kIdx * bytes, vIdx * bytes, c);
+    }
+  }
+  getMany(keys, out) {
+    const { chunk, kIdx, vIdx } = this, bytes = this.wide ? 8 : 4;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const c = Math.min(chunk, keys.length - i);
+      let v = this.view;
+      if (v.length === 0) v = this.refresh();
+      v.set(keys.subarray(i, i + c), kIdx);
+      this.getFn(kIdx * bytes, vIdx * bytes, c);
+      v = this.view;
+      if (v.length === 0) v = this.refresh();
+      out.set(v.subarray(vIdx, vIdx + c), i);
+    }
+    return out;
+  }
+  deleteMany(keys) {
+    const { chunk, kIdx } = this, bytes = this.wide ? 8 : 4;
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += chunk) {
+      const c = Math.min(chunk, keys.length - i);
+      let v = this.view;
+      if (v.length === 0) v = this.refresh();
+      v.set(keys.subarray(i, i + c), kIdx);
+      deleted += this.delFn(kIdx * bytes, c);
+    }
+    return deleted;
+  }
+  iterate() {
+    const s = this.iterFn();
+    return s + ":" + this.ex.iterXor();
+  }
+}
+
+/** Low words of u64 values (they are < 2^32 here). */
+function rawValueIO(b, wide) {
+  return wide
+    ? {
+        write: (a, v) => {
+          const u = b.u32;
+          u[a >>> 2] = v;
+          u[(a >>> 2) + 1] = 0;
+        },
+        read: (a) => b.u32[a >>> 2],
+      }
+    : { write: (a, v) => { b.u32[a >>> 2] = v; }, read: (a) => b.u32[a >>> 2] };
+}
+
+/**
+ * A peer: `setup()` makes a fresh heap for one repetition; `make(ctx)` an
+ * empty map; `ops` the timed operations; `size(m)` the entry count;
+ * `mem(ctx, m)` memory counters (before the map exists: m undefined);
+ * `free(ctx, m)` drops the map.
+ */
+function makePeers(wl) {
+  const heapUsed = () => {
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const oursMem = (ctx, m) => {
+    const s = ctx.rt.readMemStats();
+    return { heapInuse: s.HeapInuse, sys: s.Sys, live: m ? ctx.rt.inspect(m.gomap ?? m).bucketBytes : 0 };
+  };
+  const asFresh = wl.wide ? "fresh64" : "fresh32";
+  const asSize = wl.wide ? "size64" : "size32";
+  const asMem = (ctx) => ({ memory: ctx.ex.memory.buffer.byteLength });
+  const chunk = wl.wide ? 4096 : 8192; // = GoMap's setMany chunk (64 KiB scratch / (key + value bytes))
+  const peers = {
+    js: {
+      label: "JS Map",
+      setup: async () => ({}),
+      make: () => new Map(),
+      ops: singleOps(),
+      size: (m) => m.size,
+      mem: () => ({ heapUsed: heapUsed() }),
+      free: () => {},
+    },
+    ours: {
+      label: "ours",
+      setup: async () => ({ rt: await Runtime.create({ maxMemory: "4GiB" }) }),
+      make: (ctx) => ctx.rt.map(wl.ours),
+      ops: singleOps(),
+      size: (m) => m.size,
+      mem: oursMem,
+      free: (_ctx, m) => m.free(),
+    },
+    "ours-batch": {
+      label: "ours batch",
+      setup: async () => ({ rt: await Runtime.create({ maxMemory: "4GiB" }) }),
+      make: (ctx) => ctx.rt.map(wl.ours),
+      ops: batchOps(false),
+      size: (m) => m.size,
+      mem: oursMem,
+      free: (_ctx, m) => m.free(),
+    },
+    as: {
+      label: "AS Map",
+      setup: async () => ({ ex: peerInstance(asModule, "AS map peer") }),
+      make: (ctx) => {
+        ctx.ex[asFresh]();
+        return { set: ctx.ex[wl.as.set], get: ctx.ex[wl.as.get], delete: ctx.ex[wl.as.del] };
+      },
+      ops: (({ iterate, ...rest }) => rest)(singleOps(wl.as.missing)),
+      size: (_m, ctx) => ctx.ex[asSize](),
+      mem: asMem,
+      free: () => {},
+    },
+    "as-batch": {
+      label: "AS batch",
+      setup: async () => {
+        const ex = peerInstance(asModule, "AS map peer");
+        return { ex, batch: new AsBatch(ex, wl.wide, chunk) };
+      },
+      make: (ctx) => {
+        ctx.ex[asFresh]();
+        return ctx.batch;
+      },
+      ops: batchOps(true),
+      size: (_m, ctx) => ctx.ex[asSize](),
+      mem: asMem,
+      free: () => {},
+    },
+    "ours-core": {
+      label: "ours core calls",
+      setup: async () => ({ rt: await Runtime.create({ maxMemory: "4GiB" }) }),
+      make: (ctx) => {
+        const m = ctx.rt.map(wl.ours);
+        const b = boundaryOf(ctx.rt);
+        const ops = m.ops, h = m.handle, io = rawValueIO(b, wl.wide);
+        const assign = ops.assign, access = ops.access, del = ops.delete;
+        return {
+          gomap: m,
+          size: m.size,
+          set: (k, v) => {
+            const a = assign(h, k) >>> 0;
+            if (a <= 1) throw new Error("assign failed");
+            io.write(a, v);
+          },
+          get: (k) => {
+            const a = access(h, k) >>> 0;
+            return a === 0 ? undefined : io.read(a);
+          },
+          delete: (k) => del(h, k) === 1,
+        };
+      },
+      ops: (({ iterate, ...rest }) => rest)(singleOps("undefined", (d) => d.coreKeys)),
+      size: (m) => m.gomap.size,
+      mem: oursMem,
+      free: (_ctx, m) => m.gomap.free(),
+    },
+  };
+  return PEER_NAMES.map((name) => {
+    const p = peers[name];
+    if (!p) throw new Error(`unknown peer ${name}; known: ${Object.keys(peers).join(", ")}`);
+    return { name, ...p };
+  });
+}
+
+// ------------------------------------------------------------- measurement
+
+/** One peer's turn in one repetition: `inner` fresh maps on the peer's heap,
+ *  each op timed per map and summed. Returns ns/op per op, checksums and
+ *  (if asked) bytes per entry after the first map's inserts. */
+async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
+  await quiesce(SETTLE_MS);
+  const ms = Object.fromEntries(ops.map((op) => [op, 0]));
+  const checks = {};
+  let mem;
+  for (let j = 0; j < inner; j++) {
+    const memHere = measureMem && j === 0;
+    const mem0 = memHere ? peer.mem(ctx) : null;
+    const m = peer.make(ctx);
+    for (const op of ops) {
+      const fn = peer.ops[op];
+      if (!fn) continue;
+      const t0 = now();
+      const c = fn(m, d);
+      const t1 = now();
+      ms[op] += t1 - t0;
+      if (j === 0) checks[op] = POST[op] && isBatch(peer) ? POST[op](d) : c;
+      if (op === "insert") {
+        const size = peer.size(m, ctx);
+        if (size !== d.n) throw new Error(`${peer.name} ${wl.name} n=${d.n}: size ${size} after insert`);
+        if (j === 0) checks.insert = size;
+        if (memHere) {
+          const mem1 = peer.mem(ctx, m);
+          mem = {};
+          for (const k of Object.keys(mem1)) mem[k] = (mem1[k] - (mem0[k] ?? 0)) / d.n;
+          if (mem1.live !== undefined) mem.live = mem1.live / d.n;
+        }
+      }
+    }
+    peer.free(ctx, m);
+  }
+  const ns = {};
+  for (const op of ops) if (peer.ops[op]) ns[op] = (ms[op] * 1e6) / (d.n * inner);
+  return { ns, checks, mem };
+}
+const isBatch = (peer) => peer.name.endsWith("-batch");
+
+/** JS Map with bigint keys that exist only in the map (read fresh from a
+ *  BigUint64Array): bytes per entry including the BigInt objects. */
+function jsBigintMapBytes(d) {
+  const keys = d.batch.ins;
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  let m = new Map();
+  for (let i = 0; i < d.n; i++) m.set(keys[i], i + 1);
+  gc();
+  const h1 = process.memoryUsage().heapUsed;
+  const size = m.size;
+  m = null;
+  if (size !== d.n) throw new Error("bigint map size");
+  return (h1 - h0) / d.n;
+}
+
+/**
+ * One (workload, size), run in a child process of its own. Each peer gets ONE
+ * heap for the whole child (one Runtime, one AS instance): a process that
+ * makes a new wasm instance every repetition turns the JIT's call sites for
+ * its exports polymorphic, then megamorphic, and measured 2-3x slower calls
+ * than a program that uses one runtime. Maps of earlier repetitions are
+ * freed with m.free(); with no collector yet their memory stays in use, so
+ * bytes per entry come from each peer's first repetition, on a fresh heap.
+ */
+async function runChild(wname, n) {
+  const wl = WORKLOADS[wname];
+  if (!wl) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
+  const big = n >= BIG;
+  const ops = OPS.filter((op) => !big || BIG_OPS.includes(op));
+  const peers = makePeers(wl).filter((p) => !big || BIG_PEERS.includes(p.name));
+  const reps = big ? BIG_REPS : REPS;
+  const warmup = big ? BIG_WARMUP : WARMUP;
+  const inner = Math.max(1, Math.round(TARGET_OPS / n));
+  const tg = now();
+  const ctxs = new Map();
+  for (const p of peers) ctxs.set(p.name, await p.setup());
+  // Tier-up (untimed): every loop and API path reaches the optimizing JIT on
+  // a small map before the first timed repetition.
+  {
+    const d0 = makeData(wl, TIER_UP_N);
+    for (let i = 0; i < TIER_UP_TURNS; i++) for (const p of peers) await turn(p, ctxs.get(p.name), wl, d0, 1, OPS, false);
+  }
+  let d = makeData(wl, n);
+  process.stderr.write(
+    `${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${warmup}+${reps} reps, ` +
+      `ops ${ops.join(",")}, peers ${peers.map((p) => p.name).join(",")}\n`,
+  );
+  const samples = {}; // peer -> op -> [ns]
+  const mems = {}; // peer -> mem of its first turn
+  const checks = {}; // op -> peer -> checksum
+  for (const p of peers) samples[p.name] = {};
+  for (let rep = 0; rep < warmup + reps; rep++) {
+    for (let k = 0; k < peers.length; k++) {
+      const p = peers[(k + rep) % peers.length];
+      const r = await turn(p, ctxs.get(p.name), wl, d, inner, ops, rep === 0 && n >= MEM_MIN);
+      if (r.mem) mems[p.name] = r.mem;
+      if (rep < warmup) continue;
+      for (const [op, x] of Object.entries(r.ns)) (samples[p.name][op] ??= []).push(x);
+      for (const [op, c] of Object.entries(r.checks)) (checks[op] ??= {})[p.name] = c;
+    }
+  }
+  const mismatches = [];
+  for (const [op, byPeer] of Object.entries(checks)) {
+    if (new Set(Object.values(byPeer).map(String)).size > 1) {
+      const msg = `${wname} n=${n} ${op}: checksums differ: ${JSON.stringify(byPeer)}`;
+      mismatches.push(msg);
+      console.error(`CHECKSUM MISMATCH ${msg}`);
+    }
+  }
+  const results = [];
+  for (const op of ops) {
+    const js = samples.js?.[op] ? summary(samples.js[op]) : undefined;
+    for (const p of peers) {
+      const xs = samples[p.name][op];
+      if (!xs) continue;
+      const s = summary(xs);
+      results.push({
+        workload: wname, size: n, op, peer: p.name, inner, warmup, reps,
+        median: s.median, min: s.min, max: s.max, samples: xs,
+        xFasterThanJs: js ? js.median / s.median : undefined,
+        checksum: checks[op]?.[p.name],
+      });
+    }
+  }
+  let memory;
+  if (n >= MEM_MIN) {
+    memory = { workload: wname, size: n, ...mems };
+    if (wl.wide && !wl.bits53 && peers.some((p) => p.name === "js")) memory.jsWithBigintKeys = jsBigintMapBytes(d);
+  }
+  const line = ops
+    .map((op) => `${op} ` + peers.filter((p) => samples[p.name][op]).map((p) => `${p.name} ${fmt(summary(samples[p.name][op]).median)}`).join(" "))
+    .join(" | ");
+  process.stderr.write(`  ${line}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
+  d = null;
+  return { results, memory, mismatches };
+}
+
+/** Run one child process per (workload, size); collect their results. */
+function spawnChild(wname, n) {
+  const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child="));
+  const args = ["--expose-gc", "--max-old-space-size=8192", fileURLToPath(import.meta.url), ...passArgs, `--child=${wname}:${n}`];
+  const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bench/maps child ${wname}:${n} failed (status ${r.status}, signal ${r.signal})`);
+  const lines = r.stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+const CHILD = arg("child", "");
+if (CHILD) {
+  warnNoGc();
+  const [w, size] = CHILD.split(":");
+  const out = await runChild(w, Number(size));
+  process.stdout.write(JSON.stringify(out) + "\n");
+  process.exit(0);
+}
+
+const machine = machineInfo();
+const results = [];
+const memory = [];
+const mismatches = [];
+const t00 = now();
+for (const wname of WORKLOAD_NAMES) {
+  if (!WORKLOADS[wname]) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
+  for (const n of SIZES) {
+    const r = spawnChild(wname, n);
+    results.push(...r.results);
+    if (r.memory) memory.push(r.memory);
+    mismatches.push(...r.mismatches);
+  }
+}
+finishMachine(machine);
+const elapsedS = (now() - t00) / 1000;
+
+// ------------------------------------------------------------------ output
+
+const PEER_LABEL = { js: "JS Map", ours: "ours", "ours-batch": "ours batch", as: "AS Map", "as-batch": "AS batch", "ours-core": "ours core calls" };
+const OP_LABEL = { insert: "insert", hit: "lookup hit", miss: "lookup miss", iterate: "iterate", delete: "delete all" };
+const sizeLabel = (n) => {
+  const e = Math.log10(n);
+  return Number.isInteger(e) ? `1e${e}` : String(n);
+};
+const bpe = (x) => (x === undefined ? "–" : x.toFixed(x >= 100 ? 0 : 1));
+
+const md = [];
+md.push("# bench/maps: ns per operation (lower is better)");
+md.push("");
+md.push(machineLine(machine));
+md.push("");
+md.push(
+  `Cells: median ns/op (min–max) over the measured repetitions, then **JS Map ns ÷ peer ns** ` +
+    `(“× faster than JS Map”: above 1 the peer is faster). ${WARMUP} warm-up + ${REPS} measured repetitions ` +
+    `(${BIG_WARMUP} + ${BIG_REPS} at ≥ ${sizeLabel(BIG)}, where only ${BIG_OPS.join(", ")} and ${BIG_PEERS.map((p) => PEER_LABEL[p]).join(", ")} run); ` +
+    `peers interleaved per repetition, their order rotated; ` +
+    `maps below ${TARGET_OPS} entries repeated on fresh maps. Whole run ${elapsedS.toFixed(0)} s.`,
+);
+md.push("");
+const ran = PEER_NAMES;
+for (const wname of WORKLOAD_NAMES) {
+  const wl = WORKLOADS[wname];
+  md.push(`## ${wname}: ${wl.title}`);
+  md.push("");
+  md.push(`| size | op | ${ran.map((p) => PEER_LABEL[p]).join(" | ")} |`);
+  md.push(`|---:|---|${ran.map(() => "---:|").join("")}`);
+  for (const n of SIZES) {
+    for (const op of OPS) {
+      const rows = results.filter((r) => r.workload === wname && r.size === n && r.op === op);
+      if (!rows.length) continue;
+      const cells = ran.map((p) => {
+        const r = rows.find((x) => x.peer === p);
+        if (!r) return "–";
+        const c = `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})`;
+        return p === "js" || r.xFasterThanJs === undefined ? c : `${c} **${r.xFasterThanJs.toFixed(2)}×**`;
+      });
+      md.push(`| ${sizeLabel(n)} | ${OP_LABEL[op]} | ${cells.join(" | ")} |`);
+    }
+  }
+  md.push("");
+  const memRows = memory.filter((r) => r.workload === wname);
+  if (memRows.length) {
+    md.push(`Bytes per entry after n inserts (no hint), ${wname}:`);
+    md.push("");
+    const wideBig = wl.wide && !wl.bits53;
+    md.push(
+      `| size | JS Map (heapUsed Δ)${wideBig ? " | JS Map + its BigInt keys" : ""} | ours (HeapInuse Δ) | ours (live buckets) | ours (linear memory Δ) | AS Map (linear memory Δ) |`,
+    );
+    md.push(`|---:|---:|${wideBig ? "---:|" : ""}---:|---:|---:|---:|`);
+    for (const r of memRows) {
+      const ours = r.ours ?? r["ours-batch"];
+      const as = r.as ?? r["as-batch"];
+      md.push(
+        `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${wideBig ? ` | ${bpe(r.jsWithBigintKeys)}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.live)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |`,
+      );
+    }
+    md.push("");
+  }
+}
+md.push("Notes:");
+md.push("- Single-call peers: one call per key (`m.set(k, v)`, `m.get(k)`, `m.delete(k)`); batch peers: one call per");
+md.push("  typed array (ours: `setMany/getMany/deleteMany`; AS: keys copied into its memory, one export call per chunk).");
+md.push("- AS Map's `get` throws on a missing key, so the AS peer's get is `has() + get()`: two probes per hit.");
+md.push("- AS iteration is one export call (`keys()` + `values()` arrays, summed in wasm): its only public iteration.");
+md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the loops convert with `Number()`.");
+md.push("- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the");
+md.push("  map holds for its keys. For u64 the first column counts the map only (the keys were already on the heap);");
+md.push("  “JS Map + its BigInt keys” inserts keys read fresh from a BigUint64Array, so the BigInt objects count too.");
+md.push("  ours: HeapInuse delta (today there is no collector: bucket arrays outgrown during growth are still counted),");
+md.push("  the live bucket arrays of the map (`rt.inspect(m).bucketBytes`), and linear-memory growth. AS: linear-memory");
+md.push("  growth (TLSF grows memory by doubling, so this is coarse).");
+if (mismatches.length) {
+  md.push("");
+  md.push(`**Checksum mismatches:** ${mismatches.join("; ")}`);
+}
+console.log(md.join("\n"));
+
+if (WRITE) {
+  writeJson(RESULTS_JSON, {
+    benchmark: "bench/maps",
+    unit: "ns/op",
+    machine,
+    elapsedSeconds: +elapsedS.toFixed(1),
+    config: {
+      sizes: SIZES, workloads: WORKLOAD_NAMES, peers: PEER_NAMES, ops: OPS, big: BIG, bigOps: BIG_OPS,
+      reps: REPS, bigReps: BIG_REPS, warmup: WARMUP, bigWarmup: BIG_WARMUP, bigPeers: BIG_PEERS, targetOps: TARGET_OPS, settleMs: SETTLE_MS, quick: QUICK,
+      ours: 'Runtime.create({ maxMemory: "4GiB" }) per repetition, rt.map({ key, value }), build/release.wasm',
+      as: "bench/peer/asmap.ts (Map<u32,u32>, Map<u64,u64>), asc --runtime incremental -O3 --noAssert, fresh instance per repetition",
+    },
+    workloads: Object.fromEntries(WORKLOAD_NAMES.map((w) => [w, WORKLOADS[w].title])),
+    results,
+    memoryBytesPerEntry: memory,
+    checksumMismatches: mismatches,
+  });
+  writeFileSync(RESULTS_MD, md.join("\n") + "\n");
+  console.error(`wrote ${RESULTS_MD}`);
+}
+if (mismatches.length) process.exitCode = 1;

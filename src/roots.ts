@@ -1,0 +1,57 @@
+/**
+ * The host's handle table: the collector's roots.
+ *
+ * Every live GoMap holds one slot, every pin one, every live iterator three
+ * (its bucket-array snapshot and the overflow lists that keep the
+ * snapshot's overflow buckets alive, as Go's hiter does for noscan maps).
+ * Slot numbers are chosen here (a free list); the table itself lives in the
+ * core's heap and every store to it goes through the write barrier.
+ */
+import type { Boundary } from "./boundary.js";
+import { OutOfMemoryError } from "./errors.js";
+
+export class RootTable {
+  #b: Boundary;
+  #free: number[] = [];
+  #next = 0;
+  #cap: number;
+  #maxMemory: number;
+  #live = 0;
+
+  constructor(b: Boundary, initialCap: number, maxMemory: number) {
+    this.#b = b;
+    this.#cap = initialCap;
+    this.#maxMemory = maxMemory;
+  }
+
+  /** A free slot (empty), growing the core's table if needed. */
+  acquire(): number {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      slot = this.#next;
+      if (slot >= this.#cap) {
+        const cap = Math.max(this.#cap * 2, 64);
+        if (!this.#b.rootsReserve(cap)) throw new OutOfMemoryError(cap * 4, this.#maxMemory, "growing the root table");
+        this.#cap = cap;
+      }
+      this.#next++;
+    }
+    this.#live++;
+    return slot;
+  }
+
+  set(slot: number, p: number): void {
+    this.#b.rootsSet(slot, p);
+  }
+
+  /** Clear a slot and make it reusable. */
+  release(slot: number): void {
+    this.#b.rootsSet(slot, 0);
+    this.#free.push(slot);
+    this.#live--;
+  }
+
+  get live(): number {
+    return this.#live;
+  }
+}
