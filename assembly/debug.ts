@@ -93,7 +93,7 @@ export function dbgSetWriting(h: usize, on: bool): void {
 
 // ---- the collector's test hooks
 
-export { checkTriColor } from "./gc/check";
+export { checkTriColor, triColorViolations } from "./gc/check";
 import { writePointer } from "./gc/barrier";
 import { setStress, setBarrierForTest } from "./gc/gc";
 import { queued } from "./gc/gcwork";

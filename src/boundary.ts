@@ -60,7 +60,8 @@ export interface CoreExports {
   dbgCorruptSpan?(p: number): number;
   dbgHeapShape?(out: number): void;
   dbgSetWriting?(h: number, on: number): void;
-  checkTriColor?(): number;
+  checkTriColor?(): void;
+  triColorViolations?(): number;
   dbgStorePtr?(obj: number, i: number, target: number): void;
   dbgLoadPtr?(obj: number, i: number): number;
   dbgSetBarrier?(on: number): void;

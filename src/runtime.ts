@@ -170,6 +170,7 @@ export class Runtime {
     this.debug = boundary.debug;
     this.#gctrace = gctrace;
     const roots = (this.#roots = new RootTable(boundary, 64, maxMemory));
+    rootTables.set(this, roots);
     this.#owner = {
       boundary,
       maxMemory,
@@ -400,6 +401,15 @@ export class Pin {
   [Symbol.dispose](): void {
     this.unpin();
   }
+}
+
+const rootTables = new WeakMap<Runtime, RootTable>();
+
+/** Internal: a runtime's root table (tests root raw objects through it). */
+export function rootTableOf(rt: Runtime): RootTable {
+  const t = rootTables.get(rt);
+  if (!t) throw new TypeError("not a gomap-wasm Runtime");
+  return t;
 }
 
 /** Internal: allocate raw bytes or throw OutOfMemoryError (lab, tests). */

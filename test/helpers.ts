@@ -35,6 +35,7 @@ export async function withSeed(seed: number, fn: (seed: number) => void | Promis
     await fn(seed);
   } catch (e) {
     const err = e as Error;
+    if (process.env.GOMAP_STACK) console.log(err.stack);
     err.message = `[seed ${seed}; replay with GOMAP_SEED=${seed}] ${err.message}`;
     throw err;
   }

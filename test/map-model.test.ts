@@ -12,7 +12,7 @@ import { IteratorInvalidatedError } from "../src/errors.js";
 
 /** What the streams went through, checked at the end (so the test cannot
  *  pass without exercising growth). */
-const seen = { grows: 0, sameSizeGrows: 0, iterationsWhileGrowing: 0, shrinks: 0, clears: 0, iterations: 0 };
+const seen = { grows: 0, sameSizeGrows: 0, iterationsWhileGrowing: 0, shrinks: 0, clears: 0, iterations: 0, gcCycles: 0 };
 
 type Key = number | bigint;
 const KEYS: KindName[] = ["i32", "u32", "i64", "u64", "f64"];
@@ -68,22 +68,21 @@ function typedKeys(kind: KindName, ks: Key[]) {
   }
 }
 
-describe("map model", () => {
-  const streams: [KindName, KindName, number][] = [];
-  const ss = seeds(2);
-  KEYS.forEach((k, i) => ss.forEach((seed, j) => streams.push([k, VALUES[(i + j * 2) % VALUES.length]!, seed])));
-  for (const [keyKind, valueKind, seed] of streams) {
-    it(`${keyKind} → ${valueKind} (seed ${seed})`, async () => {
+/** One seeded stream. With `stress`, the debug build starts a collection
+ *  every 4 allocations and marks in 512-byte steps, and the tri-colour
+ *  invariant is checked as the stream goes. */
+async function runStream(keyKind: KindName, valueKind: KindName, seed: number, opsPerStream: number, stress: boolean) {
       await withSeed(seed, async () => {
         const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
         const b = boundaryOf(rt);
         const dbg = b.requireDebug("model");
+        if (stress) dbg.dbgStress(4, 512);
         const r = prng(seed);
         const m = rt.map({ key: keyKind, value: valueKind, hint: r() < 0.3 ? randInt(r, 0, 3000) : 0, seed: r() < 0.5 ? seed : undefined }) as GoMap;
         const checkMap = () => m.ops.checkMap!(m.handle);
         const o = new Oracle();
         let range = randInt(r, 8, 4000);
-        for (let op = 0; op < OPS_PER_STREAM; op++) {
+        for (let op = 0; op < opsPerStream; op++) {
           if (op % 2000 === 0) range = randInt(r, 8, r() < 0.5 ? 300 : 20_000);
           const x = r();
           if (x < 0.40) {
@@ -163,7 +162,9 @@ describe("map model", () => {
           }
           if (m.size !== o.size) throw new Error(`op ${op}: size ${m.size} != ${o.size}`);
           if (op % 400 === 0) checkMap();
+          if (stress && op % 200 === 0) dbg.checkTriColor();
         }
+        if (stress) seen.gcCycles += rt.readMemStats().NumGC;
         // Full comparison by iteration.
         checkMap();
         const got = new Map<Key, Key>();
@@ -178,9 +179,29 @@ describe("map model", () => {
         expect(got.size).toBe(o.m.size);
         for (const [k, v] of o.m) if (!same(got.get(k), v)) throw new Error(`final: ${String(k)} → ${String(got.get(k))}, want ${String(v)}`);
         dbg.checkHeap();
+        rt.gc();
+        checkMap();
+        dbg.checkHeap();
+        for (const [k, v] of o.m) if (!same(m.get(k as never) as Key, v)) throw new Error(`after gc: ${String(k)} lost`);
       });
-    });
+}
+
+describe("map model", () => {
+  const streams: [KindName, KindName, number][] = [];
+  const ss = seeds(2);
+  KEYS.forEach((k, i) => ss.forEach((seed, j) => streams.push([k, VALUES[(i + j * 2) % VALUES.length]!, seed])));
+  for (const [keyKind, valueKind, seed] of streams) {
+    it(`${keyKind} → ${valueKind} (seed ${seed})`, () => runStream(keyKind, valueKind, seed, OPS_PER_STREAM, false));
   }
+});
+
+describe("map model under GC stress (a cycle every 4 allocations, 512-byte mark steps)", () => {
+  const ss = seeds(1);
+  KEYS.forEach((k, i) => {
+    const seed = ss[0]!;
+    const v = VALUES[(i + 1) % VALUES.length]!;
+    it(`${k} → ${v} (seed ${seed})`, () => runStream(k, v, seed, 4000, true));
+  });
 });
 
 /** Iterate part or all of the map while mutating it, checking Go's rules:
@@ -237,6 +258,7 @@ describe("the streams", () => {
     expect(seen.iterationsWhileGrowing).toBeGreaterThan(0);
     expect(seen.shrinks).toBeGreaterThan(0);
     expect(seen.clears).toBeGreaterThan(0);
+    expect(seen.gcCycles).toBeGreaterThan(100);
   });
 });
 

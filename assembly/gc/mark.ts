@@ -24,6 +24,7 @@ import { SpanState } from "../mem/span";
 import { isAllocated } from "../mem/mbitmap";
 import { typeStride, typePtrMask } from "./types";
 import { push, pop, overflowed, clearOverflow } from "./gcwork";
+import { gcphase, Phase } from "./phase";
 
 // @ts-ignore: decorator
 @inline export const OBLET_BYTES: usize = 128 << 10;
@@ -48,6 +49,7 @@ export function resetMarkCounters(): void {
 /** Grey the object holding p if it is white (Go: shade/greyobject). */
 export function shade(p: usize): void {
   if (p == 0) return;
+  if (!ASC_NO_ASSERT) assert(gcphase != Phase.OFF, "shade outside a cycle");
   let s = spanOf(p);
   if (changetype<usize>(s) == 0) return; // not a heap address (zerobase, static data)
   let idx = objIndex(s, p);
@@ -69,7 +71,8 @@ export function scanobject(p: usize): u64 {
   let s = spanOf(p);
   let idx = objIndex(s, p);
   let base = <usize>s.startAddr + <usize>idx * <usize>s.elemsize;
-  let end = base + <usize>s.elemsize;
+  let objEnd = base + <usize>s.elemsize;
+  let end = objEnd;
   let start = p;
   if (p == base && <usize>s.elemsize > OBLET_BYTES) {
     // A large object: queue its other oblets, scan the first here.
@@ -79,13 +82,19 @@ export function scanobject(p: usize): u64 {
   let typ = <u32>load<u8>(<usize>s.typeBytes + <usize>idx);
   let stride = typeStride(typ);
   let mask = typePtrMask(typ);
-  // Elements whose start lies in [start, end).
+  // Whole elements whose start lies in [start, end) (a 28-byte struct in a
+  // 32-byte slot is one element, not one and a bit).
   let first = base + ((start - base + stride - 1) / stride) * stride;
-  for (let e = first; e < end; e += stride) {
+  for (let e = first; e < end && e + stride <= objEnd; e += stride) {
     let m = mask;
     while (m != 0) {
       let w = <usize>ctz(m);
       let q = <usize>load<u32>(e + (w << 2));
+      if (!ASC_NO_ASSERT && q != 0 && <u32>(q >>> 13) >= arenaEndPage) {
+        trace("scanobject: object base, span class, type, word address, bad value", 5,
+          <f64>base, <f64>s.spanclass, <f64>typ, <f64>(e + (w << 2)), <f64>q);
+        throw new Error("scanobject: a pointer word holds a value outside the heap");
+      }
       if (q != 0) shade(q);
       m &= m - 1;
     }

@@ -17,6 +17,7 @@ import { mallocgc } from "../mem/malloc";
 import { ObjType } from "./types";
 import { writePointer, bulkBarrierPreWrite } from "./barrier";
 import { shade } from "./mark";
+import { writeBarrierEnabled } from "./phase";
 
 export let rootsObj: usize = 0;
 export let rootsCap: u32 = 0;
@@ -30,7 +31,7 @@ export function rootReserve(n: u32): bool {
   if (rootsCap != 0) {
     bulkBarrierPreWrite(arr, rootsObj, <usize>rootsCap);
     memory.copy(arr, rootsObj, <usize>rootsCap << 2);
-    shade(rootsObj); // the old table: Yuasa, as for any overwritten pointer
+    if (writeBarrierEnabled) shade(rootsObj); // the old table: Yuasa, as for any overwritten pointer
   }
   rootsObj = arr;
   rootsCap = cap;

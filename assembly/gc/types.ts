@@ -12,9 +12,10 @@
 //    MAPEXTRA  32      overflow, oldoverflow, nextOverflow (from mapextra)
 //    PTRARRAY  4       word 0: every word is a pointer (or 0)
 //
-// An object is scanned as its type's stride repeated over the whole slot,
-// so one type describes an array of that element (a bucket array is an
-// array of buckets); the zeroed tail of a slot holds only nil words. Masks
+// An object is scanned as its type's stride repeated over the whole slot
+// (whole elements only), so one type describes an array of that element (a
+// bucket array is an array of buckets); the zeroed tail of a slot holds only
+// nil words. Masks
 // are built at init from offsetof, never typed by hand.
 
 import { hmap, mapextra } from "../map/hmap";
