@@ -135,10 +135,10 @@ function unixNs(sinceOriginNs: number): number {
 
 /** Drops a map's root when the JS engine collects a GoMap that was never
  *  freed (a convenience: correctness never depends on it). */
-const mapRegistry = new FinalizationRegistry<{ roots: RootTable; slot: number; b: Boundary }>((held) => {
+const mapRegistry = new FinalizationRegistry<{ release: () => void; b: Boundary }>((held) => {
   if (held.b.dead) return;
   try {
-    held.roots.release(held.slot);
+    held.release();
   } catch {
     // The runtime died in the meantime: nothing to release.
   }
@@ -297,7 +297,8 @@ export class Runtime {
     }
     const random = seed === undefined ? cryptoRandom32 : seededRandom(seed);
     const m = new GoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
-    mapRegistry.register(m, { roots: this.#roots, slot, b }, m);
+    const roots = this.#roots;
+    mapRegistry.register(m, { release: () => { roots.release(slot); this.#liveMaps--; }, b }, m);
     this.#liveMaps++;
     return m;
   }
