@@ -15,7 +15,7 @@ import { mspan, SpanState, SPAN_RECORD_SIZE } from "./mem/span";
 import { NUM_SPAN_CLASSES } from "./mem/mcentral";
 import { typesInit } from "./gc/types";
 import { rootReserve, rootSet } from "./gc/roots";
-import { safePoint, gcFull, gcStep, gcStart, cycle, CycleRecord, pauseNs, pauseEnd } from "./gc/gc";
+import { safePoint, gcFull, gcStep, gcStart, cycle, CycleRecord, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
 import { setGCPercent as setPercent, heapLive } from "./gc/pacer";
 import { isCached } from "./mem/mcache";
@@ -111,6 +111,11 @@ export const GC_CYCLE_FIELDS: u32 = <u32>(offsetof<CycleRecord>() >> 3);
 export function gcPauseRing(): usize { return pauseNs; }
 export function gcPauseEndRing(): usize { return pauseEnd; }
 export function heapLiveBytes(): f64 { return <f64>heapLive; }
+/** The last GC_STEP_LOG pause durations (f32 ns, a ring) and how many
+ *  pauses there have been. */
+export function gcStepLog(): usize { return stepLog; }
+export function gcStepCount(): u32 { return stepCount; }
+export const GC_STEP_LOG: u32 = STEP_LOG;
 
 export function classBytes(c: u32): u32 { return classSize(c); }
 export function classPages(c: u32): u32 { return classNpages(c); }

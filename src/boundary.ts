@@ -42,6 +42,8 @@ export interface CoreExports {
   gcPauseRing(): number;
   gcPauseEndRing(): number;
   heapLiveBytes(): number;
+  gcStepLog(): number;
+  gcStepCount(): number;
   classBytes(c: number): number;
   classPages(c: number): number;
   classObjects(c: number): number;
@@ -491,6 +493,20 @@ export class Boundary {
     const r: Record<string, number> = {};
     fields.forEach((f, i) => (r[f] = dv.getFloat64(p + i * 8, true)));
     return r;
+  }
+
+  /** The most recent pause durations (ns), oldest first, and the count of
+   *  all pauses so far. */
+  readStepLog(): { count: number; recent: number[] } {
+    const raw = this.#ex as unknown as WebAssembly.Exports;
+    const cap = exportedConst(raw, "GC_STEP_LOG");
+    const count = this.#ex.gcStepCount() >>> 0;
+    const p = this.#ex.gcStepLog() >>> 0;
+    const n = Math.min(count, cap);
+    const recent: number[] = [];
+    const dv = this.dv;
+    for (let i = count - n; i < count; i++) recent.push(dv.getFloat32(p + (i % cap) * 4, true));
+    return { count, recent };
   }
 
   /** Go's PauseNs and PauseEnd rings (256 entries each). */

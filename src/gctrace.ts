@@ -51,11 +51,12 @@ export interface CycleRecord {
   gcCpuNs: number;
   stepsThisCycle: number;
   maxStepNs: number;
+  scanned: number;
 }
 
 export const CYCLE_FIELDS: readonly (keyof CycleRecord)[] = [
   "startMs", "sweepTermNs", "markWallNs", "markTermNs", "assistNs", "workerNs", "heap0", "heap1", "heap2",
-  "goal", "forced", "numgc", "gcCpuNs", "stepsThisCycle", "maxStepNs",
+  "goal", "forced", "numgc", "gcCpuNs", "stepsThisCycle", "maxStepNs", "scanned",
 ];
 
 const MB = (b: number) => Math.floor(b / 1048576);

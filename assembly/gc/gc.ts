@@ -21,9 +21,10 @@
 //      bytesMarked, heapLive reset to it, sweep starts (sweepgen += 2, the
 //      mcache is flushed), the pacer commits the next goal, statistics and
 //      the pause ring are recorded and the host is told (gctrace).
-//   4. Sweep: lazily as spans are taken (mcentral.cacheSpan), a little on
-//      every allocation slow path (proportional), and completely at the next
-//      gcStart or at the end of rt.gc().
+//   4. Sweep: lazily as spans are taken (mcentral.cacheSpan), a few spans at
+//      every safe point and allocation slow path (proportional, so the next
+//      start has little left), and completely at the next gcStart or at the
+//      end of rt.gc().
 //
 // Times come from the host's clock (env.now, milliseconds); every pause is
 // measured around its step.
@@ -35,7 +36,7 @@ import { markroots } from "./roots";
 import {
   heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork,
 } from "./pacer";
-import { gcSweepStart, finishSweep, sweepone, sweepDone } from "../mem/sweep";
+import { gcSweepStart, finishSweep, sweepone, sweepDone, sweepPending } from "../mem/sweep";
 
 // @ts-ignore: decorator
 @external("env", "now")
@@ -47,7 +48,11 @@ declare function hostGCDone(): void;
 /** Scan work done at each safe point while marking (Go: the dedicated
  *  mark worker's share, done by the one thread we have). */
 // @ts-ignore: decorator
-@inline export const SAFEPOINT_WORK: u64 = 256 << 10;
+@inline export const SAFEPOINT_WORK: u64 = 128 << 10;
+/** Spans swept at each safe point while a sweep is pending, so that the
+ *  next cycle's start finds little left to sweep (its pause stays short). */
+// @ts-ignore: decorator
+@inline const SAFEPOINT_SWEEP: u32 = 4;
 // @ts-ignore: decorator
 @inline const UNBOUNDED: u64 = u64.MAX_VALUE;
 
@@ -80,6 +85,7 @@ export class CycleRecord {
   gcCpuNs: f64;        // total GC time so far (for the cumulative %)
   stepsThisCycle: f64; // pauses in this cycle
   maxStepNs: f64;      // longest pause in this cycle
+  scanned: f64;        // bytes of scan work this cycle
 }
 export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
 // @ts-ignore: decorator
@@ -87,9 +93,17 @@ export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
 
 let inGC: bool = false;
 
+/** The last STEP_LOG pauses, ns (for bench/gc's distribution). */
+// @ts-ignore: decorator
+@inline export const STEP_LOG: u32 = 4096;
+export const stepLog: usize = memory.data(STEP_LOG * 4, 4);
+export let stepCount: u32 = 0;
+
 function pause(t0: f64): f64 {
   let ns = (hostNow() - t0) * 1e6;
   if (ns < 0) ns = 0;
+  store<f32>(stepLog + (<usize>(stepCount & (STEP_LOG - 1)) << 2), <f32>ns);
+  stepCount++;
   gcCpuNs += <u64>ns;
   let r = rec();
   r.stepsThisCycle += 1;
@@ -128,6 +142,7 @@ function gcMarkTermination(): void {
   r.heap2 = <f64>bytesMarked;
   let marked = bytesMarked;
   let scanned = scanWork;
+  r.scanned = <f64>scanned;
   setGCPhase(Phase.OFF);
   setHeapLive(marked);
   gcSweepStart();
@@ -189,7 +204,13 @@ export function mallocSlowHook(bytes: usize): void {
 /** Entry of every exported mutating operation: no core code holds a heap
  *  pointer here, so marking may end. */
 export function safePoint(): void {
-  if (gcphase != Phase.MARK || inGC) return;
+  if (gcphase != Phase.MARK) {
+    if (sweepPending && !inGC) {
+      for (let i: u32 = 0; i < SAFEPOINT_SWEEP; i++) if (sweepone() == 0) break;
+    }
+    return;
+  }
+  if (inGC) return;
   inGC = true;
   markStep(SAFEPOINT_WORK, false);
   if (markDone()) gcMarkTermination();

@@ -14,7 +14,10 @@
 // pointer words (gc/types.ts) and shade each non-nil one. Objects larger
 // than 128 KiB are scanned in oblets (Go's maxObletBytes): scanning the base
 // queues the start of every further oblet, and each oblet is scanned on its
-// own, so one step never scans more than 128 KiB of one object.
+// own, so one step never scans more than 32 KiB of one object (Go uses
+// 128 KiB; our pointer arrays are all pointers, so we cut finer).
+// Work is counted as bytes scanned plus POINTER_WORK per pointer followed,
+// which is what bounds a step's time.
 // gcDrain(budget): pop and scan until `budget` bytes were scanned or the
 // queue is empty; returns the work done.
 
@@ -27,7 +30,12 @@ import { push, pop, overflowed, clearOverflow } from "./gcwork";
 import { gcphase, Phase } from "./phase";
 
 // @ts-ignore: decorator
-@inline export const OBLET_BYTES: usize = 128 << 10;
+@inline export const OBLET_BYTES: usize = 32 << 10;
+/** Work charged per pointer followed, on top of the bytes scanned: shading
+ *  costs a span lookup and a mark-bit test, often two cache misses, so a
+ *  pointer-dense object is more work than its size says. */
+// @ts-ignore: decorator
+@inline const POINTER_WORK: u64 = 32;
 
 /** Bytes marked this cycle (Go: work.bytesMarked); heapMarked at the end. */
 export let bytesMarked: u64 = 0;
@@ -66,7 +74,8 @@ export function shade(p: usize): void {
   push(<usize>s.startAddr + <usize>idx * <usize>s.elemsize);
 }
 
-/** Scan the object (or oblet) at p; returns the bytes scanned. */
+/** Scan the object (or oblet) at p; returns the work done (bytes scanned
+ *  plus POINTER_WORK per pointer followed). */
 export function scanobject(p: usize): u64 {
   let s = spanOf(p);
   let idx = objIndex(s, p);
@@ -85,6 +94,7 @@ export function scanobject(p: usize): u64 {
   // Whole elements whose start lies in [start, end) (a 28-byte struct in a
   // 32-byte slot is one element, not one and a bit).
   let first = base + ((start - base + stride - 1) / stride) * stride;
+  let ptrs: u64 = 0;
   for (let e = first; e < end && e + stride <= objEnd; e += stride) {
     let m = mask;
     while (m != 0) {
@@ -95,13 +105,16 @@ export function scanobject(p: usize): u64 {
           <f64>base, <f64>s.spanclass, <f64>typ, <f64>(e + (w << 2)), <f64>q);
         throw new Error("scanobject: a pointer word holds a value outside the heap");
       }
-      if (q != 0) shade(q);
+      if (q != 0) {
+        shade(q);
+        ptrs++;
+      }
       m &= m - 1;
     }
   }
   let n = <u64>(end - start);
   scanWork += n;
-  return n;
+  return n + ptrs * POINTER_WORK;
 }
 
 /** Mark until `budget` bytes are scanned or no grey object is left. */

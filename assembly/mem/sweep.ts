@@ -39,6 +39,8 @@ export let sweepgen: u32 = 0;
 let sweepCursor: u32 = 136; // NUM_SPAN_CLASSES: nothing to sweep before the first cycle
 /** Spans swept since the sweep started (for gctrace/tests). */
 export let sweptSpans: u32 = 0;
+/** A sweep is under way and not known to be finished (cheap to test). */
+export let sweepPending: bool = false;
 
 /** Start sweeping after mark termination (Go: gcSweep). Every span becomes
  *  "unswept": cached spans go back to mcentral first. */
@@ -47,6 +49,7 @@ export function gcSweepStart(): void {
   sweepgen += 2;
   sweepCursor = 0;
   sweptSpans = 0;
+  sweepPending = true;
 }
 
 /** Sweep one span that still needs it. Returns its page count, or 0 when
@@ -63,6 +66,7 @@ export function sweepone(): u32 {
     }
     sweepCursor++;
   }
+  sweepPending = false;
   return 0;
 }
 
