@@ -14,6 +14,7 @@ import { readMemStats as readStats, readBySize as readClasses, BYSIZE_CLASSES } 
 import { mspan, SpanState, SPAN_RECORD_SIZE } from "./mem/span";
 import { NUM_SPAN_CLASSES } from "./mem/mcentral";
 import { typesInit } from "./gc/types";
+import { defineBucketTypes } from "./map/make";
 import { rootReserve, rootSet } from "./gc/roots";
 import { safePoint, gcFull, gcStep, gcStart, cycle, CycleRecord, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
@@ -42,6 +43,7 @@ export const SPAN_CLASS_ROW_BYTES: u32 = 20;
 export function init(maxWasmPages: u32): InitResult {
   mcacheInit();
   typesInit();
+  defineBucketTypes();
   if (!heapInit(maxWasmPages)) return InitResult.TOO_SMALL;
   if (!rootReserve(64)) return InitResult.TOO_SMALL;
   return InitResult.OK;

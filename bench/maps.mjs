@@ -15,6 +15,11 @@
 //     --reps=5 --warmup=1 --big-reps=3 --big-warmup=0
 //     --target-ops=200000     small maps: repeat on fresh maps until this many ops
 //     --settle=20             ms to wait after gc() before each peer's turn
+//     --tier-up=3             untimed turns per peer on a 2e4-entry map first
+//     --no-keeper             do not keep a map alive in each ours runtime (see oursSetup)
+//     --child=u32:1e6         run one (workload, size) in this process, print
+//                             its results as JSON (what the parent spawns; for
+//                             profiling: node --expose-gc --cpu-prof bench/maps.mjs --child=...)
 //     --no-json               do not write bench/results/maps.{json,md}
 //
 // Workloads (keys pre-generated from a fixed seed, before any timing):
@@ -87,7 +92,8 @@ const WRITE = !flag("no-json");
 const MEM_MIN = 1e5;
 /** Untimed tier-up pass in each child: this many turns per peer on a map of this size. */
 const TIER_UP_N = 20000;
-const TIER_UP_TURNS = 3;
+const TIER_UP_TURNS = Number(arg("tier-up", "3"));
+const KEEPER = !flag("no-keeper");
 
 const gc = globalThis.gc ?? (() => {});
 const now = () => performance.now();
@@ -433,10 +439,26 @@ function makePeers(wl) {
     gc();
     return process.memoryUsage().heapUsed;
   };
+  // After a full collection (rt.gc(): Go's runtime.GC()), so outgrown bucket
+  // arrays are not counted; `live` is the map's own bucket storage.
   const oursMem = (ctx, m) => {
+    ctx.rt.gc();
     const s = ctx.rt.readMemStats();
     return { heapInuse: s.HeapInuse, sys: s.Sys, live: m ? ctx.rt.inspect(m.gomap ?? m).bucketBytes : 0 };
   };
+  // One Runtime per peer for the whole child. `keeper` is one small map that
+  // stays alive meanwhile, as in a program that holds some map for its
+  // lifetime: if every GoMap dies and a full JS GC runs between repetitions,
+  // V8 drops GoMap's hidden classes, and after a few such rounds the
+  // optimized loops end up with generic property loads (2-3x slower
+  // get/set; --no-keeper shows it).
+  const oursSetup = async () => {
+    const rt = await Runtime.create({ maxMemory: "4GiB" });
+    const keeper = KEEPER ? rt.map(wl.ours).set(wl.wide ? 1n : 1, wl.wide ? 1n : 1) : null;
+    return { rt, keeper };
+  };
+  const oursCollect = (ctx) => ctx.rt.gc();
+  const asCollect = (ctx) => ctx.ex.collect();
   const asFresh = wl.wide ? "fresh64" : "fresh32";
   const asSize = wl.wide ? "size64" : "size32";
   const asMem = (ctx) => ({ memory: ctx.ex.memory.buffer.byteLength });
@@ -445,6 +467,7 @@ function makePeers(wl) {
     js: {
       label: "JS Map",
       setup: async () => ({}),
+      collect: () => gc(),
       make: () => new Map(),
       ops: singleOps(),
       size: (m) => m.size,
@@ -453,7 +476,8 @@ function makePeers(wl) {
     },
     ours: {
       label: "ours",
-      setup: async () => ({ rt: await Runtime.create({ maxMemory: "4GiB" }) }),
+      setup: oursSetup,
+      collect: oursCollect,
       make: (ctx) => ctx.rt.map(wl.ours),
       ops: singleOps(),
       size: (m) => m.size,
@@ -462,7 +486,8 @@ function makePeers(wl) {
     },
     "ours-batch": {
       label: "ours batch",
-      setup: async () => ({ rt: await Runtime.create({ maxMemory: "4GiB" }) }),
+      setup: oursSetup,
+      collect: oursCollect,
       make: (ctx) => ctx.rt.map(wl.ours),
       ops: batchOps(false),
       size: (m) => m.size,
@@ -472,6 +497,7 @@ function makePeers(wl) {
     as: {
       label: "AS Map",
       setup: async () => ({ ex: peerInstance(asModule, "AS map peer") }),
+      collect: asCollect,
       make: (ctx) => {
         ctx.ex[asFresh]();
         return { set: ctx.ex[wl.as.set], get: ctx.ex[wl.as.get], delete: ctx.ex[wl.as.del] };
@@ -487,6 +513,7 @@ function makePeers(wl) {
         const ex = peerInstance(asModule, "AS map peer");
         return { ex, batch: new AsBatch(ex, wl.wide, chunk) };
       },
+      collect: asCollect,
       make: (ctx) => {
         ctx.ex[asFresh]();
         return ctx.batch;
@@ -498,7 +525,8 @@ function makePeers(wl) {
     },
     "ours-core": {
       label: "ours core calls",
-      setup: async () => ({ rt: await Runtime.create({ maxMemory: "4GiB" }) }),
+      setup: oursSetup,
+      collect: oursCollect,
       make: (ctx) => {
         const m = ctx.rt.map(wl.ours);
         const b = boundaryOf(ctx.rt);
@@ -538,7 +566,8 @@ function makePeers(wl) {
  *  each op timed per map and summed. Returns ns/op per op, checksums and
  *  (if asked) bytes per entry after the first map's inserts. */
 async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
-  await quiesce(SETTLE_MS);
+  peer.collect(ctx); // a full collection of the peer's own heap before its turn,
+  await quiesce(SETTLE_MS); // and of the JS heap
   const ms = Object.fromEntries(ops.map((op) => [op, 0]));
   const checks = {};
   let mem;
@@ -591,13 +620,13 @@ function jsBigintMapBytes(d) {
 }
 
 /**
- * One (workload, size), run in a child process of its own. Each peer gets ONE
- * heap for the whole child (one Runtime, one AS instance): a process that
- * makes a new wasm instance every repetition turns the JIT's call sites for
- * its exports polymorphic, then megamorphic, and measured 2-3x slower calls
- * than a program that uses one runtime. Maps of earlier repetitions are
- * freed with m.free(); with no collector yet their memory stays in use, so
- * bytes per entry come from each peer's first repetition, on a fresh heap.
+ * One (workload, size), run in a child process of its own (a clean JS heap
+ * and JIT state per size; memory goes back to the OS between sizes). Each
+ * peer gets ONE heap for the whole child, as a program would have: one
+ * Runtime, one AS instance. Maps of earlier repetitions are freed (m.free()
+ * for ours; AS's and JS's collectors reclaim theirs) and every peer's heap is
+ * collected before its turn. Bytes per entry come from each peer's first
+ * repetition, on a fresh heap.
  */
 async function runChild(wname, n) {
   const wl = WORKLOADS[wname];
@@ -758,14 +787,14 @@ for (const wname of WORKLOAD_NAMES) {
     md.push("");
     const wideBig = wl.wide && !wl.bits53;
     md.push(
-      `| size | JS Map (heapUsed Δ)${wideBig ? " | JS Map + its BigInt keys" : ""} | ours (HeapInuse Δ) | ours (live buckets) | ours (linear memory Δ) | AS Map (linear memory Δ) |`,
+      `| size | JS Map (heapUsed Δ)${wideBig ? " | JS Map + its BigInt keys" : ""} | ours (HeapInuse Δ) | ours (linear memory Δ) | AS Map (linear memory Δ) |`,
     );
-    md.push(`|---:|---:|${wideBig ? "---:|" : ""}---:|---:|---:|---:|`);
+    md.push(`|---:|---:|${wideBig ? "---:|" : ""}---:|---:|---:|`);
     for (const r of memRows) {
       const ours = r.ours ?? r["ours-batch"];
       const as = r.as ?? r["as-batch"];
       md.push(
-        `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${wideBig ? ` | ${bpe(r.jsWithBigintKeys)}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.live)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |`,
+        `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${wideBig ? ` | ${bpe(r.jsWithBigintKeys)}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |`,
       );
     }
     md.push("");
@@ -780,9 +809,10 @@ md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the
 md.push("- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the");
 md.push("  map holds for its keys. For u64 the first column counts the map only (the keys were already on the heap);");
 md.push("  “JS Map + its BigInt keys” inserts keys read fresh from a BigUint64Array, so the BigInt objects count too.");
-md.push("  ours: HeapInuse delta (today there is no collector: bucket arrays outgrown during growth are still counted),");
-md.push("  the live bucket arrays of the map (`rt.inspect(m).bucketBytes`), and linear-memory growth. AS: linear-memory");
-md.push("  growth (TLSF grows memory by doubling, so this is coarse).");
+md.push("  ours: `HeapInuse` delta between two `rt.gc()` (outgrown bucket arrays collected; span granularity), and");
+md.push("  linear-memory (`Sys`) growth, which keeps the peak of growth (old and new arrays at once) since wasm memory");
+md.push("  never shrinks. AS: linear-memory growth (TLSF grows memory by doubling, so this is coarse). First repetition,");
+md.push("  fresh heap; the JSON also has the map's own bucket bytes (`live`).");
 if (mismatches.length) {
   md.push("");
   md.push(`**Checksum mismatches:** ${mismatches.join("; ")}`);

@@ -1,28 +1,36 @@
 #!/usr/bin/env node
-// Generates assembly/map/api.ts: the map's exports, one set per key storage
-// type × value storage type. AssemblyScript cannot export a generic
-// function, so each instantiation gets a named wrapper; the host picks the
-// set by suffix (src/maptypes.ts). Run: node scripts/mkmapapi.mjs
-// (--check exits non-zero if the committed file is stale).
+// Generates assembly/map/api.ts (and api-debug.ts): the map's exports, one
+// set per key storage type × value storage type. AssemblyScript cannot
+// export a generic function, so each instantiation gets a named wrapper; the
+// host picks the set by suffix (src/maptypes.ts:coreSuffix).
+// Run: node scripts/mkmapapi.mjs   (--check exits non-zero if stale)
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const OUT = fileURLToPath(new URL("../assembly/map/api.ts", import.meta.url));
+const OUT_DEBUG = fileURLToPath(new URL("../assembly/map/api-debug.ts", import.meta.url));
 
-// suffix, K, V, key param type
-export const VARIANTS = [
-  ["k32_v32", "u32", "u32"],
-  ["k32_v64", "u32", "u64"],
-  ["k64_v32", "u64", "u32"],
-  ["k64_v64", "u64", "u64"],
-  ["kf_v32", "f64", "u32"],
-  ["kf_v64", "f64", "u64"],
+// key storage: suffix part, AS type, how the key crosses the boundary
+const KEYS = [
+  { k: "k32", K: "u32", params: "key: u32", arg: "key" },
+  { k: "k64", K: "u64", params: "key: u64", arg: "key" },
+  { k: "kf", K: "f64", params: "key: f64", arg: "key" },
+  // string/bytes: a reference to bytes the host put in memory (str.ts)
+  { k: "ks", K: "i64", params: "kp: usize, kl: u32", arg: "makeStr(kp, kl)" },
+];
+const VALUES = [
+  { v: "v32", V: "u32" },
+  { v: "v64", V: "u64" },
+  { v: "vs", V: "i64" },
 ];
 
-function variant([sfx, K, V]) {
-  const ks = K === "u32" ? 4 : 8, vs = V === "u32" ? 4 : 8;
-  return `
-// ---- ${K} keys, ${V} values (${ks}-byte keys, ${vs}-byte values) ----
+export const VARIANTS = KEYS.flatMap((k) => VALUES.map((v) => ({ ...k, ...v, sfx: `${k.k}_${v.v}` })));
+
+function variant({ sfx, K, V, params, arg, k, v }) {
+  const desc = `${K === "i64" ? "string/bytes" : K} keys, ${V === "i64" ? "string/bytes" : V} values`;
+  const strVal = V === "i64";
+  let out = `
+// ---- ${desc} ----
 
 export const BUCKET_${sfx}_size: u32 = <u32>bucketSize<${K}, ${V}>();
 export const BUCKET_${sfx}_keys: u32 = <u32>keysOff<${K}>();
@@ -37,20 +45,15 @@ export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   if (h != 0) rootSet(root, h);
   return h;
 }
-export function access_${sfx}(h: usize, key: ${K}): usize { return mapaccess<${K}, ${V}>(h, key); }
-export function assign_${sfx}(h: usize, key: ${K}): usize { safePoint(); return mapassign<${K}, ${V}>(h, key); }
-export function delete_${sfx}(h: usize, key: ${K}): u32 { safePoint(); return mapdelete<${K}, ${V}>(h, key); }
+export function access_${sfx}(h: usize, ${params}): usize { return mapaccess<${K}, ${V}>(h, ${arg}); }
+export function assign_${sfx}(h: usize, ${params}): usize { safePoint(); return mapassign<${K}, ${V}>(h, ${arg}); }
+export function delete_${sfx}(h: usize, ${params}): u32 { safePoint(); return mapdelete<${K}, ${V}>(h, ${arg}); }
 export function clear_${sfx}(h: usize): bool { safePoint(); return mapclear<${K}, ${V}>(h); }
 export function shrink_${sfx}(h: usize): i32 { safePoint(); return <i32>mapshrink<${K}, ${V}>(h); }
 export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<${K}, ${V}>(it, outK, outV, max);
 }
-export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${V}>(h, out); }${K === "u64" ? `
-// The same three with the key as a double: a JS number that is a safe
-// integer crosses the boundary as f64 (no BigInt), and becomes its i64 bits.
-export function accessF_${sfx}(h: usize, key: f64): usize { return mapaccess<u64, ${V}>(h, <u64><i64>key); }
-export function assignF_${sfx}(h: usize, key: f64): usize { safePoint(); return mapassign<u64, ${V}>(h, <u64><i64>key); }
-export function deleteF_${sfx}(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, ${V}>(h, <u64><i64>key); }` : ""}
+export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${V}>(h, out); }
 export function setMany_${sfx}(h: usize, keys: usize, vals: usize, n: u32): u32 {
   return setMany<${K}, ${V}>(h, keys, vals, n);
 }
@@ -60,27 +63,56 @@ export function getMany_${sfx}(h: usize, keys: usize, outV: usize, found: usize,
 export function deleteMany_${sfx}(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<${K}, ${V}>(h, keys, n);
 }`;
+  if (strVal) {
+    out += `
+/** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
+ *  heap first, so running out of memory changes nothing. Returns the value
+ *  slot, 0 (out of memory) or 1 (a write is in progress). */
+export function assignS_${sfx}(h: usize, ${params}, vp: usize, vl: u32): usize {
+  safePoint();
+  return assignStrValue<${K}, ${V}>(h, ${arg}, makeStr(vp, vl));
+}`;
+  }
+  if (K === "u64") {
+    out += `
+// The key as a double: a JS number that is a safe integer crosses the
+// boundary as f64 (no BigInt), and becomes its i64 bits.
+export function accessF_${sfx}(h: usize, key: f64): usize { return mapaccess<u64, ${V}>(h, <u64><i64>key); }
+export function assignF_${sfx}(h: usize, key: f64): usize { safePoint(); return mapassign<u64, ${V}>(h, <u64><i64>key); }
+export function deleteF_${sfx}(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, ${V}>(h, <u64><i64>key); }`;
+    if (strVal) {
+      out += `
+export function assignSF_${sfx}(h: usize, key: f64, vp: usize, vl: u32): usize {
+  safePoint();
+  return assignStrValue<u64, ${V}>(h, <u64><i64>key, makeStr(vp, vl));
+}`;
+    }
+  }
+  void k; void v;
+  return out;
 }
 
 export function render() {
   return `// api.ts — GENERATED by scripts/mkmapapi.mjs; do not edit.
 //
-// The map's exports: one set per key storage type (u32 for i32/u32 keys,
-// u64 for i64/u64 keys, f64) × value storage type (u32, u64 — f64 values
-// are stored as their bits). Every function here is a one-line wrapper the
-// optimizer inlines; the behaviour lives in access.ts, assign.ts,
-// delete.ts, clear.ts, iter.ts, batch.ts and check.ts. Every operation that
-// may allocate starts at a safe point (gc/gc.ts: where marking may end).
+// The map's exports: one set per key storage (u32 for i32/u32 keys, u64
+// for i64/u64 keys, f64, and string/bytes references) × value storage
+// (u32, u64 — f64 values are stored as their bits — and string/bytes).
+// Every function here is a one-line wrapper; the behaviour lives in
+// access.ts, assign.ts, delete.ts, clear.ts, iter.ts, batch.ts and check.ts.
+// Every operation that may allocate starts at a safe point (gc/gc.ts: where
+// marking may end).
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
 import { mapaccess } from "./access";
-import { mapassign } from "./assign";
+import { mapassign, assignStrValue } from "./assign";
 import { mapdelete } from "./delete";
 import { mapclear, mapshrink } from "./clear";
 import { mapiternext } from "./iter";
 import { inspectMap } from "./check";
 import { setMany, getMany, deleteMany } from "./batch";
+import { makeStr } from "./str";
 import { safePoint } from "../gc/gc";
 import { rootSet } from "../gc/roots";
 
@@ -93,24 +125,24 @@ ${VARIANTS.map(variant).join("\n")}
 }
 
 export function renderDebug() {
-  return VARIANTS.map(([sfx, K, V]) => `export function checkMap_${sfx}(h: usize): void { checkMap<${K}, ${V}>(h); }`).join("\n");
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = render();
-  const debugPath = fileURLToPath(new URL("../assembly/map/api-debug.ts", import.meta.url));
-  const debugText = `// api-debug.ts — GENERATED by scripts/mkmapapi.mjs; do not edit.
+  return `// api-debug.ts — GENERATED by scripts/mkmapapi.mjs; do not edit.
 // checkMap for each map shape (exported by the debug build only).
 
 import { checkMap } from "./check";
 
-${renderDebug()}
+${VARIANTS.map(({ sfx, K, V }) => `export function checkMap_${sfx}(h: usize): void { checkMap<${K}, ${V}>(h); }`).join("\n")}
 `;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = render(), debugText = renderDebug();
   if (process.argv.includes("--check")) {
-    const stale = readFileSync(OUT, "utf8") !== text || readFileSync(debugPath, "utf8") !== debugText;
-    if (stale) { console.error("assembly/map/api.ts is stale: run node scripts/mkmapapi.mjs"); process.exit(1); }
+    if (readFileSync(OUT, "utf8") !== text || readFileSync(OUT_DEBUG, "utf8") !== debugText) {
+      console.error("assembly/map/api.ts is stale: run node scripts/mkmapapi.mjs");
+      process.exit(1);
+    }
   } else {
     writeFileSync(OUT, text);
-    writeFileSync(debugPath, debugText);
+    writeFileSync(OUT_DEBUG, debugText);
   }
 }

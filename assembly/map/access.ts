@@ -19,7 +19,7 @@
 import {
   hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, evacuated, sameSizeGrow, tophash, isEmpty,
 } from "./hmap";
-import { hashKey } from "./hash";
+import { hashKey, keysEqual } from "./hash";
 import { matchTop, matchEmptyRest, firstSlot, dropFirst } from "./group";
 
 /** Returned instead of an address when a write is in progress. */
@@ -51,7 +51,7 @@ export let foundBucket: usize = 0;
     let m = matchTop(b, top);
     while (m != 0) {
       let i = firstSlot(m);
-      if (load<K>(keyAt<K>(b, i)) == key) {
+      if (keysEqual<K>(load<K>(keyAt<K>(b, i)), key)) {
         foundBucket = b;
         return <i32>i;
       }

@@ -5,7 +5,13 @@ import { checkMap } from "./check";
 
 export function checkMap_k32_v32(h: usize): void { checkMap<u32, u32>(h); }
 export function checkMap_k32_v64(h: usize): void { checkMap<u32, u64>(h); }
+export function checkMap_k32_vs(h: usize): void { checkMap<u32, i64>(h); }
 export function checkMap_k64_v32(h: usize): void { checkMap<u64, u32>(h); }
 export function checkMap_k64_v64(h: usize): void { checkMap<u64, u64>(h); }
+export function checkMap_k64_vs(h: usize): void { checkMap<u64, i64>(h); }
 export function checkMap_kf_v32(h: usize): void { checkMap<f64, u32>(h); }
 export function checkMap_kf_v64(h: usize): void { checkMap<f64, u64>(h); }
+export function checkMap_kf_vs(h: usize): void { checkMap<f64, i64>(h); }
+export function checkMap_ks_v32(h: usize): void { checkMap<i64, u32>(h); }
+export function checkMap_ks_v64(h: usize): void { checkMap<i64, u64>(h); }
+export function checkMap_ks_vs(h: usize): void { checkMap<i64, i64>(h); }

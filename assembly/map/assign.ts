@@ -21,15 +21,21 @@
 
 import {
   hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
-  growing, overLoadFactor, tooManyOverflowBuckets, setBuckets,
+  growing, overLoadFactor, tooManyOverflowBuckets, setBuckets, bucketType,
 } from "./hmap";
 import { ObjType } from "../gc/types";
-import { hashKey } from "./hash";
+import { hashKey, keysEqual } from "./hash";
+import { isStr, newStr, storeRef, STR_OOM } from "./str";
 import { growWork, hashGrow } from "./evacuate";
 import { reserveOverflow, newoverflow } from "./make";
 import { CONCURRENT } from "./access";
 import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
+
+/** Set by shrink while it re-inserts keys it already owns: store the given
+ *  string reference instead of copying the bytes again. */
+export let adoptKeyRefs: bool = false;
+export function setAdoptKeyRefs(on: bool): void { adoptKeyRefs = on; }
 
 /** Value slot for key (inserting it if absent); 0 when out of memory;
  *  CONCURRENT when a write is already in progress. */
@@ -46,7 +52,7 @@ export function mapassign<K, V>(hp: usize, key: K): usize {
 function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
   let bsize = bucketSize<K, V>();
   if (h.buckets == 0) {
-    let b0 = mallocgc(bsize, ObjType.NOSCAN);
+    let b0 = mallocgc(bsize, bucketType<K, V>());
     if (b0 == 0) return 0;
     setBuckets(h, b0);
   }
@@ -63,8 +69,11 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
       while (m != 0) {
         let i = firstSlot(m);
         let kp = keyAt<K>(b, i);
-        if (load<K>(kp) == key) {
-          if (isFloat<K>()) store<K>(kp, key); // needkeyupdate: +0 over −0
+        if (keysEqual<K>(load<K>(kp), key)) {
+          // needkeyupdate: an f64 key takes the new key (+0 over −0). A
+          // string key keeps its stored copy: the bytes are equal, and the
+          // probe is not a heap object we could point at (docs/map.md).
+          if (isFloat<K>()) store<K>(kp, key);
           return valAt<K, V>(b, i);
         }
         m = dropFirst(m);
@@ -87,6 +96,13 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
       if (!hashGrow<K, V>(h)) return 0;
       continue; // growing the table invalidates everything: try again
     }
+    // A string key is copied into the heap first: nothing is linked yet if
+    // that runs out of memory.
+    let kref: i64 = 0;
+    if (isStr<K>()) {
+      kref = adoptKeyRefs ? <i64>key : newStr(<i64>key);
+      if (kref == STR_OOM) return 0;
+    }
     if (insertb == 0) {
       // All buckets of the chain are full: a new overflow bucket.
       if (!reserveOverflow<K, V>(h, 1)) return 0;
@@ -94,9 +110,21 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
       inserti = 0;
     }
     store<u8>(insertb + inserti, top);
-    store<K>(keyAt<K>(insertb, inserti), key);
+    if (isStr<K>()) storeRef(keyAt<K>(insertb, inserti), kref);
+    else store<K>(keyAt<K>(insertb, inserti), key);
     h.count++;
     return valAt<K, V>(insertb, inserti);
   }
 }
 
+
+/** Set a string/bytes value for key: copy the value's bytes into the heap
+ *  first (out of memory: nothing changed), then assign, then store the
+ *  reference through the barrier (the old value becomes garbage). */
+export function assignStrValue<K, V>(hp: usize, key: K, value: i64): usize {
+  let vref = newStr(value);
+  if (vref == STR_OOM) return 0;
+  let slot = mapassign<K, V>(hp, key);
+  if (slot > CONCURRENT) storeRef(slot, vref);
+  return slot;
+}

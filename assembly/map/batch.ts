@@ -8,10 +8,14 @@
 // failure); `lastBatchStatus` says why it stopped (BATCH_OK, BATCH_OOM,
 // BATCH_CONCURRENT) and `lastBatchCount` how many keys were found
 // (getMany) or deleted (deleteMany). A failed key leaves the map as it was;
-// keys before it are done.
+// keys before it are done. String/bytes keys and values arrive as tables of
+// references (str.ts) to bytes the host packed into one buffer; getMany of
+// string values hands out references to the map's own objects, which the
+// host decodes before its next call.
 
 import { mapaccess, CONCURRENT } from "./access";
-import { mapassign } from "./assign";
+import { mapassign, assignStrValue } from "./assign";
+import { isStr } from "./str";
 import { mapdelete, DELETED, DELETE_OOM, DELETE_CONCURRENT } from "./delete";
 import { safePoint } from "../gc/gc";
 
@@ -28,12 +32,19 @@ export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
   lastBatchStatus = BatchStatus.OK;
   for (let i: u32 = 0; i < n; i++) {
     safePoint(); // between keys no core code holds a heap pointer
-    let slot = mapassign<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
+    let key = load<K>(keys + (<usize>i << alignof<K>()));
+    let slot: usize;
+    if (isStr<V>()) {
+      // The values are references to bytes in the host's buffer: copied.
+      slot = assignStrValue<K, V>(h, key, load<i64>(vals + (<usize>i << 3)));
+    } else {
+      slot = mapassign<K, V>(h, key);
+      if (slot > CONCURRENT) store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
+    }
     if (slot <= CONCURRENT) {
       lastBatchStatus = slot == 0 ? BatchStatus.OOM : BatchStatus.CONCURRENT;
       return i;
     }
-    store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
   }
   return n;
 }

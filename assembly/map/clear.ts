@@ -22,11 +22,14 @@
 import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf, bucketShift,
   evacuated, noldbuckets, growing, bForHint, HMAP_SIZE, MAPEXTRA_SIZE,
-  setBuckets, setOldbuckets, setExtra, setOverflowList, setOldoverflowList, setNextOverflow,
+  setBuckets, setOldbuckets, setExtra, setOverflowList, setOldoverflowList, setNextOverflow, isScanShape,
 } from "./hmap";
 import { fastrand } from "./hash";
-import { makeBucketArray, lastNextOverflow, makemap } from "./make";
-import { mapassign } from "./assign";
+import { makeBucketArray, lastNextOverflow, makemap, bucketArrayLength } from "./make";
+import { mapassign, setAdoptKeyRefs } from "./assign";
+import { isStr, storeRef } from "./str";
+import { clearSlots } from "./evacuate";
+import { writeBarrierEnabled } from "../gc/phase";
 
 export function mapclear<K, V>(hp: usize): bool {
   let h = changetype<hmap>(hp);
@@ -46,6 +49,11 @@ export function mapclear<K, V>(hp: usize): bool {
     setOldoverflowList(e, 0);
     setNextOverflow(e, 0);
     memory.fill(changetype<usize>(e), 0, MAPEXTRA_SIZE);
+  }
+  if (isScanShape<K, V>() && writeBarrierEnabled) {
+    // Go's memclrHasPointers: shade every reference about to be zeroed.
+    let n = bucketArrayLength<K, V>(<u32>h.B);
+    for (let j: u64 = 0; j < n; j++) clearSlots<K, V>(<usize>h.buckets + <usize>j * bucketSize<K, V>());
   }
   makeBucketArray<K, V>(<u32>h.B, <usize>h.buckets);
   if (lastNextOverflow != 0) setNextOverflow(e, lastNextOverflow);
@@ -99,15 +107,22 @@ export function mapshrink<K, V>(hp: usize): ShrinkResult {
 
 /** Insert every live entry of the chain at b into the map at tp. */
 function copyChain<K, V>(b: usize, tp: usize): bool {
+  // Keys and values move by reference: the map owns them already.
+  setAdoptKeyRefs(true);
   for (let p = b; p != 0; p = overflowOf<K, V>(p)) {
     for (let i: usize = 0; i < bucketCnt; i++) {
       let top = load<u8>(p + i);
       if (top < <u8>TopHash.minTopHash) continue;
       let slot = mapassign<K, V>(tp, load<K>(keyAt<K>(p, i)));
-      if (slot <= 1) return false;
-      store<V>(slot, load<V>(valAt<K, V>(p, i)));
+      if (slot <= 1) {
+        setAdoptKeyRefs(false);
+        return false;
+      }
+      if (isStr<V>()) storeRef(slot, load<i64>(valAt<K, V>(p, i)));
+      else store<V>(slot, load<V>(valAt<K, V>(p, i)));
     }
   }
+  setAdoptKeyRefs(false);
   return true;
 }
 

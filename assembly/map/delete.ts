@@ -22,8 +22,9 @@
 // evacuation a delete must do first could not get memory (nothing deleted).
 
 import {
-  hmap, Flag, TopHash, bucketCnt, bucketSize, valAt, overflowOf, bucketMask, tophash, growing,
+  hmap, Flag, TopHash, bucketCnt, bucketSize, valAt, keyAt, overflowOf, bucketMask, tophash, growing,
 } from "./hmap";
+import { isStr, storeRef } from "./str";
 import { hashKey, fastrand } from "./hash";
 import { growWork } from "./evacuate";
 import { findInChain, foundBucket } from "./access";
@@ -57,7 +58,12 @@ function deleteLocked<K, V>(h: hmap, key: K, hash: u64): u32 {
   if (idx < 0) return ABSENT;
   let b = foundBucket;
   let i = <usize>idx;
-  memory.fill(valAt<K, V>(b, i), 0, sizeof<V>());
+  // Value always cleared; a string key's reference cleared too (Go:
+  // memclrHasPointers), so the next cycle frees the bytes. A numeric key's
+  // bytes stay, as in Go.
+  if (isStr<V>()) storeRef(valAt<K, V>(b, i), 0);
+  else memory.fill(valAt<K, V>(b, i), 0, sizeof<V>());
+  if (isStr<K>()) storeRef(keyAt<K>(b, i), 0);
   store<u8>(b + i, <u8>TopHash.emptyOne);
   // Does slot i end the occupied run?
   let last: bool;

@@ -28,7 +28,11 @@ import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf,
   evacuated, sameSizeGrow, noldbuckets, oldbucketmask, overLoadFactor, tophash, isEmpty,
   growing, setBuckets, setOldbuckets, setOldoverflowList, setOverflowList, setNextOverflow,
+  isScanShape, dataOffset, ovfOff,
 } from "./hmap";
+import { isStr, storeRef } from "./str";
+import { writeBarrierEnabled } from "../gc/phase";
+import { shade } from "../gc/mark";
 import { hashKey, reflexive } from "./hash";
 import { makeBucketArray, lastNextOverflow, createOverflow, reserveOverflow, newoverflow, releaseReservation } from "./make";
 
@@ -132,27 +136,46 @@ export function evacuate<K, V>(h: hmap, oldbucket: usize): bool {
           }
         }
         store<u8>(p + i, <u8>(<u32>TopHash.evacuatedX + <u32>useY));
+        let db: usize, di: usize;
         if (useY) {
           if (yi == bucketCnt) { yb = newoverflow<K, V>(h, yb); yi = 0; }
-          store<u8>(yb + yi, top);
-          store<K>(keyAt<K>(yb, yi), k);
-          store<V>(valAt<K, V>(yb, yi), load<V>(valAt<K, V>(p, i)));
-          yi++;
+          db = yb; di = yi++;
         } else {
           if (xi == bucketCnt) { xb = newoverflow<K, V>(h, xb); xi = 0; }
-          store<u8>(xb + xi, top);
-          store<K>(keyAt<K>(xb, xi), k);
-          store<V>(valAt<K, V>(xb, xi), load<V>(valAt<K, V>(p, i)));
-          xi++;
+          db = xb; di = xi++;
         }
+        store<u8>(db + di, top);
+        if (isStr<K>()) storeRef(keyAt<K>(db, di), <i64>k);
+        else store<K>(keyAt<K>(db, di), k);
+        if (isStr<V>()) storeRef(valAt<K, V>(db, di), load<i64>(valAt<K, V>(p, i)));
+        else store<V>(valAt<K, V>(db, di), load<V>(valAt<K, V>(p, i)));
       }
     }
     releaseReservation();
-    // Numeric buckets hold no pointers: Go leaves the old keys and values in
-    // place (only pointerful buckets are cleared, for the collector's sake).
+    // Go: unless an old iterator may still read them, clear the old keys and
+    // values of buckets that hold pointers, so the collector does not keep
+    // what they reference (tophash stays: it records the evacuation).
+    // Numeric buckets are left as they are.
+    if (isScanShape<K, V>() && (h.flags & <u8>Flag.oldIterator) == 0) {
+      for (let p = b; p != 0; p = overflowOf<K, V>(p)) clearSlots<K, V>(p);
+    }
   }
   if (oldbucket == <usize>h.nevacuate) advanceEvacuationMark<K, V>(h, newbit);
   return true;
+}
+
+/** Clear every key and value of bucket b (Go: memclrHasPointers over
+ *  keys and elems), shading the references first while marking. */
+export function clearSlots<K, V>(b: usize): void {
+  let start = b + dataOffset;
+  let end = b + ovfOff<K, V>();
+  if (writeBarrierEnabled) {
+    for (let i: usize = 0; i < bucketCnt; i++) {
+      if (isStr<K>()) shade(<usize>load<u32>(keyAt<K>(b, i)));
+      if (isStr<V>()) shade(<usize>load<u32>(valAt<K, V>(b, i)));
+    }
+  }
+  memory.fill(start, 0, end - start);
 }
 
 /** Go's advanceEvacuationMark. */

@@ -19,6 +19,10 @@
 // random value on every call, so NaN keys are never found again.
 //
 // fastrand: xorshift64* (Marsaglia/Vigna), seeded by the host at init.
+//
+// String keys (str.ts) hash their bytes, 8 at a time through fmix64.
+
+import { isStr, strEq, strPtr, strLen, hashBytes } from "./str";
 
 // @ts-ignore: decorator
 @inline export function fmix64(x: u64): u64 {
@@ -56,11 +60,13 @@ export function fastrandSeed(s: u64): void {
   return <u32>(fastrand64() >> 32);
 }
 
-/** The hash of key k under hash0 (K is u32, u64 or f64). */
+/** The hash of key k under hash0 (K is u32, u64, f64 or a StrRef). */
 // @ts-ignore: decorator
 @inline export function hashKey<K>(k: K, hash0: u32): u64 {
   let bits: u64;
-  if (isFloat<K>()) {
+  if (isStr<K>()) {
+    return hashBytes(strPtr(<i64>k), strLen(<i64>k), seedOf(hash0));
+  } else if (isFloat<K>()) {
     let f = <f64>k;
     if (f != f) return fastrand64(); // NaN: random every time (Go's f64hash)
     bits = f == 0 ? 0 : reinterpret<u64>(f); // +0 and −0 alike
@@ -70,14 +76,15 @@ export function fastrandSeed(s: u64): void {
   return fmix64(bits ^ seedOf(hash0));
 }
 
-/** Key equality: float compare for f64 (NaN != NaN, +0 == −0), bits otherwise. */
-// @ts-ignore: decorator
-@inline export function keyEq<K>(a: K, b: K): bool {
-  return a == b;
-}
-
 /** Is k == k? (false only for NaN: Go's "reflexive key" test) */
 // @ts-ignore: decorator
 @inline export function reflexive<K>(k: K): bool {
   return isFloat<K>() ? k == k : true;
+}
+
+/** Key equality for every key type: contents for strings. */
+// @ts-ignore: decorator
+@inline export function keysEqual<K>(a: K, b: K): bool {
+  if (isStr<K>()) return strEq(<i64>a, <i64>b);
+  return a == b;
 }

@@ -44,6 +44,8 @@
 
 import { MAX_SMALL_SIZE, PAGE_SIZE, sizeToClass, classSize } from "../mem/sizeclasses";
 import { writePointer } from "../gc/barrier";
+import { ObjType } from "../gc/types";
+import { isStr } from "./str";
 
 // @ts-ignore: decorator
 @inline export const bucketCntBits: u32 = 3;
@@ -148,8 +150,36 @@ export class mapextra {
 @inline export function valAt<K, V>(b: usize, i: usize): usize { return b + valsOff<K>() + i * sizeof<V>(); }
 // @ts-ignore: decorator
 @inline export function overflowOf<K, V>(b: usize): usize { return <usize>load<u32>(b + ovfOff<K, V>()); }
+/** Link an overflow bucket; through the barrier when buckets are scanned. */
 // @ts-ignore: decorator
-@inline export function setOverflow<K, V>(b: usize, ovf: usize): void { store<u32>(b + ovfOff<K, V>(), <u32>ovf); }
+@inline export function setOverflow<K, V>(b: usize, ovf: usize): void {
+  if (isScanShape<K, V>()) writePointer(b + ovfOff<K, V>(), ovf);
+  else store<u32>(b + ovfOff<K, V>(), <u32>ovf);
+}
+
+/** Do this shape's buckets hold pointers (string/bytes keys or values)? */
+// @ts-ignore: decorator
+@inline export function isScanShape<K, V>(): bool { return isStr<K>() || isStr<V>(); }
+
+/** The object type of this shape's buckets: NOSCAN for numeric maps, else
+ *  one bucket type per scan shape (gc/types.ts, defined by
+ *  make.ts:defineBucketTypes). */
+// @ts-ignore: decorator
+@inline export function bucketType<K, V>(): u32 {
+  if (!isScanShape<K, V>()) return ObjType.NOSCAN;
+  if (isStr<K>()) return <u32>ObjType.FIRST_BUCKET + (isStr<V>() ? 2 : sizeof<V>() == 4 ? 0 : 1);
+  return <u32>ObjType.FIRST_BUCKET + 3 + (isFloat<K>() ? 2 : sizeof<K>() == 4 ? 0 : 1);
+}
+
+/** Pointer-word mask of one bucket of this shape (bit i = word i). */
+export function bucketPtrMask<K, V>(): u64 {
+  let m: u64 = 0;
+  for (let i: usize = 0; i < bucketCnt; i++) {
+    if (isStr<K>()) m |= <u64>1 << <u64>((dataOffset + i * sizeof<K>()) >> 2);
+    if (isStr<V>()) m |= <u64>1 << <u64>((valsOff<K>() + i * sizeof<V>()) >> 2);
+  }
+  return m | (<u64>1 << <u64>(ovfOff<K, V>() >> 2));
+}
 
 // ---------------------------------------------------------------------------
 // Go's small helpers

@@ -23,7 +23,9 @@ import { mallocgc } from "../mem/malloc";
 import {
   hmap, mapextra, MAPEXTRA_SIZE, HMAP_SIZE, bucketSize, overflowOf, setOverflow,
   bForHint, roundupsize, setBuckets, setExtra, setOverflowList, setNextOverflow,
+  bucketType, bucketPtrMask,
 } from "./hmap";
+import { defineType } from "../gc/types";
 import { ObjType } from "../gc/types";
 import { writePointer, bulkBarrierPreWrite } from "../gc/barrier";
 import { fastrand } from "./hash";
@@ -66,7 +68,7 @@ export function makeBucketArray<K, V>(B: u32, dirty: usize): usize {
   lastNextOverflow = 0;
   if (dirty == 0) {
     if (bytes > MAX_ALLOC) return 0;
-    buckets = mallocgc(<usize>bytes, ObjType.NOSCAN);
+    buckets = mallocgc(<usize>bytes, bucketType<K, V>());
     if (buckets == 0) return 0;
   } else {
     buckets = dirty;
@@ -164,7 +166,7 @@ export function reserveOverflow<K, V>(h: hmap, n: u32): bool {
   if (avail < n) {
     let want = <u64>(n - avail) * <u64>bsize;
     if (want > MAX_ALLOC) return false;
-    let block = mallocgc(<usize>want, ObjType.NOSCAN);
+    let block = mallocgc(<usize>want, bucketType<K, V>());
     if (block == 0) return false;
     reserveNext = block;
     reserveLeft = n - avail;
@@ -207,4 +209,19 @@ export function newoverflow<K, V>(h: hmap, b: usize): usize {
   e.overflowLen++;
   setOverflow<K, V>(b, ovf);
   return ovf;
+}
+
+/** Register the pointer layout of every scan bucket shape (string/bytes
+ *  keys or values) with the collector. */
+export function defineBucketTypes(): void {
+  defineBucketType<i64, u32>();
+  defineBucketType<i64, u64>();
+  defineBucketType<i64, i64>();
+  defineBucketType<u32, i64>();
+  defineBucketType<u64, i64>();
+  defineBucketType<f64, i64>();
+}
+
+function defineBucketType<K, V>(): void {
+  defineType(bucketType<K, V>(), <u32>bucketSize<K, V>(), bucketPtrMask<K, V>());
 }

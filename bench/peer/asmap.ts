@@ -40,6 +40,12 @@ export function alloc(bytes: usize): usize {
   return heap.alloc(bytes);
 }
 
+/** A full collection of AssemblyScript's heap (ITCMS), so garbage of the
+ *  previous repetition is not collected inside the next timed loop. */
+export function collect(): void {
+  __collect();
+}
+
 export function fresh32(): void {
   m32 = new Map<u32, u32>();
 }
