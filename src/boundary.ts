@@ -78,9 +78,12 @@ export interface CoreExports {
 /** One map shape's exports (see assembly/map/api.ts), by suffix. */
 export interface MapOps {
   makemap(hint: number, hash0: number, typ: number, root: number): number;
-  access(h: number, key: number | bigint): number;
-  assign(h: number, key: number | bigint): number;
-  delete(h: number, key: number | bigint): number;
+  access(h: number, key: number | bigint, len?: number): number;
+  assign(h: number, key: number | bigint, len?: number): number;
+  delete(h: number, key: number | bigint, len?: number): number;
+  /** String/bytes-value shapes: set with the value's bytes at (vp, vl). */
+  assignS?(h: number, ...args: (number | bigint)[]): number;
+  assignSF?(h: number, key: number, vp: number, vl: number): number;
   clear(h: number): number;
   shrink(h: number): number;
   iternext(it: number, outK: number, outV: number, max: number): number;
@@ -97,9 +100,9 @@ export interface MapOps {
 
 const MAP_OPS: readonly (keyof MapOps)[] = [
   "makemap", "access", "assign", "delete", "clear", "shrink", "iternext", "inspect", "setMany", "getMany", "deleteMany", "checkMap",
-  "accessF", "assignF", "deleteF",
+  "accessF", "assignF", "deleteF", "assignS", "assignSF",
 ];
-const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF"]);
+const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF", "assignS", "assignSF"]);
 
 /** A bucket shape: tophash[8] at 0, then keys, values, overflow pointer. */
 export interface BucketLayout {

@@ -19,7 +19,8 @@ import {
   OutOfMemoryError,
   UseAfterFreeError,
 } from "./errors.js";
-import { KINDS, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+import { KINDS, isRefKind, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+import { encodeInto, decode } from "./wtf8.js";
 import type { RootTable } from "./roots.js";
 
 /** Core results (assembly/map/access.ts, delete.ts, clear.ts, batch.ts). */
@@ -36,16 +37,31 @@ const ITER_CONCURRENT = 0xffffffff;
 const ITER_BATCH = 512;
 
 /** Key storage codes for the hot-path switches. */
-const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4;
-const VK_U32 = 0, VK_I32 = 1, VK_U64 = 2, VK_I64 = 3, VK_F64 = 4;
-const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4 };
+const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4, KK_STR = 5, KK_BYTES = 6;
+const VK_U32 = 0, VK_I32 = 1, VK_U64 = 2, VK_I64 = 3, VK_F64 = 4, VK_STR = 5, VK_BYTES = 6;
+const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4, string: 5, bytes: 6 };
 void KK_F64;
+/** String/bytes arguments are placed in the scratch area: a key in the first
+ *  half, a value in the second; longer ones in a temporary heap object. */
+const HALF_SCRATCH = 32 * 1024;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_U64 = (1n << 64n) - 1n;
 const MAX_I64 = (1n << 63n) - 1n;
 const MIN_I64 = -(1n << 63n);
 
-type ValueReader = (b: Boundary, addr: number) => number | bigint;
+type ValueReader = (b: Boundary, addr: number) => number | bigint | string | Uint8Array;
+
+/** A string/bytes reference (str.ts: ptr u32, len u32) at address a. */
+function readString(b: Boundary, a: number): string {
+  const u32 = b.u32;
+  return decode(b.u8, u32[a >>> 2]!, u32[(a >>> 2) + 1]!);
+}
+
+function readBytes(b: Boundary, a: number): Uint8Array {
+  const u32 = b.u32;
+  const p = u32[a >>> 2]!, n = u32[(a >>> 2) + 1]!;
+  return b.u8.slice(p, p + n);
+}
 
 const READ: Record<KindName, ValueReader> = {
   i32: (b, a) => b.i32[a >>> 2]!,
@@ -53,12 +69,14 @@ const READ: Record<KindName, ValueReader> = {
   i64: (b, a) => b.i64[a >>> 3]!,
   u64: (b, a) => b.u64[a >>> 3]!,
   f64: (b, a) => b.f64[a >>> 3]!,
+  string: readString,
+  bytes: readBytes,
 };
 
 
 /** Typed array that holds a kind's values in memory order. */
 type KindArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
-const ARRAY_CTOR: Record<KindName, { new (n: number): KindArray }> = {
+const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): KindArray }> = {
   i32: Int32Array, u32: Uint32Array, i64: BigInt64Array, u64: BigUint64Array, f64: Float64Array,
 };
 
@@ -173,11 +191,50 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         }
         if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) break;
         return ops.access(h, key) >>> 0;
+      case KK_STR:
+        if (typeof key !== "string") break;
+        return ops.access(h, this.#placeStr(key, 0), this.#len) >>> 0;
+      case KK_BYTES:
+        if (!(key instanceof Uint8Array)) break;
+        return ops.access(h, this.#placeBytes(key, 0), this.#len) >>> 0;
       default:
         if (typeof key !== "number") break;
         return ops.access(h, key) >>> 0;
     }
     throw this.#badKey(key);
+  }
+
+  /** Length of the last placed string/bytes argument. */
+  #len = 0;
+
+  /** Put a string's WTF-8 bytes in memory (region 0: key, 1: value); returns
+   *  the address, the length goes to #len. */
+  #placeStr(s: string, region: 0 | 1): number {
+    const b = this.#b;
+    if (s.length * 3 <= HALF_SCRATCH) {
+      const at = b.scratchBase + region * HALF_SCRATCH;
+      this.#len = encodeInto(s, b.u8, at);
+      return at;
+    }
+    const tmp = new Uint8Array(s.length * 3);
+    return this.#placeBytes(tmp.subarray(0, encodeInto(s, tmp, 0)), region);
+  }
+
+  #placeBytes(x: Uint8Array, region: 0 | 1): number {
+    const b = this.#b;
+    const n = x.length;
+    this.#len = n;
+    if (n <= HALF_SCRATCH) {
+      const at = b.scratchBase + region * HALF_SCRATCH;
+      b.u8.set(x, at);
+      return at;
+    }
+    // Longer than the scratch area: a temporary heap object (garbage after
+    // the call; nothing can free it before the call uses it).
+    const p = b.alloc(n, true);
+    if (p === 0) throw new OutOfMemoryError(n, this.#owner.maxMemory, "placing a long key or value");
+    b.u8.set(x, p);
+    return p;
   }
 
   #badKey(key: unknown): Error {
@@ -189,13 +246,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return new InvalidArgumentError("key", `unexpected key ${String(key)}`);
   }
 
-  #readValue(slot: number): number | bigint {
+  #readValue(slot: number): number | bigint | string | Uint8Array {
     const b = this.#b;
     switch (this.#vk) {
       case VK_U32: return b.u32[slot >>> 2]!;
       case VK_I32: return b.i32[slot >>> 2]!;
       case VK_U64: return b.u64[slot >>> 3]!;
       case VK_I64: return b.i64[slot >>> 3]!;
+      case VK_STR: return readString(b, slot);
+      case VK_BYTES: return readBytes(b, slot);
       default: return b.f64[slot >>> 3]!;
     }
   }
@@ -225,6 +284,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case VK_U32: if (typeof value !== "number" || (value as number) >>> 0 !== value) this.#val.toCore(value, "value"); break;
       case VK_I32: if (typeof value !== "number" || ((value as number) | 0) !== value) this.#val.toCore(value, "value"); break;
       case VK_F64: if (typeof value !== "number") this.#val.toCore(value, "value"); break;
+      case VK_STR: case VK_BYTES: this.#val.toCore(value, "value"); return this.#setRef(key, value as string | Uint8Array);
       default: value = this.#val.toCore(value, "value") as KindValue<V>;
     }
     const ops = this.#ops;
@@ -257,6 +317,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           slot = ops.assign(h, key) >>> 0;
         }
         break;
+      case KK_STR:
+        if (typeof key !== "string") throw this.#badKey(key);
+        slot = ops.assign(h, this.#placeStr(key, 0), this.#len) >>> 0;
+        break;
+      case KK_BYTES:
+        if (!(key instanceof Uint8Array)) throw this.#badKey(key);
+        slot = ops.assign(h, this.#placeBytes(key, 0), this.#len) >>> 0;
+        break;
       default:
         if (typeof key !== "number") throw this.#badKey(key);
         slot = ops.assign(h, key) >>> 0;
@@ -271,6 +339,53 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case VK_U64: b.u64[slot >>> 3] = value as bigint; break;
       case VK_I64: b.i64[slot >>> 3] = value as bigint; break;
       default: b.f64[slot >>> 3] = value as number;
+    }
+    this.#writes++;
+    return this;
+  }
+
+  /** set() for string/bytes values: the core copies the value's bytes
+   *  into the heap before it touches the map (assignS). */
+  #setRef(key: unknown, value: string | Uint8Array): this {
+    const ops = this.#ops;
+    const h = this.#h;
+    const vp = typeof value === "string" ? this.#placeStr(value, 1) : this.#placeBytes(value, 1);
+    const vl = this.#len;
+    let slot: number;
+    switch (this.#kk) {
+      case KK_U32:
+        if (typeof key !== "number" || key >>> 0 !== key) throw this.#badKey(key);
+        slot = ops.assignS!(h, key, vp, vl) >>> 0;
+        break;
+      case KK_I32:
+        if (typeof key !== "number" || (key | 0) !== key) throw this.#badKey(key);
+        slot = ops.assignS!(h, key, vp, vl) >>> 0;
+        break;
+      case KK_U64: case KK_I64: {
+        if (typeof key === "number") {
+          if (!Number.isSafeInteger(key) || (this.#kk === KK_U64 && key < 0)) throw this.#badKey(key);
+          slot = ops.assignSF!(h, key, vp, vl) >>> 0;
+        } else {
+          const k = this.#key.toCore(key, "key");
+          slot = ops.assignS!(h, k, vp, vl) >>> 0;
+        }
+        break;
+      }
+      case KK_STR:
+        if (typeof key !== "string") throw this.#badKey(key);
+        slot = ops.assignS!(h, this.#placeStr(key, 0), this.#len, vp, vl) >>> 0;
+        break;
+      case KK_BYTES:
+        if (!(key instanceof Uint8Array)) throw this.#badKey(key);
+        slot = ops.assignS!(h, this.#placeBytes(key, 0), this.#len, vp, vl) >>> 0;
+        break;
+      default:
+        if (typeof key !== "number") throw this.#badKey(key);
+        slot = ops.assignS!(h, key, vp, vl) >>> 0;
+    }
+    if (slot <= SLOT_CONCURRENT) {
+      if (slot === 0) throw new OutOfMemoryError(vl, this.#owner.maxMemory, "storing the value");
+      throw new ConcurrentMapWriteError();
     }
     this.#writes++;
     return this;
@@ -307,6 +422,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) throw this.#badKey(key);
           r = ops.delete(h, key);
         }
+        break;
+      case KK_STR:
+        if (typeof key !== "string") throw this.#badKey(key);
+        r = ops.delete(h, this.#placeStr(key, 0), this.#len);
+        break;
+      case KK_BYTES:
+        if (!(key instanceof Uint8Array)) throw this.#badKey(key);
+        r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
         break;
       default:
         if (typeof key !== "number") throw this.#badKey(key);
@@ -396,6 +519,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       key: this.#key,
       valBytes: this.#val.bytes,
       read: this.#read,
+      lookup: (k) => this.#access(k),
     };
   }
 
@@ -420,57 +544,92 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   // ---------------------------------------------------------------- batches
+  //
+  // Keys and values are copied into the scratch area a chunk at a time: key
+  // chunk in the first half, values (or the output) in the second; one core
+  // call per chunk. Numbers travel as typed arrays; strings and bytes as a
+  // table of references (ptr u32, len u32) followed by the packed bytes —
+  // many keys in one buffer, one call.
 
   /** Insert or update many entries. keys/values: typed arrays of the map's
-   *  kinds (fastest) or plain arrays. Every key and value is checked before
-   *  anything is written. Running out of memory part-way throws
-   *  OutOfMemoryError with `.done` entries stored. */
+   *  kinds (fastest), plain arrays, or arrays of strings / Uint8Arrays.
+   *  Every key and value is checked before anything is written. Running out
+   *  of memory part-way throws OutOfMemoryError with `.done` entries stored. */
   setMany(keys: ArrayLike<KindValue<K>>, values: ArrayLike<KindValue<V>>): this {
     this.#live();
     if (keys.length !== values.length) {
       throw new InvalidArgumentError("values", `has ${values.length} elements but keys has ${keys.length}`);
     }
-    const ks = this.#packed(keys, this.#key, "keys");
-    const vs = this.#packed(values, this.#val, "values");
+    const ks = this.#batchArg(keys, this.#key, "keys");
+    const vs = this.#batchArg(values, this.#val, "values");
     const b = this.#b;
-    const kb = this.#key.bytes, vb = this.#val.bytes;
-    const chunk = Math.floor(b.scratchBytes / (kb + vb));
-    const kAddr = b.scratchBase, vAddr = kAddr + chunk * kb;
+    const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
     this.#writes++;
-    for (let i = 0; i < ks.length; i += chunk) {
-      const n = Math.min(chunk, ks.length - i);
-      copyIn(b, ks.subarray(i, i + n), kAddr);
-      copyIn(b, vs.subarray(i, i + n), vAddr);
+    for (let i = 0; i < ks.length; ) {
+      let n = this.#packChunk(ks, this.#key, i, kAddr);
+      n = Math.min(n, this.#packChunk(vs, this.#val, i, vAddr, n));
+      if (n === 0) {
+        // One entry too long for the scratch area: set it on its own.
+        this.set(keys[i]!, values[i]!);
+        i++;
+        continue;
+      }
       const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
       if (done < n) this.#batchFailed(i + done, "setMany");
+      i += n;
     }
     return this;
   }
 
-  /** Look up many keys. Values go to `out` (a new typed array if omitted;
-   *  0 for absent keys); `found[i]` says whether key i was present. Returns
-   *  `out`. */
-  getMany(keys: ArrayLike<KindValue<K>>, out?: KindArray, found?: Uint8Array): KindArray {
+  /** Look up many keys. Numeric values go to `out` (a typed array, new if
+   *  omitted; 0 for absent keys); string/bytes values to an array
+   *  (undefined for absent keys). `found[i]` says whether key i was present.
+   *  Returns `out`. */
+  getMany(keys: ArrayLike<KindValue<K>>, out?: KindArray | (KindValue<V> | undefined)[], found?: Uint8Array): KindArray | (KindValue<V> | undefined)[] {
     this.#live();
-    const ks = this.#packed(keys, this.#key, "keys");
-    const result = out ?? new ARRAY_CTOR[this.valueType](ks.length);
-    if (!(result instanceof ARRAY_CTOR[this.valueType]) || result.length < ks.length) {
-      throw new InvalidArgumentError("out", `must be a ${ARRAY_CTOR[this.valueType].name} of at least ${ks.length} elements`);
+    const ks = this.#batchArg(keys, this.#key, "keys");
+    const n = ks.length;
+    const ref = isRefKind(this.valueType);
+    let result: KindArray | (KindValue<V> | undefined)[];
+    if (ref) {
+      result = out ?? new Array<KindValue<V> | undefined>(n);
+      if (!Array.isArray(result) || result.length < n) throw new InvalidArgumentError("out", `must be an array of at least ${n} elements`);
+    } else {
+      const Ctor = ARRAY_CTOR[this.valueType as Exclude<KindName, "string" | "bytes">];
+      result = out ?? new Ctor(n);
+      if (!(result instanceof Ctor) || result.length < n) {
+        throw new InvalidArgumentError("out", `must be a ${Ctor.name} of at least ${n} elements`);
+      }
     }
-    if (found !== undefined && (!(found instanceof Uint8Array) || found.length < ks.length)) {
-      throw new InvalidArgumentError("found", `must be a Uint8Array of at least ${ks.length} elements`);
+    if (found !== undefined && (!(found instanceof Uint8Array) || found.length < n)) {
+      throw new InvalidArgumentError("found", `must be a Uint8Array of at least ${n} elements`);
     }
     const b = this.#b;
-    const kb = this.#key.bytes, vb = this.#val.bytes;
-    const chunk = Math.floor(b.scratchBytes / (kb + vb + 1));
-    const kAddr = b.scratchBase, vAddr = kAddr + chunk * kb, fAddr = vAddr + chunk * vb;
-    for (let i = 0; i < ks.length; i += chunk) {
-      const n = Math.min(chunk, ks.length - i);
-      copyIn(b, ks.subarray(i, i + n), kAddr);
-      const done = this.#ops.getMany(this.#h, kAddr, vAddr, found ? fAddr : 0, n) >>> 0;
-      if (done < n) this.#batchFailed(i + done, "getMany");
-      copyOut(b, vAddr, result, i, n);
-      if (found) found.set(b.u8.subarray(fAddr, fAddr + n), i);
+    const vb = this.#val.bytes;
+    const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
+    const maxOut = Math.floor(HALF_SCRATCH / (vb + 1));
+    const fAddr = vAddr + maxOut * vb;
+    for (let i = 0; i < n; ) {
+      const m = this.#packChunk(ks, this.#key, i, kAddr, maxOut);
+      if (m === 0) {
+        const v = this.get(keys[i]!);
+        if (found) found[i] = v === undefined ? 0 : 1;
+        if (ref) (result as (KindValue<V> | undefined)[])[i] = v;
+        else (result as unknown as (number | bigint)[])[i] = v === undefined ? (this.#val.bytes === 8 && this.valueType !== "f64" ? 0n : 0) : (v as number | bigint);
+        i++;
+        continue;
+      }
+      const done = this.#ops.getMany(this.#h, kAddr, vAddr, fAddr, m) >>> 0;
+      if (done < m) this.#batchFailed(i + done, "getMany");
+      if (ref) {
+        const u8 = b.u8;
+        const arr = result as (KindValue<V> | undefined)[];
+        for (let j = 0; j < m; j++) arr[i + j] = u8[fAddr + j] ? (this.#read(b, vAddr + j * 8) as KindValue<V>) : undefined;
+      } else {
+        copyOut(b, vAddr, result as KindArray, i, m);
+      }
+      if (found) found.set(b.u8.subarray(fAddr, fAddr + m), i);
+      i += m;
     }
     return result;
   }
@@ -478,18 +637,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** Delete many keys; returns how many were present. */
   deleteMany(keys: ArrayLike<KindValue<K>>): number {
     this.#live();
-    const ks = this.#packed(keys, this.#key, "keys");
+    const ks = this.#batchArg(keys, this.#key, "keys");
     const b = this.#b;
-    const chunk = Math.floor(b.scratchBytes / this.#key.bytes);
     const kAddr = b.scratchBase;
     let deleted = 0;
     this.#writes++;
-    for (let i = 0; i < ks.length; i += chunk) {
-      const n = Math.min(chunk, ks.length - i);
-      copyIn(b, ks.subarray(i, i + n), kAddr);
+    for (let i = 0; i < ks.length; ) {
+      const n = this.#packChunk(ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+      if (n === 0) {
+        if (this.delete(keys[i]!)) deleted++;
+        i++;
+        continue;
+      }
       const done = this.#ops.deleteMany(this.#h, kAddr, n) >>> 0;
       deleted += b.batchCount();
       if (done < n) this.#batchFailed(i + done, "deleteMany");
+      i += n;
     }
     return deleted;
   }
@@ -505,19 +668,58 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     throw new Error(`${what}: core stopped after ${done} entries with status ${status}`);
   }
 
-  /** The elements as a typed array in the kind's memory representation,
-   *  checking every element of a plain array first. */
-  #packed(xs: ArrayLike<unknown>, spec: KindSpec, what: string): KindArray {
-    const Ctor = ARRAY_CTOR[spec.name];
-    if (xs instanceof Ctor) return xs as KindArray;
+  /** A batch argument, checked in full: a typed array in the kind's memory
+   *  representation, or (string/bytes kinds) the array itself. */
+  #batchArg(xs: ArrayLike<unknown>, spec: KindSpec, what: string): KindArray | ArrayLike<string | Uint8Array> {
     if (xs === null || typeof xs !== "object" || typeof (xs as ArrayLike<unknown>).length !== "number") {
-      throw new InvalidArgumentError(what, `expected an array or ${Ctor.name}`);
+      throw new InvalidArgumentError(what, `expected an array${isRefKind(spec.name) ? "" : " or typed array"}`);
     }
+    if (isRefKind(spec.name)) {
+      for (let i = 0; i < xs.length; i++) spec.toCore(xs[i], `${what}[${i}]`);
+      return xs as ArrayLike<string | Uint8Array>;
+    }
+    const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];
+    if (xs instanceof Ctor) return xs as KindArray;
     const out = new Ctor(xs.length);
     for (let i = 0; i < xs.length; i++) {
       (out as unknown as (number | bigint)[])[i] = spec.toCore(xs[i], `${what}[${i}]`);
     }
     return out;
+  }
+
+  /** Copy elements from `from` on into memory at `at` (at most `max` and
+   *  what fits in `room` bytes); returns how many. String/bytes elements
+   *  become a reference table followed by their bytes. */
+  #packChunk(xs: KindArray | ArrayLike<string | Uint8Array>, spec: KindSpec, from: number, at: number, max = Infinity, room = HALF_SCRATCH): number {
+    const b = this.#b;
+    const left = Math.min(xs.length - from, max);
+    if (!isRefKind(spec.name)) {
+      const n = Math.min(left, Math.floor(room / spec.bytes));
+      copyIn(b, (xs as KindArray).subarray(from, from + n), at);
+      return n;
+    }
+    const refs = xs as ArrayLike<string | Uint8Array>;
+    const cap = Math.min(left, 2048, Math.floor(room / 16));
+    let p = at + cap * 8; // bytes go after the table
+    const end = at + room;
+    const u8 = b.u8, u32 = b.u32;
+    let n = 0;
+    for (; n < cap; n++) {
+      const x = refs[from + n]!;
+      let len: number;
+      if (typeof x === "string") {
+        if (p + x.length * 3 > end) break;
+        len = encodeInto(x, u8, p);
+      } else {
+        if (p + x.length > end) break;
+        u8.set(x, p);
+        len = x.length;
+      }
+      u32[(at >>> 2) + 2 * n] = p;
+      u32[(at >>> 2) + 2 * n + 1] = len;
+      p += len;
+    }
+    return n;
   }
 }
 
@@ -544,6 +746,8 @@ interface IterHooks {
   key: KindSpec;
   valBytes: number;
   read: ValueReader;
+  /** The value slot of a key now (0 when absent). */
+  lookup(key: unknown): number;
 }
 
 /** Go's hiter on the host side: the state between core calls, a batch of
@@ -593,7 +797,7 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
       if (this.#pos < this.#batch.length) {
         const e = this.#batch[this.#pos++]!;
         if (x.writes() !== this.#batchWrites && e[0] === e[0]) {
-          const slot = x.ops.access(x.h, x.key.toCore(e[0], "key")) >>> 0;
+          const slot = x.lookup(e[0]);
           if (slot === 0) continue;
           e[1] = x.read(x.b, slot) as KindValue<V>;
         }

@@ -8,6 +8,8 @@
  *   i64    bigint    8-byte int     k64 / v64   (numbers that are safe integers are accepted too)
  *   u64    bigint    8-byte int     k64 / v64
  *   f64    number    8-byte float   kf  / v64   (values: stored as their bits)
+ *   string string    reference      ks  / vs    (WTF-8 bytes in a heap object, src/wtf8.ts)
+ *   bytes  Uint8Array reference     ks  / vs    (a copy of the bytes in a heap object)
  *
  * f64 keys follow Go: +0 and −0 are one key (the stored key becomes the
  * last one assigned), NaN is never equal to anything (each set(NaN) adds an
@@ -15,11 +17,17 @@
  */
 import { InvalidArgumentError } from "./errors.js";
 
-export type KindName = "i32" | "u32" | "i64" | "u64" | "f64";
-export type KindValue<T extends KindName> = T extends "i64" | "u64" ? bigint : number;
+export type KindName = "i32" | "u32" | "i64" | "u64" | "f64" | "string" | "bytes";
+export type KindValue<T extends KindName> = T extends "i64" | "u64"
+  ? bigint
+  : T extends "string"
+    ? string
+    : T extends "bytes"
+      ? Uint8Array
+      : number;
 
 /** Core kind codes (assembly/map/hmap.ts: Kind). */
-export const KIND_CODE: Record<KindName, number> = { i32: 1, u32: 2, i64: 3, u64: 4, f64: 5 };
+export const KIND_CODE: Record<KindName, number> = { i32: 1, u32: 2, i64: 3, u64: 4, f64: 5, string: 6, bytes: 7 };
 export const KIND_NAMES = Object.keys(KIND_CODE) as KindName[];
 
 const TWO64 = 1n << 64n;
@@ -27,13 +35,14 @@ const TWO63 = 1n << 63n;
 
 function describe(x: unknown): string {
   if (typeof x === "bigint") return `${x}n`;
-  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "string") return JSON.stringify(x.length > 40 ? x.slice(0, 40) + "…" : x);
   if (typeof x === "number") return String(x);
   return x === null ? "null" : typeof x;
 }
 
 export interface KindSpec {
   readonly name: KindName;
+  /** Bytes of a slot in a bucket (a string/bytes slot is a reference). */
   readonly bytes: 4 | 8;
   /** Check a JS value and return what the core's parameter takes. */
   toCore(x: unknown, what: string): number | bigint;
@@ -82,12 +91,33 @@ export const KINDS: Record<KindName, KindSpec> = {
       throw new InvalidArgumentError(what, `expected an f64 (a number), got ${describe(x)}`);
     },
   },
+  string: {
+    name: "string",
+    bytes: 8,
+    toCore(x, what) {
+      if (typeof x === "string") return 0;
+      throw new InvalidArgumentError(what, `expected a string, got ${describe(x)}`);
+    },
+  },
+  bytes: {
+    name: "bytes",
+    bytes: 8,
+    toCore(x, what) {
+      if (x instanceof Uint8Array) return 0;
+      throw new InvalidArgumentError(what, `expected a Uint8Array, got ${describe(x)}`);
+    },
+  },
 };
+
+/** Is the kind stored by reference (string, bytes)? */
+export function isRefKind(k: KindName): k is "string" | "bytes" {
+  return k === "string" || k === "bytes";
+}
 
 /** The core export suffix for a key kind × value kind. */
 export function coreSuffix(key: KindName, value: KindName): string {
-  const k = key === "f64" ? "kf" : KINDS[key].bytes === 4 ? "k32" : "k64";
-  const v = KINDS[value].bytes === 4 ? "v32" : "v64";
+  const k = isRefKind(key) ? "ks" : key === "f64" ? "kf" : KINDS[key].bytes === 4 ? "k32" : "k64";
+  const v = isRefKind(value) ? "vs" : KINDS[value].bytes === 4 ? "v32" : "v64";
   return `${k}_${v}`;
 }
 

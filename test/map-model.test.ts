@@ -14,18 +14,38 @@ import { IteratorInvalidatedError } from "../src/errors.js";
  *  pass without exercising growth). */
 const seen = { grows: 0, sameSizeGrows: 0, iterationsWhileGrowing: 0, shrinks: 0, clears: 0, iterations: 0, gcCycles: 0 };
 
-type Key = number | bigint;
-const KEYS: KindName[] = ["i32", "u32", "i64", "u64", "f64"];
-const VALUES: KindName[] = ["i32", "u32", "i64", "u64", "f64"];
+type Key = number | bigint | string | Uint8Array;
+const KEYS: KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
+const VALUES: KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
+
+/** Oracle key: bytes compare by contents. */
+const norm = (k: Key): Key => (k instanceof Uint8Array ? "b:" + Array.from(k, (x) => String.fromCharCode(x)).join("") : k);
 const OPS_PER_STREAM = 12_000;
 
 /** Oracle with Go's semantics for f64 keys: ±0 one key, NaN entries apart. */
 class Oracle {
   m = new Map<Key, Key>();
+  keys = new Map<Key, Key>(); // normalized → original (for iteration checks)
   nans: Key[] = [];
   get size() { return this.m.size + this.nans.length; }
-  set(k: Key, v: Key) { if (k !== k) this.nans.push(v); else this.m.set(k, v); }
-  clear() { this.m.clear(); this.nans = []; }
+  set(k: Key, v: Key) { if (k !== k) this.nans.push(v); else { this.m.set(norm(k), v); this.keys.set(norm(k), k); } }
+  get(k: Key) { return this.m.get(norm(k)); }
+  has(k: Key) { return this.m.has(norm(k)); }
+  delete(k: Key) { this.keys.delete(norm(k)); return this.m.delete(norm(k)); }
+  clear() { this.m.clear(); this.keys.clear(); this.nans = []; }
+}
+
+const ALPHABET = ["a", "b", "k", "e", "y", "-", "0", "1", "\0", "é", "ß", "中", "🎉", "\uD800", "\uDFFF", "\n"];
+function randStr(r: () => number, range: number): string {
+  const len = r() < 0.7 ? randInt(r, 0, 12) : randInt(r, 0, 300);
+  if (len <= 12 && r() < 0.8) return `key-${randInt(r, 0, range)}`; // the article's keys
+  let s = "";
+  for (let i = 0; i < len; i++) s += ALPHABET[randInt(r, 0, ALPHABET.length - 1)];
+  return s;
+}
+function randBytes(r: () => number, range: number): Uint8Array {
+  if (r() < 0.7) return new TextEncoder().encode(`k${randInt(r, 0, range)}`);
+  return Uint8Array.from({ length: randInt(r, 0, 300) }, () => randInt(r, 0, 3));
 }
 
 function genKey(kind: KindName, r: () => number, range: number): Key {
@@ -43,6 +63,8 @@ function genKey(kind: KindName, r: () => number, range: number): Key {
       if (x < 0.07) return r() < 0.5 ? Infinity : -Infinity;
       return (n - range / 2) / 4;
     }
+    case "string": return randStr(r, range);
+    case "bytes": return randBytes(r, range);
   }
 }
 
@@ -53,10 +75,13 @@ function genValue(kind: KindName, r: () => number): Key {
     case "i64": return BigInt(randInt(r, -1e15, 1e15)) * 7919n;
     case "u64": return BigInt(randInt(r, 0, 1e15)) * 18446n;
     case "f64": return r() < 0.05 ? NaN : (r() - 0.5) * 1e6;
+    case "string": return randStr(r, 1e9);
+    case "bytes": return randBytes(r, 1e9);
   }
 }
 
-const same = (a: Key | undefined, b: Key | undefined) => Object.is(a, b) || (a === 0 && b === 0);
+const same = (a: Key | undefined, b: Key | undefined) =>
+  Object.is(a, b) || (a === 0 && b === 0) || (a instanceof Uint8Array && b instanceof Uint8Array && norm(a) === norm(b));
 
 function typedKeys(kind: KindName, ks: Key[]) {
   switch (kind) {
@@ -65,6 +90,7 @@ function typedKeys(kind: KindName, ks: Key[]) {
     case "i64": return BigInt64Array.from(ks as bigint[]);
     case "u64": return BigUint64Array.from(ks as bigint[]);
     case "f64": return Float64Array.from(ks as number[]);
+    default: return ks;
   }
 }
 
@@ -92,14 +118,14 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
           } else if (x < 0.58) {
             const k = genKey(keyKind, r, range);
             const got = m.get(k as never);
-            const want = k !== k ? undefined : o.m.get(k);
+            const want = k !== k ? undefined : o.get(k);
             if (!same(got as Key | undefined, want)) throw new Error(`op ${op}: get(${String(k)}) = ${String(got)}, want ${String(want)}`);
             expect(m.has(k as never)).toBe(want !== undefined);
           } else if (x < 0.80) {
             const k = genKey(keyKind, r, range);
-            const want = k === k && o.m.has(k);
+            const want = k === k && o.has(k);
             expect(m.delete(k as never), `delete(${String(k)})`).toBe(want);
-            if (want) o.m.delete(k);
+            if (want) o.delete(k);
           } else if (x < 0.84) {
             // Batch: setMany + getMany (+ found mask) + deleteMany.
             const n = randInt(r, 1, 300);
@@ -111,17 +137,17 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
             const q: Key[] = ks.map((k) => (r() < 0.5 ? k : genKey(keyKind, r, range)));
             const out = m.getMany(q as never, undefined, found);
             q.forEach((k, i) => {
-              const want = k !== k ? undefined : o.m.get(k);
+              const want = k !== k ? undefined : o.get(k);
               expect(found[i], `found[${i}] for ${String(k)}`).toBe(want === undefined ? 0 : 1);
               if (want !== undefined && !same(out[i] as Key, want)) throw new Error(`getMany value for ${String(k)}: ${String(out[i])} != ${String(want)}`);
             });
             if (r() < 0.5) {
               const del = q.filter(() => r() < 0.5);
               let want = 0;
-              const seen = new Set<Key>();
-              for (const k of del) if (k === k && o.m.has(k) && !seen.has(k)) { want++; seen.add(k); }
+              const gone = new Map<Key, Key>();
+              for (const k of del) if (k === k && o.has(k) && !gone.has(norm(k))) { want++; gone.set(norm(k), k); }
               expect(m.deleteMany(del as never)).toBe(want);
-              for (const k of seen) o.m.delete(k);
+              for (const k of gone.values()) o.delete(k);
             }
           } else if (x < 0.845) {
             m.clear();
@@ -144,13 +170,13 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
               const live: Key[] = [];
               while (live.length < 100) {
                 const k = genKey(keyKind, r, 1_000_000);
-                if (k !== k || o.m.has(k)) continue;
+                if (k !== k || o.has(k)) continue;
                 const v = genValue(valueKind, r);
                 m.set(k as never, v as never); o.set(k, v); live.push(k);
                 if ((b.u8[m.handle + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
               }
               for (const d of live) {
-                expect(m.delete(d as never)).toBe(true); o.m.delete(d);
+                expect(m.delete(d as never)).toBe(true); o.delete(d);
                 if ((b.u8[m.handle + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
               }
             }
@@ -171,7 +197,7 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
         let nans = 0;
         for (const [k, v] of m) {
           if (k !== k) { nans++; continue; }
-          const kk = k === 0 ? 0 : k;
+          const kk = norm(k === 0 ? 0 : k);
           if (got.has(kk)) throw new Error(`iteration produced ${String(k)} twice`);
           got.set(kk, v as Key);
         }
@@ -182,7 +208,7 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
         rt.gc();
         checkMap();
         dbg.checkHeap();
-        for (const [k, v] of o.m) if (!same(m.get(k as never) as Key, v)) throw new Error(`after gc: ${String(k)} lost`);
+        for (const [k, v] of o.m) if (!same(m.get(o.keys.get(k) as never) as Key, v)) throw new Error(`after gc: ${String(k)} lost`);
       });
 }
 
@@ -220,7 +246,7 @@ function iterateWithMutations(rt: Runtime, m: GoMap, o: Oracle, keyKind: KindNam
   for (const [k, v] of m) {
     if (k !== k) { nanSeen++; }
     else {
-      const kk = k === 0 ? 0 : k;
+      const kk = norm(k === 0 ? 0 : k);
       if (!o.m.has(kk)) throw new Error(`iteration produced ${String(k)}, which is not in the map`);
       if (!same(o.m.get(kk), v as Key)) throw new Error(`iteration produced ${String(k)} → ${String(v)}, current value ${String(o.m.get(kk))}`);
       const c = (produced.get(kk) ?? 0) + 1;
@@ -234,11 +260,11 @@ function iterateWithMutations(rt: Runtime, m: GoMap, o: Oracle, keyKind: KindNam
       if (r() < 0.5) {
         const vv = genValue(valueKind, r);
         m.set(k as never, vv as never);
-        if (k === k) { if (!o.m.has(k)) inserted.add(k); o.m.set(k, vv); } else o.nans.push(vv);
+        if (k === k) { if (!o.has(k)) inserted.add(norm(k)); o.set(k, vv); } else o.nans.push(vv);
       } else if (k === k) {
-        const want = o.m.has(k);
+        const want = o.has(k);
         expect(m.delete(k as never)).toBe(want);
-        if (want) { o.m.delete(k); deleted.add(k); }
+        if (want) { o.delete(k); deleted.add(norm(k)); }
       }
     }
   }

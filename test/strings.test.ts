@@ -1,0 +1,124 @@
+// String and bytes keys/values: the WTF-8 codec (lone surrogates stay
+// apart, decoding round-trips exactly) and what the collector does with the
+// bytes after delete, clear and shrink.
+import { describe, it, expect } from "vitest";
+import fc from "fast-check";
+import { Runtime } from "../src/node.js";
+import { encodeInto, decode, maxBytes } from "../src/wtf8.js";
+import { boundaryOf } from "../src/runtime.js";
+
+const enc = (s: string) => {
+  const u8 = new Uint8Array(maxBytes(s) + 8);
+  return u8.slice(0, encodeInto(s, u8, 0));
+};
+
+describe("WTF-8", () => {
+  it("is UTF-8 for well-formed strings", () => {
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
+      expect(enc(s)).toEqual(new TextEncoder().encode(s));
+    }));
+  });
+
+  it("round-trips every JS string, lone surrogates included", () => {
+    fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 200 }), (s) => {
+      const b = enc(s);
+      expect(decode(b, 0, b.length)).toBe(s);
+    }));
+  });
+
+  it("never maps two different strings to the same bytes", () => {
+    const lone = ["\uD800", "\uDBFF", "\uDC00", "\uDFFF", "\uD800\uD800", "a\uDC00", "\uFFFD"];
+    const seen = new Map<string, string>();
+    for (const s of lone) {
+      const k = Array.from(enc(s)).join(",");
+      expect(seen.has(k), `${JSON.stringify(s)} collides with ${JSON.stringify(seen.get(k))}`).toBe(false);
+      seen.set(k, s);
+    }
+    fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 6 }), fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 6 }), (a, b) => {
+      if (a !== b) expect(Array.from(enc(a))).not.toEqual(Array.from(enc(b)));
+    }));
+  });
+
+  it("keeps lone surrogates apart as map keys", async () => {
+    const rt = await Runtime.create();
+    const m = rt.map({ key: "string", value: "string" });
+    m.set("\uD800", "high").set("\uDBFF", "other high").set("\uDC00", "low").set("\uFFFD", "replacement");
+    expect(m.size).toBe(4);
+    expect(m.get("\uD800")).toBe("high");
+    expect(m.get("\uDBFF")).toBe("other high");
+    expect(m.get("\uFFFD")).toBe("replacement");
+    expect(new Set(m.keys())).toEqual(new Set(["\uD800", "\uDBFF", "\uDC00", "\uFFFD"]));
+  });
+});
+
+describe("strings and the collector", () => {
+  it("after delete-all and a full GC the string objects are gone while the bucket array stays", async () => {
+    const rt = await Runtime.create({ gcPercent: "off" });
+    rt.gc();
+    const base = rt.readMemStats();
+    const n = 100_000;
+    const m = rt.map({ key: "string", value: "i64", hint: n });
+    const keys = Array.from({ length: n }, (_, i) => `key-${i}`);
+    m.setMany(keys, Array.from({ length: n }, (_, i) => BigInt(i)));
+    rt.gc();
+    const full = rt.readMemStats();
+    const info = rt.inspect(m);
+    // The keys are separate heap objects: n of them.
+    expect(full.HeapObjects - base.HeapObjects).toBeGreaterThanOrEqual(n);
+    expect(m.deleteMany(keys)).toBe(n);
+    const beforeGC = rt.readMemStats();
+    expect(beforeGC.HeapObjects).toBe(full.HeapObjects); // nothing freed before a GC
+    rt.gc();
+    const after = rt.readMemStats();
+    // HeapObjects falls by the number of keys (give or take the overflow buckets).
+    expect(full.HeapObjects - after.HeapObjects).toBeGreaterThanOrEqual(n);
+    expect(full.HeapObjects - after.HeapObjects).toBeLessThanOrEqual(n + 10);
+    // The bucket array is still held: Go's maps do not shrink.
+    expect(rt.inspect(m).bucketBytes).toBe(info.bucketBytes);
+    expect(after.HeapAlloc).toBeGreaterThanOrEqual(info.bucketBytes);
+    // shrink() and a GC: back near the start.
+    m.shrink();
+    rt.gc();
+    const shrunk = rt.readMemStats();
+    expect(shrunk.HeapInuse - base.HeapInuse).toBeLessThan(256 * 1024);
+    expect(m.size).toBe(0);
+  });
+
+  it("re-assigning a value replaces its reference: the old bytes are collected", async () => {
+    const rt = await Runtime.create({ gcPercent: "off" });
+    const m = rt.map({ key: "u32", value: "string" });
+    m.set(1, "x".repeat(100_000));
+    rt.gc();
+    const a = rt.readMemStats().HeapAlloc;
+    m.set(1, "small");
+    rt.gc();
+    expect(a - rt.readMemStats().HeapAlloc).toBeGreaterThan(90_000);
+    expect(m.get(1)).toBe("small");
+  });
+
+  it("clear() drops every reference at once (Go's mapclear)", async () => {
+    const rt = await Runtime.create({ gcPercent: "off", debug: true });
+    const m = rt.map({ key: "string", value: "bytes" });
+    for (let i = 0; i < 5000; i++) m.set(`k${i}`, new Uint8Array(100).fill(i & 255));
+    rt.gc();
+    const full = rt.readMemStats();
+    m.clear();
+    rt.gc();
+    const after = rt.readMemStats();
+    expect(full.HeapObjects - after.HeapObjects).toBeGreaterThanOrEqual(10_000);
+    m.ops.checkMap!(m.handle);
+    boundaryOf(rt).requireDebug("t").checkHeap();
+  });
+
+  it("values of every shape round-trip: unicode, empty, embedded NULs, long", async () => {
+    const rt = await Runtime.create();
+    const m = rt.map({ key: "bytes", value: "string" });
+    const cases: [Uint8Array, string][] = [
+      [new Uint8Array([]), ""], [new Uint8Array([0]), "\0"], [new Uint8Array([0, 0, 1]), "a\0b"],
+      [new Uint8Array([255]), "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"], [new Uint8Array(70_000).fill(7), "z".repeat(70_000)],
+    ];
+    for (const [k, v] of cases) m.set(k, v);
+    for (const [k, v] of cases) expect(m.get(k)).toBe(v);
+    expect(m.size).toBe(cases.length);
+  });
+});
