@@ -88,14 +88,29 @@ export function warnNoGc() {
 // ------------------------------------------------------------------- peers
 
 /** A fresh instance of a compiled AssemblyScript peer module (imports only
- *  `env.abort`, which throws). */
+ *  `env.abort`, which throws an Error with AssemblyScript's message). */
 export function peerInstance(module, what = "bench peer") {
+  let memory = null;
   const env = {
-    abort(_msg, _file, line, col) {
-      throw new Error(`${what} aborted at ${line}:${col}`);
+    abort(msg, file, line, col) {
+      const text = memory ? `${asString(memory, msg)} at ${asString(memory, file)}:${line}:${col}` : `at ${line}:${col}`;
+      throw new Error(`${what} aborted: ${text}`);
     },
   };
-  return new WebAssembly.Instance(module, { env }).exports;
+  const exports = new WebAssembly.Instance(module, { env }).exports;
+  memory = exports.memory ?? null;
+  return exports;
+}
+
+/** An AssemblyScript string (UTF-16, byte length in the header word before it). */
+function asString(memory, ptr) {
+  if (!ptr) return "";
+  const p = ptr >>> 0;
+  const dv = new DataView(memory.buffer);
+  const bytes = dv.getUint32(p - 4, true);
+  let s = "";
+  for (let i = 0; i < bytes && i < 512; i += 2) s += String.fromCharCode(dv.getUint16(p + i, true));
+  return s;
 }
 
 // ------------------------------------------------------------------ output

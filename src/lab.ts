@@ -1,126 +1,303 @@
 #!/usr/bin/env node
 /**
- * The lab (`npm start`, `npx gomap-lab`). Until the map exists, it shows the
- * allocator at work: a mixed workload shaped like a Go program's map heap
- * (48-byte hmaps, 144/208-byte buckets, 16-byte strings, large bucket
- * arrays), the spans it produced by size class, MemStats, then a
- * mark-and-sweep that keeps every other object.
+ * The lab (`npm start`, `npx gomap-lab`): the article's experiment, for real.
+ *
+ * A map of n (default 1,000,000) "key-<i>" → integer entries is made with a
+ * size hint, filled, every key deleted, and then each way out is tried.
+ * After each phase: Go's MemStats, linear memory, GC count and last pause,
+ * and the map's B, count, noverflow and bucket bytes — with Go 1.19's own
+ * figures for the same experiment beside them (from the facts sheet, or
+ * measured on the spot with --go when a Go toolchain is installed).
  */
-import { Runtime } from "./node.js";
-import { boundaryOf, type MemStats } from "./runtime.js";
-import type { SpanClassRow } from "./boundary.js";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Runtime, type GoMap, type MemStats } from "./node.js";
+import { parseBytes } from "./options.js";
 
-interface LabOptions { n: number; json: boolean }
+const HELP = `gomap-lab — do Go maps give memory back after delete? Measured.
 
-const HELP = `gomap-lab — the gomap-wasm allocator at work
-
-Allocates a mixed workload (hmaps, buckets, strings, large arrays) on the
-Go-style span allocator, prints the spans by size class and Go's MemStats,
-then marks every other object and sweeps, like a GC cycle would.
+The article's experiment, on gomap-wasm's Go-style map, allocator and
+collector: make(map[string]int, n), fill it with "key-<i>" → i, delete every
+key, then try each way out: a GC, clear(), shrink(). Each phase prints Go's
+MemStats, linear memory, and the map's B / count / noverflow / bucket bytes,
+with Go 1.19's own figures beside ours.
 
 Options:
-  --n <count>   objects to allocate (default 200000)
-  --json        print JSON instead of tables
-  --help        this text`;
+  --n <count>          entries (default 1000000)
+  --keys string|u64    key type (default string: "key-<i>")
+  --hint <count>       make() size hint (default: n; 0 for none)
+  --gc-percent <n|off> GOGC (default 100)
+  --max-memory <size>  the runtime's memory cap (default 4GiB)
+  --gctrace            print Go-format gctrace lines as collections run
+  --go                 also run the experiment in real Go (needs \`go\` on PATH)
+  --json               machine-readable output
+  --help               this text`;
+
+interface LabOptions {
+  n: number;
+  keys: "string" | "u64";
+  hint: number;
+  gcPercent: number | "off";
+  maxMemory: string | number;
+  gctrace: boolean;
+  go: boolean;
+  json: boolean;
+}
+
+class UsageError extends Error {}
 
 function parseArgs(argv: string[]): LabOptions | null {
-  const o: LabOptions = { n: 200_000, json: false };
+  const o: LabOptions = { n: 1_000_000, keys: "string", hint: -1, gcPercent: 100, maxMemory: "4GiB", gctrace: false, go: false, json: false };
+  const value = (i: number, name: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value`);
+    return v;
+  };
+  const count = (v: string, name: string, min: number) => {
+    const x = Number(v.replace(/_/g, ""));
+    if (!Number.isSafeInteger(x) || x < min || x > 500_000_000) throw new UsageError(`${name} needs a whole number from ${min} to 500000000, got ${v}`);
+    return x;
+  };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") return null;
-    else if (a === "--json") o.json = true;
-    else if (a === "--n") {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0 || v > 50_000_000) throw new Error(`--n needs a whole number between 1 and 50000000, got ${argv[i]}`);
-      o.n = v;
-    } else throw new Error(`unknown option ${a}; try --help`);
+    const a = argv[i]!;
+    switch (a) {
+      case "--help": case "-h": return null;
+      case "--json": o.json = true; break;
+      case "--gctrace": o.gctrace = true; break;
+      case "--go": o.go = true; break;
+      case "--n": o.n = count(value(i++, a), a, 1); break;
+      case "--hint": o.hint = count(value(i++, a), a, 0); break;
+      case "--keys": {
+        const v = value(i++, a);
+        if (v !== "string" && v !== "u64") throw new UsageError(`--keys must be string or u64, got ${v}`);
+        o.keys = v;
+        break;
+      }
+      case "--gc-percent": {
+        const v = value(i++, a);
+        if (v === "off") o.gcPercent = "off";
+        else if (/^-?\d+$/.test(v)) o.gcPercent = Number(v);
+        else throw new UsageError(`--gc-percent must be an integer or off, got ${v}`);
+        break;
+      }
+      case "--max-memory": {
+        const v = value(i++, a);
+        try { parseBytes("--max-memory", v); } catch (e) { throw new UsageError((e as Error).message); }
+        o.maxMemory = v;
+        break;
+      }
+      default: throw new UsageError(`unknown option ${a}; try --help`);
+    }
   }
+  if (o.hint < 0) o.hint = o.n;
   return o;
 }
 
-const MIB = 1024 * 1024;
-const fmtMiB = (b: number) => `${(b / MIB).toFixed(2)} MiB`;
+type PhaseName = "start" | "make" | "fill" | "delete" | "gc" | "clear" | "shrink";
 
-function spanTable(rows: SpanClassRow[]): string {
-  const lines = ["class  size  noscan  spans  pages   slots  allocated  full%"];
-  for (const r of rows) {
-    const size = r.sizeClass === 0 ? "large" : String(r.elemSize);
-    lines.push(
-      `${String(r.sizeClass).padStart(5)} ${size.padStart(5)}  ${(r.noscan ? "yes" : "no").padStart(6)} ` +
-        `${String(r.spans).padStart(6)} ${String(r.pages).padStart(6)} ${String(r.slots).padStart(7)} ` +
-        `${String(r.allocated).padStart(10)} ${((100 * r.allocated) / r.slots).toFixed(1).padStart(6)}`,
-    );
+interface Row {
+  HeapInuse: number;
+  HeapAlloc: number;
+  HeapIdle: number;
+  HeapSys: number;
+  Sys: number;
+  NumGC: number;
+  lastPauseNs: number;
+  B: number | null;
+  count: number | null;
+  noverflow: number | null;
+  bucketBytes?: number | null;
+}
+
+const PHASES: { name: PhaseName; title: string; explain: string }[] = [
+  { name: "start", title: "start", explain: "an empty runtime" },
+  { name: "make", title: "after make(hint)", explain: "the bucket array for the hint is allocated up front" },
+  { name: "fill", title: "after fill", explain: "n keys: a string object each, plus the buckets" },
+  { name: "delete", title: "after delete-all (before GC)", explain: "slots emptied, references cleared; nothing freed yet (Go compiles its delete-all loop into mapclear, hence its noverflow 0)" },
+  { name: "gc", title: "after GC", explain: "the key strings are collected; the bucket array is not: maps don't shrink" },
+  { name: "clear", title: "after clear()", explain: "Go's mapclear: keeps B and the array (a no-op on an empty map)" },
+  { name: "shrink", title: "after shrink() + GC", explain: "beyond Go: rebuilt at the size the map needs; old array collected" },
+];
+
+/** Go 1.19.8, the article's experiment (GO_RUNTIME_FACTS.md §5b; MB = 10^6
+ *  bytes, runtime.GC() before each ReadMemStats). Where Go has no such
+ *  phase, null. "shrink" is Go's only way out: rebuild into a new map. */
+const GO_FACTS: Partial<Record<PhaseName, Partial<Row>>> = {
+  start: { HeapInuse: 0.30e6, HeapAlloc: 0.05e6, HeapIdle: 3.66e6 },
+  fill: { HeapInuse: 82.17e6, HeapAlloc: 73.98e6, HeapIdle: 1.48e6, B: 18, noverflow: 483 },
+  gc: { HeapInuse: 58.27e6, HeapAlloc: 57.98e6, HeapIdle: 25.39e6, B: 18, noverflow: 0 },
+  shrink: { HeapInuse: 0.34e6, HeapAlloc: 0.05e6, HeapIdle: 83.26e6 },
+};
+
+function progress(enabled: boolean, what: string) {
+  const tty = enabled && process.stderr.isTTY;
+  let last = -1;
+  const t0 = performance.now();
+  return {
+    tick(done: number, total: number) {
+      if (!tty || performance.now() - t0 < 300) return;
+      const pct = Math.floor((100 * done) / total);
+      if (pct !== last) {
+        last = pct;
+        process.stderr.write(`\r${what}: ${pct}% (${done.toLocaleString("en")} / ${total.toLocaleString("en")})`);
+      }
+    },
+    end() {
+      if (tty && last >= 0) process.stderr.write(`\r${" ".repeat(70)}\r`);
+    },
+  };
+}
+
+function row(rt: Runtime, m: GoMap | null): Row {
+  const s: MemStats = rt.readMemStats();
+  const info = m && !m.freed ? rt.inspect(m) : null;
+  return {
+    HeapInuse: s.HeapInuse,
+    HeapAlloc: s.HeapAlloc,
+    HeapIdle: s.HeapIdle,
+    HeapSys: s.HeapSys,
+    Sys: s.Sys,
+    NumGC: s.NumGC,
+    lastPauseNs: s.NumGC ? s.PauseNs[(s.NumGC + 255) % 256]! : 0,
+    B: info ? info.B : null,
+    count: info ? info.count : null,
+    noverflow: info ? info.noverflow : null,
+    bucketBytes: info ? info.bucketBytes : null,
+  };
+}
+
+async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<Record<PhaseName, Row>> {
+  const rt = await Runtime.create({ maxMemory: o.maxMemory, gcPercent: o.gcPercent, gctrace: o.gctrace ? gctrace : false });
+  const out = {} as Record<PhaseName, Row>;
+  const verbose = !o.json;
+  rt.gc();
+  out.start = row(rt, null);
+  const m = o.keys === "string"
+    ? rt.map({ key: "string", value: "i64", hint: o.hint })
+    : rt.map({ key: "u64", value: "i64", hint: o.hint });
+  out.make = row(rt, m);
+  const CHUNK = 50_000;
+  const keyChunk = (from: number, to: number) => {
+    const ks: (string | bigint)[] = [];
+    for (let i = from; i < to; i++) ks.push(o.keys === "string" ? `key-${i}` : (BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn);
+    return ks;
+  };
+  let p = progress(verbose, "fill");
+  for (let i = 0; i < o.n; i += CHUNK) {
+    const to = Math.min(o.n, i + CHUNK);
+    const ks = keyChunk(i, to);
+    const vs = new BigInt64Array(to - i);
+    for (let j = 0; j < vs.length; j++) vs[j] = BigInt(i + j);
+    (m as GoMap<"string" | "u64", "i64">).setMany(ks as never, vs);
+    p.tick(to, o.n);
+  }
+  p.end();
+  out.fill = row(rt, m);
+  p = progress(verbose, "delete");
+  for (let i = 0; i < o.n; i += CHUNK) {
+    const to = Math.min(o.n, i + CHUNK);
+    (m as GoMap<"string" | "u64", "i64">).deleteMany(keyChunk(i, to) as never);
+    p.tick(to, o.n);
+  }
+  p.end();
+  out.delete = row(rt, m);
+  rt.gc();
+  out.gc = row(rt, m);
+  m.clear();
+  rt.gc();
+  out.clear = row(rt, m);
+  m.shrink();
+  rt.gc();
+  out.shrink = row(rt, m);
+  return out;
+}
+
+function findGo(): string | null {
+  for (const c of ["go", "/usr/lib/go-1.19/bin/go", "/usr/local/go/bin/go"]) {
+    const r = spawnSync(c, ["version"], { encoding: "utf8" });
+    if (r.status === 0) return c;
+  }
+  return null;
+}
+
+function runGo(o: LabOptions): Record<PhaseName, Row> {
+  const go = findGo();
+  if (!go) throw new UsageError("--go needs a Go toolchain on the PATH (e.g. apt-get install golang-1.19-go)");
+  const dir = fileURLToPath(new URL("../bench/go/", import.meta.url));
+  if (!existsSync(dir + "lab/main.go")) throw new UsageError(`--go: the Go program is missing (${dir}lab/main.go)`);
+  const r = spawnSync(go, ["run", "./lab", "-n", String(o.n), "-keys", o.keys, "-hint", String(o.hint)], {
+    cwd: dir, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
+  });
+  if (r.status !== 0) throw new Error(`go run ./lab failed:\n${r.stderr}`);
+  const out = {} as Record<PhaseName, Row>;
+  for (const line of r.stdout.trim().split("\n")) {
+    const j = JSON.parse(line) as Row & { phase: PhaseName };
+    out[j.phase] = j;
+  }
+  return out;
+}
+
+const MB = (b: number | null | undefined) => (b === null || b === undefined ? "—" : (b / 1e6).toFixed(2));
+const num = (x: number | null | undefined) => (x === null || x === undefined ? "—" : String(x));
+const ms = (ns: number | null | undefined) => (ns === null || ns === undefined ? "—" : (ns / 1e6).toFixed(3));
+
+function table(ours: Record<PhaseName, Row>, go: Record<PhaseName, Row> | null, goLabel: string): string {
+  const head = ["phase", "HeapInuse", `Go ${goLabel}`, "HeapAlloc", `Go`, "HeapIdle", "Go", "HeapSys", "linear mem", "NumGC", "last pause ms", "B", "Go B", "count", "noverflow", "Go", "bucket MB"];
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
+  for (const ph of PHASES) {
+    const r = ours[ph.name];
+    const g = go ? go[ph.name] : (GO_FACTS[ph.name] as Row | undefined);
+    lines.push(`| ${ph.title} | ${MB(r.HeapInuse)} | ${MB(g?.HeapInuse)} | ${MB(r.HeapAlloc)} | ${MB(g?.HeapAlloc)} | ${MB(r.HeapIdle)} | ${MB(g?.HeapIdle)} | ${MB(r.HeapSys)} | ${MB(r.Sys)} | ${r.NumGC} | ${ms(r.lastPauseNs)} | ${num(r.B)} | ${num(g?.B)} | ${num(r.count)} | ${num(r.noverflow)} | ${num(g?.noverflow)} | ${MB(r.bucketBytes)} |`);
   }
   return lines.join("\n");
 }
 
-const STAT_ROWS: (keyof MemStats)[] = ["HeapAlloc", "HeapInuse", "HeapIdle", "HeapSys", "HeapObjects", "Mallocs", "Frees", "Sys"];
-
-function statsTable(phases: [string, MemStats][]): string {
-  const head = "field".padEnd(12) + phases.map(([n]) => n.padStart(18)).join("");
-  const lines = [head];
-  for (const f of STAT_ROWS) {
-    const bytes = !["HeapObjects", "Mallocs", "Frees"].includes(f);
-    lines.push(f.padEnd(12) + phases.map(([, s]) => (bytes ? fmtMiB(s[f] as number) : String(s[f])).padStart(18)).join(""));
-  }
-  return lines.join("\n");
-}
-
-async function main(): Promise<void> {
-  let opts: LabOptions | null;
+async function main(): Promise<number> {
+  let o: LabOptions | null;
   try {
-    opts = parseArgs(process.argv.slice(2));
+    o = parseArgs(process.argv.slice(2));
   } catch (e) {
     console.error(`gomap-lab: ${(e as Error).message}`);
-    process.exit(2);
+    return 2;
   }
-  if (!opts) {
+  if (!o) {
     console.log(HELP);
-    return;
+    return 0;
   }
-  // The debug build exports the mark and sweep hooks this demo drives.
-  const rt = await Runtime.create({ debug: true });
-  const b = boundaryOf(rt);
-  const dbg = b.requireDebug("the lab");
-  const start = rt.readMemStats();
-  // The workload: per 100 objects, 40 strings (16 B), 30 buckets of 144 B,
-  // 20 of 208 B, 10 hmaps (48 B); plus one large array per 10000 objects.
-  const shape: [number, boolean][] = [];
-  for (let i = 0; i < 40; i++) shape.push([16, true]);
-  for (let i = 0; i < 30; i++) shape.push([144, true]);
-  for (let i = 0; i < 20; i++) shape.push([208, false]);
-  for (let i = 0; i < 10; i++) shape.push([48, false]);
-  const ptrs: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < opts.n; i++) {
-    const [size, noscan] = i % 10_000 === 9_999 ? [147_456, true] as [number, boolean] : shape[i % 100]!;
-    const p = b.alloc(size, noscan);
-    if (p === 0) throw new Error(`out of memory after ${i} objects`);
-    ptrs.push(p);
+  const traces: string[] = [];
+  const gctrace = (line: string) => {
+    if (o!.json) traces.push(line);
+    else console.error(line);
+  };
+  let ours: Record<PhaseName, Row>;
+  let go: Record<PhaseName, Row> | null = null;
+  try {
+    const t0 = performance.now();
+    ours = await runOurs(o, gctrace);
+    const elapsed = performance.now() - t0;
+    if (o.go) go = runGo(o);
+    if (o.json) {
+      console.log(JSON.stringify({ options: o, elapsedMs: Math.round(elapsed), phases: PHASES.map((p) => ({ phase: p.name, title: p.title, ours: ours[p.name], go: go ? go[p.name] : GO_FACTS[p.name] ?? null })), goSource: go ? "measured" : "facts sheet (Go 1.19.8, n = 1,000,000 string keys)", gctrace: traces }, null, 2));
+      return 0;
+    }
+    const factsApply = o.n === 1_000_000 && o.keys === "string" && o.hint === o.n;
+    const goLabel = go ? "(measured)" : factsApply ? "(facts)" : "(facts, n=1e6)";
+    console.log(`gomap-lab: make(map[${o.keys === "string" ? "string" : "uint64"}]int, ${o.hint}), ${o.n.toLocaleString("en")} entries, GOGC=${o.gcPercent} — ${(elapsed / 1000).toFixed(1)} s\n`);
+    console.log(table(ours, go, goLabel));
+    console.log("\nMB = 10^6 bytes. Phases:");
+    for (const p of PHASES) console.log(`  ${p.title.padEnd(30)} ${p.explain}`);
+    console.log(`\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from the facts sheet (run with --go to measure)"}.`);
+    console.log("Linear memory never shrinks (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused.");
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`gomap-lab: ${e.message}`);
+      return 2;
+    }
+    console.error(`gomap-lab: ${(e as Error).message}`);
+    return 1;
   }
-  const allocMs = performance.now() - t0;
-  const spansAfterAlloc = rt.spanClasses();
-  const afterAlloc = rt.readMemStats();
-  dbg.dbgPrepareMark();
-  for (let i = 0; i < ptrs.length; i += 2) dbg.dbgMark(ptrs[i]!);
-  dbg.dbgSweepStart();
-  dbg.dbgFinishSweep();
-  const afterSweep = rt.readMemStats();
-  const spansAfterSweep = rt.spanClasses();
-
-  if (opts.json) {
-    console.log(JSON.stringify({ n: opts.n, allocMs, start, afterAlloc, afterSweep, spansAfterAlloc, spansAfterSweep }, null, 2));
-    return;
-  }
-  console.log(`gomap-lab: ${opts.n} objects allocated in ${allocMs.toFixed(1)} ms on the Go-style span allocator\n`);
-  console.log("Spans by size class after allocating:\n" + spanTable(spansAfterAlloc) + "\n");
-  console.log("Spans by size class after marking every other object and sweeping:\n" + spanTable(spansAfterSweep) + "\n");
-  console.log("MemStats (Go's field names):\n" + statsTable([["start", start], ["after alloc", afterAlloc], ["after sweep", afterSweep]]));
-  console.log(
-    "\nThe sweep freed half the objects (Frees), but HeapInuse only falls by the spans that became" +
-      "\nempty: a span with one live object keeps all its pages, as in Go. Linear memory (Sys) never" +
-      "\nshrinks: WebAssembly cannot give pages back, so HeapReleased stays 0.",
-  );
 }
 
-await main();
+process.exitCode = await main();

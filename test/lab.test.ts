@@ -1,0 +1,80 @@
+// The lab (`npm start`): the article's experiment runs, its JSON has every
+// phase with sane numbers, and bad options fail clearly.
+import { describe, it, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const lab = (...args: string[]) => spawnSync(process.execPath, ["dist/lab.js", ...args], { cwd: root, encoding: "utf8" });
+
+describe("lab", () => {
+  for (const keys of ["string", "u64"]) {
+    it(`runs the experiment at a small n with ${keys} keys and reports every phase as JSON`, () => {
+      const r = lab("--n", "20000", "--keys", keys, "--json", "--gctrace");
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout);
+      const phases = Object.fromEntries(out.phases.map((p: { phase: string; ours: Record<string, number> }) => [p.phase, p.ours]));
+      expect(Object.keys(phases)).toEqual(["start", "make", "fill", "delete", "gc", "clear", "shrink"]);
+      for (const p of Object.values(phases) as Record<string, number>[]) {
+        for (const f of ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "Sys", "NumGC", "lastPauseNs"]) expect(typeof p[f]).toBe("number");
+        expect(p.HeapSys).toBe(p.HeapInuse + p.HeapIdle);
+      }
+      expect(phases.make.B).toBe(12); // hint 20000 → B = 12, as Go
+      expect(phases.fill.count).toBe(20000);
+      expect(phases.delete.count).toBe(0);
+      expect(phases.delete.HeapAlloc).toBe(phases.fill.HeapAlloc); // nothing freed before a GC
+      if (keys === "string") expect(phases.gc.HeapAlloc).toBeLessThan(phases.delete.HeapAlloc); // the strings went
+      expect(phases.gc.bucketBytes).toBe(phases.fill.bucketBytes); // the array did not
+      expect(phases.shrink.B).toBe(0);
+      expect(phases.shrink.HeapAlloc).toBeLessThan(phases.gc.HeapAlloc / 10);
+      expect(phases.shrink.Sys).toBe(phases.gc.Sys); // linear memory never shrinks
+      expect(out.gctrace.length).toBe(phases.shrink.NumGC);
+      expect(out.gctrace[0]).toMatch(/^gc 1 @\d+\.\d{3}s \d+%: /);
+    });
+  }
+
+  it("prints the table with Go's figures beside ours", () => {
+    const r = lab("--n", "5000");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\| after shrink\(\) \+ GC \|/);
+    expect(r.stdout).toMatch(/Go \(facts, n=1e6\)/);
+    expect(r.stdout).toMatch(/\| after fill \| [\d.]+ \| 82\.17 \|/);
+  });
+
+  it("explains itself with --help", () => {
+    const r = lab("--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/make\(map\[string\]int, n\)/);
+  });
+
+  for (const bad of [["--n", "-5"], ["--n", "lots"], ["--keys", "float"], ["--gc-percent", "x"], ["--max-memory", "3 parsecs"], ["--bogus"], ["--n"]]) {
+    it(`rejects ${bad.join(" ")} with a message and exit code 2`, () => {
+      const r = lab(...bad);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^gomap-lab: /);
+      expect(r.stdout).toBe("");
+    });
+  }
+
+  it("reports running out of memory as an error, not a crash", () => {
+    const r = lab("--n", "200000", "--max-memory", "8MiB");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/out of memory/);
+  });
+});
+
+describe("lab --go", () => {
+  const go = ["go", "/usr/lib/go-1.19/bin/go"].find((g) => spawnSync(g, ["version"]).status === 0);
+  it.skipIf(!go)("runs the same experiment in real Go and puts its numbers beside ours", () => {
+    const r = lab("--n", "20000", "--go", "--json");
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.goSource).toBe("measured");
+    const go = Object.fromEntries(out.phases.map((p: { phase: string; go: Record<string, number> }) => [p.phase, p.go]));
+    expect(go.make.B).toBe(12);
+    expect(go.fill.count).toBe(20000);
+    expect(go.shrink.HeapAlloc).toBeLessThan(go.gc.HeapAlloc);
+  });
+  if (!go) console.log("lab --go test skipped: no Go toolchain (apt-get install golang-1.19-go)");
+});
