@@ -8,9 +8,8 @@
 //
 //   ours  one rt.map({ key: "u32", value: "u32" }) on Runtime.create({ maxMemory: "4GiB" }),
 //         m.setMany() in chunks until it throws OutOfMemoryError (e.done = entries
-//         of the failing chunk that went in); then again with
-//         hint: 6.5 * 2^25 (--hint=N), so the map starts at B=25 and never grows
-//         (--only=ours,ours-hint,js,as picks the rows)
+//         of the failing chunk that went in). (A size hint cannot help: like Go's
+//         makemap, a hint whose hint x bucket size exceeds maxAlloc is ignored.)
 //   JS    one new Map() in a child process (node --max-old-space-size=8192), so a
 //         JS heap OOM could not kill this report; V8 caps a Map at 2^24 entries
 //         and throws RangeError ("Map maximum size exceeded")
@@ -30,9 +29,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, "results", "capacity.json");
 const CHUNK = Number(arg("chunk", "1e6"));
 const EVERY = Number(arg("every", "1e7"));
-const ONLY = arg("only", "ours,ours-hint,js,as").split(",").filter(Boolean);
-/** 6.5 * 2^25: the most a B=25 bucket array holds before Go's load factor grows it. */
-const HINT = Number(arg("hint", String(6.5 * 2 ** 25)));
+const ONLY = arg("only", "ours,js,as").split(",").filter(Boolean);
 const JS_HEAP_MB = 8192;
 
 const now = () => performance.now();
@@ -66,10 +63,10 @@ if (flag("js-child")) {
 
 // ------------------------------------------------------------------- ours
 
-async function ours(hint) {
-  log(`ours: rt.map({ key: "u32", value: "u32"${hint ? `, hint: ${hint}` : ""} }), setMany in chunks of ${CHUNK.toLocaleString("en-US")}`);
+async function ours() {
+  log(`ours: rt.map({ key: "u32", value: "u32" }), setMany in chunks of ${CHUNK.toLocaleString("en-US")}`);
   const rt = await Runtime.create({ maxMemory: "4GiB" });
-  const m = rt.map(hint ? { key: "u32", value: "u32", hint } : { key: "u32", value: "u32" });
+  const m = rt.map({ key: "u32", value: "u32" });
   const keys = new Uint32Array(CHUNK);
   const t0 = now();
   let base = 0;
@@ -98,11 +95,11 @@ async function ours(hint) {
   const entries = m.size;
   log(`  ours: stopped at ${entries.toLocaleString("en-US")} entries (${error ? error.message : "keys exhausted"}), B=${info.B}, Sys ${mem(s.Sys)}`);
   return {
-    peer: hint ? "oursHint" : "ours",
-    hint,
+    peer: "ours",
     entries,
     error,
     B: info.B,
+    bucketSize: info.bucketSize,
     growing: info.growing,
     heapInuse: s.HeapInuse,
     sys: s.Sys,
@@ -173,28 +170,23 @@ function as() {
 const machine = machineInfo();
 const rows = [];
 for (const p of ONLY) {
-  if (p === "ours") rows.push(await ours(0));
-  else if (p === "ours-hint") rows.push(await ours(HINT));
+  if (p === "ours") rows.push(await ours());
   else if (p === "js") rows.push(await js());
   else if (p === "as") rows.push(as());
-  else throw new Error(`unknown peer ${p}; known: ours, ours-hint, js, as`);
+  else throw new Error(`unknown peer ${p}; known: ours, js, as`);
 }
 finishMachine(machine);
 
-const LABEL = {
-  ours: "ours: rt.map u32→u32, no hint",
-  oursHint: `ours: rt.map u32→u32, hint ${HINT.toLocaleString("en-US")}`,
-  js: "JS Map",
-  as: "AS Map<u32,u32>",
-};
-const oursHow = (r) => (r.error ? `${r.error.name} (B=${r.B}${r.growing ? ", growing" : ""})` : "u32 keys exhausted");
+const LABEL = { ours: "ours: rt.map u32→u32 (maxMemory 4 GiB)", js: "JS Map", as: "AS Map<u32,u32>" };
 const HOW = {
-  ours: oursHow,
-  oursHint: oursHow,
+  ours: (r) =>
+    r.error
+      ? `${r.error.name} at B=${r.B}${r.entries === 6.5 * 2 ** r.B ? ` (the insert that grows it to B=${r.B + 1}: ${mem(2 ** (r.B + 1) * r.bucketSize)} of new buckets in one piece)` : ""}`
+      : "u32 keys exhausted",
   js: (r) => (r.error ? `${r.error.name}: ${r.error.message}` : "–"),
   as: (r) => (r.error ? r.error.message : "–"),
 };
-const MEMWHAT = { ours: "linear memory", oursHint: "linear memory", js: "JS heapUsed", as: "linear memory" };
+const MEMWHAT = { ours: "linear memory", js: "JS heapUsed", as: "linear memory" };
 const out = [];
 out.push("## bench/capacity: u32 → u32 entries in one map (higher is better)");
 out.push("");

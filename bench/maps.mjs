@@ -757,7 +757,8 @@ md.push(
     `(“× faster than JS Map”: above 1 the peer is faster). ${WARMUP} warm-up + ${REPS} measured repetitions ` +
     `(${BIG_WARMUP} + ${BIG_REPS} at ≥ ${sizeLabel(BIG)}, where only ${BIG_OPS.join(", ")} and ${BIG_PEERS.map((p) => PEER_LABEL[p]).join(", ")} run); ` +
     `peers interleaved per repetition, their order rotated; ` +
-    `maps below ${TARGET_OPS} entries repeated on fresh maps. Whole run ${elapsedS.toFixed(0)} s.`,
+    `maps below ${TARGET_OPS} entries repeated on fresh maps (1e3: ${Math.round(TARGET_OPS / 1e3)} maps per repetition). ` +
+    `One child process per workload × size, one heap per peer in it, collected before each turn. Whole run ${elapsedS.toFixed(0)} s.`,
 );
 md.push("");
 const ran = PEER_NAMES;
