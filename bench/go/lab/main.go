@@ -81,63 +81,44 @@ func main() {
 		*hint = *n
 	}
 	enc := json.NewEncoder(os.Stdout)
-	runtime.GC()
-	emit(enc, "start", nil)
 	switch *keys {
 	case "string":
-		m := make(map[string]int, *hint)
-		emit(enc, "make", m)
-		for i := 0; i < *n; i++ {
-			m["key-"+strconv.Itoa(i)] = i
-		}
-		emit(enc, "fill", m)
-		for k := range m {
-			delete(m, k)
-		}
-		emit(enc, "delete", m)
-		runtime.GC()
-		emit(enc, "gc", m)
-		for k := range m { // compiled to mapclear
-			delete(m, k)
-		}
-		runtime.GC()
-		emit(enc, "clear", m)
-		fresh := make(map[string]int)
-		for k, v := range m {
-			fresh[k] = v
-		}
-		m = nil
-		runtime.GC()
-		emit(enc, "shrink", fresh)
-		runtime.KeepAlive(fresh)
+		experiment(enc, *n, *hint, func(i int) string { return "key-" + strconv.Itoa(i) })
 	case "u64":
-		m := make(map[uint64]int, *hint)
-		emit(enc, "make", m)
-		for i := 0; i < *n; i++ {
-			m[uint64(i)*0x9e3779b97f4a7c15] = i
-		}
-		emit(enc, "fill", m)
-		for k := range m {
-			delete(m, k)
-		}
-		emit(enc, "delete", m)
-		runtime.GC()
-		emit(enc, "gc", m)
-		for k := range m {
-			delete(m, k)
-		}
-		runtime.GC()
-		emit(enc, "clear", m)
-		fresh := make(map[uint64]int)
-		for k, v := range m {
-			fresh[k] = v
-		}
-		m = nil
-		runtime.GC()
-		emit(enc, "shrink", fresh)
-		runtime.KeepAlive(fresh)
+		experiment(enc, *n, *hint, func(i int) uint64 { return uint64(i) * 0x9e3779b97f4a7c15 })
 	default:
 		fmt.Fprintln(os.Stderr, "-keys must be string or u64")
 		os.Exit(2)
 	}
+}
+
+// experiment runs the phases on a map[K]int.
+func experiment[K comparable](enc *json.Encoder, n, hint int, key func(int) K) {
+	runtime.GC()
+	emit(enc, "start", nil)
+	m := make(map[K]int, hint)
+	emit(enc, "make", m)
+	for i := 0; i < n; i++ {
+		m[key(i)] = i
+	}
+	emit(enc, "fill", m)
+	for k := range m { // the compiler turns this loop into mapclear
+		delete(m, k)
+	}
+	emit(enc, "delete", m)
+	runtime.GC()
+	emit(enc, "gc", m)
+	for k := range m {
+		delete(m, k)
+	}
+	runtime.GC()
+	emit(enc, "clear", m)
+	fresh := make(map[K]int)
+	for k, v := range m {
+		fresh[k] = v
+	}
+	m = nil
+	runtime.GC()
+	emit(enc, "shrink", fresh)
+	runtime.KeepAlive(fresh)
 }
