@@ -12,6 +12,7 @@ import { KIND_CODE, coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
+import { cryptoRandom32, mulberry32 } from "./random.js";
 import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
 
 /** Go's runtime.MemStats, for the fields that exist so far. Byte counts
@@ -109,30 +110,6 @@ export interface MapInspection {
 }
 
 const boundaries = new WeakMap<Runtime, Boundary>();
-
-/** Random u32s from crypto.getRandomValues, 256 at a time: one call costs
- *  ~2.5 µs here, which per map or per iterator would dominate. */
-const randomPool = new Uint32Array(256);
-let randomLeft = 0;
-function cryptoRandom32(): number {
-  if (randomLeft === 0) {
-    crypto.getRandomValues(randomPool);
-    randomLeft = randomPool.length;
-  }
-  return randomPool[--randomLeft]!;
-}
-
-/** mulberry32, for seeded maps' iteration order. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const MAP_OPTIONS = new Set(["key", "value", "hint", "seed"]);
 
@@ -303,7 +280,7 @@ export class Runtime {
       this.#roots.release(slot);
       throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);
     }
-    const random = seed === undefined ? cryptoRandom32 : seededRandom(seed);
+    const random = seed === undefined ? cryptoRandom32 : mulberry32(seed);
     const m = new GoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
     const roots = this.#roots;
     mapRegistry.register(m, { release: () => { roots.release(slot); this.#liveMaps--; }, b }, m);

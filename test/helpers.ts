@@ -2,17 +2,12 @@
 import { Runtime } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import type { Boundary } from "../src/boundary.js";
+import { mulberry32 } from "../src/random.js";
 
-/** mulberry32: small, fast, good enough for test streams. */
+/** Seeded floats in [0, 1) for test streams (src/random.ts's mulberry32). */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 export function randInt(r: () => number, lo: number, hiInclusive: number): number {
