@@ -287,6 +287,32 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case VK_STR: case VK_BYTES: this.#val.toCore(value, "value"); return this.#setRef(key, value as string | Uint8Array);
       default: value = this.#val.toCore(value, "value") as KindValue<V>;
     }
+    let slot = this.#assignSlot(key);
+    if (slot === 0) {
+      // Out of memory: collect (garbage such as outgrown bucket arrays may
+      // be what is in the way) and try once more. The failed attempt changed
+      // nothing.
+      b.gc();
+      slot = this.#assignSlot(key);
+    }
+    if (slot <= SLOT_CONCURRENT) {
+      if (slot === 0) throw new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map");
+      throw new ConcurrentMapWriteError();
+    }
+    switch (this.#vk) {
+      case VK_U32: b.u32[slot >>> 2] = value as number; break;
+      case VK_I32: b.i32[slot >>> 2] = value as number; break;
+      case VK_U64: b.u64[slot >>> 3] = value as bigint; break;
+      case VK_I64: b.i64[slot >>> 3] = value as bigint; break;
+      default: b.f64[slot >>> 3] = value as number;
+    }
+    this.#writes++;
+    return this;
+  }
+
+  /** mapassign for the key (checked here): the value slot, 0 (out of
+   *  memory) or SLOT_CONCURRENT. */
+  #assignSlot(key: unknown): number {
     const ops = this.#ops;
     const h = this.#h;
     let slot: number;
@@ -329,24 +355,28 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (typeof key !== "number") throw this.#badKey(key);
         slot = ops.assign(h, key) >>> 0;
     }
-    if (slot <= SLOT_CONCURRENT) {
-      if (slot === 0) throw new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map");
-      throw new ConcurrentMapWriteError();
-    }
-    switch (this.#vk) {
-      case VK_U32: b.u32[slot >>> 2] = value as number; break;
-      case VK_I32: b.i32[slot >>> 2] = value as number; break;
-      case VK_U64: b.u64[slot >>> 3] = value as bigint; break;
-      case VK_I64: b.i64[slot >>> 3] = value as bigint; break;
-      default: b.f64[slot >>> 3] = value as number;
-    }
-    this.#writes++;
-    return this;
+    return slot;
   }
 
   /** set() for string/bytes values: the core copies the value's bytes
    *  into the heap before it touches the map (assignS). */
   #setRef(key: unknown, value: string | Uint8Array): this {
+    const ops = this.#ops;
+    const h = this.#h;
+    let slot = this.#assignRef(key, value);
+    if (slot === 0) {
+      this.#b.gc(); // out of memory: collect, then try once more
+      slot = this.#assignRef(key, value);
+    }
+    if (slot <= SLOT_CONCURRENT) {
+      if (slot === 0) throw new OutOfMemoryError(this.#len, this.#owner.maxMemory, "storing the value");
+      throw new ConcurrentMapWriteError();
+    }
+    this.#writes++;
+    return this;
+  }
+
+  #assignRef(key: unknown, value: string | Uint8Array): number {
     const ops = this.#ops;
     const h = this.#h;
     const vp = typeof value === "string" ? this.#placeStr(value, 1) : this.#placeBytes(value, 1);
@@ -383,12 +413,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (typeof key !== "number") throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
     }
-    if (slot <= SLOT_CONCURRENT) {
-      if (slot === 0) throw new OutOfMemoryError(vl, this.#owner.maxMemory, "storing the value");
-      throw new ConcurrentMapWriteError();
-    }
-    this.#writes++;
-    return this;
+    return slot;
   }
 
   delete(key: KindValue<K>): boolean {
@@ -582,7 +607,19 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         i++;
         continue;
       }
-      const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
+      let done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
+      if (done < n && this.#b.batchStatus() === BATCH_OOM) {
+        // Collect and retry the rest of the chunk once (repacked: the
+        // collection used the scratch area).
+        b.gc();
+        i += done;
+        const m = this.#packChunk(ks, this.#key, i, kAddr, n - done);
+        this.#packChunk(vs, this.#val, i, vAddr, m);
+        const again = this.#ops.setMany(this.#h, kAddr, vAddr, m) >>> 0;
+        if (again < m) this.#batchFailed(i + again, "setMany");
+        i += m;
+        continue;
+      }
       if (done < n) this.#batchFailed(i + done, "setMany");
       i += n;
     }

@@ -13,7 +13,10 @@
 //      an equal key is an update (f64 keys store the new key: Go's
 //      needkeyupdate, so −0 then +0 leaves +0); emptyRest ends the walk.
 //   5. New key, not growing, and count+1 overloads the map or there are too
-//      many overflow buckets → hashGrow, goto again.
+//      many overflow buckets → hashGrow, goto again. If the new array does
+//      not fit in memory (Go would die), the insert goes on without growing
+//      and growth is retried GROW_RETRY inserts later: near maxMemory a map
+//      keeps taking entries in overflow buckets (docs/map.md).
 //   6. No empty slot → newoverflow (reserved first, so it cannot fail).
 //   7. Store tophash and key, count++, clear hashWriting.
 // Out of memory at 2, 3, 5 or 6 returns 0 with the map holding exactly
@@ -31,6 +34,13 @@ import { reserveOverflow, newoverflow } from "./make";
 import { CONCURRENT } from "./access";
 import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
+
+/** Inserts to wait before trying a grow that failed for lack of memory. */
+// @ts-ignore: decorator
+@inline const GROW_RETRY: u32 = 4096;
+let growDeferral: u32 = 0;
+/** Grows put off for lack of memory (for MemStats-like reporting). */
+export let growDeferrals: u32 = 0;
 
 /** Set by shrink while it re-inserts keys it already owns: store the given
  *  string reference instead of copying the bytes again. */
@@ -92,10 +102,16 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
     } while (b != 0);
 
     // Did not find the key: maybe grow, then insert.
-    if (!growing(h) && (overLoadFactor(<u64>h.count + 1, <u32>h.B) || tooManyOverflowBuckets(<u32>h.noverflow, <u32>h.B))) {
-      if (!hashGrow<K, V>(h)) return 0;
-      continue; // growing the table invalidates everything: try again
+    if (!growing(h) && growDeferral == 0 && (overLoadFactor(<u64>h.count + 1, <u32>h.B) || tooManyOverflowBuckets(<u32>h.noverflow, <u32>h.B))) {
+      if (hashGrow<K, V>(h)) continue; // growing the table invalidates everything: try again
+      // Beyond Go: the new array does not fit in memory (Go would die).
+      // Insert anyway, into an overflow bucket if need be — the map gets
+      // fuller than 6.5 per bucket, not broken — and try growing again
+      // after GROW_RETRY more inserts.
+      growDeferral = GROW_RETRY;
+      growDeferrals++;
     }
+    if (growDeferral != 0) growDeferral--;
     // A string key is copied into the heap first: nothing is linked yet if
     // that runs out of memory.
     let kref: i64 = 0;

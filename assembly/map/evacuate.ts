@@ -31,6 +31,7 @@ import {
   isScanShape, dataOffset, ovfOff,
 } from "./hmap";
 import { isStr, storeRef } from "./str";
+import { setPlacementHint } from "../mem/mheap";
 import { writeBarrierEnabled } from "../gc/phase";
 import { shade } from "../gc/mark";
 import { hashKey, reflexive } from "./hash";
@@ -40,7 +41,11 @@ import { makeBucketArray, lastNextOverflow, createOverflow, reserveOverflow, new
 /** Go's hashGrow. Returns false (map unchanged) when out of memory. */
 export function hashGrow<K, V>(h: hmap): bool {
   let bigger: u32 = overLoadFactor(<u64>h.count + 1, <u32>h.B) ? 1 : 0;
+  // The old array is freed once evacuation is over: place the new one so
+  // that the next doubling still finds room (mheap.ts, huge spans).
+  setPlacementHint(<usize>h.buckets);
   let newbuckets = makeBucketArray<K, V>(<u32>h.B + bigger, 0);
+  setPlacementHint(0);
   if (newbuckets == 0) return false;
   let nextOverflow = lastNextOverflow;
   let e = changetype<mapextra>(<usize>h.extra);

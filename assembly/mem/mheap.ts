@@ -299,6 +299,11 @@ export function heapInit(maxWasmPages: u32): bool {
  *  nothing changes in that case. */
 export function allocSpan(npages: u32): mspan {
   if (!metaEnsure(META_RESERVE)) return changetype<mspan>(0);
+  if (npages >= hugePages()) {
+    let first = choosePlacement(npages);
+    if (first == u32.MAX_VALUE) return changetype<mspan>(0);
+    return allocSpanAt(first, npages);
+  }
   let s = findRun(npages);
   if (changetype<usize>(s) == 0) {
     let tail = tailRun();
@@ -329,6 +334,200 @@ export function allocSpan(npages: u32): mspan {
   heapInusePages += npages;
   spansInUse++;
   return s;
+}
+
+// ---------------------------------------------------------------------------
+// Huge spans: placement that keeps room for the next doubling
+//
+// A map that doubles needs its old and new bucket arrays at once: at 4 GiB,
+// B = 24 (1.35 GB) and B = 25 (2.71 GB) fit only if the new array finds one
+// contiguous run, so the old array must sit at one end of the address space.
+// For spans of at least HUGE pages, allocSpan considers placing the span at
+// the start or the end of every large free run (the not-yet-grown space up
+// to maxMemory counts as free) and picks the place that leaves the largest
+// contiguous free run — counting as free the span the caller says it is
+// about to drop (the placement hint: hashGrow passes the old bucket array,
+// which the collector frees once evacuation is done). Ties go to the lowest
+// address, so memory grows no more than needed.
+
+/** Up to this many free intervals are considered. */
+// @ts-ignore: decorator
+@inline const MAX_INTERVALS: u32 = 64;
+const intervals: usize = memory.data(MAX_INTERVALS * 8 + 8, 4);
+let nIntervals: u32 = 0;
+let hintFirst: u32 = 0;
+let hintPages: u32 = 0;
+
+/** Spans this big (pages) get placed with care. */
+// @ts-ignore: decorator
+@inline function hugePages(): u32 {
+  return max<u32>(maxPages >> 5, 1024);
+}
+
+/** The span holding p will be freed soon (0: no hint). */
+export function setPlacementHint(p: usize): void {
+  hintFirst = 0;
+  hintPages = 0;
+  if (p == 0) return;
+  let s = spanOf(p);
+  if (changetype<usize>(s) == 0) return;
+  hintFirst = s.startAddr >>> PAGE_SHIFT;
+  hintPages = s.npages;
+}
+
+function addInterval(first: u32, n: u32): void {
+  if (n == 0 || nIntervals >= MAX_INTERVALS) return;
+  // Keep sorted by start (insertion sort; few intervals).
+  let i = nIntervals++;
+  while (i > 0 && load<u32>(intervals + (<usize>(i - 1) << 3)) > first) {
+    store<u64>(intervals + (<usize>i << 3), load<u64>(intervals + (<usize>(i - 1) << 3)));
+    i--;
+  }
+  store<u32>(intervals + (<usize>i << 3), first);
+  store<u32>(intervals + (<usize>i << 3) + 4, n);
+}
+
+/** Free intervals (large runs, the tail up to maxPages) plus the hint. */
+function collectIntervals(): void {
+  nIntervals = 0;
+  let p = load<u32>(freeLists); // runs of MAX_LISTED+ pages
+  while (p != 0) {
+    let s = changetype<mspan>(<usize>p);
+    addInterval(s.startAddr >>> PAGE_SHIFT, s.npages);
+    p = s.next;
+  }
+  let tail = tailRun();
+  if (changetype<usize>(tail) != 0 && tail.npages < MAX_LISTED) addInterval(tail.startAddr >>> PAGE_SHIFT, tail.npages);
+  addInterval(arenaEndPage, maxPages - arenaEndPage);
+  if (hintPages != 0) addInterval(hintFirst, hintPages);
+}
+
+/** Largest contiguous free length if [c, c+n) were taken. */
+function largestAfter(c: u32, n: u32): u32 {
+  let best: u32 = 0;
+  let runStart: u32 = 0, runEnd: u32 = 0;
+  let open = false;
+  for (let i: u32 = 0; i < nIntervals; i++) {
+    let a = load<u32>(intervals + (<usize>i << 3));
+    let b = a + load<u32>(intervals + (<usize>i << 3) + 4);
+    // Split around the candidate.
+    let pieces: u32 = 1;
+    let a2: u32 = 0, b2: u32 = 0;
+    if (c < b && c + n > a) {
+      a2 = c + n; b2 = b; b = c; pieces = 2;
+    }
+    for (let k: u32 = 0; k < pieces; k++) {
+      let x = k == 0 ? a : a2, y = k == 0 ? b : b2;
+      if (y <= x) continue;
+      if (open && x <= runEnd) {
+        if (y > runEnd) runEnd = y;
+      } else {
+        if (open && runEnd - runStart > best) best = runEnd - runStart;
+        runStart = x; runEnd = y; open = true;
+      }
+    }
+  }
+  if (open && runEnd - runStart > best) best = runEnd - runStart;
+  return best;
+}
+
+/** The first page for a huge span, or u32.MAX_VALUE when none fits. Only
+ *  truly free pages (not the hint) may be used. */
+function choosePlacement(npages: u32): u32 {
+  let savedHint = hintPages;
+  hintPages = 0;
+  collectIntervals();
+  hintPages = savedHint;
+  // Candidates from the truly free intervals; score with the hint counted.
+  let cands = memory.data(MAX_INTERVALS * 8, 4);
+  let nc: u32 = 0;
+  for (let i: u32 = 0; i < nIntervals; i++) {
+    let a = load<u32>(intervals + (<usize>i << 3));
+    let n = load<u32>(intervals + (<usize>i << 3) + 4);
+    if (n < npages) continue;
+    store<u32>(cands + (<usize>nc << 2), a); nc++;
+    if (nc < MAX_INTERVALS * 2 && n > npages) { store<u32>(cands + (<usize>nc << 2), a + n - npages); nc++; }
+    if (nc >= MAX_INTERVALS * 2) break;
+  }
+  if (nc == 0) return u32.MAX_VALUE;
+  if (hintPages != 0) addInterval(hintFirst, hintPages);
+  let bestC = u32.MAX_VALUE;
+  let bestScore: u32 = 0;
+  for (let j: u32 = 0; j < nc; j++) {
+    let c = load<u32>(cands + (<usize>j << 2));
+    let score = largestAfter(c, npages);
+    if (bestC == u32.MAX_VALUE || score > bestScore || (score == bestScore && c < bestC)) {
+      bestC = c;
+      bestScore = score;
+    }
+  }
+  return bestC;
+}
+
+/** The free run holding page p, or null. */
+function runHolding(p: u32): mspan {
+  let q = load<u32>(freeLists);
+  while (q != 0) {
+    let s = changetype<mspan>(<usize>q);
+    let a = s.startAddr >>> PAGE_SHIFT;
+    if (p >= a && p < a + s.npages) return s;
+    q = s.next;
+  }
+  let t = tailRun();
+  if (changetype<usize>(t) != 0) {
+    let a = t.startAddr >>> PAGE_SHIFT;
+    if (p >= a && p < a + t.npages) return t;
+  }
+  return changetype<mspan>(0);
+}
+
+/** A huge span at page `first` (inside a free run, or in space not grown
+ *  yet). Null when memory cannot grow that far. */
+function allocSpanAt(first: u32, npages: u32): mspan {
+  let end = first + npages;
+  if (end > arenaEndPage) {
+    let tail = tailRun();
+    let from = changetype<usize>(tail) != 0 ? tail.startAddr >>> PAGE_SHIFT : arenaEndPage;
+    if (first < from) return changetype<mspan>(0);
+    let grownFrom = arenaEndPage;
+    let added = growRaw(end - arenaEndPage);
+    if (added == 0) return changetype<mspan>(0);
+    addFreePages(grownFrom, added);
+  }
+  let r = runHolding(first);
+  if (changetype<usize>(r) == 0) return r;
+  let a = r.startAddr >>> PAGE_SHIFT;
+  let rEnd = a + r.npages;
+  if (end > rEnd) return changetype<mspan>(0);
+  removeFree(r);
+  setPageMap(a, 0);
+  setPageMap(rEnd - 1, 0);
+  if (first > a) {
+    let before = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
+    before.startAddr = a << PAGE_SHIFT;
+    before.npages = first - a;
+    before.state = <u8>SpanState.FREE;
+    before.needzero = r.needzero;
+    mapFreeRunEnds(before);
+    insertFree(before);
+  }
+  if (end < rEnd) {
+    let after = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
+    after.startAddr = end << PAGE_SHIFT;
+    after.npages = rEnd - end;
+    after.state = <u8>SpanState.FREE;
+    after.needzero = r.needzero;
+    mapFreeRunEnds(after);
+    insertFree(after);
+  }
+  r.startAddr = first << PAGE_SHIFT;
+  r.npages = npages;
+  r.state = <u8>SpanState.INUSE;
+  mapRun(r);
+  heapFreePages -= npages;
+  heapInusePages += npages;
+  spansInUse++;
+  return r;
 }
 
 /** Return an in-use span's pages to the free runs, coalescing with its
