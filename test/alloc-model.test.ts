@@ -181,3 +181,31 @@ describe("allocator model", () => {
     dbg.checkHeap();
   });
 });
+
+describe("huge spans", () => {
+  it("are placed inside free runs or ungrown space without breaking the heap", async () => {
+    const { b, dbg } = await debugRuntime("128MiB");
+    const r = prng(7);
+    const live: { p: number; size: number }[] = [];
+    for (let step = 0; step < 60; step++) {
+      if (r() < 0.6) {
+        const size = randInt(8 << 20, 20 << 20) , p = b.alloc(size, true);
+        if (p !== 0) {
+          expect(p % 8192).toBe(0);
+          for (const o of live) expect(p + size <= o.p || o.p + o.size <= p).toBe(true);
+          b.u8[p] = 1; b.u8[p + size - 1] = 1;
+          live.push({ p, size });
+        }
+      } else {
+        dbg.dbgPrepareMark();
+        for (const o of live) if (r() < 0.5) dbg.dbgMark(o.p); else o.size = -1;
+        live.splice(0, live.length, ...live.filter((o) => o.size > 0));
+        dbg.dbgSweepStart();
+        dbg.dbgFinishSweep();
+      }
+      dbg.checkHeap();
+      for (let i = 0; i < 50; i++) expect(b.alloc(randInt(1, 3000), true)).not.toBe(0); // small spans in between
+    }
+    function randInt(lo: number, hi: number) { return lo + Math.floor(r() * (hi - lo + 1)); }
+  });
+});

@@ -379,6 +379,30 @@ describe("out of memory", () => {
     b.requireDebug("t").checkHeap();
   });
 
+  it("near maxMemory a map keeps taking entries in overflow buckets when it cannot double", async () => {
+    const rt = await Runtime.create({ debug: true, maxMemory: "32MiB" });
+    const m = rt.map({ key: "u32", value: "u32" });
+    let n = 0, maxB = 0, overLoaded = false;
+    try {
+      for (;; n++) {
+        m.set(n, n ^ 0x5555);
+        if (n % 4096 === 0) {
+          const info = rt.inspect(m);
+          maxB = Math.max(maxB, info.B);
+          if (info.count > 6.5 * 2 ** info.B && !info.growing) overLoaded = true;
+        }
+      }
+    } catch (e) {
+      expect(e).toBeInstanceOf(OutOfMemoryError);
+    }
+    // It went past the load factor of its last B instead of failing there.
+    expect(overLoaded).toBe(true);
+    expect(m.size).toBe(n);
+    m.ops.checkMap!(m.handle);
+    for (let i = 0; i < n; i += 97) expect(m.get(i)).toBe(i ^ 0x5555);
+    void maxB;
+  });
+
   it("a hint too large for maxMemory fails at make and leaves the runtime usable", async () => {
     const { rt } = await rtDebug("8MiB");
     expect(() => rt.map({ key: "u64", value: "u64", hint: 10_000_000 })).toThrow(OutOfMemoryError);
