@@ -54,7 +54,8 @@
 // Every timed loop is compiled separately for each peer from the same source
 // (so each call site stays monomorphic) and folds its results into a
 // checksum; the checksums of all peers must agree.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +68,17 @@ import {
 } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+
+/** A hash of the code under test (build/release.wasm and dist/*.js): every
+ *  child reports it, so a rebuild in the middle of a run is noticed. */
+function codeStamp() {
+  const h = createHash("sha1");
+  const dist = join(root, "dist");
+  const files = [join(root, "build", "release.wasm"), ...readdirSync(dist).filter((f) => f.endsWith(".js")).sort().map((f) => join(dist, f))];
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest("hex").slice(0, 12);
+}
 const RESULTS_JSON = join(here, "results", "maps.json");
 const RESULTS_MD = join(here, "results", "maps.md");
 
@@ -237,6 +249,18 @@ function lazy(makers) {
     });
   }
   return o;
+}
+
+/** Build the lazy key arrays the ops will read now, not inside a timed loop
+ *  (nor inside a memory measurement). */
+function materialize(d, ops, peers) {
+  const need = new Set(["ins"]);
+  if (ops.includes("hit") || ops.includes("delete")) need.add("look");
+  if (ops.includes("miss")) need.add("miss");
+  for (const k of need) {
+    void d.single[k];
+    if (peers.some((p) => p.name === "ours-core")) void d.coreKeys[k];
+  }
 }
 
 /** Checksum of a getMany output: sum of the values (they are < 2^32). */
@@ -629,6 +653,7 @@ function jsBigintMapBytes(d) {
  * repetition, on a fresh heap.
  */
 async function runChild(wname, n) {
+  const stampAtStart = codeStamp();
   const wl = WORKLOADS[wname];
   if (!wl) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
   const big = n >= BIG;
@@ -644,9 +669,11 @@ async function runChild(wname, n) {
   // a small map before the first timed repetition.
   {
     const d0 = makeData(wl, TIER_UP_N);
+    materialize(d0, OPS, peers);
     for (let i = 0; i < TIER_UP_TURNS; i++) for (const p of peers) await turn(p, ctxs.get(p.name), wl, d0, 1, OPS, false);
   }
   let d = makeData(wl, n);
+  materialize(d, ops, peers);
   process.stderr.write(
     `${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${warmup}+${reps} reps, ` +
       `ops ${ops.join(",")}, peers ${peers.map((p) => p.name).join(",")}\n`,
@@ -698,7 +725,7 @@ async function runChild(wname, n) {
     .join(" | ");
   process.stderr.write(`  ${line}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
   d = null;
-  return { results, memory, mismatches };
+  return { results, memory, mismatches, codeStamp: stampAtStart };
 }
 
 /** Run one child process per (workload, size); collect their results. */
@@ -724,6 +751,7 @@ const machine = machineInfo();
 const results = [];
 const memory = [];
 const mismatches = [];
+const stamps = new Set([codeStamp()]);
 const t00 = now();
 for (const wname of WORKLOAD_NAMES) {
   if (!WORKLOADS[wname]) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
@@ -732,10 +760,14 @@ for (const wname of WORKLOAD_NAMES) {
     results.push(...r.results);
     if (r.memory) memory.push(r.memory);
     mismatches.push(...r.mismatches);
+    stamps.add(r.codeStamp);
   }
 }
 finishMachine(machine);
+stamps.add(codeStamp());
 const elapsedS = (now() - t00) / 1000;
+const codeChanged = stamps.size > 1;
+if (codeChanged) console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
 
 // ------------------------------------------------------------------ output
 
@@ -818,6 +850,10 @@ if (mismatches.length) {
   md.push("");
   md.push(`**Checksum mismatches:** ${mismatches.join("; ")}`);
 }
+if (codeChanged) {
+  md.push("");
+  md.push("**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.");
+}
 console.log(md.join("\n"));
 
 if (WRITE) {
@@ -836,6 +872,8 @@ if (WRITE) {
     results,
     memoryBytesPerEntry: memory,
     checksumMismatches: mismatches,
+    codeStamps: [...stamps],
+    codeChangedDuringRun: codeChanged,
   });
   writeFileSync(RESULTS_MD, md.join("\n") + "\n");
   console.error(`wrote ${RESULTS_MD}`);

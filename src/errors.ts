@@ -31,7 +31,7 @@ export class OutOfMemoryError extends GomapError {
   readonly maxMemory: number;
   constructor(requested: number, maxMemory: number, what = "allocation") {
     super(
-      `out of memory: ${what} of ${requested} bytes does not fit under maxMemory ` +
+      `out of memory: ${what}${requested > 0 ? ` (${requested} bytes)` : ""} does not fit under maxMemory ` +
         `(${maxMemory} bytes); nothing was changed`,
     );
     this.requested = requested;

@@ -342,13 +342,14 @@ export function allocSpan(npages: u32): mspan {
 // A map that doubles needs its old and new bucket arrays at once: at 4 GiB,
 // B = 24 (1.35 GB) and B = 25 (2.71 GB) fit only if the new array finds one
 // contiguous run, so the old array must sit at one end of the address space.
-// For spans of at least HUGE pages, allocSpan considers placing the span at
-// the start or the end of every large free run (the not-yet-grown space up
-// to maxMemory counts as free) and picks the place that leaves the largest
-// contiguous free run — counting as free the span the caller says it is
-// about to drop (the placement hint: hashGrow passes the old bucket array,
-// which the collector frees once evacuation is done). Ties go to the lowest
-// address, so memory grows no more than needed.
+// For spans of at least HUGE pages, allocSpan takes the lowest address that
+// fits, as usual, if that still leaves a free run twice the span's size (the
+// next doubling). Otherwise it considers the start and the end of every
+// large free run (the not-yet-grown space up to maxMemory counts as free)
+// and picks the place that leaves the largest contiguous free run —
+// counting as free the span the caller says it is about to drop (the
+// placement hint: hashGrow passes the old bucket array, which the collector
+// frees once evacuation is done). Ties go to the lowest address.
 
 /** Up to this many free intervals are considered. */
 // @ts-ignore: decorator
@@ -451,6 +452,12 @@ function choosePlacement(npages: u32): u32 {
   }
   if (nc == 0) return u32.MAX_VALUE;
   if (hintPages != 0) addInterval(hintFirst, hintPages);
+  // The ordinary place — the lowest address that fits — is kept unless it
+  // would leave no run for the next doubling (twice this span): then memory
+  // does not grow further than it has to.
+  let lowest = u32.MAX_VALUE;
+  for (let j: u32 = 0; j < nc; j++) lowest = min<u32>(lowest, load<u32>(cands + (<usize>j << 2)));
+  if (largestAfter(lowest, npages) >= npages << 1) return lowest;
   let bestC = u32.MAX_VALUE;
   let bestScore: u32 = 0;
   for (let j: u32 = 0; j < nc; j++) {
