@@ -105,11 +105,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #h: number;
   #freed = false;
   /** Bumped by clear/shrink/free: iterators from an older epoch throw. */
-  #epoch = 0;
-  /** Bumped by every write: an iterator re-checks entries it fetched before
-   *  a write (see entries()). */
-  #writes = 0;
-  #lastInvalidation = "";
+  #gen: MapGeneration = { epoch: 0, writes: 0, invalidation: "" };
+
   #key: KindSpec;
   #val: KindSpec;
   #read: ValueReader;
@@ -306,7 +303,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case VK_I64: b.i64[slot >>> 3] = value as bigint; break;
       default: b.f64[slot >>> 3] = value as number;
     }
-    this.#writes++;
+    this.#gen.writes++;
     return this;
   }
 
@@ -372,7 +369,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (slot === 0) throw new OutOfMemoryError(this.#len, this.#owner.maxMemory, "storing the value");
       throw new ConcurrentMapWriteError();
     }
-    this.#writes++;
+    this.#gen.writes++;
     return this;
   }
 
@@ -460,7 +457,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (typeof key !== "number") throw this.#badKey(key);
         r = ops.delete(h, key);
     }
-    this.#writes++;
+    this.#gen.writes++;
     if (r === DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
@@ -503,8 +500,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   #invalidate(how: string): void {
-    this.#epoch++;
-    this.#lastInvalidation = how;
+    this.#gen.epoch++;
+    this.#gen.invalidation = how;
   }
 
   // ------------------------------------------------------------ iteration
@@ -535,9 +532,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       b: this.#b,
       ops: this.#ops,
       h: this.#h,
-      epoch: () => this.#epoch,
-      writes: () => this.#writes,
-      invalidation: () => this.#lastInvalidation,
+      gen: this.#gen,
       random: this.#random,
       owner: this.#owner,
       keyKind: this.keyType,
@@ -597,7 +592,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const vs = this.#batchArg(values, this.#val, "values");
     const b = this.#b;
     const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
-    this.#writes++;
+    this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
       let n = this.#packChunk(ks, this.#key, i, kAddr);
       n = Math.min(n, this.#packChunk(vs, this.#val, i, vAddr, n));
@@ -686,7 +681,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const b = this.#b;
     const kAddr = b.scratchBase;
     let deleted = 0;
-    this.#writes++;
+    this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
       const n = this.#packChunk(ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
       if (n === 0) {
@@ -777,14 +772,22 @@ function copyOut(b: Boundary, addr: number, dst: KindArray, at: number, n: numbe
   new Uint8Array(dst.buffer, dst.byteOffset + at * bytes, n * bytes).set(b.u8.subarray(addr, addr + n * bytes));
 }
 
+/** A map's change counters: `epoch` is bumped by clear/shrink/free (live
+ *  iterators then throw), `writes` by every write (an iterator re-checks
+ *  entries it fetched before a write). */
+interface MapGeneration {
+  epoch: number;
+  writes: number;
+  invalidation: string;
+}
+
 /** What an iterator needs from its map. */
 interface IterHooks {
   b: Boundary;
   ops: MapOps;
   h: number;
-  epoch(): number;
-  writes(): number;
-  invalidation(): string;
+  /** The map's counters, shared (read directly, no call per step). */
+  gen: MapGeneration;
   random: () => number;
   owner: MapOwner;
   keyKind: KindName;
@@ -831,7 +834,7 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     this.#m = m;
     this.#x = x;
     const b = x.b;
-    this.#epoch = x.epoch();
+    this.#epoch = x.gen.epoch;
     this.#state = new Uint8Array(b.hiterBytes);
     const roots = x.owner.roots;
     const slots = [roots.acquire(), roots.acquire(), roots.acquire()];
@@ -860,13 +863,13 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     const x = this.#x;
     for (;;) {
       if (this.#done) return null;
-      if (x.epoch() !== this.#epoch) {
+      if (x.gen.epoch !== this.#epoch) {
         this.#finish();
-        throw new IteratorInvalidatedError(x.invalidation());
+        throw new IteratorInvalidatedError(x.gen.invalidation);
       }
       if (this.#pos < this.#batch.length) {
         const e = this.#batch[this.#pos++]!;
-        if (x.writes() !== this.#batchWrites && e[0] === e[0]) {
+        if (x.gen.writes !== this.#batchWrites && e[0] === e[0]) {
           const slot = x.lookup(e[0]);
           if (slot === 0) continue;
           e[1] = x.read(x.b, slot) as KindValue<V>;
@@ -908,7 +911,7 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     for (let i = 0; i < n; i++) batch[i] = [ks[i] as KindValue<K>, vs[i] as KindValue<V>];
     this.#batch = batch;
     this.#pos = 0;
-    this.#batchWrites = x.writes();
+    this.#batchWrites = x.gen.writes;
     return n > 0;
   }
 
