@@ -556,8 +556,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return this.entries();
   }
 
-  /** Like Map.prototype.forEach, in Go's iteration order. Cheaper than
-   *  for-of: no iterator-result object per entry. */
+  /** Like Map.prototype.forEach, in Go's iteration order (the same rules
+   *  as entries()). */
   forEach(fn: (value: KindValue<V>, key: KindValue<K>, map: this) => void, thisArg?: unknown): void {
     const it = this.entries() as MapIterator<K, V>;
     try {
