@@ -8,7 +8,7 @@ export * from "./index";
 export { checkHeap, slowMemStats } from "./mem/check";
 
 import { checkSpan } from "./mem/check";
-import { spanOf, pageMapAt, arenaStartPage, arenaEndPage, META_PAGE } from "./mem/mheap";
+import { spanOf, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "./mem/mheap";
 import { mspan, SpanState } from "./mem/span";
 import { metaPages } from "./mem/fixalloc";
 import { findObject, markObject, isMarked } from "./mem/mbitmap";
@@ -68,13 +68,9 @@ export function dbgCorruptSpan(p: usize): bool {
  *  run, meta pages. */
 export function dbgHeapShape(out: usize): void {
   let runs: u32 = 0, largest: u32 = 0;
-  let p = arenaStartPage;
-  while (p < arenaEndPage) {
-    let v = pageMapAt(p);
-    if (v == META_PAGE) { p++; continue; }
-    let s = changetype<mspan>(<usize>v);
-    if (s.state == SpanState.FREE) { runs++; if (s.npages > largest) largest = s.npages; }
-    p += s.npages;
+  for (let p = arenaStartPage; p < arenaEndPage; p = nextPage(p)) {
+    let s = spanStartingAt(p);
+    if (changetype<usize>(s) != 0 && s.state == SpanState.FREE) { runs++; if (s.npages > largest) largest = s.npages; }
   }
   store<u32>(out, runs);
   store<u32>(out + 4, largest);

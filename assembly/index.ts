@@ -7,7 +7,7 @@
 // recover from are return codes, never traps.
 
 import { MAX_SMALL_SIZE, NUM_SIZE_CLASSES, PAGE_SIZE, classSize, classNpages, classNelems } from "./mem/sizeclasses";
-import { heapInit, scratchBase, SCRATCH_SIZE, arenaStartPage, arenaEndPage, pageMapAt, META_PAGE } from "./mem/mheap";
+import { heapInit, scratchBase, SCRATCH_SIZE, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "./mem/mheap";
 import { mcacheInit } from "./mem/mcache";
 import { mallocgc } from "./mem/malloc";
 import { readMemStats as readStats, readBySize as readClasses, BYSIZE_CLASSES } from "./mem/mstats";
@@ -127,12 +127,9 @@ export function classObjects(c: u32): u32 { return classNelems(c); }
  *  u32 each, SPAN_CLASS_ROW_BYTES per class, SPAN_CLASSES rows. */
 export function readSpanClasses(out: usize): void {
   memory.fill(out, 0, NUM_SPAN_CLASSES * SPAN_CLASS_ROW_BYTES);
-  let p = arenaStartPage;
-  while (p < arenaEndPage) {
-    let v = pageMapAt(p);
-    if (v == META_PAGE) { p++; continue; }
-    let s = changetype<mspan>(<usize>v);
-    if (s.state == SpanState.INUSE) {
+  for (let p = arenaStartPage; p < arenaEndPage; p = nextPage(p)) {
+    let s = spanStartingAt(p);
+    if (changetype<usize>(s) != 0 && s.state == SpanState.INUSE) {
       let row = out + <usize>s.spanclass * SPAN_CLASS_ROW_BYTES;
       store<u32>(row, load<u32>(row) + 1);
       store<u32>(row + 4, load<u32>(row + 4) + s.npages);
@@ -140,7 +137,6 @@ export function readSpanClasses(out: usize): void {
       store<u32>(row + 12, load<u32>(row + 12) + <u32>s.allocCount);
       if (isCached(s)) store<u32>(row + 16, 1);
     }
-    p += s.npages;
   }
 }
 

@@ -8,7 +8,7 @@
 // the edge and aborts.
 
 import { mspan, SpanState, isBitSet, objIndex } from "../mem/span";
-import { spanOf, pageMapAt, arenaStartPage, arenaEndPage, META_PAGE } from "../mem/mheap";
+import { spanOf, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "../mem/mheap";
 import { isAllocated } from "../mem/mbitmap";
 import { typeStride, typePtrMask } from "./types";
 import { inQueue } from "./gcwork";
@@ -28,12 +28,9 @@ function isWhite(p: usize): bool {
 export function triColorViolations(): u32 {
   if (gcphase != Phase.MARK) return 0;
   let bad: u32 = 0;
-  let page = arenaStartPage;
-  while (page < arenaEndPage) {
-    let v = pageMapAt(page);
-    if (v <= META_PAGE) { page++; continue; }
-    let s = changetype<mspan>(<usize>v);
-    if (s.state == SpanState.INUSE && (s.spanclass & 1) == 0) {
+  for (let page = arenaStartPage; page < arenaEndPage; page = nextPage(page)) {
+    let s = spanStartingAt(page);
+    if (changetype<usize>(s) != 0 && s.state == SpanState.INUSE && (s.spanclass & 1) == 0) {
       for (let i: u32 = 0; i < s.nelems; i++) {
         if (!isBitSet(<usize>s.gcmarkBits, i) || !isAllocated(s, i)) continue;
         let base = <usize>s.startAddr + <usize>i * <usize>s.elemsize;
@@ -62,7 +59,6 @@ export function triColorViolations(): u32 {
         }
       }
     }
-    page += s.npages;
   }
   return bad;
 }

@@ -22,7 +22,7 @@
 // queue is empty; returns the work done.
 
 import { mspan, objIndex, isBitSet, setBit } from "../mem/span";
-import { spanOf, pageMapAt, arenaStartPage, arenaEndPage, META_PAGE } from "../mem/mheap";
+import { spanOf, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "../mem/mheap";
 import { SpanState } from "../mem/span";
 import { isAllocated } from "../mem/mbitmap";
 import { typeStride, typePtrMask } from "./types";
@@ -136,16 +136,11 @@ export function gcDrain(budget: u64): u64 {
  *  (scanning a black object twice is harmless). */
 function rescanMarked(): void {
   clearOverflow();
-  let page = arenaStartPage;
-  while (page < arenaEndPage) {
-    let v = pageMapAt(page);
-    if (v <= META_PAGE) { page++; continue; }
-    let s = changetype<mspan>(<usize>v);
-    if (s.state == SpanState.INUSE && (s.spanclass & 1) == 0) {
-      for (let i: u32 = 0; i < s.nelems; i++) {
-        if (isBitSet(<usize>s.gcmarkBits, i)) push(<usize>s.startAddr + <usize>i * <usize>s.elemsize);
-      }
+  for (let page = arenaStartPage; page < arenaEndPage; page = nextPage(page)) {
+    let s = spanStartingAt(page);
+    if (changetype<usize>(s) == 0 || s.state != SpanState.INUSE || (s.spanclass & 1) != 0) continue;
+    for (let i: u32 = 0; i < s.nelems; i++) {
+      if (isBitSet(<usize>s.gcmarkBits, i)) push(<usize>s.startAddr + <usize>i * <usize>s.elemsize);
     }
-    page += s.npages;
   }
 }

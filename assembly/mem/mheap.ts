@@ -96,6 +96,25 @@ export let growCalls: u32 = 0;
   return s;
 }
 
+/** Walking the arena in address order: the span (in use or free) that
+ *  starts at `page`, or null for a meta page; then nextPage to step on.
+ *
+ *    for (let p = arenaStartPage; p < arenaEndPage; p = nextPage(p)) {
+ *      let s = spanStartingAt(p); if (changetype<usize>(s) == 0) continue; ...
+ *    }
+ */
+// @ts-ignore: decorator
+@inline export function spanStartingAt(page: u32): mspan {
+  let v = pageMapAt(page);
+  return changetype<mspan>(v <= META_PAGE ? <usize>0 : <usize>v);
+}
+
+// @ts-ignore: decorator
+@inline export function nextPage(page: u32): u32 {
+  let v = pageMapAt(page);
+  return v <= META_PAGE ? page + 1 : page + changetype<mspan>(<usize>v).npages;
+}
+
 function mapRun(s: mspan): void {
   let first = s.startAddr >>> PAGE_SHIFT;
   let end = first + s.npages;
