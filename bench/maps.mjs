@@ -4,10 +4,19 @@
 //
 //   npm run bench:maps [-- options]   (builds core, dist/ and the peers first)
 //   node --expose-gc --max-old-space-size=8192 bench/maps.mjs [options]
-//     --quick                 sizes 1e3,1e5,1e6, 3 reps: for iterating fast
+//     --quick                 sizes 1e3,1e5,1e6, 3 reps (strings at 1e6: 1+2): for iterating fast
 //     --sizes=1e3,1e5         map sizes (entries)
-//     --workloads=u32,u53,u64 key workloads (see WORKLOADS)
-//     --peers=js,ours,...     peers (see PEERS); --raw adds ours-core
+//     --workloads=u32,u53,u64,str,rstr  key workloads (see WORKLOADS);
+//                             --workloads=str,rstr runs only the string ones
+//     --str-max=1e6           string workloads skip sizes above this
+//     --str-reuse             string workloads: the JS Map peer gets the same
+//                             string objects every repetition (their hashes
+//                             then cached) instead of fresh ones per map
+//     --str-big=1e6           string workloads from this size on run
+//     --str-big-peers=...     these peers (default: all but as, as-batch),
+//     --str-big-warmup=1 --str-big-reps=3   with these repetitions (time budget)
+//     --peers=js,ours,...     peers (see PEERS); --raw adds ours-core;
+//                             each workload runs the listed peers that apply to it
 //     --ops=insert,hit,...    operations (see OPS)
 //     --big=1e7               sizes >= this run only --big-ops and --big-peers,
 //                             with --big-reps and --big-warmup (time budget)
@@ -17,36 +26,62 @@
 //     --settle=20             ms to wait after gc() before each peer's turn
 //     --tier-up=3             untimed turns per peer on a 2e4-entry map first
 //     --no-keeper             do not keep a map alive in each ours runtime (see oursSetup)
-//     --child=u32:1e6         run one (workload, size) in this process, print
+//     --child=u32:1e6         run one (workload, size) in this process (all its
+//                             peers: the parent runs str/rstr's bytes-map peers
+//                             in a second child, --child-group=bytes), print
 //                             its results as JSON (what the parent spawns; for
 //                             profiling: node --expose-gc --cpu-prof bench/maps.mjs --child=...)
 //     --no-json               do not write bench/results/maps.{json,md}
+//     --no-merge              write only this run's workloads (by default the
+//                             other workloads' sections of the existing
+//                             results are kept, marked as an earlier run)
+//     --render                no run: write maps.md again from maps.json
 //
 // Workloads (keys pre-generated from a fixed seed, before any timing):
 //   u32  keys 0..n-1 shuffled, u32 -> u32 maps; misses n..2n-1
 //   u53  random distinct 53-bit integers, passed as JS numbers; u64 -> u64 maps
 //   u64  random distinct full 64-bit integers, passed as bigint; u64 -> u64 maps
+//   str  "key-" + i for i in 0..n-1, inserted in that order, looked up and
+//        deleted shuffled; misses "key-" + (n..2n-1); string -> u32 maps
+//   rstr distinct random printable-ASCII strings of 8..64 chars; string -> u32
 // Values are 1..n (the key's insertion index + 1, so 0 never means "found").
+// JS Map gets fresh key strings for every map (made from the key bytes
+// before its turn, outside the clock) unless --str-reuse: a string caches
+// its hash once a Map has hashed it, so reused key objects would let JS skip
+// hashing from the second map on. The other peers cache nothing per string
+// and share one set of key strings.
 //
 // Peers (each runs on a fresh heap every repetition):
-//   js          new Map(); number keys (u32, u53) or bigint keys (u64)
+//   js          new Map(); number keys (u32, u53), bigint keys (u64) or strings
 //   ours        rt.map({key, value}) on a fresh Runtime.create({ maxMemory: "4GiB" });
 //               m.set / m.get / m.delete / for (const [k, v] of m)
 //   ours-batch  m.setMany / m.getMany / m.deleteMany over typed arrays
-//               (u53 keys go in a BigUint64Array, converted before timing)
-//   as          AssemblyScript's Map<u32,u32> / Map<u64,u64> (bench/peer/asmap.ts),
-//               one export call per operation (u53 keys as f64, u64 keys as BigInt)
+//               (u53 keys go in a BigUint64Array, converted before timing),
+//               or arrays of strings (encoded by setMany etc., timed)
+//   as          AssemblyScript's Map<u32,u32> / Map<u64,u64> / Map<string,u32>
+//               (bench/peer/asmap.ts), one export call per operation (u53 keys
+//               as f64, u64 keys as BigInt, strings as UTF-16 copied into its memory)
 //   as-batch    the same map, keys copied into its memory with TypedArray.set()
-//               then one export call per chunk; iterate = one call
+//               (strings: a charCodeAt loop) then one export call per chunk;
+//               iterate = one call
 //   ours-core   (--raw) the core's exports called directly (boundaryOf(rt).mapOps):
 //               no argument checks, keys as ready BigInts for u64 maps; shows
-//               what the GoMap wrapper costs on top of the core
+//               what the GoMap wrapper costs on top of the core (numeric only)
+// String workloads only:
+//   ours-bytes-batch  rt.map({ key: "bytes", value: "u32" }), setMany/getMany/
+//               deleteMany over arrays of Uint8Array keys encoded (TextEncoder)
+//               before timing: the public API takes no pre-encoded strings, and
+//               a bytes map stores and hashes the same bytes a string map does
+//   ours-bytes  (opt-in) the same map, one call per key
+//   encode      no map: the WTF-8 encoding ours does per key (dist/wtf8.js
+//               encodeInto, into a 64 KiB buffer), to compare with ours
 //
 // Operations, in this order on one map per peer per repetition:
 //   insert   n inserts into an empty map (no size hint)
 //   hit      get() of every key, in another random order
 //   miss     get() of n keys that are not in the map
-//   iterate  every entry once (sum of values, XOR of keys)
+//   iterate  every entry once (sum of values, XOR of keys; string keys:
+//            sum of the keys' lengths)
 //   delete   delete every key (in the lookup order) until the map is empty
 // Maps smaller than --target-ops are repeated: `inner` = target-ops / n fresh
 // maps per repetition, each op timed per map and summed.
@@ -61,6 +96,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Runtime } from "../dist/node.js";
 import { boundaryOf } from "../dist/runtime.js";
+import { encodeInto as wtf8EncodeInto } from "../dist/wtf8.js";
 import { ASMAP_WASM } from "./peer/build-peer.mjs";
 import {
   arg, flag, list, summary, machineInfo, finishMachine, machineLine, fmt, quiesce, warnNoGc,
@@ -86,13 +122,22 @@ const RESULTS_MD = join(here, "results", "maps.md");
 
 const QUICK = flag("quick");
 const SIZES = list(arg("sizes", QUICK ? "1e3,1e5,1e6" : "1e3,1e5,1e6,1e7"));
-const WORKLOAD_NAMES = arg("workloads", "u32,u53,u64").split(",").filter(Boolean);
+const WORKLOAD_NAMES = arg("workloads", "u32,u53,u64,str,rstr").split(",").filter(Boolean);
+const STR_MAX = Number(arg("str-max", "1e6"));
+const STR_BIG = Number(arg("str-big", "1e6"));
+const STR_BIG_REPS = Number(arg("str-big-reps", QUICK ? "2" : "3"));
+const STR_BIG_WARMUP = Number(arg("str-big-warmup", "1"));
+const STR_REUSE = flag("str-reuse");
 const RAW = flag("raw");
-const PEER_NAMES = arg("peers", `js,ours,ours-batch,as,as-batch${RAW ? ",ours-core" : ""}`).split(",").filter(Boolean);
+const PEER_NAMES = arg("peers", `js,ours,ours-batch,ours-bytes-batch,as,as-batch,encode${RAW ? ",ours-core" : ""}`).split(",").filter(Boolean);
 const OPS = arg("ops", "insert,hit,miss,iterate,delete").split(",").filter(Boolean);
 const BIG = Number(arg("big", "1e7"));
 const BIG_OPS = arg("big-ops", "insert,hit").split(",").filter(Boolean);
-const BIG_PEERS = arg("big-peers", PEER_NAMES.filter((p) => p !== "as").join(",")).split(",").filter(Boolean);
+const BIG_PEERS = arg("big-peers", PEER_NAMES.filter((p) => !["as", "ours-bytes", "ours-bytes-batch", "encode"].includes(p)).join(",")).split(",").filter(Boolean);
+/** Peers on `{ key: "bytes" }` maps: in a child process of their own (see runSize). */
+const BYTES_PEERS = ["ours-bytes", "ours-bytes-batch"];
+const CHILD_GROUP = arg("child-group", "");
+const STR_BIG_PEERS = arg("str-big-peers", PEER_NAMES.filter((p) => p !== "as" && p !== "as-batch").join(",")).split(",").filter(Boolean);
 const REPS = Number(arg("reps", QUICK ? "3" : "5"));
 const BIG_REPS = Number(arg("big-reps", "3"));
 const WARMUP = Number(arg("warmup", "1"));
@@ -200,6 +245,7 @@ function reshuffled(arr, wide, rand) {
  * BigUint64Array); batch values 1..n; an out array for getMany.
  */
 function makeData(wl, n) {
+  if (wl.str) return makeStrData(wl, n);
   const rand = prng(0x9e3779b9 ^ n ^ (wl.wide ? (wl.bits53 ? 53 : 64) : 32));
   let ins, look, miss;
   if (!wl.wide) {
@@ -235,6 +281,110 @@ function makeData(wl, n) {
   return { n, single, batch, vals, out, coreKeys };
 }
 
+/** Random printable-ASCII strings (0x20..0x7e), 8..64 chars, all distinct:
+ *  `count` of them packed into one buffer; string i is
+ *  bytes[off[i] .. off[i + 1]). */
+function randomStrings(count, rand) {
+  const off = new Uint32Array(count + 1);
+  let bytes = new Uint8Array(count * 36 + 64);
+  const seen = new Set();
+  let p = 0;
+  for (let i = 0; i < count; ) {
+    const len = 8 + (rand() % 57);
+    if (p + len > bytes.length) {
+      const b = new Uint8Array(bytes.length * 2);
+      b.set(bytes);
+      bytes = b;
+    }
+    for (let j = 0; j < len; j++) bytes[p + j] = 0x20 + (rand() % 95);
+    const s = Buffer.from(bytes.buffer, bytes.byteOffset + p, len).toString("latin1");
+    if (seen.has(s)) continue; // astronomically rare; keeps the keys distinct
+    seen.add(s);
+    p += len;
+    off[++i] = p;
+  }
+  return { bytes: bytes.subarray(0, p), off };
+}
+
+/**
+ * The data of a string workload. Keys are identified by id (str: the i of
+ * "key-" + i; rstr: the index into the packed random strings); `ids.ins` /
+ * `look` / `miss` are id arrays (look: the inserted keys in another random
+ * order, also the delete order). The key objects a peer gets are made by
+ * `keySets(form, inner)` before the peer's turn: fresh JS strings (form
+ * "string"), or Uint8Array views of the keys' UTF-8 bytes (form "bytes",
+ * encoded once with TextEncoder). `strAt(id)` makes one fresh string.
+ */
+function makeStrData(wl, n) {
+  const rand = prng(0x9e3779b9 ^ n ^ (wl.name === "str" ? 0x5354 : 0x525354));
+  const ins = new Uint32Array(n), miss = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    ins[i] = i; // str: inserted in order, like the article's loop
+    miss[i] = n + i;
+  }
+  shuffleWords(miss, n, 1, rand);
+  const look = reshuffled(ins, false, rand);
+  const ids = { ins, look, miss };
+  let strAt, bytes, off;
+  if (wl.name === "str") {
+    strAt = (id) => "key-" + id;
+    // UTF-8 of every key (ids 0..2n-1) packed, for the bytes form.
+    off = new Uint32Array(2 * n + 1);
+    bytes = new Uint8Array(2 * n * 12);
+    const te = new TextEncoder();
+    for (let id = 0, p = 0; id < 2 * n; id++) {
+      p += te.encodeInto(strAt(id), bytes.subarray(p)).written;
+      off[id + 1] = p;
+    }
+  } else {
+    ({ bytes, off } = randomStrings(2 * n, rand));
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    // latin1 = the bytes as char codes: a flat one-byte string, no cached hash.
+    strAt = (id) => buf.toString("latin1", off[id], off[id + 1]);
+  }
+  const strings = (idArr) => {
+    const a = [];
+    for (let i = 0; i < idArr.length; i++) a.push(strAt(idArr[i]));
+    return a;
+  };
+  // Views into one buffer per key array, packed in that array's order (as
+  // keys encoded in a batch would be), not into `bytes` in id order, which
+  // a shuffled array would read at random (a cache miss per key).
+  const views = (idArr) => {
+    let total = 0;
+    for (let i = 0; i < idArr.length; i++) total += off[idArr[i] + 1] - off[idArr[i]];
+    const own = new Uint8Array(total);
+    const a = [];
+    for (let i = 0, p = 0; i < idArr.length; i++) {
+      const from = off[idArr[i]], len = off[idArr[i] + 1] - from;
+      own.set(bytes.subarray(from, from + len), p);
+      a.push(own.subarray(p, p + len));
+      p += len;
+    }
+    return a;
+  };
+  const vals = valuesArray(n, false);
+  const out = new Uint32Array(n);
+  const makeSet = (form) =>
+    form === "bytes"
+      ? (() => {
+          const ins = views(ids.ins), look = views(ids.look);
+          return { ins, look, miss: views(ids.miss), del: look }; // views cache nothing: del may share look's
+        })()
+      : { ins: strings(ids.ins), look: strings(ids.look), miss: strings(ids.miss), del: strings(ids.look) };
+  const shared = {};
+  /** `inner` key sets in the given form, one per map of the turn: fresh
+   *  strings for each map if `fresh` (the JS Map peer: a string caches its
+   *  hash, nothing else any peer does with a string is cached), else one
+   *  set made on first use and shared by every turn. */
+  const keySets = (form, inner, fresh) => {
+    if (form === "string" && fresh && !STR_REUSE) return Array.from({ length: inner }, () => makeSet(form));
+    shared[form] ??= makeSet(form);
+    return Array.from({ length: inner }, () => shared[form]);
+  };
+  return { n, ids, strAt, keySets, vals, out };
+}
+
 /** An object whose properties are computed on first read. */
 function lazy(makers) {
   const o = {};
@@ -254,6 +404,7 @@ function lazy(makers) {
 /** Build the lazy key arrays the ops will read now, not inside a timed loop
  *  (nor inside a memory measurement). */
 function materialize(d, ops, peers) {
+  if (!d.single) return; // string workloads: key sets are made per turn
   const need = new Set(["ins"]);
   if (ops.includes("hit") || ops.includes("delete")) need.add("look");
   if (ops.includes("miss")) need.add("miss");
@@ -307,6 +458,22 @@ const LOOPS = {
     }
     return s + ":" + x;
   }`,
+  // String keys: the sum of the keys' lengths instead of the XOR (Number(k)
+  // of a string would parse it).
+  iterateStr: `(m) => {
+    let s = 0, x = 0;
+    for (const [k, v] of m) {
+      s += v;
+      x += k.length;
+    }
+    return s + ":" + x;
+  }`,
+  // The "encode" column: only the WTF-8 encoding ours does per key.
+  encode: `(enc, keys, n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += enc(keys[i]);
+    return s;
+  }`,
   setMany: `(m, keys, vals) => { m.setMany(keys, vals); return 0; }`,
   getMany: `(m, keys, out) => { m.getMany(keys, out); return 0; }`,
   deleteMany: `(m, keys) => m.deleteMany(keys)`,
@@ -317,17 +484,28 @@ function compile(name, missing = "undefined") {
   return new Function(`"use strict"; return (${LOOPS[name].replace("MISSING", missing)});`)();
 }
 
-/** The single-call op set: each op is (m, data) -> checksum. */
-function singleOps(missing = "undefined", keysOf = (d) => d.single) {
+/** The single-call op set: each op is (m, data) -> checksum. Deletes use
+ *  `del` (string workloads: fresh strings in the lookup order) or `look`. */
+function singleOps(missing = "undefined", keysOf = (d) => d.single, iterLoop = "iterate") {
   const insert = compile("insert"), hit = compile("get", missing), miss = compile("get", missing);
-  const del = compile("delete"), iterate = compile("iterate");
+  const del = compile("delete"), iterate = compile(iterLoop);
   return {
     insert: (m, d) => insert(m, keysOf(d).ins, d.n),
     hit: (m, d) => hit(m, keysOf(d).look, d.n),
     miss: (m, d) => miss(m, keysOf(d).miss, d.n),
     iterate: (m) => iterate(m),
-    delete: (m, d) => del(m, keysOf(d).look, d.n),
+    delete: (m, d) => del(m, keysOf(d).del ?? keysOf(d).look, d.n),
   };
+}
+
+/** The "encode" pseudo-peer: m is the encode function; no iteration. */
+function encodeOps() {
+  const ops = {};
+  for (const [op, which] of [["insert", "ins"], ["hit", "look"], ["miss", "miss"], ["delete", "del"]]) {
+    const loop = compile("encode");
+    ops[op] = (enc, d) => loop(enc, d.single[which], d.n);
+  }
+  return ops;
 }
 
 /** The batch op set; getMany's checksum is summed from `out` after the clock stops. */
@@ -338,7 +516,7 @@ function batchOps(withIterate) {
     insert: (m, d) => setMany(m, d.batch.ins, d.vals),
     hit: (m, d) => hit(m, d.batch.look, d.out),
     miss: (m, d) => miss(m, d.batch.miss, d.out),
-    delete: (m, d) => del(m, d.batch.look),
+    delete: (m, d) => del(m, d.batch.del ?? d.batch.look),
   };
   if (withIterate) ops.iterate = (m) => iterate(m);
   return ops;
@@ -371,7 +549,25 @@ const WORKLOADS = {
     ours: { key: "u64", value: "u64" },
     as: { suffix: "64", set: "set64", get: "get64", del: "del64", missing: "-1" },
   },
+  str: {
+    name: "str",
+    title: "string keys \"key-\" + i (i in 0..n−1; lookups shuffled) → u32 values",
+    wide: false,
+    str: true,
+    ours: { key: "string", value: "u32" },
+    as: { missing: "-1" },
+  },
+  rstr: {
+    name: "rstr",
+    title: "string keys: random printable ASCII, 8–64 chars → u32 values",
+    wide: false,
+    str: true,
+    ours: { key: "string", value: "u32" },
+    as: { missing: "-1" },
+  },
 };
+/** The sizes a workload runs (string workloads: up to --str-max). */
+const sizesOf = (wl) => SIZES.filter((n) => !wl.str || n <= STR_MAX);
 
 const asModule = await WebAssembly.compile(readFileSync(ASMAP_WASM));
 
@@ -438,6 +634,101 @@ class AsBatch {
   }
 }
 
+/** AssemblyScript's Map<string,u32>, one export call per operation: the
+ *  key's UTF-16 code units are written into a staging region of its memory
+ *  (a charCodeAt loop, what AssemblyScript's own loader does for
+ *  __newString), then the export makes an AssemblyScript string of them. */
+class AsStr {
+  constructor(ex) {
+    this.ex = ex;
+    this.p = ex.alloc(2 * 4096) >>> 0; // keys are at most 64 chars here
+    this.idx = this.p >>> 1;
+    this.u16 = new Uint16Array(ex.memory.buffer);
+    this.setS = ex.setS;
+    this.getS = ex.getS;
+    this.delS = ex.delS;
+  }
+  place(s) {
+    let u16 = this.u16;
+    if (u16.length === 0) u16 = this.u16 = new Uint16Array(this.ex.memory.buffer); // memory grew
+    const at = this.idx, n = s.length;
+    for (let i = 0; i < n; i++) u16[at + i] = s.charCodeAt(i);
+    return n;
+  }
+  set(k, v) {
+    this.setS(this.p, this.place(k), v);
+  }
+  get(k) {
+    return this.getS(this.p, this.place(k));
+  }
+  delete(k) {
+    return this.delS(this.p, this.place(k));
+  }
+}
+
+/** AssemblyScript's Map<string,u32> behind GoMap's batch API: per chunk of
+ *  up to 2048 keys, a table of (address, length) and the keys' UTF-16 code
+ *  units written into its memory, values copied with TypedArray.set(), one
+ *  export call. */
+class AsStrBatch {
+  constructor(ex) {
+    this.ex = ex;
+    this.chunk = 2048;
+    this.tab = ex.alloc(this.chunk * 8) >>> 0;
+    this.vals = ex.alloc(this.chunk * 4) >>> 0;
+    this.chars = ex.alloc(this.chunk * 64 * 2) >>> 0; // keys are at most 64 chars here
+    this.refresh();
+  }
+  refresh() {
+    this.u16 = new Uint16Array(this.ex.memory.buffer);
+    this.u32 = new Uint32Array(this.ex.memory.buffer);
+  }
+  /** Pack keys[from .. from + c) into the table and chars region. */
+  pack(keys, from, c) {
+    if (this.u16.length === 0) this.refresh();
+    const u16 = this.u16, u32 = this.u32, t = this.tab >>> 2;
+    let p = this.chars;
+    for (let j = 0; j < c; j++) {
+      const s = keys[from + j], n = s.length, at = p >>> 1;
+      for (let i = 0; i < n; i++) u16[at + i] = s.charCodeAt(i);
+      u32[t + 2 * j] = p;
+      u32[t + 2 * j + 1] = n;
+      p += 2 * n;
+    }
+  }
+  setMany(keys, vals) {
+    for (let i = 0; i < keys.length; i += this.chunk) {
+      const c = Math.min(this.chunk, keys.length - i);
+      this.pack(keys, i, c);
+      this.u32.set(vals.subarray(i, i + c), this.vals >>> 2);
+      this.ex.setManyS(this.tab, this.vals, c);
+    }
+  }
+  getMany(keys, out) {
+    for (let i = 0; i < keys.length; i += this.chunk) {
+      const c = Math.min(this.chunk, keys.length - i);
+      this.pack(keys, i, c);
+      this.ex.getManyS(this.tab, this.vals, c);
+      if (this.u32.length === 0) this.refresh();
+      out.set(this.u32.subarray(this.vals >>> 2, (this.vals >>> 2) + c), i);
+    }
+    return out;
+  }
+  deleteMany(keys) {
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += this.chunk) {
+      const c = Math.min(this.chunk, keys.length - i);
+      this.pack(keys, i, c);
+      deleted += this.ex.deleteManyS(this.tab, c);
+    }
+    return deleted;
+  }
+  iterate() {
+    const s = this.ex.iterS();
+    return s + ":" + this.ex.iterXor();
+  }
+}
+
 /** Low words of u64 values (they are < 2^32 here). */
 function rawValueIO(b, wide) {
   return wide
@@ -456,7 +747,9 @@ function rawValueIO(b, wide) {
  * A peer: `setup()` makes a fresh heap for one repetition; `make(ctx)` an
  * empty map; `ops` the timed operations; `size(m)` the entry count;
  * `mem(ctx, m)` memory counters (before the map exists: m undefined);
- * `free(ctx, m)` drops the map.
+ * `free(ctx, m)` drops the map. String workloads: `keyForm` is the form of
+ * the keys it takes ("string" or "bytes"); `applies` false leaves the peer
+ * out of a workload; `noCheck` keeps it out of the checksum comparison.
  */
 function makePeers(wl) {
   const heapUsed = () => {
@@ -476,24 +769,30 @@ function makePeers(wl) {
   // V8 drops GoMap's hidden classes, and after a few such rounds the
   // optimized loops end up with generic property loads (2-3x slower
   // get/set; --no-keeper shows it).
-  const oursSetup = async () => {
+  const KEEPER_KEY = { u32: 1, u64: 1n, string: "keeper", bytes: Uint8Array.of(0xff) };
+  const bytesShape = { key: "bytes", value: "u32" };
+  const oursSetupOf = (shape) => async () => {
     const rt = await Runtime.create({ maxMemory: "4GiB" });
-    const keeper = KEEPER ? rt.map(wl.ours).set(wl.wide ? 1n : 1, wl.wide ? 1n : 1) : null;
+    const keeper = KEEPER ? rt.map(shape).set(KEEPER_KEY[shape.key], wl.wide ? 1n : 1) : null;
     return { rt, keeper };
   };
+  const oursSetup = oursSetupOf(wl.ours);
   const oursCollect = (ctx) => ctx.rt.gc();
   const asCollect = (ctx) => ctx.ex.collect();
-  const asFresh = wl.wide ? "fresh64" : "fresh32";
-  const asSize = wl.wide ? "size64" : "size32";
+  const asFresh = wl.str ? "freshS" : wl.wide ? "fresh64" : "fresh32";
+  const asSize = wl.str ? "sizeS" : wl.wide ? "size64" : "size32";
+  const iterLoop = wl.str ? "iterateStr" : "iterate";
+  const str = !!wl.str;
   const asMem = (ctx) => ({ memory: ctx.ex.memory.buffer.byteLength });
   const chunk = wl.wide ? 4096 : 8192; // = GoMap's setMany chunk (64 KiB scratch / (key + value bytes))
   const peers = {
     js: {
       label: "JS Map",
+      freshKeys: true, // string workloads: new key strings for every map (no cached hashes)
       setup: async () => ({}),
       collect: () => gc(),
       make: () => new Map(),
-      ops: singleOps(),
+      ops: singleOps("undefined", undefined, iterLoop),
       size: (m) => m.size,
       mem: () => ({ heapUsed: heapUsed() }),
       free: () => {},
@@ -503,7 +802,7 @@ function makePeers(wl) {
       setup: oursSetup,
       collect: oursCollect,
       make: (ctx) => ctx.rt.map(wl.ours),
-      ops: singleOps(),
+      ops: singleOps("undefined", undefined, iterLoop),
       size: (m) => m.size,
       mem: oursMem,
       free: (_ctx, m) => m.free(),
@@ -518,12 +817,55 @@ function makePeers(wl) {
       mem: oursMem,
       free: (_ctx, m) => m.free(),
     },
+    "ours-bytes": {
+      label: "ours pre-encoded (bytes keys)",
+      applies: str,
+      keyForm: "bytes",
+      setup: oursSetupOf(bytesShape),
+      collect: oursCollect,
+      make: (ctx) => ctx.rt.map(bytesShape),
+      ops: singleOps("undefined", undefined, iterLoop),
+      size: (m) => m.size,
+      mem: oursMem,
+      free: (_ctx, m) => m.free(),
+    },
+    "ours-bytes-batch": {
+      label: "ours batch pre-encoded (bytes keys)",
+      applies: str,
+      keyForm: "bytes",
+      setup: oursSetupOf(bytesShape),
+      collect: oursCollect,
+      make: (ctx) => ctx.rt.map(bytesShape),
+      ops: batchOps(false),
+      size: (m) => m.size,
+      mem: oursMem,
+      free: (_ctx, m) => m.free(),
+    },
+    encode: {
+      label: "WTF-8 encode only",
+      applies: str,
+      noCheck: true,
+      setup: async () => {
+        const buf = new Uint8Array(64 * 1024);
+        return { enc: (s) => wtf8EncodeInto(s, buf, 0) };
+      },
+      collect: () => {},
+      make: (ctx) => ctx.enc,
+      ops: encodeOps(),
+      size: (_m, _ctx, d) => d.n,
+      mem: () => ({}),
+      free: () => {},
+    },
     as: {
       label: "AS Map",
-      setup: async () => ({ ex: peerInstance(asModule, "AS map peer") }),
+      setup: async () => {
+        const ex = peerInstance(asModule, "AS map peer");
+        return { ex, strMap: str ? new AsStr(ex) : null };
+      },
       collect: asCollect,
       make: (ctx) => {
         ctx.ex[asFresh]();
+        if (str) return ctx.strMap;
         return { set: ctx.ex[wl.as.set], get: ctx.ex[wl.as.get], delete: ctx.ex[wl.as.del] };
       },
       ops: (({ iterate, ...rest }) => rest)(singleOps(wl.as.missing)),
@@ -535,7 +877,7 @@ function makePeers(wl) {
       label: "AS batch",
       setup: async () => {
         const ex = peerInstance(asModule, "AS map peer");
-        return { ex, batch: new AsBatch(ex, wl.wide, chunk) };
+        return { ex, batch: str ? new AsStrBatch(ex) : new AsBatch(ex, wl.wide, chunk) };
       },
       collect: asCollect,
       make: (ctx) => {
@@ -549,6 +891,7 @@ function makePeers(wl) {
     },
     "ours-core": {
       label: "ours core calls",
+      applies: !str,
       setup: oursSetup,
       collect: oursCollect,
       make: (ctx) => {
@@ -581,7 +924,7 @@ function makePeers(wl) {
     const p = peers[name];
     if (!p) throw new Error(`unknown peer ${name}; known: ${Object.keys(peers).join(", ")}`);
     return { name, ...p };
-  });
+  }).filter((p) => p.applies ?? true);
 }
 
 // ------------------------------------------------------------- measurement
@@ -590,12 +933,16 @@ function makePeers(wl) {
  *  each op timed per map and summed. Returns ns/op per op, checksums and
  *  (if asked) bytes per entry after the first map's inserts. */
 async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
+  // String workloads: this turn's key objects (fresh strings, or byte views),
+  // one set per map, made before the collection below.
+  let sets = d.keySets ? d.keySets(peer.keyForm ?? "string", inner, !!peer.freshKeys) : null;
   peer.collect(ctx); // a full collection of the peer's own heap before its turn,
   await quiesce(SETTLE_MS); // and of the JS heap
   const ms = Object.fromEntries(ops.map((op) => [op, 0]));
   const checks = {};
   let mem;
   for (let j = 0; j < inner; j++) {
+    const dj = sets ? { n: d.n, single: sets[j], batch: sets[j], vals: d.vals, out: d.out } : d;
     const memHere = measureMem && j === 0;
     const mem0 = memHere ? peer.mem(ctx) : null;
     const m = peer.make(ctx);
@@ -603,12 +950,12 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
       const fn = peer.ops[op];
       if (!fn) continue;
       const t0 = now();
-      const c = fn(m, d);
+      const c = fn(m, dj);
       const t1 = now();
       ms[op] += t1 - t0;
-      if (j === 0) checks[op] = POST[op] && isBatch(peer) ? POST[op](d) : c;
+      if (j === 0) checks[op] = POST[op] && isBatch(peer) ? POST[op](dj) : c;
       if (op === "insert") {
-        const size = peer.size(m, ctx);
+        const size = peer.size(m, ctx, dj);
         if (size !== d.n) throw new Error(`${peer.name} ${wl.name} n=${d.n}: size ${size} after insert`);
         if (j === 0) checks.insert = size;
         if (memHere) {
@@ -620,12 +967,30 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
       }
     }
     peer.free(ctx, m);
+    if (sets) sets[j] = null; // done with this map's keys
   }
+  sets = null;
   const ns = {};
   for (const op of ops) if (peer.ops[op]) ns[op] = (ms[op] * 1e6) / (d.n * inner);
   return { ns, checks, mem };
 }
 const isBatch = (peer) => peer.name.endsWith("-batch");
+
+/** JS Map with string keys that exist only in the map (each made from the
+ *  key's id while inserting): bytes per entry including the strings. */
+function jsStringMapBytes(d) {
+  const ids = d.ids.ins, strAt = d.strAt;
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  let m = new Map();
+  for (let i = 0; i < d.n; i++) m.set(strAt(ids[i]), i + 1);
+  gc();
+  const h1 = process.memoryUsage().heapUsed;
+  const size = m.size;
+  m = null;
+  if (size !== d.n) throw new Error("string map size");
+  return (h1 - h0) / d.n;
+}
 
 /** JS Map with bigint keys that exist only in the map (read fresh from a
  *  BigUint64Array): bytes per entry including the BigInt objects. */
@@ -657,10 +1022,15 @@ async function runChild(wname, n) {
   const wl = WORKLOADS[wname];
   if (!wl) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
   const big = n >= BIG;
-  const ops = OPS.filter((op) => !big || BIG_OPS.includes(op));
-  const peers = makePeers(wl).filter((p) => !big || BIG_PEERS.includes(p.name));
-  const reps = big ? BIG_REPS : REPS;
-  const warmup = big ? BIG_WARMUP : WARMUP;
+  // String workloads from --str-big (1e6) on: every op, --str-big-peers,
+  // --str-big-warmup + --str-big-reps (time budget).
+  const strBig = !!wl.str && n >= STR_BIG;
+  const ops = OPS.filter((op) => !big || strBig || BIG_OPS.includes(op));
+  const peers = makePeers(wl)
+    .filter((p) => (strBig ? STR_BIG_PEERS.includes(p.name) : !big || BIG_PEERS.includes(p.name)))
+    .filter((p) => !CHILD_GROUP || (CHILD_GROUP === "bytes" ? BYTES_PEERS.includes(p.name) || p.name === "js" : !BYTES_PEERS.includes(p.name)));
+  const reps = strBig ? STR_BIG_REPS : big ? BIG_REPS : REPS;
+  const warmup = strBig ? STR_BIG_WARMUP : big ? BIG_WARMUP : WARMUP;
   const inner = Math.max(1, Math.round(TARGET_OPS / n));
   const tg = now();
   const ctxs = new Map();
@@ -675,7 +1045,7 @@ async function runChild(wname, n) {
   let d = makeData(wl, n);
   materialize(d, ops, peers);
   process.stderr.write(
-    `${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${warmup}+${reps} reps, ` +
+    `${wname} n=${n}${CHILD_GROUP ? ` (${CHILD_GROUP})` : ""}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${warmup}+${reps} reps, ` +
       `ops ${ops.join(",")}, peers ${peers.map((p) => p.name).join(",")}\n`,
   );
   const samples = {}; // peer -> op -> [ns]
@@ -686,15 +1056,17 @@ async function runChild(wname, n) {
     for (let k = 0; k < peers.length; k++) {
       const p = peers[(k + rep) % peers.length];
       const r = await turn(p, ctxs.get(p.name), wl, d, inner, ops, rep === 0 && n >= MEM_MIN);
-      if (r.mem) mems[p.name] = r.mem;
+      if (r.mem && Object.keys(r.mem).length) mems[p.name] = r.mem;
       if (rep < warmup) continue;
       for (const [op, x] of Object.entries(r.ns)) (samples[p.name][op] ??= []).push(x);
       for (const [op, c] of Object.entries(r.checks)) (checks[op] ??= {})[p.name] = c;
     }
   }
   const mismatches = [];
+  const unchecked = new Set(peers.filter((p) => p.noCheck).map((p) => p.name));
   for (const [op, byPeer] of Object.entries(checks)) {
-    if (new Set(Object.values(byPeer).map(String)).size > 1) {
+    const compared = Object.entries(byPeer).filter(([p]) => !unchecked.has(p)).map(([, c]) => String(c));
+    if (new Set(compared).size > 1) {
       const msg = `${wname} n=${n} ${op}: checksums differ: ${JSON.stringify(byPeer)}`;
       mismatches.push(msg);
       console.error(`CHECKSUM MISMATCH ${msg}`);
@@ -719,6 +1091,7 @@ async function runChild(wname, n) {
   if (n >= MEM_MIN) {
     memory = { workload: wname, size: n, ...mems };
     if (wl.wide && !wl.bits53 && peers.some((p) => p.name === "js")) memory.jsWithBigintKeys = jsBigintMapBytes(d);
+    if (wl.str && peers.some((p) => p.name === "js")) memory.jsWithStringKeys = jsStringMapBytes(d);
   }
   const line = ops
     .map((op) => `${op} ` + peers.filter((p) => samples[p.name][op]).map((p) => `${p.name} ${fmt(summary(samples[p.name][op]).median)}`).join(" "))
@@ -729,13 +1102,207 @@ async function runChild(wname, n) {
 }
 
 /** Run one child process per (workload, size); collect their results. */
-function spawnChild(wname, n) {
-  const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child="));
+function spawnChild(wname, n, group = "") {
+  const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child=") && !a.startsWith("--child-group="));
   const args = ["--expose-gc", "--max-old-space-size=8192", fileURLToPath(import.meta.url), ...passArgs, `--child=${wname}:${n}`];
+  if (group) args.push(`--child-group=${group}`);
   const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`bench/maps child ${wname}:${n} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]);
+}
+
+/**
+ * One (workload, size). String workloads run the bytes-map peers in a second
+ * child, with a JS Map of their own as the reference for their ratio: a
+ * bytes map and a string map in one process share GoMap's batch code, whose
+ * call sites then see both strings and Uint8Arrays (the string batch ran
+ * ~1.5x slower at 1e5 next to the bytes one). The second child's rows carry
+ * `group: "bytes"`; its JS Map rows are kept in the JSON, not in the tables.
+ */
+function runSize(wl, n) {
+  const bytesPeers = PEER_NAMES.filter((p) => BYTES_PEERS.includes(p) && (n < STR_BIG || STR_BIG_PEERS.includes(p)));
+  const split = wl.str && bytesPeers.length > 0 && PEER_NAMES.some((p) => p !== "js" && !BYTES_PEERS.includes(p));
+  if (!split) return spawnChild(wl.name, n);
+  const main = spawnChild(wl.name, n, "main");
+  const bytes = spawnChild(wl.name, n, "bytes");
+  for (const r of bytes.results) r.group = "bytes";
+  let memory = main.memory;
+  if (bytes.memory) {
+    memory ??= { workload: wl.name, size: n };
+    for (const p of bytesPeers) if (bytes.memory[p]) memory[p] = bytes.memory[p];
+  }
+  return {
+    results: [...main.results, ...bytes.results],
+    memory,
+    mismatches: [...main.mismatches, ...bytes.mismatches],
+    codeStamps: [main.codeStamp, bytes.codeStamp],
+  };
+}
+
+// ------------------------------------------------------------------ report
+
+const PEER_ORDER = ["js", "ours", "ours-batch", "ours-bytes", "ours-bytes-batch", "as", "as-batch", "ours-core", "encode"];
+const PEER_LABEL = {
+  js: "JS Map", ours: "ours", "ours-batch": "ours batch", as: "AS Map", "as-batch": "AS batch", "ours-core": "ours core calls",
+  "ours-bytes": "ours pre-encoded (bytes keys)", "ours-bytes-batch": "ours batch pre-encoded (bytes keys)",
+  encode: "WTF-8 encode only (share of ours)",
+};
+const OP_LABEL = { insert: "insert", hit: "lookup hit", miss: "lookup miss", iterate: "iterate", delete: "delete all" };
+const OP_ORDER = ["insert", "hit", "miss", "iterate", "delete"];
+const sizeLabel = (n) => {
+  const e = Math.log10(n);
+  return Number.isInteger(e) ? `1e${e}` : String(n);
+};
+const bpe = (x) => (x === undefined ? "–" : x.toFixed(x >= 100 ? 0 : 1));
+/** How the sizes of a workload were run (repetitions; the reduced big sizes). */
+const repsLine = (c, wl, sizes) => {
+  let t = `${c.warmup} warm-up + ${c.reps} measured repetitions`;
+  const peers = (ps) => (ps ?? []).map((p) => PEER_LABEL[p] ?? p).join(", ");
+  if (wl.str && c.strBig !== undefined && sizes.some((n) => n >= c.strBig)) {
+    const left = (c.peers ?? []).filter((p) => !(c.strBigPeers ?? []).includes(p) && p !== "ours-core");
+    t += ` (${c.strBigWarmup} + ${c.strBigReps} at ≥ ${sizeLabel(c.strBig)}${left.length ? `, without ${peers(left)}` : ""})`;
+  } else if (!wl.str && sizes.some((n) => n >= c.big)) {
+    t += ` (${c.bigWarmup} + ${c.bigReps} at ≥ ${sizeLabel(c.big)}, only ${(c.bigOps ?? []).join(", ")} and ${peers(c.bigPeers)})`;
+  }
+  return t;
+};
+/** How a run was made: for the sections when the file mixes runs. */
+const runLine = (r, wl, sizes) =>
+  `${machineLine(r.machine)}; ${repsLine(r.config ?? {}, wl, sizes)}; whole run ${Math.round(r.elapsedSeconds)} s; code ${(r.codeStamps ?? []).join(", ")}`;
+
+/** maps.md from the results document (what maps.json holds). */
+function renderMd(doc) {
+  const { machine, config } = doc;
+  const runWorkloads = config.workloads;
+  const earlierRuns = doc.earlierRuns ?? [];
+  const thisRun = { workloads: runWorkloads, machine, elapsedSeconds: doc.elapsedSeconds, config, codeStamps: doc.codeStamps };
+  const keptWorkloads = earlierRuns.flatMap((r) => r.workloads);
+  const allWorkloads = Object.keys(WORKLOADS).filter((w) => runWorkloads.includes(w) || keptWorkloads.includes(w));
+  const allResults = doc.results;
+  const allMemory = doc.memoryBytesPerEntry ?? [];
+  const allMismatches = doc.checksumMismatches ?? [];
+  const runOf = (w) => (runWorkloads.includes(w) ? thisRun : earlierRuns.find((r) => r.workloads.includes(w)));
+  const sizesIn = (w) => [...new Set(allResults.filter((r) => r.workload === w).map((r) => r.size))].sort((a, b) => a - b);
+  const md = [];
+  md.push("# bench/maps: ns per operation (lower is better)");
+  md.push("");
+  md.push(machineLine(machine));
+  md.push("");
+  md.push(
+    `Cells: median ns/op (min–max) over the measured repetitions, then **JS Map ns ÷ peer ns** ` +
+      `(“× faster than JS Map”: above 1 the peer is faster). ` +
+      (() => {
+        // workloads with the same repetitions share one description
+        const by = new Map();
+        for (const w of runWorkloads) {
+          const t = repsLine(config, WORKLOADS[w], sizesIn(w));
+          by.set(t, [...(by.get(t) ?? []), w]);
+        }
+        return [...by].map(([t, ws]) => (by.size > 1 ? `${ws.join(", ")}: ${t}` : t)).join("; ");
+      })() +
+      `; peers interleaved per repetition, their order rotated; ` +
+      `maps below ${config.targetOps} entries repeated on fresh maps (1e3: ${Math.round(config.targetOps / 1e3)} maps per repetition). ` +
+      `One child process per workload × size, one heap per peer in it, collected before each turn. Whole run ${Math.round(doc.elapsedSeconds)} s` +
+      ` (workloads ${runWorkloads.join(", ")}; code ${(doc.codeStamps ?? []).join(", ")}).`,
+  );
+  if (keptWorkloads.length) {
+    md.push("");
+    md.push(`Sections ${keptWorkloads.join(", ")} are kept from an earlier run of this file (how it ran is under each).`);
+    const builds = new Set([doc, ...earlierRuns].map((r) => (r.codeStamps ?? []).join(",")));
+    if (builds.size > 1) md.push(`**The sections come from different builds** (code stamps differ: a hash of build/release.wasm and dist/): compare columns within a section, not across sections of different runs.`);
+  }
+  md.push("");
+  for (const wname of allWorkloads) {
+    const wl = WORKLOADS[wname];
+    const wr = allResults.filter((r) => r.workload === wname);
+    const ran = PEER_ORDER.filter((p) => wr.some((r) => r.peer === p));
+    md.push(`## ${wname}: ${wl.title}`);
+    md.push("");
+    if (keptWorkloads.length) {
+      md.push(`_${runOf(wname) === thisRun ? "This run" : "Earlier run"}: ${runLine(runOf(wname), wl, sizesIn(wname))}._`);
+      md.push("");
+    }
+    md.push(`| size | op | ${ran.map((p) => PEER_LABEL[p]).join(" | ")} |`);
+    md.push(`|---:|---|${ran.map(() => "---:|").join("")}`);
+    for (const n of [...new Set(wr.map((r) => r.size))].sort((a, b) => a - b)) {
+      for (const op of OP_ORDER) {
+        const rows = wr.filter((r) => r.size === n && r.op === op);
+        if (!rows.length) continue;
+        const cells = ran.map((p) => {
+          const r = rows.find((x) => x.peer === p && !(p === "js" && x.group));
+          if (!r) return "–";
+          const c = `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})`;
+          if (p === "encode") {
+            const ours = rows.find((x) => x.peer === "ours");
+            return ours ? `${c} ${Math.round((100 * r.median) / ours.median)}%` : c;
+          }
+          return p === "js" || r.xFasterThanJs === undefined ? c : `${c} **${r.xFasterThanJs.toFixed(2)}×**`;
+        });
+        md.push(`| ${sizeLabel(n)} | ${OP_LABEL[op]} | ${cells.join(" | ")} |`);
+      }
+    }
+    md.push("");
+    const memRows = allMemory.filter((r) => r.workload === wname);
+    if (memRows.length) {
+      md.push(`Bytes per entry after n inserts (no hint), ${wname}:`);
+      md.push("");
+      const extra = wl.wide && !wl.bits53 ? ["JS Map + its BigInt keys", "jsWithBigintKeys"] : wl.str ? ["JS Map + its key strings", "jsWithStringKeys"] : null;
+      const first = wl.str ? "JS Map (heapUsed Δ; keys already on the heap)" : "JS Map (heapUsed Δ)";
+      const oursLabel = wl.str ? "ours (HeapInuse Δ, with its key bytes)" : "ours (HeapInuse Δ)";
+      md.push(`| size | ${first}${extra ? ` | ${extra[0]}` : ""} | ${oursLabel} | ours (linear memory Δ) | AS Map (linear memory Δ) |`);
+      md.push(`|---:|---:|${extra ? "---:|" : ""}---:|---:|---:|`);
+      for (const r of memRows) {
+        const ours = r.ours ?? r["ours-batch"];
+        const as = r.as ?? r["as-batch"];
+        md.push(
+          `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${extra ? ` | ${bpe(r[extra[1]])}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |`,
+        );
+      }
+      md.push("");
+    }
+  }
+  const anyStr = allWorkloads.some((w) => WORKLOADS[w].str);
+  md.push("Notes:");
+  md.push("- Single-call peers: one call per key (`m.set(k, v)`, `m.get(k)`, `m.delete(k)`); batch peers: one call per");
+  md.push("  typed array (ours: `setMany/getMany/deleteMany`; AS: keys copied into its memory, one export call per chunk).");
+  md.push("- AS Map's `get` throws on a missing key, so the AS peer's get is `has() + get()`: two probes per hit.");
+  md.push("- AS iteration is one export call (`keys()` + `values()` arrays, summed in wasm): its only public iteration.");
+  md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the loops convert with `Number()`.");
+  md.push("- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the");
+  md.push("  map holds for its keys. For u64 the first column counts the map only (the keys were already on the heap);");
+  md.push("  “JS Map + its BigInt keys” inserts keys read fresh from a BigUint64Array, so the BigInt objects count too.");
+  md.push("  ours: `HeapInuse` delta between two `rt.gc()` (outgrown bucket arrays collected; span granularity), and");
+  md.push("  linear-memory (`Sys`) growth, which keeps the peak of growth (old and new arrays at once) since wasm memory");
+  md.push("  never shrinks. AS: linear-memory growth (TLSF grows memory by doubling, so this is coarse). First repetition,");
+  md.push("  fresh heap; the JSON also has the map's own bucket bytes (`live`).");
+  if (anyStr) {
+    md.push("- String workloads (str, rstr): JS Map gets fresh key strings for every map it builds, made from the key bytes");
+    md.push("  before the clock starts: a JS string caches its hash once a Map has hashed it, so reused key objects would let");
+    md.push(`  JS skip hashing${config.strReuse && runWorkloads.some((w) => WORKLOADS[w].str) ? " (this run: --str-reuse, so JS Map gets the same strings every time, their hashes cached)" : ""}. The other peers cache nothing per string and share one set of`);
+    md.push("  strings. Deletes use another copy of the lookup keys. ours encodes");
+    md.push("  every key to WTF-8 (src/wtf8.ts) in every call, single and batch (the batch packs a chunk of keys into one");
+    md.push("  buffer per core call); that cost is in its columns. The public API takes no pre-encoded string keys, so");
+    md.push("  the “pre-encoded” columns are a `{ key: \"bytes\" }` map (the same stored bytes and hash) with `Uint8Array`");
+    md.push("  keys encoded by TextEncoder before timing (views into one buffer per key array, in its order); those columns");
+    md.push("  pay a `TypedArray.set` per key instead. They run in a child process of their own (sharing GoMap's batch code");
+    md.push("  with a string map slows the string map's batch calls), whose JS Map run is their ratio's reference (in the JSON).");
+    md.push("  “WTF-8 encode only” runs no map: just the encoding ours does per key (dist/wtf8.js `encodeInto`, into a");
+    md.push("  64 KiB buffer), shown as a share of ours' single-call time. Iteration sums values and the keys' lengths.");
+    md.push("  AS Map is `Map<string,u32>`: each call copies the key's UTF-16 code units into its memory and makes an");
+    md.push("  AssemblyScript string of them (garbage after get/delete). Memory: the first JS column counts the map only");
+    md.push("  (its key strings were already on the heap); “JS Map + its key strings” makes each key string while");
+    md.push("  inserting, so the strings count, as ours' HeapInuse counts its copies of the key bytes.");
+  }
+  if (allMismatches.length) {
+    md.push("");
+    md.push(`**Checksum mismatches:** ${allMismatches.join("; ")}`);
+  }
+  if (doc.codeChangedDuringRun) {
+    md.push("");
+    md.push("**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.");
+  }
+  return md.join("\n");
 }
 
 const CHILD = arg("child", "");
@@ -747,6 +1314,18 @@ if (CHILD) {
   process.exit(0);
 }
 
+// --render: maps.md again from maps.json (no benchmark run).
+if (flag("render")) {
+  const doc = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
+  const text = renderMd(doc);
+  console.log(text);
+  if (WRITE) {
+    writeFileSync(RESULTS_MD, text + "\n");
+    console.error(`wrote ${RESULTS_MD}`);
+  }
+  process.exit(0);
+}
+
 const machine = machineInfo();
 const results = [];
 const memory = [];
@@ -755,12 +1334,14 @@ const stamps = new Set([codeStamp()]);
 const t00 = now();
 for (const wname of WORKLOAD_NAMES) {
   if (!WORKLOADS[wname]) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
-  for (const n of SIZES) {
-    const r = spawnChild(wname, n);
+  const sizes = sizesOf(WORKLOADS[wname]);
+  if (sizes.length < SIZES.length) console.error(`${wname}: sizes above ${STR_MAX} skipped (--str-max)`);
+  for (const n of sizes) {
+    const r = runSize(WORKLOADS[wname], n);
     results.push(...r.results);
     if (r.memory) memory.push(r.memory);
     mismatches.push(...r.mismatches);
-    stamps.add(r.codeStamp);
+    for (const c of r.codeStamps ?? [r.codeStamp]) stamps.add(c);
   }
 }
 finishMachine(machine);
@@ -769,113 +1350,72 @@ const elapsedS = (now() - t00) / 1000;
 const codeChanged = stamps.size > 1;
 if (codeChanged) console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
 
+const config = {
+  sizes: SIZES, workloads: WORKLOAD_NAMES, peers: PEER_NAMES, ops: OPS, big: BIG, bigOps: BIG_OPS,
+  reps: REPS, bigReps: BIG_REPS, warmup: WARMUP, bigWarmup: BIG_WARMUP, bigPeers: BIG_PEERS, targetOps: TARGET_OPS, settleMs: SETTLE_MS, quick: QUICK,
+  strMax: STR_MAX, strReuse: STR_REUSE, strBig: STR_BIG, strBigReps: STR_BIG_REPS, strBigWarmup: STR_BIG_WARMUP, strBigPeers: STR_BIG_PEERS,
+  ours: 'Runtime.create({ maxMemory: "4GiB" }) per repetition, rt.map({ key, value }), build/release.wasm',
+  as: "bench/peer/asmap.ts (Map<u32,u32>, Map<u64,u64>, Map<string,u32>), asc --runtime incremental -O3 --noAssert, fresh instance per repetition",
+};
+const thisRun = { workloads: WORKLOAD_NAMES, machine, elapsedSeconds: +elapsedS.toFixed(1), config, codeStamps: [...stamps] };
+
+// ------------------------------------------------------------ merging
+//
+// A run of some workloads (e.g. --workloads=str,rstr) keeps the other
+// workloads' sections of the existing results file (--no-merge: does not);
+// `earlierRuns` in the JSON says which run each kept workload comes from.
+
+const MERGE = WRITE && !flag("no-merge");
+const earlierRuns = [];
+let keptResults = [], keptMemory = [], keptMismatches = [];
+if (MERGE) {
+  let prev = null;
+  try {
+    prev = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
+  } catch {}
+  if (prev?.benchmark === "bench/maps" && Array.isArray(prev.results)) {
+    const prevRuns = [
+      { workloads: prev.config?.workloads ?? [], machine: prev.machine, elapsedSeconds: prev.elapsedSeconds, config: prev.config, codeStamps: prev.codeStamps },
+      ...(prev.earlierRuns ?? []),
+    ];
+    for (const r of prevRuns) {
+      const keep = r.workloads.filter((w) => WORKLOADS[w] && !WORKLOAD_NAMES.includes(w) && !earlierRuns.some((e) => e.workloads.includes(w)));
+      if (keep.length) earlierRuns.push({ ...r, workloads: keep });
+    }
+    const kept = new Set(earlierRuns.flatMap((r) => r.workloads));
+    keptResults = prev.results.filter((r) => kept.has(r.workload));
+    keptMemory = (prev.memoryBytesPerEntry ?? []).filter((r) => kept.has(r.workload));
+    keptMismatches = (prev.checksumMismatches ?? []).filter((m) => kept.has(m.split(" ")[0]));
+  }
+}
+const keptWorkloads = earlierRuns.flatMap((r) => r.workloads);
+/** Every workload in the report, in WORKLOADS order. */
+const allWorkloads = Object.keys(WORKLOADS).filter((w) => WORKLOAD_NAMES.includes(w) || keptWorkloads.includes(w));
+const allResults = allWorkloads.flatMap((w) => [...keptResults, ...results].filter((r) => r.workload === w));
+const allMemory = allWorkloads.flatMap((w) => [...keptMemory, ...memory].filter((r) => r.workload === w));
+const allMismatches = [...keptMismatches, ...mismatches];
+
 // ------------------------------------------------------------------ output
 
-const PEER_LABEL = { js: "JS Map", ours: "ours", "ours-batch": "ours batch", as: "AS Map", "as-batch": "AS batch", "ours-core": "ours core calls" };
-const OP_LABEL = { insert: "insert", hit: "lookup hit", miss: "lookup miss", iterate: "iterate", delete: "delete all" };
-const sizeLabel = (n) => {
-  const e = Math.log10(n);
-  return Number.isInteger(e) ? `1e${e}` : String(n);
+const doc = {
+  benchmark: "bench/maps",
+  unit: "ns/op",
+  machine,
+  elapsedSeconds: thisRun.elapsedSeconds,
+  config,
+  workloads: Object.fromEntries(allWorkloads.map((w) => [w, WORKLOADS[w].title])),
+  results: allResults,
+  memoryBytesPerEntry: allMemory,
+  checksumMismatches: allMismatches,
+  codeStamps: [...stamps],
+  codeChangedDuringRun: codeChanged,
+  earlierRuns,
 };
-const bpe = (x) => (x === undefined ? "–" : x.toFixed(x >= 100 ? 0 : 1));
-
-const md = [];
-md.push("# bench/maps: ns per operation (lower is better)");
-md.push("");
-md.push(machineLine(machine));
-md.push("");
-md.push(
-  `Cells: median ns/op (min–max) over the measured repetitions, then **JS Map ns ÷ peer ns** ` +
-    `(“× faster than JS Map”: above 1 the peer is faster). ${WARMUP} warm-up + ${REPS} measured repetitions ` +
-    `(${BIG_WARMUP} + ${BIG_REPS} at ≥ ${sizeLabel(BIG)}, where only ${BIG_OPS.join(", ")} and ${BIG_PEERS.map((p) => PEER_LABEL[p]).join(", ")} run); ` +
-    `peers interleaved per repetition, their order rotated; ` +
-    `maps below ${TARGET_OPS} entries repeated on fresh maps (1e3: ${Math.round(TARGET_OPS / 1e3)} maps per repetition). ` +
-    `One child process per workload × size, one heap per peer in it, collected before each turn. Whole run ${elapsedS.toFixed(0)} s.`,
-);
-md.push("");
-const ran = PEER_NAMES;
-for (const wname of WORKLOAD_NAMES) {
-  const wl = WORKLOADS[wname];
-  md.push(`## ${wname}: ${wl.title}`);
-  md.push("");
-  md.push(`| size | op | ${ran.map((p) => PEER_LABEL[p]).join(" | ")} |`);
-  md.push(`|---:|---|${ran.map(() => "---:|").join("")}`);
-  for (const n of SIZES) {
-    for (const op of OPS) {
-      const rows = results.filter((r) => r.workload === wname && r.size === n && r.op === op);
-      if (!rows.length) continue;
-      const cells = ran.map((p) => {
-        const r = rows.find((x) => x.peer === p);
-        if (!r) return "–";
-        const c = `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})`;
-        return p === "js" || r.xFasterThanJs === undefined ? c : `${c} **${r.xFasterThanJs.toFixed(2)}×**`;
-      });
-      md.push(`| ${sizeLabel(n)} | ${OP_LABEL[op]} | ${cells.join(" | ")} |`);
-    }
-  }
-  md.push("");
-  const memRows = memory.filter((r) => r.workload === wname);
-  if (memRows.length) {
-    md.push(`Bytes per entry after n inserts (no hint), ${wname}:`);
-    md.push("");
-    const wideBig = wl.wide && !wl.bits53;
-    md.push(
-      `| size | JS Map (heapUsed Δ)${wideBig ? " | JS Map + its BigInt keys" : ""} | ours (HeapInuse Δ) | ours (linear memory Δ) | AS Map (linear memory Δ) |`,
-    );
-    md.push(`|---:|---:|${wideBig ? "---:|" : ""}---:|---:|---:|`);
-    for (const r of memRows) {
-      const ours = r.ours ?? r["ours-batch"];
-      const as = r.as ?? r["as-batch"];
-      md.push(
-        `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${wideBig ? ` | ${bpe(r.jsWithBigintKeys)}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |`,
-      );
-    }
-    md.push("");
-  }
-}
-md.push("Notes:");
-md.push("- Single-call peers: one call per key (`m.set(k, v)`, `m.get(k)`, `m.delete(k)`); batch peers: one call per");
-md.push("  typed array (ours: `setMany/getMany/deleteMany`; AS: keys copied into its memory, one export call per chunk).");
-md.push("- AS Map's `get` throws on a missing key, so the AS peer's get is `has() + get()`: two probes per hit.");
-md.push("- AS iteration is one export call (`keys()` + `values()` arrays, summed in wasm): its only public iteration.");
-md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the loops convert with `Number()`.");
-md.push("- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the");
-md.push("  map holds for its keys. For u64 the first column counts the map only (the keys were already on the heap);");
-md.push("  “JS Map + its BigInt keys” inserts keys read fresh from a BigUint64Array, so the BigInt objects count too.");
-md.push("  ours: `HeapInuse` delta between two `rt.gc()` (outgrown bucket arrays collected; span granularity), and");
-md.push("  linear-memory (`Sys`) growth, which keeps the peak of growth (old and new arrays at once) since wasm memory");
-md.push("  never shrinks. AS: linear-memory growth (TLSF grows memory by doubling, so this is coarse). First repetition,");
-md.push("  fresh heap; the JSON also has the map's own bucket bytes (`live`).");
-if (mismatches.length) {
-  md.push("");
-  md.push(`**Checksum mismatches:** ${mismatches.join("; ")}`);
-}
-if (codeChanged) {
-  md.push("");
-  md.push("**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.");
-}
-console.log(md.join("\n"));
-
+const text = renderMd(doc);
+console.log(text);
 if (WRITE) {
-  writeJson(RESULTS_JSON, {
-    benchmark: "bench/maps",
-    unit: "ns/op",
-    machine,
-    elapsedSeconds: +elapsedS.toFixed(1),
-    config: {
-      sizes: SIZES, workloads: WORKLOAD_NAMES, peers: PEER_NAMES, ops: OPS, big: BIG, bigOps: BIG_OPS,
-      reps: REPS, bigReps: BIG_REPS, warmup: WARMUP, bigWarmup: BIG_WARMUP, bigPeers: BIG_PEERS, targetOps: TARGET_OPS, settleMs: SETTLE_MS, quick: QUICK,
-      ours: 'Runtime.create({ maxMemory: "4GiB" }) per repetition, rt.map({ key, value }), build/release.wasm',
-      as: "bench/peer/asmap.ts (Map<u32,u32>, Map<u64,u64>), asc --runtime incremental -O3 --noAssert, fresh instance per repetition",
-    },
-    workloads: Object.fromEntries(WORKLOAD_NAMES.map((w) => [w, WORKLOADS[w].title])),
-    results,
-    memoryBytesPerEntry: memory,
-    checksumMismatches: mismatches,
-    codeStamps: [...stamps],
-    codeChangedDuringRun: codeChanged,
-  });
-  writeFileSync(RESULTS_MD, md.join("\n") + "\n");
+  writeJson(RESULTS_JSON, doc);
+  writeFileSync(RESULTS_MD, text + "\n");
   console.error(`wrote ${RESULTS_MD}`);
 }
 if (mismatches.length) process.exitCode = 1;

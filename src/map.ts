@@ -715,7 +715,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       throw new InvalidArgumentError(what, `expected an array${isRefKind(spec.name) ? "" : " or typed array"}`);
     }
     if (isRefKind(spec.name)) {
-      for (let i = 0; i < xs.length; i++) spec.toCore(xs[i], `${what}[${i}]`);
+      // Check every element; build an error message only for a bad one.
+      const str = spec.name === "string";
+      for (let i = 0; i < xs.length; i++) {
+        const x = xs[i];
+        if (str ? typeof x !== "string" : !(x instanceof Uint8Array)) spec.toCore(x, `${what}[${i}]`);
+      }
       return xs as ArrayLike<string | Uint8Array>;
     }
     const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];

@@ -29,9 +29,21 @@
 // iteration AssemblyScript's Map has, keys() and values() (each builds an
 // Array of every entry), and return the sum of the values; iterXor() is the
 // XOR of the keys' low 32 bits (as JS's `x ^= Number(k)` computes it).
+//
+// String keys (`Map<string,u32>`; AssemblyScript strings are UTF-16): the
+// host writes a key's UTF-16 code units into a region from `alloc` and
+// passes (address, length in code units); every call makes a new
+// AssemblyScript string from them (String.UTF16.decodeUnsafe: a managed
+// allocation and a copy), which the map keeps on set and which is garbage
+// after get/delete. Values are u32.
+//   setS(p, len, v)   getS(p, len) -> i32 (-1: absent)   delS(p, len)
+//   setManyS(tab, vals, n)  getManyS(tab, out, n) -> found  deleteManyS(tab, n)
+//     tab: n pairs (address u32, length u32) of code units the host packed
+//   iterS() -> sum of values; iterXor() -> sum of the keys' lengths
 
 let m32 = new Map<u32, u32>();
 let m64 = new Map<u64, u64>();
+let ms = new Map<string, u32>();
 let lastXor: i32 = 0;
 
 /** Raw TLSF block (`heap.alloc`): not managed, never collected. The host
@@ -51,6 +63,12 @@ export function fresh32(): void {
 }
 export function fresh64(): void {
   m64 = new Map<u64, u64>();
+}
+export function freshS(): void {
+  ms = new Map<string, u32>();
+}
+export function sizeS(): i32 {
+  return ms.size;
 }
 export function size32(): i32 {
   return m32.size;
@@ -197,6 +215,71 @@ export function iter64(): f64 {
 
 export function iterXor(): i32 {
   return lastXor;
+}
+
+// ------------------------------------------------------------- string keys
+
+// @ts-ignore: decorator
+@inline function keyAt(p: usize, len: u32): string {
+  return String.UTF16.decodeUnsafe(p, <usize>len << 1);
+}
+
+export function setS(p: usize, len: u32, v: u32): void {
+  ms.set(keyAt(p, len), v);
+}
+export function getS(p: usize, len: u32): i32 {
+  const k = keyAt(p, len);
+  return ms.has(k) ? <i32>ms.get(k) : -1;
+}
+export function delS(p: usize, len: u32): bool {
+  return ms.delete(keyAt(p, len));
+}
+
+export function setManyS(tab: usize, vals: usize, n: i32): void {
+  const m = ms;
+  for (let i = 0; i < n; i++) {
+    const e = tab + (<usize>i << 3);
+    m.set(keyAt(load<u32>(e), load<u32>(e, 4)), load<u32>(vals + (<usize>i << 2)));
+  }
+}
+export function getManyS(tab: usize, out: usize, n: i32): i32 {
+  const m = ms;
+  let found = 0;
+  for (let i = 0; i < n; i++) {
+    const e = tab + (<usize>i << 3);
+    const k = keyAt(load<u32>(e), load<u32>(e, 4));
+    let v: u32 = 0;
+    if (m.has(k)) {
+      v = m.get(k);
+      found++;
+    }
+    store<u32>(out + (<usize>i << 2), v);
+  }
+  return found;
+}
+export function deleteManyS(tab: usize, n: i32): i32 {
+  const m = ms;
+  let deleted = 0;
+  for (let i = 0; i < n; i++) {
+    const e = tab + (<usize>i << 3);
+    if (m.delete(keyAt(load<u32>(e), load<u32>(e, 4)))) deleted++;
+  }
+  return deleted;
+}
+
+/** Sum of the values; iterXor() then returns the sum of the keys' lengths
+ *  (the string loops' checksum: `x += k.length`). */
+export function iterS(): f64 {
+  const ks = ms.keys();
+  const vs = ms.values();
+  let sum: f64 = 0;
+  let x: i32 = 0;
+  for (let i = 0, n = ks.length; i < n; i++) {
+    x += unchecked(ks[i]).length;
+    sum += <f64>unchecked(vs[i]);
+  }
+  lastXor = x;
+  return sum;
 }
 
 // ----------------------------------------------------------------- capacity
