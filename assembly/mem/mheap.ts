@@ -232,12 +232,18 @@ function addFreePages(first: u32, count: u32): void {
     insertFree(tail);
     return;
   }
+  newFreeRun(first, count, 0);
+}
+
+/** A record for the free run [first, first+n), mapped and listed. Needs one
+ *  span record (reserved by the caller's metaEnsure). */
+function newFreeRun(first: u32, n: u32, needzero: u8): void {
   let s = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
-  if (!ASC_NO_ASSERT) assert(changetype<usize>(s) != 0, "addFreePages: metadata not reserved");
+  if (!ASC_NO_ASSERT) assert(changetype<usize>(s) != 0, "newFreeRun: metadata not reserved");
   s.startAddr = first << PAGE_SHIFT;
-  s.npages = count;
+  s.npages = n;
   s.state = <u8>SpanState.FREE;
-  s.needzero = 0;
+  s.needzero = needzero;
   mapFreeRunEnds(s);
   insertFree(s);
 }
@@ -336,15 +342,8 @@ export function allocSpan(npages: u32): mspan {
   }
   removeFree(s);
   if (s.npages > npages) {
-    let rest = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
-    rest.startAddr = s.startAddr + (npages << PAGE_SHIFT);
-    rest.npages = s.npages - npages;
-    rest.state = <u8>SpanState.FREE;
-    rest.needzero = s.needzero;
-    // The old last page is now interior to `rest` only if rest has > 1 page;
-    // mapFreeRunEnds rewrites both ends, mapRun below rewrites s's pages.
-    mapFreeRunEnds(rest);
-    insertFree(rest);
+    // The rest stays free; mapRun below rewrites s's own pages.
+    newFreeRun((s.startAddr >>> PAGE_SHIFT) + npages, s.npages - npages, s.needzero);
     s.npages = npages;
   }
   s.state = <u8>SpanState.INUSE;
@@ -528,24 +527,8 @@ function allocSpanAt(first: u32, npages: u32): mspan {
   removeFree(r);
   setPageMap(a, 0);
   setPageMap(rEnd - 1, 0);
-  if (first > a) {
-    let before = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
-    before.startAddr = a << PAGE_SHIFT;
-    before.npages = first - a;
-    before.state = <u8>SpanState.FREE;
-    before.needzero = r.needzero;
-    mapFreeRunEnds(before);
-    insertFree(before);
-  }
-  if (end < rEnd) {
-    let after = changetype<mspan>(metaAlloc(<u32>SPAN_RECORD_SIZE, MetaKind.SPAN));
-    after.startAddr = end << PAGE_SHIFT;
-    after.npages = rEnd - end;
-    after.state = <u8>SpanState.FREE;
-    after.needzero = r.needzero;
-    mapFreeRunEnds(after);
-    insertFree(after);
-  }
+  if (first > a) newFreeRun(a, first - a, r.needzero);
+  if (end < rEnd) newFreeRun(end, rEnd - end, r.needzero);
   r.startAddr = first << PAGE_SHIFT;
   r.npages = npages;
   r.state = <u8>SpanState.INUSE;
