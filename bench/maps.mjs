@@ -89,6 +89,7 @@
 // Every timed loop is compiled separately for each peer from the same source
 // (so each call site stays monomorphic) and folds its results into a
 // checksum; the checksums of all peers must agree.
+import { mulberry32 } from "../dist/random.js";
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
@@ -157,17 +158,8 @@ const now = () => performance.now();
 
 // -------------------------------------------------------------- key streams
 
-/** mulberry32: a small seeded PRNG (u32 per call). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** mulberry32 (src/random.ts): a small seeded PRNG (u32 per call). */
+const prng = mulberry32;
 
 /** Fisher–Yates over `n` records of `w` u32 words each. */
 function shuffleWords(u32, n, w, rand) {
