@@ -18,7 +18,7 @@ import { defineBucketTypes } from "./map/make";
 import { rootReserve, rootSet } from "./gc/roots";
 import { safePoint, gcFull, gcStep, gcStart, cycle, CycleRecord, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
-import { setGCPercent as setPercent, heapLive } from "./gc/pacer";
+import { setGCPercent as setPercent } from "./gc/pacer";
 import { isCached } from "./mem/mcache";
 
 export { MemStat } from "./mem/mstats";
@@ -112,7 +112,6 @@ export const GC_CYCLE_FIELDS: u32 = <u32>(offsetof<CycleRecord>() >> 3);
 /** Go's PauseNs and PauseEnd rings (256 u64 each). */
 export function gcPauseRing(): usize { return pauseNs; }
 export function gcPauseEndRing(): usize { return pauseEnd; }
-export function heapLiveBytes(): f64 { return <f64>heapLive; }
 /** The last GC_STEP_LOG pause durations (f32 ns, a ring) and how many
  *  pauses there have been. */
 export function gcStepLog(): usize { return stepLog; }
@@ -146,7 +145,8 @@ export function readSpanClasses(out: usize): void {
 
 export * from "./map/api";
 export { MapInfo } from "./map/check";
-import { hmap, mapextra, Kind } from "./map/hmap";
+import { hmap, mapextra } from "./map/hmap";
+export { Kind } from "./map/hmap";
 import { mapiterinit as iterinitImpl, hiter, HITER_SIZE } from "./map/iter";
 import { lastBatchStatus, lastBatchCount } from "./map/batch";
 import { fastrandSeed } from "./map/hash";
@@ -165,7 +165,6 @@ export const HMAP_nevacuate: u32 = <u32>offsetof<hmap>("nevacuate");
 export const HMAP_extra: u32 = <u32>offsetof<hmap>("extra");
 export const HMAP_typ: u32 = <u32>offsetof<hmap>("typ");
 export const MAPEXTRA_BYTES: u32 = <u32>MAPEXTRA_SIZE;
-export const HITER_buckets: u32 = <u32>offsetof<hiter>("buckets");
 
 /** Start an iteration; the snapshot's bucket array and the map's overflow
  *  lists go into root slots s0..s2, so they outlive a grow and a collection

@@ -19,6 +19,7 @@
  * one memory we create ourselves, and our own error types.
  */
 import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
+import { KIND_NAMES } from "./maptypes.js";
 
 /** The core's exports, as the boundary uses them. */
 export interface CoreExports {
@@ -41,7 +42,6 @@ export interface CoreExports {
   gcCycleRecord(): number;
   gcPauseRing(): number;
   gcPauseEndRing(): number;
-  heapLiveBytes(): number;
   gcStepLog(): number;
   gcStepCount(): number;
   classBytes(c: number): number;
@@ -133,7 +133,7 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
   "mapiterinit", "batchStatus", "batchCount", "seedRandom",
   "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
-  "gcPauseRing", "gcPauseEndRing", "heapLiveBytes",
+  "gcPauseRing", "gcPauseEndRing",
 ];
 
 /** Object types the host may allocate raw (assembly/gc/types.ts). */
@@ -195,6 +195,8 @@ export class Boundary {
   readonly spanClassRowBytes: number;
   readonly hmap: HmapLayout;
   readonly hiterBytes: number;
+  /** The core's kind codes (Kind.I32 …), by upper-case name. */
+  readonly kindCodes: ReadonlyMap<string, number>;
   readonly mapInfoFields: readonly (readonly [string, number])[];
   readonly mapInfoCount: number;
   #ops = new Map<string, MapOps>();
@@ -231,6 +233,10 @@ export class Boundary {
       typ: exportedConst(raw, "HMAP_typ"),
     };
     this.hiterBytes = exportedConst(raw, "HITER_BYTES");
+    this.kindCodes = exportedEnum(raw, "Kind");
+    for (const k of KIND_NAMES) {
+      if (!this.kindCodes.has(k.toUpperCase())) throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
+    }
     const info = exportedEnum(raw, "MapInfo");
     this.mapInfoCount = info.get("COUNT")!;
     info.delete("COUNT");
@@ -482,10 +488,6 @@ export class Boundary {
 
   setGCPercent(p: number): number {
     return this.#ex.setGCPercent(p);
-  }
-
-  heapLive(): number {
-    return this.#ex.heapLiveBytes();
   }
 
   /** The core's record of the last (or current) cycle: f64 fields in

@@ -26,9 +26,7 @@ export type KindValue<T extends KindName> = T extends "i64" | "u64"
       ? Uint8Array
       : number;
 
-/** Core kind codes (assembly/map/hmap.ts: Kind). */
-export const KIND_CODE: Record<KindName, number> = { i32: 1, u32: 2, i64: 3, u64: 4, f64: 5, string: 6, bytes: 7 };
-export const KIND_NAMES = Object.keys(KIND_CODE) as KindName[];
+export const KIND_NAMES: readonly KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
 
 const TWO64 = 1n << 64n;
 const TWO63 = 1n << 63n;

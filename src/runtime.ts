@@ -8,7 +8,7 @@
 import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow } from "./boundary.js";
 import { InvalidArgumentError, InvalidOptionError, OutOfMemoryError, WrongRuntimeError } from "./errors.js";
 import { GoMap, type MapOwner } from "./map.js";
-import { KIND_CODE, coreSuffix, parseKind, type KindName } from "./maptypes.js";
+import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
@@ -275,7 +275,8 @@ export class Runtime {
     const ops = b.mapOps(coreSuffix(key, value));
     const hash0 = seed ?? cryptoRandom32();
     const slot = this.#roots.acquire();
-    const h = ops.makemap(hint, hash0, KIND_CODE[key] | (KIND_CODE[value] << 8), slot) >>> 0;
+    const code = (k: KindName) => b.kindCodes.get(k.toUpperCase())!;
+    const h = ops.makemap(hint, hash0, code(key) | (code(value) << 8), slot) >>> 0;
     if (h === 0) {
       this.#roots.release(slot);
       throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);

@@ -39,8 +39,6 @@ import { mallocgc } from "../mem/malloc";
 // @ts-ignore: decorator
 @inline const GROW_RETRY: u32 = 4096;
 let growDeferral: u32 = 0;
-/** Grows put off for lack of memory (for MemStats-like reporting). */
-export let growDeferrals: u32 = 0;
 
 /** Set by shrink while it re-inserts keys it already owns: store the given
  *  string reference instead of copying the bytes again. */
@@ -109,7 +107,6 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
       // fuller than 6.5 per bucket, not broken — and try growing again
       // after GROW_RETRY more inserts.
       growDeferral = GROW_RETRY;
-      growDeferrals++;
     }
     if (growDeferral != 0) growDeferral--;
     // A string key is copied into the heap first: nothing is linked yet if

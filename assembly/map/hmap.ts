@@ -76,13 +76,16 @@ export const enum Flag {
   sameSizeGrow = 8,   // the current grow keeps B
 }
 
-/** Key and value kinds, as the host names them. */
-export const enum Kind {
+/** Key and value kinds, as the host names them (exported: the host reads
+ *  the codes it puts in hmap.typ from here). */
+export enum Kind {
   I32 = 1,
   U32 = 2,
   I64 = 3,
   U64 = 4,
   F64 = 5,
+  STRING = 6,
+  BYTES = 7,
 }
 
 @unmanaged

@@ -112,8 +112,3 @@ function retireTail(): void {
     chunkPtr += size;
   }
 }
-
-/** Bytes still free in the current chunk (for the slow MemStats check). */
-export function metaChunkFree(): usize {
-  return chunkEnd - chunkPtr;
-}

@@ -71,7 +71,6 @@ export let maxPages: u32 = 0;
 export let heapInusePages: u32 = 0;
 export let heapFreePages: u32 = 0;
 export let spansInUse: u32 = 0;
-export let growCalls: u32 = 0;
 
 // ---------------------------------------------------------------------------
 // The page map
@@ -212,7 +211,6 @@ function growRaw(pages: u32): u32 {
     if (want == need || memory.grow(<i32>need) < 0) return 0;
     want = need;
   }
-  growCalls++;
   let added = want * PAGES_PER_WASM_PAGE;
   return added;
 }
@@ -340,18 +338,29 @@ export function allocSpan(npages: u32): mspan {
     s = findRun(npages);
     if (!ASC_NO_ASSERT) assert(changetype<usize>(s) != 0, "allocSpan: no run after growth");
   }
-  removeFree(s);
-  if (s.npages > npages) {
-    // The rest stays free; mapRun below rewrites s's own pages.
-    newFreeRun((s.startAddr >>> PAGE_SHIFT) + npages, s.npages - npages, s.needzero);
-    s.npages = npages;
-  }
-  s.state = <u8>SpanState.INUSE;
-  mapRun(s);
+  return takeRun(s, s.startAddr >>> PAGE_SHIFT, npages);
+}
+
+/** Carve [first, first+npages) out of free run r: what is left before and
+ *  after stays free (new records, reserved by the caller's metaEnsure); r's
+ *  record becomes the in-use span. */
+function takeRun(r: mspan, first: u32, npages: u32): mspan {
+  let a = r.startAddr >>> PAGE_SHIFT;
+  let rEnd = a + r.npages;
+  let end = first + npages;
+  removeFree(r);
+  setPageMap(a, 0);
+  setPageMap(rEnd - 1, 0);
+  if (first > a) newFreeRun(a, first - a, r.needzero);
+  if (end < rEnd) newFreeRun(end, rEnd - end, r.needzero);
+  r.startAddr = first << PAGE_SHIFT;
+  r.npages = npages;
+  r.state = <u8>SpanState.INUSE;
+  mapRun(r);
   heapFreePages -= npages;
   heapInusePages += npages;
   spansInUse++;
-  return s;
+  return r;
 }
 
 // ---------------------------------------------------------------------------
@@ -524,19 +533,7 @@ function allocSpanAt(first: u32, npages: u32): mspan {
   let a = r.startAddr >>> PAGE_SHIFT;
   let rEnd = a + r.npages;
   if (end > rEnd) return changetype<mspan>(0);
-  removeFree(r);
-  setPageMap(a, 0);
-  setPageMap(rEnd - 1, 0);
-  if (first > a) newFreeRun(a, first - a, r.needzero);
-  if (end < rEnd) newFreeRun(end, rEnd - end, r.needzero);
-  r.startAddr = first << PAGE_SHIFT;
-  r.npages = npages;
-  r.state = <u8>SpanState.INUSE;
-  mapRun(r);
-  heapFreePages -= npages;
-  heapInusePages += npages;
-  spansInUse++;
-  return r;
+  return takeRun(r, first, npages);
 }
 
 /** Return an in-use span's pages to the free runs, coalescing with its
