@@ -180,3 +180,43 @@ export function mapiterinit(h: usize, it: usize, r: u32, s0: u32, s1: u32, s2: u
 export function batchStatus(): i32 { return <i32>lastBatchStatus; }
 export function batchCount(): u32 { return lastBatchCount; }
 export function seedRandom(lo: u32, hi: u32): void { fastrandSeed((<u64>hi << 32) | <u64>lo); }
+
+// ---------------------------------------------------------------------------
+// The unsafe escape hatch (map/unsafe.ts; the host's src/unsafe.ts gates it)
+
+export { HookOp } from "./map/unsafe";
+import { setHooked } from "./map/unsafe";
+import { TopHash, dataOffset, Flag } from "./map/hmap";
+import { findObject } from "./mem/mbitmap";
+import { sweepgen } from "./mem/sweep";
+import { inHook } from "./gc/gc";
+
+/** tophash sentinels, for the host's bucket views (values from hmap.ts). */
+export enum TOPHASH {
+  EMPTY_REST = TopHash.emptyRest,
+  EMPTY_ONE = TopHash.emptyOne,
+  EVACUATED_X = TopHash.evacuatedX,
+  EVACUATED_Y = TopHash.evacuatedY,
+  EVACUATED_EMPTY = TopHash.evacuatedEmpty,
+  MIN_TOPHASH = TopHash.minTopHash,
+}
+/** Bytes of a bucket's tophash array (keys start here). */
+export const TOPHASH_BYTES: u32 = <u32>dataOffset;
+/** Bytes of a pointer (the overflow word). */
+export const PTR_BYTES: u32 = <u32>sizeof<usize>();
+/** Bit of hmap.flags set while hooks are installed. */
+export const FLAG_HOOKED: u32 = <u32>Flag.hooked;
+export const FLAG_HASH_WRITING: u32 = <u32>Flag.hashWriting;
+export const FLAG_SAME_SIZE_GROW: u32 = <u32>Flag.sameSizeGrow;
+/** hmap.typ's generation byte starts at this bit. */
+export const TYP_GEN_SHIFT: u32 = 24;
+
+/** Install (on) or remove the assign/delete hook flag of a map. */
+export function mapSetHooked(h: usize, on: bool): void { setHooked(h, on); }
+/** Base address of the heap object holding p (an interior pointer is fine);
+ *  0 when p is not inside an allocated object. */
+export function objectBase(p: usize): usize { return findObject(p); }
+/** Goes up by 2 every time a sweep starts (once per collection). */
+export function heapEpoch(): u32 { return sweepgen; }
+/** Is the host inside a map hook right now? */
+export function inMapHook(): bool { return inHook(); }

@@ -62,6 +62,11 @@ export function getMany_${sfx}(h: usize, keys: usize, outV: usize, found: usize,
 }
 export function deleteMany_${sfx}(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<${K}, ${V}>(h, keys, n);
+}
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at \`keys\`; no write barrier. */
+export function zeroValues_${sfx}(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<${K}, ${V}>(h) : zeroKeyValues<${K}, ${V}>(h, keys, n);
 }`;
   if (strVal) {
     out += `
@@ -113,6 +118,7 @@ import { mapiternext } from "./iter";
 import { inspectMap } from "./check";
 import { setMany, getMany, deleteMany } from "./batch";
 import { makeStr } from "./str";
+import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
 import { rootSet } from "../gc/roots";
 

@@ -73,6 +73,9 @@ export interface CoreExports {
   batchStatus(): number;
   batchCount(): number;
   seedRandom(lo: number, hi: number): void;
+  mapSetHooked(h: number, on: number): void;
+  objectBase(p: number): number;
+  heapEpoch(): number;
 }
 
 /** One map shape's exports (see assembly/map/api.ts), by suffix. */
@@ -91,6 +94,8 @@ export interface MapOps {
   setMany(h: number, keys: number, vals: number, n: number): number;
   getMany(h: number, keys: number, outV: number, found: number, n: number): number;
   deleteMany(h: number, keys: number, n: number): number;
+  /** unsafe.zeroValues: n = 0xffffffff zeroes every value slot. */
+  zeroValues(h: number, keys: number, n: number): number;
   checkMap?(h: number): void;
   /** 64-bit-key shapes only: the key as a double (a safe integer). */
   accessF?(h: number, key: number): number;
@@ -99,7 +104,7 @@ export interface MapOps {
 }
 
 const MAP_OPS: readonly (keyof MapOps)[] = [
-  "makemap", "access", "assign", "delete", "clear", "shrink", "iternext", "inspect", "setMany", "getMany", "deleteMany", "checkMap",
+  "makemap", "access", "assign", "delete", "clear", "shrink", "iternext", "inspect", "setMany", "getMany", "deleteMany", "zeroValues", "checkMap",
   "accessF", "assignF", "deleteF", "assignS", "assignSF",
 ];
 const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF", "assignS", "assignSF"]);
@@ -133,8 +138,14 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
   "mapiterinit", "batchStatus", "batchCount", "seedRandom",
   "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
-  "gcPauseRing", "gcPauseEndRing",
+  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch",
 ];
+
+/** A map's assign/delete hooks (rt.unsafe.onAssign / onDelete). */
+export interface MapHooks {
+  /** op: HookOp.INSERT / UPDATE / DELETE; key: the raw i64 from the core. */
+  fire(op: number, key: bigint): void;
+}
 
 /** Object types the host may allocate raw (assembly/gc/types.ts). */
 export const OBJ_NOSCAN = 0;
@@ -263,6 +274,9 @@ export class Boundary {
       env: {
         memory,
         now: (): number => performance.now(),
+        mapHook(h: number, op: number, key: bigint): void {
+          holder.b!.onMapHook(h, op, key);
+        },
         gcDone(): void {
           holder.b!.onGCDone?.();
         },
@@ -287,6 +301,72 @@ export class Boundary {
 
   minMemoryBytes(maxWasmPages: number): number {
     return this.#ex.minMemoryBytes(maxWasmPages) >>> 0;
+  }
+
+  // ---------------------------------------------------------------- hooks
+
+  #hooks = new Map<number, MapHooks>();
+  #hookDepth = 0;
+  #hookError: { error: unknown } | null = null;
+
+  /** Install (or with null remove) a map's hooks and its hmap flag. */
+  setHooks(h: number, hooks: MapHooks | null): void {
+    if (hooks) this.#hooks.set(h, hooks);
+    else this.#hooks.delete(h);
+    this.#ex.mapSetHooked(h, hooks ? 1 : 0);
+  }
+
+  /** Forget a freed map's hooks (its memory is not touched). */
+  dropHooks(h: number): void {
+    this.#hooks.delete(h);
+  }
+
+  /** Inside a hook right now? (the collector may not run there) */
+  get inHook(): boolean {
+    return this.#hookDepth > 0;
+  }
+
+  /** The error a hook threw during the last write, once (then cleared). */
+  takeHookError(): { error: unknown } | null {
+    const e = this.#hookError;
+    this.#hookError = null;
+    return e;
+  }
+
+  /** Called by the core from mapassign/mapdelete of a hooked map. A hook's
+   *  exception must not unwind through the core (the map is mid-write): it
+   *  is kept and rethrown by the GoMap method when the core call returns;
+   *  hooks are skipped until then. */
+  private onMapHook(h: number, op: number, key: bigint): void {
+    if (this.#hookError) return;
+    const hooks = this.#hooks.get(h >>> 0);
+    if (!hooks) return;
+    this.#hookDepth++;
+    try {
+      hooks.fire(op, key);
+    } catch (error) {
+      this.#hookError = { error };
+    } finally {
+      this.#hookDepth--;
+    }
+  }
+
+  /** Base of the heap object holding address p, or 0. */
+  objectBase(p: number): number {
+    return this.#ex.objectBase(p) >>> 0;
+  }
+
+  /** Goes up every time a sweep starts (once per collection). */
+  heapEpoch(): number {
+    return this.#ex.heapEpoch() >>> 0;
+  }
+
+  /** Exported constants and enums of the core, by name (unsafe.layout). */
+  constant(name: string): number {
+    return exportedConst(this.#ex as unknown as WebAssembly.Exports, name);
+  }
+  enumOf(prefix: string): Map<string, number> {
+    return exportedEnum(this.#ex as unknown as WebAssembly.Exports, prefix);
   }
 
   /** Called by the core when a collection finishes (set by the Runtime). */

@@ -4,6 +4,12 @@
  * `setWasmSource` to supply the module itself.
  */
 import { coreUrl, setWasmSource } from "./loader.js";
+import { engineFeatures, setTrustProbe } from "./trust.js";
+
+// The whitelist for trusted runtimes (src/trust.ts): a browser has no
+// deployment environment, so { trusted: true } is the opt-in; the engine
+// must have the WebAssembly features the core uses.
+setTrustProbe(engineFeatures);
 
 setWasmSource(async (build) => {
   const url = coreUrl(build);

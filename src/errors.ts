@@ -100,3 +100,41 @@ export class IteratorInvalidatedError extends GomapError {
     super(`map iterator invalidated: the map was ${cause} while the iterator was live`);
   }
 }
+
+/** An `rt.unsafe` entry point on a runtime that is not trusted, or
+ *  `Runtime.create({ trusted: true })` in an environment that fails the
+ *  whitelist check. Nothing was touched. */
+export class UnsafeNotAllowedError extends GomapError {
+  /** The entry point that was refused (e.g. "unsafe.zeroValues"). */
+  readonly entry: string;
+  /** The environment checks that failed (empty when only the opt-in is missing). */
+  readonly failed: readonly string[];
+  constructor(entry: string, failed: readonly string[], optedIn: boolean) {
+    const how =
+      "create the runtime with Runtime.create({ trusted: true }) in a whitelisted environment: " +
+      "Node >= 20 with GOMAP_WASM_TRUSTED=1 set in its environment, or a browser whose WebAssembly " +
+      "has bulk memory and BigInt i64 integration (docs/unsafe.md)";
+    const why = optedIn
+      ? `the environment failed the whitelist check (${failed.join("; ")})`
+      : "this runtime was created without { trusted: true }";
+    super(`${entry} is not allowed: ${why}; to enable it, ${how}`);
+    this.entry = entry;
+    this.failed = failed;
+  }
+}
+
+/** A raw view or pointer from `rt.unsafe` used after something moved or
+ *  rewrote what it points at (debug builds check; release builds do not). */
+export class StaleViewError extends GomapError {
+  constructor(what: string, cause: string) {
+    super(`stale ${what}: ${cause} since it was taken; take a new one after any write, clear, shrink, collection or memory growth`);
+  }
+}
+
+/** A call that would run the collector (rt.gc(), gcStep, gcStart) made
+ *  from inside a map hook, while that map is mid-write. Nothing was done. */
+export class ReentrantCallError extends GomapError {
+  constructor(what: string) {
+    super(`${what} called from inside a map hook: the map is mid-write, so the collector cannot run; call it after the write returns`);
+  }
+}

@@ -22,5 +22,13 @@ export {
   WrongRuntimeError,
   ConcurrentMapWriteError,
   IteratorInvalidatedError,
+  UnsafeNotAllowedError,
+  StaleViewError,
+  ReentrantCallError,
 } from "./errors.js";
+export {
+  Unsafe, UnsafePointer, UnsafeBuckets, UNSAFE_ENTRY_POINTS,
+  type UnsafeLayout, type MapLayout, type BucketShape, type FieldLayout, type UnsafeArray, type AssignHook, type DeleteHook,
+} from "./unsafe.js";
+export { TRUST_ENV_VAR } from "./trust.js";
 export { setWasmSource, type WasmSource, type BuildName } from "./loader.js";

@@ -23,6 +23,21 @@ import { KINDS, isRefKind, type KindName, type KindSpec, type KindValue } from "
 import { encodeInto, decode } from "./wtf8.js";
 import type { RootTable } from "./roots.js";
 
+/** @internal The key of GoMap's accessor for rt.unsafe. */
+export const UNSAFE = Symbol("gomap-wasm unsafe access");
+
+/** @internal What rt.unsafe reaches inside a GoMap. */
+export interface UnsafeAccess {
+  /** mapaccess: the value slot's address, 0 when absent. */
+  slot(key: unknown): number;
+  /** Zero value slots without the barrier (all, or the given keys'). */
+  zero(keys?: ArrayLike<unknown>): number;
+  setHooked(on: boolean): void;
+  /** Bumped by clear/shrink/free. */
+  epoch(): number;
+  readValue(addr: number): number | bigint | string | Uint8Array;
+}
+
 /** Core results (assembly/map/access.ts, delete.ts, clear.ts, batch.ts). */
 const SLOT_CONCURRENT = 1;
 const DELETED = 1;
@@ -85,8 +100,8 @@ export interface MapOwner {
   readonly boundary: Boundary;
   readonly maxMemory: number;
   readonly roots: RootTable;
-  /** Drop the map's root; `m` is the map being freed. */
-  onFree(m: GoMap<KindName, KindName>, root: number): void;
+  /** Drop the map's root (and any hooks); `m` is the map being freed, `h` its hmap. */
+  onFree(m: GoMap<KindName, KindName>, root: number, h: number): void;
   /** Backstop for iterators dropped half-way. */
   readonly iterRegistry: FinalizationRegistry<number[]>;
 }
@@ -114,6 +129,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #kk: number;
   #vk: number;
   #root: number;
+  /** rt.unsafe installed assign/delete hooks on this map. */
+  #hooked = false;
 
   /** @internal Use `rt.map(...)`. */
   constructor(owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number) {
@@ -304,7 +321,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       default: b.f64[slot >>> 3] = value as number;
     }
     this.#gen.writes++;
+    if (this.#hooked) this.#rethrowHook();
     return this;
+  }
+
+  /** A hook threw during the last core call: the write completed (the map
+   *  is consistent); now the hook's error reaches the caller. */
+  #rethrowHook(): void {
+    const e = this.#b.takeHookError();
+    if (e) throw e.error;
   }
 
   /** mapassign for the key (checked here): the value slot, 0 (out of
@@ -370,6 +395,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       throw new ConcurrentMapWriteError();
     }
     this.#gen.writes++;
+    if (this.#hooked) this.#rethrowHook();
     return this;
   }
 
@@ -458,6 +484,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         r = ops.delete(h, key);
     }
     this.#gen.writes++;
+    if (this.#hooked) this.#rethrowHook();
     if (r === DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
@@ -488,7 +515,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed) return;
     this.#invalidate("freed");
     this.#freed = true;
-    this.#owner.onFree(this as unknown as GoMap<KindName, KindName>, this.#root);
+    this.#owner.onFree(this as unknown as GoMap<KindName, KindName>, this.#root, this.#h);
   }
 
   get freed(): boolean {
@@ -571,6 +598,57 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return "GoMap";
   }
 
+  /** @internal What rt.unsafe needs from a map (src/unsafe.ts). */
+  [UNSAFE](): UnsafeAccess {
+    this.#live();
+    return {
+      slot: (key) => {
+        const slot = this.#access(key);
+        if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+        return slot;
+      },
+      zero: (keys) => this.#zeroValues(keys),
+      setHooked: (on) => {
+        this.#hooked = on;
+      },
+      epoch: () => this.#gen.epoch,
+      readValue: (addr) => this.#readValue(addr),
+    };
+  }
+
+  /** unsafe.zeroValues: a raw fill of value slots in the core (all of them,
+   *  or those of the given keys). Returns buckets filled / keys found. */
+  #zeroValues(keys?: ArrayLike<unknown>): number {
+    const ALL = 0xffffffff;
+    const b = this.#b;
+    if (keys === undefined) {
+      const r = this.#ops.zeroValues(this.#h, 0, ALL) >>> 0;
+      if (r === ALL) throw new ConcurrentMapWriteError();
+      return r;
+    }
+    const ks = this.#batchArg(keys, this.#key, "keys");
+    const kAddr = b.scratchBase;
+    let found = 0;
+    for (let i = 0; i < ks.length; ) {
+      const n = this.#packChunk(ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+      if (n === 0) {
+        // A key too long for the scratch area: its slot, filled here.
+        const slot = this.#access(ks[i]);
+        if (slot > SLOT_CONCURRENT) {
+          b.u8.fill(0, slot, slot + this.#val.bytes);
+          found++;
+        }
+        i++;
+        continue;
+      }
+      const r = this.#ops.zeroValues(this.#h, kAddr, n) >>> 0;
+      if (r === ALL) throw new ConcurrentMapWriteError();
+      found += r;
+      i += n;
+    }
+    return found;
+  }
+
   // ---------------------------------------------------------------- batches
   //
   // Keys and values are copied into the scratch area a chunk at a time: key
@@ -590,6 +668,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
     const ks = this.#batchArg(keys, this.#key, "keys");
     const vs = this.#batchArg(values, this.#val, "values");
+    if (this.#hooked) {
+      // A hook may use the scratch area (any call with a string argument):
+      // one key per core call, so no packed chunk can be overwritten.
+      for (let i = 0; i < ks.length; i++) this.set(ks[i] as KindValue<K>, vs[i] as KindValue<V>);
+      return this;
+    }
     const b = this.#b;
     const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
     this.#gen.writes++;
@@ -678,6 +762,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   deleteMany(keys: ArrayLike<KindValue<K>>): number {
     this.#live();
     const ks = this.#batchArg(keys, this.#key, "keys");
+    if (this.#hooked) {
+      let n = 0;
+      for (let i = 0; i < ks.length; i++) if (this.delete(ks[i] as KindValue<K>)) n++;
+      return n;
+    }
     const b = this.#b;
     const kAddr = b.scratchBase;
     let deleted = 0;

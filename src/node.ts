@@ -4,7 +4,16 @@
  */
 import { readFile } from "node:fs/promises";
 import { coreUrl, setWasmSource } from "./loader.js";
+import { engineFeatures, setTrustProbe, TRUST_ENV_VAR } from "./trust.js";
 
 setWasmSource(async (build) => WebAssembly.compile(await readFile(coreUrl(build))));
+
+// The whitelist for trusted runtimes (src/trust.ts): the deployment's
+// opt-in, a Node we test, the engine features the core uses.
+setTrustProbe(() => [
+  { name: `${TRUST_ENV_VAR}=1 in the environment`, ok: process.env[TRUST_ENV_VAR] === "1" },
+  { name: `Node >= 20 (this is ${process.versions.node})`, ok: Number(process.versions.node.split(".")[0]) >= 20 },
+  ...engineFeatures(),
+]);
 
 export * from "./index.js";

@@ -22,9 +22,13 @@ export interface RuntimeOptions {
   /** GODEBUG=gctrace=1: `true` prints one line per collection to stderr, a
    *  function receives the lines. */
   gctrace?: boolean | ((line: string) => void);
+  /** Allow `rt.unsafe` (raw pointers, barrier-free zeroing, hooks). Also
+   *  needs a whitelisted environment (src/trust.ts; in Node,
+   *  GOMAP_WASM_TRUSTED=1); fixed at creation. */
+  trusted?: boolean;
 }
 
-const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace"]);
+const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted"]);
 
 const UNITS: Record<string, number> = {
   "": 1, b: 1,
@@ -63,6 +67,7 @@ export interface ResolvedOptions {
   debug: boolean;
   gcPercent: number;
   gctrace: boolean | ((line: string) => void);
+  trusted: boolean;
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -103,5 +108,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof gctrace !== "boolean" && typeof gctrace !== "function") {
     throw new InvalidOptionError("gctrace", `must be true, false or a function receiving lines, got ${typeof gctrace}`);
   }
-  return { maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true, gcPercent, gctrace: gctrace as ResolvedOptions["gctrace"] };
+  if (o.trusted !== undefined && typeof o.trusted !== "boolean") {
+    throw new InvalidOptionError("trusted", `must be a boolean, got ${typeof o.trusted}`);
+  }
+  return {
+    maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true, gcPercent,
+    gctrace: gctrace as ResolvedOptions["gctrace"], trusted: o.trusted === true,
+  };
 }

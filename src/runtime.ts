@@ -6,7 +6,11 @@
  * past one 4 GiB heap: shard across runtimes).
  */
 import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow } from "./boundary.js";
-import { InvalidArgumentError, InvalidOptionError, OutOfMemoryError, WrongRuntimeError } from "./errors.js";
+import {
+  InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, UnsafeNotAllowedError, UseAfterFreeError, WrongRuntimeError,
+} from "./errors.js";
+import { Unsafe } from "./unsafe.js";
+import { environmentChecks } from "./trust.js";
 import { GoMap, type MapOwner } from "./map.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
@@ -145,12 +149,15 @@ export class Runtime {
 
   #owner: MapOwner;
   #roots: RootTable;
+  #trusted: boolean;
+  #unsafe: Unsafe | null = null;
   #liveMaps = 0;
   #createdMs = performance.now();
   #gctrace: ((line: string) => void) | null;
 
-  private constructor(boundary: Boundary, maxMemory: number, gctrace: ((line: string) => void) | null) {
+  private constructor(boundary: Boundary, maxMemory: number, gctrace: ((line: string) => void) | null, trusted: boolean) {
     boundaries.set(this, boundary);
+    this.#trusted = trusted;
     this.maxMemory = maxMemory;
     this.debug = boundary.debug;
     this.#gctrace = gctrace;
@@ -160,7 +167,8 @@ export class Runtime {
       boundary,
       maxMemory,
       roots,
-      onFree: (m, slot) => {
+      onFree: (m, slot, h) => {
+        boundary.dropHooks(h);
         mapRegistry.unregister(m);
         roots.release(slot);
         this.#liveMaps--;
@@ -184,6 +192,11 @@ export class Runtime {
   /** Create a runtime. Works in Node and browsers. */
   static async create(options?: RuntimeOptions): Promise<Runtime> {
     const o = resolveOptions(options);
+    if (o.trusted) {
+      // The whitelist runs once, here; trust cannot be switched on later.
+      const failed = environmentChecks().filter((c) => !c.ok).map((c) => c.name);
+      if (failed.length) throw new UnsafeNotAllowedError("Runtime.create({ trusted: true })", failed, true);
+    }
     const module = await loadCore(o.debug ? "debug" : "release");
     const b = await Boundary.instantiate(module, o.maxWasmPages, o.debug);
     if (!b.init(o.maxWasmPages)) {
@@ -198,7 +211,7 @@ export class Runtime {
     b.seedRandom(seed[0]!, seed[1]!);
     b.setGCPercent(o.gcPercent);
     const trace = o.gctrace === true ? (line: string) => console.error(line) : o.gctrace === false ? null : o.gctrace;
-    return new Runtime(b, o.maxMemory, trace);
+    return new Runtime(b, o.maxMemory, trace, o.trusted);
   }
 
   // ------------------------------------------------------------ collector
@@ -206,7 +219,12 @@ export class Runtime {
   /** Go's runtime.GC(): finish any cycle in progress, run a full cycle to
    *  completion and sweep the whole heap. */
   gc(): void {
+    this.#notInHook("rt.gc()");
     boundaryOf(this).gc();
+  }
+
+  #notInHook(what: string): void {
+    if (boundaryOf(this).inHook) throw new ReentrantCallError(what);
   }
 
   /** Do at most `budget` bytes of marking now (default 256 KiB), if a cycle
@@ -214,11 +232,13 @@ export class Runtime {
    *  scan work done (0 when no cycle is running). */
   gcStep(budget = 256 * 1024): number {
     if (typeof budget !== "number" || !(budget > 0)) throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
+    this.#notInHook("rt.gcStep()");
     return boundaryOf(this).gcMarkStep(budget);
   }
 
   /** Start a cycle now if none is running (it then proceeds incrementally). */
   gcStart(): void {
+    this.#notInHook("rt.gcStart()");
     boundaryOf(this).gcBegin();
   }
 
@@ -323,6 +343,39 @@ export class Runtime {
   #own(m: GoMap): void {
     if (!(m instanceof GoMap)) throw new InvalidArgumentError("map", "expected a GoMap made by rt.map()");
     if (m.owner !== this.#owner) throw new WrongRuntimeError();
+  }
+
+  /** Was this runtime created with `{ trusted: true }` (and did the
+   *  environment pass the whitelist)? Fixed at creation. */
+  get trusted(): boolean {
+    return this.#trusted;
+  }
+
+  /** The escape hatch (docs/unsafe.md): raw layout, pointers, views,
+   *  barrier-free zeroing, pins, hooks. Throws UnsafeNotAllowedError unless
+   *  the runtime is trusted. */
+  get unsafe(): Unsafe {
+    if (!this.#trusted) throw new UnsafeNotAllowedError("rt.unsafe", [], false);
+    if (!this.#unsafe) {
+      const roots = this.#roots;
+      this.#unsafe = new Unsafe(
+        {
+          boundary: boundaryOf(this),
+          own: (m) => {
+            this.#own(m);
+            if (m.freed) throw new UseAfterFreeError();
+          },
+          pinObject: (base) => {
+            const slot = roots.acquire();
+            roots.set(slot, base);
+            return new Pin(roots, slot);
+          },
+          pinMap: (m) => this.pin(m),
+        },
+        true,
+      );
+    }
+    return this.#unsafe;
   }
 
   /** Maps made by this runtime and not freed (nor collected by the JS engine). */

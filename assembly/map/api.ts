@@ -18,6 +18,7 @@ import { mapiternext } from "./iter";
 import { inspectMap } from "./check";
 import { setMany, getMany, deleteMany } from "./batch";
 import { makeStr } from "./str";
+import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
 import { rootSet } from "../gc/roots";
 
@@ -59,6 +60,11 @@ export function getMany_k32_v32(h: usize, keys: usize, outV: usize, found: usize
 export function deleteMany_k32_v32(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<u32, u32>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_k32_v32(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<u32, u32>(h) : zeroKeyValues<u32, u32>(h, keys, n);
+}
 
 // ---- u32 keys, u64 values ----
 
@@ -93,6 +99,11 @@ export function getMany_k32_v64(h: usize, keys: usize, outV: usize, found: usize
 export function deleteMany_k32_v64(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<u32, u64>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_k32_v64(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<u32, u64>(h) : zeroKeyValues<u32, u64>(h, keys, n);
+}
 
 // ---- u32 keys, string/bytes values ----
 
@@ -126,6 +137,11 @@ export function getMany_k32_vs(h: usize, keys: usize, outV: usize, found: usize,
 }
 export function deleteMany_k32_vs(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<u32, i64>(h, keys, n);
+}
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_k32_vs(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<u32, i64>(h) : zeroKeyValues<u32, i64>(h, keys, n);
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -168,6 +184,11 @@ export function getMany_k64_v32(h: usize, keys: usize, outV: usize, found: usize
 export function deleteMany_k64_v32(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<u64, u32>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_k64_v32(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<u64, u32>(h) : zeroKeyValues<u64, u32>(h, keys, n);
+}
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u64, u32>(h, <u64><i64>key); }
@@ -207,6 +228,11 @@ export function getMany_k64_v64(h: usize, keys: usize, outV: usize, found: usize
 export function deleteMany_k64_v64(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<u64, u64>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_k64_v64(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<u64, u64>(h) : zeroKeyValues<u64, u64>(h, keys, n);
+}
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u64, u64>(h, <u64><i64>key); }
@@ -245,6 +271,11 @@ export function getMany_k64_vs(h: usize, keys: usize, outV: usize, found: usize,
 }
 export function deleteMany_k64_vs(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<u64, i64>(h, keys, n);
+}
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_k64_vs(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<u64, i64>(h) : zeroKeyValues<u64, i64>(h, keys, n);
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -296,6 +327,11 @@ export function getMany_kf_v32(h: usize, keys: usize, outV: usize, found: usize,
 export function deleteMany_kf_v32(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<f64, u32>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_kf_v32(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<f64, u32>(h) : zeroKeyValues<f64, u32>(h, keys, n);
+}
 
 // ---- f64 keys, u64 values ----
 
@@ -330,6 +366,11 @@ export function getMany_kf_v64(h: usize, keys: usize, outV: usize, found: usize,
 export function deleteMany_kf_v64(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<f64, u64>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_kf_v64(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<f64, u64>(h) : zeroKeyValues<f64, u64>(h, keys, n);
+}
 
 // ---- f64 keys, string/bytes values ----
 
@@ -363,6 +404,11 @@ export function getMany_kf_vs(h: usize, keys: usize, outV: usize, found: usize, 
 }
 export function deleteMany_kf_vs(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<f64, i64>(h, keys, n);
+}
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_kf_vs(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<f64, i64>(h) : zeroKeyValues<f64, i64>(h, keys, n);
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -405,6 +451,11 @@ export function getMany_ks_v32(h: usize, keys: usize, outV: usize, found: usize,
 export function deleteMany_ks_v32(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<i64, u32>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_ks_v32(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<i64, u32>(h) : zeroKeyValues<i64, u32>(h, keys, n);
+}
 
 // ---- string/bytes keys, u64 values ----
 
@@ -439,6 +490,11 @@ export function getMany_ks_v64(h: usize, keys: usize, outV: usize, found: usize,
 export function deleteMany_ks_v64(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<i64, u64>(h, keys, n);
 }
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_ks_v64(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<i64, u64>(h) : zeroKeyValues<i64, u64>(h, keys, n);
+}
 
 // ---- string/bytes keys, string/bytes values ----
 
@@ -472,6 +528,11 @@ export function getMany_ks_vs(h: usize, keys: usize, outV: usize, found: usize, 
 }
 export function deleteMany_ks_vs(h: usize, keys: usize, n: u32): u32 {
   return deleteMany<i64, i64>(h, keys, n);
+}
+/** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
+ *  keys at `keys`; no write barrier. */
+export function zeroValues_ks_vs(h: usize, keys: usize, n: u32): u32 {
+  return n == 0xffffffff ? zeroAllValues<i64, i64>(h) : zeroKeyValues<i64, i64>(h, keys, n);
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value

@@ -34,6 +34,7 @@ import { reserveOverflow, newoverflow } from "./make";
 import { CONCURRENT } from "./access";
 import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
+import { hookable, fireHook, HookOp } from "./unsafe";
 
 /** Inserts to wait before trying a grow that failed for lack of memory. */
 // @ts-ignore: decorator
@@ -52,7 +53,18 @@ export function mapassign<K, V>(hp: usize, key: K): usize {
   if ((h.flags & <u8>Flag.hashWriting) != 0) return CONCURRENT;
   let hash = hashKey<K>(key, h.hash0);
   h.flags ^= <u8>Flag.hashWriting;
+  if (hookable<K>() && (h.flags & <u8>Flag.hooked) != 0) return assignHooked<K, V>(h, key, hash);
   let slot = assignLocked<K, V>(h, key, hash);
+  h.flags &= ~<u8>Flag.hashWriting;
+  return slot;
+}
+
+/** mapassign on a map with hooks (cold): the hook runs with hashWriting
+ *  still set, after the key is placed and before the value is stored. */
+function assignHooked<K, V>(h: hmap, key: K, hash: u64): usize {
+  let before = h.count;
+  let slot = assignLocked<K, V>(h, key, hash);
+  if (slot > CONCURRENT) fireHook<K>(changetype<usize>(h), h.count != before ? HookOp.INSERT : HookOp.UPDATE, key);
   h.flags &= ~<u8>Flag.hashWriting;
   return slot;
 }

@@ -21,7 +21,7 @@
 
 import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf, bucketShift,
-  evacuated, noldbuckets, growing, bForHint, HMAP_SIZE, MAPEXTRA_SIZE,
+  evacuated, noldbuckets, growing, bumpGen, bForHint, HMAP_SIZE, MAPEXTRA_SIZE,
   setBuckets, setOldbuckets, setExtra, setOverflowList, setOldoverflowList, setNextOverflow, isScanShape,
 } from "./hmap";
 import { fastrand } from "./hash";
@@ -37,6 +37,7 @@ export function mapclear<K, V>(hp: usize): bool {
   if ((h.flags & <u8>Flag.hashWriting) != 0) return false;
   h.flags ^= <u8>Flag.hashWriting;
   h.flags &= ~<u8>Flag.sameSizeGrow;
+  bumpGen(h);
   setOldbuckets(h, 0);
   h.nevacuate = 0;
   h.noverflow = 0;
@@ -91,6 +92,7 @@ export function mapshrink<K, V>(hp: usize): ShrinkResult {
   }
   if (!ASC_NO_ASSERT) assert(t.count == h.count, "shrink: lost entries");
   h.B = t.B;
+  bumpGen(h);
   setBuckets(h, <usize>t.buckets);
   setOldbuckets(h, 0);
   h.nevacuate = 0;

@@ -28,6 +28,7 @@ import { isStr, storeRef } from "./str";
 import { hashKey, fastrand } from "./hash";
 import { growWork } from "./evacuate";
 import { findInChain, foundBucket } from "./access";
+import { hookable, fireHook, HookOp } from "./unsafe";
 
 // @ts-ignore: decorator
 @inline export const ABSENT: u32 = 0;
@@ -45,6 +46,7 @@ export function mapdelete<K, V>(hp: usize, key: K): u32 {
   let hash = hashKey<K>(key, h.hash0);
   h.flags ^= <u8>Flag.hashWriting;
   let r = deleteLocked<K, V>(h, key, hash);
+  if (hookable<K>() && (h.flags & <u8>Flag.hooked) != 0 && r == DELETED) fireHook<K>(hp, HookOp.DELETE, key);
   h.flags &= ~<u8>Flag.hashWriting;
   return r;
 }

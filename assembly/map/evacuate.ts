@@ -27,7 +27,7 @@
 import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, keyAt, valAt, overflowOf,
   evacuated, sameSizeGrow, noldbuckets, oldbucketmask, overLoadFactor, tophash, isEmpty,
-  growing, setBuckets, setOldbuckets, setOldoverflowList, setOverflowList, setNextOverflow,
+  growing, bumpGen, setBuckets, setOldbuckets, setOldoverflowList, setOverflowList, setNextOverflow,
   isScanShape, dataOffset, ovfOff,
 } from "./hmap";
 import { isStr, storeRef } from "./str";
@@ -58,6 +58,7 @@ export function hashGrow<K, V>(h: hmap): bool {
   if (!bigger) flags |= <u8>Flag.sameSizeGrow;
   h.B += <u8>bigger;
   h.flags = flags;
+  bumpGen(h);
   setOldbuckets(h, <usize>h.buckets);
   setBuckets(h, newbuckets);
   h.nevacuate = 0;
@@ -114,6 +115,7 @@ export function evacuate<K, V>(h: hmap, oldbucket: usize): bool {
   let newbit = noldbuckets(h);
   if (!evacuated(b)) {
     if (!reserveOverflow<K, V>(h, overflowNeeded<K, V>(h, b, newbit))) return false;
+    bumpGen(h);
     let same = sameSizeGrow(h);
     let xb = <usize>h.buckets + oldbucket * bsize;
     let xi: usize = 0;

@@ -12,9 +12,11 @@
 //    └────────┴────┴────┴────────┴────────┴─────────┴───────────┴───────────┴────────┴────────┘
 //    count u32, flags u8, B u8, noverflow u16, hash0 u32: as Go (386 column of
 //    the facts sheet); buckets/oldbuckets/extra are 32-bit pointers;
-//    typ (ours) = keyKind | valueKind << 8 | bucketsize << 16 — Go passes the
-//    maptype to every call instead; we keep it in the header so inspection
-//    and the collector can read a map without the host.
+//    typ (ours) = keyKind | valueKind << 8 | bucketsize << 16 | generation << 24
+//    — Go passes the maptype to every call instead; we keep it in the header
+//    so inspection and the collector can read a map without the host. The
+//    generation byte counts grows, evacuations, clears and shrinks
+//    (map/unsafe.ts: the host's stale-view detection).
 //
 // Bucket (bmap), one shape per key size × value size:
 //
@@ -74,6 +76,7 @@ export const enum Flag {
   oldIterator = 2,    // an iterator may be using oldbuckets
   hashWriting = 4,    // a write is in progress
   sameSizeGrow = 8,   // the current grow keeps B
+  hooked = 16,        // ours: the host installed assign/delete hooks (map/unsafe.ts)
 }
 
 /** Key and value kinds, as the host names them (exported: the host reads
@@ -227,6 +230,10 @@ export function bForHint(hint: u64): u32 {
   while (overLoadFactor(hint, B)) B++;
   return B;
 }
+
+/** Count an event that moves or rewrites slots (typ's generation byte). */
+// @ts-ignore: decorator
+@inline export function bumpGen(h: hmap): void { h.typ += <u32>1 << 24; }
 
 // @ts-ignore: decorator
 @inline export function growing(h: hmap): bool { return h.oldbuckets != 0; }

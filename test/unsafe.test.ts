@@ -1,0 +1,518 @@
+// The unsafe escape hatch (src/unsafe.ts, docs/unsafe.md): the gate, the
+// layout read back against rt.inspect, raw views, barrier-free zeroing and
+// what it does to the tri-colour invariant, stale-view detection, pins, and
+// assign/delete hooks checked against a model.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import {
+  ConcurrentMapWriteError, InvalidArgumentError, InvalidOptionError, ReentrantCallError, Runtime, StaleViewError,
+  UNSAFE_ENTRY_POINTS, Unsafe, UnsafeNotAllowedError, UseAfterFreeError, type GoMap, type UnsafeBuckets,
+} from "../src/node.js";
+import { allocOrThrow, boundaryOf, rootTableOf } from "../src/runtime.js";
+import { prng, randInt, seeds, withSeed } from "./helpers.js";
+
+const ENV = "GOMAP_WASM_TRUSTED";
+const saved = process.env[ENV];
+beforeAll(() => {
+  process.env[ENV] = "1";
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env[ENV];
+  else process.env[ENV] = saved;
+});
+
+async function trusted(debug = true): Promise<Runtime> {
+  return Runtime.create({ trusted: true, debug, gcPercent: "off", maxMemory: "256MiB" });
+}
+
+function heapClean(rt: Runtime, ...maps: GoMap[]): void {
+  const dbg = boundaryOf(rt).requireDebug("checks");
+  dbg.checkHeap();
+  for (const m of maps) m.ops.checkMap!(m.handle);
+}
+
+/** tophash states over both arrays and every chain, read through a view. */
+function tophashCounts(rt: Runtime, v: UnsafeBuckets) {
+  const t = rt.unsafe.layout().tophash;
+  const c = { emptyRest: 0, emptyOne: 0, live: 0, evacuatedX: 0, evacuatedY: 0, evacuatedEmpty: 0 };
+  const walk = (head: number) => {
+    for (let b = head; b !== 0; b = v.overflow(b)) {
+      for (let i = 0; i < 8; i++) {
+        const x = v.tophash(b, i);
+        if (x >= t.minTopHash) c.live++;
+        else if (x === t.emptyRest) c.emptyRest++;
+        else if (x === t.emptyOne) c.emptyOne++;
+        else if (x === t.evacuatedX) c.evacuatedX++;
+        else if (x === t.evacuatedY) c.evacuatedY++;
+        else c.evacuatedEmpty++;
+      }
+    }
+  };
+  for (let i = 0; i < v.nbuckets; i++) walk(v.bucket(i));
+  if (v.old) for (let i = 0; i < v.old.nbuckets; i++) walk(v.oldBucket(i));
+  return c;
+}
+
+describe("the gate", () => {
+  it("an untrusted runtime has no rt.unsafe, and trust cannot be switched on later", async () => {
+    const rt = await Runtime.create();
+    expect(rt.trusted).toBe(false);
+    expect(() => rt.unsafe).toThrow(UnsafeNotAllowedError);
+    expect(() => rt.unsafe).toThrow(/Runtime\.create\(\{ trusted: true \}\).*GOMAP_WASM_TRUSTED=1/);
+    expect(() => {
+      (rt as unknown as { trusted: boolean }).trusted = true;
+    }).toThrow(TypeError);
+    expect(rt.trusted).toBe(false);
+    expect(() => rt.unsafe).toThrow(UnsafeNotAllowedError);
+  });
+
+  it("every entry point of Unsafe refuses on an untrusted instance and touches nothing", async () => {
+    // An Unsafe wired to a real runtime, but created untrusted: the gate is
+    // the only thing in the way. The list comes from the class itself.
+    const rt = await trusted();
+    const m = rt.map({ key: "u64", value: "u64" });
+    for (let i = 0n; i < 100n; i++) m.set(i, i + 1n);
+    const ctx = { boundary: boundaryOf(rt), own: () => {}, pinObject: () => ({ unpin() {} }), pinMap: () => ({ unpin() {} }) };
+    const untrusted = [new Unsafe(ctx, false), Object.create(Unsafe.prototype) as Unsafe];
+    const mem = () => new Uint8Array(boundaryOf(rt).memory.buffer).slice();
+    expect(UNSAFE_ENTRY_POINTS.length).toBeGreaterThanOrEqual(12);
+    for (const u of untrusted) {
+      for (const name of UNSAFE_ENTRY_POINTS) {
+        const before = mem();
+        const d = Object.getOwnPropertyDescriptor(Unsafe.prototype, name)!;
+        const call = () => (d.get ? d.get.call(u) : (d.value as (...a: unknown[]) => unknown).call(u, m, [1n, 2n], () => {}));
+        expect(call, name).toThrow(UnsafeNotAllowedError);
+        expect(call, name).toThrow(new RegExp(`unsafe\\.${name} is not allowed`));
+        expect(Buffer.compare(before, mem()), `${name} changed memory`).toBe(0);
+      }
+    }
+    expect(m.get(5n)).toBe(6n);
+    expect(rt.unsafe.pointer(m).address).toBe(m.handle); // the trusted one works
+  });
+
+  it("docs/unsafe.md documents every entry point", () => {
+    const doc = readFileSync(new URL("../docs/unsafe.md", import.meta.url), "utf8");
+    for (const name of UNSAFE_ENTRY_POINTS) expect(doc, name).toContain(`unsafe.${name}`);
+  });
+
+  it("{ trusted: true } needs the environment's opt-in too", async () => {
+    process.env[ENV] = "0";
+    try {
+      await expect(Runtime.create({ trusted: true })).rejects.toThrow(UnsafeNotAllowedError);
+      await expect(Runtime.create({ trusted: true })).rejects.toThrow(/GOMAP_WASM_TRUSTED=1 in the environment/);
+    } finally {
+      process.env[ENV] = "1";
+    }
+    await expect(Runtime.create({ trusted: "yes" as unknown as boolean })).rejects.toThrow(InvalidOptionError);
+    const rt = await Runtime.create({ trusted: true });
+    expect(rt.trusted).toBe(true);
+    expect(rt.unsafe).toBe(rt.unsafe);
+  });
+});
+
+describe("layout, pointers and views", () => {
+  it("layout offsets read back what rt.inspect reports; a view shows the tophash states it counts", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const L = u.layout();
+    // hmap fields tile the header exactly.
+    const f = Object.values(L.hmap.fields).sort((a, b) => a.offset - b.offset);
+    expect(f[0]!.offset).toBe(0);
+    for (let i = 1; i < f.length; i++) expect(f[i]!.offset).toBe(f[i - 1]!.offset + f[i - 1]!.size);
+    expect(f.at(-1)!.offset + f.at(-1)!.size).toBe(L.hmap.size);
+    expect(L.pointerSize).toBe(4);
+
+    const shapes = [
+      { key: "u64", value: "u64" },
+      { key: "u32", value: "u32" },
+      { key: "string", value: "string" },
+      { key: "f64", value: "u32" },
+    ] as const;
+    for (const shape of shapes) {
+      const m = rt.map(shape) as GoMap;
+      const key = (i: number) => (shape.key === "u64" ? BigInt(i) : shape.key === "string" ? `k${i}` : i);
+      const val = (i: number) => (shape.value === "u64" ? BigInt(i) : shape.value === "string" ? `v${i}` : i);
+      // Stop mid-growth, with some deletes (emptyOne/emptyRest states).
+      let i = 0;
+      for (; i < 200; i++) (m as GoMap<"u32", "u32">).set(key(i) as number, val(i) as number);
+      for (let j = 0; j < i; j += 3) (m as GoMap<"u32", "u32">).delete(key(j) as number);
+      for (; !rt.inspect(m).growing; i++) (m as GoMap<"u32", "u32">).set(key(i) as number, val(i) as number);
+      const ins = rt.inspect(m);
+      const ml = u.layout(m);
+      expect(ml.bucket.keys.offset).toBe(ins.bucketLayout.keys);
+      expect(ml.bucket.values.offset).toBe(ins.bucketLayout.values);
+      expect(ml.bucket.overflow.offset).toBe(ins.bucketLayout.overflow);
+      expect(ml.bucket.size).toBe(ins.bucketSize);
+      const p = u.pointer(m);
+      const dv = new DataView(u.memory.buffer);
+      const F = L.hmap.fields;
+      expect(dv.getUint32(p.address + F.count.offset, true)).toBe(ins.count);
+      expect(dv.getUint8(p.address + F.B.offset)).toBe(ins.B);
+      expect(dv.getUint16(p.address + F.noverflow.offset, true)).toBe(ins.noverflow);
+      expect(dv.getUint32(p.address + F.nevacuate.offset, true)).toBe(ins.nevacuate);
+      expect(dv.getUint32(p.address + F.hash0.offset, true)).toBe(ins.hash0);
+      const v = u.buckets(m);
+      expect(dv.getUint32(p.address + F.buckets.offset, true)).toBe(v.current.address);
+      expect(dv.getUint32(p.address + F.oldbuckets.offset, true)).toBe(v.old!.address);
+      expect(v.B).toBe(ins.B);
+      expect(v.nbuckets).toBe(ins.buckets);
+      expect(v.old!.nbuckets).toBe(ins.oldBuckets);
+      expect(v.bucketSize).toBe(ins.bucketSize);
+      expect(ins.growing).toBe(true);
+      expect(tophashCounts(rt, v)).toEqual(ins.tophash);
+      // The raw bytes are the same memory the accessors read.
+      expect(v.current.bytes[0]).toBe(v.tophash(v.bucket(0), 0));
+      // Decoded keys of live slots are keys of the map.
+      let checked = 0;
+      for (let b = 0; b < v.nbuckets; b++) {
+        for (let s = 0; s < 8; s++) {
+          if (v.tophash(v.bucket(b), s) < L.tophash.minTopHash) continue;
+          const k = v.key(v.bucket(b), s);
+          expect((m as GoMap<"u32", "u32">).get(k as number)).toEqual(v.value(v.bucket(b), s));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+      heapClean(rt, m);
+    }
+  });
+
+  it("slot(m, key) is the value slot mapassign returns; reads and writes go straight to memory", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const m = rt.map({ key: "u64", value: "f64" }) as unknown as GoMap<"u32", "f64">; // u64 keys take safe-integer numbers
+    for (let i = 0; i < 50; i++) m.set(i, i / 2);
+    const p = u.slot(m, 7)!;
+    expect(p.kind).toBe("slot");
+    expect(new Float64Array(u.memory.buffer)[p.address / 8]).toBe(3.5);
+    expect(p.load()).toBe(3.5);
+    p.store(-1.25);
+    expect(m.get(7)).toBe(-1.25);
+    expect(u.slot(m, 12345)).toBeNull();
+    expect(() => u.slot(m, "x")).toThrow(InvalidArgumentError);
+    const s = rt.map({ key: "u32", value: "string" });
+    s.set(1, "one");
+    expect(u.slot(s, 1)!.load()).toBe("one");
+    expect(() => u.slot(s, 1)!.store(0)).toThrow(InvalidArgumentError);
+    const other = await trusted();
+    expect(() => other.unsafe.slot(m, 7)).toThrow(/another Runtime/);
+    m.free();
+    expect(() => u.slot(m, 7)).toThrow(UseAfterFreeError);
+  });
+});
+
+describe("zeroValues", () => {
+  it("zeroes the values of given keys or of all; size, tophash and the heap stay intact", async () => {
+    for (const seed of seeds(2)) {
+      await withSeed(seed, async () => {
+        const rt = await trusted();
+        const u = rt.unsafe;
+        const r = prng(seed);
+        const m = rt.map({ key: "u64", value: "u64", seed });
+        const n = 3000;
+        const model = new Map<bigint, bigint>();
+        for (let i = 0; i < n; i++) {
+          const k = BigInt(randInt(r, 0, 1e9));
+          m.set(k, BigInt(i + 1));
+          model.set(k, BigInt(i + 1));
+        }
+        const keys = [...model.keys()];
+        const some = keys.filter(() => r() < 0.3);
+        const before = rt.inspect(m);
+        expect(u.zeroValues(m, [...some, 2n ** 63n])).toBe(some.filter((k) => k !== 2n ** 63n).length);
+        for (const k of some) model.set(k, 0n);
+        expect(m.size).toBe(model.size);
+        expect(rt.inspect(m).tophash).toEqual(before.tophash);
+        for (const [k, v] of model) expect(m.get(k)).toBe(v);
+        heapClean(rt, m);
+        // Everything, mid-growth (values in the old array too).
+        while (!rt.inspect(m).growing) {
+          const k = BigInt(randInt(r, 0, 1e9));
+          m.set(k, 5n);
+          model.set(k, 5n);
+        }
+        const ins = rt.inspect(m);
+        const slots = u.zeroValues(m);
+        expect(slots).toBe(8 * (ins.buckets + ins.overflowBuckets + ins.oldBuckets + ins.oldOverflowBuckets));
+        expect(m.size).toBe(model.size);
+        let seen = 0;
+        for (const [k, v] of m) {
+          expect(model.has(k)).toBe(true);
+          expect(v).toBe(0n);
+          seen++;
+        }
+        expect(seen).toBe(model.size);
+        heapClean(rt, m);
+      });
+    }
+  });
+
+  it("string values read back empty; the dropped strings are freed by the next collection", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const m = rt.map({ key: "u32", value: "string" });
+    for (let i = 0; i < 1000; i++) m.set(i, `value-${i}-${"x".repeat(20)}`);
+    rt.gc();
+    const live0 = rt.readMemStats().HeapObjects;
+    u.zeroValues(m);
+    expect(m.get(10)).toBe("");
+    expect(m.size).toBe(1000);
+    rt.gc();
+    expect(live0 - rt.readMemStats().HeapObjects).toBe(1000);
+    heapClean(rt, m);
+  });
+
+  it("from inside a hook of the same map it is refused", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const m = rt.map({ key: "u64", value: "u64" });
+    u.onAssign(m, () => u.zeroValues(m));
+    expect(() => m.set(1n, 2n)).toThrow(ConcurrentMapWriteError);
+    u.onAssign(m, null);
+    expect(m.get(1n)).toBe(2n);
+  });
+
+  it("without the deletion barrier a reference copied raw elsewhere is lost: the tri-colour checker shows it", async () => {
+    // A string map big enough that marking takes several steps.
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const b = boundaryOf(rt);
+    const dbg = b.requireDebug("tri-colour");
+    const m = rt.map({ key: "u32", value: "string" });
+    for (let i = 0; i < 20000; i++) m.set(i, `s${i}`);
+    const strPtr = (k: number) => {
+      const slot = u.slot(m, k);
+      return slot ? new Uint32Array(u.memory.buffer)[slot.address >>> 2]! : 0;
+    };
+
+    const run = (zero: boolean) => {
+      rt.gcStart();
+      // Allocated while marking: black. It holds one pointer word.
+      const holder = allocOrThrow(rt, 16, false);
+      const slot = rootTableOf(rt).acquire();
+      rootTableOf(rt).set(slot, holder);
+      // A string the collector has not reached yet.
+      let k = 0;
+      while (strPtr(k) === 0 || dbg.dbgIsMarked(strPtr(k))) k++;
+      const p = strPtr(k);
+      // Copy its reference raw into the black object (no insertion
+      // barrier: what a host holding the raw pointer could do).
+      new Uint32Array(u.memory.buffer)[holder >>> 2] = p;
+      expect(dbg.triColorViolations()).toBe(1);
+      if (zero) u.zeroValues(m, [k]); // no deletion barrier: stays white
+      else m.delete(k); // delete shades the old value (Yuasa half of the barrier)
+      const violations = dbg.triColorViolations();
+      // Finish this cycle only, and its sweep.
+      while (rt.gcPhase === "mark") rt.gcStep(1 << 20);
+      dbg.dbgFinishSweep();
+      const survived = dbg.dbgFindObject(p) === p;
+      return { violations, survived, release: () => rootTableOf(rt).release(slot) };
+    };
+    const safe = run(false);
+    expect({ violations: safe.violations, survived: safe.survived }).toEqual({ violations: 0, survived: true });
+    safe.release();
+    // The same with zeroValues: the string is freed while the holder still
+    // points at it — a dangling reference...
+    const lost = run(true);
+    expect({ violations: lost.violations, survived: lost.survived }).toEqual({ violations: 1, survived: false });
+    // ...which the debug collector's next cycle finds, and the runtime dies.
+    expect(() => rt.gc()).toThrow(/dangling pointer/);
+  });
+});
+
+describe("stale views (debug build)", () => {
+  it("growth, clear, shrink, a collection and memory growth invalidate what they should", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const m = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 20; i++) m.set(i, i);
+    let v = u.buckets(m);
+    let s = u.slot(m, 3)!;
+    const h = u.pointer(m);
+    expect(v.current.u32[0]).toBeTypeOf("number");
+    expect(u.isStale(v)).toBe(false);
+    m.set(3, 33); // an update: nothing moves
+    expect(s.load()).toBe(33);
+    // Grow: B changes.
+    for (let i = 20; i < 200; i++) m.set(i, i);
+    expect(u.isStale(v)).toBe(true);
+    expect(() => v.current.bytes[0]).toThrow(StaleViewError);
+    expect(() => v.tophash(v.current.address, 0)).toThrow(/the map grew|evacuated/);
+    expect(() => s.address).toThrow(StaleViewError);
+    expect(() => (s as unknown as number) + 0).toThrow(StaleViewError);
+    expect(() => u.keepAlive(s)).toThrow(StaleViewError);
+    expect(h.address).toBe(m.handle); // the header never moves
+    // clear / shrink / gc.
+    for (const [what, act] of [
+      ["cleared", () => m.clear()],
+      ["shrunk", () => m.shrink()],
+      ["collection", () => rt.gc()],
+    ] as const) {
+      for (let i = 0; i < 50; i++) m.set(i, i);
+      while (rt.inspect(m).growing) m.set(0, 0);
+      v = u.buckets(m);
+      s = u.slot(m, 1)!;
+      act();
+      expect(() => v.current.u32[0], what).toThrow(StaleViewError);
+      expect(() => s.load(), what).toThrow(StaleViewError);
+    }
+    // Memory growth detaches the views' buffer (the pointer stays valid).
+    v = u.buckets(m);
+    const hp = u.pointer(m);
+    const bytes0 = u.memory.buffer.byteLength;
+    const other = rt.map({ key: "u32", value: "u32", hint: 2_000_000 });
+    expect(u.memory.buffer.byteLength).toBeGreaterThan(bytes0);
+    expect(() => v.current.f64[0]).toThrow(/linear memory grew/);
+    expect(hp.address).toBe(m.handle);
+    other.free();
+    m.free();
+    expect(() => hp.address).toThrow(/freed/);
+  });
+
+  it("the release build does not check on use, but isStale still tells", async () => {
+    const rt = await trusted(false);
+    const u = rt.unsafe;
+    const m = rt.map({ key: "u32", value: "u32" });
+    m.set(1, 1);
+    const v = u.buckets(m);
+    for (let i = 0; i < 100; i++) m.set(i, i);
+    expect(u.isStale(v)).toBe(true);
+    expect(() => v.current.u32[0]).not.toThrow();
+  });
+});
+
+describe("pin and keepAlive", () => {
+  it("a pinned old bucket array outlives its map's growth and a collection; unpinned it is freed", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const b = boundaryOf(rt);
+    const m = rt.map({ key: "u64", value: "u64" });
+    let i = 0n;
+    for (; i < 100n; i++) m.set(i, i);
+    const arr = u.buckets(m).current.address;
+    const pin = u.pin(u.buckets(m));
+    while (u.buckets(m).current.address === arr || rt.inspect(m).growing) m.set(i++, i);
+    rt.gc();
+    expect(b.objectBase(arr + 40)).toBe(arr); // still allocated: the host's raw pointer is good
+    u.unpin(pin);
+    rt.gc();
+    expect(b.objectBase(arr)).toBe(0);
+    expect(() => u.pin(12)).toThrow(InvalidArgumentError);
+    // A pinned map outlives free() (rt.pin semantics).
+    const h = m.handle;
+    const mp = u.pin(m);
+    m.free();
+    rt.gc();
+    expect(b.objectBase(h)).toBe(h);
+    mp.unpin();
+    rt.gc();
+    expect(b.objectBase(h)).toBe(0);
+  });
+});
+
+describe("hooks", () => {
+  it("see every assign and delete exactly once, in order, through growth and batches", async () => {
+    for (const seed of seeds(3)) {
+      await withSeed(seed, async () => {
+        const rt = await trusted();
+        const u = rt.unsafe;
+        const r = prng(seed);
+        const signed = r() < 0.5;
+        const m = signed ? rt.map({ key: "i64", value: "u32", seed }) : rt.map({ key: "u64", value: "u32", seed });
+        const log: string[] = [];
+        u.onAssign(m, (k, inserted) => log.push(`${inserted ? "insert" : "update"} ${k}`));
+        u.onDelete(m, (k) => log.push(`delete ${k}`));
+        const model = new Map<bigint, number>();
+        const expected: string[] = [];
+        let opsWhileGrowing = 0;
+        const keyOf = () => {
+          const x = BigInt(randInt(r, 0, 3000));
+          return signed ? -x : x * 0x100000001n;
+        };
+        for (let op = 0; op < 6000; op++) {
+          if (rt.inspect(m).growing) opsWhileGrowing++;
+          const x = r();
+          if (x < 0.55) {
+            const k = keyOf();
+            expected.push(`${model.has(k) ? "update" : "insert"} ${k}`);
+            model.set(k, op);
+            (m as GoMap<"u64", "u32">).set((r() < 0.5 && k >= -(2n ** 53n) ? Number(k) : k) as bigint, op);
+          } else if (x < 0.85) {
+            const k = keyOf();
+            if (model.delete(k)) expected.push(`delete ${k}`);
+            (m as GoMap<"u64", "u32">).delete(k);
+          } else if (x < 0.93) {
+            const ks = Array.from({ length: randInt(r, 1, 20) }, keyOf);
+            const vs = ks.map((_, i) => op + i);
+            ks.forEach((k, i) => {
+              expected.push(`${model.has(k) ? "update" : "insert"} ${k}`);
+              model.set(k, vs[i]!);
+            });
+            (m as GoMap<"u64", "u32">).setMany(signed ? BigInt64Array.from(ks) as unknown as BigUint64Array : BigUint64Array.from(ks), Uint32Array.from(vs));
+          } else {
+            const ks = Array.from({ length: randInt(r, 1, 20) }, keyOf);
+            for (const k of ks) if (model.delete(k)) expected.push(`delete ${k}`);
+            (m as GoMap<"u64", "u32">).deleteMany(ks);
+          }
+        }
+        expect(log).toEqual(expected);
+        expect(opsWhileGrowing).toBeGreaterThan(0);
+        expect(rt.inspect(m).B).toBeGreaterThanOrEqual(8);
+        for (const [k, v] of model) expect((m as GoMap<"u64", "u32">).get(k)).toBe(v);
+        // clear() is not a delete; shrink() keeps the hooks.
+        m.clear();
+        m.shrink();
+        (m as GoMap<"u64", "u32">).set(5n, 1);
+        expect(log.length).toBe(expected.length + 1);
+        u.onAssign(m, null);
+        u.onDelete(m, null);
+        (m as GoMap<"u64", "u32">).set(6n, 1);
+        (m as GoMap<"u64", "u32">).delete(6n);
+        expect(log.length).toBe(expected.length + 1);
+        heapClean(rt, m);
+      });
+    }
+  });
+
+  it("a hook writing its own map gets concurrent map writes; the map stays intact", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const m = rt.map({ key: "u64", value: "string" });
+    const other = rt.map({ key: "string", value: "string" });
+    for (let i = 0n; i < 100n; i++) m.set(i, `v${i}`);
+    u.onAssign(m, (k) => {
+      other.set(`seen ${k}`, "x".repeat(100)); // another map: fine (uses the scratch area)
+      m.set(k + 1000n, "nested");
+    });
+    expect(() => m.set(500n, "outer")).toThrow(ConcurrentMapWriteError);
+    expect(m.get(500n)).toBe("outer"); // the outer write completed
+    expect(m.has(1500n)).toBe(false);
+    expect(other.get("seen 500")).toBe("x".repeat(100));
+    u.onAssign(m, () => m.get(1n));
+    expect(() => m.set(501n, "v")).toThrow(/concurrent map read and map write/);
+    u.onAssign(m, () => rt.gc());
+    expect(() => m.set(502n, "v")).toThrow(ReentrantCallError);
+    const boom = new Error("boom");
+    u.onAssign(m, () => {
+      throw boom;
+    });
+    expect(() => m.set(503n, "v")).toThrow(boom);
+    u.onAssign(m, null);
+    u.onDelete(m, () => m.delete(7n));
+    expect(() => m.delete(8n)).toThrow(ConcurrentMapWriteError);
+    expect(m.has(8n)).toBe(false);
+    expect(m.has(7n)).toBe(true);
+    u.onDelete(m, null);
+    expect(m.size).toBe(100 + 4 - 1);
+    m.set(600n, "after");
+    heapClean(rt, m, other);
+  });
+
+  it("exist only on i64/u64-key maps", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    expect(() => u.onAssign(rt.map({ key: "u32", value: "u32" }), () => {})).toThrow(/i64\/u64-key maps/);
+    expect(() => u.onDelete(rt.map({ key: "f64", value: "u32" }), () => {})).toThrow(InvalidArgumentError);
+    expect(() => u.onAssign(rt.map({ key: "u64", value: "u32" }), 3 as unknown as () => void)).toThrow(InvalidArgumentError);
+  });
+});
