@@ -25,7 +25,14 @@ describe("README", () => {
       const dir = mkdtempSync(join(root, "test", ".tmp-readme-"));
       try {
         writeFileSync(join(dir, "example.mjs"), code);
-        const r = spawnSync(process.execPath, ["example.mjs"], { cwd: dir, encoding: "utf8" });
+        // A first line `// run with: VAR=value … node example.mjs` sets the
+        // example's environment (the unsafe example's deployment opt-in).
+        // Nothing else inherits the opt-in.
+        const env: NodeJS.ProcessEnv = { ...process.env };
+        delete env.GOMAP_WASM_TRUSTED;
+        const runWith = /^\/\/ run with: ((?:\w+=\S+ )+)node example\.mjs$/.exec(code.split("\n")[0]!);
+        if (runWith) for (const kv of runWith[1]!.trim().split(" ")) env[kv.split("=")[0]!] = kv.slice(kv.indexOf("=") + 1);
+        const r = spawnSync(process.execPath, ["example.mjs"], { cwd: dir, encoding: "utf8", env });
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         // A line `console.log(...);  // <text>` promises that output line.
