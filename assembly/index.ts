@@ -220,3 +220,93 @@ export function objectBase(p: usize): usize { return findObject(p); }
 export function heapEpoch(): u32 { return sweepgen; }
 /** Is the host inside a map hook right now? */
 export function inMapHook(): bool { return inHook(); }
+
+// ---------------------------------------------------------------------------
+// Heap inspection (rt.inspectHeap, the explorer)
+
+import { pageMapAt, META_PAGE } from "./mem/mheap";
+import { PAGE_SHIFT as PAGE_SHIFT_ } from "./mem/sizeclasses";
+import { queued } from "./gc/gcwork";
+import { bytesMarked, scanWork } from "./gc/mark";
+import { heapLive, heapGoal, trigger } from "./gc/pacer";
+
+/** Fields of one heapWalk record (u32 each). */
+export enum HeapRec {
+  startAddr = 0,
+  npages = 1,
+  /** 1 in use, 2 free run, 3 collector/allocator metadata page */
+  state = 2,
+  spanclass = 3,
+  elemsize = 4,
+  nelems = 5,
+  allocCount = 6,
+  freeindex = 7,
+  /** objects with their mark bit set (meaningful while marking) */
+  marked = 8,
+  /** 1 when the span is swept for this cycle */
+  swept = 9,
+  /** 1 when the span is some mcache's current span */
+  cached = 10,
+  COUNT = 11,
+}
+
+/** Write up to `max` records (HeapRec.COUNT u32 each) for the spans, free
+ *  runs and metadata pages from page `from` on; returns the page to continue
+ *  from (arena end when done). The record count goes to heapWalkCount(). */
+let walkCount: u32 = 0;
+export function heapWalk(from: u32, out: usize, max: u32): u32 {
+  let p = from < arenaStartPage ? arenaStartPage : from;
+  let n: u32 = 0;
+  while (p < arenaEndPage && n < max) {
+    let rec = out + <usize>n * (<usize>HeapRec.COUNT << 2);
+    memory.fill(rec, 0, <usize>HeapRec.COUNT << 2);
+    let v = pageMapAt(p);
+    if (v <= META_PAGE) {
+      store<u32>(rec + (HeapRec.startAddr << 2), p << PAGE_SHIFT_);
+      store<u32>(rec + (HeapRec.npages << 2), 1);
+      store<u32>(rec + (HeapRec.state << 2), 3);
+    } else {
+      let s = changetype<mspan>(<usize>v);
+      store<u32>(rec + (HeapRec.startAddr << 2), s.startAddr);
+      store<u32>(rec + (HeapRec.npages << 2), s.npages);
+      store<u32>(rec + (HeapRec.state << 2), s.state == SpanState.INUSE ? 1 : 2);
+      if (s.state == SpanState.INUSE) {
+        store<u32>(rec + (HeapRec.spanclass << 2), s.spanclass);
+        store<u32>(rec + (HeapRec.elemsize << 2), s.elemsize);
+        store<u32>(rec + (HeapRec.nelems << 2), s.nelems);
+        store<u32>(rec + (HeapRec.allocCount << 2), s.allocCount);
+        store<u32>(rec + (HeapRec.freeindex << 2), s.freeindex);
+        let marked: u32 = 0;
+        let words = (s.nelems + 63) >> 6;
+        for (let w: u32 = 0; w < words; w++) marked += <u32>popcnt(load<u64>(<usize>s.gcmarkBits + (<usize>w << 3)));
+        store<u32>(rec + (HeapRec.marked << 2), marked);
+        store<u32>(rec + (HeapRec.swept << 2), s.sweepgen == sweepgen || s.sweepgen == sweepgen + 3 ? 1 : 0);
+        store<u32>(rec + (HeapRec.cached << 2), isCached(s) ? 1 : 0);
+      }
+    }
+    n++;
+    p = nextPage(p);
+  }
+  walkCount = n;
+  return p;
+}
+export function heapWalkCount(): u32 { return walkCount; }
+export function heapArena(out: usize): void {
+  store<u32>(out, arenaStartPage << PAGE_SHIFT_);
+  store<u32>(out + 4, arenaEndPage << PAGE_SHIFT_);
+}
+
+/** The collector's progress, f64 each: phase, heapLive, heapGoal, trigger,
+ *  bytesMarked, scanWork, queued (grey objects), numgc. */
+export function gcProgress(out: usize): void {
+  store<f64>(out, <f64>gcphase);
+  store<f64>(out + 8, <f64>heapLive);
+  store<f64>(out + 16, <f64>heapGoal);
+  store<f64>(out + 24, <f64>trigger);
+  store<f64>(out + 32, <f64>bytesMarked);
+  store<f64>(out + 40, <f64>scanWork);
+  store<f64>(out + 48, <f64>queued);
+  store<f64>(out + 56, <f64>numgcNow());
+}
+import { numgc } from "./gc/gc";
+function numgcNow(): u32 { return numgc; }

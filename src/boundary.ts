@@ -74,6 +74,10 @@ export interface CoreExports {
   batchCount(): number;
   seedRandom(lo: number, hi: number): void;
   mapSetHooked(h: number, on: number): void;
+  heapWalk(from: number, out: number, max: number): number;
+  heapWalkCount(): number;
+  heapArena(out: number): void;
+  gcProgress(out: number): void;
   objectBase(p: number): number;
   heapEpoch(): number;
 }
@@ -138,7 +142,7 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
   "mapiterinit", "batchStatus", "batchCount", "seedRandom",
   "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
-  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch",
+  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch", "heapWalk", "heapWalkCount", "heapArena", "gcProgress",
 ];
 
 /** A map's assign/delete hooks (rt.unsafe.onAssign / onDelete). */
@@ -349,6 +353,43 @@ export class Boundary {
     } finally {
       this.#hookDepth--;
     }
+  }
+
+  /** Every span, free run and metadata page in address order: one
+   *  record per entry with the core's HeapRec fields. */
+  heapWalk(): { arenaStart: number; arenaEnd: number; records: Record<string, number>[] } {
+    const fields = this.enumOf("HeapRec");
+    const count = fields.get("COUNT")!;
+    fields.delete("COUNT");
+    const names = [...fields.entries()].sort((a, b) => a[1] - b[1]);
+    const out = this.scratchBase;
+    this.#ex.heapArena(out);
+    const arenaStart = this.readU32(out), arenaEnd = this.readU32(out + 4);
+    const max = Math.floor(this.scratchBytes / (count * 4));
+    const records: Record<string, number>[] = [];
+    let page = 0;
+    for (;;) {
+      const next = this.#ex.heapWalk(page, out, max) >>> 0;
+      const n = this.#ex.heapWalkCount() >>> 0;
+      const u32 = this.u32;
+      for (let i = 0; i < n; i++) {
+        const r: Record<string, number> = {};
+        const base = (out >>> 2) + i * count;
+        for (const [name, j] of names) r[name] = u32[base + j]!;
+        records.push(r);
+      }
+      if (n < max || next * 8192 >= arenaEnd) break;
+      page = next;
+    }
+    return { arenaStart, arenaEnd, records };
+  }
+
+  /** phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numgc. */
+  gcProgress(): number[] {
+    const out = this.scratchBase;
+    this.#ex.gcProgress(out);
+    const dv = this.dv;
+    return Array.from({ length: 8 }, (_, i) => dv.getFloat64(out + i * 8, true));
   }
 
   /** Base of the heap object holding address p, or 0. */

@@ -6,7 +6,9 @@
  * and `browser` export conditions pick an entry that knows how to load the
  * core; both re-export this module.
  */
-export { Runtime, Pin, type MemStats, type MapOptions, type MapInspection } from "./runtime.js";
+export {
+  Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary,
+} from "./runtime.js";
 export { GoMap } from "./map.js";
 export type { KindName, KindValue } from "./maptypes.js";
 export type { RuntimeOptions } from "./options.js";

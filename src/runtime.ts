@@ -84,6 +84,68 @@ export interface MapOptions<K extends KindName, V extends KindName> {
   seed?: number;
 }
 
+/** One entry of the page heap, in address order (`rt.inspectHeap()`). */
+export interface HeapSpan {
+  address: number;
+  pages: number;
+  bytes: number;
+  /** "inuse": a span of objects; "free": a free page run; "meta": a page of
+   *  span records / bitmaps / type bytes (fixalloc). */
+  state: "inuse" | "free" | "meta";
+  /** Span class = sizeClass << 1 | noscan (in-use spans). */
+  spanClass: number;
+  sizeClass: number;
+  noscan: boolean;
+  elemSize: number;
+  /** Object slots, allocated slots, Go's freeindex. */
+  slots: number;
+  allocated: number;
+  freeindex: number;
+  /** Slots with the mark bit set (meaningful while marking). */
+  marked: number;
+  /** Swept for the current cycle. */
+  swept: boolean;
+  /** Some mcache's current span for its class. */
+  cached: boolean;
+}
+
+/** Spans of one span class, summed (`rt.inspectHeap().classes`). */
+export interface HeapClassSummary {
+  spanClass: number;
+  sizeClass: number;
+  noscan: boolean;
+  elemSize: number;
+  spans: number;
+  pages: number;
+  slots: number;
+  allocated: number;
+  free: number;
+}
+
+/** The whole heap at a glance: what the explorer draws. */
+export interface HeapInspection {
+  arena: { start: number; end: number; bytes: number };
+  spans: HeapSpan[];
+  classes: HeapClassSummary[];
+  freeRuns: { address: number; pages: number; bytes: number }[];
+  metaPages: number;
+  gc: {
+    phase: "off" | "mark";
+    heapLive: number;
+    heapGoal: number;
+    trigger: number;
+    /** Bytes marked so far in this cycle (the last cycle's total when off). */
+    bytesMarked: number;
+    scanWork: number;
+    /** Grey objects queued. */
+    greyObjects: number;
+    numGC: number;
+    /** bytesMarked / heapLive while marking (an estimate of progress: the
+     *  live heap is not known until marking ends); 1 when off. */
+    markProgress: number;
+  };
+}
+
 /** What `rt.inspect(m)` reports about a map. */
 export interface MapInspection {
   /** log2 of the bucket count. */
@@ -404,6 +466,56 @@ export class Runtime {
     s.DebugGC = false;
     s.BySize = b.readBySize();
     return s;
+  }
+
+  /** Every span, free run and metadata page of the heap, span classes
+   *  summed, and the collector's progress. Reads only (no allocation). */
+  inspectHeap(): HeapInspection {
+    const b = boundaryOf(this);
+    const { arenaStart, arenaEnd, records } = b.heapWalk();
+    const PAGE = 8192;
+    const spans: HeapSpan[] = [];
+    const classes = new Map<number, HeapClassSummary>();
+    const freeRuns: HeapInspection["freeRuns"] = [];
+    let metaPages = 0;
+    for (const r of records) {
+      const state = r.state === 1 ? "inuse" : r.state === 2 ? "free" : "meta";
+      const sc = r.spanclass!;
+      const span: HeapSpan = {
+        address: r.startAddr!, pages: r.npages!, bytes: r.npages! * PAGE, state,
+        spanClass: sc, sizeClass: sc >> 1, noscan: (sc & 1) === 1, elemSize: r.elemsize!,
+        slots: r.nelems!, allocated: r.allocCount!, freeindex: r.freeindex!, marked: r.marked!,
+        swept: r.swept === 1, cached: r.cached === 1,
+      };
+      spans.push(span);
+      if (state === "meta") metaPages++;
+      else if (state === "free") freeRuns.push({ address: span.address, pages: span.pages, bytes: span.bytes });
+      else {
+        let c = classes.get(sc);
+        if (!c) {
+          c = { spanClass: sc, sizeClass: sc >> 1, noscan: (sc & 1) === 1, elemSize: span.elemSize, spans: 0, pages: 0, slots: 0, allocated: 0, free: 0 };
+          classes.set(sc, c);
+        }
+        c.spans++;
+        c.pages += span.pages;
+        c.slots += span.slots;
+        c.allocated += span.allocated;
+        c.free += span.slots - span.allocated;
+      }
+    }
+    const [phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numGC] = b.gcProgress() as [number, number, number, number, number, number, number, number];
+    const marking = phase !== 0;
+    return {
+      arena: { start: arenaStart, end: arenaEnd, bytes: arenaEnd - arenaStart },
+      spans,
+      classes: [...classes.values()].sort((x, y) => x.spanClass - y.spanClass),
+      freeRuns,
+      metaPages,
+      gc: {
+        phase: marking ? "mark" : "off", heapLive, heapGoal, trigger, bytesMarked, scanWork, greyObjects: queued, numGC,
+        markProgress: marking ? (heapLive > 0 ? Math.min(1, bytesMarked / heapLive) : 0) : 1,
+      },
+    };
   }
 
   /** Spans in use, grouped by span class (size class × noscan). */
