@@ -7,7 +7,7 @@
  * core; both re-export this module.
  */
 export {
-  Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary,
+  Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary, type BucketsInspection, type BucketArrayTophash,
 } from "./runtime.js";
 export { GoMap } from "./map.js";
 export type { KindName, KindValue } from "./maptypes.js";

@@ -84,6 +84,29 @@ export interface MapOptions<K extends KindName, V extends KindName> {
   seed?: number;
 }
 
+/** One bucket array's tophash bytes (`rt.inspectBuckets(m)`). */
+export interface BucketArrayTophash {
+  B: number;
+  nbuckets: number;
+  /** 8 tophash bytes per bucket of the array, bucket i at [8i, 8i+8). */
+  tophash: Uint8Array;
+  /** Overflow buckets chained to bucket i. */
+  chainLength: Uint32Array;
+  /** The overflow buckets' tophash bytes, 8 each, in bucket order then
+   *  chain order. */
+  overflowTophash: Uint8Array;
+}
+
+/** A copy of a map's tophash bytes: what each slot holds (live ≥ 5,
+ *  emptyRest 0, emptyOne 1, evacuated X/Y/empty 2/3/4). */
+export interface BucketsInspection {
+  current: BucketArrayTophash | null;
+  /** The old array while growing. */
+  old: BucketArrayTophash | null;
+  nevacuate: number;
+  sameSizeGrow: boolean;
+}
+
 /** One entry of the page heap, in address order (`rt.inspectHeap()`). */
 export interface HeapSpan {
   address: number;
@@ -466,6 +489,47 @@ export class Runtime {
     s.DebugGC = false;
     s.BySize = b.readBySize();
     return s;
+  }
+
+  /** A copy of every tophash byte of the map (both arrays while it grows,
+   *  overflow chains included): the slot states the explorer draws. Safe:
+   *  read-only, no raw pointers escape. */
+  inspectBuckets(m: GoMap): BucketsInspection {
+    this.#own(m);
+    const b = boundaryOf(this);
+    const h = m.handle;
+    const L = b.hmap;
+    const u8 = b.u8, u32 = b.u32;
+    const shape = b.bucketLayout(coreSuffix(m.keyType, m.valueType));
+    const B = u8[h + L.B]!;
+    const flags = u8[h + L.flags]!;
+    const sameSize = (flags & b.constant("FLAG_SAME_SIZE_GROW")) !== 0;
+    const read = (addr: number, arrB: number): BucketArrayTophash | null => {
+      if (addr === 0) return null;
+      const n = 2 ** arrB;
+      const th = new Uint8Array(n * 8);
+      const chainLength = new Uint32Array(n);
+      const over: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const p0 = addr + i * shape.size;
+        th.set(u8.subarray(p0, p0 + 8), i * 8);
+        let c = 0;
+        for (let p = u32[(p0 + shape.overflow) >>> 2]!; p !== 0; p = u32[(p + shape.overflow) >>> 2]!) {
+          for (let j = 0; j < 8; j++) over.push(u8[p + j]!);
+          c++;
+        }
+        chainLength[i] = c;
+      }
+      return { B: arrB, nbuckets: n, tophash: th, chainLength, overflowTophash: Uint8Array.from(over) };
+    };
+    const buckets = u32[(h + L.buckets) >>> 2]!;
+    const old = u32[(h + L.oldbuckets) >>> 2]!;
+    return {
+      current: read(buckets, B),
+      old: read(old, sameSize ? B : B - 1),
+      nevacuate: u32[(h + L.nevacuate) >>> 2]!,
+      sameSizeGrow: old !== 0 && sameSize,
+    };
   }
 
   /** Every span, free run and metadata page of the heap, span classes

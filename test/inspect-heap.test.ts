@@ -52,3 +52,34 @@ describe("rt.inspectHeap", () => {
     expect(c.gc.markProgress).toBe(1);
   });
 });
+
+describe("rt.inspectBuckets", () => {
+  it("copies every tophash byte; its counts equal rt.inspect's, growing or not", async () => {
+    const rt = await Runtime.create({ gcPercent: "off" });
+    for (const shape of [{ key: "u32", value: "u32" }, { key: "string", value: "u64" }] as const) {
+      const m = rt.map({ ...shape, seed: 7 }) as import("../src/node.js").GoMap<"u32", "u32">;
+      const key = (i: number) => (shape.key === "string" ? `k${i}` : i) as number;
+      let i = 0;
+      for (; i < 300; i++) m.set(key(i), 1);
+      for (let j = 0; j < 300; j += 4) m.delete(key(j));
+      for (const growing of [false, true]) {
+        while (rt.inspect(m).growing !== growing) m.set(key(i++), 1);
+        const x = rt.inspectBuckets(m);
+        const ins = rt.inspect(m);
+        const c = { emptyRest: 0, emptyOne: 0, live: 0, evacuatedX: 0, evacuatedY: 0, evacuatedEmpty: 0 };
+        for (const arr of [x.current, x.old]) {
+          if (!arr) continue;
+          for (const t of [...arr.tophash, ...arr.overflowTophash]) {
+            if (t >= 5) c.live++;
+            else c[(["emptyRest", "emptyOne", "evacuatedX", "evacuatedY", "evacuatedEmpty"] as const)[t]!]++;
+          }
+        }
+        expect(c).toEqual(ins.tophash);
+        expect(x.current!.nbuckets).toBe(ins.buckets);
+        expect(x.old?.nbuckets ?? 0).toBe(ins.oldBuckets);
+        expect(x.nevacuate).toBe(ins.nevacuate);
+        expect(x.current!.chainLength.reduce((a, n) => a + n, 0)).toBe(ins.overflowBuckets);
+      }
+    }
+  });
+});
