@@ -6,6 +6,8 @@
 
 export * from "./index";
 export { checkHeap, slowMemStats } from "./mem/check";
+/** The heap profile's specials checker (mem/mprof.ts): returns their count. */
+export { checkSpecials } from "./mem/mprof";
 
 import { checkSpan } from "./mem/check";
 import { spanOf, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "./mem/mheap";

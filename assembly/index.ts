@@ -20,6 +20,7 @@ import { safePoint, gcFull, gcStep, gcStart, cycle, CycleRecord, pauseNs, pauseE
 import { gcphase } from "./gc/phase";
 import { setGCPercent as setPercent } from "./gc/pacer";
 import { isCached } from "./mem/mcache";
+import { allocAt, AllocSite, memProfSeed } from "./mem/mprof";
 
 export { MemStat } from "./mem/mstats";
 
@@ -75,6 +76,7 @@ export function readBySize(out: usize): void {
  *  (gc/types.ts). Returns 0 when out of memory. */
 export function alloc(size: usize, typ: u32): usize {
   safePoint();
+  allocAt(AllocSite.hostAlloc);
   return mallocgc(size, typ);
 }
 
@@ -82,6 +84,7 @@ export function alloc(size: usize, typ: u32): usize {
  *  succeeded (the allocator benchmark, without a boundary call per object). */
 export function allocMany(size: usize, count: u32, typ: u32): u32 {
   safePoint();
+  allocAt(AllocSite.hostAlloc);
   for (let i: u32 = 0; i < count; i++) {
     if (mallocgc(size, typ) == 0) return i;
   }
@@ -179,7 +182,10 @@ export function mapiterinit(h: usize, it: usize, r: u32, s0: u32, s1: u32, s2: u
 }
 export function batchStatus(): i32 { return <i32>lastBatchStatus; }
 export function batchCount(): u32 { return lastBatchCount; }
-export function seedRandom(lo: u32, hi: u32): void { fastrandSeed((<u64>hi << 32) | <u64>lo); }
+export function seedRandom(lo: u32, hi: u32): void {
+  fastrandSeed((<u64>hi << 32) | <u64>lo);
+  memProfSeed((<u64>hi << 32) | <u64>lo);
+}
 
 // ---------------------------------------------------------------------------
 // The unsafe escape hatch (map/unsafe.ts; the host's src/unsafe.ts gates it)
@@ -310,3 +316,23 @@ export function gcProgress(out: usize): void {
 }
 import { numgc } from "./gc/gc";
 function numgcNow(): u32 { return numgc; }
+
+// ---------------------------------------------------------------------------
+// Compaction (src/compact.ts)
+
+import { setGrowthPolicy as setGrowth } from "./mem/mheap";
+/** While the host compacts into this heap: grow exactly what is needed and
+ *  at most up to limitWasmPages (>= 65536: no limit but maxMemory). */
+export function setGrowthPolicy(exact: bool, limitWasmPages: u32): void { setGrowth(exact, limitWasmPages); }
+
+// ---------------------------------------------------------------------------
+// Heap profile (mem/mprof.ts; the host's src/profile.ts keeps the buckets)
+
+export { AllocSite, setMemProfileRate } from "./mem/mprof";
+import { memProfileRate, sampledLive, droppedSamples } from "./mem/mprof";
+/** runtime.MemProfileRate now. */
+export function memProfileRateNow(): u32 { return memProfileRate; }
+/** Sampled objects still recorded on their spans (not yet freed). */
+export function memProfSampledLive(): u32 { return sampledLive; }
+/** Samples dropped for want of metadata memory. */
+export function memProfDropped(): u32 { return droppedSamples; }

@@ -20,6 +20,7 @@
  */
 import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
+import { MemProfile } from "./profile.js";
 
 /** The core's exports, as the boundary uses them. */
 export interface CoreExports {
@@ -78,8 +79,15 @@ export interface CoreExports {
   heapWalkCount(): number;
   heapArena(out: number): void;
   gcProgress(out: number): void;
+  setGrowthPolicy(exact: number, limitWasmPages: number): void;
   objectBase(p: number): number;
   heapEpoch(): number;
+  // Heap profile (assembly/mem/mprof.ts):
+  setMemProfileRate(rate: number): number;
+  memProfileRateNow(): number;
+  memProfSampledLive(): number;
+  memProfDropped(): number;
+  checkSpecials?(): number;
 }
 
 /** One map shape's exports (see assembly/map/api.ts), by suffix. */
@@ -142,7 +150,7 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
   "mapiterinit", "batchStatus", "batchCount", "seedRandom",
   "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
-  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch", "heapWalk", "heapWalkCount", "heapArena", "gcProgress",
+  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch", "heapWalk", "heapWalkCount", "heapArena", "gcProgress", "setGrowthPolicy",
 ];
 
 /** A map's assign/delete hooks (rt.unsafe.onAssign / onDelete). */
@@ -214,6 +222,8 @@ export class Boundary {
   readonly kindCodes: ReadonlyMap<string, number>;
   readonly mapInfoFields: readonly (readonly [string, number])[];
   readonly mapInfoCount: number;
+  /** The heap profile's buckets (src/profile.ts), fed by the core. */
+  readonly memProfile: MemProfile;
   #ops = new Map<string, MapOps>();
   #i32!: Int32Array;
   #u32!: Uint32Array;
@@ -267,6 +277,8 @@ export class Boundary {
     this.memStatFields = [...fields.entries()].sort((a, b) => a[1] - b[1]);
     this.memStatCount = count;
     this.scratchBase = 0; // set after init
+    if (typeof this.#ex.setMemProfileRate !== "function") throw new Error("core is missing the export setMemProfileRate; rebuild with npm run build");
+    this.memProfile = new MemProfile(exportedEnum(raw, "AllocSite"), this.#ex.memProfileRateNow() >>> 0);
   }
 
   /** Instantiate a compiled core module with a memory capped at
@@ -282,7 +294,17 @@ export class Boundary {
           holder.b!.onMapHook(h, op, key);
         },
         gcDone(): void {
+          holder.b!.memProfile.nextCycle();
           holder.b!.onGCDone?.();
+        },
+        gcStart(): void {
+          holder.b!.onGCStart?.();
+        },
+        memProfAlloc(p: number, size: number, site: number): void {
+          holder.b!.memProfile.alloc(p >>> 0, size >>> 0, site);
+        },
+        memProfFree(p: number): void {
+          holder.b!.memProfile.free(p >>> 0);
         },
         abort(msg: number, file: number, line: number, column: number): never {
           throw holder.b!.onAbort(msg, file, line, column);
@@ -408,6 +430,20 @@ export class Boundary {
   }
   enumOf(prefix: string): Map<string, number> {
     return exportedEnum(this.#ex as unknown as WebAssembly.Exports, prefix);
+  }
+
+  /** Called by the core when a cycle starts, before marking and before the
+   *  write barrier is on (Go's clearpools point; set by the Runtime). May
+   *  only clear root slots. */
+  onGCStart: (() => void) | null = null;
+
+  /** Every map's hooks (compaction moves them to the new instance). */
+  hookEntries(): [number, MapHooks][] {
+    return [...this.#hooks.entries()];
+  }
+
+  setGrowthPolicy(exact: boolean, limitWasmPages: number): void {
+    this.#ex.setGrowthPolicy(exact ? 1 : 0, limitWasmPages);
   }
 
   /** Called by the core when a collection finishes (set by the Runtime). */
@@ -593,6 +629,21 @@ export class Boundary {
 
   gc(): void {
     this.#ex.gc();
+    this.memProfile.postSweep(); // runtime.GC publishes the heap profile after its sweep
+  }
+
+  /** Go's runtime.MemProfileRate = rate (0 off, 1 every object); returns
+   *  the previous rate. The countdown to the next sample restarts. */
+  setMemProfileRate(rate: number): number {
+    const old = this.#ex.setMemProfileRate(rate) >>> 0;
+    this.memProfile.rate = rate;
+    return old;
+  }
+
+  /** Sampled objects the core still records (not freed), and samples it
+   *  dropped for want of metadata memory. */
+  memProfCounts(): { live: number; dropped: number } {
+    return { live: this.#ex.memProfSampledLive() >>> 0, dropped: this.#ex.memProfDropped() >>> 0 };
   }
 
   gcMarkStep(budget: number): number {

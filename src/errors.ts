@@ -72,10 +72,11 @@ export class InvalidArgumentError extends GomapError {
   }
 }
 
-/** A map (or iterator) used after `free()`. */
+/** A map (or iterator) used after `free()`, or a map used after it was put
+ *  back into a pool. */
 export class UseAfterFreeError extends GomapError {
-  constructor(what = "map") {
-    super(`this ${what} was freed; create a new one with rt.map(...)`);
+  constructor(what = "map", how = "was freed; create a new one with rt.map(...)") {
+    super(`this ${what} ${how}`);
   }
 }
 
@@ -131,10 +132,12 @@ export class StaleViewError extends GomapError {
   }
 }
 
-/** A call that would run the collector (rt.gc(), gcStep, gcStart) made
- *  from inside a map hook, while that map is mid-write. Nothing was done. */
+/** A call that cannot run now: one that would run the collector (rt.gc(),
+ *  gcStep, gcStart, compact) made from inside a map hook, while that map is
+ *  mid-write, or a second compaction while one is in progress. Nothing was
+ *  done. */
 export class ReentrantCallError extends GomapError {
-  constructor(what: string) {
-    super(`${what} called from inside a map hook: the map is mid-write, so the collector cannot run; call it after the write returns`);
+  constructor(what: string, why = "called from inside a map hook: the map is mid-write, so the collector cannot run; call it after the write returns") {
+    super(`${what} ${why}`);
   }
 }

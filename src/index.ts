@@ -7,11 +7,13 @@
  * core; both re-export this module.
  */
 export {
-  Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary, type BucketsInspection, type BucketArrayTophash,
+  Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary, type BucketsInspection, type BucketArrayTophash, type CompactionReport,
 } from "./runtime.js";
 export { GoMap } from "./map.js";
+export { MapPool, GENERATIONS, type Generation, type PoolOptions, type PoolStats } from "./pool.js";
 export type { KindName, KindValue } from "./maptypes.js";
 export type { RuntimeOptions } from "./options.js";
+export type { HeapProfileOptions, ProfileAsOf } from "./profile.js";
 export type { BySizeEntry, SpanClassRow, BucketLayout } from "./boundary.js";
 export {
   GomapError,

@@ -8,9 +8,12 @@
  * and the map's B, count, noverflow and bucket bytes — with Go 1.19's own
  * figures for the same experiment beside them (from the facts sheet, or
  * measured on the spot with --go when a Go toolchain is installed).
+ * With --profile DIR it also writes a heap profile per phase
+ * (DIR/01-start.pb.gz …) for `go tool pprof`, `-base` between any two.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Runtime, type GoMap, type MemStats } from "./node.js";
 import { parseBytes } from "./options.js";
@@ -31,6 +34,10 @@ Options:
   --max-memory <size>  the runtime's memory cap (default 4GiB)
   --gctrace            print Go-format gctrace lines as collections run
   --go                 also run the experiment in real Go (needs \`go\` on PATH)
+  --profile <dir>      write a heap profile per phase: <dir>/01-start.pb.gz …
+                       (go tool pprof -top -base <dir>/04-after-delete.pb.gz <dir>/05-after-gc.pb.gz)
+  --profile-rate <n>   bytes per heap-profile sample (default 524288, Go's;
+                       1 records every allocation)
   --json               machine-readable output
   --help               this text`;
 
@@ -43,12 +50,14 @@ interface LabOptions {
   gctrace: boolean;
   go: boolean;
   json: boolean;
+  profile: string | null;
+  profileRate: number;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): LabOptions | null {
-  const o: LabOptions = { n: 1_000_000, keys: "string", hint: -1, gcPercent: 100, maxMemory: "4GiB", gctrace: false, go: false, json: false };
+  const o: LabOptions = { n: 1_000_000, keys: "string", hint: -1, gcPercent: 100, maxMemory: "4GiB", gctrace: false, go: false, json: false, profile: null, profileRate: 512 * 1024 };
   const value = (i: number, name: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value`);
@@ -68,6 +77,14 @@ function parseArgs(argv: string[]): LabOptions | null {
       case "--go": o.go = true; break;
       case "--n": o.n = count(value(i++, a), a, 1); break;
       case "--hint": o.hint = count(value(i++, a), a, 0); break;
+      case "--profile": o.profile = value(i++, a); break;
+      case "--profile-rate": {
+        const v = value(i++, a);
+        const x = Number(v.replace(/_/g, ""));
+        if (!Number.isInteger(x) || x < 0 || x > 0x7fffffff) throw new UsageError(`--profile-rate needs a whole number of bytes from 0 to 2147483647, got ${v}`);
+        o.profileRate = x;
+        break;
+      }
       case "--keys": {
         const v = value(i++, a);
         if (v !== "string" && v !== "u64") throw new UsageError(`--keys must be string or u64, got ${v}`);
@@ -109,6 +126,12 @@ interface Row {
   noverflow: number | null;
   bucketBytes?: number | null;
 }
+
+/** Heap-profile file names, one per phase, in phase order. */
+const PROFILE_FILES: Record<PhaseName, string> = {
+  start: "01-start.pb.gz", make: "02-after-make.pb.gz", fill: "03-after-fill.pb.gz", delete: "04-after-delete.pb.gz",
+  gc: "05-after-gc.pb.gz", clear: "06-after-clear.pb.gz", shrink: "07-after-shrink.pb.gz",
+};
 
 const PHASES: { name: PhaseName; title: string; explain: string }[] = [
   { name: "start", title: "start", explain: "an empty runtime" },
@@ -168,15 +191,24 @@ function row(rt: Runtime, m: GoMap | null): Row {
 }
 
 async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<Record<PhaseName, Row>> {
-  const rt = await Runtime.create({ maxMemory: o.maxMemory, gcPercent: o.gcPercent, gctrace: o.gctrace ? gctrace : false });
+  const rt = await Runtime.create({ maxMemory: o.maxMemory, gcPercent: o.gcPercent, gctrace: o.gctrace ? gctrace : false, memProfileRate: o.profileRate });
   const out = {} as Record<PhaseName, Row>;
   const verbose = !o.json;
+  if (o.profile) mkdirSync(o.profile, { recursive: true });
+  // One profile per phase, taken "now" (every allocation and free so far)
+  // so that each matches its row of the table — HeapAlloc also counts
+  // garbage not swept yet — rather than Go's "as of the last collection".
+  const profile = async (phase: PhaseName) => {
+    if (o.profile) writeFileSync(join(o.profile, PROFILE_FILES[phase]), await rt.heapProfile({ asOf: "now" }));
+  };
   rt.gc();
   out.start = row(rt, null);
+  await profile("start");
   const m = o.keys === "string"
     ? rt.map({ key: "string", value: "i64", hint: o.hint })
     : rt.map({ key: "u64", value: "i64", hint: o.hint });
   out.make = row(rt, m);
+  await profile("make");
   const CHUNK = 50_000;
   const keyChunk = (from: number, to: number) => {
     const ks: (string | bigint)[] = [];
@@ -194,6 +226,7 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   }
   p.end();
   out.fill = row(rt, m);
+  await profile("fill");
   p = progress(verbose, "delete");
   for (let i = 0; i < o.n; i += CHUNK) {
     const to = Math.min(o.n, i + CHUNK);
@@ -202,14 +235,18 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   }
   p.end();
   out.delete = row(rt, m);
+  await profile("delete");
   rt.gc();
   out.gc = row(rt, m);
+  await profile("gc");
   m.clear();
   rt.gc();
   out.clear = row(rt, m);
+  await profile("clear");
   m.shrink();
   rt.gc();
   out.shrink = row(rt, m);
+  await profile("shrink");
   return out;
 }
 
@@ -278,7 +315,7 @@ async function main(): Promise<number> {
     const elapsed = performance.now() - t0;
     if (o.go) go = runGo(o);
     if (o.json) {
-      console.log(JSON.stringify({ options: o, elapsedMs: Math.round(elapsed), phases: PHASES.map((p) => ({ phase: p.name, title: p.title, ours: ours[p.name], go: go ? go[p.name] : GO_FACTS[p.name] ?? null })), goSource: go ? "measured" : "facts sheet (Go 1.19.8, n = 1,000,000 string keys)", gctrace: traces }, null, 2));
+      console.log(JSON.stringify({ options: o, elapsedMs: Math.round(elapsed), phases: PHASES.map((p) => ({ phase: p.name, title: p.title, ours: ours[p.name], go: go ? go[p.name] : GO_FACTS[p.name] ?? null, ...(o!.profile ? { profile: join(o!.profile, PROFILE_FILES[p.name]) } : {}) })), goSource: go ? "measured" : "facts sheet (Go 1.19.8, n = 1,000,000 string keys)", gctrace: traces }, null, 2));
       return 0;
     }
     const factsApply = o.n === 1_000_000 && o.keys === "string" && o.hint === o.n;
@@ -289,6 +326,12 @@ async function main(): Promise<number> {
     for (const p of PHASES) console.log(`  ${p.title.padEnd(30)} ${p.explain}`);
     console.log(`\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from the facts sheet (run with --go to measure)"}.`);
     console.log("Linear memory never shrinks (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused.");
+    if (o.profile) {
+      const f = (p: PhaseName) => join(o!.profile!, PROFILE_FILES[p]);
+      console.log(`\nHeap profiles (one per phase, every allocation and free so far; rate ${o.profileRate} bytes): ${f("start")} … ${f("shrink")}`);
+      console.log(`  go tool pprof -top -sample_index=inuse_space ${f("fill")}`);
+      console.log(`  go tool pprof -top -base ${f("delete")} ${f("gc")}     # what the collection freed`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -23,6 +23,23 @@ import { KINDS, isRefKind, type KindName, type KindSpec, type KindValue } from "
 import { encodeInto, decode } from "./wtf8.js";
 import type { RootTable } from "./roots.js";
 
+/** @internal The key of GoMap's accessor for pools and compaction. */
+export const INTERNAL = Symbol("gomap-wasm internals");
+
+/** @internal */
+export interface MapInternals {
+  h: number;
+  ops: MapOps;
+  root: number;
+  random: () => number;
+  hooked: boolean;
+  /** This wrapper dies (every use throws UseAfterFreeError saying `how`);
+   *  the hmap and its root slot live on (a pool keeps them). */
+  detach(how: string): void;
+  /** The map moved to another instance (compaction). */
+  rebind(owner: MapOwner, ops: MapOps, h: number): void;
+}
+
 /** @internal The key of GoMap's accessor for rt.unsafe. */
 export const UNSAFE = Symbol("gomap-wasm unsafe access");
 
@@ -97,7 +114,7 @@ const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number
 
 /** What a map needs from its runtime (kept narrow so GoMap does not see Runtime internals). */
 export interface MapOwner {
-  readonly boundary: Boundary;
+  boundary: Boundary;
   readonly maxMemory: number;
   readonly roots: RootTable;
   /** Drop the map's root (and any hooks); `m` is the map being freed, `h` its hmap. */
@@ -166,7 +183,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   #live(): void {
-    if (this.#freed) throw new UseAfterFreeError();
+    if (this.#freed) throw this.#deadError();
+  }
+
+  /** Why this wrapper is dead: freed, or handed back to a pool. */
+  #deadHow = "";
+  #deadError(): UseAfterFreeError {
+    return this.#deadHow ? new UseAfterFreeError("map", this.#deadHow) : new UseAfterFreeError();
   }
 
   get size(): number {
@@ -274,7 +297,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   get(key: KindValue<K>): KindValue<V> | undefined {
-    if (this.#freed) throw new UseAfterFreeError();
+    if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot <= SLOT_CONCURRENT) {
       if (slot === 0) return undefined;
@@ -284,14 +307,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   has(key: KindValue<K>): boolean {
-    if (this.#freed) throw new UseAfterFreeError();
+    if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
     return slot !== 0;
   }
 
   set(key: KindValue<K>, value: KindValue<V>): this {
-    if (this.#freed) throw new UseAfterFreeError();
+    if (this.#freed) throw this.#deadError();
     const b = this.#b;
     // Check the value before anything changes.
     switch (this.#vk) {
@@ -440,7 +463,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   delete(key: KindValue<K>): boolean {
-    if (this.#freed) throw new UseAfterFreeError();
+    if (this.#freed) throw this.#deadError();
     const ops = this.#ops;
     const h = this.#h;
     let r: number;
@@ -512,7 +535,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** Release the map: its memory is reclaimed by the collector. Any later
    *  use throws UseAfterFreeError. Idempotent. */
   free(): void {
-    if (this.#freed) return;
+    if (this.#freed) {
+      if (this.#deadHow) throw this.#deadError();
+      return;
+    }
     this.#invalidate("freed");
     this.#freed = true;
     this.#owner.onFree(this as unknown as GoMap<KindName, KindName>, this.#root, this.#h);
@@ -596,6 +622,31 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   get [Symbol.toStringTag](): string {
     return "GoMap";
+  }
+
+  /** @internal What pools and compaction need (src/pool.ts, src/compact.ts). */
+  [INTERNAL](): MapInternals {
+    return {
+      h: this.#h,
+      ops: this.#ops,
+      root: this.#root,
+      random: this.#random,
+      hooked: this.#hooked,
+      detach: (how) => {
+        this.#live();
+        this.#invalidate(how.split(";")[0]!);
+        this.#freed = true;
+        this.#deadHow = how;
+        this.#hooked = false;
+      },
+      rebind: (owner, ops, h) => {
+        this.#owner = owner;
+        this.#b = owner.boundary;
+        this.#ops = ops;
+        this.#h = h;
+        this.#invalidate("compacted (moved to a fresh memory)");
+      },
+    };
   }
 
   /** @internal What rt.unsafe needs from a map (src/unsafe.ts). */

@@ -3,10 +3,15 @@
  * (Node's fetch refuses file: URLs).
  */
 import { readFile } from "node:fs/promises";
+import { gzip } from "node:zlib";
 import { coreUrl, setWasmSource } from "./loader.js";
 import { engineFeatures, setTrustProbe, TRUST_ENV_VAR } from "./trust.js";
+import { setGzip } from "./profile.js";
 
 setWasmSource(async (build) => WebAssembly.compile(await readFile(coreUrl(build))));
+
+// Heap profiles are gzipped with node:zlib here (CompressionStream elsewhere).
+setGzip((data) => new Promise((resolve, reject) => gzip(data, (e, out) => (e ? reject(e) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))))));
 
 // The whitelist for trusted runtimes (src/trust.ts): the deployment's
 // opt-in, a Node we test, the engine features the core uses.

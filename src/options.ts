@@ -26,9 +26,23 @@ export interface RuntimeOptions {
    *  needs a whitelisted environment (src/trust.ts; in Node,
    *  GOMAP_WASM_TRUSTED=1); fixed at creation. */
   trusted?: boolean;
+  /** Go's runtime.MemProfileRate for the heap profile (rt.heapProfile()):
+   *  on average one sample per this many allocated bytes (default 524288,
+   *  Go's 512 KiB); 1 records every allocation; 0 turns sampling off.
+   *  Set here, it covers every allocation from the start; change it later
+   *  with rt.setMemProfileRate(). */
+  memProfileRate?: number;
 }
 
-const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted"]);
+const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted", "memProfileRate"]);
+
+/** Go's default MemProfileRate: 512 KiB. */
+export const DEFAULT_MEM_PROFILE_RATE = 512 * 1024;
+
+/** A MemProfileRate: an integer from 0 to 2^31 − 1 (Go's is an int). */
+export function isMemProfileRate(x: unknown): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 0x7fffffff;
+}
 
 const UNITS: Record<string, number> = {
   "": 1, b: 1,
@@ -68,6 +82,7 @@ export interface ResolvedOptions {
   gcPercent: number;
   gctrace: boolean | ((line: string) => void);
   trusted: boolean;
+  memProfileRate: number;
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -111,8 +126,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.trusted !== undefined && typeof o.trusted !== "boolean") {
     throw new InvalidOptionError("trusted", `must be a boolean, got ${typeof o.trusted}`);
   }
+  const memProfileRate = o.memProfileRate ?? DEFAULT_MEM_PROFILE_RATE;
+  if (!isMemProfileRate(memProfileRate)) {
+    throw new InvalidOptionError("memProfileRate", `must be an integer from 0 (off) to 2147483647 bytes, got ${String(o.memProfileRate)}`);
+  }
   return {
     maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true, gcPercent,
-    gctrace: gctrace as ResolvedOptions["gctrace"], trusted: o.trusted === true,
+    gctrace: gctrace as ResolvedOptions["gctrace"], trusted: o.trusted === true, memProfileRate,
   };
 }

@@ -17,6 +17,8 @@ export class RootTable {
   #cap: number;
   #maxMemory: number;
   #live = 0;
+  /** What each slot holds (compaction maps the addresses to the new heap). */
+  #values: number[] = [];
 
   constructor(b: Boundary, initialCap: number, maxMemory: number) {
     this.#b = b;
@@ -42,16 +44,41 @@ export class RootTable {
 
   set(slot: number, p: number): void {
     this.#b.rootsSet(slot, p);
+    this.#values[slot] = p;
+  }
+
+  /** Record a value the core stored in a slot itself (makemap). */
+  noteSet(slot: number, p: number): void {
+    this.#values[slot] = p;
   }
 
   /** Clear a slot and make it reusable. */
   release(slot: number): void {
     this.#b.rootsSet(slot, 0);
+    this.#values[slot] = 0;
     this.#free.push(slot);
     this.#live--;
   }
 
   get live(): number {
     return this.#live;
+  }
+
+  /** Slots the core's table has room for. */
+  get capacity(): number {
+    return this.#cap;
+  }
+
+  /** Compaction: the table now lives in boundary `b` (whose table has
+   *  `capacity` slots reserved); every slot keeps its number and holds
+   *  move(old value) — 0 for what did not move. */
+  rebind(b: Boundary, move: (p: number) => number): void {
+    this.#b = b;
+    for (let slot = 0; slot < this.#next; slot++) {
+      const v = this.#values[slot] ?? 0;
+      const nv = v === 0 ? 0 : move(v);
+      this.#values[slot] = nv;
+      if (nv !== 0) b.rootsSet(slot, nv);
+    }
   }
 }

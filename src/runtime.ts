@@ -7,17 +7,22 @@
  */
 import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow } from "./boundary.js";
 import {
-  InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, UnsafeNotAllowedError, UseAfterFreeError, WrongRuntimeError,
+  InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeDeadError, UnsafeNotAllowedError, UseAfterFreeError,
+  WrongRuntimeError,
 } from "./errors.js";
 import { Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
-import { GoMap, type MapOwner } from "./map.js";
+import { GoMap, INTERNAL, type MapOwner } from "./map.js";
+import { MapPool, GENERATIONS, type PoolHost, type PoolOptions } from "./pool.js";
+import { copyMap } from "./compact.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
 import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
+import { encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
+import { isMemProfileRate } from "./options.js";
 
 /** Go's runtime.MemStats, for the fields that exist so far. Byte counts
  *  are at size-class granularity, as in Go. */
@@ -201,6 +206,18 @@ export interface MapInspection {
 const boundaries = new WeakMap<Runtime, Boundary>();
 
 const MAP_OPTIONS = new Set(["key", "value", "hint", "seed"]);
+const POOL_OPTIONS = new Set(["key", "value", "generation", "hint", "maxIdle"]);
+
+/** What `rt.compact()` did. */
+export interface CompactionReport {
+  /** Maps moved (pooled maps are dropped instead: the pools are emptied). */
+  maps: number;
+  entries: number;
+  before: { linearBytes: number; heapInuse: number; heapSys: number };
+  after: { linearBytes: number; heapInuse: number; heapSys: number };
+  /** Wall time of the copy, ms (instantiating the new core excluded). */
+  copyMs: number;
+}
 
 /** Unix ns from a host-clock reading in ns since performance.timeOrigin. */
 function unixNs(sinceOriginNs: number): number {
@@ -209,8 +226,8 @@ function unixNs(sinceOriginNs: number): number {
 
 /** Drops a map's root when the JS engine collects a GoMap that was never
  *  freed (a convenience: correctness never depends on it). */
-const mapRegistry = new FinalizationRegistry<{ release: () => void; b: Boundary }>((held) => {
-  if (held.b.dead) return;
+const mapRegistry = new FinalizationRegistry<{ release: () => void; rt: Runtime }>((held) => {
+  if (boundaryOf(held.rt).dead) return;
   try {
     held.release();
   } catch {
@@ -232,8 +249,16 @@ export class Runtime {
   /** Whether this runtime runs the debug build. */
   readonly debug: boolean;
 
-  #owner: MapOwner;
+  #owner: MapOwner & { boundary: Boundary };
   #roots: RootTable;
+  /** Every map with a wrapper, by root slot (compaction rebinds them). */
+  #maps = new Map<number, WeakRef<GoMap>>();
+  #pools = new Set<MapPool>();
+  /** Cumulative MemStats of instances left behind by compaction. */
+  #statBase = { TotalAlloc: 0, Mallocs: 0, Frees: 0, NumGC: 0, NumForcedGC: 0, PauseTotalNs: 0, GCCPUNanos: 0, MaxPauseNs: 0, LastGC: 0 };
+  #ringBase: { pauseNs: number[]; pauseEnd: number[] } | null = null;
+  #compactions = 0;
+  #compacting = false;
   #trusted: boolean;
   #unsafe: Unsafe | null = null;
   #liveMaps = 0;
@@ -253,13 +278,14 @@ export class Runtime {
       maxMemory,
       roots,
       onFree: (m, slot, h) => {
-        boundary.dropHooks(h);
+        boundaryOf(this).dropHooks(h);
         mapRegistry.unregister(m);
+        this.#maps.delete(slot);
         roots.release(slot);
         this.#liveMaps--;
       },
       iterRegistry: new FinalizationRegistry<number[]>((slots) => {
-        if (boundary.dead) return;
+        if (boundaryOf(this).dead) return;
         try {
           for (const s of slots) roots.release(s);
         } catch {
@@ -267,10 +293,21 @@ export class Runtime {
         }
       }),
     };
-    boundary.onGCDone = () => {
+    this.#listen(boundary);
+  }
+
+  /** The core's notifications: gctrace lines at a cycle's end; the pools'
+   *  victim-cache step at a cycle's start (before marking). */
+  #listen(b: Boundary): void {
+    b.onGCDone = () => {
       if (!this.#gctrace) return;
-      const r = boundary.readCycle(CYCLE_FIELDS) as unknown as CycleRecord;
+      const r = b.readCycle(CYCLE_FIELDS) as unknown as CycleRecord;
+      r.numgc += this.#statBase.NumGC;
+      r.gcCpuNs += this.#statBase.GCCPUNanos;
       this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
+    };
+    b.onGCStart = () => {
+      for (const p of this.#pools) p.onCycleStart();
     };
   }
 
@@ -284,6 +321,7 @@ export class Runtime {
     }
     const module = await loadCore(o.debug ? "debug" : "release");
     const b = await Boundary.instantiate(module, o.maxWasmPages, o.debug);
+    b.setMemProfileRate(o.memProfileRate); // before init: its allocations are sampled too
     if (!b.init(o.maxWasmPages)) {
       const min = b.minMemoryBytes(o.maxWasmPages);
       throw new InvalidOptionError(
@@ -376,6 +414,10 @@ export class Runtime {
     if (seed !== undefined && (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
       throw new InvalidArgumentError("seed", `expected a u32 (an integer from 0 to 4294967295), got ${String(seed)}`);
     }
+    return this.#makeMap(key, value, hint, seed);
+  }
+
+  #makeMap<K extends KindName, V extends KindName>(key: K, value: V, hint: number, seed?: number): GoMap<K, V> {
     const b = boundaryOf(this);
     const ops = b.mapOps(coreSuffix(key, value));
     const hash0 = seed ?? cryptoRandom32();
@@ -386,12 +428,76 @@ export class Runtime {
       this.#roots.release(slot);
       throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);
     }
-    const random = seed === undefined ? cryptoRandom32 : mulberry32(seed);
+    this.#roots.noteSet(slot, h);
+    this.#liveMaps++;
+    return this.#wrap(key, value, h, slot, seed === undefined ? cryptoRandom32 : mulberry32(seed));
+  }
+
+  /** A GoMap over a map that holds root `slot`. */
+  #wrap<K extends KindName, V extends KindName>(key: K, value: V, h: number, slot: number, random: () => number): GoMap<K, V> {
+    const ops = boundaryOf(this).mapOps(coreSuffix(key, value));
     const m = new GoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
     const roots = this.#roots;
-    mapRegistry.register(m, { release: () => { roots.release(slot); this.#liveMaps--; }, b }, m);
-    this.#liveMaps++;
+    mapRegistry.register(m, {
+      release: () => {
+        this.#maps.delete(slot);
+        roots.release(slot);
+        this.#liveMaps--;
+      },
+      rt: this,
+    }, m);
+    this.#maps.set(slot, new WeakRef(m as unknown as GoMap));
     return m;
+  }
+
+  /** A pool of cleared maps for one generation (src/pool.ts): Go's
+   *  sync.Pool with a victim cache, plus the article's generations. */
+  pool<K extends KindName, V extends KindName>(options: PoolOptions<K, V>): MapPool<K, V> {
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+    for (const k of Object.keys(options)) {
+      if (!POOL_OPTIONS.has(k)) throw new InvalidArgumentError(k, `unknown pool option; known: ${[...POOL_OPTIONS].join(", ")}`);
+    }
+    const key = parseKind("key", options.key) as K;
+    const value = parseKind("value", options.value) as V;
+    const gen = options.generation;
+    if (typeof gen !== "string" || !Object.hasOwn(GENERATIONS, gen)) {
+      throw new InvalidArgumentError("generation", `expected one of ${Object.keys(GENERATIONS).join(", ")}, got ${String(gen)}`);
+    }
+    const hint = options.hint ?? GENERATIONS[gen].hint;
+    if (typeof hint !== "number" || !Number.isSafeInteger(hint) || hint < 0) {
+      throw new InvalidArgumentError("hint", `expected a non-negative integer, got ${String(hint)}`);
+    }
+    const maxIdle = options.maxIdle ?? GENERATIONS[gen].maxIdle;
+    if (typeof maxIdle !== "number" || !Number.isSafeInteger(maxIdle) || maxIdle < 0) {
+      throw new InvalidArgumentError("maxIdle", `expected a non-negative integer, got ${String(maxIdle)}`);
+    }
+    const host: PoolHost<K, V> = {
+      make: (n) => this.#makeMap(key, value, n),
+      check: (m) => {
+        this.#own(m as unknown as GoMap);
+        if (m.freed) m.size; // throws the map's own UseAfterFreeError (freed, or already pooled)
+        if (m.keyType !== key || m.valueType !== value) {
+          throw new InvalidArgumentError("map", `this pool holds ${key}→${value} maps; got a ${m.keyType}→${m.valueType} map`);
+        }
+      },
+      park: (m) => {
+        const x = m[INTERNAL]();
+        if (x.hooked) boundaryOf(this).setHooks(x.h, null);
+        x.detach("was put back into a pool (pool.put); take a map with pool.get()");
+        mapRegistry.unregister(m);
+        this.#maps.delete(x.root);
+        return { h: x.h, root: x.root };
+      },
+      unpark: (p) => this.#wrap(key, value, p.h, p.root, cryptoRandom32),
+      drop: (p) => {
+        this.#roots.release(p.root);
+        this.#liveMaps--;
+      },
+      forget: () => this.#pools.delete(pool as unknown as MapPool),
+    };
+    const pool: MapPool<K, V> = new MapPool<K, V>(host, key, value, gen, hint, maxIdle);
+    this.#pools.add(pool as unknown as MapPool);
+    return pool;
   }
 
   /** The shape of a map: B, counts, tophash states, growth progress, bytes. */
@@ -443,9 +549,12 @@ export class Runtime {
     if (!this.#trusted) throw new UnsafeNotAllowedError("rt.unsafe", [], false);
     if (!this.#unsafe) {
       const roots = this.#roots;
+      const rt = this;
       this.#unsafe = new Unsafe(
         {
-          boundary: boundaryOf(this),
+          get boundary() {
+            return boundaryOf(rt); // a getter: compaction swaps the instance
+          },
           own: (m) => {
             this.#own(m);
             if (m.freed) throw new UseAfterFreeError();
@@ -478,10 +587,19 @@ export class Runtime {
     const b = boundaryOf(this);
     const raw = b.readMemStats();
     const s = raw as unknown as MemStats;
-    s.LastGC = unixNs(raw.LastGC!);
+    const base = this.#statBase;
     const rings = b.readPauseRings();
-    s.PauseNs = rings.pauseNs;
-    s.PauseEnd = rings.pauseEnd.map(unixNs);
+    s.PauseNs = this.#ringBase ? this.#mergedRing(rings.pauseNs, "pauseNs") : rings.pauseNs;
+    s.PauseEnd = (this.#ringBase ? this.#mergedRing(rings.pauseEnd, "pauseEnd") : rings.pauseEnd).map(unixNs);
+    s.LastGC = unixNs(raw.LastGC! || base.LastGC);
+    s.TotalAlloc += base.TotalAlloc;
+    s.Mallocs += base.Mallocs;
+    s.Frees += base.Frees;
+    s.NumGC += base.NumGC;
+    s.NumForcedGC += base.NumForcedGC;
+    s.PauseTotalNs += base.PauseTotalNs;
+    s.MaxPauseNs = Math.max(s.MaxPauseNs, base.MaxPauseNs);
+    raw.GCCPUNanos! += base.GCCPUNanos;
     const elapsedNs = Math.max(1, (performance.now() - this.#createdMs) * 1e6);
     s.GCCPUFraction = raw.GCCPUNanos! / elapsedNs;
     delete (raw as Record<string, number>).GCCPUNanos;
@@ -530,6 +648,55 @@ export class Runtime {
       nevacuate: u32[(h + L.nevacuate) >>> 2]!,
       sameSizeGrow: old !== 0 && sameSize,
     };
+  }
+
+  /** Go's heap profile (pprof.WriteHeapProfile): gzipped pprof
+   *  profile.proto bytes for `go tool pprof`, with Go's four sample types
+   *  (alloc_objects, alloc_space, inuse_objects, inuse_space), unbiased
+   *  estimates from the samples taken at `memProfileRate`, and stacks
+   *  public operation → core routine → mallocgc (docs/profile.md).
+   *
+   *  As in Go, the profile shows the heap as of the last completed
+   *  collection (call rt.gc() first for an up-to-date one); `asOf: "now"`
+   *  counts every allocation and free so far instead. `rate` sets the
+   *  sampling rate for allocations from now on (rt.setMemProfileRate);
+   *  samples already taken keep the rate they were taken at.
+   *
+   *  Async because gzip is (CompressionStream in browsers); the snapshot
+   *  itself is taken synchronously, when this is called. */
+  async heapProfile(options: HeapProfileOptions = {}): Promise<Uint8Array> {
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+    for (const k of Object.keys(options)) {
+      if (k !== "rate" && k !== "asOf") throw new InvalidArgumentError(k, "unknown heapProfile option; known: rate, asOf");
+    }
+    const asOf = options.asOf ?? "gc";
+    if (asOf !== "gc" && asOf !== "now") throw new InvalidArgumentError("asOf", `expected "gc" or "now", got ${String(asOf)}`);
+    if (options.rate !== undefined && !isMemProfileRate(options.rate)) {
+      throw new InvalidArgumentError("rate", `expected an integer from 0 to 2147483647 bytes, got ${String(options.rate)}`);
+    }
+    const b = boundaryOf(this);
+    const prof = b.memProfile;
+    if (prof.error) throw new Error(`gomap-wasm: heap profile recording failed: ${String(prof.error)}`);
+    const period = prof.rate;
+    const records = prof.snapshot(asOf);
+    const { dropped } = b.memProfCounts();
+    if (options.rate !== undefined) b.setMemProfileRate(options.rate);
+    const comments = [`gomap-wasm heap profile (as of ${asOf === "gc" ? "the last completed collection" : "now"})`];
+    if (dropped) comments.push(`${dropped} samples dropped: no metadata memory for their records`);
+    return gzip(await encodeHeapProfile(records, period, comments));
+  }
+
+  /** Go's runtime.MemProfileRate = rate: on average one heap-profile
+   *  sample per `rate` allocated bytes from now on (1: every allocation,
+   *  0: off). Returns the previous rate. */
+  setMemProfileRate(rate: number): number {
+    if (!isMemProfileRate(rate)) throw new InvalidArgumentError("rate", `expected an integer from 0 to 2147483647 bytes, got ${String(rate)}`);
+    return boundaryOf(this).setMemProfileRate(rate);
+  }
+
+  /** The heap profile's sampling rate now (runtime.MemProfileRate). */
+  get memProfileRate(): number {
+    return boundaryOf(this).memProfile.rate;
   }
 
   /** Every span, free run and metadata page of the heap, span classes
@@ -585,6 +752,131 @@ export class Runtime {
   /** Spans in use, grouped by span class (size class × noscan). */
   spanClasses(): SpanClassRow[] {
     return boundaryOf(this).readSpanClasses();
+  }
+
+  /**
+   * Move every live map into a fresh instance with a fresh, right-sized
+   * `WebAssembly.Memory`, and drop the old one so the JS engine can free it:
+   * the one way to give memory back to the host (WebAssembly memory never
+   * shrinks). Every GoMap keeps working with the same
+   * contents; live iterators throw IteratorInvalidatedError on their next
+   * step; unsafe pointers and views are stale; `rt.pin` pins of maps follow
+   * their maps, pins of raw objects hold nothing afterwards; pools are
+   * emptied (their idle maps are dropped, counted in `dropped`).
+   *
+   * Both heaps exist during the copy, and together they must fit under
+   * `maxMemory`: the new heap may grow to maxMemory − (old linear memory)
+   * while copying; if that is not enough, OutOfMemoryError and nothing
+   * changed. Cumulative MemStats (TotalAlloc, Mallocs, Frees, NumGC,
+   * PauseTotalNs, the pause rings) carry on across it; the old heap's
+   * objects count as freed. Async only because instantiating the new core
+   * is; the copy and the switch happen in one synchronous step.
+   */
+  async compact(): Promise<CompactionReport> {
+    this.#notInHook("rt.compact()");
+    if (this.#compacting) throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
+    this.#compacting = true;
+    try {
+      const module = await loadCore(this.debug ? "debug" : "release");
+      const maxPages = this.maxMemory / 65536;
+      const nb = await Boundary.instantiate(module, maxPages, this.debug);
+      return this.#compactInto(nb, maxPages);
+    } finally {
+      this.#compacting = false;
+    }
+  }
+
+  #compactInto(nb: Boundary, maxPages: number): CompactionReport {
+    const ob = boundaryOf(this);
+    this.#notInHook("rt.compact()");
+    if (ob.dead) throw new RuntimeDeadError(ob.dead);
+    const t0 = performance.now();
+    const before = ob.readMemStats();
+    const oldBytes = ob.memory.buffer.byteLength;
+    const room = maxPages - oldBytes / 65536;
+    const oom = (what: string) =>
+      new OutOfMemoryError(0, this.maxMemory,
+        `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`);
+    if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
+    nb.setGrowthPolicy(true, room);
+    const seed = crypto.getRandomValues(new Uint32Array(2));
+    nb.seedRandom(seed[0]!, seed[1]!);
+    const percent = ob.setGCPercent(-1);
+    ob.setGCPercent(percent);
+    nb.setGCPercent(-1);
+    if (!nb.rootsReserve(this.#roots.capacity)) throw oom("the root table");
+
+    // Every map: the wrapped ones and the pooled ones.
+    type Move = { h: number; root: number; key: KindName; value: KindName; map: GoMap };
+    const moves: Move[] = [];
+    for (const [slot, ref] of this.#maps) {
+      const m = ref.deref();
+      if (!m || m.freed) continue;
+      moves.push({ h: m.handle, root: slot, key: m.keyType, value: m.valueType, map: m });
+    }
+    // Pooled maps are not moved: compaction empties the pools (as a
+    // collection's victim step would, twice) — their point is warm bucket
+    // arrays, and compaction is about giving memory back.
+    const moved = new Map<number, number>();
+    let entries = 0;
+    for (const mv of moves) {
+      const nh = copyMap(ob, nb, { suffix: coreSuffix(mv.key, mv.value), key: mv.key, value: mv.value, h: mv.h, root: mv.root });
+      if (nh === 0) throw oom(`copying a ${mv.key}→${mv.value} map of ${ob.readU32(mv.h + ob.hmap.count)} entries`);
+      moved.set(mv.h, nh);
+      entries += ob.readU32(mv.h + ob.hmap.count);
+    }
+
+    // The switch: nothing below can fail.
+    const after0 = nb.readMemStats();
+    const rings = ob.readPauseRings();
+    const base = this.#statBase;
+    this.#ringBase = { pauseNs: this.#mergedRing(rings.pauseNs, "pauseNs"), pauseEnd: this.#mergedRing(rings.pauseEnd, "pauseEnd") };
+    base.TotalAlloc += before.TotalAlloc! - 0;
+    base.Mallocs += before.Mallocs!;
+    base.Frees += before.Frees! + (before.Mallocs! - before.Frees!); // the old heap's objects count as freed
+    base.NumGC += before.NumGC!;
+    base.NumForcedGC += before.NumForcedGC!;
+    base.PauseTotalNs += before.PauseTotalNs!;
+    base.GCCPUNanos += before.GCCPUNanos!;
+    base.MaxPauseNs = Math.max(base.MaxPauseNs, before.MaxPauseNs!);
+    if (before.LastGC! > 0) base.LastGC = before.LastGC!;
+    void after0;
+    this.#roots.rebind(nb, (p) => moved.get(p) ?? 0);
+    for (const [h, hooks] of ob.hookEntries()) {
+      const nh = moved.get(h);
+      if (nh !== undefined) nb.setHooks(nh, hooks);
+    }
+    boundaries.set(this, nb);
+    this.#owner.boundary = nb;
+    for (const mv of moves) mv.map[INTERNAL]().rebind(this.#owner, nb.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
+    for (const pool of this.#pools) pool.drain();
+    this.#listen(nb);
+    nb.setGrowthPolicy(false, 65536);
+    nb.setGCPercent(percent);
+    this.#compactions++;
+    const after = nb.readMemStats();
+    return {
+      maps: moves.length,
+      entries,
+      before: { linearBytes: oldBytes, heapInuse: before.HeapInuse!, heapSys: before.HeapSys! },
+      after: { linearBytes: nb.memory.buffer.byteLength, heapInuse: after.HeapInuse!, heapSys: after.HeapSys! },
+      copyMs: performance.now() - t0,
+    };
+  }
+
+  /** The pause ring as Go indexes it, across compactions: the old
+   *  instance's entries, then this one's at NumGC-based positions. */
+  #mergedRing(core: number[], which: "pauseNs" | "pauseEnd"): number[] {
+    const n = boundaryOf(this).readMemStats().NumGC!;
+    const base = this.#statBase.NumGC;
+    const out = this.#ringBase ? [...this.#ringBase[which]] : new Array<number>(256).fill(0);
+    for (let j = Math.max(0, n - 256); j < n; j++) out[(base + j) % 256] = core[j % 256]!;
+    return out;
+  }
+
+  /** How many times this runtime was compacted. */
+  get compactions(): number {
+    return this.#compactions;
   }
 
   /** Bytes of linear memory right now. */

@@ -80,6 +80,8 @@ export interface UnsafeContext {
 
 /** A snapshot of what a view was taken from. */
 interface Stamp {
+  /** The instance it was taken from (compaction moves to a new one). */
+  boundary: Boundary;
   map: GoMap | null;
   acc: UnsafeAccess | null;
   h: number;
@@ -279,6 +281,7 @@ function useCheck(u: Unsafe, s: Stamp, what: string): void {
 
 /** Why a stamp is stale, or "" when it still holds. */
 function staleness(b: Boundary, s: Stamp): string {
+  if (s.boundary !== b) return "the runtime was compacted (everything moved to a fresh memory)";
   if (s.map && s.map.freed) return "the map was freed";
   if (s.memSensitive && b.memory.buffer.byteLength !== s.memBytes) return "linear memory grew (views over the old buffer are detached)";
   if (!s.mapSensitive) return "";
@@ -295,6 +298,7 @@ function stampMap(b: Boundary, m: GoMap, acc: UnsafeAccess, memSensitive: boolea
   const L = b.hmap;
   const u32 = b.u32, u8 = b.u8;
   return {
+    boundary: b,
     map: m,
     acc,
     h,

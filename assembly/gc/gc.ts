@@ -44,6 +44,9 @@ declare function hostNow(): f64;
 // @ts-ignore: decorator
 @external("env", "gcDone")
 declare function hostGCDone(): void;
+// @ts-ignore: decorator
+@external("env", "gcStart")
+declare function hostGCStart(): void;
 
 /** Scan work done at each safe point while marking (Go: the dedicated
  *  mark worker's share, done by the one thread we have). */
@@ -127,6 +130,9 @@ export function gcStart(forced: bool): void {
   inGC = true;
   let t0 = hostNow();
   finishSweep();
+  // Go's clearpools (STW, before the write barrier is on): the host drops
+  // pooled maps not reused since the last cycle (src/pool.ts).
+  hostGCStart();
   let r = rec();
   memory.fill(cycle, 0, offsetof<CycleRecord>());
   r.startMs = t0;

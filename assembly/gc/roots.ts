@@ -14,6 +14,7 @@
 // exported operation, when no core code holds a pointer (gc.ts:safePoint).
 
 import { mallocgc } from "../mem/malloc";
+import { allocAt, AllocSite } from "../mem/mprof";
 import { ObjType } from "./types";
 import { writePointer, bulkBarrierPreWrite } from "./barrier";
 import { shade } from "./mark";
@@ -26,6 +27,7 @@ export let rootsCap: u32 = 0;
 export function rootReserve(n: u32): bool {
   if (n <= rootsCap) return true;
   let cap = max<u32>(max<u32>(rootsCap << 1, n), 64);
+  allocAt(AllocSite.rootReserve);
   let arr = mallocgc(<usize>cap << 2, ObjType.PTRARRAY);
   if (arr == 0) return false;
   if (rootsCap != 0) {

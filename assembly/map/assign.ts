@@ -34,6 +34,7 @@ import { reserveOverflow, newoverflow } from "./make";
 import { CONCURRENT } from "./access";
 import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
+import { allocAt, AllocSite } from "../mem/mprof";
 import { hookable, fireHook, HookOp } from "./unsafe";
 
 /** Inserts to wait before trying a grow that failed for lack of memory. */
@@ -72,6 +73,7 @@ function assignHooked<K, V>(h: hmap, key: K, hash: u64): usize {
 function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
   let bsize = bucketSize<K, V>();
   if (h.buckets == 0) {
+    allocAt(AllocSite.mapassign);
     let b0 = mallocgc(bsize, bucketType<K, V>());
     if (b0 == 0) return 0;
     setBuckets(h, b0);

@@ -36,6 +36,7 @@ import { writeBarrierEnabled } from "../gc/phase";
 import { shade } from "../gc/mark";
 import { hashKey, reflexive } from "./hash";
 import { makeBucketArray, lastNextOverflow, createOverflow, reserveOverflow, newoverflow, releaseReservation } from "./make";
+import { allocAt, AllocSite } from "../mem/mprof";
 
 
 /** Go's hashGrow. Returns false (map unchanged) when out of memory. */
@@ -44,6 +45,7 @@ export function hashGrow<K, V>(h: hmap): bool {
   // The old array is freed once evacuation is over: place the new one so
   // that the next doubling still finds room (mheap.ts, huge spans).
   setPlacementHint(<usize>h.buckets);
+  allocAt(AllocSite.hashGrow_makeBucketArray);
   let newbuckets = makeBucketArray<K, V>(<u32>h.B + bigger, 0);
   setPlacementHint(0);
   if (newbuckets == 0) return false;

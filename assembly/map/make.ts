@@ -29,6 +29,7 @@ import { defineType } from "../gc/types";
 import { ObjType } from "../gc/types";
 import { writePointer, bulkBarrierPreWrite } from "../gc/barrier";
 import { fastrand } from "./hash";
+import { allocAt, AllocSite } from "../mem/mprof";
 
 /** Largest single allocation we attempt (keeps u32 arithmetic safe). */
 // @ts-ignore: decorator
@@ -68,6 +69,7 @@ export function makeBucketArray<K, V>(B: u32, dirty: usize): usize {
   lastNextOverflow = 0;
   if (dirty == 0) {
     if (bytes > MAX_ALLOC) return 0;
+    // The caller set the site (makemap or hashGrow).
     buckets = mallocgc(<usize>bytes, bucketType<K, V>());
     if (buckets == 0) return 0;
   } else {
@@ -88,6 +90,7 @@ export function makeBucketArray<K, V>(B: u32, dirty: usize): usize {
 export function makemap<K, V>(hint: u64, hash0: u32, typ: u32): usize {
   if (<u64>bucketSize<K, V>() * hint > MAX_ALLOC) hint = 0; // Go: overflow or > maxAlloc
   let B = bForHint(hint);
+  allocAt(AllocSite.makemap);
   let hp = mallocgc(HMAP_SIZE, ObjType.HMAP);
   if (hp == 0) return 0;
   let h = changetype<hmap>(hp);
@@ -95,10 +98,12 @@ export function makemap<K, V>(hint: u64, hash0: u32, typ: u32): usize {
   h.B = <u8>B;
   h.typ = typ;
   if (B != 0) {
+    allocAt(AllocSite.makemap_makeBucketArray);
     let buckets = makeBucketArray<K, V>(B, 0);
     if (buckets == 0) return 0;
     let next = lastNextOverflow;
     if (next != 0) {
+      allocAt(AllocSite.makemap);
       let e = mallocgc(MAPEXTRA_SIZE, ObjType.MAPEXTRA);
       if (e == 0) return 0;
       setExtra(h, e);
@@ -123,6 +128,7 @@ export function incrnoverflow(h: hmap): void {
 /** The map's mapextra, allocated on first use; 0 when out of memory. */
 export function createOverflow(h: hmap): mapextra {
   if (h.extra == 0) {
+    allocAt(AllocSite.createOverflow);
     let e = mallocgc(MAPEXTRA_SIZE, ObjType.MAPEXTRA);
     if (e == 0) return changetype<mapextra>(0);
     setExtra(h, e);
@@ -135,6 +141,7 @@ function ensureOverflowCap(e: mapextra, n: u32): bool {
   let need = e.overflowLen + n;
   if (need <= e.overflowCap) return true;
   let cap = max<u32>(max<u32>(e.overflowCap << 1, need), 8);
+  allocAt(AllocSite.newoverflow_growslice);
   let arr = mallocgc(<usize>cap << 2, ObjType.PTRARRAY);
   if (arr == 0) return false;
   if (e.overflowLen != 0) {
@@ -166,6 +173,7 @@ export function reserveOverflow<K, V>(h: hmap, n: u32): bool {
   if (avail < n) {
     let want = <u64>(n - avail) * <u64>bsize;
     if (want > MAX_ALLOC) return false;
+    allocAt(AllocSite.newoverflow);
     let block = mallocgc(<usize>want, bucketType<K, V>());
     if (block == 0) return false;
     reserveNext = block;

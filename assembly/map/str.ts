@@ -18,6 +18,7 @@
 // copy (newStr).
 
 import { mallocgc } from "../mem/malloc";
+import { allocAt, AllocSite } from "../mem/mprof";
 import { ObjType } from "../gc/types";
 import { writePointer } from "../gc/barrier";
 import { fmix64 } from "./hash";
@@ -73,6 +74,7 @@ export function hashBytes(p: usize, n: u32, seed: u64): u64 {
 export function newStr(src: i64): i64 {
   let n = strLen(src);
   if (n == 0) return 0;
+  allocAt(AllocSite.newStr);
   let p = mallocgc(<usize>n, ObjType.NOSCAN);
   if (p == 0) return STR_OOM;
   memory.copy(p, strPtr(src), <usize>n);

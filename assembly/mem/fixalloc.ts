@@ -37,12 +37,14 @@ export const enum MetaKind {
   BITMAP = 1,
   TYPES = 2,
   GCWORK = 3,
+  /** Heap-profile specials (mprof.ts); OtherSys, as Go's specialprofilealloc. */
+  PROFILE = 4,
 }
 
 // Free list heads, indexed by size >> 3 (1..16).
 const freeLists: usize = memory.data(((META_MAX >> 3) + 1) * 4, 4);
 // Bytes in use by kind.
-const kindBytes: usize = memory.data(4 * 8, 8);
+const kindBytes: usize = memory.data(5 * 8, 8);
 
 let chunkPtr: usize = 0;
 let chunkEnd: usize = 0;

@@ -17,7 +17,10 @@
 //   5. A scan object's type byte is recorded (span.typeBytes); while the
 //      collector is marking, the new object is allocated black (its mark bit
 //      set: Go's gcmarknewobject).
-//   6. Only the slow paths talk to the collector (gc/gc.ts:mallocSlowHook):
+//   6. Heap profiling (mprof.ts): every path ends with profileTick — the
+//      sample countdown minus the object's size, one branch; a sample
+//      records the object and calls the host.
+//   7. Only the slow paths talk to the collector (gc/gc.ts:mallocSlowHook):
 //      starting a cycle when heapLive reaches the trigger, mutator assists
 //      proportional to the bytes taken, proportional sweeping. The fast path
 //      pays one test of gcphase.
@@ -39,6 +42,7 @@ import { gcphase } from "../gc/phase";
 import { gcmarknewobject } from "../gc/mark";
 import { mallocSlowHook, stressTick, stressEvery } from "../gc/gc";
 import { addHeapLive } from "../gc/pacer";
+import { profileTick } from "./mprof";
 
 /** The address every zero-size allocation returns. */
 export const zerobase: usize = memory.data(8, 8);
@@ -56,6 +60,7 @@ export function mallocgc(size: usize, typ: u32): usize {
       if (s.needzero) memory.fill(v, 0, s.elemsize);
       if (typ != 0) store<u8>(<usize>s.typeBytes + <usize>s.freeindex - 1, <u8>typ);
       if (gcphase != 0) gcmarknewobject(s, s.freeindex - 1);
+      profileTick(s, v);
       return v;
     }
     return mallocSmallSlow(spc, typ);
@@ -79,6 +84,7 @@ function mallocSmallSlow(spc: u32, typ: u32): usize {
   if (s.needzero) memory.fill(v, 0, s.elemsize);
   if (typ != 0) store<u8>(<usize>s.typeBytes + <usize>idx, <u8>typ);
   if (gcphase != 0) gcmarknewobject(s, idx);
+  profileTick(s, v);
   return v;
 }
 
@@ -106,5 +112,6 @@ function allocLarge(size: usize, typ: u32): usize {
   if (s.needzero) memory.fill(<usize>s.startAddr, 0, <usize>s.elemsize);
   if (typ != 0) store<u8>(<usize>s.typeBytes, <u8>typ);
   if (gcphase != 0) gcmarknewobject(s, 0);
+  profileTick(s, <usize>s.startAddr);
   return <usize>s.startAddr;
 }

@@ -68,6 +68,15 @@ export let arenaStartPage: u32 = 0;
 export let arenaEndPage: u32 = 0;
 /** Largest page count memory may hold (maxMemory / 8 KiB). */
 export let maxPages: u32 = 0;
+/** A lower cap on growth than maxPages, and exact growth: set by the host
+ *  while it compacts a runtime into this heap (the old and the new heap
+ *  must fit under maxMemory together). */
+let growLimitPages: u32 = 0xffffffff;
+let growExact: bool = false;
+export function setGrowthPolicy(exact: bool, limitWasmPages: u32): void {
+  growExact = exact;
+  growLimitPages = limitWasmPages >= 0x10000 ? 0xffffffff : limitWasmPages * PAGES_PER_WASM_PAGE;
+}
 export let heapInusePages: u32 = 0;
 export let heapFreePages: u32 = 0;
 export let spansInUse: u32 = 0;
@@ -202,9 +211,11 @@ function tailRun(): mspan {
 function growRaw(pages: u32): u32 {
   let need = (pages + PAGES_PER_WASM_PAGE - 1) / PAGES_PER_WASM_PAGE;
   let heapWasmPages = (arenaEndPage - arenaStartPage) / PAGES_PER_WASM_PAGE;
-  // Half the heap, at least 1 MiB, at most 64 MiB at a time.
-  let want = max<u32>(need, min<u32>(max<u32>(heapWasmPages >> 1, 16), 1024));
-  let room = (maxPages - arenaEndPage) / PAGES_PER_WASM_PAGE;
+  // Half the heap, at least 1 MiB, at most 64 MiB at a time (exact while
+  // the host compacts into this heap: it should end up right-sized).
+  let want = growExact ? need : max<u32>(need, min<u32>(max<u32>(heapWasmPages >> 1, 16), 1024));
+  let cap = min<u32>(maxPages, growLimitPages);
+  let room = cap > arenaEndPage ? (cap - arenaEndPage) / PAGES_PER_WASM_PAGE : 0;
   if (want > room) want = need;
   if (want > room) return 0;
   if (memory.grow(<i32>want) < 0) {

@@ -13,7 +13,7 @@
 //
 //    0       8      16      24      32      40      48      56  58 60  64  68  72
 //    ├───────┼───┬───┼───┬───┼───┬───┼───┬───┼───┬───┼───┬───┼─┬─┼─┬─┼──┼───┼───┤
-//    │allocCache │nxt│prv│lst│beg│npg│nel│fre│esz│abt│gcm│swg│div│ac│acb│cl st nz│typ│pad│
+//    │allocCache │nxt│prv│lst│beg│npg│nel│fre│esz│abt│gcm│swg│div│ac│acb│cl st nz│typ│spc│
 //    └───────────┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴───┴──┴──┴────────┴───┴───┘
 //    allocCache  u64  inverted allocBits from freeindex on: ctz finds a free slot
 //    next, prev  u32  links in whichever list the span is on
@@ -33,6 +33,7 @@
 //    state       u8   SpanState
 //    needzero    u8   1 if the span's memory may hold old data
 //    typeBytes   u32  scan spans: one type byte per slot (gc/types.ts), 0 for noscan
+//    specials    u32  first heap-profile record of a sampled object (mprof.ts), 0: none
 //
 // Free-slot rule (Go's, mbitmap.go): slot n is free iff n >= freeindex and
 // allocBits[n] == 0. Allocation never writes allocBits; it only advances
@@ -78,7 +79,7 @@ export class mspan {
   needzero: u8;
   pad: u8;
   typeBytes: u32;
-  pad2: u32;
+  specials: u32;
 }
 
 // @ts-ignore: decorator

@@ -11,6 +11,9 @@
 //    sg       swept                    sg + 3   swept, then cached
 //
 // Sweeping one span (sweepSpan), Go's steps:
+//   0. Specials (only if the span has any: one branch otherwise): each
+//      sampled object whose mark bit is clear is reported freed to the heap
+//      profile (mprof.ts:sweepSpecials; Go: freeSpecial → mProf_Free).
 //   1. nalloc = popcount(gcmarkBits); nfreed = allocCount - nalloc.
 //   2. allocBits = gcmarkBits; gcmarkBits = the old allocBits, zeroed
 //      (Go takes fresh bits from a gcBits arena; reusing the other buffer is
@@ -33,6 +36,7 @@ import { metaFree, MetaKind } from "./fixalloc";
 import { NUM_SPAN_CLASSES, fullSwept, partialSwept, fullUnswept, partialUnswept, typeBytesSize } from "./mcentral";
 import { releaseAll } from "./mcache";
 import { countSmallFree, countLargeFree } from "./mstats";
+import { sweepSpecials } from "./mprof";
 
 export let sweepgen: u32 = 0;
 /** Next span class sweepone looks at. */
@@ -88,6 +92,7 @@ export function sweepSpan(s: mspan, preserve: bool): void {
   s.sweepgen = sweepgen - 1;
   let nelems = s.nelems;
   let mark = <usize>s.gcmarkBits;
+  if (s.specials != 0) sweepSpecials(s, mark);
   let nalloc = countBits(mark, nelems);
   let allocCount = <u32>s.allocCount;
   if (!ASC_NO_ASSERT) assert(nalloc <= allocCount, "sweep: marked slot was never allocated");
@@ -122,6 +127,7 @@ export function sweepSpan(s: mspan, preserve: bool): void {
 
 /** Give a span's bitmaps back to fixalloc and its pages to the heap. */
 export function releaseSpan(s: mspan): void {
+  if (!ASC_NO_ASSERT) assert(s.specials == 0, "releaseSpan: a sampled object is still recorded");
   let nb = bitmapBytes(s.nelems);
   metaFree(<usize>s.allocBits, nb, MetaKind.BITMAP);
   metaFree(<usize>s.gcmarkBits, nb, MetaKind.BITMAP);

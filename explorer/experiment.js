@@ -1,0 +1,275 @@
+// experiment.js — the article's experiment as a sequence of steps on one
+// runtime and one map, with no DOM: the page (main.js) drives it from
+// buttons, and test/explorer.test.ts runs the very same steps in Node to
+// check that the page shows what the Node API gives.
+//
+// Keys are numbered. "insert n" adds the next n keys (i = next … next+n-1),
+// "delete n" removes the oldest n still present (i = low … low+n-1), so the
+// live keys are always low … next-1. Key i is `key-<i>` for string keys
+// (the article's map[string]int), the bytes of that string for bytes keys,
+// i for number kinds and BigInt(i) for i64/u64; values likewise (value i).
+//
+// Batches go through setMany/deleteMany in chunks of CHUNK keys; between
+// chunks the caller may yield to the event loop (the page stays
+// responsive at 1e6 keys). Yielding changes nothing in the core, so the
+// browser and Node reach byte-identical states for the same steps and map
+// seed. Two things stay random whatever the seed, as in Go: the hash seed a
+// map draws when it becomes empty by delete or clear(), and noverflow's
+// approximate counting for B >= 16.
+
+/** Keys per setMany / deleteMany call. */
+export const CHUNK = 16384;
+
+export const KIND_NAMES = ["u32", "i32", "u64", "i64", "f64", "string", "bytes"];
+
+/** The MemStats fields a step records (the chart and the step table). */
+export const SAMPLE_FIELDS = ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "HeapObjects", "NumGC"];
+
+const encoder = new TextEncoder();
+
+/** Key or value number i as a JS value of `kind`. */
+export function valueOf(kind, i) {
+  switch (kind) {
+    case "u32": case "i32": case "f64": return i;
+    case "u64": case "i64": return BigInt(i);
+    case "string": return `key-${i}`;
+    case "bytes": return encoder.encode(`key-${i}`);
+    default: throw new TypeError(`unknown kind ${kind}`);
+  }
+}
+
+const ARRAYS = { u32: Uint32Array, i32: Int32Array, f64: Float64Array, u64: BigUint64Array, i64: BigInt64Array };
+
+/** Numbers from … from+n-1 as a batch argument of `kind`. */
+export function batchOf(kind, from, n) {
+  const A = ARRAYS[kind];
+  if (A) {
+    const a = new A(n);
+    const big = kind === "u64" || kind === "i64";
+    for (let j = 0; j < n; j++) a[j] = big ? BigInt(from + j) : from + j;
+    return a;
+  }
+  const a = new Array(n);
+  for (let j = 0; j < n; j++) a[j] = valueOf(kind, from + j);
+  return a;
+}
+
+/** Parse a map's settings from loose input (form fields, URL parameters). */
+export function mapSettings({ key = "string", value = "i64", hint = 0, seed } = {}) {
+  if (!KIND_NAMES.includes(key)) throw new TypeError(`key kind: expected one of ${KIND_NAMES.join(", ")}, got ${key}`);
+  if (!KIND_NAMES.includes(value)) throw new TypeError(`value kind: expected one of ${KIND_NAMES.join(", ")}, got ${value}`);
+  const h = Number(hint);
+  if (!Number.isSafeInteger(h) || h < 0) throw new TypeError(`hint: expected a whole number >= 0, got ${hint}`);
+  const out = { key, value, hint: h };
+  if (seed !== undefined && seed !== null && seed !== "") {
+    const s = Number(seed);
+    if (!Number.isInteger(s) || s < 0 || s > 0xffffffff) throw new TypeError(`seed: expected a u32, got ${seed}`);
+    out.seed = s;
+  }
+  return out;
+}
+
+/**
+ * One runtime, one map, the steps taken and what MemStats said after each.
+ *
+ * Every step method changes the runtime and records a sample; the caller
+ * redraws afterwards. `Session.create(Runtime, …)` takes the Runtime class
+ * of whichever entry the caller imported (browser or Node).
+ */
+export class Session {
+  /** @type {import("../dist/index.js").Runtime} */
+  rt;
+  /** @type {import("../dist/index.js").GoMap | null} */
+  map = null;
+  settings = null;
+  /** Live keys are low … next-1. */
+  low = 0;
+  next = 0;
+  /** One entry per step: { step, label, ms, stats: {SAMPLE_FIELDS…} }. */
+  samples = [];
+  /** gctrace lines, each with the step it happened in. */
+  traces = [];
+  #step = 0;
+  #options;
+
+  constructor(rt, options) {
+    this.rt = rt;
+    this.#options = options;
+  }
+
+  /**
+   * A runtime with gctrace lines collected into `traces` (and passed to
+   * `onTrace`). options: trusted, gcPercent, maxMemory, debug.
+   */
+  static async create(Runtime, { trusted = false, gcPercent = 100, maxMemory, debug = false, onTrace } = {}) {
+    /** @type {Session | null} */
+    let session = null;
+    const early = [];
+    const gctrace = (line) => {
+      const t = { step: session ? session.#step : 0, line };
+      if (session) session.traces.push(t);
+      else early.push(t);
+      onTrace?.(t);
+    };
+    const opts = { trusted, gcPercent, debug, gctrace };
+    if (maxMemory !== undefined && maxMemory !== "") opts.maxMemory = maxMemory;
+    const rt = await Runtime.create(opts);
+    session = new Session(rt, { trusted, gcPercent, maxMemory, debug });
+    session.traces.push(...early);
+    session.record("runtime created");
+    return session;
+  }
+
+  get options() {
+    return { ...this.#options };
+  }
+
+  /** Is there a live map? */
+  get hasMap() {
+    return this.map !== null && !this.map.freed;
+  }
+
+  #needMap() {
+    if (!this.hasMap) throw new Error("make a map first");
+    return this.map;
+  }
+
+  /** Record MemStats after a step. */
+  record(label, ms = 0) {
+    const s = this.rt.readMemStats();
+    const stats = {};
+    for (const f of SAMPLE_FIELDS) stats[f] = s[f];
+    const sample = { step: this.#step++, label, ms, stats };
+    this.samples.push(sample);
+    return sample;
+  }
+
+  #timed(label, fn) {
+    const t0 = performance.now();
+    const r = fn();
+    this.record(label, performance.now() - t0);
+    return r;
+  }
+
+  /** make(map[key]value, hint): frees the current map first. */
+  makeMap(settings) {
+    const s = mapSettings(settings);
+    if (this.hasMap) this.map.free();
+    this.map = null;
+    this.settings = s;
+    this.low = this.next = 0;
+    const label = `make(map[${s.key}]${s.value}, ${s.hint})${s.seed === undefined ? "" : ` seed ${s.seed}`}`;
+    this.#timed(label, () => {
+      this.map = this.rt.map(s);
+    });
+    return this.map;
+  }
+
+  async #chunked(label, n, each, pause, onProgress) {
+    const t0 = performance.now();
+    let busy = 0;
+    for (let done = 0; done < n; ) {
+      const k = Math.min(CHUNK, n - done);
+      const t = performance.now();
+      each(done, k);
+      busy += performance.now() - t;
+      done += k;
+      onProgress?.(done, n);
+      if (pause && done < n) await pause();
+    }
+    this.record(label, pause ? busy : performance.now() - t0);
+  }
+
+  /** Insert the next n keys (key i → value i). */
+  async insert(n, { pause, onProgress } = {}) {
+    const m = this.#needMap();
+    count(n);
+    const { key, value } = this.settings;
+    const from = this.next;
+    await this.#chunked(`insert ${n} (keys ${from}…${from + n - 1})`, n, (done, k) => {
+      m.setMany(batchOf(key, from + done, k), batchOf(value, from + done, k));
+      this.next = from + done + k;
+    }, pause, onProgress);
+  }
+
+  /** Delete the oldest n keys still present (fewer if fewer are left). */
+  async delete(n, { pause, onProgress } = {}) {
+    const m = this.#needMap();
+    count(n);
+    n = Math.min(n, this.next - this.low);
+    const { key } = this.settings;
+    const from = this.low;
+    await this.#chunked(n === 0 ? "delete 0 (nothing left)" : `delete ${n} (keys ${from}…${from + n - 1})`, n, (done, k) => {
+      m.deleteMany(batchOf(key, from + done, k));
+      this.low = from + done + k;
+    }, pause, onProgress);
+  }
+
+  /**
+   * One increment of the collector: starts a cycle when none is marking,
+   * then marks up to `budget` bytes. Returns what happened.
+   */
+  gcStep(budget = 256 * 1024) {
+    return this.#timed("GC step", () => {
+      const started = this.rt.gcPhase === "off";
+      if (started) this.rt.gcStart();
+      const work = this.rt.gcStep(budget);
+      return { started, work, phase: this.rt.gcPhase };
+    });
+  }
+
+  /** runtime.GC(): a full cycle and a full sweep. */
+  gc() {
+    this.#timed("full GC", () => this.rt.gc());
+  }
+
+  /** Go's mapclear: every entry gone, B and the array kept. */
+  clear() {
+    const m = this.#needMap();
+    this.#timed("clear()", () => m.clear());
+    this.low = this.next;
+  }
+
+  /** Rebuild at the size the live entries need (beyond Go). */
+  shrink() {
+    const m = this.#needMap();
+    this.#timed("shrink()", () => m.shrink());
+  }
+
+  /** Does this runtime have compact() (the pools-and-compaction milestone)? */
+  get canCompact() {
+    return typeof this.rt.compact === "function";
+  }
+
+  /** Move live data into fresh memory (rt.compact()), where supported. */
+  async compact() {
+    if (!this.canCompact) throw new Error("this build of gomap-wasm has no rt.compact()");
+    const t0 = performance.now();
+    const r = await this.rt.compact();
+    this.record("compact()", performance.now() - t0);
+    return r;
+  }
+
+  /** rt.unsafe.zeroValues(m): throws UnsafeNotAllowedError unless trusted. */
+  zeroValues() {
+    const m = this.#needMap();
+    const t0 = performance.now();
+    // The gate is checked before anything is recorded: a refused call is
+    // not a step.
+    const u = this.rt.unsafe;
+    const n = u.zeroValues(m);
+    this.record("unsafe.zeroValues(m)", performance.now() - t0);
+    return n;
+  }
+
+  /** Release the map (its memory goes at the next collection). */
+  freeMap() {
+    const m = this.#needMap();
+    this.#timed("m.free()", () => m.free());
+    this.map = null;
+  }
+}
+
+function count(n) {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`expected a whole number >= 0, got ${n}`);
+}

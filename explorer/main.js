@@ -1,0 +1,577 @@
+// main.js — the explorer page: wires the controls to a Session
+// (experiment.js) and draws the buckets (slots.js, grid.js), the heap
+// (heapview.js), MemStats with their chart (chart.js), the steps and the
+// gctrace lines after every step.
+//
+// gomap-wasm is imported through the package's browser entry,
+// dist/browser.js, which fetches build/release.wasm relative to itself —
+// exactly what a bundler-free page using the package does.
+//
+// window.explorer is the page's small programmatic surface (the browser
+// test and the devtools console use it): `ready`, `idle()`, `act(fn)`,
+// `snapshot()`, `slotPixel()`, `groupPixel()`, `session`, `pkg`. The
+// buttons go through the same `act` queue, one step at a time.
+import { Session, KIND_NAMES, mapSettings } from "./experiment.js";
+import { readPicture, plainPicture, STATES } from "./slots.js";
+import { drawArray } from "./grid.js";
+import { drawHeap, classColor, PAGE_BYTES } from "./heapview.js";
+import { drawChart } from "./chart.js";
+
+const ENTRY = "../dist/browser.js";
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+/** The MemStats rows shown, in order; `bytes` rows get an MB column. */
+const STAT_ROWS = [
+  ["HeapAlloc", true, "bytes of allocated heap objects (incl. unswept garbage)"],
+  ["HeapInuse", true, "bytes in in-use spans"],
+  ["HeapIdle", true, "bytes in free page runs"],
+  ["HeapSys", true, "HeapInuse + HeapIdle"],
+  ["HeapReleased", true, "always 0: wasm memory cannot shrink"],
+  ["HeapObjects", false, "Mallocs − Frees"],
+  ["Mallocs", false, "objects allocated, cumulative"],
+  ["Frees", false, "objects freed, cumulative"],
+  ["TotalAlloc", true, "bytes allocated, cumulative"],
+  ["Sys", true, "all linear memory"],
+  ["NextGC", true, "heap goal of the next cycle"],
+  ["NumGC", false, "completed cycles"],
+  ["NumForcedGC", false, "cycles from rt.gc()"],
+  ["PauseTotalNs", false, "ns of GC pauses"],
+];
+
+/** The map rows shown (rt.inspect(m) fields), in order. */
+const MAP_ROWS = [
+  ["count", "entries (m.size)"],
+  ["B", "log2 of the bucket count"],
+  ["buckets", "2^B"],
+  ["noverflow", "Go's overflow counter"],
+  ["overflowBuckets", "overflow buckets, walked"],
+  ["growing", "evacuating an old array"],
+  ["sameSizeGrow", "growth at the same B"],
+  ["oldBuckets", "buckets of the old array"],
+  ["oldOverflowBuckets", "their overflow buckets"],
+  ["nevacuate", "old buckets below it are evacuated"],
+  ["bucketSize", "bytes per bucket"],
+  ["bucketBytes", "bytes of bucket storage"],
+  ["hash0", "hash seed"],
+];
+
+let pkg = null;
+/** @type {Session | null} */
+let session = null;
+let queue = Promise.resolve();
+let busy = false;
+/** What the last render drew (snapshot, pixel probes, tooltips). */
+const last = { picture: null, geometry: {}, canvases: {}, heap: null, heapGeometry: null, message: null };
+
+// ------------------------------------------------------------------ helpers
+
+const num = (x) => (typeof x === "number" ? x.toLocaleString("en-US") : String(x));
+const mb = (x) => (x / 1e6).toFixed(2);
+
+function cell(tag, text, attrs = {}) {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else e.setAttribute(k, v);
+  }
+  return e;
+}
+
+function row(...cells) {
+  const tr = document.createElement("tr");
+  tr.append(...cells);
+  return tr;
+}
+
+function swatch(color) {
+  const s = document.createElement("span");
+  s.className = "swatch";
+  s.style.background = color;
+  return s;
+}
+
+function showMessage(kind, text) {
+  last.message = { kind, text };
+  const m = $("message");
+  m.hidden = false;
+  m.className = `message ${kind}`;
+  m.textContent = text;
+}
+
+function clearMessage() {
+  last.message = null;
+  $("message").hidden = true;
+}
+
+const errorText = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+const nextFrame = () => new Promise((r) => setTimeout(r, 0));
+
+/** Run one user action after the ones before it; redraw afterwards. */
+function act(fn) {
+  const p = queue.then(async () => {
+    busy = true;
+    renderButtons();
+    clearMessage();
+    try {
+      await fn();
+    } catch (e) {
+      showMessage("error", errorText(e));
+      // gomap-wasm's own errors (the unsafe gate, a bad option) are the
+      // message above; anything else is a bug of the page: the console too.
+      if (!(pkg && e instanceof pkg.GomapError)) console.error(e);
+    } finally {
+      busy = false;
+      $("progress").textContent = "";
+      render();
+    }
+  });
+  queue = p.catch(() => {});
+  return p;
+}
+
+function count(id) {
+  const v = Number(String($(id).value).replace(/[_,\s]/g, ""));
+  if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`${id}: expected a whole number >= 0, got ${$(id).value}`);
+  return v;
+}
+
+function progress(what) {
+  return {
+    pause: nextFrame,
+    onProgress: (done, n) => {
+      $("progress").textContent = `${what}: ${done.toLocaleString("en-US")} of ${n.toLocaleString("en-US")}`;
+    },
+  };
+}
+
+// ----------------------------------------------------------- runtime, map
+
+function runtimeOptions() {
+  const g = $("gcPercent").value.trim();
+  const gcPercent = g === "" ? 100 : g === "off" ? "off" : Number(g);
+  return { trusted: $("trusted").checked, gcPercent, maxMemory: $("maxMemory").value.trim() || undefined };
+}
+
+async function newRuntime() {
+  if (session?.hasMap) session.map.free();
+  session = null;
+  $("gctrace").textContent = "";
+  session = await Session.create(pkg.Runtime, { ...runtimeOptions(), onTrace: () => {} });
+  setStatus();
+}
+
+function makeMap() {
+  session.makeMap(mapSettings({ key: $("key").value, value: $("value").value, hint: $("hint").value, seed: $("seed").value.trim() }));
+}
+
+function setStatus() {
+  const rt = session.rt;
+  const s = $("status");
+  s.className = "status ok";
+  s.textContent =
+    `Runtime created through the package's browser entry (dist/browser.js): ${rt.debug ? "debug" : "release"} build, ` +
+    `trusted: ${rt.trusted ? "yes — rt.unsafe allowed" : "no — rt.unsafe refused"}, maxMemory ${num(rt.maxMemory)} bytes, ` +
+    `linear memory ${num(rt.memoryBytes)} bytes.`;
+}
+
+// ------------------------------------------------------------------ render
+
+function render() {
+  if (!session) return;
+  const rt = session.rt;
+  last.picture = session.hasMap ? readPicture(rt, session.map) : null;
+  renderBuckets();
+  renderMapInfo();
+  renderHeap();
+  renderStats();
+  renderSteps();
+  renderTrace();
+  renderButtons();
+  setStatus();
+}
+
+function panelWidth(el) {
+  return Math.max(280, Math.floor(el.clientWidth));
+}
+
+function renderBuckets() {
+  const p = last.picture;
+  const note = $("gridNote");
+  const box = $("arrays");
+  box.replaceChildren();
+  last.geometry = {};
+  last.canvases = {};
+  if (!p) {
+    note.textContent = "No map: make one above.";
+    note.className = "note";
+    return;
+  }
+  const how = p.mode === "groups"
+    ? "Large array: one square per group of buckets, shaded by its live fraction; a dark corner marks overflow buckets."
+    : "One tile per bucket (slots 0–3 above 4–7), overflow chains hanging below; in the old array a red bar marks nevacuate.";
+  if (p.source === "inspect") {
+    note.className = "note warn";
+    note.textContent =
+      "This runtime is not trusted and this build has no rt.inspectBuckets(m): each slot's tophash byte is behind the unsafe gate " +
+      "(rt.unsafe.buckets(m)), so the bar shows rt.inspect(m)'s totals over every slot. Tick “trusted” to see every slot.";
+  } else if (p.source === "inspectBuckets") {
+    note.className = "note";
+    note.textContent = `Every slot's tophash byte, copied by rt.inspectBuckets(m) (read-only: no trust needed). ${how}`;
+  } else {
+    note.className = "note";
+    note.textContent = `Every slot's raw tophash byte, read through rt.unsafe.buckets(m) (trusted runtime). ${how}`;
+  }
+  if (!p.consistent) {
+    note.className = "note warn";
+    note.textContent += " Warning: the states drawn do not add up to rt.inspect(m)'s totals (a changed tophash encoding?).";
+  }
+  const width = panelWidth(box);
+  for (const a of p.arrays) {
+    const caption = cell("div", captionOf(p, a), { class: "caption", "data-array": a.role });
+    const canvas = document.createElement("canvas");
+    canvas.dataset.array = a.role;
+    box.append(caption, canvas);
+    last.geometry[a.role] = drawArray(canvas, p, a, width);
+    last.canvases[a.role] = canvas;
+    canvas.addEventListener("mousemove", (ev) => tooltipFor(ev, bucketTip(p, a, last.geometry[a.role], ev)));
+    canvas.addEventListener("mouseleave", hideTooltip);
+  }
+  renderLegend(p);
+}
+
+function captionOf(p, a) {
+  const info = p.info;
+  const overflow = `${num(a.overflowBuckets)} overflow bucket${a.overflowBuckets === 1 ? "" : "s"}`;
+  const group = a.group > 1 ? ` · one square per ${num(a.group)} buckets` : "";
+  if (a.role === "old") {
+    const B = info.sameSizeGrow ? info.B : info.B - 1;
+    return `old array: 2^${B} = ${num(a.nbuckets)} buckets${info.sameSizeGrow ? " (same-size grow)" : ""} · nevacuate ${num(p.nevacuate)} · ${overflow}${group}`;
+  }
+  if (a.nbuckets === 0) return "no bucket array yet (allocated at the first insert)";
+  return `${p.growing ? "new array" : "bucket array"}: 2^${info.B} = ${num(a.nbuckets)} buckets · ${overflow}${group}`;
+}
+
+function bucketTip(p, a, g, ev) {
+  if (!g.hit) return null;
+  const h = g.hit(ev.offsetX, ev.offsetY);
+  if (!h) return null;
+  if (h.group !== undefined) {
+    return `${a.role} buckets ${num(h.first)}…${num(h.last)}\nlive ${num(a.live[h.group])} of ${num(a.total[h.group])} slots` +
+      `\nevacuated ${num(a.evacuated[h.group])}\noverflow buckets ${num(a.overflow[h.group])}`;
+  }
+  const states = [Array.from(a.slots.subarray(h.bucket * 8, h.bucket * 8 + 8)), ...a.chains[h.bucket].map((c) => Array.from(c))];
+  const lines = states.map((s, i) => `${i === 0 ? "bucket" : `overflow ${i}`}: ${s.map((st) => STATES[st].name).join(" ")}`);
+  const more = a.chainLength[h.bucket] > a.chains[h.bucket].length ? `\n… ${a.chainLength[h.bucket]} overflow buckets in all` : "";
+  const slot = h.slot !== undefined ? `\nslot ${h.slot}${h.chain ? ` of overflow ${h.chain}` : ""}: ${STATES[states[h.chain][h.slot]].name}` : "";
+  return `${a.role} bucket ${num(h.bucket)}${slot}\n${lines.join("\n")}${more}`;
+}
+
+function renderLegend(p) {
+  const t = $("legend");
+  t.replaceChildren();
+  const total = STATES.reduce((n, s) => n + p.counts[s.name], 0);
+  for (const s of STATES) {
+    const name = cell("td", "");
+    name.append(swatch(s.color), document.createTextNode(s.label));
+    const c = p.counts[s.name];
+    t.append(row(name, cell("td", num(c), { "data-count": s.name }), cell("td", total ? `${((100 * c) / total).toFixed(1)}%` : "")));
+  }
+}
+
+function renderMapInfo() {
+  const t = $("mapInfo");
+  t.replaceChildren();
+  const p = last.picture;
+  if (!p) return;
+  const info = p.info;
+  const values = { ...info, count: session.map.size };
+  for (const [k, what] of MAP_ROWS) {
+    let v = values[k];
+    if (k === "nevacuate" && !info.growing) v = "—";
+    if (typeof v === "boolean") v = v ? "yes" : "no";
+    t.append(row(cell("th", k, { title: what }), cell("td", num(v), { "data-map": k })));
+  }
+}
+
+function renderHeap() {
+  const rt = session.rt;
+  const heap = rt.inspectHeap();
+  last.heap = heap;
+  const canvas = $("heapCanvas");
+  const g = drawHeap(canvas, heap, panelWidth(canvas.parentElement) - 24);
+  last.heapGeometry = g;
+  canvas.onmousemove = (ev) => tooltipFor(ev, spanTip(g.hit(ev.offsetX, ev.offsetY)));
+  canvas.onmouseleave = hideTooltip;
+  const inuse = heap.spans.filter((s) => s.state === "inuse");
+  const idlePages = heap.freeRuns.reduce((n, r) => n + r.pages, 0);
+  $("heapNote").textContent =
+    `arena ${mb(heap.arena.bytes)} MB (${num(heap.arena.bytes / PAGE_BYTES)} pages${g.pagesPerCell > 1 ? `, ${g.pagesPerCell} pages per cell` : ""}): ` +
+    `${num(inuse.length)} spans in use, ${num(heap.freeRuns.length)} free runs (${num(idlePages)} pages), ${num(heap.metaPages)} metadata pages.`;
+
+  const c = $("classes");
+  c.replaceChildren(row(...["class", "size", "noscan", "spans", "pages", "slots", "allocated", "free"].map((h, i) => cell("th", h, { class: i === 0 ? "left" : "" }))));
+  for (const k of heap.classes) {
+    const name = cell("td", "", { class: "left" });
+    name.append(swatch(classColor(k.sizeClass)), document.createTextNode(k.sizeClass === 0 ? "large" : String(k.sizeClass)));
+    c.append(row(name, ...[k.elemSize, k.noscan ? "yes" : "no", k.spans, k.pages, k.slots, k.allocated, k.free].map((v) => cell("td", num(v)))));
+  }
+  const gi = $("gcInfo");
+  gi.replaceChildren();
+  const gc = heap.gc;
+  const rows = [
+    ["phase", gc.phase], ["mark progress", `${(100 * gc.markProgress).toFixed(1)}%`], ["heapLive", num(gc.heapLive)],
+    ["heapGoal", num(gc.heapGoal)], ["trigger", num(gc.trigger)], ["bytesMarked", num(gc.bytesMarked)],
+    ["grey objects", num(gc.greyObjects)], ["numGC", num(gc.numGC)],
+  ];
+  for (const [k, v] of rows) gi.append(row(cell("th", k), cell("td", v, { "data-gc": k })));
+}
+
+function spanTip(s) {
+  if (!s) return null;
+  const where = `@${num(s.address)} · ${s.pages} page${s.pages === 1 ? "" : "s"}`;
+  if (s.state === "free") return `free run ${where}`;
+  if (s.state === "meta") return `metadata ${where}`;
+  return `span ${where}\nclass ${s.sizeClass}${s.noscan ? " noscan" : ""} · elem ${num(s.elemSize)} bytes\n` +
+    `allocated ${num(s.allocated)} of ${num(s.slots)} · freeindex ${num(s.freeindex)}\n` +
+    `marked ${num(s.marked)} · ${s.swept ? "swept" : "unswept"}${s.cached ? " · in mcache" : ""}`;
+}
+
+function renderStats() {
+  const rt = session.rt;
+  const s = rt.readMemStats();
+  const t = $("memStats");
+  t.replaceChildren(row(cell("th", ""), cell("th", "value"), cell("th", "MB")));
+  for (const [k, bytes, what] of STAT_ROWS) {
+    t.append(row(cell("th", k, { title: what }), cell("td", num(s[k]), { "data-stat": k }), cell("td", bytes ? mb(s[k]) : "")));
+  }
+  t.append(row(cell("th", "linear memory", { title: "rt.memoryBytes" }), cell("td", num(rt.memoryBytes), { "data-stat": "memoryBytes" }), cell("td", mb(rt.memoryBytes))));
+  // Beside the table when there is room, below it otherwise.
+  const panel = $("stats").clientWidth - 24;
+  const beside = panel - t.offsetWidth - 16;
+  drawChart($("chart"), session.samples, Math.max(280, Math.min(640, beside >= 300 ? beside : panel)));
+}
+
+function renderSteps() {
+  const t = $("steps");
+  t.replaceChildren(row(...["#", "step", "ms", "HeapInuse MB", "HeapAlloc MB", "HeapIdle MB", "HeapObjects", "NumGC"].map((h, i) => cell("th", h, { class: i === 1 ? "left" : "" }))));
+  for (const s of session.samples) {
+    t.append(row(
+      cell("td", String(s.step)), cell("td", s.label, { class: "left" }), cell("td", s.ms.toFixed(1)),
+      cell("td", mb(s.stats.HeapInuse)), cell("td", mb(s.stats.HeapAlloc)), cell("td", mb(s.stats.HeapIdle)),
+      cell("td", num(s.stats.HeapObjects)), cell("td", String(s.stats.NumGC)),
+    ));
+  }
+}
+
+function renderTrace() {
+  const lines = [];
+  let step = -1;
+  for (const t of session.traces) {
+    if (t.step !== step) {
+      step = t.step;
+      const label = session.samples.find((s) => s.step === step)?.label ?? "(running)";
+      lines.push(`# step ${step}: ${label}`);
+    }
+    lines.push(t.line);
+  }
+  const pre = $("gctrace");
+  pre.textContent = lines.length ? lines.join("\n") : "(no collection yet)";
+  pre.scrollTop = pre.scrollHeight;
+}
+
+function renderButtons() {
+  const hasMap = !!session?.hasMap;
+  for (const id of ["insert", "delete", "clear", "shrink", "zero", "free"]) $(id).disabled = busy || !hasMap;
+  for (const id of ["gcStep", "gc", "make", "newRuntime", "article", "trusted"]) $(id).disabled = busy || !session;
+  const canCompact = !!session?.canCompact;
+  $("compact").disabled = busy || !canCompact;
+  $("compact").title = canCompact ? "await rt.compact(): move the live data into fresh memory" : "rt.compact() is not in this build of gomap-wasm yet";
+}
+
+// ----------------------------------------------------------------- tooltip
+
+function tooltipFor(ev, text) {
+  const tip = $("tooltip");
+  if (!text) return hideTooltip();
+  tip.textContent = text;
+  tip.hidden = false;
+  const x = Math.min(ev.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
+  tip.style.left = `${Math.max(4, x)}px`;
+  tip.style.top = `${ev.clientY + 14}px`;
+}
+
+function hideTooltip() {
+  $("tooltip").hidden = true;
+}
+
+// ------------------------------------------------------------------ steps
+
+function wire() {
+  $("runtimeForm").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => {
+      await newRuntime();
+      makeMap();
+    });
+  });
+  $("trusted").addEventListener("change", () =>
+    act(async () => {
+      await newRuntime();
+      makeMap();
+      showMessage("info", session.rt.trusted
+        ? "New runtime: Runtime.create({ trusted: true }). rt.unsafe is allowed (unsafe zero works)."
+        : "New runtime without trust: rt.unsafe throws UnsafeNotAllowedError (try unsafe zero).");
+    }));
+  $("mapForm").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(() => makeMap());
+  });
+  $("insert").addEventListener("click", () => act(() => session.insert(count("n"), progress("insert"))));
+  $("delete").addEventListener("click", () => act(() => session.delete(count("n"), progress("delete"))));
+  $("gcStep").addEventListener("click", () =>
+    act(() => {
+      const r = session.gcStep(Math.max(1, count("budget")));
+      showMessage("info", `${r.started ? "rt.gcStart(): a cycle began. " : ""}rt.gcStep(): ${num(r.work)} bytes of scan work; phase now ${r.phase}.`);
+    }));
+  $("gc").addEventListener("click", () => act(() => session.gc()));
+  $("clear").addEventListener("click", () => act(() => session.clear()));
+  $("shrink").addEventListener("click", () => act(() => session.shrink()));
+  $("compact").addEventListener("click", () =>
+    act(async () => {
+      const r = await session.compact();
+      showMessage("info", `rt.compact() done${r === undefined ? "" : `: ${describe(r)}`}`);
+    }));
+  $("zero").addEventListener("click", () =>
+    act(() => {
+      const n = session.zeroValues();
+      showMessage("info", `rt.unsafe.zeroValues(m) wrote ${num(n)} value slots: no barrier, no count change (m.size is still ${num(session.map.size)}).`);
+    }));
+  $("free").addEventListener("click", () => act(() => session.freeMap()));
+  $("article").addEventListener("click", () =>
+    act(async () => {
+      const n = count("n");
+      $("key").value = "string";
+      $("value").value = "i64";
+      $("hint").value = String(n);
+      const steps = [
+        () => makeMap(),
+        () => session.insert(n, progress("insert")),
+        () => session.delete(n, progress("delete")),
+        () => session.gc(),
+        () => session.clear(),
+        () => session.shrink(),
+        () => session.gc(),
+      ];
+      for (const step of steps) {
+        await step();
+        render();
+        await nextFrame();
+      }
+    }));
+  let resizeTimer = 0;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => act(() => {}), 150);
+  });
+}
+
+function describe(x) {
+  try {
+    return typeof x === "object" ? JSON.stringify(x, (_, v) => (typeof v === "bigint" ? `${v}n` : v)) : String(x);
+  } catch {
+    return String(x);
+  }
+}
+
+// ------------------------------------------------------ window.explorer
+
+function pixelAt(canvas, x, y) {
+  const dpr = globalThis.devicePixelRatio || 1;
+  const d = canvas.getContext("2d").getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data;
+  return [d[0], d[1], d[2], d[3]];
+}
+
+const STAT_FIELDS = STAT_ROWS.map(([k]) => k);
+
+const explorer = {
+  /** Resolves once the runtime and the first map exist. */
+  ready: null,
+  get pkg() { return pkg; },
+  get session() { return session; },
+  /** Resolves when every queued step has finished and the page redrew. */
+  idle: () => queue,
+  /** Queue a step (a function of the session), then redraw. */
+  act: (fn) => act(() => fn(session)),
+  /** What the page shows, as plain data. */
+  snapshot() {
+    const rt = session.rt;
+    const m = session.hasMap ? session.map : null;
+    const s = rt.readMemStats();
+    return {
+      entry: ENTRY,
+      trusted: rt.trusted,
+      build: rt.debug ? "debug" : "release",
+      map: m ? { size: m.size, inspect: rt.inspect(m) } : null,
+      picture: last.picture ? plainPicture(last.picture) : null,
+      stats: Object.fromEntries(STAT_FIELDS.map((k) => [k, s[k]])),
+      heap: last.heap && {
+        arena: last.heap.arena,
+        spans: last.heap.spans.map(({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex }) => ({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex })),
+        gc: last.heap.gc,
+      },
+      samples: session.samples,
+      traces: session.traces,
+      message: last.message,
+      canCompact: session.canCompact,
+    };
+  },
+  /** RGBA drawn at the centre of slot `slot` of bucket `bucket` (chain 0
+   *  is the bucket, 1… its overflow buckets) of the "old" or "new" array. */
+  slotPixel(role, bucket, slot, chain = 0) {
+    const g = last.geometry[role];
+    if (!g?.slotCentre) throw new Error(`no per-slot drawing of the ${role} array`);
+    const { x, y } = g.slotCentre(bucket, slot, chain);
+    return pixelAt(last.canvases[role], x, y);
+  },
+  /** RGBA at the centre of group cell `g` (grouped drawing). */
+  groupPixel(role, g) {
+    const geo = last.geometry[role];
+    if (!geo?.cellCentre) throw new Error(`no grouped drawing of the ${role} array`);
+    const { x, y } = geo.cellCentre(g);
+    return pixelAt(last.canvases[role], x, y);
+  },
+  states: STATES,
+};
+window.explorer = explorer;
+
+// ------------------------------------------------------------------- start
+
+async function start() {
+  for (const id of ["key", "value"]) {
+    for (const k of KIND_NAMES) $(id).append(new Option(k, k));
+  }
+  $("key").value = params.get("key") ?? "string";
+  $("value").value = params.get("value") ?? "i64";
+  for (const id of ["hint", "seed", "n", "gcPercent", "maxMemory"]) if (params.has(id)) $(id).value = params.get(id);
+  $("trusted").checked = params.get("trusted") === "1";
+  wire();
+  renderButtons();
+  try {
+    pkg = await import(ENTRY);
+  } catch (e) {
+    const s = $("status");
+    s.className = "status bad";
+    s.textContent = `Cannot import ${ENTRY} (${errorText(e)}). Build the package first: npm run build (npm run explore does it when dist/ is missing).`;
+    throw e;
+  }
+  await act(async () => {
+    await newRuntime();
+    makeMap();
+  });
+  if (!session) throw new Error($("message").textContent || "the runtime could not be created");
+  return { entry: ENTRY, runtime: typeof pkg.Runtime, trusted: session.rt.trusted, build: session.rt.debug ? "debug" : "release" };
+}
+
+explorer.ready = start();

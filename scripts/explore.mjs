@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// `npm run explore`: serves the explorer (explorer/index.html), a page that
+// runs gomap-wasm in the browser through the package's browser entry
+// (dist/browser.js, which fetches build/release.wasm beside it).
+//
+// A small static file server over the package root, of our own: GET and
+// HEAD only, a fixed set of top-level directories (what the page and the
+// source maps need), never a dotfile, correct MIME types (application/wasm
+// lets the browser compile the core while it downloads), no caching (a
+// rebuild shows up on reload).
+//
+//   npm run explore                  http://127.0.0.1:5180/explorer/
+//   npm run explore -- --port 8080   another port (0 picks a free one)
+//   npm run explore -- --host 0.0.0.0
+//   npm run explore -- --build       run the (incremental) build first
+//
+// Builds first when dist/ or build/ is missing. test/explorer.test.ts
+// starts the same server in-process with startServer().
+import { createServer } from "node:http";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { extname, join, normalize, sep, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const DEFAULT_PORT = 5180;
+
+/** Top-level directories the server exposes: the page, the host library
+ *  and the core it loads, and the sources its source maps name. */
+const SERVED = new Set(["explorer", "dist", "build", "src", "assembly", "docs"]);
+
+export const MIME_TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".map": "application/json; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".ts": "text/plain; charset=utf-8",
+  ".wat": "text/plain; charset=utf-8",
+  ".md": "text/markdown; charset=utf-8",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+  ".ico": "image/x-icon",
+};
+
+/** The file a URL path names, or null when it is outside what we serve. */
+function resolvePath(root, urlPath) {
+  let path;
+  try {
+    path = decodeURIComponent(urlPath.split("?")[0].split("#")[0]);
+  } catch {
+    return null;
+  }
+  const parts = path.split("/").filter((p) => p !== "");
+  if (parts.length === 0 || !SERVED.has(parts[0])) return null;
+  if (parts.some((p) => p.startsWith(".") || p.includes("\\") || p.includes("\0"))) return null;
+  const full = normalize(join(root, ...parts));
+  if (!full.startsWith(root + sep)) return null;
+  return full;
+}
+
+function send(res, status, body, type = "text/plain; charset=utf-8") {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  res.end(body);
+}
+
+/** The request handler (exported for tests of the server itself). */
+export function handler(root = ROOT) {
+  return (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return send(res, 405, "method not allowed\n");
+    }
+    const url = req.url ?? "/";
+    if (url === "/" || url.startsWith("/?")) {
+      res.writeHead(302, { location: "/explorer/" + url.slice(1), "cache-control": "no-store" });
+      return res.end();
+    }
+    let file = resolvePath(root, url);
+    if (!file || !existsSync(file)) return send(res, 404, `not found: ${url}\n`);
+    let st = statSync(file);
+    if (st.isDirectory()) {
+      if (!url.split("?")[0].endsWith("/")) {
+        const [p, q] = url.split("?");
+        res.writeHead(301, { location: `${p}/${q === undefined ? "" : "?" + q}`, "cache-control": "no-store" });
+        return res.end();
+      }
+      file = join(file, "index.html");
+      if (!existsSync(file)) return send(res, 404, `not found: ${url}\n`);
+      st = statSync(file);
+    }
+    res.writeHead(200, {
+      "content-type": MIME_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
+      "content-length": st.size,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    });
+    if (req.method === "HEAD") return res.end();
+    createReadStream(file).pipe(res);
+  };
+}
+
+/** Start the server. `port: 0` picks a free port. Resolves to its URL
+ *  (the explorer's) and a close function. */
+export function startServer({ port = DEFAULT_PORT, host = "127.0.0.1", root = ROOT } = {}) {
+  const server = createServer(handler(root));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const addr = server.address();
+      const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+      const origin = `http://${shownHost}:${addr.port}`;
+      resolve({
+        origin,
+        url: `${origin}/explorer/`,
+        port: addr.port,
+        close: () => new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(() => done());
+        }),
+      });
+    });
+  });
+}
+
+/** Are the files the page loads there? */
+export function builtOutputsPresent(root = ROOT) {
+  return ["dist/browser.js", "build/release.wasm"].every((f) => existsSync(join(root, f)));
+}
+
+function runBuild() {
+  const r = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error("explore: the build failed (node scripts/build.mjs)");
+    process.exit(1);
+  }
+}
+
+const HELP = `npm run explore [-- --port N] [--host H] [--build]
+
+Serves the gomap-wasm explorer (explorer/index.html): drive the article's
+experiment in the browser and watch the buckets, the heap and MemStats.
+
+  --port N   port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host H   address to bind (default 127.0.0.1)
+  --build    run the incremental build first (it runs anyway when dist/ or
+             build/ is missing)
+  --help     this text`;
+
+function parseArgs(argv) {
+  const o = { port: DEFAULT_PORT, host: "127.0.0.1", build: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === "--help" || flag === "-h") return null;
+    else if (flag === "--build") o.build = true;
+    else if (flag === "--host") o.host = value();
+    else if (flag === "--port") {
+      const v = value();
+      const p = Number(v);
+      if (!/^\d+$/.test(v) || p > 65535) throw new Error(`--port needs a port number from 0 to 65535, got ${v}`);
+      o.port = p;
+    } else throw new Error(`unknown option ${a} (try --help)`);
+  }
+  return o;
+}
+
+async function main() {
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`explore: ${e.message}`);
+    process.exit(2);
+  }
+  if (!o) {
+    console.log(HELP);
+    return;
+  }
+  if (o.build || !builtOutputsPresent()) {
+    if (!o.build) console.log("explore: dist/ or build/ is missing; building first");
+    runBuild();
+  }
+  let s;
+  try {
+    s = await startServer(o);
+  } catch (e) {
+    const hint = e.code === "EADDRINUSE" ? ` (port ${o.port} is taken: try --port 0 or another port)` : "";
+    console.error(`explore: cannot listen on ${o.host}:${o.port}: ${e.message}${hint}`);
+    process.exit(1);
+  }
+  console.log(`gomap-wasm explorer: ${s.url}`);
+  console.log("(Ctrl-C stops the server)");
+  const stop = () => s.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) await main();

@@ -1,0 +1,147 @@
+/**
+ * Compaction's copy: one map's live entries from an old instance into a
+ * right-sized map of a fresh instance (`rt.compact()`, src/runtime.ts).
+ *
+ * The host walks the old map's buckets directly (both arrays while it
+ * grows: an old bucket not evacuated yet holds its entries, an evacuated
+ * one is skipped; every overflow chain), packs live keys and values into
+ * the new instance's scratch area in the batch format (numbers raw;
+ * strings/bytes as a table of (ptr, len) references followed by their
+ * bytes) and inserts them with one `setMany` per chunk. The new map is made
+ * with hint = count, so it never grows while filling: what `shrink()` would
+ * pick. Nothing in the old instance is written.
+ */
+import type { Boundary } from "./boundary.js";
+import type { KindName } from "./maptypes.js";
+
+/** Scratch layout per side (key half, value half): a reference table of
+ *  TABLE entries, then the bytes of the strings. */
+const HALF = 32 * 1024;
+const TABLE = 1024;
+const BYTES_AT = TABLE * 8;
+
+export interface MapToCopy {
+  suffix: string;
+  key: KindName;
+  value: KindName;
+  h: number;
+  /** Root slot the new map is stored in (the same slot number as before). */
+  root: number;
+}
+
+const isRef = (k: KindName): boolean => k === "string" || k === "bytes";
+
+/** Copy; returns the new hmap, or 0 when the new instance ran out of memory. */
+export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
+  const L = ob.hmap;
+  const h = m.h;
+  const count = ob.readU32(h + L.count);
+  const hash0 = ob.readU32(h + L.hash0);
+  const typ = ob.readU32(h + L.typ) & 0xffff; // key and value kind codes
+  const B = ob.u8[h + L.B]!;
+  const sameSize = (ob.u8[h + L.flags]! & ob.constant("FLAG_SAME_SIZE_GROW")) !== 0;
+  const buckets = ob.readU32(h + L.buckets);
+  const oldbuckets = ob.readU32(h + L.oldbuckets);
+  const ops = nb.mapOps(m.suffix);
+  const nh = ops.makemap(count, hash0, typ, m.root) >>> 0;
+  if (nh === 0) return 0;
+  if (count === 0) return nh;
+
+  const shape = ob.bucketLayout(m.suffix);
+  const ks = (shape.values - shape.keys) / 8;
+  const vs = (shape.overflow - shape.values) / 8;
+  const keyRef = isRef(m.key), valRef = isRef(m.value);
+  const kBase = nb.scratchBase, vBase = kBase + HALF;
+  const cap = Math.min(keyRef || valRef ? TABLE : Infinity, Math.floor(HALF / ks), Math.floor(HALF / vs));
+  let n = 0;
+  let kBytes = kBase + BYTES_AT, vBytes = vBase + BYTES_AT;
+  let failed = false;
+
+  // Views: the old instance does not grow during the copy; the new one may
+  // (in setMany), so its view is taken again after every flush.
+  const ou8 = ob.u8, ou32 = ob.u32;
+  let nu32 = nb.u32;
+  const flush = (): void => {
+    if (n === 0 || failed) return;
+    const done = ops.setMany(nh, kBase, vBase, n) >>> 0;
+    if (done < n) failed = true;
+    n = 0;
+    kBytes = kBase + BYTES_AT;
+    vBytes = vBase + BYTES_AT;
+    nu32 = nb.u32;
+  };
+  /** Copy a 4- or 8-byte number (addresses are 4-aligned). */
+  const copyWords = (src: number, dst: number, size: number): void => {
+    nu32[dst >>> 2] = ou32[src >>> 2]!;
+    if (size === 8) nu32[(dst >>> 2) + 1] = ou32[(src >>> 2) + 1]!;
+  };
+
+  const area = HALF - BYTES_AT;
+  /** Bytes a reference needs in the byte area (0: numeric, or too long for
+   *  the area: it then goes to a temporary heap object). */
+  const areaNeed = (src: number): number => {
+    const len = ou32[(src >>> 2) + 1]!;
+    return len > area ? 0 : len;
+  };
+
+  /** Copy a reference's bytes to dst (or a temporary object) and write the
+   *  (ptr, len) entry at `at`. */
+  const placeRef = (src: number, dst: number, at: number): boolean => {
+    const p = ou32[src >>> 2]!, len = ou32[(src >>> 2) + 1]!;
+    if (len > area) {
+      dst = nb.alloc(len, true);
+      if (dst === 0) return false;
+      nu32 = nb.u32;
+    }
+    nb.u8.set(ou8.subarray(p, p + len), dst);
+    nu32[at >>> 2] = dst;
+    nu32[(at >>> 2) + 1] = len;
+    return true;
+  };
+
+  const emit = (kp: number, vp: number): void => {
+    const kn = keyRef ? areaNeed(kp) : 0, vn = valRef ? areaNeed(vp) : 0;
+    if (n === cap || kBytes + kn > kBase + HALF || vBytes + vn > vBase + HALF) flush();
+    if (failed) return;
+    if (keyRef) {
+      if (!placeRef(kp, kBytes, kBase + n * 8)) return void (failed = true);
+      kBytes += kn;
+    } else {
+      copyWords(kp, kBase + n * ks, ks);
+    }
+    if (valRef) {
+      if (!placeRef(vp, vBytes, vBase + n * 8)) return void (failed = true);
+      vBytes += vn;
+    } else {
+      copyWords(vp, vBase + n * vs, vs);
+    }
+    n++;
+  };
+
+  const chain = (b: number): void => {
+    for (let p = b; p !== 0 && !failed; p = ou32[(p + shape.overflow) >>> 2]!) {
+      for (let i = 0; i < 8; i++) {
+        if (ou8[p + i]! >= 5) emit(p + shape.keys + i * ks, p + shape.values + i * vs);
+      }
+    }
+  };
+
+  if (oldbuckets !== 0) {
+    const nold = 2 ** (sameSize ? B : B - 1);
+    for (let j = 0; j < nold && !failed; j++) {
+      const b = oldbuckets + j * shape.size;
+      const t0 = ou8[b]!;
+      if (t0 > 1 && t0 < 5) continue; // evacuated: its entries are in the new array
+      chain(b);
+    }
+  }
+  if (buckets !== 0) {
+    const nb2 = 2 ** B;
+    for (let j = 0; j < nb2 && !failed; j++) chain(buckets + j * shape.size);
+  }
+  flush();
+  if (failed) return 0;
+  const got = nb.readU32(nh + nb.hmap.count);
+  if (got !== count) throw new Error(`compaction copied ${got} of ${count} entries (a bug: please report)`);
+  return nh;
+}
