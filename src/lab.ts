@@ -34,6 +34,9 @@ Options:
   --max-memory <size>  the runtime's memory cap (default 4GiB)
   --gctrace            print Go-format gctrace lines as collections run
   --go                 also run the experiment in real Go (needs \`go\` on PATH)
+  --trusted            run the unsafe phase: the lab opts in for itself
+                       (sets GOMAP_WASM_TRUSTED=1 for its own runtime; npm start
+                       passes it); without it that phase is skipped
   --profile <dir>      write a heap profile per phase: <dir>/01-start.pb.gz …
                        (go tool pprof -top -base <dir>/04-after-delete.pb.gz <dir>/05-after-gc.pb.gz)
   --profile-rate <n>   bytes per heap-profile sample (default 524288, Go's;
@@ -50,6 +53,7 @@ interface LabOptions {
   gctrace: boolean;
   go: boolean;
   json: boolean;
+  trusted: boolean;
   profile: string | null;
   profileRate: number;
 }
@@ -57,7 +61,7 @@ interface LabOptions {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): LabOptions | null {
-  const o: LabOptions = { n: 1_000_000, keys: "string", hint: -1, gcPercent: 100, maxMemory: "4GiB", gctrace: false, go: false, json: false, profile: null, profileRate: 512 * 1024 };
+  const o: LabOptions = { n: 1_000_000, keys: "string", hint: -1, gcPercent: 100, maxMemory: "4GiB", gctrace: false, go: false, json: false, trusted: false, profile: null, profileRate: 512 * 1024 };
   const value = (i: number, name: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value`);
@@ -75,6 +79,7 @@ function parseArgs(argv: string[]): LabOptions | null {
       case "--json": o.json = true; break;
       case "--gctrace": o.gctrace = true; break;
       case "--go": o.go = true; break;
+      case "--trusted": o.trusted = true; break;
       case "--n": o.n = count(value(i++, a), a, 1); break;
       case "--hint": o.hint = count(value(i++, a), a, 0); break;
       case "--profile": o.profile = value(i++, a); break;
@@ -111,7 +116,7 @@ function parseArgs(argv: string[]): LabOptions | null {
   return o;
 }
 
-type PhaseName = "start" | "make" | "fill" | "delete" | "gc" | "clear" | "shrink";
+type PhaseName = "start" | "make" | "fill" | "delete" | "gc" | "clear" | "shrink" | "compact" | "zero" | "pool" | "victim";
 
 interface Row {
   HeapInuse: number;
@@ -125,12 +130,16 @@ interface Row {
   count: number | null;
   noverflow: number | null;
   bucketBytes?: number | null;
+  zeroValuesMs?: number | null;
+  deleteMs?: number;
+  dropped?: number;
 }
 
 /** Heap-profile file names, one per phase, in phase order. */
 const PROFILE_FILES: Record<PhaseName, string> = {
   start: "01-start.pb.gz", make: "02-after-make.pb.gz", fill: "03-after-fill.pb.gz", delete: "04-after-delete.pb.gz",
   gc: "05-after-gc.pb.gz", clear: "06-after-clear.pb.gz", shrink: "07-after-shrink.pb.gz",
+  compact: "08-after-compact.pb.gz", zero: "09-after-zero.pb.gz", pool: "10-after-pool.pb.gz", victim: "11-after-victim.pb.gz",
 };
 
 const PHASES: { name: PhaseName; title: string; explain: string }[] = [
@@ -141,6 +150,10 @@ const PHASES: { name: PhaseName; title: string; explain: string }[] = [
   { name: "gc", title: "after GC", explain: "the key strings are collected; the bucket array is not: maps don't shrink" },
   { name: "clear", title: "after clear()", explain: "Go's mapclear: keeps B and the array (a no-op on an empty map)" },
   { name: "shrink", title: "after shrink() + GC", explain: "beyond Go: rebuilt at the size the map needs; old array collected" },
+  { name: "compact", title: "after rt.compact()", explain: "beyond Go: live maps moved to a fresh, right-sized memory; the old one is dropped (linear memory falls)" },
+  { name: "zero", title: "refill n/10, unsafe.zeroValues", explain: "trusted runtimes: every value zeroed in place, no barrier — fast, count unchanged, frees nothing (the keys stay)" },
+  { name: "pool", title: "pool.put() + get()", explain: "sync.Pool: the map comes back cleared with its bucket array (no growth on refill)" },
+  { name: "victim", title: "pool idle over 2 GCs", explain: "sync.Pool's victim cache: an idle pooled map is dropped across two collections" },
 ];
 
 /** Go 1.19.8, the article's experiment (GO_RUNTIME_FACTS.md §5b; MB = 10^6
@@ -191,7 +204,12 @@ function row(rt: Runtime, m: GoMap | null): Row {
 }
 
 async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<Record<PhaseName, Row>> {
-  const rt = await Runtime.create({ maxMemory: o.maxMemory, gcPercent: o.gcPercent, gctrace: o.gctrace ? gctrace : false, memProfileRate: o.profileRate });
+  // --trusted: the lab is its own deployment, so it gives the environment's
+  // opt-in itself (docs/unsafe.md).
+  if (o.trusted) process.env.GOMAP_WASM_TRUSTED = "1";
+  const rt = await Runtime.create({
+    maxMemory: o.maxMemory, gcPercent: o.gcPercent, gctrace: o.gctrace ? gctrace : false, memProfileRate: o.profileRate, trusted: o.trusted,
+  });
   const out = {} as Record<PhaseName, Row>;
   const verbose = !o.json;
   if (o.profile) mkdirSync(o.profile, { recursive: true });
@@ -228,13 +246,14 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   out.fill = row(rt, m);
   await profile("fill");
   p = progress(verbose, "delete");
+  const tDel = performance.now();
   for (let i = 0; i < o.n; i += CHUNK) {
     const to = Math.min(o.n, i + CHUNK);
     (m as GoMap<"string" | "u64", "i64">).deleteMany(keyChunk(i, to) as never);
     p.tick(to, o.n);
   }
   p.end();
-  out.delete = row(rt, m);
+  out.delete = { ...row(rt, m), deleteMs: performance.now() - tDel };
   await profile("delete");
   rt.gc();
   out.gc = row(rt, m);
@@ -247,6 +266,42 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   rt.gc();
   out.shrink = row(rt, m);
   await profile("shrink");
+
+  // Beyond Go: give the memory back to the host.
+  await rt.compact();
+  out.compact = row(rt, m);
+  await profile("compact");
+
+  // Refill a tenth, then zero every value in place (trusted runtimes).
+  const tenth = Math.max(1, Math.floor(o.n / 10));
+  p = progress(verbose, "refill");
+  for (let i = 0; i < tenth; i += CHUNK) {
+    const to = Math.min(tenth, i + CHUNK);
+    (m as GoMap<"string" | "u64", "i64">).setMany(keyChunk(i, to) as never, new BigInt64Array(to - i).fill(1n));
+    p.tick(to, tenth);
+  }
+  p.end();
+  let zeroMs: number | null = null;
+  if (rt.trusted) {
+    const t0 = performance.now();
+    rt.unsafe.zeroValues(m);
+    zeroMs = performance.now() - t0;
+  }
+  out.zero = { ...row(rt, m), zeroValuesMs: zeroMs };
+  await profile("zero");
+
+  // A pool (the "transaction" generation): put clears the map and keeps
+  // its array; get hands it back.
+  const pool = rt.pool({ key: m.keyType, value: "i64", generation: "transaction", hint: tenth });
+  pool.put(m as never);
+  const m2 = pool.get();
+  out.pool = row(rt, m2);
+  await profile("pool");
+  pool.put(m2);
+  rt.gc(); // idle map → victim cache
+  rt.gc(); // victim dropped at this cycle's start, freed by its sweep
+  out.victim = { ...row(rt, null), dropped: pool.stats().dropped };
+  await profile("victim");
   return out;
 }
 
@@ -325,7 +380,15 @@ async function main(): Promise<number> {
     console.log("\nMB = 10^6 bytes. Phases:");
     for (const p of PHASES) console.log(`  ${p.title.padEnd(30)} ${p.explain}`);
     console.log(`\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from the facts sheet (run with --go to measure)"}.`);
-    console.log("Linear memory never shrinks (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused.");
+    console.log("Linear memory never grows back down by itself (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused; rt.compact() moves the live maps to a fresh memory and drops the old one.");
+    const z = ours.zero.zeroValuesMs;
+    const tenth = Math.max(1, Math.floor(o.n / 10));
+    if (z !== null && z !== undefined) {
+      const del = ours.delete.deleteMs!;
+      console.log(`unsafe.zeroValues: ${tenth.toLocaleString("en")} values in ${z.toFixed(2)} ms (${((z * 1e6) / tenth).toFixed(1)} ns each); the delete-all loop took ${((del * 1e6) / o.n).toFixed(1)} ns per key.`);
+    } else {
+      console.log("unsafe.zeroValues: skipped (run with --trusted, as npm start does).");
+    }
     if (o.profile) {
       const f = (p: PhaseName) => join(o!.profile!, PROFILE_FILES[p]);
       console.log(`\nHeap profiles (one per phase, every allocation and free so far; rate ${o.profileRate} bytes): ${f("start")} … ${f("shrink")}`);

@@ -15,7 +15,7 @@ describe("lab", () => {
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout);
       const phases = Object.fromEntries(out.phases.map((p: { phase: string; ours: Record<string, number> }) => [p.phase, p.ours]));
-      expect(Object.keys(phases)).toEqual(["start", "make", "fill", "delete", "gc", "clear", "shrink"]);
+      expect(Object.keys(phases)).toEqual(["start", "make", "fill", "delete", "gc", "clear", "shrink", "compact", "zero", "pool", "victim"]);
       for (const p of Object.values(phases) as Record<string, number>[]) {
         for (const f of ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "Sys", "NumGC", "lastPauseNs"]) expect(typeof p[f]).toBe("number");
         expect(p.HeapSys).toBe(p.HeapInuse + p.HeapIdle);
@@ -29,10 +29,29 @@ describe("lab", () => {
       expect(phases.shrink.B).toBe(0);
       expect(phases.shrink.HeapAlloc).toBeLessThan(phases.gc.HeapAlloc / 10);
       expect(phases.shrink.Sys).toBe(phases.gc.Sys); // linear memory never shrinks
-      expect(out.gctrace.length).toBe(phases.shrink.NumGC);
+      // Beyond Go: compaction gives linear memory back; pools keep the array
+      // until two collections pass; zeroing needs --trusted (not given here).
+      expect(phases.compact.Sys).toBeLessThan(phases.shrink.Sys);
+      expect(phases.compact.HeapIdle).toBeLessThan(phases.shrink.HeapIdle);
+      expect(phases.zero.count).toBe(2000);
+      expect(phases.zero.zeroValuesMs).toBeNull();
+      expect(phases.pool.count).toBe(0);
+      expect(phases.pool.B).toBe(phases.zero.B);
+      expect(phases.pool.bucketBytes).toBe(phases.zero.bucketBytes);
+      expect(phases.victim.dropped).toBe(1);
+      expect(phases.victim.HeapAlloc).toBeLessThan(phases.pool.HeapAlloc / 10);
+      expect(out.gctrace.length).toBe(phases.victim.NumGC);
       expect(out.gctrace[0]).toMatch(/^gc 1 @\d+\.\d{3}s \d+%: /);
     });
   }
+
+  it("--trusted runs the unsafe phase: values zeroed in place, entries kept", () => {
+    const r = lab("--n", "20000", "--json", "--trusted");
+    expect(r.status).toBe(0);
+    const zero = JSON.parse(r.stdout).phases.find((p: { phase: string }) => p.phase === "zero").ours;
+    expect(zero.count).toBe(2000);
+    expect(zero.zeroValuesMs).toBeGreaterThan(0);
+  });
 
   it("prints the table with Go's figures beside ours", () => {
     const r = lab("--n", "5000");
