@@ -3,9 +3,10 @@
 // its step name in a <title> (hover), y in MB (10^6 bytes, as the lab).
 
 export const SERIES = [
-  { field: "HeapInuse", color: "#1565c0" },
-  { field: "HeapAlloc", color: "#2e7d32" },
-  { field: "HeapIdle", color: "#ef6c00" },
+  { field: "HeapInuse", color: "#1565c0", dash: "" },
+  // Dashed: HeapAlloc often runs just under HeapInuse.
+  { field: "HeapAlloc", color: "#2e7d32", dash: "6 4" },
+  { field: "HeapIdle", color: "#ef6c00", dash: "" },
 ];
 
 const NS = "http://www.w3.org/2000/svg";
@@ -54,9 +55,11 @@ export function drawChart(svg, samples, width, height = 220) {
     if (i % every === 0 || i === n - 1) svg.append(el("text", { x: x(i), y: top + h + 16, "text-anchor": "middle", class: "tick" }, String(s.step)));
   });
 
-  for (const { field, color } of SERIES) {
+  for (const { field, color, dash } of SERIES) {
     const pts = samples.map((s, i) => `${x(i).toFixed(1)},${y(s.stats[field] / MB).toFixed(1)}`).join(" ");
-    svg.append(el("polyline", { points: pts, fill: "none", stroke: color, "stroke-width": 2, "data-series": field }));
+    const line = el("polyline", { points: pts, fill: "none", stroke: color, "stroke-width": 2, "data-series": field });
+    if (dash) line.setAttribute("stroke-dasharray", dash);
+    svg.append(line);
     samples.forEach((s, i) => {
       const c = el("circle", { cx: x(i), cy: y(s.stats[field] / MB), r: 3, fill: color });
       c.append(el("title", {}, `step ${s.step}: ${s.label}\n${field} ${(s.stats[field] / MB).toFixed(2)} MB`));

@@ -258,14 +258,14 @@ function bucketTip(p, a, g, ev) {
   const h = g.hit(ev.offsetX, ev.offsetY);
   if (!h) return null;
   if (h.group !== undefined) {
-    return `${a.role} buckets ${num(h.first)}…${num(h.last)}\nlive ${num(a.live[h.group])} of ${num(a.total[h.group])} slots` +
+    return `${a.role === "old" ? "old " : ""}buckets ${num(h.first)}…${num(h.last)}\nlive ${num(a.live[h.group])} of ${num(a.total[h.group])} slots` +
       `\nevacuated ${num(a.evacuated[h.group])}\noverflow buckets ${num(a.overflow[h.group])}`;
   }
   const states = [Array.from(a.slots.subarray(h.bucket * 8, h.bucket * 8 + 8)), ...a.chains[h.bucket].map((c) => Array.from(c))];
   const lines = states.map((s, i) => `${i === 0 ? "bucket" : `overflow ${i}`}: ${s.map((st) => STATES[st].name).join(" ")}`);
   const more = a.chainLength[h.bucket] > a.chains[h.bucket].length ? `\n… ${a.chainLength[h.bucket]} overflow buckets in all` : "";
   const slot = h.slot !== undefined ? `\nslot ${h.slot}${h.chain ? ` of overflow ${h.chain}` : ""}: ${STATES[states[h.chain][h.slot]].name}` : "";
-  return `${a.role} bucket ${num(h.bucket)}${slot}\n${lines.join("\n")}${more}`;
+  return `${a.role === "old" ? "old " : ""}bucket ${num(h.bucket)}${slot}\n${lines.join("\n")}${more}`;
 }
 
 function renderLegend(p) {
@@ -441,7 +441,7 @@ function wire() {
   $("compact").addEventListener("click", () =>
     act(async () => {
       const r = await session.compact();
-      showMessage("info", `rt.compact() done${r === undefined ? "" : `: ${describe(r)}`}`);
+      showMessage("info", `rt.compact(): ${compactionText(r)}`);
     }));
   $("zero").addEventListener("click", () =>
     act(() => {
@@ -473,8 +473,21 @@ function wire() {
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => act(() => {}), 150);
+    resizeTimer = setTimeout(() => {
+      if (!busy) render();
+    }, 150);
   });
+}
+
+/** A CompactionReport in words (any other result as JSON). */
+function compactionText(r) {
+  if (r && typeof r === "object" && r.before && r.after && typeof r.maps === "number") {
+    const d = (k) => `${mb(r.before[k])} → ${mb(r.after[k])} MB`;
+    return `moved ${num(r.maps)} map${r.maps === 1 ? "" : "s"} (${num(r.entries)} entries) into a fresh instance; ` +
+      `linear memory ${d("linearBytes")}, HeapInuse ${d("heapInuse")}, HeapSys ${d("heapSys")}` +
+      (typeof r.copyMs === "number" ? `; copy ${r.copyMs.toFixed(1)} ms` : "");
+  }
+  return r === undefined ? "done" : describe(r);
 }
 
 function describe(x) {

@@ -22,10 +22,9 @@
 //
 // Slot states are the tophash sentinels of runtime/map.go; a live slot
 // holds the top byte of its key's hash, >= minTopHash. Their byte values
-// come from rt.unsafe.layout().tophash on a trusted runtime; an untrusted
-// one cannot read the layout, so GO_TOPHASH (Go's values, which the core
-// mirrors) is used, and every picture is checked against rt.inspect(m)'s
-// own totals (`consistent`).
+// come from the core: rt.inspectBuckets(m).tophashValues, or
+// rt.unsafe.layout().tophash on a trusted runtime; every picture is also
+// checked against rt.inspect(m)'s own totals (`consistent`).
 
 /** Display order, names as in rt.inspect(m).tophash. */
 export const STATES = [
@@ -38,9 +37,6 @@ export const STATES = [
 ];
 export const STATE_INDEX = Object.fromEntries(STATES.map((s, i) => [s.name, i]));
 const LIVE = STATE_INDEX.live;
-
-/** Go 1.19's tophash sentinels (runtime/map.go), for untrusted runtimes. */
-export const GO_TOPHASH = { emptyRest: 0, emptyOne: 1, evacuatedX: 2, evacuatedY: 3, evacuatedEmpty: 4, minTopHash: 5 };
 
 /** Most cells drawn per array; above, buckets are grouped. */
 export const MAX_CELLS = 4096;
@@ -74,7 +70,7 @@ export function readPicture(rt, m, { maxCells = MAX_CELLS } = {}) {
   const source = slotSource(rt);
   if (!source) return summaryPicture(info);
   const raw = source === "inspectBuckets" ? rt.inspectBuckets(m) : copyThroughUnsafe(rt, m);
-  const table = stateTable(rt.trusted ? rt.unsafe.layout().tophash : GO_TOPHASH);
+  const table = stateTable(source === "inspectBuckets" ? raw.tophashValues : rt.unsafe.layout().tophash);
   const arrays = [];
   if (raw.old) arrays.push(readArray(raw.old, "old", table, maxCells));
   if (raw.current) arrays.push(readArray(raw.current, "new", table, maxCells));

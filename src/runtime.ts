@@ -110,6 +110,8 @@ export interface BucketsInspection {
   old: BucketArrayTophash | null;
   nevacuate: number;
   sameSizeGrow: boolean;
+  /** The tophash sentinels (from the core): a live slot's byte is >= minTopHash. */
+  tophashValues: { emptyRest: number; emptyOne: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number; minTopHash: number };
 }
 
 /** One entry of the page heap, in address order (`rt.inspectHeap()`). */
@@ -647,6 +649,7 @@ export class Runtime {
       old: read(old, sameSize ? B : B - 1),
       nevacuate: u32[(h + L.nevacuate) >>> 2]!,
       sameSizeGrow: old !== 0 && sameSize,
+      tophashValues: tophashValues(b),
     };
   }
 
@@ -797,6 +800,7 @@ export class Runtime {
     const oom = (what: string) =>
       new OutOfMemoryError(0, this.maxMemory,
         `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`);
+    nb.setMemProfileRate(ob.memProfile.rate); // the heap profile's rate is a runtime setting: it carries over
     if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
     nb.setGrowthPolicy(true, room);
     const seed = crypto.getRandomValues(new Uint32Array(2));
@@ -890,6 +894,15 @@ export class Runtime {
 }
 
 let keepAliveSink: unknown;
+
+/** The core's tophash sentinels (exported enum TOPHASH). */
+function tophashValues(b: Boundary): BucketsInspection["tophashValues"] {
+  const t = b.enumOf("TOPHASH");
+  return {
+    emptyRest: t.get("EMPTY_REST")!, emptyOne: t.get("EMPTY_ONE")!, evacuatedX: t.get("EVACUATED_X")!,
+    evacuatedY: t.get("EVACUATED_Y")!, evacuatedEmpty: t.get("EVACUATED_EMPTY")!, minTopHash: t.get("MIN_TOPHASH")!,
+  };
+}
 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */
 export class Pin {
