@@ -108,6 +108,10 @@ describe("collector: reachability oracle", () => {
           rt.gcStart();
           expect(rt.gcPhase).toBe("mark");
           while (rt.gcPhase === "mark") {
+            // The invariant holds before the mutator runs too (an allocation
+            // below runs a safe point, which may finish a small cycle).
+            dbg.checkTriColor();
+            checks++;
             // Mutate: link, unlink, re-root, allocate (black) and link in.
             // Like a real program, the mutator only ever holds objects it
             // can reach: anything unreachable is forgotten.

@@ -3,6 +3,11 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { Profile } from "pprof-format";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const lab = (...args: string[]) => spawnSync(process.execPath, ["dist/lab.js", ...args], { cwd: root, encoding: "utf8" });
@@ -61,13 +66,33 @@ describe("lab", () => {
     expect(r.stdout).toMatch(/\| after fill \| [\d.]+ \| 82\.17 \|/);
   });
 
+  it("writes one heap profile per phase with --profile (go tool pprof reads them: test/pprof.test.ts)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gomap-lab-"));
+    const r = lab("--n", "5000", "--profile", dir, "--profile-rate", "1", "--json");
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const files: string[] = out.phases.map((p: { profile: string }) => p.profile);
+    expect(readdirSync(dir).sort()).toEqual(files.map((f) => f.replace(/^.*[/\\]/, "")).sort());
+    expect(files[0]).toMatch(/01-start\.pb\.gz$/);
+    for (const phase of out.phases as { profile: string; ours: { HeapAlloc: number } }[]) {
+      const p = Profile.decode(gunzipSync(readFileSync(phase.profile)));
+      const str = (x: number | bigint) => p.stringTable.strings[Number(x)];
+      expect(p.sampleType.map((t) => str(t.type))).toEqual(["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"]);
+      expect(Number(p.period)).toBe(1);
+      // Rate 1, taken "now": inuse_space is exactly the phase's HeapAlloc
+      // (after a compaction, that of the fresh instance, sampled from its start).
+      const inuse = p.sample.reduce((a, s) => a + Number(s.value[3]), 0);
+      expect(inuse, phase.profile).toBe(phase.ours.HeapAlloc);
+    }
+  });
+
   it("explains itself with --help", () => {
     const r = lab("--help");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/make\(map\[string\]int, n\)/);
   });
 
-  for (const bad of [["--n", "-5"], ["--n", "lots"], ["--keys", "float"], ["--gc-percent", "x"], ["--max-memory", "3 parsecs"], ["--bogus"], ["--n"]]) {
+  for (const bad of [["--n", "-5"], ["--n", "lots"], ["--keys", "float"], ["--gc-percent", "x"], ["--max-memory", "3 parsecs"], ["--bogus"], ["--n"], ["--profile"], ["--profile-rate", "-1"]]) {
     it(`rejects ${bad.join(" ")} with a message and exit code 2`, () => {
       const r = lab(...bad);
       expect(r.status).toBe(2);

@@ -78,10 +78,10 @@ describe("rt.heapProfile: Go's heap-profile format", () => {
     const rt = await Runtime.create({ memProfileRate: 0 });
     expect(rt.memProfileRate).toBe(0);
     const m = rt.map({ key: "u64", value: "u64" });
-    for (let i = 0; i < 10_000; i++) m.set(i, i);
+    for (let i = 0n; i < 10_000n; i++) m.set(i, i);
     expect(decode(await rt.heapProfile({ asOf: "now", rate: 1 })).samples).toEqual([]); // rate 0: nothing sampled
     expect(rt.memProfileRate).toBe(1);
-    for (let i = 0; i < 20_000; i++) m.set(i + 100_000, i);
+    for (let i = 0n; i < 20_000n; i++) m.set(i + 100_000n, i);
     const d = decode(await rt.heapProfile({ asOf: "now" }));
     expect(d.period).toBe(1);
     expect(d.total(ALLOC_OBJECTS)).toBeGreaterThan(0);
@@ -134,7 +134,7 @@ describe("rate 1: every allocation, exact", () => {
     const nums = rt.map({ key: "u64", value: "f64", hint: 5000 });
     for (let i = 0; i < 20_000; i++) {
       strs.set(`k${i}`, `value-${i}`);
-      nums.set(i, i / 2);
+      nums.set(BigInt(i), i / 2);
     }
     await check("now");
     for (let i = 0; i < 20_000; i += 2) strs.delete(`k${i}`);
@@ -302,14 +302,14 @@ describe.runIf(GO)("go tool pprof reads our profiles", () => {
     const dir = mkdtempSync(join(tmpdir(), "gomap-lab-prof-"));
     const r = spawnSync(process.execPath, ["dist/lab.js", "--n", "20000", "--profile", dir, "--profile-rate", "1", "--json"], { cwd: root, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual([
-      "01-start.pb.gz", "02-after-make.pb.gz", "03-after-fill.pb.gz", "04-after-delete.pb.gz", "05-after-gc.pb.gz", "06-after-clear.pb.gz", "07-after-shrink.pb.gz",
-    ]);
+    const json = JSON.parse(r.stdout);
+    const files = json.phases.map((p: { profile: string }) => p.profile.replace(/^.*[/\\]/, ""));
+    expect(files.slice(0, 5)).toEqual(["01-start.pb.gz", "02-after-make.pb.gz", "03-after-fill.pb.gz", "04-after-delete.pb.gz", "05-after-gc.pb.gz"]);
+    expect(readdirSync(dir).sort()).toEqual([...files].sort()); // one per phase
     const diff = pprofTop(["-sample_index=inuse_space", "-base", join(dir, "04-after-delete.pb.gz"), join(dir, "05-after-gc.pb.gz")]);
     // "key-0" … "key-9999" fit the 8-byte class, "key-10000" … the 16-byte one.
     expect(diff.rows.get("newStr")!.cum).toBe(-(10_000 * 8 + 10_000 * 16));
     const fill = pprofTop(["-sample_index=inuse_space", join(dir, "03-after-fill.pb.gz")]);
-    const json = JSON.parse(r.stdout);
     expect(fill.rows.get("mallocgc")!.cum).toBe(json.phases[2].ours.HeapAlloc); // rate 1, asOf now: exactly HeapAlloc
   });
 });
