@@ -323,10 +323,11 @@ const READ_LABEL = {
  * offset); "method" follows chains with `view.overflow(addr)`.
  *
  * The view is taken by the caller (inside the clock) and the loop function
- * gets only typed arrays and numbers (plus the view for `overflow()`): V8
- * discards optimized code that touched the API's objects at every full JS
- * GC ("weak objects"), so a loop holding `u.buckets(m)` or property loads on
- * its results ran 5–10× slower from one repetition to the next.
+ * gets only typed arrays and numbers (plus the view for `overflow()`): when
+ * the function holding the loop called `u.buckets(m)` itself or read the
+ * view's properties, V8 dropped its optimized code at full JS GCs ("weak
+ * objects" deopts), and with a gc() before every turn the scan ran 5–10×
+ * slower.
  */
 function makeScan(valueRead, links) {
   // One function per mode (new Function), so each loop stays monomorphic.
@@ -813,9 +814,11 @@ function renderMd(doc) {
     md.push("## Reading values: ns per entry (median, min–max), sum of all values");
     md.push("");
     md.push("One freshly filled map per repetition (fill untimed), every variant on it in a rotated order; each sum must equal 1 + 2 + … + n " +
-      "(a mismatch stops the bench). Scan = `rt.unsafe.buckets(m)` taken inside the timed call, buckets 0..nbuckets−1 read through `view.current` " +
-      "typed arrays (tophash ≥ minTopHash = live), overflow chains followed with `view.overflow(addr)` and read through typed arrays over " +
-      "`rt.unsafe.memory.buffer`. getMany writes into a preallocated typed array, summed inside the clock.");
+      "(a mismatch stops the bench). Scan: `rt.unsafe.buckets(m)` taken inside the clock, buckets 0..nbuckets−1 read through the " +
+      "`view.current` typed arrays (tophash ≥ minTopHash = live), overflow buckets through typed arrays over `rt.unsafe.memory.buffer`, " +
+      "chain links read at `view.layout.overflow.offset` — or, in the “links by view.overflow()” column, with `view.overflow(addr)`. " +
+      "While a map grows the scan also reads the old array's unevacuated buckets (checked untimed on maps caught growing; the timed maps " +
+      "have finished growing). getMany writes into a preallocated typed array, summed inside the clock.");
     md.push("");
     const variants = ["scan", "scanHalves", "scanMethod", "getMany", "get", "values"].filter((v) => read.some((r) => r.variant === v));
     md.push(`| map | size | ${variants.map((v) => READ_LABEL[v]).join(" | ")} | sum (all agree) |`);
@@ -833,6 +836,11 @@ function renderMd(doc) {
     md.push("");
     md.push("- u64 values: the `u64` view makes a BigInt per value (as `m.get` and `values()` do); “two u32” reads the `u32` view's halves " +
       "(exact below 2^53) and allocates nothing.");
+    md.push("- `view.overflow(addr)` is a method call per overflow bucket (tens of ns each, see bench/README.md), and here the loop that " +
+      "calls it lost its optimized code at the full JS GC the bench runs before every turn; with few overflow buckets (1e5) that costs " +
+      "more than the whole raw scan.");
+    md.push("- `for…of m.values()` costs more per entry at 1e5 than at 1e6, as bench/maps' iterate does: the iterator's optimized code is " +
+      "also dropped at each full JS GC, and a shorter walk amortizes the re-optimization less.");
     md.push("");
   }
   if (doc.codeChangedDuringRun) {

@@ -322,6 +322,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case VK_I32: if (typeof value !== "number" || ((value as number) | 0) !== value) this.#val.toCore(value, "value"); break;
       case VK_F64: if (typeof value !== "number") this.#val.toCore(value, "value"); break;
       case VK_STR: case VK_BYTES: this.#val.toCore(value, "value"); return this.#setRef(key, value as string | Uint8Array);
+      case VK_U64: case VK_I64:
+        // A safe-integer number is stored as two u32 halves below: no BigInt.
+        if (typeof value === "number" && Number.isSafeInteger(value) && (value >= 0 || this.#vk === VK_I64)) break;
+        value = this.#val.toCore(value, "value") as KindValue<V>;
+        break;
       default: value = this.#val.toCore(value, "value") as KindValue<V>;
     }
     let slot = this.#assignSlot(key);
@@ -339,8 +344,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     switch (this.#vk) {
       case VK_U32: b.u32[slot >>> 2] = value as number; break;
       case VK_I32: b.i32[slot >>> 2] = value as number; break;
-      case VK_U64: b.u64[slot >>> 3] = value as bigint; break;
-      case VK_I64: b.i64[slot >>> 3] = value as bigint; break;
+      case VK_U64: case VK_I64:
+        if (typeof value === "number") {
+          // Little-endian halves; two's complement for negative i64 numbers.
+          const u32 = b.u32;
+          u32[slot >>> 2] = value >>> 0;
+          u32[(slot >>> 2) + 1] = Math.floor(value / 4294967296) >>> 0;
+        } else if (this.#vk === VK_U64) b.u64[slot >>> 3] = value as bigint;
+        else b.i64[slot >>> 3] = value as bigint;
+        break;
       default: b.f64[slot >>> 3] = value as number;
     }
     this.#gen.writes++;

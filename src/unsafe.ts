@@ -58,6 +58,7 @@ export interface UnsafeLayout {
 /** The layout a given map uses. */
 export interface MapLayout {
   hmap: UnsafeLayout["hmap"];
+  tophash: UnsafeLayout["tophash"];
   bucket: BucketShape;
   key: KindName;
   value: KindName;
@@ -119,7 +120,7 @@ export class UnsafePointer {
   }
   /** The address (bytes into linear memory). */
   get address(): number {
-    useCheck(this.#u, this.#stamp, `${this.kind} pointer`);
+    if (this.#stamp.boundary.debug) useCheck(this.#u, this.#stamp, `${this.kind} pointer`);
     return this.#address;
   }
   valueOf(): number {
@@ -192,11 +193,16 @@ export class UnsafeBuckets {
   #u: Unsafe;
   #stamp: Stamp;
   #map: GoMap;
+  /** The instance it reads (release builds never check: no lookups per call). */
+  #b: Boundary;
+  #debug: boolean;
   /** @internal */
   constructor(u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) {
     this.#u = u;
     this.#map = map;
     this.#stamp = stamp;
+    this.#b = stamp.boundary;
+    this.#debug = stamp.boundary.debug;
     this.B = stamp.B;
     this.nbuckets = current.nbuckets;
     this.bucketSize = layout.size;
@@ -210,8 +216,8 @@ export class UnsafeBuckets {
     return this.#stamp;
   }
   #mem(): Boundary {
-    useCheck(this.#u, this.#stamp, "bucket view");
-    return boundaryOfUnsafe(this.#u);
+    if (this.#debug) useCheck(this.#u, this.#stamp, "bucket view");
+    return this.#b;
   }
   /** Address of bucket i of the current array. */
   bucket(i: number): number {
@@ -369,7 +375,7 @@ export class Unsafe {
     if (m === undefined) return all;
     this.#ctx.own(m);
     const bucket = all.buckets[coreSuffix(m.keyType, m.valueType)]!;
-    return { hmap: all.hmap, bucket, key: m.keyType, value: m.valueType, keySize: bucket.keySize, valueSize: bucket.valueSize };
+    return { hmap: all.hmap, tophash: all.tophash, bucket, key: m.keyType, value: m.valueType, keySize: bucket.keySize, valueSize: bucket.valueSize };
   }
 
   /** The map's hmap address. Valid until `m.free()`: the header never

@@ -301,3 +301,26 @@ describe("iterator invalidation", () => {
     });
   }
 });
+
+describe("64-bit values given as numbers", () => {
+  it("are stored exactly (two u32 halves, two's complement for negatives) and read back as bigints", async () => {
+    const rt = await Runtime.create();
+    const u = rt.map({ key: "u32", value: "u64" }) as unknown as GoMap<"u32", "u32">;
+    const i = rt.map({ key: "u32", value: "i64" }) as unknown as GoMap<"u32", "u32">;
+    const xs = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1, 123456789012];
+    xs.forEach((x, k) => {
+      u.set(k, x);
+      i.set(k, x);
+      i.set(100 + k, -x);
+    });
+    xs.forEach((x, k) => {
+      expect(u.get(k) as unknown).toBe(BigInt(x));
+      expect(i.get(k) as unknown).toBe(BigInt(x));
+      expect(i.get(100 + k) as unknown).toBe(BigInt(-x));
+    });
+    expect(() => u.set(1, -1)).toThrow(/u64/);
+    expect(() => u.set(1, 2 ** 53)).toThrow(/u64/);
+    expect(() => i.set(1, 1.5)).toThrow(/i64/);
+    expect(u.get(1) as unknown).toBe(1n); // unchanged by the failed sets
+  });
+});
