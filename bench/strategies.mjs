@@ -4,15 +4,15 @@
 //
 //   npm run bench:strategies [-- options]   (builds core and dist/ first)
 //   node --expose-gc bench/strategies.mjs [options]
-//     --quick                 a smaller workload (3 rounds of 2e5, 20 requests per batch)
+//     --quick                 a smaller workload (3 rounds of 2e5, 20 requests per batch, 3 reps)
 //     --strategies=fresh,clear,pool,shrink,compact,unsafe   which strategies run
-//     --reps=3                child processes per strategy (rotated order)
+//     --reps=5                child processes per strategy (rotated order)
 //     --rounds=8              bursts of the long-lived map
-//     --burst=5e5             keys inserted into the long-lived map per burst
+//     --burst=1e6             keys inserted into the long-lived map per burst
 //     --keep=0.05             share of a burst's keys that survive it (deleted
 //                             at the next burst)
 //     --chunks=10             batches per phase (insert, delete) of a burst
-//     --requests=40           request maps between two batches
+//     --requests=80           request maps after each batch
 //     --req-min=200 --req-max=2000   entries per request map (uniform)
 //     --universe=4096         distinct request keys (each request takes a run of
 //                             a shuffled copy of them)
@@ -21,8 +21,11 @@
 //     --gc-percent=100        GOGC of the measured runtime
 //     --max-memory=4GiB       maxMemory of the measured runtime
 //     --seed=1                workload PRNG seed (every strategy gets the same stream)
-//     --settle=250            ms to wait after the two gc() before the final RSS
+//     --settle=500            ms to wait after the two gc() before the final RSS
 //     --no-warmup             skip the untimed warm-up run (on its own runtime)
+//     --warm-gcs=20           rt.gc() calls at the end of the warm-up (warms the
+//                             collector's start path: see WARM_GCS)
+//     --gctrace               the measured runtime prints Go's gctrace lines on stderr
 //     --child=clear:0         run one strategy in this process, print JSON
 //                             (what the parent spawns; also for node --cpu-prof)
 //     --no-json               do not write bench/results/strategies.{json,md}
@@ -73,7 +76,8 @@
 // incremental mark steps and assists included); HeapInuse, rt.memoryBytes
 // and process.memoryUsage.rss() sampled after every batch (with its requests)
 // and after every end-of-burst step; wall time of the run minus the time spent
-// sampling -> ops/s; then global.gc() twice, a pause, and the final RSS.
+// sampling and making key batches -> ops/s; then global.gc() twice, a pause,
+// and the final RSS.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
 import { createHash } from "node:crypto";
@@ -93,12 +97,12 @@ const QUICK = flag("quick");
 const STRATEGIES = ["fresh", "clear", "pool", "shrink", "compact", "unsafe"];
 const CONFIG = {
   strategies: arg("strategies", STRATEGIES.join(",")).split(",").filter(Boolean),
-  reps: Number(arg("reps", "3")),
+  reps: Number(arg("reps", QUICK ? "3" : "5")),
   rounds: Number(arg("rounds", QUICK ? "3" : "8")),
-  burst: Number(arg("burst", QUICK ? "2e5" : "5e5")),
+  burst: Number(arg("burst", QUICK ? "2e5" : "1e6")),
   keep: Number(arg("keep", "0.05")),
   chunks: Number(arg("chunks", "10")),
-  requests: Number(arg("requests", QUICK ? "20" : "40")),
+  requests: Number(arg("requests", QUICK ? "20" : "80")),
   reqMin: Number(arg("req-min", "200")),
   reqMax: Number(arg("req-max", "2000")),
   universe: Number(arg("universe", "4096")),
@@ -106,8 +110,9 @@ const CONFIG = {
   gcPercent: Number(arg("gc-percent", "100")),
   maxMemory: arg("max-memory", "4GiB"),
   seed: Number(arg("seed", "1")),
-  settleMs: Number(arg("settle", "250")),
+  settleMs: Number(arg("settle", "500")),
   warmup: !flag("no-warmup"),
+  gctrace: flag("gctrace"),
 };
 for (const s of CONFIG.strategies) if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s}; known: ${STRATEGIES.join(", ")}`);
 if (!["single", "batch"].includes(CONFIG.api)) throw new Error(`--api: single or batch, got ${CONFIG.api}`);
@@ -145,15 +150,7 @@ async function makeData(cfg, scale = 1) {
   const burst = Math.max(cfg.chunks * 100, Math.round(cfg.burst * scale));
   const chunk = Math.ceil(burst / cfg.chunks);
   const survive = Math.round(burst * cfg.keep);
-  const requests = Math.max(2, Math.round(cfg.requests * (scale === 1 ? 1 : Math.max(scale * 4, 0.1))));
-  // Long-lived keys: round r is keys[r*burst .. (r+1)*burst); its last
-  // `survive` keys survive the round.
-  const keys = new BigUint64Array(rounds * burst);
-  const kw = new Uint32Array(keys.buffer);
-  for (let i = 0; i < keys.length; i++) {
-    kw[2 * i] = Math.imul(i + 1, 0x9e3779b1) >>> 0;
-    kw[2 * i + 1] = (Math.imul(i ^ 0x5bd1e995, 0x85ebca77) >>> 11) & 0x1fffff;
-  }
+  const requests = scale === 1 ? cfg.requests : Math.min(cfg.requests, Math.max(2, Math.round(cfg.requests * 0.2)));
   // Request keys: SHUF shuffled copies of the universe, side by side.
   const U = cfg.universe, SHUF = 16;
   const uni = new Set();
@@ -182,13 +179,32 @@ async function makeData(cfg, scale = 1) {
   // (the previous round's survivors + burst - survive).
   const longOps = rounds * (2 * burst + (burst - survive)) + (rounds - 1) * survive;
   return {
-    rounds, burst, chunk, survive, requests, keys, rk, rv, reqSize, reqOff, nreq,
+    rounds, burst, chunk, survive, requests, rk, rv, reqSize, reqOff, nreq,
     ops: reqOps + longOps, reqOps, longOps,
+    kbuf: new BigUint64Array(Math.max(chunk, survive)),
     out: new BigUint64Array(chunk), found: new Uint8Array(chunk),
     reqOut: new Uint32Array(cfg.reqMax), reqFound: new Uint8Array(cfg.reqMax),
   };
 }
 
+/**
+ * Long-lived key number i (round r owns i in [r*burst, (r+1)*burst); the
+ * last `survive` of a round survive it): distinct for every i < 2^32 (the
+ * low word is an odd multiple of i+1 mod 2^32). Made a batch at a time into
+ * `buf` (not kept for the whole run: the JS heap stays small and the same
+ * for every strategy, so RSS shows the maps).
+ */
+function genKeys(buf, from, n) {
+  const w = new Uint32Array(buf.buffer, buf.byteOffset, 2 * n);
+  for (let j = 0; j < n; j++) {
+    const i = from + j;
+    w[2 * j] = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+    w[2 * j + 1] = (Math.imul(i ^ 0x5bd1e995, 0x85ebca77) >>> 11) & 0x1fffff;
+  }
+  return buf.subarray(0, n);
+}
+
+const WARM_GCS = Number(arg("warm-gcs", "20"));
 const U32 = { key: "u32", value: "u32" };
 const U64 = { key: "u64", value: "u64" };
 
@@ -251,8 +267,11 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
     release(m);
     reqSum = (reqSum + s) % 4294967296;
   };
+  const phaseMs = { longInsert: 0, longDelete: 0, requests: 0, endOfBurst: 0 };
   const requests = () => {
+    const t = performance.now();
     for (let q = 0; q < d.requests; q++) request();
+    phaseMs.requests += performance.now() - t;
   };
 
   // ---- the long-lived map
@@ -265,32 +284,38 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
     long = rt.map(U64);
   }
   const endOfBurst = {
-    fresh: async () => {
+    fresh: () => {
       const next = rt.map({ ...U64, hint: long.size });
       copyEntries(long, next);
       long.free();
       long = next;
     },
-    pool: async () => {
+    pool: () => {
       const next = stable.get();
       copyEntries(long, next);
       stable.put(long);
       long = next;
     },
-    shrink: async () => long.shrink(),
+    shrink: () => long.shrink(),
     compact: async () => {
       compactions.push(await rt.compact());
     },
-    clear: async () => {},
-    unsafe: async () => {},
+    clear: () => {},
+    unsafe: () => {},
   }[strategy];
   const compactions = [];
 
-  const { keys, burst, chunk, survive, out, found } = d;
+  const { kbuf, burst, chunk, survive, out, found } = d;
   const outW = new Uint32Array(out.buffer);
   let longSum = 0, longHits = 0, longDeleted = 0;
   const t0 = performance.now();
-  let sampleMs = 0;
+  let sampleMs = 0, genMs = 0;
+  const keys = (from, n) => {
+    const t = performance.now();
+    const ks = genKeys(kbuf, from, n);
+    genMs += performance.now() - t;
+    return ks;
+  };
   const point = (what, round) => {
     const ts = performance.now();
     sample(what, round);
@@ -300,33 +325,46 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
     const from = r * burst;
     for (let c = 0; c < cfg.chunks; c++) {
       const a = from + c * chunk, b = Math.min(from + burst, a + chunk);
-      const ks = keys.subarray(a, b);
+      const ks = keys(a, b - a);
+      let t = performance.now();
       long.setMany(ks, ks);
       long.getMany(ks, out.subarray(0, b - a), found.subarray(0, b - a));
       for (let i = 0; i < b - a; i++) {
         longHits += found[i];
         longSum = (longSum + outW[2 * i]) % 4294967296;
       }
+      phaseMs.longInsert += performance.now() - t;
       requests();
       point("insert", r);
     }
-    if (r > 0) longDeleted += long.deleteMany(keys.subarray(from - survive, from));
+    let ks = r > 0 ? keys(from - survive, survive) : null;
+    let t = performance.now();
+    if (r > 0) longDeleted += long.deleteMany(ks);
+    phaseMs.longDelete += performance.now() - t;
     const del = burst - survive, dchunk = Math.ceil(del / cfg.chunks);
     for (let c = 0; c < cfg.chunks; c++) {
       const a = from + c * dchunk, b = Math.min(from + del, a + dchunk);
-      if (b > a) longDeleted += long.deleteMany(keys.subarray(a, b));
+      ks = keys(a, Math.max(0, b - a));
+      t = performance.now();
+      if (b > a) longDeleted += long.deleteMany(ks);
+      phaseMs.longDelete += performance.now() - t;
       requests();
       point("delete", r);
     }
-    await endOfBurst();
+    t = performance.now();
+    if (strategy === "compact") await endOfBurst();
+    else endOfBurst();
+    phaseMs.endOfBurst += performance.now() - t;
     point("end", r);
   }
-  const elapsedMs = performance.now() - t0 - sampleMs;
+  const elapsedMs = performance.now() - t0 - sampleMs - genMs;
   return {
-    elapsedMs, sampleMs,
+    elapsedMs, sampleMs, phaseMs,
     checksum: { reqSum, longSum, longHits, longDeleted, longSize: long.size, requests: reqNext },
     compactions,
     pools: { transient: transient?.stats() ?? null, stable: stable?.stats() ?? null },
+    requestMap: shared ? { size: shared.size, B: rt.inspect(shared).B } : null,
+    longMap: { size: long.size, B: rt.inspect(long).B },
     keepAlive: [long, shared],
   };
 }
@@ -339,7 +377,8 @@ async function runChild(strategy) {
   const { Runtime } = await import("../dist/node.js");
   const gc = globalThis.gc;
   if (!gc) throw new Error("run with node --expose-gc");
-  const create = () => Runtime.create({ maxMemory: cfg.maxMemory, gcPercent: cfg.gcPercent, trusted: strategy === "unsafe" });
+  const create = (gctrace = false) =>
+    Runtime.create({ maxMemory: cfg.maxMemory, gcPercent: cfg.gcPercent, trusted: strategy === "unsafe", gctrace });
 
   // Untimed warm-up on a runtime of its own (JIT tier-up of every path the
   // strategy takes), dropped before the measured runtime exists.
@@ -347,13 +386,17 @@ async function runChild(strategy) {
     const w = await create();
     const wd = await makeData(cfg, 0.05);
     await runWorkload(w, strategy, wd, cfg, () => {});
+    // Warm the collector's start/termination path too: the small warm-up
+    // may not trigger a cycle, and a runtime's first cycle then pays for cold
+    // code (its STW pause was 150-250 µs against 10-30 µs for later ones).
+    for (let i = 0; i < WARM_GCS; i++) w.gc();
   }
   gc();
   gc();
   await sleep(100);
 
   const d = await makeData(cfg);
-  const rt = await create();
+  const rt = await create(cfg.gctrace);
   gc();
   await sleep(50);
   const s0 = rt.readMemStats();
@@ -388,10 +431,21 @@ async function runChild(strategy) {
   const res = await runWorkload(rt, strategy, d, cfg, sample);
   const s1 = rt.readMemStats();
   const end = { heapInuse: last.heapInuse, linear: last.linear, rssBeforeGc: process.memoryUsage.rss() };
+  // What the strategy leaves in use: one full cycle (after the deltas above
+  // were read, so it is not counted), every map still alive.
+  rt.gc();
+  end.heapInuseAfterGc = rt.readMemStats().HeapInuse;
   gc();
   gc();
-  await sleep(cfg.settleMs);
-  end.rss = process.memoryUsage.rss();
+  // V8 unmaps freed wasm memories in the background: RSS every 50 ms while
+  // settling (kept in the JSON); the last reading is the final RSS.
+  const settle = [process.memoryUsage.rss()];
+  for (let t = 0; t < cfg.settleMs; t += 50) {
+    await sleep(50);
+    settle.push(process.memoryUsage.rss());
+  }
+  end.settle = settle.map((x) => +(x / MiB).toFixed(1));
+  end.rss = settle[settle.length - 1];
   end.linearAfterGc = rt.memoryBytes;
   const ops = d.ops;
   const mallocs = s1.Mallocs - s0.Mallocs;
@@ -404,6 +458,7 @@ async function runChild(strategy) {
     longOps: d.longOps,
     elapsedMs: res.elapsedMs,
     sampleMs: res.sampleMs,
+    phaseMs: res.phaseMs,
     opsPerSec: ops / (res.elapsedMs / 1000),
     mallocs,
     allocsPerOp: mallocs / ops,
@@ -413,14 +468,17 @@ async function runChild(strategy) {
     numForcedGC: s1.NumForcedGC - s0.NumForcedGC,
     pauseTotalNs: s1.PauseTotalNs - s0.PauseTotalNs,
     maxPauseNs: pauses.length ? Math.max(...pauses) : 0,
+    pausesNs: pauses,
     pauseRingLost: ringLost,
     maxStepNs: s1.MaxPauseNs,
-    heapInuse: { start: s0.HeapInuse, peak: peak.heapInuse, final: end.heapInuse },
+    heapInuse: { start: s0.HeapInuse, peak: peak.heapInuse, lastSample: end.heapInuse, final: end.heapInuseAfterGc },
     linear: { start: lin0, peak: peak.linear, final: end.linear },
-    rss: { start: rss0, peak: peak.rss, final: end.rss, finalBeforeGc: end.rssBeforeGc },
+    rss: { start: rss0, peak: peak.rss, final: end.rss, finalBeforeGc: end.rssBeforeGc, settle: end.settle },
     perRound: rounds,
     compactions: res.compactions,
     pools: res.pools,
+    requestMap: res.requestMap,
+    longMap: res.longMap,
     checksum: res.checksum,
     codeStamp: codeStamp(),
   };
@@ -477,6 +535,9 @@ function summarize(samples) {
     rssPeak: f((s) => s.rss.peak),
     rssFinal: f((s) => s.rss.final),
     opsPerSec: summary(samples.map((s) => s.opsPerSec / 1e6)),
+    phaseMs: Object.fromEntries(Object.keys(samples[0].phaseMs).map((k) => [k, f((s) => s.phaseMs[k])])),
+    heapInuseLastSample: f((s) => s.heapInuse.lastSample),
+    rssFinalBeforeGc: f((s) => s.rss.finalBeforeGc),
   };
 }
 
@@ -516,20 +577,45 @@ function render(doc) {
   md.push("|---|---|---|");
   for (const name of c.strategies) md.push(`| ${LABEL[name]} | ${ROLES[name][0]} | ${ROLES[name][1]} |`);
   md.push("");
+  md.push("Where the time goes (ms, medians): the long-lived map's batches (insert + lookup, delete), the request maps, the");
+  md.push("end-of-burst step (copy, shrink, compaction).");
+  md.push("");
+  md.push("| strategy | long-lived insert + lookup | long-lived delete | request maps | end-of-burst step | total |");
+  md.push("|---|---:|---:|---:|---:|---:|");
+  for (const name of c.strategies) {
+    const p = doc.summary[name]?.phaseMs;
+    if (!p) continue;
+    const tot = p.longInsert + p.longDelete + p.requests + p.endOfBurst;
+    md.push(`| ${LABEL[name]} | ${fmt(p.longInsert)} | ${fmt(p.longDelete)} | ${fmt(p.requests)} | ${fmt(p.endOfBurst)} | ${fmt(tot)} |`);
+  }
+  md.push("");
   md.push("- allocs/op, bytes/op: `Mallocs` and `TotalAlloc` deltas of the runtime ÷ ops (heap objects of linear memory: hmap headers,");
   md.push("  bucket arrays, overflow buckets; JS-heap allocations are not counted). GC cycles: `NumGC` delta (no forced cycles).");
   md.push("- GC pause total: `PauseTotalNs` delta. max STW pause: largest `PauseNs` ring entry of the run (a cycle's sweep-termination");
   md.push("  + mark-termination pauses, Go's definition). max GC step: `MaxPauseNs`, our longest single piece of collector work on the");
   md.push("  mutator's thread (an incremental mark step or assist included).");
   md.push("- HeapInuse and linear memory (`rt.memoryBytes`) sampled after every batch with its requests and after every");
-  md.push("  end-of-burst step; final = the last sample. RSS: `process.memoryUsage.rss()` at the same points (peak); final after the");
-  md.push("  run, `gc()` twice and a pause, every map still alive. The JS heap (key arrays of the workload, ~" +
-    `${Math.round((c.rounds * c.burst * 8) / MiB)} MiB) is in every RSS figure.`);
+  md.push("  end-of-burst step (peak); linear final = the last sample, HeapInuse final = after one `rt.gc()` at the end (what the");
+  md.push("  strategy keeps in use; not counted in GC cycles). RSS: `process.memoryUsage.rss()` at the same points (peak); final after the");
+  md.push("  run, `gc()` twice and a pause, every map still alive. RSS includes Node itself (~" +
+    `${mb(med(doc.samples.map((s) => s.rss.start)))} MiB at the start of the measured run, its runtime created).`);
   const comp = doc.summary.compact && doc.samples.find((s) => s.strategy === "compact");
   if (comp && comp.compactions.length) {
     const both = comp.compactions.map((r) => r.before.linearBytes + r.after.linearBytes);
     md.push(`- compact(): both memories exist during each copy (up to ${mb(Math.max(...both))} MiB of linear memory at once in rep ${comp.rep});`);
     md.push("  the sampled peak is the old memory alone.");
+  }
+  if (comp) {
+    const r = comp.rss;
+    md.push(`- compact(), RSS (rep ${comp.rep}): ${mb(r.start)} MiB at the start, after each burst's compaction ` +
+      `${comp.perRound.map((x) => mb(x.end.rss)).join(", ")} MiB, ${mb(r.finalBeforeGc)} MiB at the end before \`gc()\`, ` +
+      `${mb(r.final)} MiB after (an old memory is unmapped when V8 collects its instance).`);
+  }
+  const zero = doc.samples.find((s) => s.strategy === "unsafe");
+  const clr = doc.samples.find((s) => s.strategy === "clear");
+  if (zero?.requestMap && clr?.requestMap) {
+    md.push(`- Request map at the end: clear() ${clr.requestMap.size} entries, B = ${clr.requestMap.B}; zeroValues ` +
+      `${zero.requestMap.size} entries (every key any request wrote, values 0), B = ${zero.requestMap.B}.`);
   }
   const pool = doc.samples.find((s) => s.strategy === "pool");
   if (pool) {
