@@ -336,3 +336,10 @@ export function memProfileRateNow(): u32 { return memProfileRate; }
 export function memProfSampledLive(): u32 { return sampledLive; }
 /** Samples dropped for want of metadata memory. */
 export function memProfDropped(): u32 { return droppedSamples; }
+import { setAdoptKeyRefs, setAdoptValueRefs } from "./map/assign";
+/** Compaction: the next setMany stores the given string/bytes references
+ *  (heap objects the host allocated in this instance) instead of copying. */
+export function setAdoptRefs(keys: bool, values: bool): void {
+  setAdoptKeyRefs(keys);
+  setAdoptValueRefs(values);
+}

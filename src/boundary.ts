@@ -80,6 +80,7 @@ export interface CoreExports {
   heapArena(out: number): void;
   gcProgress(out: number): void;
   setGrowthPolicy(exact: number, limitWasmPages: number): void;
+  setAdoptRefs(keys: number, values: number): void;
   objectBase(p: number): number;
   heapEpoch(): number;
   // Heap profile (assembly/mem/mprof.ts):
@@ -150,7 +151,7 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
   "mapiterinit", "batchStatus", "batchCount", "seedRandom",
   "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
-  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch", "heapWalk", "heapWalkCount", "heapArena", "gcProgress", "setGrowthPolicy",
+  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch", "heapWalk", "heapWalkCount", "heapArena", "gcProgress", "setGrowthPolicy", "setAdoptRefs",
 ];
 
 /** A map's assign/delete hooks (rt.unsafe.onAssign / onDelete). */
@@ -333,7 +334,9 @@ export class Boundary {
 
   #hooks = new Map<number, MapHooks>();
   #hookDepth = 0;
-  #hookError: { error: unknown } | null = null;
+  /** The error a hook threw during the core call in progress (read by
+   *  GoMap after every write: one field load). */
+  hookError: { error: unknown } | null = null;
 
   /** Install (or with null remove) a map's hooks and its hmap flag. */
   setHooks(h: number, hooks: MapHooks | null): void {
@@ -354,8 +357,8 @@ export class Boundary {
 
   /** The error a hook threw during the last write, once (then cleared). */
   takeHookError(): { error: unknown } | null {
-    const e = this.#hookError;
-    this.#hookError = null;
+    const e = this.hookError;
+    this.hookError = null;
     return e;
   }
 
@@ -364,14 +367,14 @@ export class Boundary {
    *  is kept and rethrown by the GoMap method when the core call returns;
    *  hooks are skipped until then. */
   private onMapHook(h: number, op: number, key: bigint): void {
-    if (this.#hookError) return;
+    if (this.hookError) return;
     const hooks = this.#hooks.get(h >>> 0);
     if (!hooks) return;
     this.#hookDepth++;
     try {
       hooks.fire(op, key);
     } catch (error) {
-      this.#hookError = { error };
+      this.hookError = { error };
     } finally {
       this.#hookDepth--;
     }
@@ -440,6 +443,12 @@ export class Boundary {
   /** Every map's hooks (compaction moves them to the new instance). */
   hookEntries(): [number, MapHooks][] {
     return [...this.#hooks.entries()];
+  }
+
+  /** Compaction: the next batch inserts adopt the string/bytes references
+   *  it is given (heap objects of this instance) instead of copying them. */
+  setAdoptRefs(keys: boolean, values: boolean): void {
+    this.#ex.setAdoptRefs(keys ? 1 : 0, values ? 1 : 0);
   }
 
   setGrowthPolicy(exact: boolean, limitWasmPages: number): void {

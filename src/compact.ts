@@ -77,40 +77,55 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   };
 
   const area = HALF - BYTES_AT;
-  /** Bytes a reference needs in the byte area (0: numeric, or too long for
-   *  the area: it then goes to a temporary heap object). */
-  const areaNeed = (src: number): number => {
-    const len = ou32[(src >>> 2) + 1]!;
-    return len > area ? 0 : len;
-  };
+  /** Bytes a reference needs in the byte area (numeric sides: 0). */
+  const refLen = (src: number): number => ou32[(src >>> 2) + 1]!;
 
-  /** Copy a reference's bytes to dst (or a temporary object) and write the
-   *  (ptr, len) entry at `at`. */
-  const placeRef = (src: number, dst: number, at: number): boolean => {
+  /** Copy a reference's bytes to dst and write the (ptr, len) entry at `at`. */
+  const placeRef = (src: number, dst: number, at: number): void => {
     const p = ou32[src >>> 2]!, len = ou32[(src >>> 2) + 1]!;
-    if (len > area) {
-      dst = nb.alloc(len, true);
-      if (dst === 0) return false;
-      nu32 = nb.u32;
-    }
     nb.u8.set(ou8.subarray(p, p + len), dst);
     nu32[at >>> 2] = dst;
     nu32[(at >>> 2) + 1] = len;
-    return true;
+  };
+
+  /** An entry with a string longer than the scratch area: its references
+   *  become heap objects of the new instance right away, and a batch of
+   *  one adopts them (no second copy: the heap does not hold it twice). */
+  const emitLong = (kp: number, vp: number): void => {
+    flush();
+    if (failed) return;
+    const obj = (src: number, at: number): boolean => {
+      const len = refLen(src);
+      let dst = 0;
+      if (len > 0) {
+        dst = nb.alloc(len, true);
+        if (dst === 0) return false;
+        nu32 = nb.u32;
+      }
+      placeRef(src, dst, at);
+      return true;
+    };
+    if (keyRef ? !obj(kp, kBase) : (copyWords(kp, kBase, ks), false)) return void (failed = true);
+    if (valRef ? !obj(vp, vBase) : (copyWords(vp, vBase, vs), false)) return void (failed = true);
+    nb.setAdoptRefs(keyRef, valRef);
+    n = 1;
+    flush();
+    nb.setAdoptRefs(false, false);
   };
 
   const emit = (kp: number, vp: number): void => {
-    const kn = keyRef ? areaNeed(kp) : 0, vn = valRef ? areaNeed(vp) : 0;
+    const kn = keyRef ? refLen(kp) : 0, vn = valRef ? refLen(vp) : 0;
+    if (kn > area || vn > area) return emitLong(kp, vp);
     if (n === cap || kBytes + kn > kBase + HALF || vBytes + vn > vBase + HALF) flush();
     if (failed) return;
     if (keyRef) {
-      if (!placeRef(kp, kBytes, kBase + n * 8)) return void (failed = true);
+      placeRef(kp, kBytes, kBase + n * 8);
       kBytes += kn;
     } else {
       copyWords(kp, kBase + n * ks, ks);
     }
     if (valRef) {
-      if (!placeRef(vp, vBytes, vBase + n * 8)) return void (failed = true);
+      placeRef(vp, vBytes, vBase + n * 8);
       vBytes += vn;
     } else {
       copyWords(vp, vBase + n * vs, vs);

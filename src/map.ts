@@ -121,6 +121,9 @@ export interface MapOwner {
   onFree(m: GoMap<KindName, KindName>, root: number, h: number): void;
   /** Backstop for iterators dropped half-way. */
   readonly iterRegistry: FinalizationRegistry<number[]>;
+  /** Root slots holding the temporary objects of long arguments (region 0:
+   *  key, 1: value). */
+  readonly tempRoots: readonly [number, number];
 }
 
 export interface MapShape<K extends KindName, V extends KindName> {
@@ -266,10 +269,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       b.u8.set(x, at);
       return at;
     }
-    // Longer than the scratch area: a temporary heap object (garbage after
-    // the call; nothing can free it before the call uses it).
+    // Longer than the scratch area: a temporary heap object, rooted in the
+    // runtime's slot for this region until the next long argument replaces
+    // it — placing the other argument allocates, and that allocation may
+    // end a collection cycle, which would free an unrooted temporary.
     const p = b.alloc(n, true);
     if (p === 0) throw new OutOfMemoryError(n, this.#owner.maxMemory, "placing a long key or value");
+    this.#owner.roots.set(this.#owner.tempRoots[region], p);
     b.u8.set(x, p);
     return p;
   }
@@ -356,7 +362,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       default: b.f64[slot >>> 3] = value as number;
     }
     this.#gen.writes++;
-    if (this.#hooked) this.#rethrowHook();
+    if (this.#b.hookError !== null) this.#rethrowHook();
     return this;
   }
 
@@ -430,7 +436,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       throw new ConcurrentMapWriteError();
     }
     this.#gen.writes++;
-    if (this.#hooked) this.#rethrowHook();
+    if (this.#b.hookError !== null) this.#rethrowHook();
     return this;
   }
 
@@ -519,7 +525,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         r = ops.delete(h, key);
     }
     this.#gen.writes++;
-    if (this.#hooked) this.#rethrowHook();
+    if (this.#b.hookError !== null) this.#rethrowHook();
     if (r === DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
@@ -593,9 +599,17 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   #iterHooks(): IterHooks {
+    // The instance is read through getters: after a compaction a live
+    // iterator must not keep the old memory alive (it throws on its next
+    // step anyway, the epoch having moved).
+    const self = this;
     return {
-      b: this.#b,
-      ops: this.#ops,
+      get b() {
+        return self.#b;
+      },
+      get ops() {
+        return self.#ops;
+      },
       h: this.#h,
       gen: this.#gen,
       random: this.#random,
@@ -684,6 +698,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #zeroValues(keys?: ArrayLike<unknown>): number {
     const ALL = 0xffffffff;
     const b = this.#b;
+    this.#gen.writes++; // an iterator's fetched batch is looked up again
     if (keys === undefined) {
       const r = this.#ops.zeroValues(this.#h, 0, ALL) >>> 0;
       if (r === ALL) throw new ConcurrentMapWriteError();
@@ -974,6 +989,8 @@ function readBatch(b: Boundary, kind: KindName, addr: number, n: number): ArrayL
   }
 }
 
+const FINISHED_ITER = Object.freeze({}) as IterHooks;
+
 /** Go's hiter on the host side: the state between core calls, a batch of
  *  fetched entries, and three root slots. */
 class MapIterator<K extends KindName, V extends KindName> implements IterableIterator<[KindValue<K>, KindValue<V>]> {
@@ -1082,6 +1099,9 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
       this.#x.owner.iterRegistry.unregister(this);
       for (const s of slots) this.#x.owner.roots.release(s);
     }
+    // A finished iterator holds nothing of the runtime (#step returns at
+    // #done before it reads #x).
+    this.#x = FINISHED_ITER;
     void this.#m;
   }
 }

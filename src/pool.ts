@@ -119,9 +119,9 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
   /** Clear `m` and keep it for the next get(). `m` must not be used again. */
   put(m: GoMap<K, V>): void {
     this.#host.check(m);
-    this.#stats.puts++;
     m.clear();
     const p = this.#host.park(m);
+    this.#stats.puts++;
     if (this.#closed || this.#primary.length >= this.maxIdle) {
       this.#stats.dropped++;
       this.#host.drop(p);

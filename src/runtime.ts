@@ -10,7 +10,7 @@ import {
   InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeDeadError, UnsafeNotAllowedError, UseAfterFreeError,
   WrongRuntimeError,
 } from "./errors.js";
-import { Unsafe } from "./unsafe.js";
+import { createUnsafe, type Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
 import { GoMap, INTERNAL, type MapOwner } from "./map.js";
 import { MapPool, GENERATIONS, type PoolHost, type PoolOptions } from "./pool.js";
@@ -259,6 +259,8 @@ export class Runtime {
   /** Cumulative MemStats of instances left behind by compaction. */
   #statBase = { TotalAlloc: 0, Mallocs: 0, Frees: 0, NumGC: 0, NumForcedGC: 0, PauseTotalNs: 0, GCCPUNanos: 0, MaxPauseNs: 0, LastGC: 0 };
   #ringBase: { pauseNs: number[]; pauseEnd: number[] } | null = null;
+  /** Per size class: Mallocs and Frees of instances left behind. */
+  #bySizeBase: { Mallocs: number; Frees: number }[] = [];
   #compactions = 0;
   #compacting = false;
   #trusted: boolean;
@@ -286,6 +288,7 @@ export class Runtime {
         roots.release(slot);
         this.#liveMaps--;
       },
+      tempRoots: [roots.acquire(), roots.acquire()],
       iterRegistry: new FinalizationRegistry<number[]>((slots) => {
         if (boundaryOf(this).dead) return;
         try {
@@ -552,7 +555,7 @@ export class Runtime {
     if (!this.#unsafe) {
       const roots = this.#roots;
       const rt = this;
-      this.#unsafe = new Unsafe(
+      this.#unsafe = createUnsafe(
         {
           get boundary() {
             return boundaryOf(rt); // a getter: compaction swaps the instance
@@ -568,7 +571,6 @@ export class Runtime {
           },
           pinMap: (m) => this.pin(m),
         },
-        true,
       );
     }
     return this.#unsafe;
@@ -579,9 +581,10 @@ export class Runtime {
     return this.#liveMaps;
   }
 
-  /** Root slots in use: live maps, pins and live iterators (×3). */
+  /** Root slots in use: live maps, pins and live iterators (×3) — not
+   *  counting the runtime's own two (temporaries of long arguments). */
   get roots(): number {
-    return this.#roots.live;
+    return this.#roots.live - this.#owner.tempRoots.length;
   }
 
   /** Go's runtime.ReadMemStats. */
@@ -608,6 +611,13 @@ export class Runtime {
     s.EnableGC = true;
     s.DebugGC = false;
     s.BySize = b.readBySize();
+    this.#bySizeBase.forEach((x, i) => {
+      const c = s.BySize[i];
+      if (c) {
+        c.Mallocs += x.Mallocs;
+        c.Frees += x.Frees;
+      }
+    });
     return s;
   }
 
@@ -838,6 +848,11 @@ export class Runtime {
     base.TotalAlloc += before.TotalAlloc! - 0;
     base.Mallocs += before.Mallocs!;
     base.Frees += before.Frees! + (before.Mallocs! - before.Frees!); // the old heap's objects count as freed
+    ob.readBySize().forEach((c, i) => {
+      const x = (this.#bySizeBase[i] ??= { Mallocs: 0, Frees: 0 });
+      x.Mallocs += c.Mallocs;
+      x.Frees += c.Mallocs; // every object of the old heap counts as freed
+    });
     base.NumGC += before.NumGC!;
     base.NumForcedGC += before.NumForcedGC!;
     base.PauseTotalNs += before.PauseTotalNs!;

@@ -101,6 +101,8 @@ interface Stamp {
 }
 
 const trustedInstances = new WeakSet<object>();
+/** Only this module can make an Unsafe; only createUnsafe marks one trusted. */
+const MAKE = Symbol("Unsafe");
 let keepAliveSink: unknown;
 
 /** A raw address from `rt.unsafe` (hmap or value slot). Arithmetic works
@@ -349,10 +351,11 @@ function guarded<T extends object>(u: Unsafe, s: Stamp, target: T, what: string)
  * | `layout()`             | nothing (compile-time constants of the core)                |
  */
 export class Unsafe {
-  /** @internal Use `rt.unsafe`. */
-  constructor(ctx: UnsafeContext, trusted: boolean) {
+  /** @internal Use `rt.unsafe`: a trusted runtime makes its own (through
+   *  createUnsafe, which is not exported by the package). */
+  constructor(token: symbol, ctx: UnsafeContext) {
+    if (token !== MAKE) throw new TypeError("Unsafe cannot be constructed: use rt.unsafe on a trusted runtime");
     contexts.set(this, ctx);
-    if (trusted) trustedInstances.add(this);
   }
 
   get #ctx(): UnsafeContext {
@@ -554,6 +557,14 @@ export class Unsafe {
   get [Symbol.toStringTag](): string {
     return "Unsafe";
   }
+}
+
+/** @internal For Runtime only (not exported by the package): the Unsafe of
+ *  a runtime that passed the trust checks. */
+export function createUnsafe(ctx: UnsafeContext): Unsafe {
+  const u = new Unsafe(MAKE, ctx);
+  trustedInstances.add(u);
+  return u;
 }
 
 const layouts = new WeakMap<Boundary, UnsafeLayout>();

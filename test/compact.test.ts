@@ -126,6 +126,32 @@ describe("rt.compact", () => {
     expect(m.get(live[77]!)).toBe(live[77]);
   });
 
+  it("copies strings longer than the scratch area once (no second copy held in the new heap)", async () => {
+    const rt = await Runtime.create({ debug: true, maxMemory: "128MiB" });
+    const m = rt.map({ key: "string", value: "bytes" });
+    const model = new Map<string, Uint8Array>();
+    for (let i = 0; i < 200; i++) {
+      const k = (i % 3 === 0 ? "K".repeat(40_000) : "k") + i; // some keys longer than the area too
+      const v = new Uint8Array(i % 2 ? 100_000 : 10).fill(i);
+      m.set(k, v);
+      model.set(k, v);
+    }
+    m.set("", new Uint8Array(0));
+    model.set("", new Uint8Array(0));
+    rt.gc();
+    const s0 = rt.readMemStats();
+    await rt.compact();
+    const s1 = rt.readMemStats();
+    expect(s1.HeapInuse).toBeLessThanOrEqual(s0.HeapInuse * 1.05);
+    expect(s1.HeapObjects).toBeLessThanOrEqual(s0.HeapObjects);
+    expect(m.size).toBe(model.size);
+    for (const [k, v] of model) expect(m.get(k)).toEqual(v);
+    m.ops.checkMap!(m.handle);
+    boundaryOf(rt).requireDebug("checks").checkHeap();
+    const sum = (xs: { Mallocs: number }[]) => xs.reduce((a, x) => a + x.Mallocs, 0);
+    expect(sum(s1.BySize)).toBeGreaterThanOrEqual(sum(s0.BySize)); // cumulative across the compaction
+  });
+
   it("hooks, pins and unsafe views across a compaction", async () => {
     const rt = await Runtime.create({ trusted: true, debug: true });
     const u = rt.unsafe;

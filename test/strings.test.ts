@@ -122,3 +122,22 @@ describe("strings and the collector", () => {
     expect(m.size).toBe(cases.length);
   });
 });
+
+describe("arguments longer than the scratch area", () => {
+  it("a long key and a long value in one set survive a collection that ends in between", async () => {
+    // Both are placed in temporary heap objects; placing the second
+    // allocates, which may end a cycle: the first must be rooted.
+    const rt = await Runtime.create({ debug: true, maxMemory: "128MiB" });
+    const m = rt.map({ key: "string", value: "bytes" });
+    const model = new Map<string, Uint8Array>();
+    for (let i = 0; i < 40; i++) {
+      const k = (i % 3 === 0 ? "K".repeat(40_000) : "k") + i;
+      const v = new Uint8Array(i % 2 ? 100_000 : 10).fill(i);
+      m.set(k, v);
+      model.set(k, v);
+    }
+    expect(rt.readMemStats().NumGC).toBeGreaterThan(0);
+    for (const [k, v] of model) expect(m.get(k)).toEqual(v);
+    boundaryOf(rt).requireDebug("checks").checkHeap();
+  });
+});

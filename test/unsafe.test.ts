@@ -72,8 +72,11 @@ describe("the gate", () => {
     const rt = await trusted();
     const m = rt.map({ key: "u64", value: "u64" });
     for (let i = 0n; i < 100n; i++) m.set(i, i + 1n);
+    // The constructor is not a way in: it needs a token private to its module.
     const ctx = { boundary: boundaryOf(rt), own: () => {}, pinObject: () => ({ unpin() {} }), pinMap: () => ({ unpin() {} }) };
-    const untrusted = [new Unsafe(ctx, false), Object.create(Unsafe.prototype) as Unsafe];
+    const Ctor = Unsafe as unknown as new (...a: unknown[]) => Unsafe;
+    for (const args of [[ctx, true], [Symbol("Unsafe"), ctx], [undefined, ctx]]) expect(() => new Ctor(...args)).toThrow(TypeError);
+    const untrusted = [Object.create(Unsafe.prototype) as Unsafe, Object.create(rt.unsafe) as Unsafe];
     const mem = () => new Uint8Array(boundaryOf(rt).memory.buffer).slice();
     expect(UNSAFE_ENTRY_POINTS.length).toBeGreaterThanOrEqual(12);
     for (const u of untrusted) {
@@ -506,6 +509,44 @@ describe("hooks", () => {
     expect(m.size).toBe(100 + 4 - 1);
     m.set(600n, "after");
     heapClean(rt, m, other);
+  });
+
+  it("a hook that removes itself and throws: the error reaches its own write, other maps' hooks still run", async () => {
+    const rt = await trusted();
+    const u = rt.unsafe;
+    const a = rt.map({ key: "u64", value: "u64" });
+    const b = rt.map({ key: "u64", value: "u64" });
+    let bCalls = 0;
+    u.onAssign(b, () => bCalls++);
+    u.onAssign(a, (k) => {
+      u.onAssign(a, null);
+      throw new Error(`once ${k}`);
+    });
+    expect(() => a.set(1n, 1n)).toThrow("once 1");
+    expect(a.get(1n)).toBe(1n);
+    b.set(7n, 7n);
+    expect(bCalls).toBe(1);
+    a.set(2n, 2n); // no hook any more, no stale error
+    // A pool put refused from inside the map's own hook counts nothing.
+    const pool = rt.pool({ key: "u64", value: "u64", generation: "transient" });
+    const p = pool.get();
+    u.onAssign(p, () => pool.put(p));
+    expect(() => p.set(1n, 1n)).toThrow(ConcurrentMapWriteError);
+    expect(pool.stats().puts).toBe(0);
+    u.onAssign(p, null);
+    expect(p.get(1n)).toBe(1n);
+  });
+
+  it("an iterator's fetched entries see zeroValues", async () => {
+    const rt = await trusted();
+    const m = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 2000; i++) m.set(i, i + 1);
+    const it = m.values();
+    it.next();
+    rt.unsafe.zeroValues(m);
+    let nonzero = 0;
+    for (const v of it) if (v !== 0) nonzero++;
+    expect(nonzero).toBe(0);
   });
 
   it("exist only on i64/u64-key maps", async () => {

@@ -46,6 +46,11 @@ let growDeferral: u32 = 0;
  *  string reference instead of copying the bytes again. */
 export let adoptKeyRefs: bool = false;
 export function setAdoptKeyRefs(on: bool): void { adoptKeyRefs = on; }
+/** Set by the host while compaction inserts strings it already made heap
+ *  objects of (src/compact.ts: values longer than the scratch area): store
+ *  the given value reference instead of copying the bytes. */
+let adoptValueRefs: bool = false;
+export function setAdoptValueRefs(on: bool): void { adoptValueRefs = on; }
 
 /** Value slot for key (inserting it if absent); 0 when out of memory;
  *  CONCURRENT when a write is already in progress. */
@@ -149,7 +154,7 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
  *  first (out of memory: nothing changed), then assign, then store the
  *  reference through the barrier (the old value becomes garbage). */
 export function assignStrValue<K, V>(hp: usize, key: K, value: i64): usize {
-  let vref = newStr(value);
+  let vref = adoptValueRefs ? value : newStr(value);
   if (vref == STR_OOM) return 0;
   let slot = mapassign<K, V>(hp, key);
   if (slot > CONCURRENT) storeRef(slot, vref);
