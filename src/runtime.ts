@@ -139,16 +139,9 @@ export interface HeapSpan {
   cached: boolean;
 }
 
-/** Spans of one span class, summed (`rt.inspectHeap().classes`). */
-export interface HeapClassSummary {
-  spanClass: number;
-  sizeClass: number;
-  noscan: boolean;
-  elemSize: number;
-  spans: number;
-  pages: number;
-  slots: number;
-  allocated: number;
+/** Spans of one span class, summed (`rt.inspectHeap().classes`): a
+ *  spanClasses() row plus the free slots. */
+export interface HeapClassSummary extends Omit<SpanClassRow, "cached"> {
   free: number;
 }
 
