@@ -813,7 +813,7 @@ export class Runtime {
     nb.setGCPercent(-1);
     if (!nb.rootsReserve(this.#roots.capacity)) throw oom("the root table");
 
-    // Every map: the wrapped ones and the pooled ones.
+    // Every live map with a wrapper (freed ones are garbage already).
     type Move = { h: number; root: number; key: KindName; value: KindName; map: GoMap };
     const moves: Move[] = [];
     for (const [slot, ref] of this.#maps) {
@@ -834,13 +834,12 @@ export class Runtime {
     }
 
     // The switch: nothing below can fail.
-    const after0 = nb.readMemStats();
     const rings = ob.readPauseRings();
     const base = this.#statBase;
     this.#ringBase = { pauseNs: this.#mergedRing(rings.pauseNs, "pauseNs"), pauseEnd: this.#mergedRing(rings.pauseEnd, "pauseEnd") };
-    base.TotalAlloc += before.TotalAlloc! - 0;
+    base.TotalAlloc += before.TotalAlloc!;
     base.Mallocs += before.Mallocs!;
-    base.Frees += before.Frees! + (before.Mallocs! - before.Frees!); // the old heap's objects count as freed
+    base.Frees += before.Mallocs!; // every object of the old heap counts as freed
     ob.readBySize().forEach((c, i) => {
       const x = (this.#bySizeBase[i] ??= { Mallocs: 0, Frees: 0 });
       x.Mallocs += c.Mallocs;
@@ -852,7 +851,6 @@ export class Runtime {
     base.GCCPUNanos += before.GCCPUNanos!;
     base.MaxPauseNs = Math.max(base.MaxPauseNs, before.MaxPauseNs!);
     if (before.LastGC! > 0) base.LastGC = before.LastGC!;
-    void after0;
     this.#roots.rebind(nb, (p) => moved.get(p) ?? 0);
     for (const [h, hooks] of ob.hookEntries()) {
       const nh = moved.get(h);
