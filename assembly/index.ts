@@ -329,6 +329,9 @@ export function setGrowthPolicy(exact: bool, limitWasmPages: u32): void { setGro
 // Heap profile (mem/mprof.ts; the host's src/profile.ts keeps the buckets)
 
 export { AllocSite, setMemProfileRate } from "./mem/mprof";
+import { MAX_SAMPLE_MEAN } from "./mem/mprof";
+/** The largest mean gap between heap-profile samples (Go's cap). */
+export const MEMPROF_MAX_MEAN: u32 = MAX_SAMPLE_MEAN;
 import { memProfileRate, sampledLive, droppedSamples } from "./mem/mprof";
 /** runtime.MemProfileRate now. */
 export function memProfileRateNow(): u32 { return memProfileRate; }

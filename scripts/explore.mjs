@@ -17,7 +17,8 @@
 // Builds first when dist/ or build/ is missing. test/explorer.test.ts
 // starts the same server in-process with startServer().
 import { createServer } from "node:http";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
+import { pipeline } from "node:stream";
 import { extname, join, normalize, sep, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
@@ -58,7 +59,16 @@ function resolvePath(root, urlPath) {
   if (parts.some((p) => p.startsWith(".") || p.includes("\\") || p.includes("\0"))) return null;
   const full = normalize(join(root, ...parts));
   if (!full.startsWith(root + sep)) return null;
-  return full;
+  // Symbolic links must not lead out of the served folder.
+  let real;
+  try {
+    real = realpathSync(full);
+  } catch {
+    return null;
+  }
+  const top = realpathSync(join(root, parts[0]));
+  if (real !== top && !real.startsWith(top + sep)) return null;
+  return real;
 }
 
 function send(res, status, body, type = "text/plain; charset=utf-8") {
@@ -79,8 +89,15 @@ export function handler(root = ROOT) {
       return res.end();
     }
     let file = resolvePath(root, url);
-    if (!file || !existsSync(file)) return send(res, 404, `not found: ${url}\n`);
-    let st = statSync(file);
+    const stat = (f) => {
+      try {
+        return statSync(f);
+      } catch {
+        return null; // gone, or unreadable
+      }
+    };
+    let st = file ? stat(file) : null;
+    if (!file || !st) return send(res, 404, `not found: ${url}\n`);
     if (st.isDirectory()) {
       if (!url.split("?")[0].endsWith("/")) {
         const [p, q] = url.split("?");
@@ -88,9 +105,10 @@ export function handler(root = ROOT) {
         return res.end();
       }
       file = join(file, "index.html");
-      if (!existsSync(file)) return send(res, 404, `not found: ${url}\n`);
-      st = statSync(file);
+      st = stat(file);
+      if (!st || !st.isFile()) return send(res, 404, `not found: ${url}\n`);
     }
+    if (!st.isFile()) return send(res, 404, `not found: ${url}\n`);
     res.writeHead(200, {
       "content-type": MIME_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
       "content-length": st.size,
@@ -98,7 +116,9 @@ export function handler(root = ROOT) {
       "x-content-type-options": "nosniff",
     });
     if (req.method === "HEAD") return res.end();
-    createReadStream(file).pipe(res);
+    // pipeline closes the file when the client hangs up, and a read error
+    // ends this response instead of the server.
+    pipeline(createReadStream(file), res, () => {});
   };
 }
 

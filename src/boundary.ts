@@ -279,7 +279,7 @@ export class Boundary {
     this.memStatCount = count;
     this.scratchBase = 0; // set after init
     if (typeof this.#ex.setMemProfileRate !== "function") throw new Error("core is missing the export setMemProfileRate; rebuild with npm run build");
-    this.memProfile = new MemProfile(exportedEnum(raw, "AllocSite"), this.#ex.memProfileRateNow() >>> 0);
+    this.memProfile = new MemProfile(exportedEnum(raw, "AllocSite"), this.#ex.memProfileRateNow() >>> 0, exportedConst(raw, "MEMPROF_MAX_MEAN"));
   }
 
   /** Instantiate a compiled core module with a memory capped at

@@ -179,10 +179,15 @@ export class MemProfile {
    *  core and must not throw through it); profiling stops recording. */
   error: unknown = null;
 
+  /** The largest mean gap the core draws (its MEMPROF_MAX_MEAN, Go's
+   *  fastexprand cap): a larger rate samples as if it were this one. */
+  readonly maxMean: number;
+
   /** `sites`: the core's AllocSite enum, name → code. */
-  constructor(sites: ReadonlyMap<string, number>, rate: number) {
+  constructor(sites: ReadonlyMap<string, number>, rate: number, maxMean: number) {
     for (const [name, code] of sites) this.#sites[code] = name.split("_");
     this.rate = rate;
+    this.maxMean = maxMean;
   }
 
   /** Sampled objects not freed yet. */
@@ -196,10 +201,13 @@ export class MemProfile {
     try {
       const op = publicOperation();
       const frames = this.#sites[site] ?? [`site${site}`];
-      const key = `${op.name}\0${op.file}\0${op.line}\0${site}\0${size}\0${this.rate}`;
+      // The core caps the mean gap (Go's fastexprand): unbias with the mean
+      // it really used.
+      const rate = Math.min(this.rate, this.maxMean);
+      const key = `${op.name}\0${op.file}\0${op.line}\0${site}\0${size}\0${rate}`;
       let b = this.#buckets.get(key);
       if (!b) {
-        b = { op, site: frames, size, rate: this.rate, active: zero(), future: [zero(), zero(), zero()] };
+        b = { op, site: frames, size, rate, active: zero(), future: [zero(), zero(), zero()] };
         this.#buckets.set(key, b);
       }
       b.future[(this.#cycle + 2) % 3]!.allocs++;

@@ -20,7 +20,8 @@
 // written to docs/explorer.png when that file is missing or
 // UPDATE_SCREENSHOT=1 (so ordinary runs leave the committed PNG alone).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -394,5 +395,67 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     const root = await fetch(server.origin + "/", { redirect: "manual" });
     expect(root.status).toBe(302);
     expect(root.headers.get("location")).toBe("/explorer/");
+  });
+});
+
+// The static server on its own (no browser needed): raw request lines, so
+// nothing normalises the path before the server sees it.
+describe("explorer server", () => {
+  const raw = (origin: string, path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(origin);
+      const sock = connect(Number(port), hostname, () => sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      let head = "";
+      sock.on("data", (d) => (head += d.toString("latin1")));
+      sock.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0)));
+      sock.on("error", reject);
+    });
+
+  it("refuses every way out of the served folders, symbolic links included", async () => {
+    const root = mkdtempSync(join(tmpdir(), "explore-root-"));
+    try {
+      mkdirSync(join(root, "explorer"));
+      writeFileSync(join(root, "explorer", "index.html"), "<p>ok</p>");
+      writeFileSync(join(root, "secret.txt"), "secret");
+      symlinkSync(join(root, "secret.txt"), join(root, "explorer", "link.txt"));
+      symlinkSync("/", join(root, "explorer", "rootdir"));
+      const s = await startServer({ port: 0, root });
+      try {
+        expect(await raw(s.origin, "/explorer/index.html")).toBe(200);
+        for (const p of [
+          "/explorer/../secret.txt", "/explorer/..%2fsecret.txt", "/explorer/%2e%2e/secret.txt", "/explorer/%2E%2E%2Fsecret.txt",
+          "/explorer/..%5csecret.txt", "/explorer/%00", "/explorer/%", "//secret.txt", "/explorer/link.txt", "/explorer/rootdir/etc/hostname",
+        ]) {
+          expect(await raw(s.origin, p), p).toBe(404);
+        }
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!existsSync("/proc/self/fd"))("closes the file of a download the client abandons", async () => {
+    const s = await startServer({ port: 0 });
+    try {
+      const fds = () => readdirSync("/proc/self/fd").length;
+      const before = fds();
+      const { hostname, port } = new URL(s.origin);
+      for (let i = 0; i < 40; i++) {
+        await new Promise<void>((resolve) => {
+          const sock = connect(Number(port), hostname, () => sock.write("GET /build/debug.wat HTTP/1.1\r\nHost: x\r\n\r\n"));
+          sock.once("data", () => {
+            sock.destroy();
+            resolve();
+          });
+          sock.on("error", () => resolve());
+        });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fds()).toBeLessThan(before + 10);
+    } finally {
+      await s.close();
+    }
   });
 });

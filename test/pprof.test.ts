@@ -225,6 +225,23 @@ describe("Go's default rate (512 KiB): unbiased estimates", () => {
   });
 });
 
+describe("rates above the core's cap on the mean gap", () => {
+  it("are unbiased with the mean the core really used (not overestimated ~18×)", async () => {
+    const seed = Number(process.env.GOMAP_SEED ?? 7) >>> 0;
+    await withSeed(seed, async () => {
+      const rt = await Runtime.create({ memProfileRate: 2 ** 31 - 1 });
+      const b = boundaryOf(rt);
+      b.seedRandom(seed, seed ^ 0x5bd1e995);
+      // 8 GiB of 1 MiB garbage: ~70 samples at the capped mean (0x7000000).
+      for (let i = 0; i < 8192; i++) expect(b.alloc(1 << 20, true)).not.toBe(0);
+      const d = decode(await rt.heapProfile({ asOf: "now" }));
+      const ratio = d.total(ALLOC_SPACE) / 2 ** 33;
+      expect(ratio, `estimate ÷ truth ${ratio}`).toBeGreaterThan(0.6);
+      expect(ratio, `estimate ÷ truth ${ratio}`).toBeLessThan(1.6);
+    });
+  });
+});
+
 describe("allocation sites", () => {
   it("every mallocgc call in the core names its site first (allocAt), so no sample is misattributed", () => {
     const dir = join(root, "assembly");

@@ -142,8 +142,12 @@ function rand64(): u64 {
 /** Go's fastexprand: an exponential variate with the given mean, from 26
  *  random bits, at least 1. The mean is capped at 0x7000000 as in Go (the
  *  largest step is then about 20 × that). */
+/** The largest mean gap drawn (Go's fastexprand cap; exported to the host,
+ *  which unbiases with it). */
+export const MAX_SAMPLE_MEAN: u32 = 0x7000000;
+
 function fastexprand(mean: u32): i64 {
-  if (mean > 0x7000000) mean = 0x7000000;
+  if (mean > MAX_SAMPLE_MEAN) mean = MAX_SAMPLE_MEAN;
   if (mean == 0) return 0;
   let q = <f64>((rand64() >> 38) + 1);      // 1 .. 2^26
   let x = -Math.log(q / 67108864.0) * <f64>mean;
