@@ -122,6 +122,35 @@ const MAP_OPS: readonly (keyof MapOps)[] = [
 ];
 const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF", "assignS", "assignSF"]);
 
+/** An hmap's fields, read raw (`Boundary.readHmap`). */
+export interface HmapState {
+  count: number;
+  flags: number;
+  B: number;
+  hash0: number;
+  buckets: number;
+  oldbuckets: number;
+  nevacuate: number;
+  /** typ's low half: key kind | value kind << 8. */
+  kinds: number;
+  /** typ's top byte: the map's generation (grows, evacuations, clears, shrinks). */
+  gen: number;
+  sameSizeGrow: boolean;
+  /** log2 of the old array's bucket count while growing (B − 1, or B for a
+   *  same-size grow). */
+  oldB: number;
+}
+
+/** The core's tophash sentinels; a live slot's byte is >= minTopHash. */
+export interface TophashValues {
+  emptyRest: number;
+  emptyOne: number;
+  evacuatedX: number;
+  evacuatedY: number;
+  evacuatedEmpty: number;
+  minTopHash: number;
+}
+
 /** A bucket shape: tophash[8] at 0, then keys, values, overflow pointer. */
 export interface BucketLayout {
   size: number;
@@ -219,6 +248,9 @@ export class Boundary {
   readonly spanClassRowBytes: number;
   readonly hmap: HmapLayout;
   readonly hiterBytes: number;
+  /** The tophash sentinels, from the core's TOPHASH enum. */
+  readonly tophash: TophashValues;
+  #sameSizeFlag: number;
   /** The core's kind codes (Kind.I32 …), by upper-case name. */
   readonly kindCodes: ReadonlyMap<string, number>;
   readonly mapInfoFields: readonly (readonly [string, number])[];
@@ -259,6 +291,12 @@ export class Boundary {
       typ: exportedConst(raw, "HMAP_typ"),
     };
     this.hiterBytes = exportedConst(raw, "HITER_BYTES");
+    const t = exportedEnum(raw, "TOPHASH");
+    this.tophash = {
+      emptyRest: t.get("EMPTY_REST")!, emptyOne: t.get("EMPTY_ONE")!, evacuatedX: t.get("EVACUATED_X")!,
+      evacuatedY: t.get("EVACUATED_Y")!, evacuatedEmpty: t.get("EVACUATED_EMPTY")!, minTopHash: t.get("MIN_TOPHASH")!,
+    };
+    this.#sameSizeFlag = exportedConst(raw, "FLAG_SAME_SIZE_GROW");
     this.kindCodes = exportedEnum(raw, "Kind");
     for (const k of KIND_NAMES) {
       if (!this.kindCodes.has(k.toUpperCase())) throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
@@ -545,6 +583,29 @@ export class Boundary {
 
   seedRandom(lo: number, hi: number): void {
     this.#ex.seedRandom(lo, hi);
+  }
+
+  /** The fields of the hmap at h (inspection, unsafe views, compaction). */
+  readHmap(h: number): HmapState {
+    const L = this.hmap;
+    const u8 = this.u8, u32 = this.u32;
+    const flags = u8[h + L.flags]!;
+    const B = u8[h + L.B]!;
+    const typ = u32[(h + L.typ) >>> 2]!;
+    const sameSizeGrow = (flags & this.#sameSizeFlag) !== 0;
+    return {
+      count: u32[(h + L.count) >>> 2]!,
+      flags,
+      B,
+      hash0: u32[(h + L.hash0) >>> 2]!,
+      buckets: u32[(h + L.buckets) >>> 2]!,
+      oldbuckets: u32[(h + L.oldbuckets) >>> 2]!,
+      nevacuate: u32[(h + L.nevacuate) >>> 2]!,
+      kinds: typ & 0xffff,
+      gen: typ >>> 24,
+      sameSizeGrow,
+      oldB: sameSizeGrow ? B : B - 1,
+    };
   }
 
   /** A map shape's bucket layout, read from the core's exported constants. */

@@ -33,17 +33,9 @@ const isRef = (k: KindName): boolean => k === "string" || k === "bytes";
 
 /** Copy; returns the new hmap, or 0 when the new instance ran out of memory. */
 export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
-  const L = ob.hmap;
-  const h = m.h;
-  const count = ob.readU32(h + L.count);
-  const hash0 = ob.readU32(h + L.hash0);
-  const typ = ob.readU32(h + L.typ) & 0xffff; // key and value kind codes
-  const B = ob.u8[h + L.B]!;
-  const sameSize = (ob.u8[h + L.flags]! & ob.constant("FLAG_SAME_SIZE_GROW")) !== 0;
-  const buckets = ob.readU32(h + L.buckets);
-  const oldbuckets = ob.readU32(h + L.oldbuckets);
+  const { count, hash0, kinds, B, oldB, buckets, oldbuckets } = ob.readHmap(m.h);
   const ops = nb.mapOps(m.suffix);
-  const nh = ops.makemap(count, hash0, typ, m.root) >>> 0;
+  const nh = ops.makemap(count, hash0, kinds, m.root) >>> 0;
   if (nh === 0) return 0;
   if (count === 0) return nh;
 
@@ -142,7 +134,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   };
 
   if (oldbuckets !== 0) {
-    const nold = 2 ** (sameSize ? B : B - 1);
+    const nold = 2 ** oldB;
     for (let j = 0; j < nold && !failed; j++) {
       const b = oldbuckets + j * shape.size;
       const t0 = ou8[b]!;
@@ -156,7 +148,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   }
   flush();
   if (failed) return 0;
-  const got = nb.readU32(nh + nb.hmap.count);
+  const got = nb.readHmap(nh).count;
   if (got !== count) throw new Error(`compaction copied ${got} of ${count} entries (a bug: please report)`);
   return nh;
 }

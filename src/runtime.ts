@@ -5,7 +5,7 @@
  * `WebAssembly.Memory` capped at its `maxMemory` (that is how a user goes
  * past one 4 GiB heap: shard across runtimes).
  */
-import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow } from "./boundary.js";
+import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow, type TophashValues } from "./boundary.js";
 import {
   InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeDeadError, UnsafeNotAllowedError, UseAfterFreeError,
   WrongRuntimeError,
@@ -111,7 +111,7 @@ export interface BucketsInspection {
   nevacuate: number;
   sameSizeGrow: boolean;
   /** The tophash sentinels (from the core): a live slot's byte is >= minTopHash. */
-  tophashValues: { emptyRest: number; emptyOne: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number; minTopHash: number };
+  tophashValues: TophashValues;
 }
 
 /** One entry of the page heap, in address order (`rt.inspectHeap()`). */
@@ -587,8 +587,9 @@ export class Runtime {
     const s = raw as unknown as MemStats;
     const base = this.#statBase;
     const rings = b.readPauseRings();
-    s.PauseNs = this.#ringBase ? this.#mergedRing(rings.pauseNs, "pauseNs") : rings.pauseNs;
-    s.PauseEnd = (this.#ringBase ? this.#mergedRing(rings.pauseEnd, "pauseEnd") : rings.pauseEnd).map(unixNs);
+    const n = raw.NumGC!; // this instance's cycles (before the base is added)
+    s.PauseNs = this.#ringBase ? this.#mergedRing(rings.pauseNs, "pauseNs", n) : rings.pauseNs;
+    s.PauseEnd = (this.#ringBase ? this.#mergedRing(rings.pauseEnd, "pauseEnd", n) : rings.pauseEnd).map(unixNs);
     s.LastGC = unixNs(raw.LastGC! || base.LastGC);
     s.TotalAlloc += base.TotalAlloc;
     s.Mallocs += base.Mallocs;
@@ -620,13 +621,9 @@ export class Runtime {
   inspectBuckets(m: GoMap): BucketsInspection {
     this.#own(m);
     const b = boundaryOf(this);
-    const h = m.handle;
-    const L = b.hmap;
+    const x = b.readHmap(m.handle);
     const u8 = b.u8, u32 = b.u32;
     const shape = b.bucketLayout(coreSuffix(m.keyType, m.valueType));
-    const B = u8[h + L.B]!;
-    const flags = u8[h + L.flags]!;
-    const sameSize = (flags & b.constant("FLAG_SAME_SIZE_GROW")) !== 0;
     const read = (addr: number, arrB: number): BucketArrayTophash | null => {
       if (addr === 0) return null;
       const n = 2 ** arrB;
@@ -645,14 +642,12 @@ export class Runtime {
       }
       return { B: arrB, nbuckets: n, tophash: th, chainLength, overflowTophash: Uint8Array.from(over) };
     };
-    const buckets = u32[(h + L.buckets) >>> 2]!;
-    const old = u32[(h + L.oldbuckets) >>> 2]!;
     return {
-      current: read(buckets, B),
-      old: read(old, sameSize ? B : B - 1),
-      nevacuate: u32[(h + L.nevacuate) >>> 2]!,
-      sameSizeGrow: old !== 0 && sameSize,
-      tophashValues: tophashValues(b),
+      current: read(x.buckets, x.B),
+      old: read(x.oldbuckets, x.oldB),
+      nevacuate: x.nevacuate,
+      sameSizeGrow: x.oldbuckets !== 0 && x.sameSizeGrow,
+      tophashValues: { ...b.tophash },
     };
   }
 
@@ -836,7 +831,10 @@ export class Runtime {
     // The switch: nothing below can fail.
     const rings = ob.readPauseRings();
     const base = this.#statBase;
-    this.#ringBase = { pauseNs: this.#mergedRing(rings.pauseNs, "pauseNs"), pauseEnd: this.#mergedRing(rings.pauseEnd, "pauseEnd") };
+    this.#ringBase = {
+      pauseNs: this.#mergedRing(rings.pauseNs, "pauseNs", before.NumGC!),
+      pauseEnd: this.#mergedRing(rings.pauseEnd, "pauseEnd", before.NumGC!),
+    };
     base.TotalAlloc += before.TotalAlloc!;
     base.Mallocs += before.Mallocs!;
     base.Frees += before.Mallocs!; // every object of the old heap counts as freed
@@ -876,8 +874,7 @@ export class Runtime {
 
   /** The pause ring as Go indexes it, across compactions: the old
    *  instance's entries, then this one's at NumGC-based positions. */
-  #mergedRing(core: number[], which: "pauseNs" | "pauseEnd"): number[] {
-    const n = boundaryOf(this).readMemStats().NumGC!;
+  #mergedRing(core: number[], which: "pauseNs" | "pauseEnd", n: number): number[] {
     const base = this.#statBase.NumGC;
     const out = this.#ringBase ? [...this.#ringBase[which]] : new Array<number>(256).fill(0);
     for (let j = Math.max(0, n - 256); j < n; j++) out[(base + j) % 256] = core[j % 256]!;
@@ -901,14 +898,6 @@ export class Runtime {
 
 let keepAliveSink: unknown;
 
-/** The core's tophash sentinels (exported enum TOPHASH). */
-function tophashValues(b: Boundary): BucketsInspection["tophashValues"] {
-  const t = b.enumOf("TOPHASH");
-  return {
-    emptyRest: t.get("EMPTY_REST")!, emptyOne: t.get("EMPTY_ONE")!, evacuatedX: t.get("EVACUATED_X")!,
-    evacuatedY: t.get("EVACUATED_Y")!, evacuatedEmpty: t.get("EVACUATED_EMPTY")!, minTopHash: t.get("MIN_TOPHASH")!,
-  };
-}
 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */
 export class Pin {

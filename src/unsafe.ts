@@ -91,6 +91,8 @@ interface Stamp {
   oldbuckets: number;
   nevacuate: number;
   B: number;
+  /** log2 of the old array's bucket count (meaningful while growing). */
+  oldB: number;
   epoch: number;
   heap: number;
   memBytes: number;
@@ -303,18 +305,18 @@ function staleness(b: Boundary, s: Stamp): string {
 
 function stampMap(b: Boundary, m: GoMap, acc: UnsafeAccess, memSensitive: boolean): Stamp {
   const h = m.handle;
-  const L = b.hmap;
-  const u32 = b.u32, u8 = b.u8;
+  const x = b.readHmap(h);
   return {
     boundary: b,
     map: m,
     acc,
     h,
-    gen: u32[(h + L.typ) >>> 2]! >>> 24,
-    buckets: u32[(h + L.buckets) >>> 2]!,
-    oldbuckets: u32[(h + L.oldbuckets) >>> 2]!,
-    nevacuate: u32[(h + L.nevacuate) >>> 2]!,
-    B: u8[h + L.B]!,
+    gen: x.gen,
+    buckets: x.buckets,
+    oldbuckets: x.oldbuckets,
+    nevacuate: x.nevacuate,
+    B: x.B,
+    oldB: x.oldB,
     epoch: acc.epoch(),
     heap: b.heapEpoch(),
     memBytes: b.memory.buffer.byteLength,
@@ -402,9 +404,6 @@ export class Unsafe {
     const acc = m[UNSAFE]();
     const s = stampMap(b, m, acc, true);
     const shape = layoutOf(b).buckets[coreSuffix(m.keyType, m.valueType)]!;
-    const L = b.hmap;
-    const flags = b.u8[s.h + L.flags]!;
-    const sameSize = (flags & b.constant("FLAG_SAME_SIZE_GROW")) !== 0;
     const arr = (address: number, B: number): UnsafeArray => {
       const nbuckets = address === 0 ? 0 : 2 ** B;
       const len = nbuckets * shape.size;
@@ -419,7 +418,7 @@ export class Unsafe {
         f64: guarded(this, s, new Float64Array(buf, address, Math.floor(len / 8)), "bucket view"),
       };
     };
-    const old = s.oldbuckets === 0 ? null : arr(s.oldbuckets, sameSize ? s.B : s.B - 1);
+    const old = s.oldbuckets === 0 ? null : arr(s.oldbuckets, s.oldB);
     return new UnsafeBuckets(this, m, s, shape, old, arr(s.buckets, s.B));
   }
 
@@ -599,19 +598,11 @@ function layoutOf(b: Boundary): UnsafeLayout {
       };
     }
   }
-  const t = b.enumOf("TOPHASH");
   l = {
     pointerSize: ptr,
     hmap: { size, fields },
     buckets,
-    tophash: {
-      emptyRest: t.get("EMPTY_REST")!,
-      emptyOne: t.get("EMPTY_ONE")!,
-      evacuatedX: t.get("EVACUATED_X")!,
-      evacuatedY: t.get("EVACUATED_Y")!,
-      evacuatedEmpty: t.get("EVACUATED_EMPTY")!,
-      minTopHash: t.get("MIN_TOPHASH")!,
-    },
+    tophash: { ...b.tophash },
   };
   layouts.set(b, l);
   return l;
