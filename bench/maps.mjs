@@ -97,6 +97,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Runtime } from "../dist/node.js";
 import { boundaryOf } from "../dist/runtime.js";
+import { mapHandle, mapOps } from "../dist/map.js";
 import { encodeInto as wtf8EncodeInto } from "../dist/wtf8.js";
 import { ASMAP_WASM } from "./peer/build-peer.mjs";
 import {
@@ -889,7 +890,7 @@ function makePeers(wl) {
       make: (ctx) => {
         const m = ctx.rt.map(wl.ours);
         const b = boundaryOf(ctx.rt);
-        const ops = m.ops, h = m.handle, io = rawValueIO(b, wl.wide);
+        const ops = mapOps(m), h = mapHandle(m), io = rawValueIO(b, wl.wide);
         const assign = ops.assign, access = ops.access, del = ops.delete;
         return {
           gomap: m,

@@ -2,21 +2,24 @@
  * Typed errors. Every error gomap-wasm throws is a `GomapError`, so one
  * `instanceof` separates ours from the rest; each kind has its own class.
  *
- * Three kinds of failure (STYLE.md): recoverable ones (`OutOfMemoryError`,
+ * Three kinds of failure: recoverable ones (`OutOfMemoryError`,
  * bad input such as `InvalidOptionError`) change nothing; misuse gets a
  * clear error; corruption inside the core (`RuntimeAbortError`) kills the
  * runtime, and every later call on it throws `RuntimeDeadError`.
  */
 
 export class GomapError extends Error {
+  /** The error's class name, a literal (bundlers' minifiers rename classes,
+   *  so it is never read from the constructor). */
+  override name = "GomapError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** An option passed to `Runtime.create` (or another API) is invalid. */
 export class InvalidOptionError extends GomapError {
+  override name = "InvalidOptionError";
   readonly option: string;
   constructor(option: string, message: string) {
     super(`${option}: ${message}`);
@@ -27,21 +30,31 @@ export class InvalidOptionError extends GomapError {
 /** The heap could not grow within `maxMemory`. Nothing was changed: the
  *  operation that hit the limit had no effect and the runtime stays usable. */
 export class OutOfMemoryError extends GomapError {
+  override name = "OutOfMemoryError";
+  /** Bytes the failed allocation asked for (0 when not one allocation). */
   readonly requested: number;
+  /** The runtime's cap on linear memory, in bytes. */
   readonly maxMemory: number;
-  constructor(requested: number, maxMemory: number, what = "allocation") {
+  /** Batch calls (`setMany`, `deleteMany`): how many entries were done
+   *  before memory ran out — those stay done, the rest were not touched.
+   *  Undefined for single operations, which change nothing. */
+  readonly done: number | undefined;
+  constructor(requested: number, maxMemory: number, what = "allocation", done?: number) {
     super(
       `out of memory: ${what}${requested > 0 ? ` (${requested} bytes)` : ""} does not fit under maxMemory ` +
-        `(${maxMemory} bytes); nothing was changed`,
+        `(${maxMemory} bytes); ` +
+        (done === undefined ? "nothing was changed" : `the first ${done} entries were done, the rest untouched`),
     );
     this.requested = requested;
     this.maxMemory = maxMemory;
+    this.done = done;
   }
 }
 
 /** The core hit a broken invariant (an AssemblyScript `abort`). The
  *  runtime is dead from then on. */
 export class RuntimeAbortError extends GomapError {
+  override name = "RuntimeAbortError";
   readonly file: string;
   readonly line: number;
   readonly column: number;
@@ -58,6 +71,7 @@ export class RuntimeAbortError extends GomapError {
 
 /** A call on a runtime that aborted earlier. */
 export class RuntimeDeadError extends GomapError {
+  override name = "RuntimeDeadError";
   constructor(readonly reason: RuntimeAbortError) {
     super(`this runtime is dead since the core aborted: ${reason.message.split("\n")[0]}`, { cause: reason });
   }
@@ -65,6 +79,7 @@ export class RuntimeDeadError extends GomapError {
 
 /** A key or value of the wrong type, or out of range for the map's kind. */
 export class InvalidArgumentError extends GomapError {
+  override name = "InvalidArgumentError";
   readonly argument: string;
   constructor(argument: string, message: string) {
     super(`${argument}: ${message}`);
@@ -75,6 +90,7 @@ export class InvalidArgumentError extends GomapError {
 /** A map (or iterator) used after `free()`, or a map used after it was put
  *  back into a pool. */
 export class UseAfterFreeError extends GomapError {
+  override name = "UseAfterFreeError";
   constructor(what = "map", how = "was freed; create a new one with rt.map(...)") {
     super(`this ${what} ${how}`);
   }
@@ -82,6 +98,7 @@ export class UseAfterFreeError extends GomapError {
 
 /** A map given to a runtime that did not create it. */
 export class WrongRuntimeError extends GomapError {
+  override name = "WrongRuntimeError";
   constructor() {
     super("this map belongs to another Runtime");
   }
@@ -90,6 +107,7 @@ export class WrongRuntimeError extends GomapError {
 /** A write started while another write on the same map was in progress
  *  (Go: "fatal error: concurrent map writes"). The map is unchanged. */
 export class ConcurrentMapWriteError extends GomapError {
+  override name = "ConcurrentMapWriteError";
   constructor(what = "concurrent map writes") {
     super(`${what}: the map is unchanged`);
   }
@@ -97,6 +115,7 @@ export class ConcurrentMapWriteError extends GomapError {
 
 /** An iterator stepped after the map was cleared, shrunk or freed. */
 export class IteratorInvalidatedError extends GomapError {
+  override name = "IteratorInvalidatedError";
   constructor(cause: string) {
     super(`map iterator invalidated: the map was ${cause} while the iterator was live`);
   }
@@ -106,6 +125,7 @@ export class IteratorInvalidatedError extends GomapError {
  *  `Runtime.create({ trusted: true })` in an environment that fails the
  *  whitelist check. Nothing was touched. */
 export class UnsafeNotAllowedError extends GomapError {
+  override name = "UnsafeNotAllowedError";
   /** The entry point that was refused (e.g. "unsafe.zeroValues"). */
   readonly entry: string;
   /** The environment checks that failed (empty when only the opt-in is missing). */
@@ -127,6 +147,7 @@ export class UnsafeNotAllowedError extends GomapError {
 /** A raw view or pointer from `rt.unsafe` used after something moved or
  *  rewrote what it points at (debug builds check; release builds do not). */
 export class StaleViewError extends GomapError {
+  override name = "StaleViewError";
   constructor(what: string, cause: string) {
     super(`stale ${what}: ${cause} since it was taken; take a new one after any write, clear, shrink, collection or memory growth`);
   }
@@ -137,7 +158,39 @@ export class StaleViewError extends GomapError {
  *  mid-write, or a second compaction while one is in progress. Nothing was
  *  done. */
 export class ReentrantCallError extends GomapError {
+  override name = "ReentrantCallError";
   constructor(what: string, why = "called from inside a map hook: the map is mid-write, so the collector cannot run; call it after the write returns") {
     super(`${what} ${why}`);
+  }
+}
+
+/** The core could not be loaded: the URL did not answer with wasm, the
+ *  bytes are not a WebAssembly module, or they are not this package's
+ *  core. */
+export class WasmLoadError extends GomapError {
+  override name = "WasmLoadError";
+  /** Where the core was looked for ("" for bytes or a module given directly). */
+  readonly url: string;
+  /** The HTTP status (0 when no request was made or it failed). */
+  readonly status: number;
+  /** The response's Content-Type ("" when unknown). */
+  readonly contentType: string;
+  constructor(message: string, where: { url?: string; status?: number; contentType?: string } = {}, cause?: unknown) {
+    super(`gomap-wasm: cannot load the core${where.url ? ` from ${where.url}` : ""}: ${message}`, cause === undefined ? undefined : { cause });
+    this.url = where.url ?? "";
+    this.status = where.status ?? 0;
+    this.contentType = where.contentType ?? "";
+  }
+}
+
+/** A runtime (or one of its maps, iterators, pools or pins) used after
+ *  `rt.close()`. */
+export class RuntimeClosedError extends GomapError {
+  override name = "RuntimeClosedError";
+  constructor(what = "runtime") {
+    super(
+      `${what === "runtime" ? "this Runtime was closed" : `this ${what} belongs to a Runtime that was closed`} (rt.close()); ` +
+        "create a new one with Runtime.create()",
+    );
   }
 }

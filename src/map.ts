@@ -17,14 +17,13 @@ import {
   InvalidArgumentError,
   IteratorInvalidatedError,
   OutOfMemoryError,
+  RuntimeClosedError,
   UseAfterFreeError,
 } from "./errors.js";
 import { KINDS, isRefKind, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
 import { encodeInto, decode } from "./wtf8.js";
+import { currentOp } from "./profile.js";
 import type { RootTable } from "./roots.js";
-
-/** @internal The key of GoMap's accessor for pools and compaction. */
-export const INTERNAL = Symbol("gomap-wasm internals");
 
 /** @internal */
 export interface MapInternals {
@@ -38,10 +37,9 @@ export interface MapInternals {
   detach(how: string): void;
   /** The map moved to another instance (compaction). */
   rebind(owner: MapOwner, ops: MapOps, h: number): void;
+  /** The runtime was closed. */
+  close(): void;
 }
-
-/** @internal The key of GoMap's accessor for rt.unsafe. */
-export const UNSAFE = Symbol("gomap-wasm unsafe access");
 
 /** @internal What rt.unsafe reaches inside a GoMap. */
 export interface UnsafeAccess {
@@ -126,9 +124,58 @@ export interface MapOwner {
   readonly tempRoots: readonly [number, number];
 }
 
+/** The options Node's util.inspect passes to a custom inspector (the ones
+ *  used here). */
+interface InspectOptions {
+  depth?: number | null;
+  maxArrayLength?: number | null;
+  breakLength?: number;
+}
+
 export interface MapShape<K extends KindName, V extends KindName> {
   key: K;
   value: V;
+}
+
+type Construct = <K extends KindName, V extends KindName>(
+  owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number,
+) => GoMap<K, V>;
+let construct: Construct;
+let internals: (m: GoMap) => MapInternals;
+let unsafeAccess: (m: GoMap) => UnsafeAccess;
+let state: (m: GoMap) => { h: number; owner: MapOwner; ops: MapOps };
+let ownerOf: (m: GoMap) => MapOwner;
+
+/** @internal A GoMap over the hmap at `h` (src/runtime.ts). */
+export function newGoMap<K extends KindName, V extends KindName>(
+  owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number,
+): GoMap<K, V> {
+  return construct(owner, ops, h, root, shape, random);
+}
+
+/** @internal What pools and compaction need from a map. */
+export function mapInternals(m: GoMap): MapInternals {
+  return internals(m);
+}
+
+/** @internal What rt.unsafe needs from a map. */
+export function mapUnsafe(m: GoMap): UnsafeAccess {
+  return unsafeAccess(m);
+}
+
+/** @internal The hmap address of a live map (throws UseAfterFreeError). */
+export function mapHandle(m: GoMap): number {
+  return state(m).h;
+}
+
+/** @internal The core's per-shape exports of a live map. */
+export function mapOps(m: GoMap): MapOps {
+  return state(m).ops;
+}
+
+/** @internal The runtime side of a map, freed or not (ownership checks). */
+export function mapOwner(m: GoMap): MapOwner {
+  return ownerOf(m);
 }
 
 export class GoMap<K extends KindName = KindName, V extends KindName = KindName> {
@@ -140,7 +187,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #h: number;
   #freed = false;
   /** Bumped by clear/shrink/free: iterators from an older epoch throw. */
-  #gen: MapGeneration = { epoch: 0, writes: 0, invalidation: "" };
+  #gen: MapGeneration = { epoch: 0, writes: 0, invalidation: "", closed: false };
 
   #key: KindSpec;
   #val: KindSpec;
@@ -152,8 +199,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** rt.unsafe installed assign/delete hooks on this map. */
   #hooked = false;
 
-  /** @internal Use `rt.map(...)`. */
-  constructor(owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number) {
+  static {
+    // The only ways in from outside the class, module-private (exported
+    // below as @internal functions for the runtime, pools, compaction and
+    // rt.unsafe; the package's index does not re-export them).
+    construct = (owner, ops, h, root, shape, random) => new GoMap(owner, ops, h, root, shape, random);
+    internals = (m) => m.#internals();
+    unsafeAccess = (m) => m.#unsafeAccess();
+    state = (m) => {
+      m.#live();
+      return { h: m.#h, owner: m.#owner, ops: m.#ops };
+    };
+    ownerOf = (m) => m.#owner;
+  }
+
+  /** Maps are made by `rt.map(...)` (or `pool.get()`). */
+  private constructor(owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number) {
     this.#owner = owner;
     this.#root = root;
     this.#b = owner.boundary;
@@ -169,29 +230,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#random = random;
   }
 
-  /** @internal The hmap address (for the runtime and tests). */
-  get handle(): number {
-    this.#live();
-    return this.#h;
-  }
-
-  /** @internal */
-  get owner(): MapOwner {
-    return this.#owner;
-  }
-
-  /** @internal */
-  get ops(): MapOps {
-    return this.#ops;
-  }
-
   #live(): void {
     if (this.#freed) throw this.#deadError();
   }
 
   /** Why this wrapper is dead: freed, or handed back to a pool. */
   #deadHow = "";
-  #deadError(): UseAfterFreeError {
+  #deadError(): UseAfterFreeError | RuntimeClosedError {
+    if (this.#gen.closed) return new RuntimeClosedError("map");
     return this.#deadHow ? new UseAfterFreeError("map", this.#deadHow) : new UseAfterFreeError();
   }
 
@@ -303,6 +349,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   get(key: KindValue<K>): KindValue<V> | undefined {
+    currentOp.name = "GoMap.get";
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot <= SLOT_CONCURRENT) {
@@ -313,6 +360,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   has(key: KindValue<K>): boolean {
+    currentOp.name = "GoMap.has";
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
@@ -320,6 +368,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   set(key: KindValue<K>, value: KindValue<V>): this {
+    currentOp.name = "GoMap.set";
     if (this.#freed) throw this.#deadError();
     const b = this.#b;
     // Check the value before anything changes.
@@ -481,6 +530,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   delete(key: KindValue<K>): boolean {
+    currentOp.name = "GoMap.delete";
     if (this.#freed) throw this.#deadError();
     const ops = this.#ops;
     const h = this.#h;
@@ -534,6 +584,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Go's mapclear: remove every entry, keep B and the bucket array. */
   clear(): void {
+    currentOp.name = "GoMap.clear";
     this.#live();
     if (!this.#ops.clear(this.#h)) throw new ConcurrentMapWriteError();
     this.#invalidate("cleared");
@@ -543,6 +594,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  `make(map, size)` would choose); the old arrays go to the collector.
    *  Go cannot do this (golang/go#20135). */
   shrink(): void {
+    currentOp.name = "GoMap.shrink";
     this.#live();
     const r = this.#ops.shrink(this.#h);
     if (r === SHRINK_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()");
@@ -554,8 +606,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  use throws UseAfterFreeError. Idempotent. */
   free(): void {
     if (this.#freed) {
-      if (this.#deadHow) throw this.#deadError();
-      return;
+      if (this.#deadHow && !this.#gen.closed) throw this.#deadError();
+      return; // freed already, or its runtime closed (which released it)
     }
     this.#invalidate("freed");
     this.#freed = true;
@@ -593,9 +645,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  walks and the overflow lists that keep its overflow buckets alive),
    *  released when it finishes, on `return()` (a `break` out of for-of), or
    *  by a FinalizationRegistry if it is dropped half-way. */
-  entries(): IterableIterator<[KindValue<K>, KindValue<V>]> {
+  entries(): MapIterator<[KindValue<K>, KindValue<V>]> {
+    currentOp.name = "GoMap.entries";
     this.#live();
-    return new MapIterator<K, V>(this, this.#iterHooks());
+    return new GoMapIterator<K, V>(this, this.#iterHooks()) as unknown as MapIterator<[KindValue<K>, KindValue<V>]>;
   }
 
   #iterHooks(): IterHooks {
@@ -623,22 +676,32 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     };
   }
 
-  keys(): IterableIterator<KindValue<K>> {
-    return mapIter(this.entries(), (e) => e[0]);
+  /** The keys, in the same order and under the same rules as `entries()`. */
+  keys(): MapIterator<KindValue<K>> {
+    currentOp.name = "GoMap.keys";
+    this.#live();
+    const it = new GoMapIterator<K, V>(this, this.#iterHooks());
+    return new GoMapProjection<K, V>(it, 0) as unknown as MapIterator<KindValue<K>>;
   }
 
-  values(): IterableIterator<KindValue<V>> {
-    return mapIter(this.entries(), (e) => e[1]);
+  /** The values, in the same order and under the same rules as `entries()`. */
+  values(): MapIterator<KindValue<V>> {
+    currentOp.name = "GoMap.values";
+    this.#live();
+    const it = new GoMapIterator<K, V>(this, this.#iterHooks());
+    return new GoMapProjection<K, V>(it, 1) as unknown as MapIterator<KindValue<V>>;
   }
 
-  [Symbol.iterator](): IterableIterator<[KindValue<K>, KindValue<V>]> {
+  /** `for (const [k, v] of m)`: the same as `entries()`. */
+  [Symbol.iterator](): MapIterator<[KindValue<K>, KindValue<V>]> {
     return this.entries();
   }
 
   /** Like Map.prototype.forEach, in Go's iteration order (the same rules
    *  as entries()). */
   forEach(fn: (value: KindValue<V>, key: KindValue<K>, map: this) => void, thisArg?: unknown): void {
-    const it = this.entries() as MapIterator<K, V>;
+    currentOp.name = "GoMap.forEach";
+    const it = this.entries() as unknown as GoMapIterator<K, V>;
     try {
       it.each((k, v) => fn.call(thisArg, v, k, this));
     } finally {
@@ -650,8 +713,37 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return "GoMap";
   }
 
-  /** @internal What pools and compaction need (src/pool.ts, src/compact.ts). */
-  [INTERNAL](): MapInternals {
+  /** `console.log(m)` / `util.inspect(m)` in Node: printed like a Map —
+   *  `GoMap(3) [u32 → string] { 1 => 'a', 2 => 'b', 3 => 'c' }` — with at
+   *  most `maxArrayLength` (default 100) entries. (Like Map, a GoMap has no
+   *  toJSON: serialize `[...m]` or `Object.fromEntries(m)`.) */
+  [Symbol.for("nodejs.util.inspect.custom")](depth: number, options: InspectOptions, inspect: (x: unknown, o: InspectOptions) => string): string {
+    const kinds = `[${this.keyType} → ${this.valueType}]`;
+    if (this.#freed) return `GoMap ${kinds} <${this.#gen.closed ? "runtime closed" : "freed"}>`;
+    if (typeof inspect !== "function") inspect = (x) => String(x);
+    const n = this.size;
+    const head = `GoMap(${n}) ${kinds}`;
+    if (n === 0) return `${head} {}`;
+    if (depth < 0) return `[${head}]`;
+    const max = Math.max(0, options?.maxArrayLength ?? 100);
+    const o = { ...options, depth: options?.depth == null ? options?.depth : options.depth - 1 };
+    const parts: string[] = [];
+    try {
+      for (const [k, v] of this) {
+        if (parts.length >= max) break;
+        parts.push(`${inspect(k, o)} => ${inspect(v, o)}`);
+      }
+    } catch (e) {
+      parts.push(`<not readable now: ${(e as Error).message}>`);
+    }
+    if (n > parts.length && parts.length === max) parts.push(`... ${n - max} more item${n - max === 1 ? "" : "s"}`);
+    const oneLine = `${head} { ${parts.join(", ")} }`;
+    if (oneLine.length <= (options?.breakLength ?? 80)) return oneLine;
+    return `${head} {\n${parts.map((x) => `  ${x}`).join(",\n")}\n}`;
+  }
+
+  /** What pools and compaction need (src/pool.ts, src/compact.ts). */
+  #internals(): MapInternals {
     return {
       h: this.#h,
       ops: this.#ops,
@@ -665,6 +757,18 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         this.#deadHow = how;
         this.#hooked = false;
       },
+      close: () => {
+        // The runtime was closed: every later use throws RuntimeClosedError,
+        // and this wrapper lets go of the instance so that the JS engine
+        // can free the memory (free() becomes a no-op).
+        this.#invalidate("closed");
+        this.#gen.closed = true;
+        this.#freed = true;
+        this.#hooked = false;
+        this.#b = CLOSED as unknown as Boundary;
+        this.#ops = CLOSED as unknown as MapOps;
+        this.#owner = CLOSED as unknown as MapOwner;
+      },
       rebind: (owner, ops, h) => {
         this.#owner = owner;
         this.#b = owner.boundary;
@@ -675,8 +779,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     };
   }
 
-  /** @internal What rt.unsafe needs from a map (src/unsafe.ts). */
-  [UNSAFE](): UnsafeAccess {
+  /** What rt.unsafe needs from a map (src/unsafe.ts). */
+  #unsafeAccess(): UnsafeAccess {
     this.#live();
     return {
       slot: (key) => {
@@ -740,6 +844,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  Every key and value is checked before anything is written. Running out
    *  of memory part-way throws OutOfMemoryError with `.done` entries stored. */
   setMany(keys: ArrayLike<KindValue<K>>, values: ArrayLike<KindValue<V>>): this {
+    currentOp.name = "GoMap.setMany";
     this.#live();
     if (keys.length !== values.length) {
       throw new InvalidArgumentError("values", `has ${values.length} elements but keys has ${keys.length}`);
@@ -788,6 +893,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  (undefined for absent keys). `found[i]` says whether key i was present.
    *  Returns `out`. */
   getMany(keys: ArrayLike<KindValue<K>>, out?: KindArray | (KindValue<V> | undefined)[], found?: Uint8Array): KindArray | (KindValue<V> | undefined)[] {
+    currentOp.name = "GoMap.getMany";
     this.#live();
     const ks = this.#batchArg(keys, this.#key, "keys");
     const n = ks.length;
@@ -838,6 +944,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Delete many keys; returns how many were present. */
   deleteMany(keys: ArrayLike<KindValue<K>>): number {
+    currentOp.name = "GoMap.deleteMany";
     this.#live();
     const ks = this.#batchArg(keys, this.#key, "keys");
     if (this.#hooked) {
@@ -867,9 +974,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #batchFailed(done: number, what: string): never {
     const status = this.#b.batchStatus();
     if (status === BATCH_OOM) {
-      const e = new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`);
-      (e as OutOfMemoryError & { done: number }).done = done;
-      throw e;
+      throw new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`, done);
     }
     if (status === BATCH_CONCURRENT) throw new ConcurrentMapWriteError();
     throw new Error(`${what}: core stopped after ${done} entries with status ${status}`);
@@ -951,6 +1056,8 @@ interface MapGeneration {
   epoch: number;
   writes: number;
   invalidation: string;
+  /** The runtime was closed (iterators throw RuntimeClosedError). */
+  closed: boolean;
 }
 
 /** What an iterator needs from its map. */
@@ -990,10 +1097,17 @@ function readBatch(b: Boundary, kind: KindName, addr: number, n: number): ArrayL
 }
 
 const FINISHED_ITER = Object.freeze({}) as IterHooks;
+/** What a closed map's wrapper holds instead of its runtime's objects. */
+const CLOSED = Object.freeze({});
+
+/** %IteratorPrototype%: where engines with iterator helpers (Node 22+,
+ *  Chromium) keep map/filter/take/toArray…; our iterators inherit from it,
+ *  as Map's do. (Node 20 has no helpers: the prototype is still right.) */
+const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
 
 /** Go's hiter on the host side: the state between core calls, a batch of
  *  fetched entries, and three root slots. */
-class MapIterator<K extends KindName, V extends KindName> implements IterableIterator<[KindValue<K>, KindValue<V>]> {
+class GoMapIterator<K extends KindName, V extends KindName> {
   #m: GoMap<K, V>;
   #x: IterHooks;
   #state: Uint8Array;
@@ -1027,7 +1141,7 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     return "GoMap Iterator";
   }
 
-  next(): IteratorResult<[KindValue<K>, KindValue<V>]> {
+  next(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
     const e = this.#step();
     return e === null ? { done: true, value: undefined } : { done: false, value: e };
   }
@@ -1038,8 +1152,9 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     for (;;) {
       if (this.#done) return null;
       if (x.gen.epoch !== this.#epoch) {
+        const closed = x.gen.closed;
         this.#finish();
-        throw new IteratorInvalidatedError(x.gen.invalidation);
+        throw closed ? new RuntimeClosedError("map iterator") : new IteratorInvalidatedError(x.gen.invalidation);
       }
       if (this.#pos < this.#batch.length) {
         const e = this.#batch[this.#pos++]!;
@@ -1057,9 +1172,14 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     }
   }
 
-  return(): IteratorResult<[KindValue<K>, KindValue<V>]> {
+  return(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
     this.#finish();
     return { done: true, value: undefined };
+  }
+
+  /** `using it = m.entries()`: release the iterator at the end of the block. */
+  [Symbol.dispose](): void {
+    this.#finish();
   }
 
   /** Call fn for every remaining entry (forEach's loop: same rules as
@@ -1095,7 +1215,7 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
     this.#batch = [];
     const slots = this.#slots;
     this.#slots = null;
-    if (slots) {
+    if (slots && !this.#x.gen.closed) {
       this.#x.owner.iterRegistry.unregister(this);
       for (const s of slots) this.#x.owner.roots.release(s);
     }
@@ -1106,18 +1226,32 @@ class MapIterator<K extends KindName, V extends KindName> implements IterableIte
   }
 }
 
-function mapIter<T, U>(it: IterableIterator<T>, f: (t: T) => U): IterableIterator<U> {
-  return {
-    next(): IteratorResult<U> {
-      const r = it.next();
-      return r.done ? { done: true, value: undefined } : { done: false, value: f(r.value) };
-    },
-    return(): IteratorResult<U> {
-      it.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.iterator]() {
-      return this;
-    },
-  };
+/** keys() / values(): one side of each entry of an entries() iterator. */
+class GoMapProjection<K extends KindName, V extends KindName> {
+  #it: GoMapIterator<K, V>;
+  #side: 0 | 1;
+  constructor(it: GoMapIterator<K, V>, side: 0 | 1) {
+    this.#it = it;
+    this.#side = side;
+  }
+  next(): IteratorResult<KindValue<K> | KindValue<V>, undefined> {
+    const r = this.#it.next();
+    return r.done ? { done: true, value: undefined } : { done: false, value: r.value[this.#side] };
+  }
+  return(): IteratorResult<KindValue<K> | KindValue<V>, undefined> {
+    this.#it.return();
+    return { done: true, value: undefined };
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+  [Symbol.dispose](): void {
+    this.#it.return();
+  }
+  get [Symbol.toStringTag](): string {
+    return "GoMap Iterator";
+  }
 }
+
+Object.setPrototypeOf(GoMapIterator.prototype, ITERATOR_PROTOTYPE);
+Object.setPrototypeOf(GoMapProjection.prototype, ITERATOR_PROTOTYPE);

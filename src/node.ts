@@ -1,14 +1,24 @@
 /**
- * Node entry: reads the core from the package's build/ directory with fs
- * (Node's fetch refuses file: URLs).
+ * Node entry: installs what differs from browsers — `file:` URLs are read
+ * with fs (Node's fetch refuses them) and relative strings are paths; heap
+ * profiles are gzipped with node:zlib; the trusted-runtime whitelist reads
+ * the deployment's environment — then re-exports the package.
  */
 import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
 import { gzip } from "node:zlib";
-import { coreUrl, setWasmSource } from "./loader.js";
+import { setPlatform } from "./loader.js";
 import { engineFeatures, setTrustProbe, TRUST_ENV_VAR } from "./trust.js";
 import { setGzip } from "./profile.js";
 
-setWasmSource(async (build) => WebAssembly.compile(await readFile(coreUrl(build))));
+setPlatform({
+  readFile: async (url) => {
+    const b = await readFile(url);
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  },
+  // An absolute URL ("https://…", "file:///…") as is; anything else is a path.
+  resolve: (s) => (/^[a-z][a-z\d+.-]*:\/\//i.test(s) ? new URL(s) : pathToFileURL(s)),
+});
 
 // Heap profiles are gzipped with node:zlib here (CompressionStream elsewhere).
 setGzip((data) => new Promise((resolve, reject) => gzip(data, (e, out) => (e ? reject(e) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))))));

@@ -2,6 +2,7 @@
  * Parsing and validating `Runtime.create` options.
  */
 import { InvalidOptionError } from "./errors.js";
+import type { WasmInput } from "./loader.js";
 
 /** WebAssembly memory pages are 64 KiB; wasm32 memory holds at most 65536. */
 export const WASM_PAGE_BYTES = 65536;
@@ -32,9 +33,16 @@ export interface RuntimeOptions {
    *  Set here, it covers every allocation from the start; change it later
    *  with rt.setMemProfileRate(). */
   memProfileRate?: number;
+  /** The core to run, if not the package's own copy: a URL or URL string,
+   *  bytes, a `Response`, or a compiled `WebAssembly.Module` (or a promise
+   *  of one). It must be the build that `debug` selects (release by
+   *  default). Needed only where the package's files are not beside it,
+   *  e.g. `{ debug: true }` in a bundled app. A failure to load throws
+   *  `WasmLoadError`. */
+  wasm?: WasmInput | PromiseLike<WasmInput>;
 }
 
-const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted", "memProfileRate"]);
+const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted", "memProfileRate", "wasm"]);
 
 /** Go's default MemProfileRate: 512 KiB. */
 export const DEFAULT_MEM_PROFILE_RATE = 512 * 1024;
@@ -83,6 +91,7 @@ export interface ResolvedOptions {
   gctrace: boolean | ((line: string) => void);
   trusted: boolean;
   memProfileRate: number;
+  wasm: WasmInput | PromiseLike<WasmInput> | undefined;
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -123,6 +132,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof gctrace !== "boolean" && typeof gctrace !== "function") {
     throw new InvalidOptionError("gctrace", `must be true, false or a function receiving lines, got ${typeof gctrace}`);
   }
+  if (o.wasm !== undefined && (o.wasm === null || (typeof o.wasm !== "object" && typeof o.wasm !== "string"))) {
+    throw new InvalidOptionError("wasm", `must be a URL, bytes, a Response or a WebAssembly.Module, got ${o.wasm === null ? "null" : typeof o.wasm}`);
+  }
   if (o.trusted !== undefined && typeof o.trusted !== "boolean") {
     throw new InvalidOptionError("trusted", `must be a boolean, got ${typeof o.trusted}`);
   }
@@ -133,5 +145,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   return {
     maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true, gcPercent,
     gctrace: gctrace as ResolvedOptions["gctrace"], trusted: o.trusted === true, memProfileRate,
+    wasm: o.wasm as ResolvedOptions["wasm"],
   };
 }

@@ -23,6 +23,7 @@
  */
 import type { GoMap } from "./map.js";
 import type { KindName } from "./maptypes.js";
+import { currentOp } from "./profile.js";
 
 export type Generation = "transient" | "transaction" | "stable";
 
@@ -83,6 +84,29 @@ export interface Parked {
   root: number;
 }
 
+let construct: <K extends KindName, V extends KindName>(
+  host: PoolHost<K, V>, key: K, value: V, generation: Generation, hint: number, maxIdle: number,
+) => MapPool<K, V>;
+let cycleStart: (p: MapPool) => void;
+let closed: (p: MapPool) => void;
+
+/** @internal The pool's runtime was closed. */
+export function poolClose(p: MapPool): void {
+  closed(p);
+}
+
+/** @internal A pool over `host` (src/runtime.ts). */
+export function newMapPool<K extends KindName, V extends KindName>(
+  host: PoolHost<K, V>, key: K, value: V, generation: Generation, hint: number, maxIdle: number,
+): MapPool<K, V> {
+  return construct(host, key, value, generation, hint, maxIdle);
+}
+
+/** @internal The victim-cache step at a collection's start. */
+export function poolCycleStart(p: MapPool): void {
+  cycleStart(p);
+}
+
 export class MapPool<K extends KindName = KindName, V extends KindName = KindName> {
   readonly key: K;
   readonly value: V;
@@ -94,8 +118,19 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
   #victim: Parked[] = [];
   #stats = { gets: 0, puts: 0, hits: 0, misses: 0, dropped: 0 };
 
-  /** @internal Use `rt.pool(...)`. */
-  constructor(host: PoolHost<K, V>, key: K, value: V, generation: Generation, hint: number, maxIdle: number) {
+  static {
+    construct = (host, key, value, generation, hint, maxIdle) => new MapPool(host, key, value, generation, hint, maxIdle);
+    cycleStart = (p) => p.#onCycleStart();
+    closed = (p) => {
+      // The runtime closed: its maps are gone with it; forget them.
+      p.#primary = [];
+      p.#victim = [];
+      p.#closed = true;
+    };
+  }
+
+  /** Pools are made by `rt.pool(...)`. */
+  private constructor(host: PoolHost<K, V>, key: K, value: V, generation: Generation, hint: number, maxIdle: number) {
     this.#host = host;
     this.key = key;
     this.value = value;
@@ -119,6 +154,7 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
   /** Clear `m` and keep it for the next get(). `m` must not be used again. */
   put(m: GoMap<K, V>): void {
     this.#host.check(m);
+    currentOp.name = "MapPool.put";
     m.clear();
     const p = this.#host.park(m);
     this.#stats.puts++;
@@ -161,21 +197,16 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
     };
   }
 
-  /** @internal sync.Pool's poolCleanup: at the start of a collection the
+  /** sync.Pool's poolCleanup: at the start of a collection the
    *  victims are dropped and the primary list becomes the victim cache.
    *  Only clears root slots (the core is inside gcStart). */
-  onCycleStart(): void {
+  #onCycleStart(): void {
     for (const p of this.#victim) {
       this.#stats.dropped++;
       this.#host.drop(p);
     }
     this.#victim = this.#primary;
     this.#primary = [];
-  }
-
-  /** @internal Every parked map (compaction moves them). */
-  parked(): Parked[] {
-    return [...this.#primary, ...this.#victim];
   }
 
   get [Symbol.toStringTag](): string {

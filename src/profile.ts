@@ -6,9 +6,9 @@
  * What arrives from the core, through the boundary:
  *   - alloc(address, size, site) when mallocgc samples an object (a
  *     Poisson process with mean `rate` bytes between samples; every object
- *     at rate 1). Here the public operation is read from the JS stack at
- *     that moment, and the sample joins a bucket keyed, like Go's, by its
- *     stack and object size (and by the rate it was taken at, so each
+ *     at rate 1). Here the public operation that is running (`currentOp`,
+ *     named by the method itself) tops the stack, and the sample joins a
+ *     bucket keyed, like Go's, by its stack and object size (and by the rate it was taken at, so each
  *     sample is unbiased with its own rate).
  *   - free(address) when the sweeper frees a sampled object.
  *   - the end of each mark termination (Go: mProf_NextCycle + mProf_Flush)
@@ -67,102 +67,18 @@ export interface ProfileRecord {
 
 export type ProfileAsOf = "gc" | "now";
 
-/** Frame names that are public operations of this package. */
-const PUBLIC_OP = /^(?:GoMap|Runtime|MapIterator|Unsafe|Pin)\.[A-Za-z_$][\w$]*$/;
-/** This module's directory: frames from files under it are ours. */
-const OUR_DIR = new URL(".", import.meta.url);
-const OUR_PATH = OUR_DIR.protocol === "file:" ? decodeURIComponent(OUR_DIR.pathname) : null;
+/**
+ * The public operation running now, for heap-profile frames. Every public
+ * method that can reach the allocator names itself here before its core
+ * call — a literal, because bundlers' minifiers rename classes and
+ * functions (a name read from the JS stack would say `d.set`). One property
+ * store per call.
+ */
+export const currentOp = { name: "(no public operation)" };
 
-function isOurs(file: string): boolean {
-  if (file.startsWith(OUR_DIR.href)) return true;
-  return OUR_PATH !== null && file.startsWith(OUR_PATH);
-}
-
-interface CallSite {
-  getTypeName(): string | null;
-  getFunctionName(): string | null;
-  getMethodName(): string | null;
-  getFileName(): string | null | undefined;
-  getLineNumber(): number | null;
-  isConstructor(): boolean;
-}
-
-type V8ErrorConstructor = ErrorConstructor & {
-  stackTraceLimit?: number;
-  captureStackTrace?(target: object, ctor?: unknown): void;
-  prepareStackTrace?: (e: Error, sites: CallSite[]) => unknown;
-};
-
-/** The innermost public operation of this package on the JS stack now:
- *  V8's structured call sites when there are (no string formatting, no
- *  source mapping: cheap), else the text of Error().stack. */
-function publicOperation(): ProfileFrame {
-  const E = Error as V8ErrorConstructor;
-  const limit = E.stackTraceLimit;
-  E.stackTraceLimit = 32; // wasm frames count too
-  try {
-    if (typeof E.captureStackTrace === "function") {
-      const prepare = E.prepareStackTrace;
-      E.prepareStackTrace = (_e, sites) => sites;
-      const holder: { stack?: unknown } = {};
-      try {
-        E.captureStackTrace(holder, publicOperation);
-        const sites = holder.stack;
-        if (Array.isArray(sites)) return fromCallSites(sites as CallSite[]);
-      } finally {
-        E.prepareStackTrace = prepare;
-      }
-    }
-    return fromStackText(new Error().stack ?? "");
-  } finally {
-    E.stackTraceLimit = limit;
-  }
-}
-
-const NO_OP: ProfileFrame = { name: "(no public operation)", file: "", line: 0 };
-
-function pick(candidates: Iterable<{ name: string; file: string; line: number }>): ProfileFrame {
-  let fallback: ProfileFrame | null = null;
-  for (const { name, file, line } of candidates) {
-    if (!PUBLIC_OP.test(name)) continue;
-    const frame = { name, file: file.replace(/^.*[/\\]/, ""), line };
-    if (isOurs(file)) return frame;
-    fallback ??= frame; // bundled: the class names still tell
-  }
-  return fallback ?? NO_OP;
-}
-
-function* callSiteFrames(sites: CallSite[]) {
-  for (const s of sites) {
-    if (s.isConstructor()) continue;
-    const fn = s.getFunctionName() ?? s.getMethodName();
-    if (!fn) continue;
-    const file = s.getFileName() ?? "";
-    let type = s.getTypeName();
-    // A static method's receiver is the class itself: V8 says "Function".
-    if (type === "Function" && /[/\\]runtime\.[jt]s$/.test(file)) type = "Runtime";
-    yield { name: type ? `${type}.${fn}` : fn, file, line: s.getLineNumber() ?? 0 };
-  }
-}
-
-function fromCallSites(sites: CallSite[]): ProfileFrame {
-  return pick(callSiteFrames(sites));
-}
-
-function* textFrames(stack: string) {
-  for (const line of stack.split("\n")) {
-    // V8: "    at GoMap.set (file:///…/map.js:12:3)"; SpiderMonkey/JSC: "set@file:///…/map.js:12:3".
-    const m = /^\s*at (?:async )?(.+?) \((.+):(\d+):\d+\)$/.exec(line) ?? /^([^@\s]*)@(.+):(\d+):\d+$/.exec(line);
-    if (!m) continue;
-    let name = m[1]!;
-    if (name.startsWith("Function.") && /[/\\]runtime\.[jt]s$/.test(m[2]!)) name = "Runtime." + name.slice(9);
-    yield { name, file: m[2]!, line: Number(m[3]) };
-  }
-}
-
-function fromStackText(stack: string): ProfileFrame {
-  return pick(textFrames(stack));
-}
+/** Where public-operation frames say they are (the package, not a file:
+ *  bundles rewrite file names and lines). */
+const HOST_FILE = "gomap-wasm";
 
 const zero = (): CycleCounts => ({ allocs: 0, frees: 0 });
 
@@ -199,7 +115,7 @@ export class MemProfile {
   alloc(p: number, size: number, site: number): void {
     if (this.error) return;
     try {
-      const op = publicOperation();
+      const op: ProfileFrame = { name: currentOp.name, file: HOST_FILE, line: 0 };
       const frames = this.#sites[site] ?? [`site${site}`];
       // The core caps the mean gap (Go's fastexprand): unbias with the mean
       // it really used.

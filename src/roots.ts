@@ -8,7 +8,7 @@
  * core's heap and every store to it goes through the write barrier.
  */
 import type { Boundary } from "./boundary.js";
-import { OutOfMemoryError } from "./errors.js";
+import { OutOfMemoryError, RuntimeClosedError } from "./errors.js";
 
 export class RootTable {
   #b: Boundary;
@@ -26,8 +26,20 @@ export class RootTable {
     this.#maxMemory = maxMemory;
   }
 
+  /** The runtime was closed: the table lets go of the instance; releasing
+   *  a slot is a no-op from then on (pins and iterators may still end), and
+   *  taking one throws RuntimeClosedError. */
+  close(): void {
+    this.#b = null as unknown as Boundary;
+    this.#closed = true;
+    this.#values = [];
+    this.#free = [];
+  }
+  #closed = false;
+
   /** A free slot (empty), growing the core's table if needed. */
   acquire(): number {
+    if (this.#closed) throw new RuntimeClosedError();
     let slot = this.#free.pop();
     if (slot === undefined) {
       slot = this.#next;
@@ -43,6 +55,7 @@ export class RootTable {
   }
 
   set(slot: number, p: number): void {
+    if (this.#closed) throw new RuntimeClosedError();
     this.#b.rootsSet(slot, p);
     this.#values[slot] = p;
   }
@@ -54,6 +67,7 @@ export class RootTable {
 
   /** Clear a slot and make it reusable. */
   release(slot: number): void {
+    if (this.#closed) return;
     this.#b.rootsSet(slot, 0);
     this.#values[slot] = 0;
     this.#free.push(slot);

@@ -7,13 +7,13 @@
  */
 import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow, type TophashValues } from "./boundary.js";
 import {
-  InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeDeadError, UnsafeNotAllowedError, UseAfterFreeError,
-  WrongRuntimeError,
+  InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeClosedError, RuntimeDeadError, UnsafeNotAllowedError,
+  UseAfterFreeError, WasmLoadError, WrongRuntimeError,
 } from "./errors.js";
 import { createUnsafe, type Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
-import { GoMap, INTERNAL, type MapOwner } from "./map.js";
-import { MapPool, GENERATIONS, type PoolHost, type PoolOptions } from "./pool.js";
+import { GoMap, mapHandle, mapInternals, mapOps, mapOwner, newGoMap, type MapOwner } from "./map.js";
+import { MapPool, GENERATIONS, newMapPool, poolClose, poolCycleStart, type PoolHost, type PoolOptions } from "./pool.js";
 import { copyMap } from "./compact.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
@@ -21,7 +21,7 @@ import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
 import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
-import { encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
+import { currentOp, encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
 
 /** Go's runtime.MemStats, for the fields that exist so far. Byte counts
@@ -222,7 +222,8 @@ function unixNs(sinceOriginNs: number): number {
 /** Drops a map's root when the JS engine collects a GoMap that was never
  *  freed (a convenience: correctness never depends on it). */
 const mapRegistry = new FinalizationRegistry<{ release: () => void; rt: Runtime }>((held) => {
-  if (boundaryOf(held.rt).dead) return;
+  const b = boundaries.get(held.rt);
+  if (!b || b.dead) return; // closed or dead: nothing to release
   try {
     held.release();
   } catch {
@@ -234,9 +235,15 @@ const mapRegistry = new FinalizationRegistry<{ release: () => void; rt: Runtime 
  *  the public API. */
 export function boundaryOf(rt: Runtime): Boundary {
   const b = boundaries.get(rt);
-  if (!b) throw new TypeError("not a gomap-wasm Runtime");
+  if (!b) {
+    if (closedRuntimes.has(rt)) throw new RuntimeClosedError();
+    throw new TypeError("not a gomap-wasm Runtime");
+  }
   return b;
 }
+
+/** Runtimes after rt.close(). */
+const closedRuntimes = new WeakSet<Runtime>();
 
 export class Runtime {
   /** The effective cap on linear memory, in bytes (a whole number of 64 KiB pages). */
@@ -283,7 +290,8 @@ export class Runtime {
       },
       tempRoots: [roots.acquire(), roots.acquire()],
       iterRegistry: new FinalizationRegistry<number[]>((slots) => {
-        if (boundaryOf(this).dead) return;
+        const b = boundaries.get(this);
+        if (!b || b.dead) return; // closed or dead
         try {
           for (const s of slots) roots.release(s);
         } catch {
@@ -305,20 +313,23 @@ export class Runtime {
       this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
     };
     b.onGCStart = () => {
-      for (const p of this.#pools) p.onCycleStart();
+      for (const p of this.#pools) poolCycleStart(p);
     };
   }
 
   /** Create a runtime. Works in Node and browsers. */
   static async create(options?: RuntimeOptions): Promise<Runtime> {
+    currentOp.name = "Runtime.create";
     const o = resolveOptions(options);
     if (o.trusted) {
       // The whitelist runs once, here; trust cannot be switched on later.
       const failed = environmentChecks().filter((c) => !c.ok).map((c) => c.name);
       if (failed.length) throw new UnsafeNotAllowedError("Runtime.create({ trusted: true })", failed, true);
     }
-    const module = await loadCore(o.debug ? "debug" : "release");
-    const b = await Boundary.instantiate(module, o.maxWasmPages, o.debug);
+    const build = o.debug ? "debug" : "release";
+    const module = await loadCore(build, o.wasm);
+    const b = await instantiate(module, o.maxWasmPages, o.debug, build);
+    currentOp.name = "Runtime.create"; // again: other calls ran during the awaits
     b.setMemProfileRate(o.memProfileRate); // before init: its allocations are sampled too
     if (!b.init(o.maxWasmPages)) {
       const min = b.minMemoryBytes(o.maxWasmPages);
@@ -332,7 +343,58 @@ export class Runtime {
     b.seedRandom(seed[0]!, seed[1]!);
     b.setGCPercent(o.gcPercent);
     const trace = o.gctrace === true ? (line: string) => console.error(line) : o.gctrace === false ? null : o.gctrace;
-    return new Runtime(b, o.maxMemory, trace, o.trusted);
+    const rt = new Runtime(b, o.maxMemory, trace, o.trusted);
+    rt.#module = module;
+    return rt;
+  }
+
+  /** The compiled core this runtime runs (compaction instantiates it again). */
+  #module: WebAssembly.Module | null = null;
+  #closed = false;
+
+  /**
+   * Release the runtime: its instance and its linear memory (up to
+   * `maxMemory`) are let go, for the JS engine to free. Every later use of
+   * the runtime, its maps, their iterators and its pools throws
+   * `RuntimeClosedError`; releasing what it handed out (`m.free()`,
+   * `pin.unpin()`, disposing) is a no-op. Idempotent. A compaction in
+   * progress fails with `RuntimeClosedError`.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closedRuntimes.add(this);
+    for (const ref of this.#maps.values()) {
+      const m = ref.deref();
+      if (!m) continue;
+      mapRegistry.unregister(m);
+      mapInternals(m).close();
+    }
+    this.#maps.clear();
+    for (const p of this.#pools) poolClose(p);
+    this.#pools.clear();
+    this.#roots.close();
+    this.#unsafe = null;
+    this.#module = null;
+    this.#gctrace = null;
+    this.#owner.boundary = null as unknown as Boundary;
+    boundaries.delete(this);
+    rootTables.delete(this);
+  }
+
+  /** Has `close()` been called? */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** `using rt = await Runtime.create()`: close at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using rt = await Runtime.create()`: close at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   // ------------------------------------------------------------ collector
@@ -381,10 +443,11 @@ export class Runtime {
   /** Keep a map alive whatever the host drops — even after `m.free()` —
    *  until the returned pin is released. */
   pin(m: GoMap): Pin {
+    currentOp.name = "Runtime.pin";
     this.#own(m);
     const slot = this.#roots.acquire();
-    this.#roots.set(slot, m.handle);
-    return new Pin(this.#roots, slot);
+    this.#roots.set(slot, mapHandle(m));
+    return newPin(this.#roots, slot);
   }
 
   /** Go's runtime.KeepAlive: marks `m` as used up to this point, so the
@@ -398,6 +461,7 @@ export class Runtime {
 
   /** Make a Go map: `rt.map({ key: "u64", value: "f64", hint: 1e6 })`. */
   map<K extends KindName, V extends KindName>(options: MapOptions<K, V>): GoMap<K, V> {
+    currentOp.name = "Runtime.map";
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     for (const k of Object.keys(options)) {
       if (!MAP_OPTIONS.has(k)) throw new InvalidArgumentError(k, `unknown map option; known: ${[...MAP_OPTIONS].join(", ")}`);
@@ -424,7 +488,7 @@ export class Runtime {
     const h = ops.makemap(hint, hash0, code(key) | (code(value) << 8), slot) >>> 0;
     if (h === 0) {
       this.#roots.release(slot);
-      throw new OutOfMemoryError(hint, this.maxMemory, `make(map) with hint ${hint}`);
+      throw new OutOfMemoryError(0, this.maxMemory, `make(map) with hint ${hint} entries`);
     }
     this.#roots.noteSet(slot, h);
     this.#liveMaps++;
@@ -434,7 +498,7 @@ export class Runtime {
   /** A GoMap over a map that holds root `slot`. */
   #wrap<K extends KindName, V extends KindName>(key: K, value: V, h: number, slot: number, random: () => number): GoMap<K, V> {
     const ops = boundaryOf(this).mapOps(coreSuffix(key, value));
-    const m = new GoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
+    const m = newGoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
     const roots = this.#roots;
     mapRegistry.register(m, {
       release: () => {
@@ -451,6 +515,7 @@ export class Runtime {
   /** A pool of cleared maps for one generation (src/pool.ts): Go's
    *  sync.Pool with a victim cache, plus the article's generations. */
   pool<K extends KindName, V extends KindName>(options: PoolOptions<K, V>): MapPool<K, V> {
+    boundaryOf(this); // closed: RuntimeClosedError
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     for (const k of Object.keys(options)) {
       if (!POOL_OPTIONS.has(k)) throw new InvalidArgumentError(k, `unknown pool option; known: ${[...POOL_OPTIONS].join(", ")}`);
@@ -470,7 +535,10 @@ export class Runtime {
       throw new InvalidArgumentError("maxIdle", `expected a non-negative integer, got ${String(maxIdle)}`);
     }
     const host: PoolHost<K, V> = {
-      make: (n) => this.#makeMap(key, value, n),
+      make: (n) => {
+        currentOp.name = "MapPool.get";
+        return this.#makeMap(key, value, n);
+      },
       check: (m) => {
         this.#own(m as unknown as GoMap);
         if (m.freed) m.size; // throws the map's own UseAfterFreeError (freed, or already pooled)
@@ -479,7 +547,7 @@ export class Runtime {
         }
       },
       park: (m) => {
-        const x = m[INTERNAL]();
+        const x = mapInternals(m as unknown as GoMap);
         if (x.hooked) boundaryOf(this).setHooks(x.h, null);
         x.detach("was put back into a pool (pool.put); take a map with pool.get()");
         mapRegistry.unregister(m);
@@ -493,7 +561,7 @@ export class Runtime {
       },
       forget: () => this.#pools.delete(pool as unknown as MapPool),
     };
-    const pool: MapPool<K, V> = new MapPool<K, V>(host, key, value, gen, hint, maxIdle);
+    const pool: MapPool<K, V> = newMapPool<K, V>(host, key, value, gen, hint, maxIdle);
     this.#pools.add(pool as unknown as MapPool);
     return pool;
   }
@@ -501,7 +569,7 @@ export class Runtime {
   /** The shape of a map: B, counts, tophash states, growth progress, bytes. */
   inspect(m: GoMap): MapInspection {
     this.#own(m);
-    const r = boundaryOf(this).inspectMap(m.ops, m.handle);
+    const r = boundaryOf(this).inspectMap(mapOps(m), mapHandle(m));
     return {
       B: r.B!,
       count: r.count!,
@@ -530,8 +598,9 @@ export class Runtime {
   }
 
   #own(m: GoMap): void {
+    if (this.#closed) throw new RuntimeClosedError();
     if (!(m instanceof GoMap)) throw new InvalidArgumentError("map", "expected a GoMap made by rt.map()");
-    if (m.owner !== this.#owner) throw new WrongRuntimeError();
+    if (mapOwner(m) !== this.#owner) throw new WrongRuntimeError();
   }
 
   /** Was this runtime created with `{ trusted: true }` (and did the
@@ -544,6 +613,7 @@ export class Runtime {
    *  barrier-free zeroing, pins, hooks. Throws UnsafeNotAllowedError unless
    *  the runtime is trusted. */
   get unsafe(): Unsafe {
+    if (this.#closed) throw new RuntimeClosedError();
     if (!this.#trusted) throw new UnsafeNotAllowedError("rt.unsafe", [], false);
     if (!this.#unsafe) {
       const roots = this.#roots;
@@ -560,7 +630,7 @@ export class Runtime {
           pinObject: (base) => {
             const slot = roots.acquire();
             roots.set(slot, base);
-            return new Pin(roots, slot);
+            return newPin(roots, slot);
           },
           pinMap: (m) => this.pin(m),
         },
@@ -621,7 +691,7 @@ export class Runtime {
   inspectBuckets(m: GoMap): BucketsInspection {
     this.#own(m);
     const b = boundaryOf(this);
-    const x = b.readHmap(m.handle);
+    const x = b.readHmap(mapHandle(m));
     const u8 = b.u8, u32 = b.u32;
     const shape = b.bucketLayout(coreSuffix(m.keyType, m.valueType));
     const read = (addr: number, arrB: number): BucketArrayTophash | null => {
@@ -774,11 +844,13 @@ export class Runtime {
    * is; the copy and the switch happen in one synchronous step.
    */
   async compact(): Promise<CompactionReport> {
+    currentOp.name = "Runtime.compact";
     this.#notInHook("rt.compact()");
     if (this.#compacting) throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
     this.#compacting = true;
     try {
-      const module = await loadCore(this.debug ? "debug" : "release");
+      boundaryOf(this); // closed: RuntimeClosedError
+      const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
       const nb = await Boundary.instantiate(module, maxPages, this.debug);
       return this.#compactInto(nb, maxPages);
@@ -788,6 +860,7 @@ export class Runtime {
   }
 
   #compactInto(nb: Boundary, maxPages: number): CompactionReport {
+    currentOp.name = "Runtime.compact";
     const ob = boundaryOf(this);
     this.#notInHook("rt.compact()");
     if (ob.dead) throw new RuntimeDeadError(ob.dead);
@@ -814,7 +887,7 @@ export class Runtime {
     for (const [slot, ref] of this.#maps) {
       const m = ref.deref();
       if (!m || m.freed) continue;
-      moves.push({ h: m.handle, root: slot, key: m.keyType, value: m.valueType, map: m });
+      moves.push({ h: mapHandle(m), root: slot, key: m.keyType, value: m.valueType, map: m });
     }
     // Pooled maps are not moved: compaction empties the pools (as a
     // collection's victim step would, twice) — their point is warm bucket
@@ -856,7 +929,7 @@ export class Runtime {
     }
     boundaries.set(this, nb);
     this.#owner.boundary = nb;
-    for (const mv of moves) mv.map[INTERNAL]().rebind(this.#owner, nb.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
+    for (const mv of moves) mapInternals(mv.map).rebind(this.#owner, nb.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
     for (const pool of this.#pools) pool.drain();
     this.#listen(nb);
     nb.setGrowthPolicy(false, 65536);
@@ -898,13 +971,29 @@ export class Runtime {
 
 let keepAliveSink: unknown;
 
+/** Instantiate a compiled core; a module that is not this package's core
+ *  (wrong imports or exports) is a WasmLoadError. */
+async function instantiate(module: WebAssembly.Module, maxPages: number, debug: boolean, build: string): Promise<Boundary> {
+  try {
+    return await Boundary.instantiate(module, maxPages, debug);
+  } catch (e) {
+    if (e instanceof RangeError) throw e; // the memory itself could not be had
+    throw new WasmLoadError(`the module is not gomap-wasm's ${build} core (${(e as Error).message})`, {}, e);
+  }
+}
+
 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */
+let newPin: (roots: RootTable, slot: number) => Pin;
+
 export class Pin {
   #roots: RootTable | null;
   #slot: number;
-  /** @internal */
-  constructor(roots: RootTable, slot: number) {
+  static {
+    newPin = (roots, slot) => new Pin(roots, slot);
+  }
+  /** Pins are made by `rt.pin(m)` (and `rt.unsafe.pin`). */
+  private constructor(roots: RootTable, slot: number) {
     this.#roots = roots;
     this.#slot = slot;
   }

@@ -19,7 +19,8 @@
  * debug build compares on every use and throws `StaleViewError`.
  */
 import type { Boundary, BucketLayout, HmapLayout, MapHooks } from "./boundary.js";
-import { GoMap, UNSAFE, type UnsafeAccess } from "./map.js";
+import { GoMap, mapHandle, mapUnsafe, type UnsafeAccess } from "./map.js";
+import { currentOp } from "./profile.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
 import { InvalidArgumentError, StaleViewError, UnsafeNotAllowedError } from "./errors.js";
 
@@ -106,6 +107,9 @@ const trustedInstances = new WeakSet<object>();
 /** Only this module can make an Unsafe; only createUnsafe marks one trusted. */
 const MAKE = Symbol("Unsafe");
 let keepAliveSink: unknown;
+let makePointer: (u: Unsafe, kind: "hmap" | "slot", address: number, stamp: Stamp) => UnsafePointer;
+let makeBuckets: (u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) => UnsafeBuckets;
+let makeUnsafe: (ctx: UnsafeContext) => Unsafe;
 
 /** A raw address from `rt.unsafe` (hmap or value slot). Arithmetic works
  *  through `valueOf()` (`ptr + 8`); in the debug build every use checks
@@ -115,8 +119,11 @@ export class UnsafePointer {
   #address: number;
   #stamp: Stamp;
   #u: Unsafe;
-  /** @internal */
-  constructor(u: Unsafe, kind: "hmap" | "slot", address: number, stamp: Stamp) {
+  static {
+    makePointer = (u, kind, address, stamp) => new UnsafePointer(u, kind, address, stamp);
+  }
+  /** Pointers are made by `rt.unsafe.pointer(m)` and `rt.unsafe.slot(m, k)`. */
+  private constructor(u: Unsafe, kind: "hmap" | "slot", address: number, stamp: Stamp) {
     this.#u = u;
     this.kind = kind;
     this.#address = address;
@@ -200,8 +207,11 @@ export class UnsafeBuckets {
   /** The instance it reads (release builds never check: no lookups per call). */
   #b: Boundary;
   #debug: boolean;
-  /** @internal */
-  constructor(u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) {
+  static {
+    makeBuckets = (u, map, stamp, layout, old, current) => new UnsafeBuckets(u, map, stamp, layout, old, current);
+  }
+  /** Views are made by `rt.unsafe.buckets(m)`. */
+  private constructor(u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) {
     this.#u = u;
     this.#map = map;
     this.#stamp = stamp;
@@ -304,7 +314,7 @@ function staleness(b: Boundary, s: Stamp): string {
 }
 
 function stampMap(b: Boundary, m: GoMap, acc: UnsafeAccess, memSensitive: boolean): Stamp {
-  const h = m.handle;
+  const h = mapHandle(m);
   const x = b.readHmap(h);
   return {
     boundary: b,
@@ -353,9 +363,12 @@ function guarded<T extends object>(u: Unsafe, s: Stamp, target: T, what: string)
  * | `layout()`             | nothing (compile-time constants of the core)                |
  */
 export class Unsafe {
-  /** @internal Use `rt.unsafe`: a trusted runtime makes its own (through
-   *  createUnsafe, which is not exported by the package). */
-  constructor(token: symbol, ctx: UnsafeContext) {
+  static {
+    makeUnsafe = (ctx) => new Unsafe(MAKE, ctx);
+  }
+  /** Use `rt.unsafe`: a trusted runtime makes its own (through createUnsafe,
+   *  which the package does not export); the token refuses any other way. */
+  private constructor(token: symbol, ctx: UnsafeContext) {
     if (token !== MAKE) throw new TypeError("Unsafe cannot be constructed: use rt.unsafe on a trusted runtime");
     contexts.set(this, ctx);
   }
@@ -389,9 +402,9 @@ export class Unsafe {
   pointer(m: GoMap): UnsafePointer {
     this.#ctx.own(m);
     const b = this.#ctx.boundary;
-    const s = stampMap(b, m, m[UNSAFE](), false);
+    const s = stampMap(b, m, mapUnsafe(m), false);
     s.mapSensitive = false;
-    return new UnsafePointer(this, "hmap", s.h, s);
+    return makePointer(this, "hmap", s.h, s);
   }
 
   /** Typed views over the map's bucket array (and the old one while it
@@ -401,7 +414,7 @@ export class Unsafe {
   buckets(m: GoMap): UnsafeBuckets {
     this.#ctx.own(m);
     const b = this.#ctx.boundary;
-    const acc = m[UNSAFE]();
+    const acc = mapUnsafe(m);
     const s = stampMap(b, m, acc, true);
     const shape = layoutOf(b).buckets[coreSuffix(m.keyType, m.valueType)]!;
     const arr = (address: number, B: number): UnsafeArray => {
@@ -419,7 +432,7 @@ export class Unsafe {
       };
     };
     const old = s.oldbuckets === 0 ? null : arr(s.oldbuckets, s.oldB);
-    return new UnsafeBuckets(this, m, s, shape, old, arr(s.buckets, s.B));
+    return makeBuckets(this, m, s, shape, old, arr(s.buckets, s.B));
   }
 
   /** The address of key's value slot, or null when the key is absent.
@@ -428,10 +441,10 @@ export class Unsafe {
   slot(m: GoMap, key: unknown): UnsafePointer | null {
     this.#ctx.own(m);
     const b = this.#ctx.boundary;
-    const acc = m[UNSAFE]();
+    const acc = mapUnsafe(m);
     const a = acc.slot(key);
     if (a === 0) return null;
-    return new UnsafePointer(this, "slot", a, stampMap(b, m, acc, false));
+    return makePointer(this, "slot", a, stampMap(b, m, acc, false));
   }
 
   /**
@@ -453,7 +466,7 @@ export class Unsafe {
    */
   zeroValues(m: GoMap, keys?: ArrayLike<unknown>): number {
     this.#ctx.own(m);
-    const n = m[UNSAFE]().zero(keys);
+    const n = mapUnsafe(m).zero(keys);
     return keys === undefined ? n * 8 : n;
   }
 
@@ -534,10 +547,10 @@ export class Unsafe {
     const ops = b.enumOf("HookOp");
     const INSERT = ops.get("INSERT")!, UPDATE = ops.get("UPDATE")!, DELETE = ops.get("DELETE")!;
     const signed = m.keyType === "i64";
-    const acc = m[UNSAFE]();
+    const acc = mapUnsafe(m);
     if (!entry.assign && !entry.delete) {
       this.#hooks.delete(m);
-      b.setHooks(m.handle, null);
+      b.setHooks(mapHandle(m), null);
       acc.setHooked(false);
       return;
     }
@@ -549,7 +562,7 @@ export class Unsafe {
         else if (op === INSERT || op === UPDATE) entry.assign?.(key, op === INSERT);
       },
     };
-    b.setHooks(m.handle, hooks);
+    b.setHooks(mapHandle(m), hooks);
     acc.setHooked(true);
   }
 
@@ -561,7 +574,7 @@ export class Unsafe {
 /** @internal For Runtime only (not exported by the package): the Unsafe of
  *  a runtime that passed the trust checks. */
 export function createUnsafe(ctx: UnsafeContext): Unsafe {
-  const u = new Unsafe(MAKE, ctx);
+  const u = makeUnsafe(ctx);
   trustedInstances.add(u);
   return u;
 }
@@ -618,9 +631,11 @@ for (const name of Object.getOwnPropertyNames(Unsafe.prototype)) {
   const d = Object.getOwnPropertyDescriptor(Unsafe.prototype, name)!;
   if (typeof d.value === "function") {
     const f = d.value as (...a: unknown[]) => unknown;
+    const op = `Unsafe.${name}`; // heap-profile frames (src/profile.ts)
     d.value = {
       [name](this: Unsafe, ...args: unknown[]): unknown {
         if (!trustedInstances.has(this)) throw gateFailure(name);
+        currentOp.name = op;
         return f.apply(this, args);
       },
     }[name];

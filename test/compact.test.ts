@@ -8,6 +8,7 @@ import {
 } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { prng, randInt, seeds, withSeed } from "./helpers.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 const saved = process.env.GOMAP_WASM_TRUSTED;
 beforeAll(() => {
@@ -79,7 +80,7 @@ describe("rt.compact", () => {
         const check = () => {
           for (const x of maps) {
             expect(x.m.size).toBe(x.model.size);
-            x.m.ops.checkMap!(x.m.handle);
+            mapOps(x.m).checkMap!(mapHandle(x.m));
             for (const [, [k, v]] of x.model) expect(x.m.get(k as number)).toEqual(v);
             let n = 0;
             for (const [k, v] of x.m) {
@@ -146,7 +147,7 @@ describe("rt.compact", () => {
     expect(s1.HeapObjects).toBeLessThanOrEqual(s0.HeapObjects);
     expect(m.size).toBe(model.size);
     for (const [k, v] of model) expect(m.get(k)).toEqual(v);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     boundaryOf(rt).requireDebug("checks").checkHeap();
     const sum = (xs: { Mallocs: number }[]) => xs.reduce((a, x) => a + x.Mallocs, 0);
     expect(sum(s1.BySize)).toBeGreaterThanOrEqual(sum(s0.BySize)); // cumulative across the compaction
@@ -170,10 +171,10 @@ describe("rt.compact", () => {
     expect(u.isStale(v)).toBe(true);
     m.set(1000n, 1n);
     expect(seen.at(-1)).toBe(1000n); // hooks moved with the map
-    expect(u.pointer(m).address).toBe(m.handle);
+    expect(u.pointer(m).address).toBe(mapHandle(m));
     expect(pool.stats()).toMatchObject({ idle: 0, dropped: 1 }); // pools are emptied
     // The pin follows its map: freed by the user, still alive while pinned.
-    const h = m.handle;
+    const h = mapHandle(m);
     m.free();
     rt.gc();
     expect(boundaryOf(rt).objectBase(h)).toBe(h);
@@ -195,7 +196,7 @@ describe("rt.compact", () => {
     expect(rt.memoryBytes).toBe(bytes);
     expect(m.size).toBe(size);
     expect(m.get(17)).toBe(`value 18 ${"x".repeat(40)}`);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     boundaryOf(rt).requireDebug("checks").checkHeap();
     // After deleting most entries, a collection leaves room... but linear
     // memory does not shrink: the old heap still counts in full.

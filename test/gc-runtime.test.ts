@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Runtime, InvalidOptionError, InvalidArgumentError } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { slowStatsMismatches } from "./helpers.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 /** Go 1.19's format (runtime/mgc.go:gcMarkTermination), as a regex. */
 const MS = String.raw`(?:\d+|\d+\.\d{1,3})`;
@@ -216,7 +217,7 @@ describe("reclaiming", () => {
     for (let i = 0; i < 5000; i++) expect(seen.has(i)).toBe(true);
     expect(rt.roots).toBe(1); // the iterator let go of its roots
     rt.gc();
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
   });
 
   it("a GoMap the program drops without free() is released by the FinalizationRegistry backstop", () => {

@@ -7,6 +7,7 @@ import { boundaryOf } from "../src/runtime.js";
 import {
   ConcurrentMapWriteError, InvalidArgumentError, OutOfMemoryError, UseAfterFreeError, WrongRuntimeError, GomapError,
 } from "../src/errors.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 async function rtDebug(maxMemory: string = "64MiB") {
   const rt = await Runtime.create({ debug: true, maxMemory });
@@ -16,7 +17,7 @@ async function rtDebug(maxMemory: string = "64MiB") {
 /** The 8 tophash bytes of bucket j of the current array. */
 function tophashes(rt: Runtime, m: GoMap, j = 0): number[] {
   const b = boundaryOf(rt);
-  const buckets = b.u32[(m.handle + b.hmap.buckets) >>> 2]!;
+  const buckets = b.u32[(mapHandle(m) + b.hmap.buckets) >>> 2]!;
   const bsize = rt.inspect(m).bucketSize;
   return [...b.u8.subarray(buckets + j * bsize, buckets + j * bsize + 8)];
 }
@@ -92,7 +93,7 @@ describe("delete (Go 1.19)", () => {
     const t1 = tophashes(rt, m);
     expect(t1[2]).toBeGreaterThanOrEqual(5);
     expect(t1.slice(3)).toEqual([0, 0, 0, 0, 0]);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
   });
 
   it("zeroes the value slot, keeps the buckets, and reseeds hash0 when the map empties", async () => {
@@ -108,7 +109,7 @@ describe("delete (Go 1.19)", () => {
     expect(after.hash0).not.toBe(42);
     // Every value slot is zero (Go's memclr of the elem).
     const { size, values } = after.bucketLayout;
-    const buckets = b.u32[(m.handle + b.hmap.buckets) >>> 2]!;
+    const buckets = b.u32[(mapHandle(m) + b.hmap.buckets) >>> 2]!;
     for (let j = 0; j < after.buckets; j++) {
       for (let i = 0; i < 8; i++) expect(b.u32[(buckets + j * size + values + i * 4) >>> 2]).toBe(0);
     }
@@ -123,7 +124,7 @@ describe("layout", () => {
     keys.forEach((k, i) => m.set(k, 1000 + i));
     const { size, keys: ko, values: vo, overflow } = rt.inspect(m).bucketLayout;
     expect(size % 8).toBe(0);
-    const bucket = b.u32[(m.handle + b.hmap.buckets) >>> 2]!;
+    const bucket = b.u32[(mapHandle(m) + b.hmap.buckets) >>> 2]!;
     keys.forEach((k, i) => {
       expect(b.u64[(bucket + ko + i * 8) >>> 3]).toBe(k);
       expect(b.u32[(bucket + vo + i * 4) >>> 2]).toBe(1000 + i);
@@ -157,8 +158,8 @@ describe("growth (Go 1.19)", () => {
       for (const d of live) m.delete(d);
     }
     expect(sameSizeGrows).toBeGreaterThan(1);
-    expect((b.u8[m.handle + b.hmap.flags]! & 4)).toBe(0);
-    m.ops.checkMap!(m.handle);
+    expect((b.u8[mapHandle(m) + b.hmap.flags]! & 4)).toBe(0);
+    mapOps(m).checkMap!(mapHandle(m));
   });
 
   it("a read-only map keeps its old buckets; writes finish the evacuation, 2 old buckets each", async () => {
@@ -174,12 +175,12 @@ describe("growth (Go 1.19)", () => {
     // Reads never evacuate.
     for (let r = 0; r < 1000; r++) expect(m.get(BigInt(1 + (r % 53)) * 1_000_003n)).toBe(BigInt(1 + (r % 53)));
     expect(rt.inspect(m)).toMatchObject({ growing: true, nevacuate: info.nevacuate });
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     // Each write evacuates 1 or 2 old buckets (the one it is about to use,
     // if not done yet, then nevacuate): Go measured done within the
     // triggering insert plus 4 more; here, within 3..7 more.
     const b = boundaryOf(rt);
-    const old = b.u32[(m.handle + b.hmap.oldbuckets) >>> 2]!;
+    const old = b.u32[(mapHandle(m) + b.hmap.oldbuckets) >>> 2]!;
     let old0 = old;
     let evacuatedSoFar = 0;
     /** Old buckets evacuated so far (tophash[0] is 2, 3 or 4), counted in memory. */
@@ -248,7 +249,7 @@ describe("misuse", () => {
     const dbg = b.requireDebug("test");
     const m = rt.map({ key: "u32", value: "u32" });
     for (let i = 0; i < 100; i++) m.set(i, i);
-    dbg.dbgSetWriting(m.handle, 1);
+    dbg.dbgSetWriting(mapHandle(m), 1);
     expect(() => m.set(1000, 1)).toThrow(ConcurrentMapWriteError);
     expect(() => m.set(5, 99)).toThrow(/concurrent map writes/);
     expect(() => m.delete(5)).toThrow(ConcurrentMapWriteError);
@@ -257,11 +258,11 @@ describe("misuse", () => {
     expect(() => m.shrink()).toThrow(ConcurrentMapWriteError);
     expect(() => m.setMany(new Uint32Array([7000]), new Uint32Array([1]))).toThrow(ConcurrentMapWriteError);
     expect(() => [...m]).toThrow(/concurrent map iteration and map write/);
-    dbg.dbgSetWriting(m.handle, 0);
+    dbg.dbgSetWriting(mapHandle(m), 0);
     expect(m.size).toBe(100);
     expect(m.get(5)).toBe(5);
     expect(m.get(1000)).toBeUndefined();
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
   });
 
   const bad: [string, string, unknown, unknown][] = [
@@ -360,7 +361,7 @@ describe("out of memory", () => {
     }
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect(m.size).toBe(model.size);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     b.requireDebug("t").checkHeap();
     for (const [k, v] of model) expect(m.get(k)).toBe(v);
     // Updates of existing keys need no memory and still work; deletes too.
@@ -375,7 +376,7 @@ describe("out of memory", () => {
     try { m.setMany(ks, ks); } catch (e) { batchErr = e as never; }
     expect(batchErr).toBeInstanceOf(OutOfMemoryError);
     expect(m.size).toBe(model.size + batchErr!.done!);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     b.requireDebug("t").checkHeap();
   });
 
@@ -398,7 +399,7 @@ describe("out of memory", () => {
     // It went past the load factor of its last B instead of failing there.
     expect(overLoaded).toBe(true);
     expect(m.size).toBe(n);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     for (let i = 0; i < n; i += 97) expect(m.get(i)).toBe(i ^ 0x5555);
     void maxB;
   });

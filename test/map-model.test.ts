@@ -9,6 +9,7 @@ import { prng, randInt, seeds, withSeed } from "./helpers.js";
 import { Runtime, type GoMap, type KindName } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { IteratorInvalidatedError } from "../src/errors.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 /** What the streams went through, checked at the end (so the test cannot
  *  pass without exercising growth). */
@@ -105,7 +106,7 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
         if (stress) dbg.dbgStress(4, 512);
         const r = prng(seed);
         const m = rt.map({ key: keyKind, value: valueKind, hint: r() < 0.3 ? randInt(r, 0, 3000) : 0, seed: r() < 0.5 ? seed : undefined }) as GoMap;
-        const checkMap = () => m.ops.checkMap!(m.handle);
+        const checkMap = () => mapOps(m).checkMap!(mapHandle(m));
         const o = new Oracle();
         let range = randInt(r, 8, 4000);
         for (let op = 0; op < opsPerStream; op++) {
@@ -173,15 +174,15 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
                 if (k !== k || o.has(k)) continue;
                 const v = genValue(valueKind, r);
                 m.set(k as never, v as never); o.set(k, v); live.push(k);
-                if ((b.u8[m.handle + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+                if ((b.u8[mapHandle(m) + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
               }
               for (const d of live) {
                 expect(m.delete(d as never)).toBe(true); o.delete(d);
-                if ((b.u8[m.handle + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+                if ((b.u8[mapHandle(m) + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
               }
             }
           }
-          const h = m.handle;
+          const h = mapHandle(m);
           if (b.u32[(h + b.hmap.oldbuckets) >>> 2] !== 0) {
             seen.grows++;
             if ((b.u8[h + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, IteratorInvalidatedError, Runtime, UseAfterFreeError, WrongRuntimeError, GENERATIONS } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 async function rt0() {
   return Runtime.create({ gcPercent: "off", debug: true, maxMemory: "256MiB" });
@@ -18,11 +19,11 @@ describe("rt.pool", () => {
     expect(rt.inspect(a).B).toBe(8); // make(map, 1024)
     for (let i = 0; i < 5000; i++) a.set(i, BigInt(i));
     const grown = rt.inspect(a);
-    const h = a.handle;
+    const h = mapHandle(a);
     pool.put(a);
     const b = pool.get();
     expect(b === a).toBe(false);
-    expect(b.handle).toBe(h);
+    expect(mapHandle(b)).toBe(h);
     expect(b.size).toBe(0);
     const again = rt.inspect(b);
     expect(again.B).toBe(grown.B); // buckets kept for reuse (Go's mapclear)
@@ -31,7 +32,7 @@ describe("rt.pool", () => {
     for (let i = 0; i < 5000; i++) b.set(i, 1n);
     expect(rt.inspect(b).B).toBe(grown.B); // no growth the second time
     expect(pool.stats()).toMatchObject({ gets: 2, puts: 1, hits: 1, misses: 1, dropped: 0, idle: 0, victims: 0 });
-    b.ops.checkMap!(b.handle);
+    mapOps(b).checkMap!(mapHandle(b));
     boundaryOf(rt).requireDebug("checks").checkHeap();
   });
 
@@ -65,7 +66,7 @@ describe("rt.pool", () => {
     const b = boundaryOf(rt);
     const pool = rt.pool({ key: "u64", value: "u64", generation: "stable", hint: 100_000 });
     const m = pool.get();
-    const h = m.handle;
+    const h = mapHandle(m);
     const live0 = rt.liveMaps;
     pool.put(m);
     rt.gc(); // 1st: primary → victim
@@ -73,7 +74,7 @@ describe("rt.pool", () => {
     expect(b.objectBase(h)).toBe(h);
     // A get() may still take it from the victim cache.
     const again = pool.get();
-    expect(again.handle).toBe(h);
+    expect(mapHandle(again)).toBe(h);
     expect(pool.stats().hits).toBe(1);
     pool.put(again);
     const inuse = rt.readMemStats().HeapInuse;

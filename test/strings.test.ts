@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { Runtime } from "../src/node.js";
 import { encodeInto, decode, maxBytes } from "../src/wtf8.js";
 import { boundaryOf } from "../src/runtime.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 const enc = (s: string) => {
   const u8 = new Uint8Array(maxBytes(s) + 8);
@@ -106,7 +107,7 @@ describe("strings and the collector", () => {
     rt.gc();
     const after = rt.readMemStats();
     expect(full.HeapObjects - after.HeapObjects).toBeGreaterThanOrEqual(10_000);
-    m.ops.checkMap!(m.handle);
+    mapOps(m).checkMap!(mapHandle(m));
     boundaryOf(rt).requireDebug("t").checkHeap();
   });
 

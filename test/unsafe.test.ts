@@ -10,6 +10,7 @@ import {
 } from "../src/node.js";
 import { allocOrThrow, boundaryOf, rootTableOf } from "../src/runtime.js";
 import { prng, randInt, seeds, withSeed } from "./helpers.js";
+import { mapHandle, mapOps } from "../src/map.js";
 
 const ENV = "GOMAP_WASM_TRUSTED";
 const saved = process.env[ENV];
@@ -28,7 +29,7 @@ async function trusted(debug = true): Promise<Runtime> {
 function heapClean(rt: Runtime, ...maps: GoMap[]): void {
   const dbg = boundaryOf(rt).requireDebug("checks");
   dbg.checkHeap();
-  for (const m of maps) m.ops.checkMap!(m.handle);
+  for (const m of maps) mapOps(m).checkMap!(mapHandle(m));
 }
 
 /** tophash states over both arrays and every chain, read through a view. */
@@ -90,7 +91,7 @@ describe("the gate", () => {
       }
     }
     expect(m.get(5n)).toBe(6n);
-    expect(rt.unsafe.pointer(m).address).toBe(m.handle); // the trusted one works
+    expect(rt.unsafe.pointer(m).address).toBe(mapHandle(m)); // the trusted one works
   });
 
   it("docs/unsafe.md documents every entry point", () => {
@@ -344,7 +345,7 @@ describe("stale views (debug build)", () => {
     expect(() => s.address).toThrow(StaleViewError);
     expect(() => (s as unknown as number) + 0).toThrow(StaleViewError);
     expect(() => u.keepAlive(s)).toThrow(StaleViewError);
-    expect(h.address).toBe(m.handle); // the header never moves
+    expect(h.address).toBe(mapHandle(m)); // the header never moves
     // clear / shrink / gc.
     for (const [what, act] of [
       ["cleared", () => m.clear()],
@@ -366,7 +367,7 @@ describe("stale views (debug build)", () => {
     const other = rt.map({ key: "u32", value: "u32", hint: 2_000_000 });
     expect(u.memory.buffer.byteLength).toBeGreaterThan(bytes0);
     expect(() => v.current.f64[0]).toThrow(/linear memory grew/);
-    expect(hp.address).toBe(m.handle);
+    expect(hp.address).toBe(mapHandle(m));
     other.free();
     m.free();
     expect(() => hp.address).toThrow(/freed/);
@@ -402,7 +403,7 @@ describe("pin and keepAlive", () => {
     expect(b.objectBase(arr)).toBe(0);
     expect(() => u.pin(12)).toThrow(InvalidArgumentError);
     // A pinned map outlives free() (rt.pin semantics).
-    const h = m.handle;
+    const h = mapHandle(m);
     const mp = u.pin(m);
     m.free();
     rt.gc();

@@ -1,0 +1,235 @@
+// The consumer app of test/bundlers.test.ts: one source, built by every
+// bundler (esbuild, Vite, webpack) and also loaded unbundled. It imports the
+// package the way a user does and reports what it saw; the test asserts.
+//
+// `run(env)` resolves to { checks, observed }: every check is "ok" or a
+// string saying what went wrong (a check never throws out of run, so one
+// broken feature does not hide the others). `observed` holds raw values
+// (error names and messages, string-table samples) for diagnostics.
+//
+// env: {
+//   platform: "browser" | "node",
+//   missingWasm: a URL (string) that does not hold a wasm module,
+//   missing: "html" (the server answers unknown paths with index.html),
+//            "404" (a plain 404) or "any" (either),
+//   debugCore: also create a { debug: true } runtime (unbundled only),
+// }
+//
+// A namespace import on purpose: a name the package does not export yet
+// fails its check here instead of failing the whole build or module link.
+import * as gomap from "gomap-wasm";
+
+/** %IteratorPrototype%, without relying on the Iterator global (Node 20 has none). */
+const ITERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+
+function describe(e) {
+  if (e && typeof e === "object" && "message" in e) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Calls fn, which must throw; returns the error. */
+function thrown(fn, what) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error(`${what} did not throw`);
+}
+
+function expectError(e, name, what) {
+  assert(e && typeof e === "object", `${what}: threw a non-object ${String(e)}`);
+  assert(e.name === name, `${what}: error name is ${JSON.stringify(e.name)}, want ${JSON.stringify(name)} (String(e) = ${JSON.stringify(String(e))})`);
+  assert(String(e).startsWith(`${name}: `), `${what}: String(e) = ${JSON.stringify(String(e))} does not start with "${name}: "`);
+  const cls = gomap[name];
+  assert(typeof cls === "function", `${what}: the package does not export ${name}`);
+  assert(e instanceof cls, `${what}: not an instance of the exported ${name}`);
+  assert(typeof gomap.GomapError === "function" && e instanceof gomap.GomapError, `${what}: not an instance of GomapError`);
+}
+
+async function gunzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function contains(haystack, needle) {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+export async function run(env) {
+  const checks = {};
+  const observed = { platform: env.platform };
+  const check = async (name, fn) => {
+    try {
+      await fn();
+      checks[name] = "ok";
+    } catch (e) {
+      checks[name] = describe(e);
+    }
+  };
+  const { Runtime } = gomap;
+
+  await check("exports", () => {
+    const want = ["Runtime", "GoMap", "GomapError", "InvalidArgumentError", "UseAfterFreeError", "RuntimeClosedError", "WasmLoadError", "OutOfMemoryError"];
+    const missing = want.filter((n) => typeof gomap[n] !== "function");
+    assert(missing.length === 0, `missing exports: ${missing.join(", ")}`);
+  });
+
+  let rt = null;
+  await check("create", async () => {
+    rt = await Runtime.create();
+    assert(rt && typeof rt.map === "function", "Runtime.create() gave no runtime");
+  });
+  if (!rt) return { checks, observed };
+
+  // u32 → string: set, get, size, iteration.
+  const m = rt.map({ key: "u32", value: "string" });
+  await check("u32ToString", () => {
+    for (let i = 0; i < 1000; i++) m.set(i, `v${i}`);
+    assert(m.size === 1000, `size ${m.size}, want 1000`);
+    assert(m.get(7) === "v7", `get(7) = ${JSON.stringify(m.get(7))}`);
+    assert(m.get(5000) === undefined, `get(5000) = ${JSON.stringify(m.get(5000))}`);
+    let n = 0;
+    let sum = 0;
+    for (const [k, v] of m) {
+      assert(v === `v${k}`, `iteration gave ${k} → ${JSON.stringify(v)}`);
+      n++;
+      sum += k;
+    }
+    assert(n === 1000 && sum === 499500, `iteration: ${n} entries, key sum ${sum}`);
+  });
+
+  // u64 keys given as Numbers (above 2^32).
+  await check("u64NumberKeys", () => {
+    const big = rt.map({ key: "u64", value: "f64" });
+    const base = 2 ** 40;
+    for (let i = 0; i < 500; i++) big.set(base + i * 3, i / 2);
+    assert(big.size === 500, `size ${big.size}, want 500`);
+    assert(big.get(base + 3) === 0.5, `get(2^40+3) = ${big.get(base + 3)}`);
+    assert(big.get(base + 1) === undefined, `get(2^40+1) = ${big.get(base + 1)}`);
+    let n = 0;
+    let vsum = 0;
+    for (const [k, v] of big) {
+      assert(BigInt(k) >= BigInt(base), `iteration key ${String(k)}`);
+      n++;
+      vsum += v;
+    }
+    assert(n === 500 && vsum === 62375, `iteration: ${n} entries, value sum ${vsum}`);
+    big.free();
+  });
+
+  // Error classes keep their names through minification.
+  await check("invalidArgumentName", () => {
+    const e = thrown(() => m.set("x", 1), 'm.set("x", 1) on a u32 map');
+    observed.invalidArgument = String(e);
+    expectError(e, "InvalidArgumentError", 'm.set("x", 1)');
+    assert(m.size === 1000, "the failed set changed the map");
+  });
+
+  await check("useAfterFreeName", () => {
+    const f = rt.map({ key: "u32", value: "u32" });
+    f.set(1, 2);
+    f.free();
+    const e = thrown(() => f.get(1), "get after free()");
+    observed.useAfterFree = String(e);
+    expectError(e, "UseAfterFreeError", "get after free()");
+  });
+
+  // Iterators inherit from %IteratorPrototype%: iterator helpers work where
+  // the engine has them (Chromium does; Node 20 does not).
+  await check("iteratorPrototype", () => {
+    for (const [what, it] of [["keys()", m.keys()], ["values()", m.values()], ["entries()", m.entries()], ["[Symbol.iterator]()", m[Symbol.iterator]()]]) {
+      assert(ITERATOR_PROTOTYPE.isPrototypeOf(it), `m.${what}: %IteratorPrototype% is not on its prototype chain`);
+    }
+  });
+  await check("iteratorHelpers", () => {
+    const has = typeof ITERATOR_PROTOTYPE.take === "function" && typeof ITERATOR_PROTOTYPE.toArray === "function";
+    observed.engineHasIteratorHelpers = has;
+    if (!has) {
+      assert(env.platform !== "browser", "this browser has no iterator helpers (Chromium should)");
+      return;
+    }
+    const keys = m.keys().take(2).toArray();
+    assert(Array.isArray(keys) && keys.length === 2, `m.keys().take(2).toArray() = ${JSON.stringify(keys)}`);
+    assert(keys.every((k) => m.has(k)), `keys ${JSON.stringify(keys)} not in the map`);
+  });
+
+  // Heap profile: frames name the public operation, also when minified.
+  await check("heapProfile", async () => {
+    const p = await Runtime.create({ memProfileRate: 1 });
+    try {
+      const pm = p.map({ key: "u32", value: "string" });
+      for (let i = 0; i < 2000; i++) pm.set(i, `value ${i}`);
+      p.gc(); // the profile is as of the last completed collection (as in Go)
+      const gz = await p.heapProfile();
+      assert(gz instanceof Uint8Array && gz[0] === 0x1f && gz[1] === 0x8b, "heapProfile() did not return gzip bytes");
+      const raw = await gunzip(gz);
+      // Printable runs that look like frame names, for the report.
+      const text = new TextDecoder().decode(raw);
+      observed.profileNames = [...new Set(text.match(/[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*/g) ?? [])].slice(0, 20);
+      assert(contains(raw, new TextEncoder().encode("GoMap.set")), `no "GoMap.set" in the profile's strings (saw ${JSON.stringify(observed.profileNames)})`);
+      pm.free();
+    } finally {
+      if (typeof p.close === "function") p.close();
+    }
+  });
+
+  // A core that cannot be loaded: a typed WasmLoadError naming the URL and
+  // what came back.
+  await check("wasmLoadError", async () => {
+    let err;
+    try {
+      const bad = await Runtime.create({ wasm: env.missingWasm });
+      if (bad && typeof bad.close === "function") bad.close();
+    } catch (e) {
+      err = e;
+    }
+    assert(err !== undefined, `Runtime.create({ wasm: ${JSON.stringify(env.missingWasm)} }) resolved`);
+    observed.wasmLoad = { name: err?.name, message: err?.message, url: err?.url === undefined ? undefined : String(err.url), status: err?.status, contentType: err?.contentType };
+    assert(err.name === "WasmLoadError", `got ${describe(err)}`);
+    assert(typeof gomap.WasmLoadError === "function" && err instanceof gomap.WasmLoadError, "not an instance of the exported WasmLoadError");
+    const path = "/no-such.wasm";
+    assert(String(err.url ?? "").endsWith(path), `err.url = ${JSON.stringify(err.url)}`);
+    assert(err.message.includes(path), `the message does not name the URL: ${JSON.stringify(err.message)}`);
+    const html = /text\/html/.test(String(err.contentType ?? ""));
+    if (env.missing === "html" || (env.missing === "any" && html)) {
+      assert(html, `err.contentType = ${JSON.stringify(err.contentType)}, want text/html`);
+      assert(err.message.includes("text/html"), `the message does not say text/html came back: ${JSON.stringify(err.message)}`);
+    } else {
+      assert(err.status === 404, `err.status = ${JSON.stringify(err.status)}, want 404`);
+      assert(err.message.includes("404"), `the message does not say 404: ${JSON.stringify(err.message)}`);
+    }
+  });
+
+  if (env.debugCore) {
+    await check("debugCore", async () => {
+      const d = await Runtime.create({ debug: true });
+      const dm = d.map({ key: "u32", value: "u32" });
+      for (let i = 0; i < 100; i++) dm.set(i, i * 2);
+      assert(dm.get(21) === 42 && dm.size === 100, "a map on the debug core does not work");
+      if (typeof d.close === "function") d.close();
+    });
+  }
+
+  // close(): idempotent; any later use throws RuntimeClosedError.
+  await check("close", () => {
+    assert(typeof rt.close === "function", "rt.close is not a function");
+    rt.close();
+    rt.close();
+    const e1 = thrown(() => rt.map({ key: "u32", value: "u32" }), "rt.map() after close()");
+    observed.afterClose = String(e1);
+    expectError(e1, "RuntimeClosedError", "rt.map() after close()");
+    const e2 = thrown(() => m.get(1), "m.get() after rt.close()");
+    expectError(e2, "RuntimeClosedError", "m.get() after rt.close()");
+  });
+
+  return { checks, observed };
+}

@@ -1,0 +1,20 @@
+// Browser entry of the consumer app (test/bundlers/app.js): the test page
+// passes its settings in the query string and reads window.__gomapResult
+// (also logged to the console as "GOMAP_RESULT {json}").
+import { run } from "./app.js";
+
+const q = new URLSearchParams(location.search);
+run({
+  platform: "browser",
+  missingWasm: "/no-such.wasm",
+  missing: q.get("missing") ?? "any",
+  debugCore: q.has("debugCore"),
+}).then(
+  (result) => {
+    window.__gomapResult = result;
+    console.log("GOMAP_RESULT " + JSON.stringify(result));
+  },
+  (e) => {
+    window.__gomapResult = { fatal: String((e && e.stack) || e) };
+  },
+);
