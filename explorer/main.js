@@ -4,8 +4,9 @@
 // gctrace lines after every step.
 //
 // gomap-wasm is imported through the package's browser entry,
-// dist/browser.js, which fetches build/release.wasm relative to itself —
-// exactly what a bundler-free page using the package does.
+// dist/browser.js, which carries the release core inlined
+// (build/release-inline.js) — exactly what a bundler-free page using the
+// package does.
 //
 // window.explorer is the page's small programmatic surface (the browser
 // test and the devtools console use it): `ready`, `idle()`, `act(fn)`,

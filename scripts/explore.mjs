@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run explore`: serves the explorer (explorer/index.html), a page that
 // runs gomap-wasm in the browser through the package's browser entry
-// (dist/browser.js, which fetches build/release.wasm beside it).
+// (dist/browser.js, with the release core inlined: build/release-inline.js).
 //
 // A small static file server over the package root, of our own: GET and
 // HEAD only, a fixed set of top-level directories (what the page and the
@@ -148,7 +148,7 @@ export function startServer({ port = DEFAULT_PORT, host = "127.0.0.1", root = RO
 
 /** Are the files the page loads there? */
 export function builtOutputsPresent(root = ROOT) {
-  return ["dist/browser.js", "build/release.wasm"].every((f) => existsSync(join(root, f)));
+  return ["dist/browser.js", "build/release-inline.js"].every((f) => existsSync(join(root, f)));
 }
 
 function runBuild() {

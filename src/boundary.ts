@@ -1,6 +1,6 @@
 /**
  * The boundary: the only module that touches the core's `instance.exports`
- * and its `memory` (STYLE.md habit 11).
+ * and its `memory`.
  *
  * - Instantiates the core with an imported `WebAssembly.Memory` capped at the
  *   user's `maxMemory`, and the `abort`/`trace` imports.

@@ -11,10 +11,10 @@ export {
 } from "./runtime.js";
 export { GoMap } from "./map.js";
 export { MapPool, GENERATIONS, type Generation, type PoolOptions, type PoolStats } from "./pool.js";
-export type { KindName, KindValue } from "./maptypes.js";
+export type { KindName, KindValue, KindInput, KindArray } from "./maptypes.js";
 export type { RuntimeOptions } from "./options.js";
 export type { HeapProfileOptions, ProfileAsOf } from "./profile.js";
-export type { BySizeEntry, SpanClassRow, BucketLayout } from "./boundary.js";
+export type { BySizeEntry, SpanClassRow, BucketLayout, TophashValues } from "./boundary.js";
 export {
   GomapError,
   InvalidOptionError,
@@ -29,10 +29,12 @@ export {
   UnsafeNotAllowedError,
   StaleViewError,
   ReentrantCallError,
+  RuntimeClosedError,
+  WasmLoadError,
 } from "./errors.js";
 export {
   Unsafe, UnsafePointer, UnsafeBuckets, UNSAFE_ENTRY_POINTS,
-  type UnsafeLayout, type MapLayout, type BucketShape, type FieldLayout, type UnsafeArray, type AssignHook, type DeleteHook,
+  type UnsafeLayout, type MapLayout, type BucketShape, type FieldLayout, type UnsafeArray, type AssignHook, type DeleteHook, type HmapField,
 } from "./unsafe.js";
 export { TRUST_ENV_VAR } from "./trust.js";
-export { setWasmSource, type WasmSource, type BuildName } from "./loader.js";
+export { setWasmSource, type WasmSource, type BuildName, type WasmInput, type WasmResponse, type WasmModule } from "./loader.js";

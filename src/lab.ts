@@ -6,7 +6,7 @@
  * size hint, filled, every key deleted, and then each way out is tried.
  * After each phase: Go's MemStats, linear memory, GC count and last pause,
  * and the map's B, count, noverflow and bucket bytes — with Go 1.19's own
- * figures for the same experiment beside them (from the facts sheet, or
+ * figures for the same experiment beside them (Go 1.19.8's, docs/go-facts.md, or
  * measured on the spot with --go when a Go toolchain is installed).
  * With --profile DIR it also writes a heap profile per phase
  * (DIR/01-start.pb.gz …) for `go tool pprof`, `-base` between any two.
@@ -156,7 +156,7 @@ const PHASES: { name: PhaseName; title: string; explain: string }[] = [
   { name: "victim", title: "pool idle over 2 GCs", explain: "sync.Pool's victim cache: an idle pooled map is dropped across two collections" },
 ];
 
-/** Go 1.19.8, the article's experiment (GO_RUNTIME_FACTS.md §5b; MB = 10^6
+/** Go 1.19.8, the article's experiment (docs/go-facts.md; MB = 10^6
  *  bytes, runtime.GC() before each ReadMemStats). Where Go has no such
  *  phase, null. "shrink" is Go's only way out: rebuild into a new map. */
 const GO_FACTS: Partial<Record<PhaseName, Partial<Row>>> = {
@@ -370,7 +370,7 @@ async function main(): Promise<number> {
     const elapsed = performance.now() - t0;
     if (o.go) go = runGo(o);
     if (o.json) {
-      console.log(JSON.stringify({ options: o, elapsedMs: Math.round(elapsed), phases: PHASES.map((p) => ({ phase: p.name, title: p.title, ours: ours[p.name], go: go ? go[p.name] : GO_FACTS[p.name] ?? null, ...(o!.profile ? { profile: join(o!.profile, PROFILE_FILES[p.name]) } : {}) })), goSource: go ? "measured" : "facts sheet (Go 1.19.8, n = 1,000,000 string keys)", gctrace: traces }, null, 2));
+      console.log(JSON.stringify({ options: o, elapsedMs: Math.round(elapsed), phases: PHASES.map((p) => ({ phase: p.name, title: p.title, ours: ours[p.name], go: go ? go[p.name] : GO_FACTS[p.name] ?? null, ...(o!.profile ? { profile: join(o!.profile, PROFILE_FILES[p.name]) } : {}) })), goSource: go ? "measured" : "docs/go-facts.md (Go 1.19.8, n = 1,000,000 string keys)", gctrace: traces }, null, 2));
       return 0;
     }
     const factsApply = o.n === 1_000_000 && o.keys === "string" && o.hint === o.n;
@@ -379,7 +379,7 @@ async function main(): Promise<number> {
     console.log(table(ours, go, goLabel));
     console.log("\nMB = 10^6 bytes. Phases:");
     for (const p of PHASES) console.log(`  ${p.title.padEnd(30)} ${p.explain}`);
-    console.log(`\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from the facts sheet (run with --go to measure)"}.`);
+    console.log(`\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from docs/go-facts.md (run with --go to measure)"}.`);
     console.log("Linear memory never grows back down by itself (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused; rt.compact() moves the live maps to a fresh memory and drops the old one.");
     const z = ours.zero.zeroValuesMs;
     const tenth = Math.max(1, Math.floor(o.n / 10));

@@ -20,7 +20,7 @@ import {
   RuntimeClosedError,
   UseAfterFreeError,
 } from "./errors.js";
-import { KINDS, isRefKind, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+import { KINDS, isRefKind, type KindArray, type KindInput, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
 import { encodeInto, decode } from "./wtf8.js";
 import { currentOp } from "./profile.js";
 import type { RootTable } from "./roots.js";
@@ -105,8 +105,8 @@ const READ: Record<KindName, ValueReader> = {
 
 
 /** Typed array that holds a kind's values in memory order. */
-type KindArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
-const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): KindArray }> = {
+type NumArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
+const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): NumArray }> = {
   i32: Int32Array, u32: Uint32Array, i64: BigInt64Array, u64: BigUint64Array, f64: Float64Array,
 };
 
@@ -348,7 +348,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
   }
 
-  get(key: KindValue<K>): KindValue<V> | undefined {
+  get(key: KindInput<K>): KindValue<V> | undefined {
     currentOp.name = "GoMap.get";
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
@@ -359,7 +359,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return this.#readValue(slot) as KindValue<V>;
   }
 
-  has(key: KindValue<K>): boolean {
+  has(key: KindInput<K>): boolean {
     currentOp.name = "GoMap.has";
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
@@ -367,7 +367,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return slot !== 0;
   }
 
-  set(key: KindValue<K>, value: KindValue<V>): this {
+  set(key: KindInput<K>, value: KindInput<V>): this {
     currentOp.name = "GoMap.set";
     if (this.#freed) throw this.#deadError();
     const b = this.#b;
@@ -380,9 +380,9 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case VK_U64: case VK_I64:
         // A safe-integer number is stored as two u32 halves below: no BigInt.
         if (typeof value === "number" && Number.isSafeInteger(value) && (value >= 0 || this.#vk === VK_I64)) break;
-        value = this.#val.toCore(value, "value") as KindValue<V>;
+        value = this.#val.toCore(value, "value") as KindInput<V>;
         break;
-      default: value = this.#val.toCore(value, "value") as KindValue<V>;
+      default: value = this.#val.toCore(value, "value") as KindInput<V>;
     }
     let slot = this.#assignSlot(key);
     if (slot === 0) {
@@ -529,7 +529,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return slot;
   }
 
-  delete(key: KindValue<K>): boolean {
+  delete(key: KindInput<K>): boolean {
     currentOp.name = "GoMap.delete";
     if (this.#freed) throw this.#deadError();
     const ops = this.#ops;
@@ -843,7 +843,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  kinds (fastest), plain arrays, or arrays of strings / Uint8Arrays.
    *  Every key and value is checked before anything is written. Running out
    *  of memory part-way throws OutOfMemoryError with `.done` entries stored. */
-  setMany(keys: ArrayLike<KindValue<K>>, values: ArrayLike<KindValue<V>>): this {
+  setMany(keys: ArrayLike<KindInput<K>>, values: ArrayLike<KindInput<V>>): this {
     currentOp.name = "GoMap.setMany";
     this.#live();
     if (keys.length !== values.length) {
@@ -854,7 +854,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#hooked) {
       // A hook may use the scratch area (any call with a string argument):
       // one key per core call, so no packed chunk can be overwritten.
-      for (let i = 0; i < ks.length; i++) this.set(ks[i] as KindValue<K>, vs[i] as KindValue<V>);
+      for (let i = 0; i < ks.length; i++) this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
       return this;
     }
     const b = this.#b;
@@ -865,7 +865,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       n = Math.min(n, this.#packChunk(vs, this.#val, i, vAddr, n));
       if (n === 0) {
         // One entry too long for the scratch area: set it on its own.
-        this.set(keys[i]!, values[i]!);
+        this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
         i++;
         continue;
       }
@@ -892,19 +892,20 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  omitted; 0 for absent keys); string/bytes values to an array
    *  (undefined for absent keys). `found[i]` says whether key i was present.
    *  Returns `out`. */
-  getMany(keys: ArrayLike<KindValue<K>>, out?: KindArray | (KindValue<V> | undefined)[], found?: Uint8Array): KindArray | (KindValue<V> | undefined)[] {
+  getMany(keys: ArrayLike<KindInput<K>>, out?: KindArray<V>, found?: Uint8Array): KindArray<V> {
     currentOp.name = "GoMap.getMany";
     this.#live();
     const ks = this.#batchArg(keys, this.#key, "keys");
     const n = ks.length;
     const ref = isRefKind(this.valueType);
-    let result: KindArray | (KindValue<V> | undefined)[];
+    let result: NumArray | (KindValue<V> | undefined)[];
+    const given = out as NumArray | (KindValue<V> | undefined)[] | undefined;
     if (ref) {
-      result = out ?? new Array<KindValue<V> | undefined>(n);
+      result = given ?? new Array<KindValue<V> | undefined>(n);
       if (!Array.isArray(result) || result.length < n) throw new InvalidArgumentError("out", `must be an array of at least ${n} elements`);
     } else {
       const Ctor = ARRAY_CTOR[this.valueType as Exclude<KindName, "string" | "bytes">];
-      result = out ?? new Ctor(n);
+      result = given ?? new Ctor(n);
       if (!(result instanceof Ctor) || result.length < n) {
         throw new InvalidArgumentError("out", `must be a ${Ctor.name} of at least ${n} elements`);
       }
@@ -934,22 +935,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         const arr = result as (KindValue<V> | undefined)[];
         for (let j = 0; j < m; j++) arr[i + j] = u8[fAddr + j] ? (this.#read(b, vAddr + j * 8) as KindValue<V>) : undefined;
       } else {
-        copyOut(b, vAddr, result as KindArray, i, m);
+        copyOut(b, vAddr, result as NumArray, i, m);
       }
       if (found) found.set(b.u8.subarray(fAddr, fAddr + m), i);
       i += m;
     }
-    return result;
+    return result as KindArray<V>;
   }
 
   /** Delete many keys; returns how many were present. */
-  deleteMany(keys: ArrayLike<KindValue<K>>): number {
+  deleteMany(keys: ArrayLike<KindInput<K>>): number {
     currentOp.name = "GoMap.deleteMany";
     this.#live();
     const ks = this.#batchArg(keys, this.#key, "keys");
     if (this.#hooked) {
       let n = 0;
-      for (let i = 0; i < ks.length; i++) if (this.delete(ks[i] as KindValue<K>)) n++;
+      for (let i = 0; i < ks.length; i++) if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) n++;
       return n;
     }
     const b = this.#b;
@@ -959,7 +960,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     for (let i = 0; i < ks.length; ) {
       const n = this.#packChunk(ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
       if (n === 0) {
-        if (this.delete(keys[i]!)) deleted++;
+        if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) deleted++;
         i++;
         continue;
       }
@@ -969,6 +970,19 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       i += n;
     }
     return deleted;
+  }
+
+  /** Entry i of a batch done as a single call: out of memory there means
+   *  the first i entries were done (OutOfMemoryError.done). */
+  #oneOfMany<T>(i: number, what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof OutOfMemoryError && e.done === undefined) {
+        throw new OutOfMemoryError(e.requested, e.maxMemory, `${what} after ${i} entries (${e.message.replace(/^out of memory: (.*?) does not fit.*$/s, "$1")})`, i);
+      }
+      throw e;
+    }
   }
 
   #batchFailed(done: number, what: string): never {
@@ -982,7 +996,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** A batch argument, checked in full: a typed array in the kind's memory
    *  representation, or (string/bytes kinds) the array itself. */
-  #batchArg(xs: ArrayLike<unknown>, spec: KindSpec, what: string): KindArray | ArrayLike<string | Uint8Array> {
+  #batchArg(xs: ArrayLike<unknown>, spec: KindSpec, what: string): NumArray | ArrayLike<string | Uint8Array> {
     if (xs === null || typeof xs !== "object" || typeof (xs as ArrayLike<unknown>).length !== "number") {
       throw new InvalidArgumentError(what, `expected an array${isRefKind(spec.name) ? "" : " or typed array"}`);
     }
@@ -996,7 +1010,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       return xs as ArrayLike<string | Uint8Array>;
     }
     const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];
-    if (xs instanceof Ctor) return xs as KindArray;
+    if (xs instanceof Ctor) return xs as NumArray;
     const out = new Ctor(xs.length);
     for (let i = 0; i < xs.length; i++) {
       (out as unknown as (number | bigint)[])[i] = spec.toCore(xs[i], `${what}[${i}]`);
@@ -1007,12 +1021,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** Copy elements from `from` on into memory at `at` (at most `max` and
    *  what fits in `room` bytes); returns how many. String/bytes elements
    *  become a reference table followed by their bytes. */
-  #packChunk(xs: KindArray | ArrayLike<string | Uint8Array>, spec: KindSpec, from: number, at: number, max = Infinity, room = HALF_SCRATCH): number {
+  #packChunk(xs: NumArray | ArrayLike<string | Uint8Array>, spec: KindSpec, from: number, at: number, max = Infinity, room = HALF_SCRATCH): number {
     const b = this.#b;
     const left = Math.min(xs.length - from, max);
     if (!isRefKind(spec.name)) {
       const n = Math.min(left, Math.floor(room / spec.bytes));
-      copyIn(b, (xs as KindArray).subarray(from, from + n), at);
+      copyIn(b, (xs as NumArray).subarray(from, from + n), at);
       return n;
     }
     const refs = xs as ArrayLike<string | Uint8Array>;
@@ -1040,11 +1054,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 }
 
-function copyIn(b: Boundary, src: KindArray, addr: number): void {
+function copyIn(b: Boundary, src: NumArray, addr: number): void {
   b.u8.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), addr);
 }
 
-function copyOut(b: Boundary, addr: number, dst: KindArray, at: number, n: number): void {
+function copyOut(b: Boundary, addr: number, dst: NumArray, at: number, n: number): void {
   const bytes = dst.BYTES_PER_ELEMENT;
   new Uint8Array(dst.buffer, dst.byteOffset + at * bytes, n * bytes).set(b.u8.subarray(addr, addr + n * bytes));
 }

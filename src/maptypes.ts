@@ -18,6 +18,8 @@
 import { InvalidArgumentError } from "./errors.js";
 
 export type KindName = "i32" | "u32" | "i64" | "u64" | "f64" | "string" | "bytes";
+/** What a map returns for a kind (`get`, iteration): i64/u64 as bigint,
+ *  string, bytes as a Uint8Array (a copy), the other kinds as number. */
 export type KindValue<T extends KindName> = T extends "i64" | "u64"
   ? bigint
   : T extends "string"
@@ -25,6 +27,26 @@ export type KindValue<T extends KindName> = T extends "i64" | "u64"
     : T extends "bytes"
       ? Uint8Array
       : number;
+
+/** What `set`, `get`, `has`, `delete` and the batch calls accept for a
+ *  kind: the kind's value, and for 64-bit integer kinds also a number that
+ *  is a safe integer (no BigInt needed for ids below 2^53). */
+export type KindInput<T extends KindName> = T extends "i64" | "u64" ? bigint | number : KindValue<T>;
+
+/** What `getMany` fills and returns for a value kind: the typed array that
+ *  holds the kind's values (absent keys read as 0), or for string/bytes an
+ *  array with `undefined` for absent keys. */
+export type KindArray<T extends KindName> = T extends "u32"
+  ? Uint32Array
+  : T extends "i32"
+    ? Int32Array
+    : T extends "u64"
+      ? BigUint64Array
+      : T extends "i64"
+        ? BigInt64Array
+        : T extends "f64"
+          ? Float64Array
+          : (KindValue<T> | undefined)[];
 
 export const KIND_NAMES: readonly KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
 

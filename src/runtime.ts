@@ -310,7 +310,12 @@ export class Runtime {
       const r = b.readCycle(CYCLE_FIELDS) as unknown as CycleRecord;
       r.numgc += this.#statBase.NumGC;
       r.gcCpuNs += this.#statBase.GCCPUNanos;
-      this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
+      this.#inCallback++;
+      try {
+        this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
+      } finally {
+        this.#inCallback--;
+      }
     };
     b.onGCStart = () => {
       for (const p of this.#pools) poolCycleStart(p);
@@ -351,6 +356,8 @@ export class Runtime {
   /** The compiled core this runtime runs (compaction instantiates it again). */
   #module: WebAssembly.Module | null = null;
   #closed = false;
+  /** Depth of user callbacks running inside a core call (gctrace). */
+  #inCallback = 0;
 
   /**
    * Release the runtime: its instance and its linear memory (up to
@@ -362,6 +369,11 @@ export class Runtime {
    */
   close(): void {
     if (this.#closed) return;
+    if (this.#inCallback > 0 || boundaryOf(this).inHook) {
+      // The core is mid-call (a gctrace line or a map hook is delivered
+      // from inside it): the instance cannot go away under it.
+      throw new ReentrantCallError("rt.close()", "called from inside a gctrace callback or a map hook; close the runtime after the call returns");
+    }
     this.#closed = true;
     closedRuntimes.add(this);
     for (const ref of this.#maps.values()) {

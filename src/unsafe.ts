@@ -30,7 +30,12 @@ export interface FieldLayout {
   size: number;
 }
 
-export type HmapField = Exclude<keyof HmapLayout, "size">;
+/** The hmap's fields (Go's names; `typ` is ours: the map's shape and generation). */
+export type HmapField = "count" | "flags" | "B" | "noverflow" | "hash0" | "buckets" | "oldbuckets" | "nevacuate" | "extra" | "typ";
+// The list above is the core's hmap layout, checked here at compile time.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const hmapFieldsMatch: SameKeys<HmapField, Exclude<keyof HmapLayout, "size">> = true;
+void hmapFieldsMatch;
 
 /** One bucket shape (wasm32): tophash[8] | keys[8] | values[8] | overflow. */
 export interface BucketShape {

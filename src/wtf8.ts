@@ -16,7 +16,7 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Below this many chars the charCodeAt loop beats encodeInto (measured
- *  in ENGINEERING_NOTES.md: ~16–32). */
+ *  on Node 20: ~16–32). */
 const SHORT = 24;
 
 /** Upper bound of the encoded length. */

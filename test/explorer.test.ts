@@ -36,7 +36,7 @@ const CI = process.env.CI === "true" || process.env.CI === "1";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOT = join(ROOT, "docs", "explorer.png");
 const SEED = 0x5eed;
-/** Flags from ENGINEERING_NOTES.md ("Browser tests"); headless is playwright's option. */
+/** Debian Chromium's flags for a closed network (docs/explorer.md); headless is playwright's option. */
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 if (!HAVE_CHROMIUM && !CI) {

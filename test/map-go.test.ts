@@ -1,4 +1,4 @@
-// Go 1.19 parity, from ../shared/GO_RUNTIME_FACTS.md §1: growth points,
+// Go 1.19 parity, from docs/go-facts.md (the map section): growth points,
 // hint → B, lazy first bucket, the delete tophash trace, same-size growth,
 // incremental evacuation, f64 keys; plus misuse and out-of-memory.
 import { describe, it, expect } from "vitest";
@@ -72,7 +72,7 @@ describe("growth points (Go 1.19)", () => {
 });
 
 describe("delete (Go 1.19)", () => {
-  it("writes emptyOne, then emptyRest backwards only when the run after it is empty (the facts sheet's trace)", async () => {
+  it("writes emptyOne, then emptyRest backwards only when the run after it is empty (Go's own trace, docs/go-facts.md)", async () => {
     const { rt } = await rtDebug();
     const m = rt.map({ key: "u64", value: "u64", seed: 1 });
     const keys = [11n, 22n, 33n, 44n, 55n, 66n];

@@ -166,7 +166,7 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
             // which piles up overflow buckets until a same-size grow. Start
             // from an empty, shrunk map so B stays small.
             m.clear(); o.clear(); m.shrink();
-            // Go's facts sheet: insert-100/delete-100 rounds on a B = 4 map.
+            // docs/go-facts.md: insert-100/delete-100 rounds on a B = 4 map.
             for (let round = 0; round < 25; round++) {
               const live: Key[] = [];
               while (live.length < 100) {

@@ -11,7 +11,7 @@
 //    │ count  │flag│ B  │noverflw│ hash0  │ buckets │ oldbuckets│ nevacuate │ extra  │  typ   │
 //    └────────┴────┴────┴────────┴────────┴─────────┴───────────┴───────────┴────────┴────────┘
 //    count u32, flags u8, B u8, noverflow u16, hash0 u32: as Go (386 column of
-//    the facts sheet); buckets/oldbuckets/extra are 32-bit pointers;
+//    docs/go-facts.md); buckets/oldbuckets/extra are 32-bit pointers;
 //    typ (ours) = keyKind | valueKind << 8 | bucketsize << 16 | generation << 24
 //    — Go passes the maptype to every call instead; we keep it in the header
 //    so inspection and the collector can read a map without the host. The

@@ -4,7 +4,7 @@
 //
 // Hooks. Go compiles `m[k] = v` on a map[uint64]V to a direct call of
 // runtime.mapassign_fast64; a `go:linkname` "push" of our own body under that
-// name fails at link time (GO_RUNTIME_FACTS.md §5f), so real Go has no hook
+// name fails at link time (docs/go-facts.md), so real Go has no hook
 // point. Here mapassign/mapdelete on a u64-key map call the host when the
 // map's Flag.hooked bit is set:
 //   - once per assign (op HOOK_INSERT or HOOK_UPDATE) after the key is in its
