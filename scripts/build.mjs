@@ -91,6 +91,7 @@ function buildHost() {
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) throw new Error("tsc -p tsconfig.build.json failed");
+  if (spawnSync(process.execPath, [join(root, "scripts", "api.mjs"), ...(quiet ? ["--quiet"] : [])], { cwd: root, stdio: "inherit" }).status !== 0) throw new Error("api-extractor failed (node scripts/api.mjs): dist/gomap-wasm.d.ts, the published types, is wrong");
   log(`built dist/ in ${(performance.now() - t0).toFixed(0)} ms`);
 }
 
