@@ -141,22 +141,39 @@ export interface HmapState {
   oldB: number;
 }
 
-/** The core's tophash sentinels; a live slot's byte is >= minTopHash. */
+/** The core's tophash sentinels (Go's values, read from the core); a live
+ *  slot's byte is at least minTopHash. */
 export interface TophashValues {
+  /** 0: the slot is empty, and so is every later slot of its bucket and
+   *  overflow chain (lookups stop here). */
   emptyRest: number;
+  /** 1: the slot is empty. */
   emptyOne: number;
+  /** 2 (old array only): the entry was evacuated to the first half of the
+   *  new array (same bucket index). */
   evacuatedX: number;
+  /** 3 (old array only): the entry was evacuated to the second half of the
+   *  new array (bucket index + old bucket count). */
   evacuatedY: number;
+  /** 4 (old array only): the slot was empty and its bucket is evacuated. */
   evacuatedEmpty: number;
+  /** 5: the smallest tophash of a live slot (a hash whose top byte is below
+   *  it gets minTopHash added). */
   minTopHash: number;
 }
 
 /** A bucket shape: tophash[8] at 0, then keys, values, overflow pointer. */
 export interface BucketLayout {
+  /** Bytes per bucket. */
   size: number;
+  /** Byte offset of the 8 tophash bytes (always 0). */
   tophash: number;
+  /** Byte offset of the 8 keys (key i at keys + i × key size). */
   keys: number;
+  /** Byte offset of the 8 values (value i at values + i × value size). */
   values: number;
+  /** Byte offset of the overflow pointer (u32: the next bucket of the
+   *  chain, 0 at its end). */
   overflow: number;
 }
 
@@ -210,21 +227,37 @@ function exportedConst(exports: WebAssembly.Exports, name: string): number {
   return Number(g.value);
 }
 
+/** One entry of Go's MemStats.BySize: the allocation counts of one size
+ *  class (`rt.readMemStats().BySize`). */
 export interface BySizeEntry {
+  /** The largest object size of the class, bytes (0 for class 0). */
   Size: number;
+  /** Cumulative objects allocated in this class: counted when their span
+   *  leaves the mcache, plus those already taken from the cached span. */
   Mallocs: number;
+  /** Cumulative objects of this class freed by the sweeper. */
   Frees: number;
 }
 
+/** In-use spans of one span class, summed (`rt.spanClasses()`). */
 export interface SpanClassRow {
+  /** sizeClass × 2 + (noscan ? 1 : 0), 0..135. */
   spanClass: number;
+  /** The size class, 0..67; 0 is large objects (over 32 KiB), one per span. */
   sizeClass: number;
+  /** Objects of these spans hold no pointers (the collector does not scan them). */
   noscan: boolean;
+  /** Bytes per object slot: the class size (0 for size class 0). */
   elemSize: number;
+  /** In-use spans of this class. */
   spans: number;
+  /** 8 KiB pages those spans cover. */
   pages: number;
+  /** Object slots in those spans. */
   slots: number;
+  /** Slots allocated (including unswept garbage). */
   allocated: number;
+  /** One of the spans is the mcache's current span for this class. */
   cached: boolean;
 }
 

@@ -8,6 +8,8 @@
  * runtime, and every later call on it throws `RuntimeDeadError`.
  */
 
+/** The base class of gomap-wasm's typed errors: one `instanceof GomapError`
+ *  tells them from other errors; each kind of failure is a subclass. */
 export class GomapError extends Error {
   /** The error's class name, a literal (bundlers' minifiers rename classes,
    *  so it is never read from the constructor). */
@@ -19,7 +21,9 @@ export class GomapError extends Error {
 
 /** An option passed to `Runtime.create` (or another API) is invalid. */
 export class InvalidOptionError extends GomapError {
+  /** "InvalidOptionError". */
   override name = "InvalidOptionError";
+  /** The option's name, e.g. "maxMemory" (also the message's prefix). */
   readonly option: string;
   constructor(option: string, message: string) {
     super(`${option}: ${message}`);
@@ -30,6 +34,7 @@ export class InvalidOptionError extends GomapError {
 /** The heap could not grow within `maxMemory`. Nothing was changed: the
  *  operation that hit the limit had no effect and the runtime stays usable. */
 export class OutOfMemoryError extends GomapError {
+  /** "OutOfMemoryError". */
   override name = "OutOfMemoryError";
   /** Bytes the failed allocation asked for (0 when not one allocation). */
   readonly requested: number;
@@ -54,9 +59,13 @@ export class OutOfMemoryError extends GomapError {
 /** The core hit a broken invariant (an AssemblyScript `abort`). The
  *  runtime is dead from then on. */
 export class RuntimeAbortError extends GomapError {
+  /** "RuntimeAbortError". */
   override name = "RuntimeAbortError";
+  /** The core source file that aborted (e.g. "assembly/map/assign.ts"). */
   readonly file: string;
+  /** Line of the abort in `file` (1-based). */
   readonly line: number;
+  /** Column of the abort in `file` (1-based). */
   readonly column: number;
   /** Lines the core traced just before aborting (structure dumps). */
   readonly dump: readonly string[];
@@ -71,15 +80,22 @@ export class RuntimeAbortError extends GomapError {
 
 /** A call on a runtime that aborted earlier. */
 export class RuntimeDeadError extends GomapError {
+  /** "RuntimeDeadError". */
   override name = "RuntimeDeadError";
-  constructor(readonly reason: RuntimeAbortError) {
+  constructor(
+    /** The abort that killed the runtime (also the error's `cause`). */
+    readonly reason: RuntimeAbortError,
+  ) {
     super(`this runtime is dead since the core aborted: ${reason.message.split("\n")[0]}`, { cause: reason });
   }
 }
 
 /** A key or value of the wrong type, or out of range for the map's kind. */
 export class InvalidArgumentError extends GomapError {
+  /** "InvalidArgumentError". */
   override name = "InvalidArgumentError";
+  /** The argument at fault, e.g. "key", "value", "keys[3]" or an option
+   *  name (also the message's prefix). */
   readonly argument: string;
   constructor(argument: string, message: string) {
     super(`${argument}: ${message}`);
@@ -90,6 +106,7 @@ export class InvalidArgumentError extends GomapError {
 /** A map (or iterator) used after `free()`, or a map used after it was put
  *  back into a pool. */
 export class UseAfterFreeError extends GomapError {
+  /** "UseAfterFreeError". */
   override name = "UseAfterFreeError";
   constructor(what = "map", how = "was freed; create a new one with rt.map(...)") {
     super(`this ${what} ${how}`);
@@ -98,6 +115,7 @@ export class UseAfterFreeError extends GomapError {
 
 /** A map given to a runtime that did not create it. */
 export class WrongRuntimeError extends GomapError {
+  /** "WrongRuntimeError". */
   override name = "WrongRuntimeError";
   constructor() {
     super("this map belongs to another Runtime");
@@ -105,16 +123,22 @@ export class WrongRuntimeError extends GomapError {
 }
 
 /** A write started while another write on the same map was in progress
- *  (Go: "fatal error: concurrent map writes"). The map is unchanged. */
+ *  (Go: "fatal error: concurrent map writes"). The map is unchanged. In JS
+ *  this happens from inside one of the map's own hooks (`rt.unsafe.onAssign`
+ *  / `onDelete`), where a read or an iterator step of that map throws it
+ *  too ("concurrent map read and map write"). */
 export class ConcurrentMapWriteError extends GomapError {
+  /** "ConcurrentMapWriteError". */
   override name = "ConcurrentMapWriteError";
   constructor(what = "concurrent map writes") {
     super(`${what}: the map is unchanged`);
   }
 }
 
-/** An iterator stepped after the map was cleared, shrunk or freed. */
+/** An iterator stepped after the map was cleared, shrunk, freed, put back
+ *  into a pool or moved by `rt.compact()`. */
 export class IteratorInvalidatedError extends GomapError {
+  /** "IteratorInvalidatedError". */
   override name = "IteratorInvalidatedError";
   constructor(cause: string) {
     super(`map iterator invalidated: the map was ${cause} while the iterator was live`);
@@ -125,6 +149,7 @@ export class IteratorInvalidatedError extends GomapError {
  *  `Runtime.create({ trusted: true })` in an environment that fails the
  *  whitelist check. Nothing was touched. */
 export class UnsafeNotAllowedError extends GomapError {
+  /** "UnsafeNotAllowedError". */
   override name = "UnsafeNotAllowedError";
   /** The entry point that was refused (e.g. "unsafe.zeroValues"). */
   readonly entry: string;
@@ -147,6 +172,7 @@ export class UnsafeNotAllowedError extends GomapError {
 /** A raw view or pointer from `rt.unsafe` used after something moved or
  *  rewrote what it points at (debug builds check; release builds do not). */
 export class StaleViewError extends GomapError {
+  /** "StaleViewError". */
   override name = "StaleViewError";
   constructor(what: string, cause: string) {
     super(`stale ${what}: ${cause} since it was taken; take a new one after any write, clear, shrink, collection or memory growth`);
@@ -155,9 +181,10 @@ export class StaleViewError extends GomapError {
 
 /** A call that cannot run now: one that would run the collector (rt.gc(),
  *  gcStep, gcStart, compact) made from inside a map hook, while that map is
- *  mid-write, or a second compaction while one is in progress. Nothing was
- *  done. */
+ *  mid-write; rt.close() from inside a map hook or a gctrace callback; or a
+ *  second compaction while one is in progress. Nothing was done. */
 export class ReentrantCallError extends GomapError {
+  /** "ReentrantCallError". */
   override name = "ReentrantCallError";
   constructor(what: string, why = "called from inside a map hook: the map is mid-write, so the collector cannot run; call it after the write returns") {
     super(`${what} ${why}`);
@@ -168,6 +195,7 @@ export class ReentrantCallError extends GomapError {
  *  bytes are not a WebAssembly module, or they are not this package's
  *  core. */
 export class WasmLoadError extends GomapError {
+  /** "WasmLoadError". */
   override name = "WasmLoadError";
   /** Where the core was looked for ("" for bytes or a module given directly). */
   readonly url: string;
@@ -186,6 +214,7 @@ export class WasmLoadError extends GomapError {
 /** A runtime (or one of its maps, iterators, pools or pins) used after
  *  `rt.close()`. */
 export class RuntimeClosedError extends GomapError {
+  /** "RuntimeClosedError". */
   override name = "RuntimeClosedError";
   constructor(what = "runtime") {
     super(

@@ -34,10 +34,15 @@ export type BuildName = "release" | "debug";
 /** A `Response` as `fetch` returns it (declared structurally, so that a
  *  Node project needs no DOM lib to use these types). */
 export interface WasmResponse {
+  /** False makes the load fail with WasmLoadError (an HTTP error status). */
   readonly ok: boolean;
+  /** The HTTP status (reported in WasmLoadError.status). */
   readonly status: number;
+  /** Where the response came from (reported in WasmLoadError.url). */
   readonly url: string;
+  /** Only `get("content-type")` is read (reported in WasmLoadError.contentType). */
   readonly headers: { get(name: string): string | null };
+  /** The body: the core's bytes. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 

@@ -178,8 +178,22 @@ export function mapOwner(m: GoMap): MapOwner {
   return ownerOf(m);
 }
 
+/**
+ * A Go map (`map[K]V`) in a runtime's linear memory, made by `rt.map(...)`
+ * or `pool.get()`; K and V are its key and value kinds. Used like a JS
+ * `Map` — set/get/has/delete/size/clear, keys/values/entries/forEach,
+ * for-of — plus batch calls over typed arrays, `shrink()` and an explicit
+ * `free()`; iteration follows Go's order (a random start).
+ *
+ * A key or value of the wrong kind, or out of its range, throws
+ * InvalidArgumentError and changes nothing. Any use after `free()` (or
+ * after the map went back into a pool) throws UseAfterFreeError; after
+ * `rt.close()`, RuntimeClosedError.
+ */
 export class GoMap<K extends KindName = KindName, V extends KindName = KindName> {
+  /** The key kind (`rt.map({ key })`). */
   readonly keyType: K;
+  /** The value kind (`rt.map({ value })`). */
   readonly valueType: V;
   #owner: MapOwner;
   #b: Boundary;
@@ -241,6 +255,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return this.#deadHow ? new UseAfterFreeError("map", this.#deadHow) : new UseAfterFreeError();
   }
 
+  /** Entries in the map: Go's `len(m)` (hmap.count). */
   get size(): number {
     this.#live();
     return this.#b.u32[(this.#h + this.#b.hmap.count) >>> 2]!;
@@ -348,6 +363,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
   }
 
+  /** The value stored for `key`, or undefined when it is absent (Go's
+   *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. Throws
+   *  ConcurrentMapWriteError when called from inside one of this map's
+   *  hooks (the map is mid-write). */
   get(key: KindInput<K>): KindValue<V> | undefined {
     currentOp.name = "GoMap.get";
     if (this.#freed) throw this.#deadError();
@@ -359,6 +378,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return this.#readValue(slot) as KindValue<V>;
   }
 
+  /** Is `key` present? Throws like `get`. */
   has(key: KindInput<K>): boolean {
     currentOp.name = "GoMap.has";
     if (this.#freed) throw this.#deadError();
@@ -367,6 +387,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return slot !== 0;
   }
 
+  /** Insert or update (Go's `m[k] = v`); returns the map. The key and value
+   *  are checked before anything changes. When the heap cannot grow, set
+   *  collects once and retries, then throws OutOfMemoryError with the map
+   *  unchanged. ConcurrentMapWriteError from inside one of this map's
+   *  hooks; if a hook throws, the write completes and the hook's error is
+   *  rethrown here. */
   set(key: KindInput<K>, value: KindInput<V>): this {
     currentOp.name = "GoMap.set";
     if (this.#freed) throw this.#deadError();
@@ -529,6 +555,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return slot;
   }
 
+  /** Remove `key` (Go's `delete(m, k)`); returns whether it was present.
+   *  While the map grows, a delete first evacuates old buckets, which may
+   *  need memory: OutOfMemoryError, and nothing is deleted.
+   *  ConcurrentMapWriteError from inside one of this map's hooks; a hook's
+   *  error is rethrown as in `set`. */
   delete(key: KindInput<K>): boolean {
     currentOp.name = "GoMap.delete";
     if (this.#freed) throw this.#deadError();
@@ -614,10 +645,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#owner.onFree(this as unknown as GoMap<KindName, KindName>, this.#root, this.#h);
   }
 
+  /** True after `free()`, after the map went back into a pool
+   *  (`pool.put`), and after `rt.close()`. Never throws. */
   get freed(): boolean {
     return this.#freed;
   }
 
+  /** `using m = rt.map(...)`: `free()` at the end of the block. */
   [Symbol.dispose](): void {
     this.free();
   }
@@ -709,6 +743,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
   }
 
+  /** "GoMap": `Object.prototype.toString.call(m)` is "[object GoMap]". */
   get [Symbol.toStringTag](): string {
     return "GoMap";
   }

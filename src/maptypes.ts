@@ -17,6 +17,10 @@
  */
 import { InvalidArgumentError } from "./errors.js";
 
+/** A key or value kind (`rt.map({ key, value })`): i32, u32 (numbers,
+ *  4 bytes), i64, u64 (bigint, or a safe-integer number; 8 bytes), f64 (a
+ *  number; as a key, +0 and −0 are one key and NaN never matches), string
+ *  and bytes (a Uint8Array), stored by reference as a copy in the heap. */
 export type KindName = "i32" | "u32" | "i64" | "u64" | "f64" | "string" | "bytes";
 /** What a map returns for a kind (`get`, iteration): i64/u64 as bigint,
  *  string, bytes as a Uint8Array (a copy), the other kinds as number. */

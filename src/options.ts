@@ -9,6 +9,8 @@ export const WASM_PAGE_BYTES = 65536;
 export const MAX_MEMORY_BYTES = 4 * 1024 * 1024 * 1024;
 export const DEFAULT_MAX_MEMORY = MAX_MEMORY_BYTES;
 
+/** Options of `Runtime.create`, all optional. An unknown option, or a
+ *  value of the wrong type or out of range, throws InvalidOptionError. */
 export interface RuntimeOptions {
   /** Cap on the runtime's linear memory: bytes, or a string like "512MiB",
    *  "1GiB", "64MB". Default and maximum: 4 GiB (wasm32's limit). Rounded

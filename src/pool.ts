@@ -25,6 +25,8 @@ import type { GoMap } from "./map.js";
 import type { KindName } from "./maptypes.js";
 import { currentOp } from "./profile.js";
 
+/** A pool's generation (the article's): the expected lifetime of its maps,
+ *  which picks the pool's default hint and maxIdle (`GENERATIONS`). */
 export type Generation = "transient" | "transaction" | "stable";
 
 /** Defaults per generation (hint: expected entries; maxIdle: maps kept). */
@@ -34,9 +36,14 @@ export const GENERATIONS: Readonly<Record<Generation, { hint: number; maxIdle: n
   stable: { hint: 65536, maxIdle: 4, lifetime: "long-lived caches and indexes: rebuilt rarely" },
 };
 
+/** Options of `rt.pool`. An unknown option or a bad value throws
+ *  InvalidArgumentError. */
 export interface PoolOptions<K extends KindName, V extends KindName> {
+  /** Key kind of the pool's maps. */
   key: K;
+  /** Value kind of the pool's maps. */
   value: V;
+  /** The maps' generation: picks the defaults of hint and maxIdle. */
   generation: Generation;
   /** Entries a new map is made for (default: the generation's). */
   hint?: number;
@@ -46,11 +53,17 @@ export interface PoolOptions<K extends KindName, V extends KindName> {
 
 /** Counters of one pool (`pool.stats()`). */
 export interface PoolStats {
+  /** The pool's generation. */
   generation: Generation;
+  /** Key kind of the pool's maps. */
   key: KindName;
+  /** Value kind of the pool's maps. */
   value: KindName;
+  /** Entries a new map is made for. */
   hint: number;
+  /** get() calls. */
   gets: number;
+  /** put() calls (those over maxIdle included). */
   puts: number;
   /** gets served from the pool (primary or victim). */
   hits: number;
@@ -58,8 +71,10 @@ export interface PoolStats {
   misses: number;
   /** pooled maps freed: by the victim cache, or a put over maxIdle. */
   dropped: number;
-  /** maps in the primary list / in the victim cache now. */
+  /** maps in the primary list now (handed out first). */
   idle: number;
+  /** maps in the victim cache now (freed at the next collection's start
+   *  unless a get() takes them first). */
   victims: number;
 }
 
@@ -107,11 +122,27 @@ export function poolCycleStart(p: MapPool): void {
   cycleStart(p);
 }
 
+/**
+ * A pool of cleared maps of one key/value kind and one generation, made by
+ * `rt.pool(...)`: Go's sync.Pool with a victim cache. `get()` hands out the
+ * most recently put map (its bucket array kept), else a victim, else a new
+ * map; `put(m)` clears `m` and keeps its memory (the `m` object itself dies:
+ * use the map `get()` returns). At each collection's start the idle maps
+ * become victims and the previous victims are freed, so a map nobody reuses
+ * is gone after two collections. After `rt.close()`, get() and put() throw
+ * RuntimeClosedError.
+ */
 export class MapPool<K extends KindName = KindName, V extends KindName = KindName> {
+  /** Key kind of the pool's maps. */
   readonly key: K;
+  /** Value kind of the pool's maps. */
   readonly value: V;
+  /** The pool's generation. */
   readonly generation: Generation;
+  /** Entries a new map is made for (Go's `make(map, hint)`). */
   readonly hint: number;
+  /** Maps the primary list keeps at most: a put() beyond it frees the map
+   *  (counted in `stats().dropped`). */
   readonly maxIdle: number;
   #host: PoolHost<K, V>;
   #primary: Parked[] = [];
@@ -185,6 +216,7 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
   }
   #closed = false;
 
+  /** A snapshot of the pool's counters. */
   stats(): PoolStats {
     return {
       generation: this.generation,
@@ -209,6 +241,7 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
     this.#primary = [];
   }
 
+  /** "MapPool". */
   get [Symbol.toStringTag](): string {
     return "MapPool";
   }

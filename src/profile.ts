@@ -65,6 +65,9 @@ export interface ProfileRecord {
   frees: number;
 }
 
+/** What a heap profile shows (`rt.heapProfile({ asOf })`): "gc", the heap
+ *  as of the last completed collection (Go's); "now", every allocation and
+ *  free so far. */
 export type ProfileAsOf = "gc" | "now";
 
 /**

@@ -24,20 +24,26 @@ import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
 import { currentOp, encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
 
-/** Go's runtime.MemStats, for the fields that exist so far. Byte counts
- *  are at size-class granularity, as in Go. */
+/** Go's runtime.MemStats (`rt.readMemStats()`), for the fields that exist
+ *  so far. Byte counts are at size-class granularity, as in Go (a large
+ *  object counts its whole pages). The cumulative counters (TotalAlloc,
+ *  Mallocs, Frees, NumGC, NumForcedGC, PauseTotalNs, the pause rings) carry
+ *  on across `rt.compact()`. */
 export interface MemStats {
-  /** Bytes of allocated heap objects, including unswept garbage. */
+  /** Bytes of allocated heap objects, including unswept garbage:
+   *  TotalAlloc minus the bytes the sweeper freed. */
   HeapAlloc: number;
-  /** Cumulative bytes allocated. */
+  /** Cumulative bytes allocated for heap objects (never decreases). */
   TotalAlloc: number;
-  /** All linear memory: HeapSys + MSpanSys + GCSys + OtherSys. */
+  /** All linear memory, bytes: HeapSys + MSpanSys + GCSys + OtherSys (Go:
+   *  memory obtained from the OS). */
   Sys: number;
-  /** Cumulative objects allocated. */
+  /** Cumulative heap objects allocated. */
   Mallocs: number;
-  /** Cumulative objects freed. */
+  /** Cumulative heap objects freed (by the sweeper; compaction counts
+   *  every object of the old heap as freed). */
   Frees: number;
-  /** Heap pages obtained: HeapInuse + HeapIdle. */
+  /** Bytes of heap pages obtained: HeapInuse + HeapIdle. */
   HeapSys: number;
   /** Bytes in free page runs. */
   HeapIdle: number;
@@ -45,53 +51,72 @@ export interface MemStats {
   HeapInuse: number;
   /** Always 0: WebAssembly memory cannot be given back to the host. */
   HeapReleased: number;
-  /** Mallocs − Frees. */
+  /** Allocated heap objects: Mallocs − Frees (unswept garbage included). */
   HeapObjects: number;
-  /** Span records in use. */
+  /** Bytes of span records (Go's mspan structures) in use: one per span,
+   *  free page runs included. */
   MSpanInuse: number;
+  /** Bytes of memory held for span records (Go: obtained from the OS for
+   *  mspan structures); equals MSpanInuse here: the memory of freed
+   *  records counts in OtherSys. */
   MSpanSys: number;
-  /** Collector metadata: allocBits/gcmarkBits, type bytes, grey queue, the page map. */
+  /** Bytes of collector metadata: allocBits/gcmarkBits, type bytes, grey queue, the page map. */
   GCSys: number;
-  /** Static data, the host scratch area, free metadata. */
+  /** Bytes of everything else in linear memory: static data, the host
+   *  scratch area, free metadata. */
   OtherSys: number;
-  /** The heap goal of the next cycle (0 with GOGC off). */
+  /** The heap goal of the next cycle, bytes (0 with GOGC off): the
+   *  collector aims to keep HeapAlloc at or below it. */
   NextGC: number;
   /** End of the last collection, ns since the Unix epoch (0 if none). */
   LastGC: number;
+  /** Completed GC cycles. */
   NumGC: number;
+  /** GC cycles forced by the program (`rt.gc()`, Go's runtime.GC());
+   *  cycles started by `rt.gcStart()` are not counted. */
   NumForcedGC: number;
   /** Sum of every cycle's pauses (start + termination), ns. */
   PauseTotalNs: number;
-  /** Ring of the last 256 cycles' pauses; the latest is at (NumGC+255)%256. */
+  /** Ring of the last 256 cycles' pauses (start + termination), ns; the
+   *  latest is at (NumGC+255)%256. */
   PauseNs: number[];
   /** Same ring: end of each cycle's last pause, ns since the Unix epoch. */
   PauseEnd: number[];
   /** GC time (every mark step, assists included) / wall time since the runtime was created. */
   GCCPUFraction: number;
+  /** Always true, as in Go (even with GOGC off). */
   EnableGC: boolean;
+  /** Always false (unused in Go too). */
   DebugGC: boolean;
   /** Ours: the longest single GC pause (one mark step) so far, ns. */
   MaxPauseNs: number;
-  /** Per size class 0..60, like Go (class 0 is all zero). */
+  /** Per size class 0..60, like Go (class 0 is all zero; classes 61..67
+   *  and large objects count only in the totals). */
   BySize: BySizeEntry[];
 }
 
 /** Options of `rt.map`. */
 export interface MapOptions<K extends KindName, V extends KindName> {
-  /** Key kind: "i32" | "u32" | "i64" | "u64" | "f64". i64/u64 keys are bigint. */
+  /** Key kind: "i32", "u32", "i64", "u64", "f64", "string" or "bytes"
+   *  (`KindName`). */
   key: K;
   /** Value kind, same choices. */
   value: V;
-  /** Expected entries: picks B as Go's make(map, hint) does. */
+  /** Expected entries (a non-negative integer, default 0): picks B as Go's
+   *  make(map, hint) does. */
   hint?: number;
   /** A fixed hash seed (u32) instead of a random one: the same keys then
-   *  land in the same buckets and iterate in the same order on every run. */
+   *  land in the same buckets and iterate in the same order on every run
+   *  (until clear() or a delete that empties the map draws a random seed,
+   *  as Go does). */
   seed?: number;
 }
 
 /** One bucket array's tophash bytes (`rt.inspectBuckets(m)`). */
 export interface BucketArrayTophash {
+  /** log2 of the array's bucket count. */
   B: number;
+  /** Buckets in the array: 2^B. */
   nbuckets: number;
   /** 8 tophash bytes per bucket of the array, bucket i at [8i, 8i+8). */
   tophash: Uint8Array;
@@ -105,31 +130,45 @@ export interface BucketArrayTophash {
 /** A copy of a map's tophash bytes: what each slot holds (live ≥ 5,
  *  emptyRest 0, emptyOne 1, evacuated X/Y/empty 2/3/4). */
 export interface BucketsInspection {
+  /** The current array; null while the map has none (a B = 0 map gets its
+   *  first array at its first insert, as in Go). */
   current: BucketArrayTophash | null;
   /** The old array while growing. */
   old: BucketArrayTophash | null;
+  /** Old buckets below this index are evacuated (Go's hmap.nevacuate). */
   nevacuate: number;
+  /** The map is growing without changing B (too many overflow buckets). */
   sameSizeGrow: boolean;
-  /** The tophash sentinels (from the core): a live slot's byte is >= minTopHash. */
+  /** The tophash sentinels (from the core): a live slot's byte is at least minTopHash. */
   tophashValues: TophashValues;
 }
 
 /** One entry of the page heap, in address order (`rt.inspectHeap()`). */
 export interface HeapSpan {
+  /** Address of the first page (bytes into linear memory). */
   address: number;
+  /** 8 KiB pages covered. */
   pages: number;
+  /** pages × 8192. */
   bytes: number;
   /** "inuse": a span of objects; "free": a free page run; "meta": a page of
    *  span records / bitmaps / type bytes (fixalloc). */
   state: "inuse" | "free" | "meta";
-  /** Span class = sizeClass << 1 | noscan (in-use spans). */
+  /** Span class = `sizeClass << 1 | noscan` (in-use spans; 0 otherwise). */
   spanClass: number;
+  /** Size class (in-use spans); 0 for a large object's span. */
   sizeClass: number;
+  /** The span's objects hold no pointers (not scanned by the collector). */
   noscan: boolean;
+  /** Bytes per object slot (a large object's span: its whole size; 0 for
+   *  free runs and metadata pages). */
   elemSize: number;
-  /** Object slots, allocated slots, Go's freeindex. */
+  /** Object slots in the span (Go's nelems). */
   slots: number;
+  /** Slots allocated (Go's allocCount; unswept garbage included). */
   allocated: number;
+  /** Go's freeindex: every slot below it is allocated; the next
+   *  allocation searches from it. */
   freeindex: number;
   /** Slots with the mark bit set (meaningful while marking). */
   marked: number;
@@ -140,28 +179,45 @@ export interface HeapSpan {
 }
 
 /** Spans of one span class, summed (`rt.inspectHeap().classes`): a
- *  spanClasses() row plus the free slots. */
+ *  spanClasses() row plus the free slots. (For size class 0, elemSize is
+ *  the size of the first large-object span in address order, not 0.) */
 export interface HeapClassSummary extends Omit<SpanClassRow, "cached"> {
+  /** Slots not allocated: slots − allocated. */
   free: number;
 }
 
 /** The whole heap at a glance: what the explorer draws. */
 export interface HeapInspection {
+  /** The heap's pages: addresses [start, end) in linear memory, and end − start bytes. */
   arena: { start: number; end: number; bytes: number };
+  /** Every span, free run and metadata page, in address order. */
   spans: HeapSpan[];
+  /** The in-use spans summed per span class, in span-class order. */
   classes: HeapClassSummary[];
+  /** The free page runs, in address order. */
   freeRuns: { address: number; pages: number; bytes: number }[];
+  /** Metadata pages (state "meta": fixalloc's span records, bitmaps, type bytes …). */
   metaPages: number;
+  /** The collector's state now. */
   gc: {
+    /** "mark" while a cycle is marking. */
     phase: "off" | "mark";
+    /** Bytes the collector counts as live (Go's heapLive): the last mark's
+     *  total, plus each span's free space when the mcache takes it and each
+     *  large object since. */
     heapLive: number;
+    /** The heap goal, bytes (MemStats.NextGC; 2^64 when GOGC is off). */
     heapGoal: number;
+    /** The heapLive at which the next cycle starts, bytes (2^64 when GOGC is off). */
     trigger: number;
     /** Bytes marked so far in this cycle (the last cycle's total when off). */
     bytesMarked: number;
+    /** Bytes scanned so far in this cycle (the last cycle's total when off). */
     scanWork: number;
     /** Grey objects queued. */
     greyObjects: number;
+    /** Cycles completed by the current instance (unlike MemStats.NumGC,
+     *  not counting those before a compaction). */
     numGC: number;
     /** bytesMarked / heapLive while marking (an estimate of progress: the
      *  live heap is not known until marking ends); 1 when off. */
@@ -173,28 +229,38 @@ export interface HeapInspection {
 export interface MapInspection {
   /** log2 of the bucket count. */
   B: number;
+  /** Entries: Go's hmap.count (`m.size`). */
   count: number;
-  /** Go's overflow-bucket counter (approximate for B >= 16, as in Go). */
+  /** Go's overflow-bucket counter (approximate for B ≥ 16, as in Go). */
   noverflow: number;
   /** 2^B (0 before a B = 0 map's first insert). */
   buckets: number;
   /** Overflow buckets linked from the current array, counted by walking. */
   overflowBuckets: number;
-  /** Buckets of the old array while growing, and their overflow buckets. */
+  /** Buckets of the old array while growing (0 otherwise). */
   oldBuckets: number;
+  /** Overflow buckets linked from the old array, counted by walking. */
   oldOverflowBuckets: number;
+  /** An old array is still being evacuated. */
   growing: boolean;
+  /** The grow in progress keeps B (too many overflow buckets). */
   sameSizeGrow: boolean;
+  /** Old buckets below this index are evacuated (Go's hmap.nevacuate). */
   nevacuate: number;
   /** tophash states over every slot of both arrays and their chains. */
   tophash: { emptyRest: number; emptyOne: number; live: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number };
   /** Bytes of bucket storage held: the arrays (at size-class/page
    *  granularity) plus separately allocated overflow buckets. */
   bucketBytes: number;
+  /** Bytes per bucket of this map's shape. */
   bucketSize: number;
   /** Byte offsets inside a bucket of this map's shape (wasm32 layout, from the core). */
   bucketLayout: BucketLayout;
+  /** The hash seed (u32): `seed` or a random one at make; a new random one
+   *  after clear() or a delete that empties the map, as in Go. */
   hash0: number;
+  /** hmap.flags: Go's bits 1 iterator, 2 oldIterator, 4 hashWriting,
+   *  8 sameSizeGrow; ours 16 hooked (rt.unsafe hooks installed). */
   flags: number;
 }
 
@@ -207,8 +273,11 @@ const POOL_OPTIONS = new Set(["key", "value", "generation", "hint", "maxIdle"]);
 export interface CompactionReport {
   /** Maps moved (pooled maps are dropped instead: the pools are emptied). */
   maps: number;
+  /** Entries copied, over every moved map. */
   entries: number;
+  /** The old instance: linear memory, MemStats.HeapInuse and HeapSys, bytes. */
   before: { linearBytes: number; heapInuse: number; heapSys: number };
+  /** The same of the new instance right after the copy. */
   after: { linearBytes: number; heapInuse: number; heapSys: number };
   /** Wall time of the copy, ms (instantiating the new core excluded). */
   copyMs: number;
@@ -245,6 +314,14 @@ export function boundaryOf(rt: Runtime): Boundary {
 /** Runtimes after rt.close(). */
 const closedRuntimes = new WeakSet<Runtime>();
 
+/**
+ * One gomap-wasm runtime: a WebAssembly instance of the core with its own
+ * linear memory (capped at `maxMemory`), heap, collector, maps and pools.
+ * Made by `Runtime.create()`; released by `rt.close()` (or `using`), after
+ * which its operations throw RuntimeClosedError. After the core aborted
+ * (RuntimeAbortError), every later call into the core throws
+ * RuntimeDeadError.
+ */
 export class Runtime {
   /** The effective cap on linear memory, in bytes (a whole number of 64 KiB pages). */
   readonly maxMemory: number;
@@ -976,6 +1053,7 @@ export class Runtime {
     return boundaryOf(this).memory.buffer.byteLength;
   }
 
+  /** "Runtime". */
   get [Symbol.toStringTag](): string {
     return "Runtime";
   }
@@ -998,6 +1076,8 @@ async function instantiate(module: WebAssembly.Module, maxPages: number, debug: 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */
 let newPin: (roots: RootTable, slot: number) => Pin;
 
+/** A root held by the host (`rt.pin(m)`, `rt.unsafe.pin(x)`): the pinned
+ *  map or heap object stays allocated until `unpin()`. */
 export class Pin {
   #roots: RootTable | null;
   #slot: number;
@@ -1015,6 +1095,7 @@ export class Pin {
     this.#roots.release(this.#slot);
     this.#roots = null;
   }
+  /** `using pin = rt.pin(m)`: `unpin()` at the end of the block. */
   [Symbol.dispose](): void {
     this.unpin();
   }

@@ -26,7 +26,9 @@ import { InvalidArgumentError, StaleViewError, UnsafeNotAllowedError } from "./e
 
 /** Offset and size in bytes of one field. */
 export interface FieldLayout {
+  /** Bytes from the start of the struct. */
   offset: number;
+  /** Bytes of the field. */
   size: number;
 }
 
@@ -41,38 +43,58 @@ void hmapFieldsMatch;
 export interface BucketShape {
   /** Bytes per bucket (a multiple of 8 when keys or values are 8 bytes). */
   size: number;
+  /** The 8 tophash bytes (at offset 0). */
   tophash: FieldLayout;
   /** All 8 keys; key i is at keys.offset + i * keySize. */
   keys: FieldLayout;
+  /** All 8 values; value i is at values.offset + i * valueSize. */
   values: FieldLayout;
   /** The overflow bucket pointer (u32). */
   overflow: FieldLayout;
+  /** Bytes per key slot: 4 or 8 (string/bytes keys: an 8-byte reference,
+   *  ptr u32 + len u32). */
   keySize: number;
+  /** Bytes per value slot, as keySize. */
   valueSize: number;
 }
 
+/** What `rt.unsafe.layout()` returns: the core's hmap and bucket layouts
+ *  (wasm32), read from its exported constants; never invalidated. */
 export interface UnsafeLayout {
   /** Bytes of a pointer in linear memory (wasm32: 4). */
   pointerSize: number;
+  /** The hmap header: its size in bytes and each field's offset and size. */
   hmap: { size: number; fields: Record<HmapField, FieldLayout> };
   /** Every bucket shape, by the core's storage suffix (k32/k64/kf/ks × v32/v64/vs). */
   buckets: Record<string, BucketShape>;
-  /** tophash sentinels; a live slot's tophash is >= minTopHash. */
+  /** tophash sentinels; a live slot's tophash is at least minTopHash. */
   tophash: { emptyRest: number; emptyOne: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number; minTopHash: number };
 }
 
 /** The layout a given map uses. */
 export interface MapLayout {
+  /** The hmap header, as in UnsafeLayout. */
   hmap: UnsafeLayout["hmap"];
+  /** The tophash sentinels, as in UnsafeLayout. */
   tophash: UnsafeLayout["tophash"];
+  /** This map's bucket shape. */
   bucket: BucketShape;
+  /** The map's key kind. */
   key: KindName;
+  /** The map's value kind. */
   value: KindName;
+  /** Bytes per key slot (bucket.keySize). */
   keySize: number;
+  /** Bytes per value slot (bucket.valueSize). */
   valueSize: number;
 }
 
+/** A hook of `rt.unsafe.onAssign`: `key` as a bigint (signed for an i64
+ *  map, unsigned for u64); `inserted` is true for a new key, false for an
+ *  update. */
 export type AssignHook = (key: bigint, inserted: boolean) => void;
+/** A hook of `rt.unsafe.onDelete`: the key (as for AssignHook) that a
+ *  delete removed. */
 export type DeleteHook = (key: bigint) => void;
 
 /** What the runtime hands its Unsafe (kept narrow). */
@@ -120,6 +142,7 @@ let makeUnsafe: (ctx: UnsafeContext) => Unsafe;
  *  through `valueOf()` (`ptr + 8`); in the debug build every use checks
  *  that nothing invalidated it. */
 export class UnsafePointer {
+  /** "hmap" (from `pointer(m)`) or "slot" (a value slot, from `slot(m, key)`). */
   readonly kind: "hmap" | "slot";
   #address: number;
   #stamp: Stamp;
@@ -139,6 +162,7 @@ export class UnsafePointer {
     if (this.#stamp.boundary.debug) useCheck(this.#u, this.#stamp, `${this.kind} pointer`);
     return this.#address;
   }
+  /** The address, so that arithmetic works (`ptr + 8`); checked as `address` is. */
   valueOf(): number {
     return this.address;
   }
@@ -180,25 +204,36 @@ export class UnsafePointer {
   }
 }
 
-/** One bucket array seen raw: typed views over exactly its bytes. */
+/** One bucket array seen raw: typed views over exactly its bytes (in the
+ *  debug build every use of a view checks that it is not stale:
+ *  StaleViewError). */
 export interface UnsafeArray {
+  /** log2 of the array's bucket count. */
   B: number;
+  /** Buckets in the array: 2^B (0 when the map has no array yet). */
   nbuckets: number;
   /** Address of bucket 0. */
   address: number;
+  /** The array's bytes. */
   bytes: Uint8Array;
+  /** The array as u32 words. */
   u32: Uint32Array;
   /** 8-byte views (the array starts 8-aligned; a trailing partial word is cut). */
   u64: BigUint64Array;
+  /** The same 8-byte words as f64. */
   f64: Float64Array;
 }
 
 /** A map's bucket array(s), raw. Addresses taken from it (bucket(),
  *  overflow()) point into linear memory; read them with the methods here. */
 export class UnsafeBuckets {
+  /** log2 of the current array's bucket count. */
   readonly B: number;
+  /** Buckets in the current array: 2^B (0 when the map has no array yet). */
   readonly nbuckets: number;
+  /** Bytes per bucket (layout.size). */
   readonly bucketSize: number;
+  /** The map's bucket shape: field offsets and sizes. */
   readonly layout: BucketShape;
   /** The current array. */
   readonly current: UnsafeArray;
@@ -252,6 +287,8 @@ export class UnsafeBuckets {
     if (!Number.isInteger(i) || i < 0 || i >= o.nbuckets) throw new InvalidArgumentError("i", `expected an old bucket index below ${o.nbuckets}, got ${String(i)}`);
     return o.address + i * this.bucketSize;
   }
+  /** The tophash byte of slot 0..7 of the bucket at address `bucket`
+   *  (a live slot's is at least minTopHash; the sentinels are in `layout()`). */
   tophash(bucket: number, slot: number): number {
     return this.#mem().u8[bucket + this.layout.tophash.offset + slot]!;
   }
@@ -259,10 +296,12 @@ export class UnsafeBuckets {
   overflow(bucket: number): number {
     return this.#mem().u32[(bucket + this.layout.overflow.offset) >>> 2]!;
   }
+  /** Address of slot 0..7's key in the bucket at address `bucket`. */
   keyAddress(bucket: number, slot: number): number {
     this.#mem();
     return bucket + this.layout.keys.offset + slot * this.layout.keySize;
   }
+  /** Address of slot 0..7's value in the bucket at address `bucket`. */
   valueAddress(bucket: number, slot: number): number {
     this.#mem();
     return bucket + this.layout.values.offset + slot * this.layout.valueSize;
@@ -271,6 +310,7 @@ export class UnsafeBuckets {
   key(bucket: number, slot: number): number | bigint | string | Uint8Array {
     return readKind(this.#mem(), this.#map.keyType, this.keyAddress(bucket, slot));
   }
+  /** The value stored in a slot, decoded (meaningful for live slots only). */
   value(bucket: number, slot: number): number | bigint | string | Uint8Array {
     return readKind(this.#mem(), this.#map.valueType, this.valueAddress(bucket, slot));
   }
@@ -391,6 +431,8 @@ export class Unsafe {
    *  the core's exported constants; with `m`, the shape that map uses and
    *  its key/value sizes. Never invalidated. */
   layout(): UnsafeLayout;
+  /** The layout map `m` uses: its bucket shape and key/value sizes, with
+   *  the hmap and tophash parts of `layout()`. Never invalidated. */
   layout(m: GoMap): MapLayout;
   layout(m?: GoMap): UnsafeLayout | MapLayout {
     const b = this.#ctx.boundary;
@@ -571,6 +613,7 @@ export class Unsafe {
     acc.setHooked(true);
   }
 
+  /** "Unsafe". */
   get [Symbol.toStringTag](): string {
     return "Unsafe";
   }
