@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * gomap-wasm: a Go-style hash map in WebAssembly linear memory, on its own
  * span/size-class allocator and mark-sweep collector.
@@ -5,6 +6,8 @@
  * Import the package (`import { Runtime } from "gomap-wasm"`): the `node`
  * and `browser` export conditions pick an entry that knows how to load the
  * core; both re-export this module.
+ *
+ * @packageDocumentation
  */
 export {
   Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary, type BucketsInspection, type BucketArrayTophash, type CompactionReport,
@@ -34,7 +37,7 @@ export {
 } from "./errors.js";
 export {
   Unsafe, UnsafePointer, UnsafeBuckets, UNSAFE_ENTRY_POINTS,
-  type UnsafeLayout, type MapLayout, type BucketShape, type FieldLayout, type UnsafeArray, type AssignHook, type DeleteHook, type HmapField,
+  type UnsafeLayout, type MapLayout, type BucketShape, type FieldLayout, type UnsafeArray, type AssignHook, type DeleteHook, type HmapField, type WasmMemory,
 } from "./unsafe.js";
 export { TRUST_ENV_VAR } from "./trust.js";
 export { setWasmSource, type WasmSource, type BuildName, type WasmInput, type WasmResponse, type WasmModule } from "./loader.js";

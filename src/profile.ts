@@ -260,7 +260,7 @@ export async function encodeHeapProfile(records: readonly ProfileRecord[], perio
 
 /** gzip with the platform: the Node entry installs node:zlib; elsewhere
  *  CompressionStream (every current browser, and Node too). */
-export type Gzip = (data: Uint8Array) => Promise<Uint8Array>;
+export type Gzip = (data: Uint8Array) => Promise<Uint8Array<ArrayBuffer>>;
 
 let platformGzip: Gzip | null = null;
 
@@ -268,12 +268,12 @@ export function setGzip(fn: Gzip): void {
   platformGzip = fn;
 }
 
-export function gzip(data: Uint8Array): Promise<Uint8Array> {
+export function gzip(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   return (platformGzip ?? gzipWeb)(data);
 }
 
 /** gzip through CompressionStream (the browsers' way; Node has it too). */
-export async function gzipWeb(data: Uint8Array): Promise<Uint8Array> {
+export async function gzipWeb(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

@@ -824,7 +824,7 @@ export class Runtime {
    *
    *  Async because gzip is (CompressionStream in browsers); the snapshot
    *  itself is taken synchronously, when this is called. */
-  async heapProfile(options: HeapProfileOptions = {}): Promise<Uint8Array> {
+  async heapProfile(options: HeapProfileOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     for (const k of Object.keys(options)) {
       if (k !== "rate" && k !== "asOf") throw new InvalidArgumentError(k, "unknown heapProfile option; known: rate, asOf");

@@ -24,6 +24,15 @@ import { currentOp } from "./profile.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
 import { InvalidArgumentError, StaleViewError, UnsafeNotAllowedError } from "./errors.js";
 
+/** A `WebAssembly.Memory` (declared structurally, so that a Node project
+ *  needs no DOM lib to use these types). */
+export interface WasmMemory {
+  /** The memory's bytes; replaced (the old one detached) when it grows. */
+  readonly buffer: ArrayBuffer;
+  /** Grow by `delta` 64 KiB pages; returns the previous size in pages. */
+  grow(delta: number): number;
+}
+
 /** Offset and size in bytes of one field. */
 export interface FieldLayout {
   /** Bytes from the start of the struct. */
@@ -423,8 +432,8 @@ export class Unsafe {
   }
 
   /** The runtime's linear memory (raw; its buffer is replaced when it grows). */
-  get memory(): WebAssembly.Memory {
-    return this.#ctx.boundary.memory;
+  get memory(): WasmMemory {
+    return this.#ctx.boundary.memory as unknown as WasmMemory;
   }
 
   /** Offsets and sizes of hmap fields and of every bucket shape, read from
