@@ -21,7 +21,8 @@ import {
   UseAfterFreeError,
 } from "./errors.js";
 import { KINDS, isRefKind, type KindArray, type KindInput, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
-import { encodeInto, decode } from "./wtf8.js";
+import { encodeInto } from "./wtf8.js";
+import { READ, readBatch, readBytes, readString, type ValueReader } from "./codec.js";
 import { currentOp } from "./profile.js";
 import type { RootTable } from "./roots.js";
 
@@ -78,31 +79,6 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_U64 = (1n << 64n) - 1n;
 const MAX_I64 = (1n << 63n) - 1n;
 const MIN_I64 = -(1n << 63n);
-
-type ValueReader = (b: Boundary, addr: number) => number | bigint | string | Uint8Array;
-
-/** A string/bytes reference (str.ts: ptr u32, len u32) at address a. */
-function readString(b: Boundary, a: number): string {
-  const u32 = b.u32;
-  return decode(b.u8, u32[a >>> 2]!, u32[(a >>> 2) + 1]!);
-}
-
-function readBytes(b: Boundary, a: number): Uint8Array {
-  const u32 = b.u32;
-  const p = u32[a >>> 2]!, n = u32[(a >>> 2) + 1]!;
-  return b.u8.slice(p, p + n);
-}
-
-const READ: Record<KindName, ValueReader> = {
-  i32: (b, a) => b.i32[a >>> 2]!,
-  u32: (b, a) => b.u32[a >>> 2]!,
-  i64: (b, a) => b.i64[a >>> 3]!,
-  u64: (b, a) => b.u64[a >>> 3]!,
-  f64: (b, a) => b.f64[a >>> 3]!,
-  string: readString,
-  bytes: readBytes,
-};
-
 
 /** Typed array that holds a kind's values in memory order. */
 type NumArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
@@ -1125,24 +1101,6 @@ interface IterHooks {
   /** The value slot of a key now (0 when absent). */
   lookup(key: unknown): number;
   valueKind: KindName;
-}
-
-/** n consecutive values of a kind at addr, read with one typed-array loop
- *  (no call per element). */
-function readBatch(b: Boundary, kind: KindName, addr: number, n: number): ArrayLike<number | bigint | string | Uint8Array> {
-  switch (kind) {
-    case "u32": return b.u32.slice(addr >>> 2, (addr >>> 2) + n);
-    case "i32": return b.i32.slice(addr >>> 2, (addr >>> 2) + n);
-    case "u64": return b.u64.slice(addr >>> 3, (addr >>> 3) + n);
-    case "i64": return b.i64.slice(addr >>> 3, (addr >>> 3) + n);
-    case "f64": return b.f64.slice(addr >>> 3, (addr >>> 3) + n);
-    default: {
-      const read = READ[kind];
-      const out = new Array<string | Uint8Array>(n);
-      for (let i = 0; i < n; i++) out[i] = read(b, addr + i * 8) as string | Uint8Array;
-      return out;
-    }
-  }
 }
 
 const FINISHED_ITER = Object.freeze({}) as IterHooks;

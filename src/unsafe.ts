@@ -21,6 +21,7 @@
 import type { Boundary, BucketLayout, HmapLayout, MapHooks } from "./boundary.js";
 import { GoMap, mapHandle, mapUnsafe, type UnsafeAccess } from "./map.js";
 import { currentOp } from "./profile.js";
+import { READ } from "./codec.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
 import { InvalidArgumentError, StaleViewError, UnsafeNotAllowedError } from "./errors.js";
 
@@ -317,26 +318,11 @@ export class UnsafeBuckets {
   }
   /** The key stored in a slot, decoded (meaningful for live slots only). */
   key(bucket: number, slot: number): number | bigint | string | Uint8Array {
-    return readKind(this.#mem(), this.#map.keyType, this.keyAddress(bucket, slot));
+    return READ[this.#map.keyType](this.#mem(), this.keyAddress(bucket, slot));
   }
   /** The value stored in a slot, decoded (meaningful for live slots only). */
   value(bucket: number, slot: number): number | bigint | string | Uint8Array {
-    return readKind(this.#mem(), this.#map.valueType, this.valueAddress(bucket, slot));
-  }
-}
-
-function readKind(b: Boundary, kind: KindName, a: number): number | bigint | string | Uint8Array {
-  switch (kind) {
-    case "u32": return b.u32[a >>> 2]!;
-    case "i32": return b.i32[a >>> 2]!;
-    case "u64": return b.u64[a >>> 3]!;
-    case "i64": return b.i64[a >>> 3]!;
-    case "f64": return b.f64[a >>> 3]!;
-    default: {
-      const p = b.u32[a >>> 2]!, n = b.u32[(a >>> 2) + 1]!;
-      const bytes = b.u8.slice(p, p + n);
-      return kind === "bytes" ? bytes : new TextDecoder().decode(bytes);
-    }
+    return READ[this.#map.valueType](this.#mem(), this.valueAddress(bucket, slot));
   }
 }
 

@@ -205,6 +205,32 @@ describe("layout, pointers and views", () => {
   });
 });
 
+describe("one decoder per kind", () => {
+  it("views decode keys and values exactly as m.get and iteration do (lone surrogates, NUL, bytes)", async () => {
+    const rt = await trusted(false);
+    const m = rt.map({ key: "string", value: "string" });
+    const pairs: [string, string][] = [["a\uD800b", "v\uDC00w"], ["\uDBFF", "\uDFFF"], ["nul\0", "\0"], ["é😀", "ascii"]];
+    for (const [k, v] of pairs) m.set(k, v);
+    const seen = new Map<string, string>();
+    const view = rt.unsafe.buckets(m);
+    const min = rt.unsafe.layout().tophash.minTopHash;
+    for (let b = 0; b < view.nbuckets; b++) {
+      for (let at = view.bucket(b); at !== 0; at = view.overflow(at)) {
+        for (let i = 0; i < 8; i++) {
+          if (view.tophash(at, i) >= min) seen.set(view.key(at, i) as string, view.value(at, i) as string);
+        }
+      }
+    }
+    expect(new Map([...m])).toEqual(new Map(pairs));
+    expect(seen).toEqual(new Map(pairs));
+    for (const [k, v] of pairs) expect(m.get(k)).toBe(v);
+    const bm = rt.map({ key: "u32", value: "bytes" });
+    bm.set(1, Uint8Array.of(0, 255, 7));
+    expect(rt.unsafe.slot(bm, 1).load()).toEqual(Uint8Array.of(0, 255, 7));
+    rt.close();
+  });
+});
+
 describe("zeroValues", () => {
   it("zeroes the values of given keys or of all; size, tophash and the heap stay intact", async () => {
     for (const seed of seeds(2)) {
