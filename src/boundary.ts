@@ -21,6 +21,7 @@
 import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
 import { MemProfile } from "./profile.js";
+import { HALF_SCRATCH } from "./batch.js";
 
 /** The core's exports, as the boundary uses them. */
 export interface CoreExports {
@@ -329,6 +330,13 @@ export class Boundary {
       emptyRest: t.get("EMPTY_REST")!, emptyOne: t.get("EMPTY_ONE")!, evacuatedX: t.get("EVACUATED_X")!,
       evacuatedY: t.get("EVACUATED_Y")!, evacuatedEmpty: t.get("EVACUATED_EMPTY")!, minTopHash: t.get("MIN_TOPHASH")!,
     };
+    {
+      // Compaction and the inspections read "evacuated" as one range.
+      const h = this.tophash;
+      if (!(h.evacuatedX < h.evacuatedY && h.evacuatedY < h.evacuatedEmpty && h.evacuatedEmpty < h.minTopHash && h.evacuatedEmpty - h.evacuatedX === 2)) {
+        throw new Error(`core's tophash sentinels ${JSON.stringify(h)} are not the ordered evacuated range the host reads; rebuild with npm run build`);
+      }
+    }
     this.#sameSizeFlag = exportedConst(raw, "FLAG_SAME_SIZE_GROW");
     this.kindCodes = exportedEnum(raw, "Kind");
     for (const k of KIND_NAMES) {
@@ -339,6 +347,9 @@ export class Boundary {
     info.delete("COUNT");
     this.mapInfoFields = [...info.entries()].sort((a, b) => a[1] - b[1]);
     this.scratchBytes = exportedConst(raw, "SCRATCH_BYTES");
+    if (this.scratchBytes !== 2 * HALF_SCRATCH) {
+      throw new Error(`core's SCRATCH_BYTES is ${this.scratchBytes}, the host's batch format (src/batch.ts) expects ${2 * HALF_SCRATCH}; rebuild with npm run build`);
+    }
     this.bySizeEntries = exportedConst(raw, "BYSIZE_ENTRIES");
     this.spanClasses = exportedConst(raw, "SPAN_CLASSES");
     this.spanClassRowBytes = exportedConst(raw, "SPAN_CLASS_ROW_BYTES");

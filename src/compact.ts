@@ -13,10 +13,11 @@
  */
 import type { Boundary } from "./boundary.js";
 import type { KindName } from "./maptypes.js";
+import { HALF_SCRATCH, writeRef } from "./batch.js";
 
-/** Scratch layout per side (key half, value half): a reference table of
- *  TABLE entries, then the bytes of the strings. */
-const HALF = 32 * 1024;
+/** Scratch layout per side (src/batch.ts's format): a reference table of
+ *  at most TABLE entries, then the bytes of the strings. */
+const HALF = HALF_SCRATCH;
 const TABLE = 1024;
 const BYTES_AT = TABLE * 8;
 
@@ -52,6 +53,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   // Views: the old instance does not grow during the copy; the new one may
   // (in setMany), so its view is taken again after every flush.
   const ou8 = ob.u8, ou32 = ob.u32;
+  const { minTopHash, evacuatedX, evacuatedEmpty } = ob.tophash;
   let nu32 = nb.u32;
   const flush = (): void => {
     if (n === 0 || failed) return;
@@ -76,8 +78,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   const placeRef = (src: number, dst: number, at: number): void => {
     const p = ou32[src >>> 2]!, len = ou32[(src >>> 2) + 1]!;
     nb.u8.set(ou8.subarray(p, p + len), dst);
-    nu32[at >>> 2] = dst;
-    nu32[(at >>> 2) + 1] = len;
+    writeRef(nu32, at, 0, dst, len);
   };
 
   /** An entry with a string longer than the scratch area: its references
@@ -128,7 +129,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   const chain = (b: number): void => {
     for (let p = b; p !== 0 && !failed; p = ou32[(p + shape.overflow) >>> 2]!) {
       for (let i = 0; i < 8; i++) {
-        if (ou8[p + i]! >= 5) emit(p + shape.keys + i * ks, p + shape.values + i * vs);
+        if (ou8[p + i]! >= minTopHash) emit(p + shape.keys + i * ks, p + shape.values + i * vs);
       }
     }
   };
@@ -138,7 +139,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
     for (let j = 0; j < nold && !failed; j++) {
       const b = oldbuckets + j * shape.size;
       const t0 = ou8[b]!;
-      if (t0 > 1 && t0 < 5) continue; // evacuated: its entries are in the new array
+      if (t0 >= evacuatedX && t0 <= evacuatedEmpty) continue; // evacuated: its entries are in the new array
       chain(b);
     }
   }

@@ -22,7 +22,9 @@ import {
 } from "./errors.js";
 import { KINDS, isRefKind, type KindArray, type KindInput, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
 import { encodeInto } from "./wtf8.js";
-import { READ, readBatch, readBytes, readString, type ValueReader } from "./codec.js";
+import { READ, readBytes, readString, type ValueReader } from "./codec.js";
+import { GoMapIterator, GoMapProjection, type IterHooks, type MapGeneration } from "./iterator.js";
+import { HALF_SCRATCH, copyOut, packChunk, type NumArray } from "./batch.js";
 import { currentOp } from "./profile.js";
 import type { RootTable } from "./roots.js";
 
@@ -63,25 +65,18 @@ const SHRINK_OOM = 1;
 const SHRINK_CONCURRENT = 2;
 const BATCH_OOM = 1;
 const BATCH_CONCURRENT = 2;
-const ITER_CONCURRENT = 0xffffffff;
-/** Entries fetched per core call while iterating. */
-const ITER_BATCH = 512;
 
 /** Key storage codes for the hot-path switches. */
 const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4, KK_STR = 5, KK_BYTES = 6;
 const VK_U32 = 0, VK_I32 = 1, VK_U64 = 2, VK_I64 = 3, VK_F64 = 4, VK_STR = 5, VK_BYTES = 6;
 const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4, string: 5, bytes: 6 };
 void KK_F64;
-/** String/bytes arguments are placed in the scratch area: a key in the first
- *  half, a value in the second; longer ones in a temporary heap object. */
-const HALF_SCRATCH = 32 * 1024;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_U64 = (1n << 64n) - 1n;
 const MAX_I64 = (1n << 63n) - 1n;
 const MIN_I64 = -(1n << 63n);
 
-/** Typed array that holds a kind's values in memory order. */
-type NumArray = Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float64Array;
+
 const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): NumArray }> = {
   i32: Int32Array, u32: Uint32Array, i64: BigInt64Array, u64: BigUint64Array, f64: Float64Array,
 };
@@ -823,7 +818,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const kAddr = b.scratchBase;
     let found = 0;
     for (let i = 0; i < ks.length; ) {
-      const n = this.#packChunk(ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+      const n = packChunk(this.#b, ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
       if (n === 0) {
         // A key too long for the scratch area: its slot, filled here.
         const slot = this.#access(ks[i]);
@@ -872,8 +867,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
-      let n = this.#packChunk(ks, this.#key, i, kAddr);
-      n = Math.min(n, this.#packChunk(vs, this.#val, i, vAddr, n));
+      let n = packChunk(this.#b, ks, this.#key, i, kAddr);
+      n = Math.min(n, packChunk(this.#b, vs, this.#val, i, vAddr, n));
       if (n === 0) {
         // One entry too long for the scratch area: set it on its own.
         this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
@@ -886,8 +881,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         // collection used the scratch area).
         b.gc();
         i += done;
-        const m = this.#packChunk(ks, this.#key, i, kAddr, n - done);
-        this.#packChunk(vs, this.#val, i, vAddr, m);
+        const m = packChunk(this.#b, ks, this.#key, i, kAddr, n - done);
+        packChunk(this.#b, vs, this.#val, i, vAddr, m);
         const again = this.#ops.setMany(this.#h, kAddr, vAddr, m) >>> 0;
         if (again < m) this.#batchFailed(i + again, "setMany");
         i += m;
@@ -930,7 +925,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const maxOut = Math.floor(HALF_SCRATCH / (vb + 1));
     const fAddr = vAddr + maxOut * vb;
     for (let i = 0; i < n; ) {
-      const m = this.#packChunk(ks, this.#key, i, kAddr, maxOut);
+      const m = packChunk(this.#b, ks, this.#key, i, kAddr, maxOut);
       if (m === 0) {
         const v = this.get(keys[i]!);
         if (found) found[i] = v === undefined ? 0 : 1;
@@ -969,7 +964,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     let deleted = 0;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
-      const n = this.#packChunk(ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+      const n = packChunk(this.#b, ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
       if (n === 0) {
         if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) deleted++;
         i++;
@@ -1029,236 +1024,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     return out;
   }
 
-  /** Copy elements from `from` on into memory at `at` (at most `max` and
-   *  what fits in `room` bytes); returns how many. String/bytes elements
-   *  become a reference table followed by their bytes. */
-  #packChunk(xs: NumArray | ArrayLike<string | Uint8Array>, spec: KindSpec, from: number, at: number, max = Infinity, room = HALF_SCRATCH): number {
-    const b = this.#b;
-    const left = Math.min(xs.length - from, max);
-    if (!isRefKind(spec.name)) {
-      const n = Math.min(left, Math.floor(room / spec.bytes));
-      copyIn(b, (xs as NumArray).subarray(from, from + n), at);
-      return n;
-    }
-    const refs = xs as ArrayLike<string | Uint8Array>;
-    const cap = Math.min(left, 2048, Math.floor(room / 16));
-    let p = at + cap * 8; // bytes go after the table
-    const end = at + room;
-    const u8 = b.u8, u32 = b.u32;
-    let n = 0;
-    for (; n < cap; n++) {
-      const x = refs[from + n]!;
-      let len: number;
-      if (typeof x === "string") {
-        if (p + x.length * 3 > end) break;
-        len = encodeInto(x, u8, p);
-      } else {
-        if (p + x.length > end) break;
-        u8.set(x, p);
-        len = x.length;
-      }
-      u32[(at >>> 2) + 2 * n] = p;
-      u32[(at >>> 2) + 2 * n + 1] = len;
-      p += len;
-    }
-    return n;
-  }
+
 }
 
-function copyIn(b: Boundary, src: NumArray, addr: number): void {
-  b.u8.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), addr);
-}
-
-function copyOut(b: Boundary, addr: number, dst: NumArray, at: number, n: number): void {
-  const bytes = dst.BYTES_PER_ELEMENT;
-  new Uint8Array(dst.buffer, dst.byteOffset + at * bytes, n * bytes).set(b.u8.subarray(addr, addr + n * bytes));
-}
-
-/** A map's change counters: `epoch` is bumped by clear/shrink/free (live
- *  iterators then throw), `writes` by every write (an iterator re-checks
- *  entries it fetched before a write). */
-interface MapGeneration {
-  epoch: number;
-  writes: number;
-  invalidation: string;
-  /** The runtime was closed (iterators throw RuntimeClosedError). */
-  closed: boolean;
-}
-
-/** What an iterator needs from its map. */
-interface IterHooks {
-  b: Boundary;
-  ops: MapOps;
-  h: number;
-  /** The map's counters, shared (read directly, no call per step). */
-  gen: MapGeneration;
-  random: () => number;
-  owner: MapOwner;
-  keyKind: KindName;
-  key: KindSpec;
-  valBytes: number;
-  read: ValueReader;
-  /** The value slot of a key now (0 when absent). */
-  lookup(key: unknown): number;
-  valueKind: KindName;
-}
-
-const FINISHED_ITER = Object.freeze({}) as IterHooks;
 /** What a closed map's wrapper holds instead of its runtime's objects. */
 const CLOSED = Object.freeze({});
-
-/** %IteratorPrototype%: where engines with iterator helpers (Node 22+,
- *  Chromium) keep map/filter/take/toArray…; our iterators inherit from it,
- *  as Map's do. (Node 20 has no helpers: the prototype is still right.) */
-const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-
-/** Go's hiter on the host side: the state between core calls, a batch of
- *  fetched entries, and three root slots. */
-class GoMapIterator<K extends KindName, V extends KindName> {
-  #m: GoMap<K, V>;
-  #x: IterHooks;
-  #state: Uint8Array;
-  #epoch: number;
-  #slots: number[] | null;
-  #batch: [KindValue<K>, KindValue<V>][] = [];
-  #pos = 0;
-  #batchWrites = 0;
-  #done = false;
-
-  constructor(m: GoMap<K, V>, x: IterHooks) {
-    this.#m = m;
-    this.#x = x;
-    const b = x.b;
-    this.#epoch = x.gen.epoch;
-    this.#state = new Uint8Array(b.hiterBytes);
-    const roots = x.owner.roots;
-    const slots = [roots.acquire(), roots.acquire(), roots.acquire()];
-    this.#slots = slots;
-    const itAddr = b.scratchBase;
-    b.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
-    this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
-    x.owner.iterRegistry.register(this, slots, this);
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "GoMap Iterator";
-  }
-
-  next(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
-    const e = this.#step();
-    return e === null ? { done: true, value: undefined } : { done: false, value: e };
-  }
-
-  /** The next entry, or null at the end (Go's mapiternext, batched). */
-  #step(): [KindValue<K>, KindValue<V>] | null {
-    const x = this.#x;
-    for (;;) {
-      if (this.#done) return null;
-      if (x.gen.epoch !== this.#epoch) {
-        const closed = x.gen.closed;
-        this.#finish();
-        throw closed ? new RuntimeClosedError("map iterator") : new IteratorInvalidatedError(x.gen.invalidation);
-      }
-      if (this.#pos < this.#batch.length) {
-        const e = this.#batch[this.#pos++]!;
-        if (x.gen.writes !== this.#batchWrites && e[0] === e[0]) {
-          const slot = x.lookup(e[0]);
-          if (slot === 0) continue;
-          e[1] = x.read(x.b, slot) as KindValue<V>;
-        }
-        return e;
-      }
-      if (!this.#fetch()) {
-        this.#finish();
-        return null;
-      }
-    }
-  }
-
-  return(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
-    this.#finish();
-    return { done: true, value: undefined };
-  }
-
-  /** `using it = m.entries()`: release the iterator at the end of the block. */
-  [Symbol.dispose](): void {
-    this.#finish();
-  }
-
-  /** Call fn for every remaining entry (forEach's loop: same rules as
-   *  next(), without an iterator-result object per entry). */
-  each(fn: (k: KindValue<K>, v: KindValue<V>) => void): void {
-    for (let e = this.#step(); e !== null; e = this.#step()) fn(e[0], e[1]);
-  }
-
-  /** One core call: up to ITER_BATCH entries. False when there are none. */
-  #fetch(): boolean {
-    const x = this.#x;
-    const b = x.b;
-    const itAddr = b.scratchBase;
-    const kAddr = itAddr + 64;
-    const vAddr = kAddr + ITER_BATCH * 8;
-    b.u8.set(this.#state, itAddr);
-    const n = x.ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
-    if (n === ITER_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
-    this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
-    const ks = readBatch(b, x.keyKind, kAddr, n);
-    const vs = readBatch(b, x.valueKind, vAddr, n);
-    const batch: [KindValue<K>, KindValue<V>][] = new Array(n);
-    for (let i = 0; i < n; i++) batch[i] = [ks[i] as KindValue<K>, vs[i] as KindValue<V>];
-    this.#batch = batch;
-    this.#pos = 0;
-    this.#batchWrites = x.gen.writes;
-    return n > 0;
-  }
-
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#batch = [];
-    const slots = this.#slots;
-    this.#slots = null;
-    if (slots && !this.#x.gen.closed) {
-      this.#x.owner.iterRegistry.unregister(this);
-      for (const s of slots) this.#x.owner.roots.release(s);
-    }
-    // A finished iterator holds nothing of the runtime (#step returns at
-    // #done before it reads #x).
-    this.#x = FINISHED_ITER;
-    void this.#m;
-  }
-}
-
-/** keys() / values(): one side of each entry of an entries() iterator. */
-class GoMapProjection<K extends KindName, V extends KindName> {
-  #it: GoMapIterator<K, V>;
-  #side: 0 | 1;
-  constructor(it: GoMapIterator<K, V>, side: 0 | 1) {
-    this.#it = it;
-    this.#side = side;
-  }
-  next(): IteratorResult<KindValue<K> | KindValue<V>, undefined> {
-    const r = this.#it.next();
-    return r.done ? { done: true, value: undefined } : { done: false, value: r.value[this.#side] };
-  }
-  return(): IteratorResult<KindValue<K> | KindValue<V>, undefined> {
-    this.#it.return();
-    return { done: true, value: undefined };
-  }
-  [Symbol.iterator](): this {
-    return this;
-  }
-  [Symbol.dispose](): void {
-    this.#it.return();
-  }
-  get [Symbol.toStringTag](): string {
-    return "GoMap Iterator";
-  }
-}
-
-Object.setPrototypeOf(GoMapIterator.prototype, ITERATOR_PROTOTYPE);
-Object.setPrototypeOf(GoMapProjection.prototype, ITERATOR_PROTOTYPE);

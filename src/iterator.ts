@@ -1,0 +1,211 @@
+/**
+ * Iteration over a GoMap: Go's hiter on the host side.
+ *
+ * `GoMapIterator` keeps the core's hiter state between core calls (copied in
+ * and out of the scratch area), fetches ITER_BATCH entries per call
+ * (mapiternext, batched) and yields them one by one; `GoMapProjection` is
+ * keys()/values() over it. Both inherit %IteratorPrototype%, as Map's
+ * iterators do, so engines with iterator helpers give them map/filter/take.
+ *
+ * While it runs, an iterator holds three root slots (the bucket array it
+ * walks and the overflow lists that keep its overflow buckets alive),
+ * released when it finishes, on `return()` / dispose, or by its map's
+ * FinalizationRegistry backstop if it is dropped half-way.
+ */
+import type { Boundary, MapOps } from "./boundary.js";
+import { ConcurrentMapWriteError, IteratorInvalidatedError, RuntimeClosedError } from "./errors.js";
+import type { KindName, KindSpec, KindValue } from "./maptypes.js";
+import { readBatch, type ValueReader } from "./codec.js";
+import type { GoMap, MapOwner } from "./map.js";
+
+/** Core result of mapiternext: a write is in progress. */
+const ITER_CONCURRENT = 0xffffffff;
+/** Entries fetched per core call while iterating. */
+const ITER_BATCH = 512;
+
+/** A map's change counters: `epoch` is bumped by clear/shrink/free (live
+ *  iterators then throw), `writes` by every write (an iterator re-checks
+ *  entries it fetched before a write). */
+export interface MapGeneration {
+  epoch: number;
+  writes: number;
+  invalidation: string;
+  /** The runtime was closed (iterators throw RuntimeClosedError). */
+  closed: boolean;
+}
+
+/** What an iterator needs from its map. */
+export interface IterHooks {
+  b: Boundary;
+  ops: MapOps;
+  h: number;
+  /** The map's counters, shared (read directly, no call per step). */
+  gen: MapGeneration;
+  random: () => number;
+  owner: MapOwner;
+  keyKind: KindName;
+  key: KindSpec;
+  valBytes: number;
+  read: ValueReader;
+  /** The value slot of a key now (0 when absent). */
+  lookup(key: unknown): number;
+  valueKind: KindName;
+}
+
+const FINISHED_ITER = Object.freeze({}) as IterHooks;
+
+/** %IteratorPrototype%: where engines with iterator helpers (Node 22+,
+ *  Chromium) keep map/filter/take/toArray…; our iterators inherit from it,
+ *  as Map's do. (Node 20 has no helpers: the prototype is still right.) */
+const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+
+/** Go's hiter on the host side: the state between core calls, a batch of
+ *  fetched entries, and three root slots. */
+export class GoMapIterator<K extends KindName, V extends KindName> {
+  #m: GoMap<K, V>;
+  #x: IterHooks;
+  #state: Uint8Array;
+  #epoch: number;
+  #slots: number[] | null;
+  #batch: [KindValue<K>, KindValue<V>][] = [];
+  #pos = 0;
+  #batchWrites = 0;
+  #done = false;
+
+  constructor(m: GoMap<K, V>, x: IterHooks) {
+    this.#m = m;
+    this.#x = x;
+    const b = x.b;
+    this.#epoch = x.gen.epoch;
+    this.#state = new Uint8Array(b.hiterBytes);
+    const roots = x.owner.roots;
+    const slots = [roots.acquire(), roots.acquire(), roots.acquire()];
+    this.#slots = slots;
+    const itAddr = b.scratchBase;
+    b.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
+    this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
+    x.owner.iterRegistry.register(this, slots, this);
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "GoMap Iterator";
+  }
+
+  next(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
+    const e = this.#step();
+    return e === null ? { done: true, value: undefined } : { done: false, value: e };
+  }
+
+  /** The next entry, or null at the end (Go's mapiternext, batched). */
+  #step(): [KindValue<K>, KindValue<V>] | null {
+    const x = this.#x;
+    for (;;) {
+      if (this.#done) return null;
+      if (x.gen.epoch !== this.#epoch) {
+        const closed = x.gen.closed;
+        this.#finish();
+        throw closed ? new RuntimeClosedError("map iterator") : new IteratorInvalidatedError(x.gen.invalidation);
+      }
+      if (this.#pos < this.#batch.length) {
+        const e = this.#batch[this.#pos++]!;
+        if (x.gen.writes !== this.#batchWrites && e[0] === e[0]) {
+          const slot = x.lookup(e[0]);
+          if (slot === 0) continue;
+          e[1] = x.read(x.b, slot) as KindValue<V>;
+        }
+        return e;
+      }
+      if (!this.#fetch()) {
+        this.#finish();
+        return null;
+      }
+    }
+  }
+
+  return(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
+    this.#finish();
+    return { done: true, value: undefined };
+  }
+
+  /** `using it = m.entries()`: release the iterator at the end of the block. */
+  [Symbol.dispose](): void {
+    this.#finish();
+  }
+
+  /** Call fn for every remaining entry (forEach's loop: same rules as
+   *  next(), without an iterator-result object per entry). */
+  each(fn: (k: KindValue<K>, v: KindValue<V>) => void): void {
+    for (let e = this.#step(); e !== null; e = this.#step()) fn(e[0], e[1]);
+  }
+
+  /** One core call: up to ITER_BATCH entries. False when there are none. */
+  #fetch(): boolean {
+    const x = this.#x;
+    const b = x.b;
+    const itAddr = b.scratchBase;
+    const kAddr = itAddr + 64;
+    const vAddr = kAddr + ITER_BATCH * 8;
+    b.u8.set(this.#state, itAddr);
+    const n = x.ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
+    if (n === ITER_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
+    this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
+    const ks = readBatch(b, x.keyKind, kAddr, n);
+    const vs = readBatch(b, x.valueKind, vAddr, n);
+    const batch: [KindValue<K>, KindValue<V>][] = new Array(n);
+    for (let i = 0; i < n; i++) batch[i] = [ks[i] as KindValue<K>, vs[i] as KindValue<V>];
+    this.#batch = batch;
+    this.#pos = 0;
+    this.#batchWrites = x.gen.writes;
+    return n > 0;
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#batch = [];
+    const slots = this.#slots;
+    this.#slots = null;
+    if (slots && !this.#x.gen.closed) {
+      this.#x.owner.iterRegistry.unregister(this);
+      for (const s of slots) this.#x.owner.roots.release(s);
+    }
+    // A finished iterator holds nothing of the runtime (#step returns at
+    // #done before it reads #x).
+    this.#x = FINISHED_ITER;
+    void this.#m;
+  }
+}
+
+/** keys() / values(): one side of each entry of an entries() iterator. */
+export class GoMapProjection<K extends KindName, V extends KindName> {
+  #it: GoMapIterator<K, V>;
+  #side: 0 | 1;
+  constructor(it: GoMapIterator<K, V>, side: 0 | 1) {
+    this.#it = it;
+    this.#side = side;
+  }
+  next(): IteratorResult<KindValue<K> | KindValue<V>, undefined> {
+    const r = this.#it.next();
+    return r.done ? { done: true, value: undefined } : { done: false, value: r.value[this.#side] };
+  }
+  return(): IteratorResult<KindValue<K> | KindValue<V>, undefined> {
+    this.#it.return();
+    return { done: true, value: undefined };
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+  [Symbol.dispose](): void {
+    this.#it.return();
+  }
+  get [Symbol.toStringTag](): string {
+    return "GoMap Iterator";
+  }
+}
+
+Object.setPrototypeOf(GoMapIterator.prototype, ITERATOR_PROTOTYPE);
+Object.setPrototypeOf(GoMapProjection.prototype, ITERATOR_PROTOTYPE);
