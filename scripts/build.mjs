@@ -6,7 +6,11 @@
 //                       CommonJS bundle find it with no configuration
 //   build/debug.wasm    asc --target debug (asserts, checkers, source map)
 //   dist/               tsc -p tsconfig.build.json (the host library)
-// Each step is skipped when its outputs are newer than its inputs.
+// Each step is skipped when its outputs are newer than its inputs. The
+// core's inputs include the generators of its generated sources
+// (scripts/mkmapapi.mjs → assembly/map/api.ts, api-debug.ts;
+// scripts/mksizeclasses.mjs → assembly/mem/sizeclasses.ts); before the core
+// is compiled each generator's --check must pass.
 // Flags: --force rebuilds everything; --quiet prints nothing when up to date.
 import { readdirSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -47,16 +51,36 @@ function stale(inputs, outputs) {
   return force || oldest(outputs) < newest(inputs);
 }
 
+/** What the core is built from: its sources, the compiler settings, and
+ *  the generators of its generated files (a generator change rebuilds it). */
+const CORE_INPUTS = ["assembly", "asconfig.json", "package.json", "scripts/mkmapapi.mjs", "scripts/mksizeclasses.mjs"];
+/** Generators whose output is a core source: `--check` must pass first. */
+const CORE_GENERATORS = ["scripts/mkmapapi.mjs", "scripts/mksizeclasses.mjs"];
+
 export const CORE_TARGETS = [
   { target: "release", entry: "assembly/index.ts", outputs: ["build/release.wasm", "build/release.wat"], inline: "build/release-inline.js" },
   { target: "debug", entry: "assembly/debug.ts", outputs: ["build/debug.wasm", "build/debug.wasm.map"] },
 ];
 
+/** A generated core source that differs from its generator would build a
+ *  core nobody can regenerate: refuse, with the generator's own message. */
+function checkGenerated() {
+  for (const g of CORE_GENERATORS) {
+    const r = spawnSync(process.execPath, [join(root, g), "--check"], { cwd: root, encoding: "utf8" });
+    if (r.status !== 0) {
+      console.error(r.stderr);
+      throw new Error(`${g} --check failed: a generated file under assembly/ is stale`);
+    }
+  }
+}
+
 async function buildCore() {
   const asc = (await import("assemblyscript/asc")).default;
   mkdirSync(join(root, "build"), { recursive: true });
+  let checked = false;
   for (const t of CORE_TARGETS) {
-    if (!stale(["assembly", "asconfig.json", "package.json"], t.outputs)) continue;
+    if (!stale(CORE_INPUTS, t.outputs)) continue;
+    if (!checked) { checkGenerated(); checked = true; }
     const t0 = performance.now();
     const { error, stderr } = await asc.main(
       [t.entry, "--config", "asconfig.json", "--target", t.target],

@@ -28,10 +28,16 @@
 //
 // Times come from the host's clock (env.now, milliseconds); every pause is
 // measured around its step.
+//
+// Layering: gc/ is above mem/ (this file drives mem/sweep.ts), but the
+// allocator calls back up into it — mem/malloc.ts → mallocSlowHook and
+// stressTick, mem/mstats.ts → the counters below — as Go's malloc.go calls
+// gcStart and gcAssistAlloc. That mem/ ↔ gc/ cycle is documented in
+// mem/malloc.ts; nothing in gc/ imports map/.
 
 import { Phase, gcphase, setGCPhase, disableBarrierForTest } from "./phase";
 import { gcDrain, resetMarkCounters, bytesMarked, scanWork } from "./mark";
-import { queueEmpty, overflowed } from "./gcwork";
+import { queueEmpty, overflowed, queued } from "./gcwork";
 import { markroots } from "./roots";
 import {
   heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork,
@@ -259,6 +265,20 @@ function finishMarking(): void {
   while (!markDone()) markStep(UNBOUNDED, false);
   gcMarkTermination();
   inGC = false;
+}
+
+/** The collector's progress for the host (rt.gcProgress), f64 each at out:
+ *  phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued (grey
+ *  objects), numgc. */
+export function gcProgress(out: usize): void {
+  store<f64>(out, <f64>gcphase);
+  store<f64>(out + 8, <f64>heapLive);
+  store<f64>(out + 16, <f64>heapGoal);
+  store<f64>(out + 24, <f64>trigger);
+  store<f64>(out + 32, <f64>bytesMarked);
+  store<f64>(out + 40, <f64>scanWork);
+  store<f64>(out + 48, <f64>queued);
+  store<f64>(out + 56, <f64>numgc);
 }
 
 // ---------------------------------------------------------------------------

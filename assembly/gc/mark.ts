@@ -90,6 +90,7 @@ export function scanobject(p: usize): u64 {
   if (end - start > OBLET_BYTES) end = start + OBLET_BYTES;
   let typ = <u32>load<u8>(<usize>s.typeBytes + <usize>idx);
   let stride = typeStride(typ);
+  if (!ASC_NO_ASSERT) assert(stride != 0, "scanobject: type byte names an undefined type (gc/types.ts)");
   let mask = typePtrMask(typ);
   // Whole elements whose start lies in [start, end) (a 28-byte struct in a
   // 32-byte slot is one element, not one and a bit).

@@ -50,7 +50,13 @@ export function setAdoptKeyRefs(on: bool): void { adoptKeyRefs = on; }
  *  objects of (src/compact.ts: values longer than the scratch area): store
  *  the given value reference instead of copying the bytes. */
 let adoptValueRefs: bool = false;
-export function setAdoptValueRefs(on: bool): void { adoptValueRefs = on; }
+/** The host's switch for compaction: the next setMany stores the given
+ *  string/bytes key (keys) and value (values) references — heap objects the
+ *  host allocated in this instance — instead of copying their bytes. */
+export function setAdoptRefs(keys: bool, values: bool): void {
+  adoptKeyRefs = keys;
+  adoptValueRefs = values;
+}
 
 /** Value slot for key (inserting it if absent); 0 when out of memory;
  *  CONCURRENT when a write is already in progress. */

@@ -24,7 +24,7 @@ import {
   evacuated, noldbuckets, growing, bumpGen, bForHint, HMAP_SIZE, MAPEXTRA_SIZE,
   setBuckets, setOldbuckets, setExtra, setOverflowList, setOldoverflowList, setNextOverflow, isScanShape,
 } from "./hmap";
-import { fastrand } from "./hash";
+import { fastrand } from "../mem/fastrand";
 import { makeBucketArray, lastNextOverflow, makemap, bucketArrayLength } from "./make";
 import { mapassign, setAdoptKeyRefs } from "./assign";
 import { isStr, storeRef } from "./str";

@@ -25,7 +25,8 @@ import {
   hmap, Flag, TopHash, bucketCnt, bucketSize, valAt, keyAt, overflowOf, bucketMask, tophash, growing,
 } from "./hmap";
 import { isStr, storeRef } from "./str";
-import { hashKey, fastrand } from "./hash";
+import { hashKey } from "./hash";
+import { fastrand } from "../mem/fastrand";
 import { growWork } from "./evacuate";
 import { findInChain, foundBucket } from "./access";
 import { hookable, fireHook, HookOp } from "./unsafe";

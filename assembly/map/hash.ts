@@ -1,4 +1,4 @@
-// hash.ts — seeded 64-bit hashing of keys, and the core's fastrand.
+// hash.ts — seeded 64-bit hashing of keys (numbers and bytes).
 //
 // Go 1.19 on wasm hashes with memhashFallback (a wyhash variant built on a
 // 64×64→128-bit multiply, hash64.go) seeded by a per-process hashkey and the
@@ -16,13 +16,19 @@
 // reproduces a map's layout exactly across runs.
 //
 // f64 keys (Go's f64hash): +0 and −0 hash alike; NaN hashes to a fresh
-// random value on every call, so NaN keys are never found again.
+// random value on every call (the runtime's one fastrand, mem/fastrand.ts),
+// so NaN keys are never found again.
 //
-// fastrand: xorshift64* (Marsaglia/Vigna), seeded by the host at init.
+// String and bytes keys (references, str.ts) hash their bytes (hashBytes,
+// Go's memhash), 8 at a time through fmix64:
 //
-// String keys (str.ts) hash their bytes, 8 at a time through fmix64.
+//    h = seed ^ (n · 0x9E3779B97F4A7C15)
+//    for each whole 8-byte word w:  h = rotl(h ^ fmix64(w), 27) · 0x9E3779B97F4A7C15 + 0x52DCE729
+//    h ^= fmix64(tail ^ n)   (tail: the last n mod 8 bytes, little-endian)
+//    hash = fmix64(h)
 
-import { isStr, strEq, strPtr, strLen, hashBytes } from "./str";
+import { isStr, strEq, strPtr, strLen } from "./str";
+import { fastrand64 } from "../mem/fastrand";
 
 // @ts-ignore: decorator
 @inline export function fmix64(x: u64): u64 {
@@ -39,25 +45,25 @@ import { isStr, strEq, strPtr, strLen, hashBytes } from "./str";
   return (<u64>hash0 * 0x9e3779b97f4a7c15) ^ (<u64>hash0 << 32);
 }
 
-let rngState: u64 = 0x853c49e6748fea9b;
-
-export function fastrandSeed(s: u64): void {
-  rngState = s != 0 ? s : 0x853c49e6748fea9b;
-}
-
-// @ts-ignore: decorator
-@inline export function fastrand64(): u64 {
-  let x = rngState;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  rngState = x;
-  return x * 0x2545f4914f6cdd1d;
-}
-
-// @ts-ignore: decorator
-@inline export function fastrand(): u32 {
-  return <u32>(fastrand64() >> 32);
+/** Seeded hash of n bytes at p: 8 bytes at a time through fmix64 (Go's
+ *  memhash; the recipe is in the essay above). */
+export function hashBytes(p: usize, n: u32, seed: u64): u64 {
+  let h = seed ^ (<u64>n * 0x9e3779b97f4a7c15);
+  let end = p + <usize>n;
+  while (end - p >= 8) {
+    h ^= fmix64(load<u64>(p));
+    h = rotl<u64>(h, 27) * 0x9e3779b97f4a7c15 + 0x52dce729;
+    p += 8;
+  }
+  let k: u64 = 0;
+  let shift: u64 = 0;
+  while (p < end) {
+    k |= <u64>load<u8>(p) << shift;
+    shift += 8;
+    p++;
+  }
+  h ^= fmix64(k ^ <u64>n);
+  return fmix64(h);
 }
 
 /** The hash of key k under hash0 (K is u32, u64, f64 or a StrRef). */

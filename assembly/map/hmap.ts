@@ -1,8 +1,13 @@
-// hmap.ts — the map header, the bucket shapes, and the map's constants.
+// hmap.ts — the map header, the bucket shapes, the map's constants, and
+// the map's type data for the collector.
 //
 // Mirrors Go 1.19 runtime/map.go: the hmap and bmap types, tophash,
-// overLoadFactor, tooManyOverflowBuckets, makemap's choice of B, and
-// makeBucketArray (with overflow-bucket preallocation).
+// overLoadFactor, tooManyOverflowBuckets and makemap's choice of B
+// (bForHint); makeBucketArray, which uses them, is in make.ts. The pointer
+// layouts of hmap, mapextra and each scan bucket shape go to the collector's
+// type table at init (mapTypesInit, below): the collector never imports the
+// map, as Go's mgc.go never imports map.go (it reads the compiler's type
+// descriptors for hmap and bmap instead).
 //
 // hmap (32 bytes, size class 32), wasm32's own layout:
 //
@@ -12,7 +17,7 @@
 //    └────────┴────┴────┴────────┴────────┴─────────┴───────────┴───────────┴────────┴────────┘
 //    count u32, flags u8, B u8, noverflow u16, hash0 u32: as Go (386 column of
 //    docs/go-facts.md); buckets/oldbuckets/extra are 32-bit pointers;
-//    typ (ours) = keyKind | valueKind << 8 | bucketsize << 16 | generation << 24
+//    typ (ours) = keyKind | valueKind << 8 | bucketsize << 16 | generation << TYP_GEN_SHIFT (24)
 //    — Go passes the maptype to every call instead; we keep it in the header
 //    so inspection and the collector can read a map without the host. The
 //    generation byte counts grows, evacuations, clears and shrinks
@@ -46,7 +51,7 @@
 
 import { MAX_SMALL_SIZE, PAGE_SIZE, sizeToClass, classSize } from "../mem/sizeclasses";
 import { writePointer } from "../gc/barrier";
-import { ObjType } from "../gc/types";
+import { ObjType, defineType } from "../gc/types";
 import { isStr } from "./str";
 
 // @ts-ignore: decorator
@@ -118,6 +123,9 @@ export class mapextra {
 
 // @ts-ignore: decorator
 @inline export const HMAP_SIZE: usize = offsetof<hmap>();
+/** hmap.typ's generation byte starts at this bit (bumpGen). */
+// @ts-ignore: decorator
+@inline export const TYP_GEN_SHIFT: u32 = 24;
 
 // Pointer stores into hmap and mapextra go through the write barrier.
 // @ts-ignore: decorator
@@ -168,8 +176,7 @@ export class mapextra {
 @inline export function isScanShape<K, V>(): bool { return isStr<K>() || isStr<V>(); }
 
 /** The object type of this shape's buckets: NOSCAN for numeric maps, else
- *  one bucket type per scan shape (gc/types.ts, defined by
- *  make.ts:defineBucketTypes). */
+ *  one bucket type per scan shape (gc/types.ts, defined by mapTypesInit). */
 // @ts-ignore: decorator
 @inline export function bucketType<K, V>(): u32 {
   if (!isScanShape<K, V>()) return ObjType.NOSCAN;
@@ -185,6 +192,36 @@ export function bucketPtrMask<K, V>(): u64 {
     if (isStr<V>()) m |= <u64>1 << <u64>((valsOff<K>() + i * sizeof<V>()) >> 2);
   }
   return m | (<u64>1 << <u64>(ovfOff<K, V>() >> 2));
+}
+
+// ---------------------------------------------------------------------------
+// Type data for the collector (gc/types.ts)
+
+// @ts-ignore: decorator
+@inline function ptrBit(offset: usize): u64 {
+  return <u64>1 << <u64>(offset >> 2);
+}
+
+/** Tell the collector where the map's objects hold pointers: hmap,
+ *  mapextra, and the bucket of every scan shape (string/bytes keys or
+ *  values; numeric buckets are NOSCAN). Called once by init (proc.ts),
+ *  before the first map is made. */
+export function mapTypesInit(): void {
+  defineType(ObjType.HMAP, <u32>offsetof<hmap>(),
+    ptrBit(offsetof<hmap>("buckets")) | ptrBit(offsetof<hmap>("oldbuckets")) | ptrBit(offsetof<hmap>("extra")));
+  defineType(ObjType.MAPEXTRA, <u32>offsetof<mapextra>(),
+    ptrBit(offsetof<mapextra>("overflow")) | ptrBit(offsetof<mapextra>("oldoverflow")) | ptrBit(offsetof<mapextra>("nextOverflow")));
+  // The six scan shapes, in bucketType's order (key storage × value storage).
+  defineBucketType<i64, u32>();
+  defineBucketType<i64, u64>();
+  defineBucketType<i64, i64>();
+  defineBucketType<u32, i64>();
+  defineBucketType<u64, i64>();
+  defineBucketType<f64, i64>();
+}
+
+function defineBucketType<K, V>(): void {
+  defineType(bucketType<K, V>(), <u32>bucketSize<K, V>(), bucketPtrMask<K, V>());
 }
 
 // ---------------------------------------------------------------------------
@@ -233,7 +270,7 @@ export function bForHint(hint: u64): u32 {
 
 /** Count an event that moves or rewrites slots (typ's generation byte). */
 // @ts-ignore: decorator
-@inline export function bumpGen(h: hmap): void { h.typ += <u32>1 << 24; }
+@inline export function bumpGen(h: hmap): void { h.typ += <u32>1 << TYP_GEN_SHIFT; }
 
 // @ts-ignore: decorator
 @inline export function growing(h: hmap): bool { return h.oldbuckets != 0; }

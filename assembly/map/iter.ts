@@ -9,6 +9,14 @@
 //    0 h  4 B  8 buckets  12 bptr  16 i  20 bucket  24 startBucket
 //    28 offset  32 wrapped  36 checkBucket (NO_CHECK = none)
 //
+// Rooting. Go's hiter lives on the goroutine's stack and holds pointers the
+// collector scans: buckets (the snapshot), and overflow/oldoverflow (which
+// keep the overflow buckets of a noscan map alive across a grow). Ours lives
+// in host memory, which the collector never sees, so mapiterinit stores
+// those three pointers in root slots the host reserved for the iterator
+// (s0: the snapshot's bucket array, s1: extra.overflow, s2:
+// extra.oldoverflow); the host releases them when the iteration ends.
+//
 // Go's rules, kept exactly:
 //   - Start at a random bucket and a random in-bucket offset; the same
 //     rotation (i + offset) & 7 applies to every bucket, overflow included.
@@ -27,11 +35,12 @@
 // returns how many; fewer than `max` means the iteration is over.
 
 import {
-  hmap, Flag, TopHash, bucketCnt, bucketSize, bucketShift, bucketMask, keyAt, valAt, overflowOf,
+  hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, bucketShift, bucketMask, keyAt, valAt, overflowOf,
   evacuated, growing, sameSizeGrow, oldbucketmask, isEmpty,
 } from "./hmap";
 import { hashKey, reflexive } from "./hash";
 import { mapaccessK, foundBucket } from "./access";
+import { rootSet } from "../gc/roots";
 
 @unmanaged
 export class hiter {
@@ -55,10 +64,17 @@ export class hiter {
 // @ts-ignore: decorator
 @inline const DONE: u32 = 0xffffffff;
 
-/** Go's mapiterinit with the random number r supplied by the caller. */
-export function mapiterinit(hp: usize, itp: usize, r: u32): void {
+/** Go's mapiterinit with the random number r supplied by the caller; the
+ *  snapshot's bucket array and the map's overflow lists go into root slots
+ *  s0..s2, so they outlive a grow and a collection while the host iterates
+ *  (see Rooting above). */
+export function mapiterinit(hp: usize, itp: usize, r: u32, s0: u32, s1: u32, s2: u32): void {
   let h = changetype<hmap>(hp);
   let it = changetype<hiter>(itp);
+  let e = changetype<mapextra>(<usize>h.extra);
+  rootSet(s0, <usize>h.buckets);
+  rootSet(s1, changetype<usize>(e) != 0 ? <usize>e.overflow : 0);
+  rootSet(s2, changetype<usize>(e) != 0 ? <usize>e.oldoverflow : 0);
   it.h = <u32>hp;
   it.B = h.B;
   it.buckets = h.buckets;

@@ -23,12 +23,11 @@ import { mallocgc } from "../mem/malloc";
 import {
   hmap, mapextra, MAPEXTRA_SIZE, HMAP_SIZE, bucketSize, overflowOf, setOverflow,
   bForHint, roundupsize, setBuckets, setExtra, setOverflowList, setNextOverflow,
-  bucketType, bucketPtrMask,
+  bucketType,
 } from "./hmap";
-import { defineType } from "../gc/types";
 import { ObjType } from "../gc/types";
 import { writePointer, bulkBarrierPreWrite } from "../gc/barrier";
-import { fastrand } from "./hash";
+import { fastrand } from "../mem/fastrand";
 import { allocAt, AllocSite } from "../mem/mprof";
 
 /** Largest single allocation we attempt (keeps u32 arithmetic safe). */
@@ -217,19 +216,4 @@ export function newoverflow<K, V>(h: hmap, b: usize): usize {
   e.overflowLen++;
   setOverflow<K, V>(b, ovf);
   return ovf;
-}
-
-/** Register the pointer layout of every scan bucket shape (string/bytes
- *  keys or values) with the collector. */
-export function defineBucketTypes(): void {
-  defineBucketType<i64, u32>();
-  defineBucketType<i64, u64>();
-  defineBucketType<i64, i64>();
-  defineBucketType<u32, i64>();
-  defineBucketType<u64, i64>();
-  defineBucketType<f64, i64>();
-}
-
-function defineBucketType<K, V>(): void {
-  defineType(bucketType<K, V>(), <u32>bucketSize<K, V>(), bucketPtrMask<K, V>());
 }

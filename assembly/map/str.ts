@@ -1,4 +1,4 @@
-// str.ts — string and bytes keys and values: references, hashing, equality.
+// str.ts — string and bytes keys and values: references, equality, copies.
 //
 // Mirrors Go 1.19 runtime/map_faststr.go (key comparison: length, then
 // tophash, then bytes) and string.go's header (a pointer and a length).
@@ -15,13 +15,13 @@
 //
 // The empty string has ptr 0 (no object). Probe keys from the host point
 // into the scratch area; a key or value stored in a map is always a heap
-// copy (newStr).
+// copy (newStr). Their bytes are hashed by hash.ts:hashBytes (Go keeps
+// memhash in hash64.go too, apart from the string header).
 
 import { mallocgc } from "../mem/malloc";
 import { allocAt, AllocSite } from "../mem/mprof";
 import { ObjType } from "../gc/types";
 import { writePointer } from "../gc/barrier";
-import { fmix64 } from "./hash";
 
 export type StrRef = i64;
 
@@ -48,26 +48,6 @@ export function strEq(a: i64, b: i64): bool {
   let n = strLen(a);
   if (n != strLen(b)) return false;
   return memory.compare(strPtr(a), strPtr(b), n) == 0;
-}
-
-/** Seeded hash of n bytes at p: 8 bytes at a time through fmix64. */
-export function hashBytes(p: usize, n: u32, seed: u64): u64 {
-  let h = seed ^ (<u64>n * 0x9e3779b97f4a7c15);
-  let end = p + <usize>n;
-  while (end - p >= 8) {
-    h ^= fmix64(load<u64>(p));
-    h = rotl<u64>(h, 27) * 0x9e3779b97f4a7c15 + 0x52dce729;
-    p += 8;
-  }
-  let k: u64 = 0;
-  let shift: u64 = 0;
-  while (p < end) {
-    k |= <u64>load<u8>(p) << shift;
-    shift += 8;
-    p++;
-  }
-  h ^= fmix64(k ^ <u64>n);
-  return fmix64(h);
 }
 
 /** A heap copy of the bytes a reference points at (for a new key or value). */

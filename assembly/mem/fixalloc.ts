@@ -22,7 +22,10 @@
 //
 // metaEnsure gets a new chunk from the page heap without allocating a span
 // record for it (mheap.takeMetaPage), which breaks the record → page →
-// record recursion.
+// record recursion. So this file and mheap.ts import each other (mheap.ts
+// takes its span records from here): Go's mheap owns its fixallocs the
+// same way, though Go's chunks come from persistentalloc rather than from
+// the page heap. The cycle stays inside mem/.
 
 import { PAGE_SIZE } from "./sizeclasses";
 import { takeMetaPage } from "./mheap";

@@ -1,7 +1,7 @@
 // malloc.ts — object allocation: the small fast path and its slow paths.
 //
-// Mirrors Go 1.19 runtime/malloc.go:mallocgc, nextFreeFast, mcache.nextFree
-// and mcache.allocLarge.
+// Mirrors Go 1.19 runtime/malloc.go:mallocgc, nextFreeFast, mcache.nextFree,
+// mcache.allocLarge, and newobject (hostAlloc: the host's raw allocations).
 //
 // mallocgc(size, typ) — typ is the object's pointer layout (gc/types.ts);
 // ObjType.NOSCAN (0) means no pointers, Go's noscan:
@@ -30,6 +30,17 @@
 // Not mirrored: Go's tiny allocator (< 16-byte noscan objects packed into a
 // 16-byte block). Our smallest class is 8 bytes, so a 1..8-byte object costs
 // 8 and a 9..16-byte one 16; Mallocs/Frees count every object once.
+//
+// Layering: mem/ sits below gc/, yet this file imports gc/ (phase.ts:
+// gcphase, mark.ts: gcmarknewobject, gc.ts: mallocSlowHook and the stress
+// tick, pacer.ts: addHeapLive), and gc/ imports mem/ back (the sweeper, the
+// span lookups, mallocgc for the root table). That cycle is Go's own:
+// malloc.go calls gcStart, gcAssistAlloc and gcmarknewobject, and mgc.go
+// calls into mheap/mcentral/sweep. It stays between mem/ and gc/ — no file
+// in either imports map/ (test/layers.test.ts checks it). mcache.ts
+// (pacer.ts, Go's mcache.go → gcController) and mstats.ts (gc.ts and
+// pacer.ts, Go's mstats.go reading memstats the collector writes) are the
+// other two mem/ files that import gc/.
 
 import { MAX_SMALL_SIZE, PAGE_SHIFT, PAGE_SIZE, sizeToClass, classSize } from "./sizeclasses";
 import { nextFreeFast, nextFreeIndex, spanClassOf } from "./span";
@@ -42,13 +53,13 @@ import { gcphase } from "../gc/phase";
 import { gcmarknewobject } from "../gc/mark";
 import { mallocSlowHook, stressTick, stressEvery } from "../gc/gc";
 import { addHeapLive } from "../gc/pacer";
-import { profileTick } from "./mprof";
+import { profileTick, allocAt, AllocSite } from "./mprof";
 
 /** The address every zero-size allocation returns. */
 export const zerobase: usize = memory.data(8, 8);
 
-/** Allocate `size` bytes; `noscan` says the object holds no heap pointers.
- *  Returns 0 when out of memory. */
+/** Allocate `size` bytes of type `typ` (gc/types.ts; ObjType.NOSCAN, 0:
+ *  the object holds no heap pointers). Returns 0 when out of memory. */
 export function mallocgc(size: usize, typ: u32): usize {
   if (!ASC_NO_ASSERT && stressEvery != 0) stressTick();
   if (size <= <usize>MAX_SMALL_SIZE) {
@@ -114,4 +125,27 @@ function allocLarge(size: usize, typ: u32): usize {
   if (gcphase != 0) gcmarknewobject(s, 0);
   profileTick(s, <usize>s.startAddr);
   return <usize>s.startAddr;
+}
+
+// ---------------------------------------------------------------------------
+// The host's raw allocations (index.ts alloc/allocMany: the lab's, tests'
+// and benchmarks' workloads, and the bytes of long keys). The caller is at
+// a safe point (index.ts does that, as for every exported operation).
+
+/** Go's newobject for the host: `size` bytes of type typ (0: no pointers,
+ *  ObjType.PTRARRAY: an array of pointers). Returns 0 when out of memory. */
+export function hostAlloc(size: usize, typ: u32): usize {
+  allocAt(AllocSite.hostAlloc);
+  return mallocgc(size, typ);
+}
+
+/** `count` objects of `size` bytes in a loop, kept by nobody (the allocator
+ *  benchmark, without a boundary call per object); returns how many
+ *  succeeded. */
+export function hostAllocMany(size: usize, count: u32, typ: u32): u32 {
+  allocAt(AllocSite.hostAlloc);
+  for (let i: u32 = 0; i < count; i++) {
+    if (mallocgc(size, typ) == 0) return i;
+  }
+  return count;
 }

@@ -13,6 +13,11 @@
 // Sweep interaction: a cached span has sweepgen == mheap sweepgen + 3
 // ("swept and cached"). releaseAll (called before a sweep starts) returns
 // every cached span to mcentral.
+//
+// Layering: the one import from gc/ is the pacer's heapLive (addHeapLive /
+// subHeapLive when a span enters or leaves the cache), as Go's mcache.go
+// calls gcController.update. It is part of the documented mem/ ↔ gc/ cycle
+// (malloc.ts explains it); nothing here imports map/.
 
 import { mspan } from "./span";
 import { NUM_SPAN_CLASSES, cacheSpan, uncacheSpan } from "./mcentral";

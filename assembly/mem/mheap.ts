@@ -10,6 +10,13 @@
 //    ├─ static ───┼─ page map ─┼─ scratch ─┼─ (pad) ──────┼─ pages ... ────────┤── (not yet grown)
 //                   u32 per 8 KiB page of the whole address space (maxMemory/8 KiB entries)
 //
+// The fixed areas are placed by one set of functions (pageMapAddr,
+// scratchAddr, arenaStartFor) that heapInit and minMemoryBytes share:
+//    pageMap    = align16(__heap_base)
+//    scratch    = align16(pageMap + 4 · maxPages)
+//    arenaStart = align8KiB(scratch + SCRATCH_SIZE)
+//    minMemoryBytes = arenaStart + MIN_ARENA_PAGES · 8 KiB (a meta page and a heap page)
+//
 // Every 8 KiB page in [arenaStart, arenaEnd) belongs to exactly one of:
 //   - an in-use span (state INUSE): every page maps to the span record;
 //   - a free run (state FREE): its first and last page map to the record,
@@ -297,17 +304,39 @@ export function takeMetaPage(): usize {
 // ---------------------------------------------------------------------------
 // Initialisation
 
+/** Pages a heap needs at least after the fixed areas: the first meta page
+ *  and one heap page. */
+// @ts-ignore: decorator
+@inline const MIN_ARENA_PAGES: u32 = 2;
+
+// The layout of the fixed areas (see the essay), for `pages` 8 KiB pages of
+// address space. heapInit and minMemoryBytes both use these.
+// @ts-ignore: decorator
+@inline function pageMapAddr(): usize { return (__heap_base + 15) & ~15; }
+// @ts-ignore: decorator
+@inline function scratchAddr(pages: u32): usize { return (pageMapAddr() + (<usize>pages << 2) + 15) & ~15; }
+// @ts-ignore: decorator
+@inline function arenaStartFor(pages: u32): u32 {
+  return <u32>((scratchAddr(pages) + SCRATCH_SIZE + PAGE_SIZE - 1) >>> PAGE_SHIFT);
+}
+
+/** Bytes of linear memory a cap of maxWasmPages 64 KiB pages must allow
+ *  for heapInit to succeed: the fixed areas plus MIN_ARENA_PAGES (so the
+ *  host can explain a too-small maxMemory). */
+export function minMemoryBytes(maxWasmPages: u32): u32 {
+  return (arenaStartFor(maxWasmPages * PAGES_PER_WASM_PAGE) + MIN_ARENA_PAGES) << PAGE_SHIFT;
+}
+
 /** Lay out the page map and scratch area for a memory capped at
  *  `maxWasmPages` 64 KiB pages. Returns false when the cap is too small to
- *  hold them plus one meta page and one heap page. */
+ *  hold them plus one meta page and one heap page (minMemoryBytes). */
 export function heapInit(maxWasmPages: u32): bool {
   maxPages = maxWasmPages * PAGES_PER_WASM_PAGE;
-  pageMap = (__heap_base + 15) & ~15;
+  pageMap = pageMapAddr();
   pageMapBytes = maxPages << 2;
-  scratchBase = (pageMap + pageMapBytes + 15) & ~15;
-  let arenaStart = (scratchBase + SCRATCH_SIZE + PAGE_SIZE - 1) & ~(<usize>PAGE_SIZE - 1);
-  arenaStartPage = <u32>(arenaStart >>> PAGE_SHIFT);
-  if (arenaStartPage + 2 > maxPages) return false;
+  scratchBase = scratchAddr(maxPages);
+  arenaStartPage = arenaStartFor(maxPages);
+  if (arenaStartPage + MIN_ARENA_PAGES > maxPages) return false;
   let have = <u32>memory.size() * PAGES_PER_WASM_PAGE;
   if (have < arenaStartPage) {
     let needWasm = (arenaStartPage - have + PAGES_PER_WASM_PAGE - 1) / PAGES_PER_WASM_PAGE;

@@ -14,9 +14,10 @@
 //      after an object is ready, does `nextSample -= elemsize` and one
 //      branch (profileTick); that is all the fast path pays.
 //   2. When it reaches 0 or below, profilealloc (cold, out of line): draws
-//      the next gap, exponential with mean `memProfileRate` (fastexprand),
-//      records a special for the object on its span, and calls the host
-//      with (address, elemsize, allocSite).
+//      the next gap, exponential with mean `memProfileRate` (fastexprand,
+//      from the runtime's one fastrand, mem/fastrand.ts, as Go draws from
+//      m.fastrand), records a special for the object on its span, and
+//      calls the host with (address, elemsize, allocSite).
 //   3. rate 1 samples every allocation (the gap is 0); rate 0 never samples
 //      (the countdown starts at i64.MAX).
 //   Sizes are size-class sizes (a 1000-byte object counts 1024), as Go's
@@ -57,6 +58,7 @@ import { metaAlloc, metaFree, metaEnsure, MetaKind } from "./fixalloc";
 import { isBitSet } from "./span";
 import { isAllocated } from "./mbitmap";
 import { arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "./mheap";
+import { fastrand } from "./fastrand";
 
 // @ts-ignore: decorator
 @external("env", "memProfAlloc")
@@ -119,37 +121,18 @@ class special {
 // @ts-ignore: decorator
 @inline const SPECIAL_SIZE: u32 = 8;
 
-// xorshift64* of our own, so sampling never perturbs the map's fastrand.
-let rng: u64 = 0x2545f4914f6cdd1d;
-
-/** Seed the sampler (the host seeds it with the map's seed at creation)
- *  and draw a fresh countdown. */
-export function memProfSeed(s: u64): void {
-  rng = s != 0 ? s ^ 0x9e3779b97f4a7c15 : 0x2545f4914f6cdd1d;
-  if (rng == 0) rng = 0x2545f4914f6cdd1d;
-  nextSample = nextSampleGap();
-}
-
-function rand64(): u64 {
-  let x = rng;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  rng = x;
-  return x * 0x2545f4914f6cdd1d;
-}
-
-/** Go's fastexprand: an exponential variate with the given mean, from 26
- *  random bits, at least 1. The mean is capped at 0x7000000 as in Go (the
- *  largest step is then about 20 × that). */
 /** The largest mean gap drawn (Go's fastexprand cap; exported to the host,
  *  which unbiases with it). */
 export const MAX_SAMPLE_MEAN: u32 = 0x7000000;
 
+/** Go's fastexprand: an exponential variate with the given mean, from 26
+ *  random bits of the runtime's fastrand (mem/fastrand.ts), at least 1.
+ *  The mean is capped at MAX_SAMPLE_MEAN as in Go (the largest step is
+ *  then about 20 × that). */
 function fastexprand(mean: u32): i64 {
   if (mean > MAX_SAMPLE_MEAN) mean = MAX_SAMPLE_MEAN;
   if (mean == 0) return 0;
-  let q = <f64>((rand64() >> 38) + 1);      // 1 .. 2^26
+  let q = <f64>((fastrand() >> 6) + 1);     // 1 .. 2^26
   let x = -Math.log(q / 67108864.0) * <f64>mean;
   return <i64>x + 1;
 }
@@ -160,6 +143,13 @@ function nextSampleGap(): i64 {
   if (rate == 0) return i64.MAX_VALUE;
   if (rate == 1) return 0;
   return fastexprand(rate);
+}
+
+/** Draw a fresh countdown: after fastrand is seeded (proc.ts:seedRandom),
+ *  so the first sample point depends on the seed (Go: allocmcache draws
+ *  mcache.nextSample after fastrandinit). */
+export function resetNextSample(): void {
+  nextSample = nextSampleGap();
 }
 
 /** Set the rate (runtime.MemProfileRate) and start a fresh countdown;

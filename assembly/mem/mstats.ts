@@ -30,6 +30,11 @@
 //   NextGC      = the heap goal (0 when GOGC is off); LastGC ns since the
 //                 host's time origin (the host adds the origin); NumGC,
 //                 NumForcedGC, PauseTotalNs as Go (gc/gc.ts)
+//
+// Layering: readMemStats reads the collector's counters (gc/gc.ts) and the
+// heap goal (gc/pacer.ts), as Go's mstats.go reads the memstats and
+// gcController fields mgc.go writes: part of the documented mem/ ↔ gc/
+// cycle (malloc.ts explains it); nothing here imports map/.
 
 import { NUM_SIZE_CLASSES, PAGE_SHIFT, classSize } from "./sizeclasses";
 import { heapInusePages, heapFreePages, pageMapBytes, linearMemoryBytes } from "./mheap";

@@ -6,7 +6,7 @@
 // A span is a run of 8 KiB pages. An in-use span either holds `nelems`
 // objects of one size class (`elemsize` bytes each) or one large object.
 // Free page runs in the page heap are described by span records too, in
-// state SPAN_FREE (Go <= 1.11 did the same; Go 1.12+ moved free pages to a
+// state SpanState.FREE (Go <= 1.11 did the same; Go 1.12+ moved free pages to a
 // radix-tree bitmap allocator, which a single-threaded heap does not need).
 //
 // The record (72 bytes, allocated by fixalloc.ts outside the object heap):
