@@ -275,6 +275,8 @@ export class Boundary {
   #dv: DataView;
   readonly scratchBase: number;
   readonly scratchBytes: number;
+  /** Bytes of a heap page (the core's PAGE_BYTES: Go's 8 KiB). */
+  readonly pageBytes: number;
   readonly memStatFields: readonly (readonly [string, number])[];
   readonly memStatCount: number;
   readonly bySizeEntries: number;
@@ -347,6 +349,7 @@ export class Boundary {
     info.delete("COUNT");
     this.mapInfoFields = [...info.entries()].sort((a, b) => a[1] - b[1]);
     this.scratchBytes = exportedConst(raw, "SCRATCH_BYTES");
+    this.pageBytes = exportedConst(raw, "PAGE_BYTES");
     if (this.scratchBytes !== 2 * HALF_SCRATCH) {
       throw new Error(`core's SCRATCH_BYTES is ${this.scratchBytes}, the host's batch format (src/batch.ts) expects ${2 * HALF_SCRATCH}; rebuild with npm run build`);
     }
@@ -485,7 +488,7 @@ export class Boundary {
         for (const [name, j] of names) r[name] = u32[base + j]!;
         records.push(r);
       }
-      if (n < max || next * 8192 >= arenaEnd) break;
+      if (n < max || next * this.pageBytes >= arenaEnd) break;
       page = next;
     }
     return { arenaStart, arenaEnd, records };

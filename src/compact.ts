@@ -1,5 +1,9 @@
 /**
- * Compaction's copy: one map's live entries from an old instance into a
+ * Compaction (`rt.compact()`): move every live map into a fresh instance and
+ * switch the runtime to it (compactInto, below), and the copy of one map
+ * (copyMap).
+ *
+ * The copy: one map's live entries from an old instance into a
  * right-sized map of a fresh instance (`rt.compact()`, src/runtime.ts).
  *
  * The host walks the old map's buckets directly (both arrays while it
@@ -12,7 +16,10 @@
  * pick. Nothing in the old instance is written.
  */
 import type { Boundary } from "./boundary.js";
-import type { KindName } from "./maptypes.js";
+import { OutOfMemoryError } from "./errors.js";
+import { mapHandle, type GoMap } from "./map.js";
+import type { CumulativeStats } from "./memstats.js";
+import { coreSuffix, type KindName } from "./maptypes.js";
 import { HALF_SCRATCH, writeRef } from "./batch.js";
 
 /** Scratch layout per side (src/batch.ts's format): a reference table of
@@ -152,4 +159,99 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   const got = nb.readHmap(nh).count;
   if (got !== count) throw new Error(`compaction copied ${got} of ${count} entries (a bug: please report)`);
   return nh;
+}
+
+/** What `rt.compact()` did. */
+export interface CompactionReport {
+  /** Maps moved (pooled maps are dropped instead: the pools are emptied). */
+  maps: number;
+  /** Entries copied, over every moved map. */
+  entries: number;
+  /** The old instance: linear memory, MemStats.HeapInuse and HeapSys, bytes. */
+  before: { linearBytes: number; heapInuse: number; heapSys: number };
+  /** The same of the new instance right after the copy. */
+  after: { linearBytes: number; heapInuse: number; heapSys: number };
+  /** Wall time of the copy, ms (instantiating the new core excluded). */
+  copyMs: number;
+}
+
+/** A map to move, with its wrapper. */
+export interface Move {
+  h: number;
+  root: number;
+  key: KindName;
+  value: KindName;
+  map: GoMap;
+}
+
+/** What compaction needs from its runtime (src/runtime.ts). */
+export interface CompactionHost {
+  readonly maxMemory: number;
+  /** Root-table slots to reserve in the new instance. */
+  readonly rootsCapacity: number;
+  /** Every map with a live wrapper, by root slot. */
+  maps(): Iterable<[number, GoMap]>;
+  readonly stats: CumulativeStats;
+  /** The switch to the new instance (cannot fail): rebind roots, maps and
+   *  hooks to `nb`; `moved` maps old hmap addresses to new ones. */
+  switchTo(nb: Boundary, moved: Map<number, number>, moves: readonly Move[]): void;
+}
+
+/** The copy and the switch of `rt.compact()` (src/runtime.ts documents
+ *  the contract): every live map of `ob` into the fresh, initialised-here
+ *  instance `nb`, then the runtime switches. Throws OutOfMemoryError (and
+ *  changes nothing) when both heaps do not fit under maxMemory. */
+export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: CompactionHost): CompactionReport {
+  const t0 = performance.now();
+  const before = ob.readMemStats();
+  const oldBytes = ob.memory.buffer.byteLength;
+  const room = maxPages - oldBytes / 65536;
+  const oom = (what: string) =>
+    new OutOfMemoryError(0, host.maxMemory,
+      `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`);
+  nb.setMemProfileRate(ob.memProfile.rate); // the heap profile's rate is a runtime setting: it carries over
+  if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
+  nb.setGrowthPolicy(true, room);
+  const seed = crypto.getRandomValues(new Uint32Array(2));
+  nb.seedRandom(seed[0]!, seed[1]!);
+  const percent = ob.setGCPercent(-1);
+  ob.setGCPercent(percent);
+  nb.setGCPercent(-1);
+  if (!nb.rootsReserve(host.rootsCapacity)) throw oom("the root table");
+
+  // Every live map with a wrapper (freed ones are garbage already).
+  const moves: Move[] = [];
+  for (const [slot, m] of host.maps()) {
+    if (m.freed) continue;
+    moves.push({ h: mapHandle(m), root: slot, key: m.keyType, value: m.valueType, map: m });
+  }
+  // Pooled maps are not moved: compaction empties the pools (as a
+  // collection's victim step would, twice) — their point is warm bucket
+  // arrays, and compaction is about giving memory back.
+  const moved = new Map<number, number>();
+  let entries = 0;
+  for (const mv of moves) {
+    const nh = copyMap(ob, nb, { suffix: coreSuffix(mv.key, mv.value), key: mv.key, value: mv.value, h: mv.h, root: mv.root });
+    if (nh === 0) throw oom(`copying a ${mv.key}→${mv.value} map of ${ob.readU32(mv.h + ob.hmap.count)} entries`);
+    moved.set(mv.h, nh);
+    entries += ob.readU32(mv.h + ob.hmap.count);
+  }
+
+  // The switch: nothing below can fail.
+  host.stats.leave(ob, before);
+  for (const [h, hooks] of ob.hookEntries()) {
+    const nh = moved.get(h);
+    if (nh !== undefined) nb.setHooks(nh, hooks);
+  }
+  host.switchTo(nb, moved, moves);
+  nb.setGrowthPolicy(false, 65536);
+  nb.setGCPercent(percent);
+  const after = nb.readMemStats();
+  return {
+    maps: moves.length,
+    entries,
+    before: { linearBytes: oldBytes, heapInuse: before.HeapInuse!, heapSys: before.HeapSys! },
+    after: { linearBytes: nb.memory.buffer.byteLength, heapInuse: after.HeapInuse!, heapSys: after.HeapSys! },
+    copyMs: performance.now() - t0,
+  };
 }

@@ -9,9 +9,10 @@
  *
  * @packageDocumentation
  */
-export {
-  Runtime, Pin, type MemStats, type MapOptions, type MapInspection, type HeapInspection, type HeapSpan, type HeapClassSummary, type BucketsInspection, type BucketArrayTophash, type CompactionReport,
-} from "./runtime.js";
+export { Runtime, Pin, type MapOptions } from "./runtime.js";
+export type { MemStats } from "./memstats.js";
+export type { MapInspection, HeapInspection, HeapSpan, HeapClassSummary, BucketsInspection, BucketArrayTophash } from "./inspect.js";
+export type { CompactionReport } from "./compact.js";
 export { GoMap } from "./map.js";
 export { MapPool, GENERATIONS, type Generation, type PoolOptions, type PoolStats } from "./pool.js";
 export type { KindName, KindValue, KindInput, KindArray } from "./maptypes.js";

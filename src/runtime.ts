@@ -5,7 +5,7 @@
  * `WebAssembly.Memory` capped at its `maxMemory` (that is how a user goes
  * past one 4 GiB heap: shard across runtimes).
  */
-import { Boundary, type BucketLayout, type BySizeEntry, type SpanClassRow, type TophashValues } from "./boundary.js";
+import { Boundary, type SpanClassRow } from "./boundary.js";
 import {
   InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeClosedError, RuntimeDeadError, UnsafeNotAllowedError,
   UseAfterFreeError, WasmLoadError, WrongRuntimeError,
@@ -14,7 +14,9 @@ import { createUnsafe, type Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
 import { GoMap, mapHandle, mapInternals, mapOps, mapOwner, newGoMap, type MapOwner } from "./map.js";
 import { MapPool, GENERATIONS, newMapPool, poolClose, poolCycleStart, type PoolHost, type PoolOptions } from "./pool.js";
-import { copyMap } from "./compact.js";
+import { compactInto, type CompactionReport } from "./compact.js";
+import { inspectBuckets, inspectHeap, inspectMap, type BucketsInspection, type HeapInspection, type MapInspection } from "./inspect.js";
+import { CumulativeStats, type MemStats } from "./memstats.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
@@ -24,76 +26,6 @@ import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
 import { currentOp, encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
 
-/** Go's runtime.MemStats (`rt.readMemStats()`), for the fields that exist
- *  so far. Byte counts are at size-class granularity, as in Go (a large
- *  object counts its whole pages). The cumulative counters (TotalAlloc,
- *  Mallocs, Frees, NumGC, NumForcedGC, PauseTotalNs, the pause rings) carry
- *  on across `rt.compact()`. */
-export interface MemStats {
-  /** Bytes of allocated heap objects, including unswept garbage:
-   *  TotalAlloc minus the bytes the sweeper freed. */
-  HeapAlloc: number;
-  /** Cumulative bytes allocated for heap objects (never decreases). */
-  TotalAlloc: number;
-  /** All linear memory, bytes: HeapSys + MSpanSys + GCSys + OtherSys (Go:
-   *  memory obtained from the OS). */
-  Sys: number;
-  /** Cumulative heap objects allocated. */
-  Mallocs: number;
-  /** Cumulative heap objects freed (by the sweeper; compaction counts
-   *  every object of the old heap as freed). */
-  Frees: number;
-  /** Bytes of heap pages obtained: HeapInuse + HeapIdle. */
-  HeapSys: number;
-  /** Bytes in free page runs. */
-  HeapIdle: number;
-  /** Bytes in in-use spans (including their free slots). */
-  HeapInuse: number;
-  /** Always 0: WebAssembly memory cannot be given back to the host. */
-  HeapReleased: number;
-  /** Allocated heap objects: Mallocs − Frees (unswept garbage included). */
-  HeapObjects: number;
-  /** Bytes of span records (Go's mspan structures) in use: one per span,
-   *  free page runs included. */
-  MSpanInuse: number;
-  /** Bytes of memory held for span records (Go: obtained from the OS for
-   *  mspan structures); equals MSpanInuse here: the memory of freed
-   *  records counts in OtherSys. */
-  MSpanSys: number;
-  /** Bytes of collector metadata: allocBits/gcmarkBits, type bytes, grey queue, the page map. */
-  GCSys: number;
-  /** Bytes of everything else in linear memory: static data, the host
-   *  scratch area, free metadata. */
-  OtherSys: number;
-  /** The heap goal of the next cycle, bytes (0 with GOGC off): the
-   *  collector aims to keep HeapAlloc at or below it. */
-  NextGC: number;
-  /** End of the last collection, ns since the Unix epoch (0 if none). */
-  LastGC: number;
-  /** Completed GC cycles. */
-  NumGC: number;
-  /** GC cycles forced by the program (`rt.gc()`, Go's runtime.GC());
-   *  cycles started by `rt.gcStart()` are not counted. */
-  NumForcedGC: number;
-  /** Sum of every cycle's pauses (start + termination), ns. */
-  PauseTotalNs: number;
-  /** Ring of the last 256 cycles' pauses (start + termination), ns; the
-   *  latest is at (NumGC+255)%256. */
-  PauseNs: number[];
-  /** Same ring: end of each cycle's last pause, ns since the Unix epoch. */
-  PauseEnd: number[];
-  /** GC time (every mark step, assists included) / wall time since the runtime was created. */
-  GCCPUFraction: number;
-  /** Always true, as in Go (even with GOGC off). */
-  EnableGC: boolean;
-  /** Always false (unused in Go too). */
-  DebugGC: boolean;
-  /** Ours: the longest single GC pause (one mark step) so far, ns. */
-  MaxPauseNs: number;
-  /** Per size class 0..60, like Go (class 0 is all zero; classes 61..67
-   *  and large objects count only in the totals). */
-  BySize: BySizeEntry[];
-}
 
 /** Options of `rt.map`. */
 export interface MapOptions<K extends KindName, V extends KindName> {
@@ -112,181 +44,18 @@ export interface MapOptions<K extends KindName, V extends KindName> {
   seed?: number;
 }
 
-/** One bucket array's tophash bytes (`rt.inspectBuckets(m)`). */
-export interface BucketArrayTophash {
-  /** log2 of the array's bucket count. */
-  B: number;
-  /** Buckets in the array: 2^B. */
-  nbuckets: number;
-  /** 8 tophash bytes per bucket of the array, bucket i at [8i, 8i+8). */
-  tophash: Uint8Array;
-  /** Overflow buckets chained to bucket i. */
-  chainLength: Uint32Array;
-  /** The overflow buckets' tophash bytes, 8 each, in bucket order then
-   *  chain order. */
-  overflowTophash: Uint8Array;
-}
 
-/** A copy of a map's tophash bytes: what each slot holds (live ≥ 5,
- *  emptyRest 0, emptyOne 1, evacuated X/Y/empty 2/3/4). */
-export interface BucketsInspection {
-  /** The current array; null while the map has none (a B = 0 map gets its
-   *  first array at its first insert, as in Go). */
-  current: BucketArrayTophash | null;
-  /** The old array while growing. */
-  old: BucketArrayTophash | null;
-  /** Old buckets below this index are evacuated (Go's hmap.nevacuate). */
-  nevacuate: number;
-  /** The map is growing without changing B (too many overflow buckets). */
-  sameSizeGrow: boolean;
-  /** The tophash sentinels (from the core): a live slot's byte is at least minTopHash. */
-  tophashValues: TophashValues;
-}
 
-/** One entry of the page heap, in address order (`rt.inspectHeap()`). */
-export interface HeapSpan {
-  /** Address of the first page (bytes into linear memory). */
-  address: number;
-  /** 8 KiB pages covered. */
-  pages: number;
-  /** pages × 8192. */
-  bytes: number;
-  /** "inuse": a span of objects; "free": a free page run; "meta": a page of
-   *  span records / bitmaps / type bytes (fixalloc). */
-  state: "inuse" | "free" | "meta";
-  /** Span class = `sizeClass << 1 | noscan` (in-use spans; 0 otherwise). */
-  spanClass: number;
-  /** Size class (in-use spans); 0 for a large object's span. */
-  sizeClass: number;
-  /** The span's objects hold no pointers (not scanned by the collector). */
-  noscan: boolean;
-  /** Bytes per object slot (a large object's span: its whole size; 0 for
-   *  free runs and metadata pages). */
-  elemSize: number;
-  /** Object slots in the span (Go's nelems). */
-  slots: number;
-  /** Slots allocated (Go's allocCount; unswept garbage included). */
-  allocated: number;
-  /** Go's freeindex: every slot below it is allocated; the next
-   *  allocation searches from it. */
-  freeindex: number;
-  /** Slots with the mark bit set (meaningful while marking). */
-  marked: number;
-  /** Swept for the current cycle. */
-  swept: boolean;
-  /** Some mcache's current span for its class. */
-  cached: boolean;
-}
 
-/** Spans of one span class, summed (`rt.inspectHeap().classes`): a
- *  spanClasses() row plus the free slots. (For size class 0, elemSize is
- *  the size of the first large-object span in address order, not 0.) */
-export interface HeapClassSummary extends Omit<SpanClassRow, "cached"> {
-  /** Slots not allocated: slots − allocated. */
-  free: number;
-}
 
-/** The whole heap at a glance: what the explorer draws. */
-export interface HeapInspection {
-  /** The heap's pages: addresses [start, end) in linear memory, and end − start bytes. */
-  arena: { start: number; end: number; bytes: number };
-  /** Every span, free run and metadata page, in address order. */
-  spans: HeapSpan[];
-  /** The in-use spans summed per span class, in span-class order. */
-  classes: HeapClassSummary[];
-  /** The free page runs, in address order. */
-  freeRuns: { address: number; pages: number; bytes: number }[];
-  /** Metadata pages (state "meta": fixalloc's span records, bitmaps, type bytes …). */
-  metaPages: number;
-  /** The collector's state now. */
-  gc: {
-    /** "mark" while a cycle is marking. */
-    phase: "off" | "mark";
-    /** Bytes the collector counts as live (Go's heapLive): the last mark's
-     *  total, plus each span's free space when the mcache takes it and each
-     *  large object since. */
-    heapLive: number;
-    /** The heap goal, bytes (MemStats.NextGC; 2^64 when GOGC is off). */
-    heapGoal: number;
-    /** The heapLive at which the next cycle starts, bytes (2^64 when GOGC is off). */
-    trigger: number;
-    /** Bytes marked so far in this cycle (the last cycle's total when off). */
-    bytesMarked: number;
-    /** Bytes scanned so far in this cycle (the last cycle's total when off). */
-    scanWork: number;
-    /** Grey objects queued. */
-    greyObjects: number;
-    /** Cycles completed by the current instance (unlike MemStats.NumGC,
-     *  not counting those before a compaction). */
-    numGC: number;
-    /** bytesMarked / heapLive while marking (an estimate of progress: the
-     *  live heap is not known until marking ends); 1 when off. */
-    markProgress: number;
-  };
-}
 
-/** What `rt.inspect(m)` reports about a map. */
-export interface MapInspection {
-  /** log2 of the bucket count. */
-  B: number;
-  /** Entries: Go's hmap.count (`m.size`). */
-  count: number;
-  /** Go's overflow-bucket counter (approximate for B ≥ 16, as in Go). */
-  noverflow: number;
-  /** 2^B (0 before a B = 0 map's first insert). */
-  buckets: number;
-  /** Overflow buckets linked from the current array, counted by walking. */
-  overflowBuckets: number;
-  /** Buckets of the old array while growing (0 otherwise). */
-  oldBuckets: number;
-  /** Overflow buckets linked from the old array, counted by walking. */
-  oldOverflowBuckets: number;
-  /** An old array is still being evacuated. */
-  growing: boolean;
-  /** The grow in progress keeps B (too many overflow buckets). */
-  sameSizeGrow: boolean;
-  /** Old buckets below this index are evacuated (Go's hmap.nevacuate). */
-  nevacuate: number;
-  /** tophash states over every slot of both arrays and their chains. */
-  tophash: { emptyRest: number; emptyOne: number; live: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number };
-  /** Bytes of bucket storage held: the arrays (at size-class/page
-   *  granularity) plus separately allocated overflow buckets. */
-  bucketBytes: number;
-  /** Bytes per bucket of this map's shape. */
-  bucketSize: number;
-  /** Byte offsets inside a bucket of this map's shape (wasm32 layout, from the core). */
-  bucketLayout: BucketLayout;
-  /** The hash seed (u32): `seed` or a random one at make; a new random one
-   *  after clear() or a delete that empties the map, as in Go. */
-  hash0: number;
-  /** hmap.flags: Go's bits 1 iterator, 2 oldIterator, 4 hashWriting,
-   *  8 sameSizeGrow; ours 16 hooked (rt.unsafe hooks installed). */
-  flags: number;
-}
 
 const boundaries = new WeakMap<Runtime, Boundary>();
 
 const MAP_OPTIONS = new Set(["key", "value", "hint", "seed"]);
 const POOL_OPTIONS = new Set(["key", "value", "generation", "hint", "maxIdle"]);
 
-/** What `rt.compact()` did. */
-export interface CompactionReport {
-  /** Maps moved (pooled maps are dropped instead: the pools are emptied). */
-  maps: number;
-  /** Entries copied, over every moved map. */
-  entries: number;
-  /** The old instance: linear memory, MemStats.HeapInuse and HeapSys, bytes. */
-  before: { linearBytes: number; heapInuse: number; heapSys: number };
-  /** The same of the new instance right after the copy. */
-  after: { linearBytes: number; heapInuse: number; heapSys: number };
-  /** Wall time of the copy, ms (instantiating the new core excluded). */
-  copyMs: number;
-}
 
-/** Unix ns from a host-clock reading in ns since performance.timeOrigin. */
-function unixNs(sinceOriginNs: number): number {
-  return sinceOriginNs === 0 ? 0 : Math.round(performance.timeOrigin * 1e6 + sinceOriginNs);
-}
 
 /** Drops a map's root when the JS engine collects a GoMap that was never
  *  freed (a convenience: correctness never depends on it). */
@@ -334,10 +103,8 @@ export class Runtime {
   #maps = new Map<number, WeakRef<GoMap>>();
   #pools = new Set<MapPool>();
   /** Cumulative MemStats of instances left behind by compaction. */
-  #statBase = { TotalAlloc: 0, Mallocs: 0, Frees: 0, NumGC: 0, NumForcedGC: 0, PauseTotalNs: 0, GCCPUNanos: 0, MaxPauseNs: 0, LastGC: 0 };
-  #ringBase: { pauseNs: number[]; pauseEnd: number[] } | null = null;
-  /** Per size class: Mallocs and Frees of instances left behind. */
-  #bySizeBase: { Mallocs: number; Frees: number }[] = [];
+  /** What the instances left behind by compactions had counted (src/memstats.ts). */
+  #stats = new CumulativeStats();
   #compactions = 0;
   #compacting = false;
   #trusted: boolean;
@@ -385,8 +152,8 @@ export class Runtime {
     b.onGCDone = () => {
       if (!this.#gctrace) return;
       const r = b.readCycle(CYCLE_FIELDS) as unknown as CycleRecord;
-      r.numgc += this.#statBase.NumGC;
-      r.gcCpuNs += this.#statBase.GCCPUNanos;
+      r.numgc += this.#stats.base.NumGC;
+      r.gcCpuNs += this.#stats.base.GCCPUNanos;
       this.#inCallback++;
       try {
         this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
@@ -655,36 +422,6 @@ export class Runtime {
     return pool;
   }
 
-  /** The shape of a map: B, counts, tophash states, growth progress, bytes. */
-  inspect(m: GoMap): MapInspection {
-    this.#own(m);
-    const r = boundaryOf(this).inspectMap(mapOps(m), mapHandle(m));
-    return {
-      B: r.B!,
-      count: r.count!,
-      noverflow: r.noverflow!,
-      buckets: r.buckets!,
-      overflowBuckets: r.overflowBuckets!,
-      oldBuckets: r.oldBuckets!,
-      oldOverflowBuckets: r.oldOverflowBuckets!,
-      growing: r.growing === 1,
-      sameSizeGrow: r.sameSizeGrow === 1,
-      nevacuate: r.nevacuate!,
-      tophash: {
-        emptyRest: r.emptyRest!,
-        emptyOne: r.emptyOne!,
-        live: r.live!,
-        evacuatedX: r.evacuatedX!,
-        evacuatedY: r.evacuatedY!,
-        evacuatedEmpty: r.evacuatedEmpty!,
-      },
-      bucketBytes: r.bucketBytes!,
-      bucketSize: r.bucketSize!,
-      bucketLayout: boundaryOf(this).bucketLayout(coreSuffix(m.keyType, m.valueType)),
-      hash0: r.hash0!,
-      flags: r.flags!,
-    };
-  }
 
   #own(m: GoMap): void {
     if (this.#closed) throw new RuntimeClosedError();
@@ -739,76 +476,7 @@ export class Runtime {
     return this.#roots.live - this.#owner.tempRoots.length;
   }
 
-  /** Go's runtime.ReadMemStats. */
-  readMemStats(): MemStats {
-    const b = boundaryOf(this);
-    const raw = b.readMemStats();
-    const s = raw as unknown as MemStats;
-    const base = this.#statBase;
-    const rings = b.readPauseRings();
-    const n = raw.NumGC!; // this instance's cycles (before the base is added)
-    s.PauseNs = this.#ringBase ? this.#mergedRing(rings.pauseNs, "pauseNs", n) : rings.pauseNs;
-    s.PauseEnd = (this.#ringBase ? this.#mergedRing(rings.pauseEnd, "pauseEnd", n) : rings.pauseEnd).map(unixNs);
-    s.LastGC = unixNs(raw.LastGC! || base.LastGC);
-    s.TotalAlloc += base.TotalAlloc;
-    s.Mallocs += base.Mallocs;
-    s.Frees += base.Frees;
-    s.NumGC += base.NumGC;
-    s.NumForcedGC += base.NumForcedGC;
-    s.PauseTotalNs += base.PauseTotalNs;
-    s.MaxPauseNs = Math.max(s.MaxPauseNs, base.MaxPauseNs);
-    raw.GCCPUNanos! += base.GCCPUNanos;
-    const elapsedNs = Math.max(1, (performance.now() - this.#createdMs) * 1e6);
-    s.GCCPUFraction = raw.GCCPUNanos! / elapsedNs;
-    delete (raw as Record<string, number>).GCCPUNanos;
-    s.EnableGC = true;
-    s.DebugGC = false;
-    s.BySize = b.readBySize();
-    this.#bySizeBase.forEach((x, i) => {
-      const c = s.BySize[i];
-      if (c) {
-        c.Mallocs += x.Mallocs;
-        c.Frees += x.Frees;
-      }
-    });
-    return s;
-  }
 
-  /** A copy of every tophash byte of the map (both arrays while it grows,
-   *  overflow chains included): the slot states the explorer draws. Safe:
-   *  read-only, no raw pointers escape. */
-  inspectBuckets(m: GoMap): BucketsInspection {
-    this.#own(m);
-    const b = boundaryOf(this);
-    const x = b.readHmap(mapHandle(m));
-    const u8 = b.u8, u32 = b.u32;
-    const shape = b.bucketLayout(coreSuffix(m.keyType, m.valueType));
-    const read = (addr: number, arrB: number): BucketArrayTophash | null => {
-      if (addr === 0) return null;
-      const n = 2 ** arrB;
-      const th = new Uint8Array(n * 8);
-      const chainLength = new Uint32Array(n);
-      const over: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const p0 = addr + i * shape.size;
-        th.set(u8.subarray(p0, p0 + 8), i * 8);
-        let c = 0;
-        for (let p = u32[(p0 + shape.overflow) >>> 2]!; p !== 0; p = u32[(p + shape.overflow) >>> 2]!) {
-          for (let j = 0; j < 8; j++) over.push(u8[p + j]!);
-          c++;
-        }
-        chainLength[i] = c;
-      }
-      return { B: arrB, nbuckets: n, tophash: th, chainLength, overflowTophash: Uint8Array.from(over) };
-    };
-    return {
-      current: read(x.buckets, x.B),
-      old: read(x.oldbuckets, x.oldB),
-      nevacuate: x.nevacuate,
-      sameSizeGrow: x.oldbuckets !== 0 && x.sameSizeGrow,
-      tophashValues: { ...b.tophash },
-    };
-  }
 
   /** Go's heap profile (pprof.WriteHeapProfile): gzipped pprof
    *  profile.proto bytes for `go tool pprof`, with Go's four sample types
@@ -859,55 +527,6 @@ export class Runtime {
     return boundaryOf(this).memProfile.rate;
   }
 
-  /** Every span, free run and metadata page of the heap, span classes
-   *  summed, and the collector's progress. Reads only (no allocation). */
-  inspectHeap(): HeapInspection {
-    const b = boundaryOf(this);
-    const { arenaStart, arenaEnd, records } = b.heapWalk();
-    const PAGE = 8192;
-    const spans: HeapSpan[] = [];
-    const classes = new Map<number, HeapClassSummary>();
-    const freeRuns: HeapInspection["freeRuns"] = [];
-    let metaPages = 0;
-    for (const r of records) {
-      const state = r.state === 1 ? "inuse" : r.state === 2 ? "free" : "meta";
-      const sc = r.spanclass!;
-      const span: HeapSpan = {
-        address: r.startAddr!, pages: r.npages!, bytes: r.npages! * PAGE, state,
-        spanClass: sc, sizeClass: sc >> 1, noscan: (sc & 1) === 1, elemSize: r.elemsize!,
-        slots: r.nelems!, allocated: r.allocCount!, freeindex: r.freeindex!, marked: r.marked!,
-        swept: r.swept === 1, cached: r.cached === 1,
-      };
-      spans.push(span);
-      if (state === "meta") metaPages++;
-      else if (state === "free") freeRuns.push({ address: span.address, pages: span.pages, bytes: span.bytes });
-      else {
-        let c = classes.get(sc);
-        if (!c) {
-          c = { spanClass: sc, sizeClass: sc >> 1, noscan: (sc & 1) === 1, elemSize: span.elemSize, spans: 0, pages: 0, slots: 0, allocated: 0, free: 0 };
-          classes.set(sc, c);
-        }
-        c.spans++;
-        c.pages += span.pages;
-        c.slots += span.slots;
-        c.allocated += span.allocated;
-        c.free += span.slots - span.allocated;
-      }
-    }
-    const [phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numGC] = b.gcProgress() as [number, number, number, number, number, number, number, number];
-    const marking = phase !== 0;
-    return {
-      arena: { start: arenaStart, end: arenaEnd, bytes: arenaEnd - arenaStart },
-      spans,
-      classes: [...classes.values()].sort((x, y) => x.spanClass - y.spanClass),
-      freeRuns,
-      metaPages,
-      gc: {
-        phase: marking ? "mark" : "off", heapLive, heapGoal, trigger, bytesMarked, scanWork, greyObjects: queued, numGC,
-        markProgress: marking ? (heapLive > 0 ? Math.min(1, bytesMarked / heapLive) : 0) : 1,
-      },
-    };
-  }
 
   /** Spans in use, grouped by span class (size class × noscan). */
   spanClasses(): SpanClassRow[] {
@@ -942,105 +561,66 @@ export class Runtime {
       const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
       const nb = await Boundary.instantiate(module, maxPages, this.debug);
-      return this.#compactInto(nb, maxPages);
+      currentOp.name = "Runtime.compact";
+      const ob = boundaryOf(this);
+      this.#notInHook("rt.compact()");
+      if (ob.dead) throw new RuntimeDeadError(ob.dead);
+      const report = compactInto(ob, nb, maxPages, {
+        maxMemory: this.maxMemory,
+        rootsCapacity: this.#roots.capacity,
+        stats: this.#stats,
+        maps: () => this.#liveWrappers(),
+        switchTo: (to, moved, moves) => {
+          this.#roots.rebind(to, (p) => moved.get(p) ?? 0);
+          boundaries.set(this, to);
+          this.#owner.boundary = to;
+          for (const mv of moves) mapInternals(mv.map).rebind(this.#owner, to.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
+          for (const pool of this.#pools) pool.drain();
+          this.#listen(to);
+          this.#compactions++;
+        },
+      });
+      return report;
     } finally {
       this.#compacting = false;
     }
   }
 
-  #compactInto(nb: Boundary, maxPages: number): CompactionReport {
-    currentOp.name = "Runtime.compact";
-    const ob = boundaryOf(this);
-    this.#notInHook("rt.compact()");
-    if (ob.dead) throw new RuntimeDeadError(ob.dead);
-    const t0 = performance.now();
-    const before = ob.readMemStats();
-    const oldBytes = ob.memory.buffer.byteLength;
-    const room = maxPages - oldBytes / 65536;
-    const oom = (what: string) =>
-      new OutOfMemoryError(0, this.maxMemory,
-        `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`);
-    nb.setMemProfileRate(ob.memProfile.rate); // the heap profile's rate is a runtime setting: it carries over
-    if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
-    nb.setGrowthPolicy(true, room);
-    const seed = crypto.getRandomValues(new Uint32Array(2));
-    nb.seedRandom(seed[0]!, seed[1]!);
-    const percent = ob.setGCPercent(-1);
-    ob.setGCPercent(percent);
-    nb.setGCPercent(-1);
-    if (!nb.rootsReserve(this.#roots.capacity)) throw oom("the root table");
 
-    // Every live map with a wrapper (freed ones are garbage already).
-    type Move = { h: number; root: number; key: KindName; value: KindName; map: GoMap };
-    const moves: Move[] = [];
+
+  /** Every map with a live wrapper, by root slot. */
+  *#liveWrappers(): Iterable<[number, GoMap]> {
     for (const [slot, ref] of this.#maps) {
       const m = ref.deref();
-      if (!m || m.freed) continue;
-      moves.push({ h: mapHandle(m), root: slot, key: m.keyType, value: m.valueType, map: m });
+      if (m) yield [slot, m];
     }
-    // Pooled maps are not moved: compaction empties the pools (as a
-    // collection's victim step would, twice) — their point is warm bucket
-    // arrays, and compaction is about giving memory back.
-    const moved = new Map<number, number>();
-    let entries = 0;
-    for (const mv of moves) {
-      const nh = copyMap(ob, nb, { suffix: coreSuffix(mv.key, mv.value), key: mv.key, value: mv.value, h: mv.h, root: mv.root });
-      if (nh === 0) throw oom(`copying a ${mv.key}→${mv.value} map of ${ob.readU32(mv.h + ob.hmap.count)} entries`);
-      moved.set(mv.h, nh);
-      entries += ob.readU32(mv.h + ob.hmap.count);
-    }
-
-    // The switch: nothing below can fail.
-    const rings = ob.readPauseRings();
-    const base = this.#statBase;
-    this.#ringBase = {
-      pauseNs: this.#mergedRing(rings.pauseNs, "pauseNs", before.NumGC!),
-      pauseEnd: this.#mergedRing(rings.pauseEnd, "pauseEnd", before.NumGC!),
-    };
-    base.TotalAlloc += before.TotalAlloc!;
-    base.Mallocs += before.Mallocs!;
-    base.Frees += before.Mallocs!; // every object of the old heap counts as freed
-    ob.readBySize().forEach((c, i) => {
-      const x = (this.#bySizeBase[i] ??= { Mallocs: 0, Frees: 0 });
-      x.Mallocs += c.Mallocs;
-      x.Frees += c.Mallocs; // every object of the old heap counts as freed
-    });
-    base.NumGC += before.NumGC!;
-    base.NumForcedGC += before.NumForcedGC!;
-    base.PauseTotalNs += before.PauseTotalNs!;
-    base.GCCPUNanos += before.GCCPUNanos!;
-    base.MaxPauseNs = Math.max(base.MaxPauseNs, before.MaxPauseNs!);
-    if (before.LastGC! > 0) base.LastGC = before.LastGC!;
-    this.#roots.rebind(nb, (p) => moved.get(p) ?? 0);
-    for (const [h, hooks] of ob.hookEntries()) {
-      const nh = moved.get(h);
-      if (nh !== undefined) nb.setHooks(nh, hooks);
-    }
-    boundaries.set(this, nb);
-    this.#owner.boundary = nb;
-    for (const mv of moves) mapInternals(mv.map).rebind(this.#owner, nb.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
-    for (const pool of this.#pools) pool.drain();
-    this.#listen(nb);
-    nb.setGrowthPolicy(false, 65536);
-    nb.setGCPercent(percent);
-    this.#compactions++;
-    const after = nb.readMemStats();
-    return {
-      maps: moves.length,
-      entries,
-      before: { linearBytes: oldBytes, heapInuse: before.HeapInuse!, heapSys: before.HeapSys! },
-      after: { linearBytes: nb.memory.buffer.byteLength, heapInuse: after.HeapInuse!, heapSys: after.HeapSys! },
-      copyMs: performance.now() - t0,
-    };
   }
 
-  /** The pause ring as Go indexes it, across compactions: the old
-   *  instance's entries, then this one's at NumGC-based positions. */
-  #mergedRing(core: number[], which: "pauseNs" | "pauseEnd", n: number): number[] {
-    const base = this.#statBase.NumGC;
-    const out = this.#ringBase ? [...this.#ringBase[which]] : new Array<number>(256).fill(0);
-    for (let j = Math.max(0, n - 256); j < n; j++) out[(base + j) % 256] = core[j % 256]!;
-    return out;
+  /** Go's runtime.ReadMemStats: MemStats with Go's field names and
+   *  definitions (src/memstats.ts); cumulative counters carry on across
+   *  compactions. */
+  readMemStats(): MemStats {
+    return this.#stats.read(boundaryOf(this), this.#createdMs);
+  }
+
+  /** The shape of a map: B, counts, tophash states, growth progress, bytes. */
+  inspect(m: GoMap): MapInspection {
+    this.#own(m);
+    return inspectMap(boundaryOf(this), mapOps(m), mapHandle(m), coreSuffix(m.keyType, m.valueType));
+  }
+
+  /** A copy of every tophash byte of the map (both arrays while it grows,
+   *  overflow chains included): the slot states the explorer draws. Safe:
+   *  read-only, no raw pointers escape. */
+  inspectBuckets(m: GoMap): BucketsInspection {
+    this.#own(m);
+    return inspectBuckets(boundaryOf(this), mapHandle(m), coreSuffix(m.keyType, m.valueType));
+  }
+
+  /** Every span, free run and metadata page of the heap, span classes
+   *  summed, and the collector's progress. Reads only (no allocation). */
+  inspectHeap(): HeapInspection {
+    return inspectHeap(boundaryOf(this));
   }
 
   /** How many times this runtime was compacted. */

@@ -226,7 +226,7 @@ describe("one decoder per kind", () => {
     for (const [k, v] of pairs) expect(m.get(k)).toBe(v);
     const bm = rt.map({ key: "u32", value: "bytes" });
     bm.set(1, Uint8Array.of(0, 255, 7));
-    expect(rt.unsafe.slot(bm, 1).load()).toEqual(Uint8Array.of(0, 255, 7));
+    expect(rt.unsafe.slot(bm, 1)!.load()).toEqual(Uint8Array.of(0, 255, 7));
     rt.close();
   });
 });
