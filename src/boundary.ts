@@ -22,6 +22,8 @@ import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
 import { MemProfile } from "./profile.js";
 import { HALF_SCRATCH } from "./batch.js";
+import { EventQueue } from "./events.js";
+import { CYCLE_FIELDS } from "./gctrace.js";
 
 /** The core's exports, as the boundary uses them. */
 export interface CoreExports {
@@ -376,12 +378,14 @@ export class Boundary {
       env: {
         memory,
         now: (): number => performance.now(),
+        // Notifications that reach user code are queued (src/events.ts).
         mapHook(h: number, op: number, key: bigint): void {
-          holder.b!.onMapHook(h, op, key);
+          holder.b!.events.hook(h >>> 0, op, key);
         },
         gcDone(): void {
-          holder.b!.memProfile.nextCycle();
-          holder.b!.onGCDone?.();
+          const b = holder.b!;
+          b.memProfile.nextCycle();
+          b.events.gcDone(b.readCycle(CYCLE_FIELDS), performance.now());
         },
         gcStart(): void {
           holder.b!.onGCStart?.();
@@ -418,10 +422,13 @@ export class Boundary {
   // ---------------------------------------------------------------- hooks
 
   #hooks = new Map<number, MapHooks>();
-  #hookDepth = 0;
-  /** The error a hook threw during the core call in progress (read by
-   *  GoMap after every write: one field load). */
-  hookError: { error: unknown } | null = null;
+
+  /** Notifications for user code, delivered after each core call returns
+   *  (src/events.ts): gctrace lines (to onGCDone) and map hooks. */
+  readonly events = new EventQueue({
+    gcDone: (record, endMs) => this.onGCDone?.(record, endMs),
+    hook: (h, op, key) => this.#hooks.get(h)?.fire(op, key),
+  });
 
   /** Install (or with null remove) a map's hooks and its hmap flag. */
   setHooks(h: number, hooks: MapHooks | null): void {
@@ -433,36 +440,6 @@ export class Boundary {
   /** Forget a freed map's hooks (its memory is not touched). */
   dropHooks(h: number): void {
     this.#hooks.delete(h);
-  }
-
-  /** Inside a hook right now? (the collector may not run there) */
-  get inHook(): boolean {
-    return this.#hookDepth > 0;
-  }
-
-  /** The error a hook threw during the last write, once (then cleared). */
-  takeHookError(): { error: unknown } | null {
-    const e = this.hookError;
-    this.hookError = null;
-    return e;
-  }
-
-  /** Called by the core from mapassign/mapdelete of a hooked map. A hook's
-   *  exception must not unwind through the core (the map is mid-write): it
-   *  is kept and rethrown by the GoMap method when the core call returns;
-   *  hooks are skipped until then. */
-  private onMapHook(h: number, op: number, key: bigint): void {
-    if (this.hookError) return;
-    const hooks = this.#hooks.get(h >>> 0);
-    if (!hooks) return;
-    this.#hookDepth++;
-    try {
-      hooks.fire(op, key);
-    } catch (error) {
-      this.hookError = { error };
-    } finally {
-      this.#hookDepth--;
-    }
   }
 
   /** Every span, free run and metadata page in address order: one
@@ -540,8 +517,9 @@ export class Boundary {
     this.#ex.setGrowthPolicy(exact ? 1 : 0, limitWasmPages);
   }
 
-  /** Called by the core when a collection finishes (set by the Runtime). */
-  onGCDone: (() => void) | null = null;
+  /** A collection finished (set by the Runtime): its gctrace inputs and
+   *  end time; delivered after the core call that ended it returned. */
+  onGCDone: ((record: Record<string, number>, endMs: number) => void) | null = null;
 
   get dead(): RuntimeAbortError | null {
     return this.#dead;

@@ -123,10 +123,11 @@ export class WrongRuntimeError extends GomapError {
 }
 
 /** A write started while another write on the same map was in progress
- *  (Go: "fatal error: concurrent map writes"). The map is unchanged. In JS
- *  this happens from inside one of the map's own hooks (`rt.unsafe.onAssign`
- *  / `onDelete`), where a read or an iterator step of that map throws it
- *  too ("concurrent map read and map write"). */
+ *  (Go: "fatal error: concurrent map writes"); a read or an iterator step
+ *  meeting a write in progress says "concurrent map read and map write".
+ *  The map is unchanged. No user code runs inside a write (hooks and
+ *  gctrace lines are delivered after it returns), so a single JS thread
+ *  meets it only after a trap left a write half-done. */
 export class ConcurrentMapWriteError extends GomapError {
   /** "ConcurrentMapWriteError". */
   override name = "ConcurrentMapWriteError";
@@ -179,14 +180,12 @@ export class StaleViewError extends GomapError {
   }
 }
 
-/** A call that cannot run now: one that would run the collector (rt.gc(),
- *  gcStep, gcStart, compact) made from inside a map hook, while that map is
- *  mid-write; rt.close() from inside a map hook or a gctrace callback; or a
- *  second compaction while one is in progress. Nothing was done. */
+/** A call that cannot run now: a second `rt.compact()` while one is in
+ *  progress. Nothing was done. */
 export class ReentrantCallError extends GomapError {
   /** "ReentrantCallError". */
   override name = "ReentrantCallError";
-  constructor(what: string, why = "called from inside a map hook: the map is mid-write, so the collector cannot run; call it after the write returns") {
+  constructor(what: string, why = "cannot run now") {
     super(`${what} ${why}`);
   }
 }

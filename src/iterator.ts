@@ -85,6 +85,7 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     b.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
     this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
     x.owner.iterRegistry.register(this, slots, this);
+    if (b.events.pending) b.events.deliver(); // taking root slots may have ended a cycle
   }
 
   [Symbol.iterator](): this {

@@ -335,18 +335,19 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   /** The value stored for `key`, or undefined when it is absent (Go's
-   *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. Throws
-   *  ConcurrentMapWriteError when called from inside one of this map's
-   *  hooks (the map is mid-write). */
+   *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. */
   get(key: KindInput<K>): KindValue<V> | undefined {
     currentOp.name = "GoMap.get";
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot <= SLOT_CONCURRENT) {
-      if (slot === 0) return undefined;
-      throw new ConcurrentMapWriteError("concurrent map read and map write");
+      if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+      if (this.#b.events.pending) this.#b.events.deliver(); // a long key's copy may have ended a cycle
+      return undefined;
     }
-    return this.#readValue(slot) as KindValue<V>;
+    const v = this.#readValue(slot) as KindValue<V>;
+    if (this.#b.events.pending) this.#b.events.deliver();
+    return v;
   }
 
   /** Is `key` present? Throws like `get`. */
@@ -355,15 +356,16 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+    if (this.#b.events.pending) this.#b.events.deliver();
     return slot !== 0;
   }
 
   /** Insert or update (Go's `m[k] = v`); returns the map. The key and value
    *  are checked before anything changes. When the heap cannot grow, set
    *  collects once and retries, then throws OutOfMemoryError with the map
-   *  unchanged. ConcurrentMapWriteError from inside one of this map's
-   *  hooks; if a hook throws, the write completes and the hook's error is
-   *  rethrown here. */
+   *  unchanged. Hooks and gctrace lines this write caused are delivered
+   *  after it completed (src/events.ts); the first error one throws is
+   *  rethrown here, with the write done. */
   set(key: KindInput<K>, value: KindInput<V>): this {
     currentOp.name = "GoMap.set";
     if (this.#freed) throw this.#deadError();
@@ -408,15 +410,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       default: b.f64[slot >>> 3] = value as number;
     }
     this.#gen.writes++;
-    if (this.#b.hookError !== null) this.#rethrowHook();
+    if (this.#b.events.pending) this.#b.events.deliver();
     return this;
-  }
-
-  /** A hook threw during the last core call: the write completed (the map
-   *  is consistent); now the hook's error reaches the caller. */
-  #rethrowHook(): void {
-    const e = this.#b.takeHookError();
-    if (e) throw e.error;
   }
 
   /** mapassign for the key (checked here): the value slot, 0 (out of
@@ -482,7 +477,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       throw new ConcurrentMapWriteError();
     }
     this.#gen.writes++;
-    if (this.#b.hookError !== null) this.#rethrowHook();
+    if (this.#b.events.pending) this.#b.events.deliver();
     return this;
   }
 
@@ -528,9 +523,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Remove `key` (Go's `delete(m, k)`); returns whether it was present.
    *  While the map grows, a delete first evacuates old buckets, which may
-   *  need memory: OutOfMemoryError, and nothing is deleted.
-   *  ConcurrentMapWriteError from inside one of this map's hooks; a hook's
-   *  error is rethrown as in `set`. */
+   *  need memory: OutOfMemoryError, and nothing is deleted. Hooks are
+   *  delivered, and their errors rethrown, as in `set`. */
   delete(key: KindInput<K>): boolean {
     currentOp.name = "GoMap.delete";
     if (this.#freed) throw this.#deadError();
@@ -577,7 +571,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         r = ops.delete(h, key);
     }
     this.#gen.writes++;
-    if (this.#b.hookError !== null) this.#rethrowHook();
+    if (this.#b.events.pending) this.#b.events.deliver();
     if (r === DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
@@ -590,6 +584,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#live();
     if (!this.#ops.clear(this.#h)) throw new ConcurrentMapWriteError();
     this.#invalidate("cleared");
+    if (this.#b.events.pending) this.#b.events.deliver();
   }
 
   /** Rebuild into the smallest bucket array that holds `size` entries (what
@@ -602,6 +597,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (r === SHRINK_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()");
     if (r === SHRINK_CONCURRENT) throw new ConcurrentMapWriteError();
     this.#invalidate("shrunk");
+    if (this.#b.events.pending) this.#b.events.deliver();
   }
 
   /** Release the map: its memory is reclaimed by the collector. Any later
@@ -891,6 +887,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (done < n) this.#batchFailed(i + done, "setMany");
       i += n;
     }
+    if (this.#b.events.pending) this.#b.events.deliver();
     return this;
   }
 
@@ -946,6 +943,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (found) found.set(b.u8.subarray(fAddr, fAddr + m), i);
       i += m;
     }
+    if (this.#b.events.pending) this.#b.events.deliver();
     return result as KindArray<V>;
   }
 
@@ -975,6 +973,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (done < n) this.#batchFailed(i + done, "deleteMany");
       i += n;
     }
+    if (this.#b.events.pending) this.#b.events.deliver();
     return deleted;
   }
 

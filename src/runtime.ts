@@ -22,7 +22,7 @@ import { loadCore } from "./loader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
-import { CYCLE_FIELDS, formatGCTrace, type CycleRecord } from "./gctrace.js";
+import { formatGCTrace, type CycleRecord } from "./gctrace.js";
 import { currentOp, encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
 
@@ -146,20 +146,16 @@ export class Runtime {
     this.#listen(boundary);
   }
 
-  /** The core's notifications: gctrace lines at a cycle's end; the pools'
-   *  victim-cache step at a cycle's start (before marking). */
+  /** The core's notifications: gctrace lines at a cycle's end (queued,
+   *  delivered after the core call returns: src/events.ts); the pools'
+   *  victim-cache step at a cycle's start (before marking, at once). */
   #listen(b: Boundary): void {
-    b.onGCDone = () => {
+    b.onGCDone = (record, endMs) => {
       if (!this.#gctrace) return;
-      const r = b.readCycle(CYCLE_FIELDS) as unknown as CycleRecord;
+      const r = record as unknown as CycleRecord;
       r.numgc += this.#stats.base.NumGC;
       r.gcCpuNs += this.#stats.base.GCCPUNanos;
-      this.#inCallback++;
-      try {
-        this.#gctrace(formatGCTrace(r, this.#createdMs, performance.now()));
-      } finally {
-        this.#inCallback--;
-      }
+      this.#gctrace(formatGCTrace(r, this.#createdMs, endMs));
     };
     b.onGCStart = () => {
       for (const p of this.#pools) poolCycleStart(p);
@@ -200,8 +196,6 @@ export class Runtime {
   /** The compiled core this runtime runs (compaction instantiates it again). */
   #module: WebAssembly.Module | null = null;
   #closed = false;
-  /** Depth of user callbacks running inside a core call (gctrace). */
-  #inCallback = 0;
 
   /**
    * Release the runtime: its instance and its linear memory (up to
@@ -213,12 +207,8 @@ export class Runtime {
    */
   close(): void {
     if (this.#closed) return;
-    if (this.#inCallback > 0 || boundaryOf(this).inHook) {
-      // The core is mid-call (a gctrace line or a map hook is delivered
-      // from inside it): the instance cannot go away under it.
-      throw new ReentrantCallError("rt.close()", "called from inside a gctrace callback or a map hook; close the runtime after the call returns");
-    }
     this.#closed = true;
+    boundaryOf(this).events.clear(); // nothing more is delivered
     closedRuntimes.add(this);
     for (const ref of this.#maps.values()) {
       const m = ref.deref();
@@ -258,12 +248,9 @@ export class Runtime {
   /** Go's runtime.GC(): finish any cycle in progress, run a full cycle to
    *  completion and sweep the whole heap. */
   gc(): void {
-    this.#notInHook("rt.gc()");
-    boundaryOf(this).gc();
-  }
-
-  #notInHook(what: string): void {
-    if (boundaryOf(this).inHook) throw new ReentrantCallError(what);
+    const b = boundaryOf(this);
+    b.gc();
+    if (b.events.pending) b.events.deliver();
   }
 
   /** Do at most `budget` bytes of marking now (default 256 KiB), if a cycle
@@ -271,14 +258,17 @@ export class Runtime {
    *  scan work done (0 when no cycle is running). */
   gcStep(budget = 256 * 1024): number {
     if (typeof budget !== "number" || !(budget > 0)) throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
-    this.#notInHook("rt.gcStep()");
-    return boundaryOf(this).gcMarkStep(budget);
+    const b = boundaryOf(this);
+    const work = b.gcMarkStep(budget);
+    if (b.events.pending) b.events.deliver();
+    return work;
   }
 
   /** Start a cycle now if none is running (it then proceeds incrementally). */
   gcStart(): void {
-    this.#notInHook("rt.gcStart()");
-    boundaryOf(this).gcBegin();
+    const b = boundaryOf(this);
+    b.gcBegin();
+    if (b.events.pending) b.events.deliver();
   }
 
   /** "off" or "mark": is a cycle marking right now? */
@@ -303,7 +293,10 @@ export class Runtime {
     this.#own(m);
     const slot = this.#roots.acquire();
     this.#roots.set(slot, mapHandle(m));
-    return newPin(this.#roots, slot);
+    const pin = newPin(this.#roots, slot);
+    const b = boundaryOf(this);
+    if (b.events.pending) b.events.deliver();
+    return pin;
   }
 
   /** Go's runtime.KeepAlive: marks `m` as used up to this point, so the
@@ -348,7 +341,9 @@ export class Runtime {
     }
     this.#roots.noteSet(slot, h);
     this.#liveMaps++;
-    return this.#wrap(key, value, h, slot, seed === undefined ? cryptoRandom32 : mulberry32(seed));
+    const m = this.#wrap(key, value, h, slot, seed === undefined ? cryptoRandom32 : mulberry32(seed));
+    if (b.events.pending) b.events.deliver();
+    return m;
   }
 
   /** A GoMap over a map that holds root `slot`. */
@@ -553,7 +548,6 @@ export class Runtime {
    */
   async compact(): Promise<CompactionReport> {
     currentOp.name = "Runtime.compact";
-    this.#notInHook("rt.compact()");
     if (this.#compacting) throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
     this.#compacting = true;
     try {
@@ -563,8 +557,8 @@ export class Runtime {
       const nb = await Boundary.instantiate(module, maxPages, this.debug);
       currentOp.name = "Runtime.compact";
       const ob = boundaryOf(this);
-      this.#notInHook("rt.compact()");
       if (ob.dead) throw new RuntimeDeadError(ob.dead);
+      if (ob.events.pending) ob.events.deliver(); // the old instance's, before it is left
       const report = compactInto(ob, nb, maxPages, {
         maxMemory: this.maxMemory,
         rootsCapacity: this.#roots.capacity,
@@ -580,6 +574,7 @@ export class Runtime {
           this.#compactions++;
         },
       });
+      if (nb.events.pending) nb.events.deliver();
       return report;
     } finally {
       this.#compacting = false;

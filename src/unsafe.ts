@@ -558,13 +558,13 @@ export class Unsafe {
     return staleness(this.#ctx.boundary, x.stamp) !== "";
   }
 
-  /** Call `fn(key, inserted)` on every assign to m (an i64/u64-key map),
-   *  from inside the core's mapassign: after the key is placed, before the
-   *  value is stored, with the map mid-write — writing m from the hook
-   *  throws ConcurrentMapWriteError (reading it too, as in Go), and rt.gc()
-   *  throws ReentrantCallError. Batches run one key at a time while a hook
-   *  is installed. If `fn` throws, the write completes and the error is
-   *  rethrown by the call that fired it. `null` removes the hook. */
+  /** Call `fn(key, inserted)` on every assign to m (an i64/u64-key map).
+   *  The core's mapassign reports the assign; `fn` runs once the write has
+   *  returned (src/events.ts), in the order the writes happened, so it may
+   *  read and write m, run the collector or close the runtime. If `fn`
+   *  throws, the error is rethrown by the call that fired it (its write is
+   *  done). Batches run one key at a time while a hook is installed.
+   *  `null` removes the hook. */
   onAssign(m: GoMap, fn: AssignHook | null): void {
     this.#setHook(m, "assign", fn);
   }

@@ -84,28 +84,81 @@ describe("rt.close()", () => {
     expect(() => m.get(1)).toThrow(RuntimeClosedError);
   });
 
-  it("refuses to close from inside a gctrace callback (the core is mid-call); the runtime keeps working", async () => {
-    let refused: unknown = null;
+  it("closing from inside a gctrace callback takes effect once the call that ended the cycle returned; that write is complete", async () => {
+    let closedAt = -1;
+    let i = 0;
+    const rt = await Runtime.create({
+      maxMemory: "64MiB",
+      gctrace: () => {
+        if (closedAt < 0) {
+          closedAt = i;
+          rt.close();
+        }
+      },
+    });
+    const m = rt.map({ key: "u32", value: "u32" });
+    let err: unknown = null;
+    try {
+      for (; i < 1_000_000; i++) m.set(i, i);
+    } catch (e) {
+      err = e;
+    }
+    expect(closedAt).toBeGreaterThanOrEqual(0);
+    expect(rt.closed).toBe(true);
+    expect(err).toBeInstanceOf(RuntimeClosedError);
+    expect(i).toBe(closedAt + 1); // the set that ended the cycle returned; the next one found the runtime closed
+  });
+
+  it("a gctrace callback that throws: the error reaches the call that ended the cycle, after it completed; the collector keeps running", async () => {
     let lines = 0;
     const rt = await Runtime.create({
       maxMemory: "64MiB",
       gctrace: () => {
         lines++;
-        try {
-          rt.close();
-        } catch (e) {
-          refused = e;
-        }
+        throw new Error(`trace ${lines}`);
       },
     });
-    const m = rt.map({ key: "u32", value: "u32" });
-    for (let i = 0; i < 300_000; i++) m.set(i, i); // enough to finish automatic cycles
-    rt.gc();
-    expect(lines).toBeGreaterThan(0);
-    expect(refused).toBeInstanceOf(ReentrantCallError);
-    expect(rt.closed).toBe(false);
-    expect(m.size).toBe(300_000);
-    for (let i = 0; i < 300_000; i += 997) expect(m.get(i)).toBe(i);
+    const m = rt.map({ key: "u32", value: "string" });
+    let thrown = 0;
+    for (let i = 0; i < 200_000; i++) {
+      try {
+        m.set(i, `v${i}`);
+      } catch (e) {
+        expect((e as Error).message).toBe(`trace ${lines}`);
+        expect(m.get(i)).toBe(`v${i}`); // the write that ended the cycle completed
+        thrown++;
+      }
+    }
+    expect(thrown).toBeGreaterThan(0);
+    expect(thrown).toBe(lines);
+    expect(() => rt.gc()).toThrow(/^trace/); // a full cycle still runs, and reports
+    expect(m.size).toBe(200_000);
+    for (let i = 0; i < 200_000; i += 1009) expect(m.get(i)).toBe(`v${i}`);
+    rt.close();
+  });
+
+  it("a gctrace callback that reads MemStats and writes maps corrupts no write in flight", async () => {
+    const rt = await Runtime.create({
+      maxMemory: "128MiB",
+      gctrace: () => {
+        rt.readMemStats();
+        side.set("k".repeat(40), "v".repeat(40));
+        side.get("k".repeat(40));
+      },
+    });
+    const side = rt.map({ key: "string", value: "string" });
+    const m = rt.map({ key: "string", value: "string" });
+    const n = 200_000;
+    for (let i = 0; i < n; i++) m.set(`key-${i}`, `value-${i}`);
+    const u = rt.map({ key: "u32", value: "u32" });
+    const ks = Uint32Array.from({ length: n }, (_, i) => i);
+    u.setMany(ks, ks.map((x) => x * 3));
+    expect(rt.readMemStats().NumGC).toBeGreaterThan(0);
+    expect(m.size).toBe(n);
+    for (let i = 0; i < n; i++) if (m.get(`key-${i}`) !== `value-${i}`) throw new Error(`key-${i} lost or wrong`);
+    expect(m.has("\0")).toBe(false);
+    const got = u.getMany(ks);
+    for (let i = 0; i < n; i++) if (got[i] !== i * 3) throw new Error(`setMany stored ${got[i]} for ${i}`);
     rt.close();
   });
 
