@@ -124,6 +124,7 @@ export function inMapHook(): bool { return inHook(); }
 
 export * from "./map/api";
 export { MapInfo } from "./map/check";
+export { MapStatus } from "./map/status";
 export { Kind } from "./map/hmap";
 export { mapiterinit } from "./map/iter";
 export { setAdoptRefs } from "./map/assign";

@@ -23,6 +23,7 @@ import { KIND_NAMES } from "./maptypes.js";
 import { MemProfile } from "./profile.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
+import { MAP_STATUS } from "./status.js";
 import { CYCLE_FIELDS } from "./gctrace.js";
 
 /** The core's exports, as the boundary uses them. */
@@ -346,6 +347,14 @@ export class Boundary {
     for (const k of KIND_NAMES) {
       if (!this.kindCodes.has(k.toUpperCase())) throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
     }
+    const status = exportedEnum(raw, "MapStatus");
+    for (const [name, value] of Object.entries(MAP_STATUS)) {
+      const core = status.get(name);
+      if (core === undefined || core >>> 0 !== value) {
+        throw new Error(`core's MapStatus.${name} is ${core}, the host's (src/status.ts) is ${value}; rebuild with npm run build`);
+      }
+    }
+    if (status.size !== Object.keys(MAP_STATUS).length) throw new Error("core's MapStatus has codes the host does not know (src/status.ts)");
     const info = exportedEnum(raw, "MapInfo");
     this.mapInfoCount = info.get("COUNT")!;
     info.delete("COUNT");

@@ -16,10 +16,9 @@ import type { Boundary, MapOps } from "./boundary.js";
 import { ConcurrentMapWriteError, IteratorInvalidatedError, RuntimeClosedError } from "./errors.js";
 import type { KindName, KindSpec, KindValue } from "./maptypes.js";
 import { readBatch, type ValueReader } from "./codec.js";
+import { COUNT_CONCURRENT } from "./status.js";
 import type { GoMap, MapOwner } from "./map.js";
 
-/** Core result of mapiternext: a write is in progress. */
-const ITER_CONCURRENT = 0xffffffff;
 /** Entries fetched per core call while iterating. */
 const ITER_BATCH = 512;
 
@@ -152,7 +151,7 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     const vAddr = kAddr + ITER_BATCH * 8;
     b.u8.set(this.#state, itAddr);
     const n = x.ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
-    if (n === ITER_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
+    if (n === COUNT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
     this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
     const ks = readBatch(b, x.keyKind, kAddr, n);
     const vs = readBatch(b, x.valueKind, vAddr, n);

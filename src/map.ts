@@ -25,6 +25,9 @@ import { encodeInto } from "./wtf8.js";
 import { READ, readBytes, readString, type ValueReader } from "./codec.js";
 import { GoMapIterator, GoMapProjection, type IterHooks, type MapGeneration } from "./iterator.js";
 import { HALF_SCRATCH, copyOut, packChunk, type NumArray } from "./batch.js";
+import {
+  BATCH_CONCURRENT, BATCH_OOM, COUNT_CONCURRENT, DELETE_CONCURRENT, DELETE_DELETED, DELETE_OOM, SHRINK_CONCURRENT, SHRINK_OOM, SLOT_CONCURRENT,
+} from "./status.js";
 import { currentOp } from "./profile.js";
 import type { RootTable } from "./roots.js";
 
@@ -56,15 +59,6 @@ export interface UnsafeAccess {
   readValue(addr: number): number | bigint | string | Uint8Array;
 }
 
-/** Core results (assembly/map/access.ts, delete.ts, clear.ts, batch.ts). */
-const SLOT_CONCURRENT = 1;
-const DELETED = 1;
-const DELETE_OOM = 2;
-const DELETE_CONCURRENT = 3;
-const SHRINK_OOM = 1;
-const SHRINK_CONCURRENT = 2;
-const BATCH_OOM = 1;
-const BATCH_CONCURRENT = 2;
 
 /** Key storage codes for the hot-path switches. */
 const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4, KK_STR = 5, KK_BYTES = 6;
@@ -572,7 +566,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
     this.#gen.writes++;
     if (this.#b.events.pending) this.#b.events.deliver();
-    if (r === DELETED) return true;
+    if (r === DELETE_DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
     return false;
@@ -807,7 +801,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#gen.writes++; // an iterator's fetched batch is looked up again
     if (keys === undefined) {
       const r = this.#ops.zeroValues(this.#h, 0, ALL) >>> 0;
-      if (r === ALL) throw new ConcurrentMapWriteError();
+      if (r === COUNT_CONCURRENT) throw new ConcurrentMapWriteError();
       return r;
     }
     const ks = this.#batchArg(keys, this.#key, "keys");
@@ -826,7 +820,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         continue;
       }
       const r = this.#ops.zeroValues(this.#h, kAddr, n) >>> 0;
-      if (r === ALL) throw new ConcurrentMapWriteError();
+      if (r === COUNT_CONCURRENT) throw new ConcurrentMapWriteError();
       found += r;
       i += n;
     }

@@ -20,11 +20,9 @@ import {
   hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, evacuated, sameSizeGrow, tophash, isEmpty,
 } from "./hmap";
 import { hashKey, keysEqual } from "./hash";
+import { SLOT_CONCURRENT } from "./status";
 import { matchTop, matchEmptyRest, firstSlot, dropFirst } from "./group";
 
-/** Returned instead of an address when a write is in progress. */
-// @ts-ignore: decorator
-@inline export const CONCURRENT: usize = 1;
 
 /** The bucket a lookup of `hash` must search (old bucket if not evacuated). */
 // @ts-ignore: decorator
@@ -68,7 +66,7 @@ export let foundBucket: usize = 0;
 @inline export function mapaccess<K, V>(hp: usize, key: K): usize {
   let h = changetype<hmap>(hp);
   if (h.count == 0) return 0;
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return CONCURRENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return SLOT_CONCURRENT;
   let hash = hashKey<K>(key, h.hash0);
   let b = lookupBucket<K, V>(h, hash);
   let i = findInChain<K, V>(b, key, tophash(hash));

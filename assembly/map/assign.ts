@@ -5,7 +5,7 @@
 // stores the value there (as Go's compiled code does after mapassign).
 //
 // Steps:
-//   1. hashWriting already set → CONCURRENT, nothing touched (Go: fatal
+//   1. hashWriting already set → SLOT_CONCURRENT, nothing touched (Go: fatal
 //      "concurrent map writes"). Hash the key, then set hashWriting.
 //   2. No bucket yet (B = 0 maps allocate lazily): allocate one.
 //   3. again: if growing, growWork(bucket) — evacuate up to 2 old buckets.
@@ -31,7 +31,7 @@ import { hashKey, keysEqual } from "./hash";
 import { isStr, newStr, storeRef, STR_OOM } from "./str";
 import { growWork, hashGrow } from "./evacuate";
 import { reserveOverflow, newoverflow } from "./make";
-import { CONCURRENT } from "./access";
+import { SLOT_CONCURRENT } from "./status";
 import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
 import { allocAt, AllocSite } from "../mem/mprof";
@@ -59,10 +59,10 @@ export function setAdoptRefs(keys: bool, values: bool): void {
 }
 
 /** Value slot for key (inserting it if absent); 0 when out of memory;
- *  CONCURRENT when a write is already in progress. */
+ *  SLOT_CONCURRENT when a write is already in progress. */
 export function mapassign<K, V>(hp: usize, key: K): usize {
   let h = changetype<hmap>(hp);
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return CONCURRENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return SLOT_CONCURRENT;
   let hash = hashKey<K>(key, h.hash0);
   h.flags ^= <u8>Flag.hashWriting;
   if (hookable<K>() && (h.flags & <u8>Flag.hooked) != 0) return assignHooked<K, V>(h, key, hash);
@@ -76,7 +76,7 @@ export function mapassign<K, V>(hp: usize, key: K): usize {
 function assignHooked<K, V>(h: hmap, key: K, hash: u64): usize {
   let before = h.count;
   let slot = assignLocked<K, V>(h, key, hash);
-  if (slot > CONCURRENT) fireHook<K>(changetype<usize>(h), h.count != before ? HookOp.INSERT : HookOp.UPDATE, key);
+  if (slot > SLOT_CONCURRENT) fireHook<K>(changetype<usize>(h), h.count != before ? HookOp.INSERT : HookOp.UPDATE, key);
   h.flags &= ~<u8>Flag.hashWriting;
   return slot;
 }
@@ -163,6 +163,6 @@ export function assignStrValue<K, V>(hp: usize, key: K, value: i64): usize {
   let vref = adoptValueRefs ? value : newStr(value);
   if (vref == STR_OOM) return 0;
   let slot = mapassign<K, V>(hp, key);
-  if (slot > CONCURRENT) storeRef(slot, vref);
+  if (slot > SLOT_CONCURRENT) storeRef(slot, vref);
   return slot;
 }

@@ -5,31 +5,27 @@
 // few ns more, so chunks pay the call once per thousands of keys.
 //
 // Each returns how many keys it processed (== n unless it stopped on a
-// failure); `lastBatchStatus` says why it stopped (BATCH_OK, BATCH_OOM,
-// BATCH_CONCURRENT) and `lastBatchCount` how many keys were found
+// failure); `lastBatchStatus` says why it stopped (Batch.OK, Batch.OOM,
+// Batch.CONCURRENT) and `lastBatchCount` how many keys were found
 // (getMany) or deleted (deleteMany). A failed key leaves the map as it was;
 // keys before it are done. String/bytes keys and values arrive as tables of
 // references (str.ts) to bytes the host packed into one buffer; getMany of
 // string values hands out references to the map's own objects, which the
 // host decodes before its next call.
 
-import { mapaccess, CONCURRENT } from "./access";
+import { mapaccess } from "./access";
+import { Batch, Delete, SLOT_CONCURRENT } from "./status";
 import { mapassign, assignStrValue } from "./assign";
 import { isStr } from "./str";
-import { mapdelete, DELETED, DELETE_OOM, DELETE_CONCURRENT } from "./delete";
+import { mapdelete } from "./delete";
 import { safePoint } from "../gc/gc";
 
-export const enum BatchStatus {
-  OK = 0,
-  OOM = 1,
-  CONCURRENT = 2,
-}
 
-export let lastBatchStatus: BatchStatus = BatchStatus.OK;
+export let lastBatchStatus: Batch = Batch.OK;
 export let lastBatchCount: u32 = 0;
 
 export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  lastBatchStatus = BatchStatus.OK;
+  lastBatchStatus = Batch.OK;
   for (let i: u32 = 0; i < n; i++) {
     safePoint(); // between keys no core code holds a heap pointer
     let key = load<K>(keys + (<usize>i << alignof<K>()));
@@ -39,10 +35,10 @@ export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
       slot = assignStrValue<K, V>(h, key, load<i64>(vals + (<usize>i << 3)));
     } else {
       slot = mapassign<K, V>(h, key);
-      if (slot > CONCURRENT) store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
+      if (slot > SLOT_CONCURRENT) store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
     }
-    if (slot <= CONCURRENT) {
-      lastBatchStatus = slot == 0 ? BatchStatus.OOM : BatchStatus.CONCURRENT;
+    if (slot <= SLOT_CONCURRENT) {
+      lastBatchStatus = slot == 0 ? Batch.OOM : Batch.CONCURRENT;
       return i;
     }
   }
@@ -52,12 +48,12 @@ export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
 /** Values of found keys go to outV[i] (0 for absent keys); found[i] is 1 or
  *  0 (one byte per key) unless found is 0. */
 export function getMany<K, V>(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
-  lastBatchStatus = BatchStatus.OK;
+  lastBatchStatus = Batch.OK;
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     let slot = mapaccess<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
-    if (slot == CONCURRENT) {
-      lastBatchStatus = BatchStatus.CONCURRENT;
+    if (slot == SLOT_CONCURRENT) {
+      lastBatchStatus = Batch.CONCURRENT;
       lastBatchCount = count;
       return i;
     }
@@ -74,14 +70,14 @@ export function getMany<K, V>(h: usize, keys: usize, outV: usize, found: usize, 
 }
 
 export function deleteMany<K, V>(h: usize, keys: usize, n: u32): u32 {
-  lastBatchStatus = BatchStatus.OK;
+  lastBatchStatus = Batch.OK;
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     safePoint();
     let r = mapdelete<K, V>(h, load<K>(keys + (<usize>i << alignof<K>())));
-    if (r == DELETED) count++;
-    else if (r == DELETE_OOM || r == DELETE_CONCURRENT) {
-      lastBatchStatus = r == DELETE_OOM ? BatchStatus.OOM : BatchStatus.CONCURRENT;
+    if (r == Delete.DELETED) count++;
+    else if (r == Delete.OOM || r == Delete.CONCURRENT) {
+      lastBatchStatus = r == Delete.OOM ? Batch.OOM : Batch.CONCURRENT;
       lastBatchCount = count;
       return i;
     }

@@ -30,6 +30,7 @@ import { mapassign, setAdoptKeyRefs } from "./assign";
 import { isStr, storeRef } from "./str";
 import { clearSlots } from "./evacuate";
 import { writeBarrierEnabled } from "../gc/phase";
+import { Shrink } from "./status";
 
 export function mapclear<K, V>(hp: usize): bool {
   let h = changetype<hmap>(hp);
@@ -62,18 +63,12 @@ export function mapclear<K, V>(hp: usize): bool {
   return true;
 }
 
-/** Result codes of mapshrink. */
-export const enum ShrinkResult {
-  OK = 0,
-  OOM = 1,
-  CONCURRENT = 2,
-}
 
-export function mapshrink<K, V>(hp: usize): ShrinkResult {
+export function mapshrink<K, V>(hp: usize): Shrink {
   let h = changetype<hmap>(hp);
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return ShrinkResult.CONCURRENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return Shrink.CONCURRENT;
   let tp = makemap<K, V>(<u64>h.count, h.hash0, h.typ);
-  if (tp == 0) return ShrinkResult.OOM;
+  if (tp == 0) return Shrink.OOM;
   let t = changetype<hmap>(tp);
   let bsize = bucketSize<K, V>();
   // Every live entry: old buckets not evacuated yet, then the new array.
@@ -81,13 +76,13 @@ export function mapshrink<K, V>(hp: usize): ShrinkResult {
     let n = noldbuckets(h);
     for (let j: usize = 0; j < n; j++) {
       let b = <usize>h.oldbuckets + j * bsize;
-      if (!evacuated(b) && !copyChain<K, V>(b, tp)) return ShrinkResult.OOM;
+      if (!evacuated(b) && !copyChain<K, V>(b, tp)) return Shrink.OOM;
     }
   }
   let nb = bucketShift(<u32>h.B);
   if (h.buckets != 0) {
     for (let j: usize = 0; j < nb; j++) {
-      if (!copyChain<K, V>(<usize>h.buckets + j * bsize, tp)) return ShrinkResult.OOM;
+      if (!copyChain<K, V>(<usize>h.buckets + j * bsize, tp)) return Shrink.OOM;
     }
   }
   if (!ASC_NO_ASSERT) assert(t.count == h.count, "shrink: lost entries");
@@ -104,7 +99,7 @@ export function mapshrink<K, V>(hp: usize): ShrinkResult {
     setOldbuckets(h, <usize>t.oldbuckets);
     h.nevacuate = t.nevacuate;
   }
-  return ShrinkResult.OK;
+  return Shrink.OK;
 }
 
 /** Insert every live entry of the chain at b into the map at tp. */

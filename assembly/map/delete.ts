@@ -18,7 +18,7 @@
 //   5. count--; when it reaches 0, reseed hash0 (Go, issue 25237).
 // Buckets are never freed by delete.
 //
-// Returns DELETED, ABSENT, DELETE_CONCURRENT, or DELETE_OOM when the
+// Returns Delete.DELETED, ABSENT, CONCURRENT, or OOM when the
 // evacuation a delete must do first could not get memory (nothing deleted).
 
 import {
@@ -30,24 +30,17 @@ import { fastrand } from "../mem/fastrand";
 import { growWork } from "./evacuate";
 import { findInChain, foundBucket } from "./access";
 import { hookable, fireHook, HookOp } from "./unsafe";
+import { Delete } from "./status";
 
-// @ts-ignore: decorator
-@inline export const ABSENT: u32 = 0;
-// @ts-ignore: decorator
-@inline export const DELETED: u32 = 1;
-// @ts-ignore: decorator
-@inline export const DELETE_OOM: u32 = 2;
-// @ts-ignore: decorator
-@inline export const DELETE_CONCURRENT: u32 = 3;
 
 export function mapdelete<K, V>(hp: usize, key: K): u32 {
   let h = changetype<hmap>(hp);
-  if (h.count == 0) return ABSENT;
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return DELETE_CONCURRENT;
+  if (h.count == 0) return Delete.ABSENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return Delete.CONCURRENT;
   let hash = hashKey<K>(key, h.hash0);
   h.flags ^= <u8>Flag.hashWriting;
   let r = deleteLocked<K, V>(h, key, hash);
-  if (hookable<K>() && (h.flags & <u8>Flag.hooked) != 0 && r == DELETED) fireHook<K>(hp, HookOp.DELETE, key);
+  if (hookable<K>() && (h.flags & <u8>Flag.hooked) != 0 && r == Delete.DELETED) fireHook<K>(hp, HookOp.DELETE, key);
   h.flags &= ~<u8>Flag.hashWriting;
   return r;
 }
@@ -55,10 +48,10 @@ export function mapdelete<K, V>(hp: usize, key: K): u32 {
 function deleteLocked<K, V>(h: hmap, key: K, hash: u64): u32 {
   let bsize = bucketSize<K, V>();
   let bucket = <usize>hash & bucketMask(<u32>h.B);
-  if (growing(h) && !growWork<K, V>(h, bucket)) return DELETE_OOM;
+  if (growing(h) && !growWork<K, V>(h, bucket)) return Delete.OOM;
   let bOrig = <usize>h.buckets + bucket * bsize;
   let idx = findInChain<K, V>(bOrig, key, tophash(hash));
-  if (idx < 0) return ABSENT;
+  if (idx < 0) return Delete.ABSENT;
   let b = foundBucket;
   let i = <usize>idx;
   // Value always cleared; a string key's reference cleared too (Go:
@@ -93,5 +86,5 @@ function deleteLocked<K, V>(h: hmap, key: K, hash: u64): u32 {
   }
   h.count--;
   if (h.count == 0) h.hash0 = fastrand();
-  return DELETED;
+  return Delete.DELETED;
 }

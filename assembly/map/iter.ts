@@ -41,6 +41,7 @@ import {
 import { hashKey, reflexive } from "./hash";
 import { mapaccessK, foundBucket } from "./access";
 import { rootSet } from "../gc/roots";
+import { COUNT_CONCURRENT } from "./status";
 
 @unmanaged
 export class hiter {
@@ -92,16 +93,12 @@ export function mapiterinit(hp: usize, itp: usize, r: u32, s0: u32, s1: u32, s2:
   h.flags |= <u8>(Flag.iterator | Flag.oldIterator);
 }
 
-/** Result of mapiternext when a write is in progress (Go: fatal
- *  "concurrent map iteration and map write"). */
-// @ts-ignore: decorator
-@inline export const ITER_CONCURRENT: u32 = 0xffffffff;
 
 export function mapiternext<K, V>(itp: usize, outK: usize, outV: usize, max: u32): u32 {
   let it = changetype<hiter>(itp);
   if (it.bucket == DONE) return 0;
   let h = changetype<hmap>(<usize>it.h);
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return ITER_CONCURRENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return COUNT_CONCURRENT;
   let bsize = bucketSize<K, V>();
   let bucket = it.bucket;
   let b = <usize>it.bptr;

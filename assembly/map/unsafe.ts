@@ -37,7 +37,8 @@
 import {
   hmap, Flag, bucketCnt, bucketSize, valsOff, overflowOf, bucketShift, growing, noldbuckets,
 } from "./hmap";
-import { mapaccess, CONCURRENT } from "./access";
+import { mapaccess } from "./access";
+import { COUNT_CONCURRENT, SLOT_CONCURRENT } from "./status";
 import { stopSafePoints, startSafePoints } from "../gc/gc";
 
 // @ts-ignore: decorator
@@ -78,15 +79,12 @@ export function setHooked(hp: usize, on: bool): void {
   else h.flags &= ~<u8>Flag.hooked;
 }
 
-/** Result of zeroValues when a write is in progress (from a hook). */
-// @ts-ignore: decorator
-@inline export const ZERO_CONCURRENT: u32 = 0xffffffff;
 
 /** Zero every value slot of every bucket (both arrays while growing, and
  *  every overflow bucket). Returns the buckets filled. */
 export function zeroAllValues<K, V>(hp: usize): u32 {
   let h = changetype<hmap>(hp);
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return ZERO_CONCURRENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return COUNT_CONCURRENT;
   let filled: u32 = 0;
   if (h.buckets == 0) return 0;
   let bsize = bucketSize<K, V>();
@@ -120,11 +118,11 @@ function zeroChain<K, V>(b: usize): u32 {
  *  Returns how many were present. */
 export function zeroKeyValues<K, V>(hp: usize, keys: usize, n: u32): u32 {
   let h = changetype<hmap>(hp);
-  if ((h.flags & <u8>Flag.hashWriting) != 0) return ZERO_CONCURRENT;
+  if ((h.flags & <u8>Flag.hashWriting) != 0) return COUNT_CONCURRENT;
   let found: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     let slot = mapaccess<K, V>(hp, load<K>(keys + (<usize>i << alignof<K>())));
-    if (slot > CONCURRENT) {
+    if (slot > SLOT_CONCURRENT) {
       // SAFETY: slot is the live value slot of that key, sizeof<V> bytes.
       memory.fill(slot, 0, sizeof<V>());
       found++;
