@@ -29,7 +29,7 @@ import { findObject } from "./mem/mbitmap";
 import { sweepgen } from "./mem/sweep";
 import { MAX_SAMPLE_MEAN, memProfileRate, sampledLive, droppedSamples } from "./mem/mprof";
 import { rootReserve, rootSet } from "./gc/roots";
-import { safePoint, gcFull, gcStep, gcStart, inHook, cycle, CycleRecord, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
+import { safePoint, gcFull, gcStep, gcStart, inHook, cycle, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
 import { setGCPercent as setPercent } from "./gc/pacer";
 import { hmap, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TYP_GEN_SHIFT as GEN_SHIFT } from "./map/hmap";
@@ -106,7 +106,7 @@ export function gcPhase(): u32 { return gcphase; }
 export function setGCPercent(p: i32): i32 { return setPercent(p); }
 /** The gctrace record of the last (or current) cycle. */
 export function gcCycleRecord(): usize { return cycle; }
-export const GC_CYCLE_FIELDS: u32 = <u32>(offsetof<CycleRecord>() >> 3);
+export { CycleField } from "./gc/gc";
 /** Go's PauseNs and PauseEnd rings (256 u64 each). */
 export function gcPauseRing(): usize { return pauseNs; }
 export function gcPauseEndRing(): usize { return pauseEnd; }

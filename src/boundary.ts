@@ -24,7 +24,7 @@ import { MemProfile } from "./profile.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
 import { MAP_STATUS } from "./status.js";
-import { CYCLE_FIELDS } from "./gctrace.js";
+import { CYCLE_FIELD_NAMES } from "./gctrace.js";
 
 /** The core's exports, as the boundary uses them. */
 export interface CoreExports {
@@ -347,6 +347,15 @@ export class Boundary {
     for (const k of KIND_NAMES) {
       if (!this.kindCodes.has(k.toUpperCase())) throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
     }
+    const cycle = exportedEnum(raw, "CycleField");
+    const cycleCount = cycle.get("COUNT");
+    cycle.delete("COUNT");
+    this.#cycleFields = [...cycle.entries()].sort((a, b) => a[1] - b[1]);
+    const want = Object.keys(CYCLE_FIELD_NAMES).sort().join();
+    if (cycleCount !== cycle.size || [...cycle.keys()].sort().join() !== want) {
+      throw new Error(`core's CycleField (${[...cycle.keys()].join()}; COUNT ${cycleCount}) is not the gctrace record the host reads (${want}); rebuild with npm run build`);
+    }
+    this.#typGenShift = exportedConst(raw, "TYP_GEN_SHIFT");
     const status = exportedEnum(raw, "MapStatus");
     for (const [name, value] of Object.entries(MAP_STATUS)) {
       const core = status.get(name);
@@ -394,7 +403,7 @@ export class Boundary {
         gcDone(): void {
           const b = holder.b!;
           b.memProfile.nextCycle();
-          b.events.gcDone(b.readCycle(CYCLE_FIELDS), performance.now());
+          b.events.gcDone(b.readCycle(), performance.now());
         },
         gcStart(): void {
           holder.b!.onGCStart?.();
@@ -636,7 +645,7 @@ export class Boundary {
       oldbuckets: u32[(h + L.oldbuckets) >>> 2]!,
       nevacuate: u32[(h + L.nevacuate) >>> 2]!,
       kinds: typ & 0xffff,
-      gen: typ >>> 24,
+      gen: typ >>> this.#typGenShift,
       sameSizeGrow,
       oldB: sameSizeGrow ? B : B - 1,
     };
@@ -766,15 +775,18 @@ export class Boundary {
     return this.#ex.setGCPercent(p);
   }
 
-  /** The core's record of the last (or current) cycle: f64 fields in
-   *  CYCLE_FIELDS order. */
-  readCycle(fields: readonly string[]): Record<string, number> {
+  /** The core's record of the last (or current) cycle: every field of
+   *  its CycleField enum (f64 each). */
+  readCycle(): Record<string, number> {
     const p = this.#ex.gcCycleRecord() >>> 0;
     const dv = this.dv;
     const r: Record<string, number> = {};
-    fields.forEach((f, i) => (r[f] = dv.getFloat64(p + i * 8, true)));
+    for (const [f, i] of this.#cycleFields) r[f] = dv.getFloat64(p + i * 8, true);
     return r;
   }
+  #cycleFields: [string, number][];
+  /** hmap.typ's generation byte starts at this bit (the core's TYP_GEN_SHIFT). */
+  #typGenShift: number;
 
   /** The most recent pause durations (ns), oldest first, and the count of
    *  all pauses so far. */

@@ -54,10 +54,14 @@ export interface CycleRecord {
   scanned: number;
 }
 
-export const CYCLE_FIELDS: readonly (keyof CycleRecord)[] = [
-  "startMs", "sweepTermNs", "markWallNs", "markTermNs", "assistNs", "workerNs", "heap0", "heap1", "heap2",
-  "goal", "forced", "numgc", "gcCpuNs", "stepsThisCycle", "maxStepNs", "scanned",
-];
+/** The fields the host formats, as a set: the boundary checks at load
+ *  that the core's CycleField enum (assembly/gc/gc.ts, derived from its
+ *  CycleRecord class) names exactly these, and reads the record in the
+ *  core's order. */
+export const CYCLE_FIELD_NAMES: Readonly<Record<keyof CycleRecord, true>> = {
+  startMs: true, sweepTermNs: true, markWallNs: true, markTermNs: true, assistNs: true, workerNs: true, heap0: true, heap1: true,
+  heap2: true, goal: true, forced: true, numgc: true, gcCpuNs: true, stepsThisCycle: true, maxStepNs: true, scanned: true,
+};
 
 const MB = (b: number) => Math.floor(b / 1048576);
 

@@ -96,6 +96,27 @@ export class CycleRecord {
   maxStepNs: f64;      // longest pause in this cycle
   scanned: f64;        // bytes of scan work this cycle
 }
+/** CycleRecord's fields by index (f64 each), exported for the host: the
+ *  record's one field list is the class above. */
+export enum CycleField {
+  startMs = <i32>(offsetof<CycleRecord>("startMs") >> 3),
+  sweepTermNs = <i32>(offsetof<CycleRecord>("sweepTermNs") >> 3),
+  markWallNs = <i32>(offsetof<CycleRecord>("markWallNs") >> 3),
+  markTermNs = <i32>(offsetof<CycleRecord>("markTermNs") >> 3),
+  assistNs = <i32>(offsetof<CycleRecord>("assistNs") >> 3),
+  workerNs = <i32>(offsetof<CycleRecord>("workerNs") >> 3),
+  heap0 = <i32>(offsetof<CycleRecord>("heap0") >> 3),
+  heap1 = <i32>(offsetof<CycleRecord>("heap1") >> 3),
+  heap2 = <i32>(offsetof<CycleRecord>("heap2") >> 3),
+  goal = <i32>(offsetof<CycleRecord>("goal") >> 3),
+  forced = <i32>(offsetof<CycleRecord>("forced") >> 3),
+  numgc = <i32>(offsetof<CycleRecord>("numgc") >> 3),
+  gcCpuNs = <i32>(offsetof<CycleRecord>("gcCpuNs") >> 3),
+  stepsThisCycle = <i32>(offsetof<CycleRecord>("stepsThisCycle") >> 3),
+  maxStepNs = <i32>(offsetof<CycleRecord>("maxStepNs") >> 3),
+  scanned = <i32>(offsetof<CycleRecord>("scanned") >> 3),
+  COUNT = <i32>(offsetof<CycleRecord>() >> 3),
+}
 export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
 // @ts-ignore: decorator
 @inline function rec(): CycleRecord { return changetype<CycleRecord>(cycle); }
