@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Generates assembly/map/api.ts (and api-debug.ts): the map's exports, one
+// Generates assembly/map/api.ts (and api-debug.ts, and the host's
+// src/shapes.ts): the map's exports, one
 // set per key storage type × value storage type. AssemblyScript cannot
 // export a generic function, so each instantiation gets a named wrapper; the
 // host picks the set by suffix (src/maptypes.ts:coreSuffix).
@@ -20,19 +21,23 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAP_DIR = fileURLToPath(new URL("../assembly/map", import.meta.url));
+const SRC_DIR = fileURLToPath(new URL("../src", import.meta.url));
 
-// key storage: suffix part, AS type, how the key crosses the boundary
+// key storage: suffix part, AS type, how the key crosses the boundary, and
+// the host's key kinds stored this way
 const KEYS = [
-  { k: "k32", K: "u32", params: "key: u32", arg: "key" },
-  { k: "k64", K: "u64", params: "key: u64", arg: "key" },
-  { k: "kf", K: "f64", params: "key: f64", arg: "key" },
+  { k: "k32", K: "u32", params: "key: u32", arg: "key", kinds: ["u32", "i32"] },
+  { k: "k64", K: "u64", params: "key: u64", arg: "key", kinds: ["u64", "i64"] },
+  { k: "kf", K: "f64", params: "key: f64", arg: "key", kinds: ["f64"] },
   // string/bytes: a reference to bytes the host put in memory (str.ts)
-  { k: "ks", K: "i64", params: "kp: usize, kl: u32", arg: "makeStr(kp, kl)" },
+  { k: "ks", K: "i64", params: "kp: usize, kl: u32", arg: "makeStr(kp, kl)", kinds: ["string", "bytes"] },
 ];
+// value storage: suffix part, AS type, the host's value kinds stored this way
+// (f64 values are stored as their 64 bits)
 const VALUES = [
-  { v: "v32", V: "u32" },
-  { v: "v64", V: "u64" },
-  { v: "vs", V: "i64" },
+  { v: "v32", V: "u32", kinds: ["u32", "i32"] },
+  { v: "v64", V: "u64", kinds: ["u64", "i64", "f64"] },
+  { v: "vs", V: "i64", kinds: ["string", "bytes"] },
 ];
 
 /** Go's header for generated files (https://go.dev/s/generatedcode). */
@@ -170,6 +175,37 @@ function staleness(path, want) {
   return `differs from the generator at line ${i + 1}:\n  on disk:   ${JSON.stringify(a[i] ?? "<end of file>")}\n  generated: ${JSON.stringify(b[i] ?? "<end of file>")}`;
 }
 
+/** src/shapes.ts: the shape list and the kind → storage tables for the
+ *  host (src/maptypes.ts:coreSuffix, rt.unsafe's layouts), from the same
+ *  tables that generate the core's exports. */
+function renderShapes() {
+  /** @param {{ kinds: string[] }[]} rows @param {"k" | "v"} part */
+  const table = (rows, part) =>
+    rows.flatMap((r) => r.kinds.map((kind) => `  ${JSON.stringify(kind)}: ${JSON.stringify(/** @type {Record<string, string>} */ (r)[part])},`)).join("\n");
+  return `${HEADER}
+// shapes.ts — the map shapes the core exports (assembly/map/api.ts: one
+// export set per key storage × value storage) and how each key and value
+// kind is stored. The boundary checks at load that the core exports every
+// shape listed here.
+
+/** Every shape's export suffix. */
+export const SHAPES = [${VARIANTS.map((x) => JSON.stringify(x.sfx)).join(", ")}] as const;
+
+/** A shape's export suffix. */
+export type Shape = (typeof SHAPES)[number];
+
+/** Key kind → key storage (the suffix's first part). */
+export const KEY_STORAGE = {
+${table(KEYS, "k")}
+} as const;
+
+/** Value kind → value storage (the suffix's second part). */
+export const VALUE_STORAGE = {
+${table(VALUES, "v")}
+} as const;
+`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   let dir = MAP_DIR, check = false;
@@ -183,7 +219,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
   }
   /** @type {[path: string, text: string][]} */
-  const outputs = [[join(dir, "api.ts"), render()], [join(dir, "api-debug.ts"), renderDebug()]];
+  const outputs = [
+    [join(dir, "api.ts"), render()],
+    [join(dir, "api-debug.ts"), renderDebug()],
+    [join(dir === MAP_DIR ? SRC_DIR : dir, "shapes.ts"), renderShapes()],
+  ];
   if (check) {
     let stale = 0;
     for (const [path, text] of outputs) {

@@ -24,6 +24,7 @@ import { MemProfile } from "./profile.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
 import { MAP_STATUS } from "./status.js";
+import { SHAPES } from "./shapes.js";
 import { CYCLE_FIELD_NAMES } from "./gctrace.js";
 
 /** The core's exports, as the boundary uses them. */
@@ -347,6 +348,13 @@ export class Boundary {
     for (const k of KIND_NAMES) {
       if (!this.kindCodes.has(k.toUpperCase())) throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
     }
+    for (const sfx of SHAPES) {
+      if (!(`BUCKET_${sfx}_size` in raw) || !(`makemap_${sfx}` in raw)) {
+        throw new Error(`core does not export the map shape ${sfx} that src/shapes.ts lists; rebuild with npm run build`);
+      }
+    }
+    const coreShapes = Object.keys(raw).filter((n) => /^BUCKET_.*_size$/.test(n)).length;
+    if (coreShapes !== SHAPES.length) throw new Error(`core exports ${coreShapes} map shapes, src/shapes.ts lists ${SHAPES.length}; rebuild with npm run build`);
     const cycle = exportedEnum(raw, "CycleField");
     const cycleCount = cycle.get("COUNT");
     cycle.delete("COUNT");

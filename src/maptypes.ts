@@ -16,6 +16,7 @@
  * entry that get/has/delete never find; iteration sees it).
  */
 import { InvalidArgumentError } from "./errors.js";
+import { KEY_STORAGE, VALUE_STORAGE, type Shape } from "./shapes.js";
 
 /** A key or value kind (`rt.map({ key, value })`): i32, u32 (numbers,
  *  4 bytes), i64, u64 (bigint, or a safe-integer number; 8 bytes), f64 (a
@@ -138,11 +139,10 @@ export function isRefKind(k: KindName): k is "string" | "bytes" {
   return k === "string" || k === "bytes";
 }
 
-/** The core export suffix for a key kind × value kind. */
-export function coreSuffix(key: KindName, value: KindName): string {
-  const k = isRefKind(key) ? "ks" : key === "f64" ? "kf" : KINDS[key].bytes === 4 ? "k32" : "k64";
-  const v = isRefKind(value) ? "vs" : KINDS[value].bytes === 4 ? "v32" : "v64";
-  return `${k}_${v}`;
+/** The core export suffix for a key kind × value kind (src/shapes.ts,
+ *  generated with the core's exports). */
+export function coreSuffix(key: KindName, value: KindName): Shape {
+  return `${KEY_STORAGE[key]}_${VALUE_STORAGE[value]}`;
 }
 
 export function parseKind(option: string, x: unknown): KindName {

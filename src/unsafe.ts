@@ -22,6 +22,7 @@ import type { Boundary, BucketLayout, HmapLayout, MapHooks } from "./boundary.js
 import { GoMap, mapHandle, mapUnsafe, type UnsafeAccess } from "./map.js";
 import { currentOp } from "./profile.js";
 import { READ } from "./codec.js";
+import { SHAPES } from "./shapes.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
 import { InvalidArgumentError, StaleViewError, UnsafeNotAllowedError } from "./errors.js";
 
@@ -639,20 +640,17 @@ function layoutOf(b: Boundary): UnsafeLayout {
   const ptr = b.constant("PTR_BYTES");
   const th = b.constant("TOPHASH_BYTES");
   const buckets: Record<string, BucketShape> = {};
-  for (const k of ["k32", "k64", "kf", "ks"]) {
-    for (const v of ["v32", "v64", "vs"]) {
-      const sfx = `${k}_${v}`;
-      const bl: BucketLayout = b.bucketLayout(sfx);
-      buckets[sfx] = {
-        size: bl.size,
-        tophash: { offset: bl.tophash, size: th },
-        keys: { offset: bl.keys, size: bl.values - bl.keys },
-        values: { offset: bl.values, size: bl.overflow - bl.values },
-        overflow: { offset: bl.overflow, size: ptr },
-        keySize: (bl.values - bl.keys) / th,
-        valueSize: (bl.overflow - bl.values) / th,
-      };
-    }
+  for (const sfx of SHAPES) {
+    const bl: BucketLayout = b.bucketLayout(sfx);
+    buckets[sfx] = {
+      size: bl.size,
+      tophash: { offset: bl.tophash, size: th },
+      keys: { offset: bl.keys, size: bl.values - bl.keys },
+      values: { offset: bl.values, size: bl.overflow - bl.values },
+      overflow: { offset: bl.overflow, size: ptr },
+      keySize: (bl.values - bl.keys) / th,
+      valueSize: (bl.overflow - bl.values) / th,
+    };
   }
   l = {
     pointerSize: ptr,
