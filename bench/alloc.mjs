@@ -56,6 +56,16 @@ const WRITE_JSON = !flag("no-json");
 
 warnNoGc();
 
+/**
+ * A column of the table: `run` times one call on a fresh heap.
+ * @typedef {{ ns: number, memGrown: number }} RunResult
+ * @typedef {{ key: string, label: string, run: (size: number, count: number, noscan: boolean) => Promise<RunResult> }} Variant
+ * @typedef {import("./lib.mjs").Summary & { all: number[] }} Samples
+ * @typedef {{ size: number, noscan: boolean, count: number, bytesPerRep: number, memGrown: Record<string, number>,
+ *   warmup: Record<string, number[]>, samples: Record<string, Samples>, ratio?: number }} Row
+ */
+
+/** @param {number} size */
 const countFor = (size) => Math.max(MIN_COUNT, Math.floor(TARGET_BYTES / size));
 
 const quiesce = () => settle(SETTLE_MS);
@@ -66,8 +76,9 @@ const quiesce = () => settle(SETTLE_MS);
 
 const peerModule = await WebAssembly.compile(readFileSync(PEER_WASM));
 
-const peerInstance = () => instantiatePeer(peerModule);
+const peerInstance = () => /** @type {import("./lib.mjs").AllocPeer} */ (instantiatePeer(peerModule));
 
+/** @param {number} size @param {number} count @param {boolean} noscan @returns {Promise<RunResult>} */
 async function runOurs(size, count, noscan) {
   const rt = await Runtime.create({ maxMemory: "4GiB" });
   const b = boundaryOf(rt);
@@ -81,9 +92,16 @@ async function runOurs(size, count, noscan) {
 }
 
 /** TLSF's block for a request of `size` bytes: 4-byte header, 16-byte
- *  alignment, at least 16 bytes (std/assembly/rt/tlsf.ts computeSize). */
+ *  alignment, at least 16 bytes (std/assembly/rt/tlsf.ts computeSize).
+ *  @param {number} size */
 const tlsfBlockBytes = (size) => Math.max(16, (size + 4 + 15) & ~15);
 
+/**
+ * @param {"allocMany" | "newPinnedMany" | "newGarbageMany"} fn
+ * @param {number} size
+ * @param {number} count
+ * @returns {Promise<RunResult>}
+ */
 async function runPeer(fn, size, count, prefault = false) {
   const ex = peerInstance();
   const mem0 = ex.memory.buffer.byteLength;
@@ -106,33 +124,38 @@ async function runPeer(fn, size, count, prefault = false) {
   return { ns: ((t1 - t0) * 1e6) / count, memGrown: ex.memory.buffer.byteLength - mem0 };
 }
 
-const VARIANTS = [
+const VARIANTS = /** @type {Variant[]} */ ([
   { key: "ours", label: "ours: allocMany (mallocgc loop)", run: (size, count, noscan) => runOurs(size, count, noscan) },
   { key: "tlsf", label: "TLSF: heap.alloc loop", run: (size, count) => runPeer("allocMany", size, count) },
-  ...(WITH_NEW ? [{ key: "tlsfNewPinned", label: "TLSF: __new + __pin loop", run: (size, count) => runPeer("newPinnedMany", size, count) }] : []),
-  ...(WITH_PREFAULT ? [{ key: "tlsfPrefaulted", label: "TLSF: heap.alloc loop, heap pre-grown and pre-faulted", run: (size, count) => runPeer("allocMany", size, count, true) }] : []),
-].filter((v) => ONLY === "" || v.key === ONLY);
+  ...(WITH_NEW ? [{ key: "tlsfNewPinned", label: "TLSF: __new + __pin loop", run: (/** @type {number} */ size, /** @type {number} */ count) => runPeer("newPinnedMany", size, count) }] : []),
+  ...(WITH_PREFAULT ? [{ key: "tlsfPrefaulted", label: "TLSF: heap.alloc loop, heap pre-grown and pre-faulted", run: (/** @type {number} */ size, /** @type {number} */ count) => runPeer("allocMany", size, count, true) }] : []),
+]).filter((v) => ONLY === "" || v.key === ONLY);
 
 // ------------------------------------------------------------ measurement
 
+/** @param {number} size @param {boolean} noscan @returns {Promise<Row>} */
 async function measure(size, noscan) {
   const count = countFor(size);
   const variants = noscan ? VARIANTS : VARIANTS.filter((v) => v.key === "ours" || v.key === "tlsf");
+  /** @type {Record<string, number[]>} */
   const samples = Object.fromEntries(variants.map((v) => [v.key, []]));
+  /** @type {Record<string, number[]>} */
   const warm = Object.fromEntries(variants.map((v) => [v.key, []]));
+  /** @type {Record<string, number>} */
   const memGrown = {};
   for (let rep = 0; rep < WARMUP + REPS; rep++) {
     // Interleave the variants so drift and neighbours' load hit all alike;
     // rotate the order so none always runs first.
     for (let k = 0; k < variants.length; k++) {
-      const v = variants[(k + rep) % variants.length];
+      const v = /** @type {Variant} */ (variants[(k + rep) % variants.length]);
       const r = await v.run(size, count, noscan);
-      (rep < WARMUP ? warm : samples)[v.key].push(r.ns);
+      /** @type {number[]} */ ((rep < WARMUP ? warm : samples)[v.key]).push(r.ns);
       memGrown[v.key] = r.memGrown;
     }
   }
+  /** @type {Row} */
   const row = { size, noscan, count, bytesPerRep: size * count, memGrown, warmup: warm, samples: {} };
-  for (const v of variants) row.samples[v.key] = { ...summary(samples[v.key]), all: samples[v.key] };
+  for (const v of variants) row.samples[v.key] = { ...summary(/** @type {number[]} */ (samples[v.key])), all: /** @type {number[]} */ (samples[v.key]) };
   if (row.samples.ours && row.samples.tlsf) row.ratio = row.samples.ours.median / row.samples.tlsf.median;
   return row;
 }
@@ -143,8 +166,10 @@ const machine = machineInfo();
 // before any size is measured, whatever --sizes says.
 for (const v of VARIANTS) for (let i = 0; i < 2; i++) await v.run(16, 1 << 20, true);
 
+/** @type {Row[]} */
 const rows = [];
-const jobs = [...SIZES.map((s) => [s, true]), ...SCAN_SIZES.map((s) => [s, false])];
+/** @type {[size: number, noscan: boolean][]} */
+const jobs = [...SIZES.map((s) => /** @type {[number, boolean]} */ ([s, true])), ...SCAN_SIZES.map((s) => /** @type {[number, boolean]} */ ([s, false]))];
 for (const [size, noscan] of jobs) {
   const row = await measure(size, noscan);
   rows.push(row);
@@ -164,9 +189,10 @@ out.push(machineLine(machine));
 out.push("");
 out.push(`Each repetition: ~64 MiB of objects (count = max(${MIN_COUNT}, 64 MiB / size)) from an empty heap, one wasm call; ${WARMUP} warm-up + ${REPS} measured repetitions; median (min–max).`);
 out.push("");
+/** @type {[key: string, label: string][]} */
 const extra = [
-  ...(WITH_NEW ? [["tlsfNewPinned", "TLSF __new+__pin"]] : []),
-  ...(WITH_PREFAULT ? [["tlsfPrefaulted", "TLSF pre-faulted heap"]] : []),
+  ...(WITH_NEW ? [/** @type {[string, string]} */ (["tlsfNewPinned", "TLSF __new+__pin"])] : []),
+  ...(WITH_PREFAULT ? [/** @type {[string, string]} */ (["tlsfPrefaulted", "TLSF pre-faulted heap"])] : []),
 ];
 out.push(`| size | ours ns/alloc median (min–max) | TLSF ns/alloc median (min–max) | ratio ours/TLSF |${extra.map((e) => ` ${e[1]} |`).join("")}`);
 out.push(`|---:|---:|---:|---:|${extra.map(() => "---:|").join("")}`);

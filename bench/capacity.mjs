@@ -32,9 +32,23 @@ const EVERY = Number(arg("every", "1e7"));
 const ONLY = arg("only", "ours,js,as").split(",").filter(Boolean);
 const JS_HEAP_MB = 8192;
 
+/**
+ * How a peer stopped, and its row of the results.
+ * @typedef {{ name: string, message: string, doneInChunk?: number | undefined }} StopError
+ * @typedef {{ peer: "ours", entries: number, error: StopError | null, B: number, bucketSize: number, growing: boolean,
+ *   heapInuse: number, sys: number, memoryBytes: number, seconds: number }} OursRow
+ * @typedef {{ peer: "js", entries: number | null, error: StopError | null, heapUsed?: number, rss?: number,
+ *   memoryBytes?: number, seconds?: number }} JsRow
+ * @typedef {{ peer: "as", entries: number, error: StopError, memoryBytes: number, seconds: number }} AsRow
+ * @typedef {OursRow | JsRow | AsRow} Row
+ */
+
 const now = () => performance.now();
+/** @param {number} ms */
 const sec = (ms) => +(ms / 1000).toFixed(1);
+/** @param {number} b */
 const mem = (b) => (b >= GiB ? `${(b / GiB).toFixed(2)} GiB` : `${(b / MiB).toFixed(0)} MiB`);
+/** @param {string} s */
 const log = (s) => process.stderr.write(s + "\n");
 
 // ----------------------------------------------------------- JS child side
@@ -54,7 +68,7 @@ if (flag("js-child")) {
       }
     }
   } catch (e) {
-    error = { name: e.name, message: e.message };
+    error = { name: /** @type {Error} */ (e).name, message: /** @type {Error} */ (e).message };
   }
   const u = process.memoryUsage();
   process.stdout.write(JSON.stringify({ entries: m.size, error, heapUsed: u.heapUsed, rss: u.rss, seconds: sec(now() - t0) }) + "\n");
@@ -63,6 +77,7 @@ if (flag("js-child")) {
 
 // ------------------------------------------------------------------- ours
 
+/** @returns {Promise<OursRow>} */
 async function ours() {
   log(`ours: rt.map({ key: "u32", value: "u32" }), setMany in chunks of ${CHUNK.toLocaleString("en-US")}`);
   const rt = await Runtime.create({ maxMemory: "4GiB" });
@@ -110,6 +125,7 @@ async function ours() {
 
 // --------------------------------------------------------------------- JS
 
+/** @returns {Promise<JsRow>} */
 function js() {
   log(`JS Map: new Map(), set(n, n), in node --max-old-space-size=${JS_HEAP_MB}`);
   return new Promise((resolve, reject) => {
@@ -137,9 +153,10 @@ function js() {
 
 // --------------------------------------------------------------------- AS
 
+/** @returns {AsRow} */
 function as() {
   log("AS Map<u32,u32>: fill32(start, n) in chunks of " + CHUNK.toLocaleString("en-US"));
-  const ex = peerInstance(new WebAssembly.Module(readFileSync(ASMAP_WASM)), "AS map peer");
+  const ex = /** @type {import("./lib.mjs").AsMapPeer} */ (peerInstance(new WebAssembly.Module(readFileSync(ASMAP_WASM)), "AS map peer"));
   const t0 = now();
   let base = 0;
   let error = null;
@@ -148,7 +165,7 @@ function as() {
     try {
       ex.fill32(base, CHUNK);
     } catch (e) {
-      error = { name: e.name ?? "Error", message: e.message };
+      error = { name: /** @type {Error} */ (e).name ?? "Error", message: /** @type {Error} */ (e).message };
       break;
     }
     base += CHUNK;
@@ -168,6 +185,7 @@ function as() {
 // ------------------------------------------------------------------- main
 
 const machine = machineInfo();
+/** @type {Row[]} */
 const rows = [];
 for (const p of ONLY) {
   if (p === "ours") rows.push(await ours());
@@ -177,7 +195,9 @@ for (const p of ONLY) {
 }
 finishMachine(machine);
 
+/** @type {Record<Row["peer"], string>} */
 const LABEL = { ours: "ours: rt.map u32→u32 (maxMemory 4 GiB)", js: "JS Map", as: "AS Map<u32,u32>" };
+/** @type {{ ours: (r: OursRow) => string, js: (r: JsRow) => string, as: (r: AsRow) => string }} */
 const HOW = {
   ours: (r) =>
     r.error
@@ -186,6 +206,7 @@ const HOW = {
   js: (r) => (r.error ? `${r.error.name}: ${r.error.message}` : "–"),
   as: (r) => (r.error ? r.error.message : "–"),
 };
+/** @type {Record<Row["peer"], string>} */
 const MEMWHAT = { ours: "linear memory", js: "JS heapUsed", as: "linear memory" };
 const out = [];
 out.push("## bench/capacity: u32 → u32 entries in one map (higher is better)");
@@ -197,7 +218,8 @@ out.push("|---|---:|---|---:|---:|");
 for (const r of rows) {
   const entries = r.entries === null ? "–" : r.entries.toLocaleString("en-US");
   const memory = r.memoryBytes === undefined ? "–" : `${mem(r.memoryBytes)} (${MEMWHAT[r.peer]})`;
-  out.push(`| ${LABEL[r.peer]} | ${entries} | ${HOW[r.peer](r)} | ${memory} | ${r.seconds ?? "–"} s |`);
+  // HOW[r.peer] takes r's own row type, which TypeScript cannot correlate with r.peer.
+  out.push(`| ${LABEL[r.peer]} | ${entries} | ${HOW[r.peer](/** @type {any} */ (r))} | ${memory} | ${r.seconds ?? "–"} s |`);
 }
 console.log(out.join("\n"));
 

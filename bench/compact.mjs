@@ -15,27 +15,31 @@ import { fileURLToPath } from "node:url";
 import { writeFileSync } from "node:fs";
 import { arg, list, machineInfo, finishMachine, machineLine, writeJson } from "./lib.mjs";
 
+/** @param {number} b */
 const MB = (b) => (b / 1e6).toFixed(1);
 
+/** @param {number} n @param {string} shape "u64" or "string" */
 async function child(n, shape) {
   const { Runtime } = await import("../dist/node.js");
   const settle = async () => {
     for (let i = 0; i < 4; i++) {
-      globalThis.gc();
+      /** @type {() => void} */ (globalThis.gc)(); // the parent runs the child with --expose-gc
       await new Promise((r) => setTimeout(r, 150));
     }
     return process.memoryUsage();
   };
   const rt = await Runtime.create({ maxMemory: "4GiB" });
+  /** @type {import("../dist/node.js").GoMap<"u64" | "string", "u64" | "string">} */
   const m = shape === "u64" ? rt.map({ key: "u64", value: "u64" }) : rt.map({ key: "string", value: "string" });
   const CH = 100_000;
+  /** @param {number} from @param {number} to @returns {BigUint64Array | string[]} u64 keys or string keys, by shape */
   const keysOf = (from, to) => {
     if (shape === "u64") return BigUint64Array.from({ length: to - from }, (_, i) => BigInt(from + i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn);
     return Array.from({ length: to - from }, (_, i) => `key-${from + i}`);
   };
   for (let i = 0; i < n; i += CH) {
     const ks = keysOf(i, Math.min(n, i + CH));
-    m.setMany(ks, shape === "u64" ? ks : ks.map((k) => `value-of-${k}`));
+    m.setMany(ks, shape === "u64" ? ks : /** @type {string[]} */ (ks).map((k) => `value-of-${k}`));
   }
   for (let i = 0; i < n; i += CH) {
     const ks = keysOf(i, Math.min(n, i + CH));
@@ -52,6 +56,7 @@ async function child(n, shape) {
   const after = { linear: rt.memoryBytes, heapInuse: s1.HeapInuse, mem: await settle() };
   // What the survivors need: a fresh runtime with the same entries.
   const fresh = await Runtime.create({ maxMemory: "4GiB" });
+  /** @type {import("../dist/node.js").GoMap<"u64" | "string", "u64" | "string">} */
   const f = shape === "u64" ? fresh.map({ key: "u64", value: "u64", hint: m.size }) : fresh.map({ key: "string", value: "string", hint: m.size });
   for (const [k, v] of m) f.set(k, v);
   if (f.size !== m.size) throw new Error("survivor copy mismatch");
@@ -59,7 +64,7 @@ async function child(n, shape) {
 }
 
 if (process.argv[2] === "--child") {
-  const r = await child(Number(process.argv[3]), process.argv[4]);
+  const r = await child(Number(process.argv[3]), /** @type {string} */ (process.argv[4]));
   process.stdout.write(JSON.stringify(r));
   process.exit(0);
 }

@@ -17,15 +17,20 @@ import { MiB, arg, list, machineInfo, finishMachine, machineLine, writeJson, qui
 const sizesMiB = list(arg("sizes", "64,256,1024"));
 const churnCycles = Number(arg("cycles", "4"));
 
+/** @param {number[]} sorted @param {number} p */
 function pct(sorted, p) {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 }
 
+/** @param {number} targetMiB */
 async function run(targetMiB) {
   const rt = await Runtime.create({ maxMemory: "4GiB", gcPercent: 100 });
-  const b = boundaryOf(rt);
+  // "gomap-wasm" is dist/node.js here, whose Runtime is dist/runtime.js's
+  // class; only the rolled-up declarations (dist/gomap-wasm.d.ts) declare it anew.
+  const b = boundaryOf(/** @type {import("../dist/runtime.js").Runtime} */ (/** @type {unknown} */ (rt)));
   // Build: 1/8 of the heap in small maps (1000 entries each), the rest in big ones.
+  /** @type {import("gomap-wasm").GoMap<"u64", "u64">[]} */
   const small = [];
   const big = [];
   let key = 1n;
@@ -50,7 +55,8 @@ async function run(targetMiB) {
   const buildMs = performance.now() - t0;
   // Churn: replace small maps (allocation + garbage) and update big ones.
   const before = rt.readMemStats();
-  const gc0 = b.readMemStats().GCCPUNanos;
+  // The core's MemStats record: a Record<string, number>, every field present.
+  const gc0 = /** @type {number} */ (b.readMemStats().GCCPUNanos);
   const steps0 = b.readStepLog().count;
   let totalScanned = 0, cycles0 = before.NumGC;
   const seenCycles = new Set();
@@ -58,7 +64,7 @@ async function run(targetMiB) {
   let ops = 0;
   while (rt.readMemStats().NumGC - cycles0 < churnCycles) {
     const i = ops % small.length;
-    small[i].free();
+    /** @type {import("gomap-wasm").GoMap<"u64", "u64">} */ (small[i]).free();
     const m = rt.map({ key: "u64", value: "u64", hint: 1000 });
     const ks = new BigUint64Array(1000);
     for (let j = 0; j < 1000; j++) ks[j] = key++ * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn;
@@ -68,7 +74,8 @@ async function run(targetMiB) {
     const s = rt.readMemStats().NumGC;
     if (!seenCycles.has(s)) {
       seenCycles.add(s);
-      totalScanned += b.readCycle(["startMs", "sweepTermNs", "markWallNs", "markTermNs", "assistNs", "workerNs", "heap0", "heap1", "heap2", "goal", "forced", "numgc", "gcCpuNs", "stepsThisCycle", "maxStepNs", "scanned"]).scanned;
+      // readCycle() returns every field of the core's cycle record, scanned among them.
+      totalScanned += /** @type {number} */ (b.readCycle().scanned);
     }
   }
   const wallMs = performance.now() - t1;
@@ -76,7 +83,7 @@ async function run(targetMiB) {
   const log = b.readStepLog();
   const steps = log.count - steps0;
   const recent = steps === 0 ? [] : log.recent.slice(-Math.min(steps, log.recent.length)).sort((x, y) => x - y);
-  const gcDeltaNs = b.readMemStats().GCCPUNanos - gc0;
+  const gcDeltaNs = /** @type {number} */ (b.readMemStats().GCCPUNanos) - gc0;
   const res = {
     heapMiB: targetMiB,
     heapInuseMiB: +(after.HeapInuse / MiB).toFixed(1),

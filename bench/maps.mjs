@@ -108,6 +108,37 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 
+/**
+ * A workload (WORKLOADS). `as`: AssemblyScript's exports for it (numeric
+ * workloads: set/get/del; string ones use AsStr/AsStrBatch).
+ * @typedef {{ name: string, title: string, wide: boolean, bits53?: boolean, str?: boolean,
+ *   ours: { key: "u32" | "u64" | "string", value: "u32" | "u64" },
+ *   as: { suffix?: string, set?: "set32" | "set53" | "set64", get?: "get32" | "get53" | "get64",
+ *     del?: "del32" | "del53" | "del64", missing: string } }} Workload
+ */
+
+/**
+ * Keys as one peer takes them: typed arrays (numbers, bigints), an array of
+ * bigints (lazy), of strings or of Uint8Array views.
+ * @typedef {Uint32Array | BigUint64Array | Float64Array | bigint[] | string[] | Uint8Array[]} Keys
+ * @typedef {{ ins: Keys, look: Keys, miss: Keys, del?: Keys }} KeySet
+ * @typedef {Uint32Array | BigUint64Array} Words
+ */
+
+/**
+ * The data of one (workload, n). Numeric workloads: key sets for the single-
+ * call and batch peers (and ours-core). String workloads: key ids, and the
+ * key sets a peer takes, made per turn by keySets().
+ * @typedef {{ n: number, single: KeySet, batch: KeySet, vals: Words, out: Words, coreKeys: KeySet,
+ *   ids?: undefined, keySets?: undefined }} NumData
+ * @typedef {{ n: number, ids: { ins: Uint32Array, look: Uint32Array, miss: Uint32Array }, strAt: (id: number) => string,
+ *   keySets: (form: "string" | "bytes", inner: number, fresh: boolean) => KeySet[], vals: Uint32Array, out: Uint32Array,
+ *   single?: undefined }} StrData
+ * @typedef {NumData | StrData} Data
+ * @typedef {{ n: number, single: KeySet, batch: KeySet, vals: Words, out: Words, coreKeys?: KeySet }} OpData
+ *   what a timed op reads
+ */
+
 /** A hash of the code under test (build/release.wasm and dist/*.js): every
  *  child reports it, so a rebuild in the middle of a run is noticed. */
 function codeStamp() {
@@ -132,9 +163,10 @@ const STR_BIG_WARMUP = Number(arg("str-big-warmup", "1"));
 const STR_REUSE = flag("str-reuse");
 const RAW = flag("raw");
 const PEER_NAMES = arg("peers", `js,ours,ours-batch,ours-bytes-batch,as,as-batch,encode${RAW ? ",ours-core" : ""}`).split(",").filter(Boolean);
-const OPS = arg("ops", "insert,hit,miss,iterate,delete").split(",").filter(Boolean);
+// (A name that is no op matches no peer's op and is skipped.)
+const OPS = /** @type {OpName[]} */ (arg("ops", "insert,hit,miss,iterate,delete").split(",").filter(Boolean));
 const BIG = Number(arg("big", "1e7"));
-const BIG_OPS = arg("big-ops", "insert,hit").split(",").filter(Boolean);
+const BIG_OPS = /** @type {OpName[]} */ (arg("big-ops", "insert,hit").split(",").filter(Boolean));
 const BIG_PEERS = arg("big-peers", PEER_NAMES.filter((p) => !["as", "ours-bytes", "ours-bytes-batch", "encode"].includes(p)).join(",")).split(",").filter(Boolean);
 /** Peers on `{ key: "bytes" }` maps: in a child process of their own (see runSize). */
 const BYTES_PEERS = ["ours-bytes", "ours-bytes-batch"];
@@ -162,22 +194,25 @@ const now = () => performance.now();
 /** mulberry32 (src/random.ts): a small seeded PRNG (u32 per call). */
 const prng = mulberry32;
 
-/** Fisher–Yates over `n` records of `w` u32 words each. */
+/** Fisher–Yates over `n` records of `w` u32 words each.
+ *  @param {Uint32Array} u32 @param {number} n @param {number} w @param {() => number} rand */
 function shuffleWords(u32, n, w, rand) {
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor((rand() / 4294967296) * (i + 1));
     for (let k = 0; k < w; k++) {
-      const t = u32[i * w + k];
-      u32[i * w + k] = u32[j * w + k];
+      const t = /** @type {number} */ (u32[i * w + k]);
+      u32[i * w + k] = /** @type {number} */ (u32[j * w + k]);
       u32[j * w + k] = t;
     }
   }
 }
 
-/** `count` distinct random 64-bit values (53-bit if bits53), random order. */
+/** `count` distinct random 64-bit values (53-bit if bits53), random order.
+ *  @param {number} count @param {boolean | undefined} bits53 @param {() => number} rand */
 function distinctRandom64(count, bits53, rand) {
   const out = new BigUint64Array(count);
   const w = new Uint32Array(out.buffer);
+  /** @param {number} from */
   const fill = (from) => {
     for (let i = from; i < count; i++) {
       w[2 * i] = rand();
@@ -190,8 +225,8 @@ function distinctRandom64(count, bits53, rand) {
     let u = 1;
     for (let i = 1; i < count; i++) {
       if (w[2 * i] !== w[2 * (u - 1)] || w[2 * i + 1] !== w[2 * (u - 1) + 1]) {
-        w[2 * u] = w[2 * i];
-        w[2 * u + 1] = w[2 * i + 1];
+        w[2 * u] = /** @type {number} */ (w[2 * i]);
+        w[2 * u + 1] = /** @type {number} */ (w[2 * i + 1]);
         u++;
       }
     }
@@ -202,15 +237,17 @@ function distinctRandom64(count, bits53, rand) {
   return out;
 }
 
-/** BigUint64Array of values < 2^53 -> Float64Array of the same numbers. */
+/** BigUint64Array of values < 2^53 -> Float64Array of the same numbers.
+ *  @param {BigUint64Array} big */
 function toNumbers(big) {
   const w = new Uint32Array(big.buffer, big.byteOffset, big.length * 2);
   const out = new Float64Array(big.length);
-  for (let i = 0; i < big.length; i++) out[i] = w[2 * i + 1] * 4294967296 + w[2 * i];
+  for (let i = 0; i < big.length; i++) out[i] = /** @type {number} */ (w[2 * i + 1]) * 4294967296 + /** @type {number} */ (w[2 * i]);
   return out;
 }
 
-/** Values 1..n as Uint32Array or BigUint64Array. */
+/** Values 1..n as Uint32Array or BigUint64Array.
+ *  @param {number} n @param {boolean} wide @returns {Words} */
 function valuesArray(n, wide) {
   if (!wide) {
     const v = new Uint32Array(n);
@@ -223,9 +260,10 @@ function valuesArray(n, wide) {
   return v;
 }
 
-/** Same elements, another random order. */
+/** Same elements, another random order.
+ *  @template {Words} T @param {T} arr @param {boolean} wide @param {() => number} rand @returns {T} */
 function reshuffled(arr, wide, rand) {
-  const c = arr.slice();
+  const c = /** @type {T} */ (arr.slice());
   shuffleWords(new Uint32Array(c.buffer), c.length, wide ? 2 : 1, rand);
   return c;
 }
@@ -236,6 +274,9 @@ function reshuffled(arr, wide, rand) {
  * call peers take them (`single.*`: Uint32Array / Float64Array / Array of
  * bigint) and as the batch peers take them (`batch.*`: Uint32Array /
  * BigUint64Array); batch values 1..n; an out array for getMany.
+ * @param {Workload} wl
+ * @param {number} n
+ * @returns {Data}
  */
 function makeData(wl, n) {
   if (wl.str) return makeStrData(wl, n);
@@ -262,10 +303,12 @@ function makeData(wl, n) {
   // objects, ~320 MB, and every full GC marks them). Array.from reads a fresh
   // BigInt per element: `look` holds objects distinct from (but equal to) the
   // inserted ones, as keys that come from elsewhere would be.
-  const bigints = () => lazy({ ins: () => Array.from(ins), look: () => Array.from(look), miss: () => Array.from(miss) });
+  // (Wide workloads only: the keys are BigUint64Arrays.)
+  const bigints = () => lazy({ ins: () => Array.from(/** @type {BigUint64Array} */ (ins)), look: () => Array.from(/** @type {BigUint64Array} */ (look)), miss: () => Array.from(/** @type {BigUint64Array} */ (miss)) });
+  /** @type {KeySet} */
   let single;
   if (!wl.wide) single = batch;
-  else if (wl.bits53) single = { ins: toNumbers(ins), look: toNumbers(look), miss: toNumbers(miss) };
+  else if (wl.bits53) single = { ins: toNumbers(/** @type {BigUint64Array} */ (ins)), look: toNumbers(/** @type {BigUint64Array} */ (look)), miss: toNumbers(/** @type {BigUint64Array} */ (miss)) };
   else single = bigints();
   const vals = valuesArray(n, wl.wide);
   const out = wl.wide ? new BigUint64Array(n) : new Uint32Array(n);
@@ -276,7 +319,8 @@ function makeData(wl, n) {
 
 /** Random printable-ASCII strings (0x20..0x7e), 8..64 chars, all distinct:
  *  `count` of them packed into one buffer; string i is
- *  bytes[off[i] .. off[i + 1]). */
+ *  bytes[off[i] .. off[i + 1]).
+ *  @param {number} count @param {() => number} rand */
 function randomStrings(count, rand) {
   const off = new Uint32Array(count + 1);
   let bytes = new Uint8Array(count * 36 + 64);
@@ -307,6 +351,9 @@ function randomStrings(count, rand) {
  * `keySets(form, inner)` before the peer's turn: fresh JS strings (form
  * "string"), or Uint8Array views of the keys' UTF-8 bytes (form "bytes",
  * encoded once with TextEncoder). `strAt(id)` makes one fresh string.
+ * @param {Workload} wl
+ * @param {number} n
+ * @returns {StrData}
  */
 function makeStrData(wl, n) {
   const rand = prng(0x9e3779b9 ^ n ^ (wl.name === "str" ? 0x5354 : 0x525354));
@@ -318,7 +365,7 @@ function makeStrData(wl, n) {
   shuffleWords(miss, n, 1, rand);
   const look = reshuffled(ins, false, rand);
   const ids = { ins, look, miss };
-  let strAt, bytes, off;
+  let /** @type {(id: number) => string} */ strAt, /** @type {Uint8Array} */ bytes, /** @type {Uint32Array} */ off;
   if (wl.name === "str") {
     strAt = (id) => "key-" + id;
     // UTF-8 of every key (ids 0..2n-1) packed, for the bytes form.
@@ -335,29 +382,32 @@ function makeStrData(wl, n) {
     // latin1 = the bytes as char codes: a flat one-byte string, no cached hash.
     strAt = (id) => buf.toString("latin1", off[id], off[id + 1]);
   }
+  /** @param {Uint32Array} idArr */
   const strings = (idArr) => {
     const a = [];
-    for (let i = 0; i < idArr.length; i++) a.push(strAt(idArr[i]));
+    for (let i = 0; i < idArr.length; i++) a.push(strAt(/** @type {number} */ (idArr[i])));
     return a;
   };
   // Views into one buffer per key array, packed in that array's order (as
   // keys encoded in a batch would be), not into `bytes` in id order, which
   // a shuffled array would read at random (a cache miss per key).
+  /** @param {Uint32Array} idArr */
   const views = (idArr) => {
     let total = 0;
-    for (let i = 0; i < idArr.length; i++) total += off[idArr[i] + 1] - off[idArr[i]];
+    for (let i = 0; i < idArr.length; i++) total += /** @type {number} */ (off[/** @type {number} */ (idArr[i]) + 1]) - /** @type {number} */ (off[/** @type {number} */ (idArr[i])]);
     const own = new Uint8Array(total);
     const a = [];
     for (let i = 0, p = 0; i < idArr.length; i++) {
-      const from = off[idArr[i]], len = off[idArr[i] + 1] - from;
+      const from = /** @type {number} */ (off[/** @type {number} */ (idArr[i])]), len = /** @type {number} */ (off[/** @type {number} */ (idArr[i]) + 1]) - from;
       own.set(bytes.subarray(from, from + len), p);
       a.push(own.subarray(p, p + len));
       p += len;
     }
     return a;
   };
-  const vals = valuesArray(n, false);
+  const vals = /** @type {Uint32Array} */ (valuesArray(n, false));
   const out = new Uint32Array(n);
+  /** @param {"string" | "bytes"} form @returns {KeySet} */
   const makeSet = (form) =>
     form === "bytes"
       ? (() => {
@@ -365,22 +415,27 @@ function makeStrData(wl, n) {
           return { ins, look, miss: views(ids.miss), del: look }; // views cache nothing: del may share look's
         })()
       : { ins: strings(ids.ins), look: strings(ids.look), miss: strings(ids.miss), del: strings(ids.look) };
+  /** @type {Partial<Record<"string" | "bytes", KeySet>>} */
   const shared = {};
   /** `inner` key sets in the given form, one per map of the turn: fresh
    *  strings for each map if `fresh` (the JS Map peer: a string caches its
    *  hash, nothing else any peer does with a string is cached), else one
-   *  set made on first use and shared by every turn. */
+   *  set made on first use and shared by every turn.
+   *  @param {"string" | "bytes"} form @param {number} inner @param {boolean} fresh */
   const keySets = (form, inner, fresh) => {
     if (form === "string" && fresh && !STR_REUSE) return Array.from({ length: inner }, () => makeSet(form));
     shared[form] ??= makeSet(form);
-    return Array.from({ length: inner }, () => shared[form]);
+    return Array.from({ length: inner }, () => /** @type {KeySet} */ (shared[form]));
   };
   return { n, ids, strAt, keySets, vals, out };
 }
 
-/** An object whose properties are computed on first read. */
+/** An object whose properties are computed on first read.
+ *  @template {Record<string, () => unknown>} M
+ *  @param {M} makers
+ *  @returns {{ [K in keyof M]: ReturnType<M[K]> }} */
 function lazy(makers) {
-  const o = {};
+  const o = /** @type {{ [K in keyof M]: ReturnType<M[K]> }} */ ({});
   for (const [k, make] of Object.entries(makers)) {
     Object.defineProperty(o, k, {
       configurable: true,
@@ -395,9 +450,11 @@ function lazy(makers) {
 }
 
 /** Build the lazy key arrays the ops will read now, not inside a timed loop
- *  (nor inside a memory measurement). */
+ *  (nor inside a memory measurement).
+ *  @param {Data} d @param {string[]} ops @param {Peer[]} peers */
 function materialize(d, ops, peers) {
   if (!d.single) return; // string workloads: key sets are made per turn
+  /** @type {Set<"ins" | "look" | "miss">} */
   const need = new Set(["ins"]);
   if (ops.includes("hit") || ops.includes("delete")) need.add("look");
   if (ops.includes("miss")) need.add("miss");
@@ -407,14 +464,15 @@ function materialize(d, ops, peers) {
   }
 }
 
-/** Checksum of a getMany output: sum of the values (they are < 2^32). */
+/** Checksum of a getMany output: sum of the values (they are < 2^32).
+ *  @param {Words} out @param {number} n */
 function sumOut(out, n) {
   let s = 0;
   if (out instanceof BigUint64Array) {
     const w = new Uint32Array(out.buffer, 0, 2 * n);
-    for (let i = 0; i < n; i++) s += w[2 * i];
+    for (let i = 0; i < n; i++) s += /** @type {number} */ (w[2 * i]);
   } else {
-    for (let i = 0; i < n; i++) s += out[i];
+    for (let i = 0; i < n; i++) s += /** @type {number} */ (out[i]);
   }
   return s;
 }
@@ -473,12 +531,27 @@ const LOOPS = {
   iterateCall: `(m) => m.iterate()`,
 };
 
+/**
+ * A timed loop, compiled from LOOPS (so untyped: `any`).
+ * @param {keyof typeof LOOPS} name
+ * @returns {any}
+ */
 function compile(name, missing = "undefined") {
   return new Function(`"use strict"; return (${LOOPS[name].replace("MISSING", missing)});`)();
 }
 
+/**
+ * A peer's timed operation: (map, data) -> checksum. The map is the peer's
+ * own (see makePeers), handed to a loop compiled from LOOPS.
+ * @typedef {"insert" | "hit" | "miss" | "iterate" | "delete"} OpName
+ * @typedef {(m: any, d: OpData) => unknown} Op
+ */
+
 /** The single-call op set: each op is (m, data) -> checksum. Deletes use
- *  `del` (string workloads: fresh strings in the lookup order) or `look`. */
+ *  `del` (string workloads: fresh strings in the lookup order) or `look`.
+ *  @param {(d: OpData) => KeySet} [keysOf]
+ *  @param {"iterate" | "iterateStr"} [iterLoop]
+ *  @returns {Record<OpName, Op>} */
 function singleOps(missing = "undefined", keysOf = (d) => d.single, iterLoop = "iterate") {
   const insert = compile("insert"), hit = compile("get", missing), miss = compile("get", missing);
   const del = compile("delete"), iterate = compile(iterLoop);
@@ -493,18 +566,21 @@ function singleOps(missing = "undefined", keysOf = (d) => d.single, iterLoop = "
 
 /** The "encode" pseudo-peer: m is the encode function; no iteration. */
 function encodeOps() {
+  /** @type {Partial<Record<OpName, Op>>} */
   const ops = {};
-  for (const [op, which] of [["insert", "ins"], ["hit", "look"], ["miss", "miss"], ["delete", "del"]]) {
+  for (const [op, which] of /** @type {[OpName, keyof KeySet][]} */ ([["insert", "ins"], ["hit", "look"], ["miss", "miss"], ["delete", "del"]])) {
     const loop = compile("encode");
     ops[op] = (enc, d) => loop(enc, d.single[which], d.n);
   }
   return ops;
 }
 
-/** The batch op set; getMany's checksum is summed from `out` after the clock stops. */
+/** The batch op set; getMany's checksum is summed from `out` after the clock stops.
+ *  @param {boolean} withIterate */
 function batchOps(withIterate) {
   const setMany = compile("setMany"), hit = compile("getMany"), miss = compile("getMany");
   const del = compile("deleteMany"), iterate = compile("iterateCall");
+  /** @type {Partial<Record<OpName, Op>>} */
   const ops = {
     insert: (m, d) => setMany(m, d.batch.ins, d.vals),
     hit: (m, d) => hit(m, d.batch.look, d.out),
@@ -514,10 +590,12 @@ function batchOps(withIterate) {
   if (withIterate) ops.iterate = (m) => iterate(m);
   return ops;
 }
+/** @type {Partial<Record<OpName, (d: OpData) => number>>} */
 const POST = { hit: (d) => sumOut(d.out, d.n), miss: (d) => sumOut(d.out, d.n) };
 
 // ------------------------------------------------------------------- peers
 
+/** @type {Record<string, Workload>} */
 const WORKLOADS = {
   u32: {
     name: "u32",
@@ -559,15 +637,18 @@ const WORKLOADS = {
     as: { missing: "-1" },
   },
 };
-/** The sizes a workload runs (string workloads: up to --str-max). */
+/** The sizes a workload runs (string workloads: up to --str-max). @param {Workload} wl */
 const sizesOf = (wl) => SIZES.filter((n) => !wl.str || n <= STR_MAX);
 
 const asModule = await WebAssembly.compile(readFileSync(ASMAP_WASM));
 
 /** AssemblyScript's Map behind a batch API shaped like GoMap's: keys (and
  *  values) copied into a staging region of its memory with TypedArray.set(),
- *  one export call per chunk. */
+ *  one export call per chunk. The view, keys, values and out are all
+ *  Uint32Array or all BigUint64Array (by `wide`); TypeScript cannot pair the
+ *  two unions, so set() gets its source as `any`. */
 class AsBatch {
+  /** @param {import("./lib.mjs").AsMapPeer} ex @param {boolean} wide @param {number} chunk */
   constructor(ex, wide, chunk) {
     this.ex = ex;
     this.wide = wide;
@@ -579,36 +660,41 @@ class AsBatch {
     this.getFn = wide ? ex.getMany64 : ex.getMany32;
     this.delFn = wide ? ex.deleteMany64 : ex.deleteMany32;
     this.iterFn = wide ? ex.iter64 : ex.iter32;
+    /** @type {Words} */
     this.view = this.refresh();
   }
+  /** @returns {Words} */
   refresh() {
     return (this.view = this.wide ? new BigUint64Array(this.ex.memory.buffer) : new Uint32Array(this.ex.memory.buffer));
   }
+  /** @param {Words} keys @param {Words} vals */
   setMany(keys, vals) {
     const { chunk, kIdx, vIdx } = this, bytes = this.wide ? 8 : 4;
     for (let i = 0; i < keys.length; i += chunk) {
       const c = Math.min(chunk, keys.length - i);
       let v = this.view;
       if (v.length === 0) v = this.refresh();
-      v.set(keys.subarray(i, i + c), kIdx);
-      v.set(vals.subarray(i, i + c), vIdx);
+      v.set(/** @type {any} */ (keys.subarray(i, i + c)), kIdx);
+      v.set(/** @type {any} */ (vals.subarray(i, i + c)), vIdx);
       this.setFn(kIdx * bytes, vIdx * bytes, c);
     }
   }
+  /** @param {Words} keys @param {Words} out */
   getMany(keys, out) {
     const { chunk, kIdx, vIdx } = this, bytes = this.wide ? 8 : 4;
     for (let i = 0; i < keys.length; i += chunk) {
       const c = Math.min(chunk, keys.length - i);
       let v = this.view;
       if (v.length === 0) v = this.refresh();
-      v.set(keys.subarray(i, i + c), kIdx);
+      v.set(/** @type {any} */ (keys.subarray(i, i + c)), kIdx);
       this.getFn(kIdx * bytes, vIdx * bytes, c);
       v = this.view;
       if (v.length === 0) v = this.refresh();
-      out.set(v.subarray(vIdx, vIdx + c), i);
+      out.set(/** @type {any} */ (v.subarray(vIdx, vIdx + c)), i);
     }
     return out;
   }
+  /** @param {Words} keys */
   deleteMany(keys) {
     const { chunk, kIdx } = this, bytes = this.wide ? 8 : 4;
     let deleted = 0;
@@ -616,7 +702,7 @@ class AsBatch {
       const c = Math.min(chunk, keys.length - i);
       let v = this.view;
       if (v.length === 0) v = this.refresh();
-      v.set(keys.subarray(i, i + c), kIdx);
+      v.set(/** @type {any} */ (keys.subarray(i, i + c)), kIdx);
       deleted += this.delFn(kIdx * bytes, c);
     }
     return deleted;
@@ -632,6 +718,7 @@ class AsBatch {
  *  (a charCodeAt loop, what AssemblyScript's own loader does for
  *  __newString), then the export makes an AssemblyScript string of them. */
 class AsStr {
+  /** @param {import("./lib.mjs").AsMapPeer} ex */
   constructor(ex) {
     this.ex = ex;
     this.p = ex.alloc(2 * 4096) >>> 0; // keys are at most 64 chars here
@@ -641,6 +728,7 @@ class AsStr {
     this.getS = ex.getS;
     this.delS = ex.delS;
   }
+  /** @param {string} s */
   place(s) {
     let u16 = this.u16;
     if (u16.length === 0) u16 = this.u16 = new Uint16Array(this.ex.memory.buffer); // memory grew
@@ -648,12 +736,15 @@ class AsStr {
     for (let i = 0; i < n; i++) u16[at + i] = s.charCodeAt(i);
     return n;
   }
+  /** @param {string} k @param {number} v */
   set(k, v) {
     this.setS(this.p, this.place(k), v);
   }
+  /** @param {string} k */
   get(k) {
     return this.getS(this.p, this.place(k));
   }
+  /** @param {string} k */
   delete(k) {
     return this.delS(this.p, this.place(k));
   }
@@ -662,8 +753,9 @@ class AsStr {
 /** AssemblyScript's Map<string,u32> behind GoMap's batch API: per chunk of
  *  up to 2048 keys, a table of (address, length) and the keys' UTF-16 code
  *  units written into its memory, values copied with TypedArray.set(), one
- *  export call. */
+ *  export call. (u16 and u32 are set by refresh(), from the constructor on.) */
 class AsStrBatch {
+  /** @param {import("./lib.mjs").AsMapPeer} ex */
   constructor(ex) {
     this.ex = ex;
     this.chunk = 2048;
@@ -676,37 +768,41 @@ class AsStrBatch {
     this.u16 = new Uint16Array(this.ex.memory.buffer);
     this.u32 = new Uint32Array(this.ex.memory.buffer);
   }
-  /** Pack keys[from .. from + c) into the table and chars region. */
+  /** Pack keys[from .. from + c) into the table and chars region.
+   *  @param {string[]} keys @param {number} from @param {number} c */
   pack(keys, from, c) {
-    if (this.u16.length === 0) this.refresh();
-    const u16 = this.u16, u32 = this.u32, t = this.tab >>> 2;
+    if (/** @type {Uint16Array} */ (this.u16).length === 0) this.refresh();
+    const u16 = /** @type {Uint16Array} */ (this.u16), u32 = /** @type {Uint32Array} */ (this.u32), t = this.tab >>> 2;
     let p = this.chars;
     for (let j = 0; j < c; j++) {
-      const s = keys[from + j], n = s.length, at = p >>> 1;
+      const s = /** @type {string} */ (keys[from + j]), n = s.length, at = p >>> 1;
       for (let i = 0; i < n; i++) u16[at + i] = s.charCodeAt(i);
       u32[t + 2 * j] = p;
       u32[t + 2 * j + 1] = n;
       p += 2 * n;
     }
   }
+  /** @param {string[]} keys @param {Uint32Array} vals */
   setMany(keys, vals) {
     for (let i = 0; i < keys.length; i += this.chunk) {
       const c = Math.min(this.chunk, keys.length - i);
       this.pack(keys, i, c);
-      this.u32.set(vals.subarray(i, i + c), this.vals >>> 2);
+      /** @type {Uint32Array} */ (this.u32).set(vals.subarray(i, i + c), this.vals >>> 2);
       this.ex.setManyS(this.tab, this.vals, c);
     }
   }
+  /** @param {string[]} keys @param {Uint32Array} out */
   getMany(keys, out) {
     for (let i = 0; i < keys.length; i += this.chunk) {
       const c = Math.min(this.chunk, keys.length - i);
       this.pack(keys, i, c);
       this.ex.getManyS(this.tab, this.vals, c);
-      if (this.u32.length === 0) this.refresh();
-      out.set(this.u32.subarray(this.vals >>> 2, (this.vals >>> 2) + c), i);
+      if (/** @type {Uint32Array} */ (this.u32).length === 0) this.refresh();
+      out.set(/** @type {Uint32Array} */ (this.u32).subarray(this.vals >>> 2, (this.vals >>> 2) + c), i);
     }
     return out;
   }
+  /** @param {string[]} keys */
   deleteMany(keys) {
     let deleted = 0;
     for (let i = 0; i < keys.length; i += this.chunk) {
@@ -722,7 +818,9 @@ class AsStrBatch {
   }
 }
 
-/** Low words of u64 values (they are < 2^32 here). */
+/** Low words of u64 values (they are < 2^32 here).
+ *  @param {import("../dist/boundary.js").Boundary} b @param {boolean} wide
+ *  @returns {{ write: (a: number, v: number) => void, read: (a: number) => number | undefined }} */
 function rawValueIO(b, wide) {
   return wide
     ? {
@@ -743,7 +841,20 @@ function rawValueIO(b, wide) {
  * `free(ctx, m)` drops the map. String workloads: `keyForm` is the form of
  * the keys it takes ("string" or "bytes"); `applies` false leaves the peer
  * out of a workload; `noCheck` keeps it out of the checksum comparison.
+ *
+ * Every peer has a map type (Map, GoMap, AsBatch, AsStr, the encode
+ * function, ours-core's wrapper) and a context of its own; a list of peers
+ * holds them all, so PeerSpec takes both as `any`.
+ * @typedef {{ label: string, setup: () => Promise<any>, collect: (ctx: any) => unknown, make: (ctx: any) => any,
+ *   ops: Partial<Record<OpName, Op>>, size: (m: any, ctx: any, d: OpData) => number,
+ *   mem: (ctx: any, m?: any) => Record<string, number>, free: (ctx: any, m: any) => void,
+ *   applies?: boolean, keyForm?: "string" | "bytes", freshKeys?: boolean, noCheck?: boolean }} PeerSpec
+ * @typedef {PeerSpec & { name: string }} Peer
+ * @typedef {{ rt: Runtime, keeper: import("../dist/node.js").GoMap | null }} OursCtx
+ * @typedef {{ ex: import("./lib.mjs").AsMapPeer }} AsCtx
  */
+
+/** @param {Workload} wl @returns {Peer[]} */
 function makePeers(wl) {
   const heapUsed = () => {
     gc();
@@ -751,6 +862,7 @@ function makePeers(wl) {
   };
   // After a full collection (rt.gc(): Go's runtime.GC()), so outgrown bucket
   // arrays are not counted; `live` is the map's own bucket storage.
+  /** @param {OursCtx} ctx @param {any} [m] a GoMap, or ours-core's wrapper of one ({ gomap }) */
   const oursMem = (ctx, m) => {
     ctx.rt.gc();
     const s = ctx.rt.readMemStats();
@@ -763,21 +875,27 @@ function makePeers(wl) {
   // optimized loops end up with generic property loads (2-3x slower
   // get/set; --no-keeper shows it).
   const KEEPER_KEY = { u32: 1, u64: 1n, string: "keeper", bytes: Uint8Array.of(0xff) };
+  /** @type {{ key: "bytes", value: "u32" }} */
   const bytesShape = { key: "bytes", value: "u32" };
+  /** @param {Workload["ours"] | typeof bytesShape} shape @returns {() => Promise<OursCtx>} */
   const oursSetupOf = (shape) => async () => {
     const rt = await Runtime.create({ maxMemory: "4GiB" });
     const keeper = KEEPER ? rt.map(shape).set(KEEPER_KEY[shape.key], wl.wide ? 1n : 1) : null;
     return { rt, keeper };
   };
   const oursSetup = oursSetupOf(wl.ours);
+  /** @param {OursCtx} ctx */
   const oursCollect = (ctx) => ctx.rt.gc();
+  /** @param {AsCtx} ctx */
   const asCollect = (ctx) => ctx.ex.collect();
   const asFresh = wl.str ? "freshS" : wl.wide ? "fresh64" : "fresh32";
   const asSize = wl.str ? "sizeS" : wl.wide ? "size64" : "size32";
   const iterLoop = wl.str ? "iterateStr" : "iterate";
   const str = !!wl.str;
+  /** @param {AsCtx} ctx */
   const asMem = (ctx) => ({ memory: ctx.ex.memory.buffer.byteLength });
   const chunk = wl.wide ? 4096 : 8192; // = GoMap's setMany chunk (64 KiB scratch / (key + value bytes))
+  /** @type {Record<string, PeerSpec>} */
   const peers = {
     js: {
       label: "JS Map",
@@ -840,7 +958,7 @@ function makePeers(wl) {
       noCheck: true,
       setup: async () => {
         const buf = new Uint8Array(64 * 1024);
-        return { enc: (s) => wtf8EncodeInto(s, buf, 0) };
+        return { enc: (/** @type {string} */ s) => wtf8EncodeInto(s, buf, 0) };
       },
       collect: () => {},
       make: (ctx) => ctx.enc,
@@ -852,14 +970,15 @@ function makePeers(wl) {
     as: {
       label: "AS Map",
       setup: async () => {
-        const ex = peerInstance(asModule, "AS map peer");
+        const ex = /** @type {import("./lib.mjs").AsMapPeer} */ (peerInstance(asModule, "AS map peer"));
         return { ex, strMap: str ? new AsStr(ex) : null };
       },
       collect: asCollect,
       make: (ctx) => {
         ctx.ex[asFresh]();
         if (str) return ctx.strMap;
-        return { set: ctx.ex[wl.as.set], get: ctx.ex[wl.as.get], delete: ctx.ex[wl.as.del] };
+        // (A numeric workload: wl.as names its exports.)
+        return { set: ctx.ex[/** @type {string} */ (wl.as.set)], get: ctx.ex[/** @type {string} */ (wl.as.get)], delete: ctx.ex[/** @type {string} */ (wl.as.del)] };
       },
       ops: (({ iterate, ...rest }) => rest)(singleOps(wl.as.missing)),
       size: (_m, ctx) => ctx.ex[asSize](),
@@ -869,7 +988,7 @@ function makePeers(wl) {
     "as-batch": {
       label: "AS batch",
       setup: async () => {
-        const ex = peerInstance(asModule, "AS map peer");
+        const ex = /** @type {import("./lib.mjs").AsMapPeer} */ (peerInstance(asModule, "AS map peer"));
         return { ex, batch: str ? new AsStrBatch(ex) : new AsBatch(ex, wl.wide, chunk) };
       },
       collect: asCollect,
@@ -895,19 +1014,19 @@ function makePeers(wl) {
         return {
           gomap: m,
           size: m.size,
-          set: (k, v) => {
+          set: (/** @type {number | bigint} */ k, /** @type {number} */ v) => {
             const a = assign(h, k) >>> 0;
             if (a <= 1) throw new Error("assign failed");
             io.write(a, v);
           },
-          get: (k) => {
+          get: (/** @type {number | bigint} */ k) => {
             const a = access(h, k) >>> 0;
             return a === 0 ? undefined : io.read(a);
           },
-          delete: (k) => del(h, k) === 1,
+          delete: (/** @type {number | bigint} */ k) => del(h, k) === 1,
         };
       },
-      ops: (({ iterate, ...rest }) => rest)(singleOps("undefined", (d) => d.coreKeys)),
+      ops: (({ iterate, ...rest }) => rest)(singleOps("undefined", (d) => /** @type {KeySet} */ (d.coreKeys))), // numeric workloads only
       size: (m) => m.gomap.size,
       mem: oursMem,
       free: (_ctx, m) => m.gomap.free(),
@@ -924,18 +1043,24 @@ function makePeers(wl) {
 
 /** One peer's turn in one repetition: `inner` fresh maps on the peer's heap,
  *  each op timed per map and summed. Returns ns/op per op, checksums and
- *  (if asked) bytes per entry after the first map's inserts. */
+ *  (if asked) bytes per entry after the first map's inserts.
+ *  @param {Peer} peer @param {any} ctx the peer's (what its setup() made) @param {Workload} wl @param {Data} d
+ *  @param {number} inner @param {OpName[]} ops @param {boolean} measureMem */
 async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
   // String workloads: this turn's key objects (fresh strings, or byte views),
   // one set per map, made before the collection below.
+  /** @type {(KeySet | null)[] | null} */
   let sets = d.keySets ? d.keySets(peer.keyForm ?? "string", inner, !!peer.freshKeys) : null;
   peer.collect(ctx); // a full collection of the peer's own heap before its turn,
   await quiesce(SETTLE_MS); // and of the JS heap
-  const ms = Object.fromEntries(ops.map((op) => [op, 0]));
+  const ms = /** @type {Record<OpName, number>} */ (Object.fromEntries(ops.map((op) => [op, 0])));
+  /** @type {Partial<Record<OpName, unknown>>} */
   const checks = {};
+  /** @type {Record<string, number> | undefined} */
   let mem;
   for (let j = 0; j < inner; j++) {
-    const dj = sets ? { n: d.n, single: sets[j], batch: sets[j], vals: d.vals, out: d.out } : d;
+    // (sets[j] is this map's key set until it is done; without sets, d is a numeric workload's data.)
+    const dj = sets ? { n: d.n, single: /** @type {KeySet} */ (sets[j]), batch: /** @type {KeySet} */ (sets[j]), vals: d.vals, out: d.out } : /** @type {NumData} */ (d);
     const memHere = measureMem && j === 0;
     const mem0 = memHere ? peer.mem(ctx) : null;
     const m = peer.make(ctx);
@@ -954,7 +1079,7 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
         if (memHere) {
           const mem1 = peer.mem(ctx, m);
           mem = {};
-          for (const k of Object.keys(mem1)) mem[k] = (mem1[k] - (mem0[k] ?? 0)) / d.n;
+          for (const k of Object.keys(mem1)) mem[k] = (/** @type {number} */ (mem1[k]) - (/** @type {Record<string, number>} */ (mem0)[k] ?? 0)) / d.n;
           if (mem1.live !== undefined) mem.live = mem1.live / d.n;
         }
       }
@@ -963,20 +1088,24 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
     if (sets) sets[j] = null; // done with this map's keys
   }
   sets = null;
+  /** @type {Partial<Record<OpName, number>>} */
   const ns = {};
   for (const op of ops) if (peer.ops[op]) ns[op] = (ms[op] * 1e6) / (d.n * inner);
   return { ns, checks, mem };
 }
+/** @param {Peer} peer */
 const isBatch = (peer) => peer.name.endsWith("-batch");
 
 /** JS Map with string keys that exist only in the map (each made from the
- *  key's id while inserting): bytes per entry including the strings. */
+ *  key's id while inserting): bytes per entry including the strings.
+ *  @param {StrData} d */
 function jsStringMapBytes(d) {
   const ids = d.ids.ins, strAt = d.strAt;
   gc();
   const h0 = process.memoryUsage().heapUsed;
+  /** @type {Map<string, number> | null} */
   let m = new Map();
-  for (let i = 0; i < d.n; i++) m.set(strAt(ids[i]), i + 1);
+  for (let i = 0; i < d.n; i++) m.set(strAt(/** @type {number} */ (ids[i])), i + 1);
   gc();
   const h1 = process.memoryUsage().heapUsed;
   const size = m.size;
@@ -986,11 +1115,13 @@ function jsStringMapBytes(d) {
 }
 
 /** JS Map with bigint keys that exist only in the map (read fresh from a
- *  BigUint64Array): bytes per entry including the BigInt objects. */
+ *  BigUint64Array): bytes per entry including the BigInt objects.
+ *  @param {NumData} d */
 function jsBigintMapBytes(d) {
   const keys = d.batch.ins;
   gc();
   const h0 = process.memoryUsage().heapUsed;
+  /** @type {Map<unknown, number> | null} */
   let m = new Map();
   for (let i = 0; i < d.n; i++) m.set(keys[i], i + 1);
   gc();
@@ -1009,6 +1140,8 @@ function jsBigintMapBytes(d) {
  * for ours; AS's and JS's collectors reclaim theirs) and every peer's heap is
  * collected before its turn. Bytes per entry come from each peer's first
  * repetition, on a fresh heap.
+ * @param {string} wname
+ * @param {number} n
  */
 async function runChild(wname, n) {
   const stampAtStart = codeStamp();
@@ -1035,24 +1168,30 @@ async function runChild(wname, n) {
     materialize(d0, OPS, peers);
     for (let i = 0; i < TIER_UP_TURNS; i++) for (const p of peers) await turn(p, ctxs.get(p.name), wl, d0, 1, OPS, false);
   }
+  /** @type {Data | null} */
   let d = makeData(wl, n);
   materialize(d, ops, peers);
   process.stderr.write(
     `${wname} n=${n}${CHILD_GROUP ? ` (${CHILD_GROUP})` : ""}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${warmup}+${reps} reps, ` +
       `ops ${ops.join(",")}, peers ${peers.map((p) => p.name).join(",")}\n`,
   );
+  // (samples has an entry for every peer: the casts below say so.)
+  /** @typedef {Partial<Record<OpName, number[]>>} PeerSamples */
+  /** @type {Record<string, PeerSamples>} */
   const samples = {}; // peer -> op -> [ns]
+  /** @type {Record<string, PeerMem>} */
   const mems = {}; // peer -> mem of its first turn
+  /** @type {Partial<Record<OpName, Record<string, unknown>>>} */
   const checks = {}; // op -> peer -> checksum
   for (const p of peers) samples[p.name] = {};
   for (let rep = 0; rep < warmup + reps; rep++) {
     for (let k = 0; k < peers.length; k++) {
-      const p = peers[(k + rep) % peers.length];
+      const p = /** @type {Peer} */ (peers[(k + rep) % peers.length]);
       const r = await turn(p, ctxs.get(p.name), wl, d, inner, ops, rep === 0 && n >= MEM_MIN);
       if (r.mem && Object.keys(r.mem).length) mems[p.name] = r.mem;
       if (rep < warmup) continue;
-      for (const [op, x] of Object.entries(r.ns)) (samples[p.name][op] ??= []).push(x);
-      for (const [op, c] of Object.entries(r.checks)) (checks[op] ??= {})[p.name] = c;
+      for (const [op, x] of /** @type {[OpName, number][]} */ (Object.entries(r.ns))) (/** @type {PeerSamples} */ (samples[p.name])[op] ??= []).push(x);
+      for (const [op, c] of /** @type {[OpName, unknown][]} */ (Object.entries(r.checks))) (checks[op] ??= {})[p.name] = c;
     }
   }
   const mismatches = [];
@@ -1069,7 +1208,7 @@ async function runChild(wname, n) {
   for (const op of ops) {
     const js = samples.js?.[op] ? summary(samples.js[op]) : undefined;
     for (const p of peers) {
-      const xs = samples[p.name][op];
+      const xs = /** @type {PeerSamples} */ (samples[p.name])[op];
       if (!xs) continue;
       const s = summary(xs);
       results.push({
@@ -1080,21 +1219,36 @@ async function runChild(wname, n) {
       });
     }
   }
+  /** @type {MemoryRow | undefined} */
   let memory;
   if (n >= MEM_MIN) {
     memory = { workload: wname, size: n, ...mems };
-    if (wl.wide && !wl.bits53 && peers.some((p) => p.name === "js")) memory.jsWithBigintKeys = jsBigintMapBytes(d);
-    if (wl.str && peers.some((p) => p.name === "js")) memory.jsWithStringKeys = jsStringMapBytes(d);
+    if (wl.wide && !wl.bits53 && peers.some((p) => p.name === "js")) memory.jsWithBigintKeys = jsBigintMapBytes(/** @type {NumData} */ (d));
+    if (wl.str && peers.some((p) => p.name === "js")) memory.jsWithStringKeys = jsStringMapBytes(/** @type {StrData} */ (d));
   }
   const line = ops
-    .map((op) => `${op} ` + peers.filter((p) => samples[p.name][op]).map((p) => `${p.name} ${fmt(summary(samples[p.name][op]).median)}`).join(" "))
+    .map((op) => `${op} ` + peers.filter((p) => /** @type {PeerSamples} */ (samples[p.name])[op]).map((p) => `${p.name} ${fmt(summary(/** @type {number[]} */ (/** @type {PeerSamples} */ (samples[p.name])[op])).median)}`).join(" "))
     .join(" | ");
   process.stderr.write(`  ${line}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
   d = null;
   return { results, memory, mismatches, codeStamp: stampAtStart };
 }
 
-/** Run one child process per (workload, size); collect their results. */
+/**
+ * What runChild prints, a row of its results (`group`: see runSize), its
+ * memory row (bytes per entry, per peer and counter).
+ * @typedef {Awaited<ReturnType<typeof runChild>>} ChildOut
+ * @typedef {ChildOut["results"][number] & { group?: string }} ResultRow
+ * @typedef {Record<string, number>} PeerMem
+ * @typedef {{ workload: string, size: number, jsWithBigintKeys?: number, jsWithStringKeys?: number,
+ *   js?: PeerMem, ours?: PeerMem, "ours-batch"?: PeerMem, as?: PeerMem, "as-batch"?: PeerMem,
+ *   [peer: string]: PeerMem | string | number | undefined }} MemoryRow
+ * @typedef {{ results: ResultRow[], memory?: MemoryRow | undefined, mismatches: string[], codeStamp?: string,
+ *   codeStamps?: string[] }} SizeOut
+ */
+
+/** Run one child process per (workload, size); collect their results.
+ *  @param {string} wname @param {number} n @returns {ChildOut} (its JSON) */
 function spawnChild(wname, n, group = "") {
   const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child=") && !a.startsWith("--child-group="));
   const args = ["--expose-gc", "--max-old-space-size=8192", fileURLToPath(import.meta.url), ...passArgs, `--child=${wname}:${n}`];
@@ -1102,7 +1256,7 @@ function spawnChild(wname, n, group = "") {
   const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`bench/maps child ${wname}:${n} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
+  return JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
 }
 
 /**
@@ -1112,6 +1266,9 @@ function spawnChild(wname, n, group = "") {
  * call sites then see both strings and Uint8Arrays (the string batch ran
  * ~1.5x slower at 1e5 next to the bytes one). The second child's rows carry
  * `group: "bytes"`; its JS Map rows are kept in the JSON, not in the tables.
+ * @param {Workload} wl
+ * @param {number} n
+ * @returns {SizeOut}
  */
 function runSize(wl, n) {
   const bytesPeers = PEER_NAMES.filter((p) => BYTES_PEERS.includes(p) && (n < STR_BIG || STR_BIG_PEERS.includes(p)));
@@ -1119,7 +1276,7 @@ function runSize(wl, n) {
   if (!split) return spawnChild(wl.name, n);
   const main = spawnChild(wl.name, n, "main");
   const bytes = spawnChild(wl.name, n, "bytes");
-  for (const r of bytes.results) r.group = "bytes";
+  for (const r of /** @type {ResultRow[]} */ (bytes.results)) r.group = "bytes";
   let memory = main.memory;
   if (bytes.memory) {
     memory ??= { workload: wl.name, size: n };
@@ -1136,21 +1293,28 @@ function runSize(wl, n) {
 // ------------------------------------------------------------------ report
 
 const PEER_ORDER = ["js", "ours", "ours-batch", "ours-bytes", "ours-bytes-batch", "as", "as-batch", "ours-core", "encode"];
+/** @type {Record<string, string>} */
 const PEER_LABEL = {
   js: "JS Map", ours: "ours", "ours-batch": "ours batch", as: "AS Map", "as-batch": "AS batch", "ours-core": "ours core calls",
   "ours-bytes": "ours pre-encoded (bytes keys)", "ours-bytes-batch": "ours batch pre-encoded (bytes keys)",
   encode: "WTF-8 encode only (share of ours)",
 };
+/** @type {Record<OpName, string>} */
 const OP_LABEL = { insert: "insert", hit: "lookup hit", miss: "lookup miss", iterate: "iterate", delete: "delete all" };
+/** @type {OpName[]} */
 const OP_ORDER = ["insert", "hit", "miss", "iterate", "delete"];
+/** @param {number} n */
 const sizeLabel = (n) => {
   const e = Math.log10(n);
   return Number.isInteger(e) ? `1e${e}` : String(n);
 };
+/** @param {number | undefined} x */
 const bpe = (x) => (x === undefined ? "–" : x.toFixed(x >= 100 ? 0 : 1));
-/** How the sizes of a workload were run (repetitions; the reduced big sizes). */
+/** How the sizes of a workload were run (repetitions; the reduced big sizes).
+ *  @param {Config} c @param {Workload} wl @param {number[]} sizes */
 const repsLine = (c, wl, sizes) => {
   let t = `${c.warmup} warm-up + ${c.reps} measured repetitions`;
+  /** @param {string[] | undefined} ps */
   const peers = (ps) => (ps ?? []).map((p) => PEER_LABEL[p] ?? p).join(", ");
   if (wl.str && c.strBig !== undefined && sizes.some((n) => n >= c.strBig)) {
     const left = (c.peers ?? []).filter((p) => !(c.strBigPeers ?? []).includes(p) && p !== "ours-core");
@@ -1160,11 +1324,12 @@ const repsLine = (c, wl, sizes) => {
   }
   return t;
 };
-/** How a run was made: for the sections when the file mixes runs. */
+/** How a run was made: for the sections when the file mixes runs.
+ *  @param {Run} r @param {Workload} wl @param {number[]} sizes */
 const runLine = (r, wl, sizes) =>
-  `${machineLine(r.machine)}; ${repsLine(r.config ?? {}, wl, sizes)}; whole run ${Math.round(r.elapsedSeconds)} s; code ${(r.codeStamps ?? []).join(", ")}`;
+  `${machineLine(r.machine)}; ${repsLine(r.config ?? /** @type {Config} */ ({}), wl, sizes)}; whole run ${Math.round(r.elapsedSeconds)} s; code ${(r.codeStamps ?? []).join(", ")}`;
 
-/** maps.md from the results document (what maps.json holds). */
+/** maps.md from the results document (what maps.json holds). @param {Doc} doc */
 function renderMd(doc) {
   const { machine, config } = doc;
   const runWorkloads = config.workloads;
@@ -1175,7 +1340,9 @@ function renderMd(doc) {
   const allResults = doc.results;
   const allMemory = doc.memoryBytesPerEntry ?? [];
   const allMismatches = doc.checksumMismatches ?? [];
+  /** @param {string} w */
   const runOf = (w) => (runWorkloads.includes(w) ? thisRun : earlierRuns.find((r) => r.workloads.includes(w)));
+  /** @param {string} w */
   const sizesIn = (w) => [...new Set(allResults.filter((r) => r.workload === w).map((r) => r.size))].sort((a, b) => a - b);
   const md = [];
   md.push("# bench/maps: ns per operation (lower is better)");
@@ -1189,7 +1356,7 @@ function renderMd(doc) {
         // workloads with the same repetitions share one description
         const by = new Map();
         for (const w of runWorkloads) {
-          const t = repsLine(config, WORKLOADS[w], sizesIn(w));
+          const t = repsLine(config, /** @type {Workload} */ (WORKLOADS[w]), sizesIn(w));
           by.set(t, [...(by.get(t) ?? []), w]);
         }
         return [...by].map(([t, ws]) => (by.size > 1 ? `${ws.join(", ")}: ${t}` : t)).join("; ");
@@ -1207,13 +1374,13 @@ function renderMd(doc) {
   }
   md.push("");
   for (const wname of allWorkloads) {
-    const wl = WORKLOADS[wname];
+    const wl = /** @type {Workload} */ (WORKLOADS[wname]); // allWorkloads are keys of WORKLOADS
     const wr = allResults.filter((r) => r.workload === wname);
     const ran = PEER_ORDER.filter((p) => wr.some((r) => r.peer === p));
     md.push(`## ${wname}: ${wl.title}`);
     md.push("");
     if (keptWorkloads.length) {
-      md.push(`_${runOf(wname) === thisRun ? "This run" : "Earlier run"}: ${runLine(runOf(wname), wl, sizesIn(wname))}._`);
+      md.push(`_${runOf(wname) === thisRun ? "This run" : "Earlier run"}: ${runLine(/** @type {Run} */ (runOf(wname)), wl, sizesIn(wname))}._`);
       md.push("");
     }
     md.push(`| size | op | ${ran.map((p) => PEER_LABEL[p]).join(" | ")} |`);
@@ -1240,6 +1407,7 @@ function renderMd(doc) {
     if (memRows.length) {
       md.push(`Bytes per entry after n inserts (no hint), ${wname}:`);
       md.push("");
+      /** @type {[string, "jsWithBigintKeys" | "jsWithStringKeys"] | null} */
       const extra = wl.wide && !wl.bits53 ? ["JS Map + its BigInt keys", "jsWithBigintKeys"] : wl.str ? ["JS Map + its key strings", "jsWithStringKeys"] : null;
       const first = wl.str ? "JS Map (heapUsed Δ; keys already on the heap)" : "JS Map (heapUsed Δ)";
       const oursLabel = wl.str ? "ours (HeapInuse Δ, with its key bytes)" : "ours (HeapInuse Δ)";
@@ -1255,7 +1423,7 @@ function renderMd(doc) {
       md.push("");
     }
   }
-  const anyStr = allWorkloads.some((w) => WORKLOADS[w].str);
+  const anyStr = allWorkloads.some((w) => /** @type {Workload} */ (WORKLOADS[w]).str);
   md.push("Notes:");
   md.push("- Single-call peers: one call per key (`m.set(k, v)`, `m.get(k)`, `m.delete(k)`); batch peers: one call per");
   md.push("  typed array (ours: `setMany/getMany/deleteMany`; AS: keys copied into its memory, one export call per chunk).");
@@ -1272,7 +1440,7 @@ function renderMd(doc) {
   if (anyStr) {
     md.push("- String workloads (str, rstr): JS Map gets fresh key strings for every map it builds, made from the key bytes");
     md.push("  before the clock starts: a JS string caches its hash once a Map has hashed it, so reused key objects would let");
-    md.push(`  JS skip hashing${config.strReuse && runWorkloads.some((w) => WORKLOADS[w].str) ? " (this run: --str-reuse, so JS Map gets the same strings every time, their hashes cached)" : ""}. The other peers cache nothing per string and share one set of`);
+    md.push(`  JS skip hashing${config.strReuse && runWorkloads.some((w) => /** @type {Workload} */ (WORKLOADS[w]).str) ? " (this run: --str-reuse, so JS Map gets the same strings every time, their hashes cached)" : ""}. The other peers cache nothing per string and share one set of`);
     md.push("  strings. Deletes use another copy of the lookup keys. ours encodes");
     md.push("  every key to WTF-8 (src/wtf8.ts) in every call, single and batch (the batch packs a chunk of keys into one");
     md.push("  buffer per core call); that cost is in its columns. The public API takes no pre-encoded string keys, so");
@@ -1302,7 +1470,7 @@ const CHILD = arg("child", "");
 if (CHILD) {
   warnNoGc();
   const [w, size] = CHILD.split(":");
-  const out = await runChild(w, Number(size));
+  const out = await runChild(/** @type {string} */ (w), Number(size));
   process.stdout.write(JSON.stringify(out) + "\n");
   process.exit(0);
 }
@@ -1320,8 +1488,11 @@ if (flag("render")) {
 }
 
 const machine = machineInfo();
+/** @type {ResultRow[]} */
 const results = [];
+/** @type {MemoryRow[]} */
 const memory = [];
+/** @type {string[]} */
 const mismatches = [];
 const stamps = new Set([codeStamp()]);
 const t00 = now();
@@ -1334,7 +1505,7 @@ for (const wname of WORKLOAD_NAMES) {
     results.push(...r.results);
     if (r.memory) memory.push(r.memory);
     mismatches.push(...r.mismatches);
-    for (const c of r.codeStamps ?? [r.codeStamp]) stamps.add(c);
+    for (const c of r.codeStamps ?? [/** @type {string} */ (r.codeStamp)]) stamps.add(c); // one of the two is there
   }
 }
 finishMachine(machine);
@@ -1350,7 +1521,9 @@ const config = {
   ours: 'Runtime.create({ maxMemory: "4GiB" }) per repetition, rt.map({ key, value }), build/release.wasm',
   as: "bench/peer/asmap.ts (Map<u32,u32>, Map<u64,u64>, Map<string,u32>), asc --runtime incremental -O3 --noAssert, fresh instance per repetition",
 };
+/** @typedef {typeof config} Config */
 const thisRun = { workloads: WORKLOAD_NAMES, machine, elapsedSeconds: +elapsedS.toFixed(1), config, codeStamps: [...stamps] };
+/** How a run was made (this one, or an earlier one whose sections a results file keeps). @typedef {typeof thisRun} Run */
 
 // ------------------------------------------------------------ merging
 //
@@ -1359,9 +1532,11 @@ const thisRun = { workloads: WORKLOAD_NAMES, machine, elapsedSeconds: +elapsedS.
 // `earlierRuns` in the JSON says which run each kept workload comes from.
 
 const MERGE = WRITE && !flag("no-merge");
+/** @type {Run[]} */
 const earlierRuns = [];
-let keptResults = [], keptMemory = [], keptMismatches = [];
+let /** @type {ResultRow[]} */ keptResults = [], /** @type {MemoryRow[]} */ keptMemory = [], /** @type {string[]} */ keptMismatches = [];
 if (MERGE) {
+  /** @type {any} the previous maps.json as parsed (any version of it): checked below */
   let prev = null;
   try {
     prev = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
@@ -1372,13 +1547,13 @@ if (MERGE) {
       ...(prev.earlierRuns ?? []),
     ];
     for (const r of prevRuns) {
-      const keep = r.workloads.filter((w) => WORKLOADS[w] && !WORKLOAD_NAMES.includes(w) && !earlierRuns.some((e) => e.workloads.includes(w)));
+      const keep = r.workloads.filter((/** @type {string} */ w) => WORKLOADS[w] && !WORKLOAD_NAMES.includes(w) && !earlierRuns.some((e) => e.workloads.includes(w)));
       if (keep.length) earlierRuns.push({ ...r, workloads: keep });
     }
     const kept = new Set(earlierRuns.flatMap((r) => r.workloads));
-    keptResults = prev.results.filter((r) => kept.has(r.workload));
-    keptMemory = (prev.memoryBytesPerEntry ?? []).filter((r) => kept.has(r.workload));
-    keptMismatches = (prev.checksumMismatches ?? []).filter((m) => kept.has(m.split(" ")[0]));
+    keptResults = prev.results.filter((/** @type {ResultRow} */ r) => kept.has(r.workload));
+    keptMemory = (prev.memoryBytesPerEntry ?? []).filter((/** @type {MemoryRow} */ r) => kept.has(r.workload));
+    keptMismatches = (prev.checksumMismatches ?? []).filter((/** @type {string} */ m) => kept.has(/** @type {string} */ (m.split(" ")[0])));
   }
 }
 const keptWorkloads = earlierRuns.flatMap((r) => r.workloads);
@@ -1396,7 +1571,7 @@ const doc = {
   machine,
   elapsedSeconds: thisRun.elapsedSeconds,
   config,
-  workloads: Object.fromEntries(allWorkloads.map((w) => [w, WORKLOADS[w].title])),
+  workloads: Object.fromEntries(allWorkloads.map((w) => [w, /** @type {Workload} */ (WORKLOADS[w]).title])),
   results: allResults,
   memoryBytesPerEntry: allMemory,
   checksumMismatches: allMismatches,
@@ -1404,6 +1579,7 @@ const doc = {
   codeChangedDuringRun: codeChanged,
   earlierRuns,
 };
+/** The results document (maps.json). @typedef {typeof doc} Doc */
 const text = renderMd(doc);
 console.log(text);
 if (WRITE) {

@@ -91,12 +91,22 @@ const root = join(here, "..");
 const RESULTS_JSON = join(here, "results", "strategies.json");
 const RESULTS_MD = join(here, "results", "strategies.md");
 
+/**
+ * @typedef {"fresh" | "clear" | "pool" | "shrink" | "compact" | "unsafe"} Strategy
+ * @typedef {import("../dist/node.js").Runtime} Runtime
+ * @typedef {import("../dist/node.js").GoMap<"u32", "u32">} RequestMap
+ * @typedef {import("../dist/node.js").GoMap<"u64", "u64">} LongMap
+ * @typedef {{ heapInuse: number, linear: number, rss: number, numGC: number }} RoundPoint
+ */
+
 // ------------------------------------------------------------------ options
 
 const QUICK = flag("quick");
+/** @type {Strategy[]} */
 const STRATEGIES = ["fresh", "clear", "pool", "shrink", "compact", "unsafe"];
 const CONFIG = {
-  strategies: arg("strategies", STRATEGIES.join(",")).split(",").filter(Boolean),
+  // Checked against STRATEGIES below.
+  strategies: /** @type {Strategy[]} */ (arg("strategies", STRATEGIES.join(",")).split(",").filter(Boolean)),
   reps: Number(arg("reps", QUICK ? "3" : "5")),
   rounds: Number(arg("rounds", QUICK ? "3" : "8")),
   burst: Number(arg("burst", QUICK ? "2e5" : "1e6")),
@@ -117,7 +127,9 @@ const CONFIG = {
 for (const s of CONFIG.strategies) if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s}; known: ${STRATEGIES.join(", ")}`);
 if (!["single", "batch"].includes(CONFIG.api)) throw new Error(`--api: single or batch, got ${CONFIG.api}`);
 if (CONFIG.reqMax > CONFIG.universe) throw new Error("--req-max must be at most --universe");
+/** @typedef {typeof CONFIG} Config */
 
+/** @type {Record<Strategy, string>} */
 const LABEL = {
   fresh: "fresh map each time",
   clear: "clear() + reuse",
@@ -126,6 +138,7 @@ const LABEL = {
   compact: "compact() after bursts",
   unsafe: "unsafe zeroValues (trusted)",
 };
+/** @type {Record<Strategy, [requestMaps: string, longLivedMap: string]>} */
 const ROLES = {
   fresh: ["`rt.map()` … `m.free()` per request", "after each burst: survivors copied into a fresh `rt.map({ hint: count })`, old one freed"],
   clear: ["one map, `m.clear()` between requests", "one map for the whole run (deletes only)"],
@@ -142,6 +155,7 @@ const ROLES = {
  * one seed: long-lived keys per round (distinct: the low word is a
  * bijection of the key's index), the request key/value pool and the request
  * schedule (size, offset of each request's run of keys).
+ * @param {Config} cfg
  */
 async function makeData(cfg, scale = 1) {
   const { mulberry32 } = await import("../dist/random.js");
@@ -161,7 +175,7 @@ async function makeData(cfg, scale = 1) {
     const c = base.slice();
     for (let i = U - 1; i > 0; i--) {
       const j = rand() % (i + 1);
-      const t = c[i]; c[i] = c[j]; c[j] = t;
+      const t = /** @type {number} */ (c[i]); c[i] = /** @type {number} */ (c[j]); c[j] = t;
     }
     rk.set(c, s * U);
   }
@@ -174,7 +188,7 @@ async function makeData(cfg, scale = 1) {
     reqOff[r] = (rand() % SHUF) * U + (rand() % (U - n + 1));
   }
   let reqOps = 0;
-  for (let r = 0; r < nreq; r++) reqOps += 2 * reqSize[r];
+  for (let r = 0; r < nreq; r++) reqOps += 2 * /** @type {number} */ (reqSize[r]);
   // Long-lived ops: per round burst inserts + burst lookups + deletes
   // (the previous round's survivors + burst - survive).
   const longOps = rounds * (2 * burst + (burst - survive)) + (rounds - 1) * survive;
@@ -186,6 +200,7 @@ async function makeData(cfg, scale = 1) {
     reqOut: new Uint32Array(cfg.reqMax), reqFound: new Uint8Array(cfg.reqMax),
   };
 }
+/** @typedef {Awaited<ReturnType<typeof makeData>>} Data */
 
 /**
  * Long-lived key number i (round r owns i in [r*burst, (r+1)*burst); the
@@ -193,6 +208,9 @@ async function makeData(cfg, scale = 1) {
  * low word is an odd multiple of i+1 mod 2^32). Made a batch at a time into
  * `buf` (not kept for the whole run: the JS heap stays small and the same
  * for every strategy, so RSS shows the maps).
+ * @param {BigUint64Array} buf
+ * @param {number} from
+ * @param {number} n
  */
 function genKeys(buf, from, n) {
   const w = new Uint32Array(buf.buffer, buf.byteOffset, 2 * n);
@@ -205,15 +223,20 @@ function genKeys(buf, from, n) {
 }
 
 const WARM_GCS = Number(arg("warm-gcs", "20"));
+/** @type {{ key: "u32", value: "u32" }} */
 const U32 = { key: "u32", value: "u32" };
+/** @type {{ key: "u64", value: "u64" }} */
 const U64 = { key: "u64", value: "u64" };
 
-/** Copy every entry of `from` into `to` (one pass of the iterator, one setMany). */
+/** Copy every entry of `from` into `to` (one pass of the iterator, one setMany).
+ *  @param {LongMap} from @param {LongMap} to */
 function copyEntries(from, to) {
   const n = from.size;
   const ks = new BigUint64Array(n), vs = new BigUint64Array(n);
   let i = 0;
-  from.entries().each((k, v) => {
+  // entries() is a GoMapIterator (src/iterator.ts): its each(), the path
+  // GoMap.forEach takes, is not in the published type.
+  /** @type {MapIterator<[bigint, bigint]> & { each(fn: (k: bigint, v: bigint) => void): void }} */ (from.entries()).each((k, v) => {
     ks[i] = k;
     vs[i] = v;
     i++;
@@ -225,23 +248,30 @@ function copyEntries(from, to) {
  * Run the workload on `rt` with one strategy. `sample(point)` is called
  * after every batch with its requests and after every end-of-burst step; its
  * time is excluded from the returned elapsed time.
+ * @param {Runtime} rt
+ * @param {Strategy} strategy
+ * @param {Data} d
+ * @param {Config} cfg
+ * @param {(what: "insert" | "delete" | "end", round: number) => void} sample
  */
 async function runWorkload(rt, strategy, d, cfg, sample) {
   // ---- request maps
-  let shared = null, transient = null, u = null;
-  let acquire, release;
+  let /** @type {RequestMap | null} */ shared = null, /** @type {import("../dist/node.js").MapPool<"u32", "u32"> | null} */ transient = null,
+    /** @type {import("../dist/node.js").Unsafe | null} */ u = null;
+  let /** @type {() => RequestMap} */ acquire, /** @type {(m: RequestMap) => void} */ release;
+  // The closures below run after the assignment before them: not null there.
   if (strategy === "clear" || strategy === "unsafe") {
     shared = rt.map(U32);
-    acquire = () => shared;
+    acquire = () => /** @type {RequestMap} */ (shared);
     if (strategy === "clear") release = (m) => m.clear();
     else {
       u = rt.unsafe;
-      release = (m) => u.zeroValues(m);
+      release = (m) => /** @type {import("../dist/node.js").Unsafe} */ (u).zeroValues(m);
     }
   } else if (strategy === "pool") {
     transient = rt.pool({ ...U32, generation: "transient" });
-    acquire = () => transient.get();
-    release = (m) => transient.put(m);
+    acquire = () => /** @type {import("../dist/node.js").MapPool<"u32", "u32">} */ (transient).get();
+    release = (m) => /** @type {import("../dist/node.js").MapPool<"u32", "u32">} */ (transient).put(m);
   } else {
     acquire = () => rt.map(U32);
     release = (m) => m.free();
@@ -251,7 +281,7 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
   let reqSum = 0, reqNext = 0;
   const request = () => {
     const r = reqNext++;
-    const n = reqSize[r], off = reqOff[r];
+    const n = /** @type {number} */ (reqSize[r]), off = /** @type {number} */ (reqOff[r]);
     const m = acquire();
     let s = 0;
     if (batch) {
@@ -259,10 +289,10 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
       m.setMany(ks, rv.subarray(off, off + n));
       const out = reqOut.subarray(0, n);
       m.getMany(ks, out, reqFound.subarray(0, n));
-      for (let j = 0; j < n; j++) s += out[j];
+      for (let j = 0; j < n; j++) s += /** @type {number} */ (out[j]);
     } else {
-      for (let j = off; j < off + n; j++) m.set(rk[j], rv[j]);
-      for (let j = off; j < off + n; j++) s += m.get(rk[j]);
+      for (let j = off; j < off + n; j++) m.set(/** @type {number} */ (rk[j]), /** @type {number} */ (rv[j]));
+      for (let j = off; j < off + n; j++) s += /** @type {number} */ (m.get(/** @type {number} */ (rk[j]))); // every key was just set
     }
     release(m);
     reqSum = (reqSum + s) % 4294967296;
@@ -275,7 +305,9 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
   };
 
   // ---- the long-lived map
+  /** @type {import("../dist/node.js").MapPool<"u64", "u64"> | null} */
   let stable = null;
+  /** @type {LongMap} */
   let long;
   if (strategy === "pool") {
     stable = rt.pool({ ...U64, generation: "stable", hint: d.burst + d.survive, maxIdle: 1 });
@@ -290,10 +322,11 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
       long.free();
       long = next;
     },
+    // (stable: made above for the "pool" strategy)
     pool: () => {
-      const next = stable.get();
+      const next = /** @type {import("../dist/node.js").MapPool<"u64", "u64">} */ (stable).get();
       copyEntries(long, next);
-      stable.put(long);
+      /** @type {import("../dist/node.js").MapPool<"u64", "u64">} */ (stable).put(long);
       long = next;
     },
     shrink: () => long.shrink(),
@@ -303,6 +336,7 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
     clear: () => {},
     unsafe: () => {},
   }[strategy];
+  /** @type {import("../dist/node.js").CompactionReport[]} */
   const compactions = [];
 
   const { kbuf, burst, chunk, survive, out, found } = d;
@@ -310,12 +344,14 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
   let longSum = 0, longHits = 0, longDeleted = 0;
   const t0 = performance.now();
   let sampleMs = 0, genMs = 0;
+  /** @param {number} from @param {number} n */
   const keys = (from, n) => {
     const t = performance.now();
     const ks = genKeys(kbuf, from, n);
     genMs += performance.now() - t;
     return ks;
   };
+  /** @param {"insert" | "delete" | "end"} what @param {number} round */
   const point = (what, round) => {
     const ts = performance.now();
     sample(what, round);
@@ -330,8 +366,8 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
       long.setMany(ks, ks);
       long.getMany(ks, out.subarray(0, b - a), found.subarray(0, b - a));
       for (let i = 0; i < b - a; i++) {
-        longHits += found[i];
-        longSum = (longSum + outW[2 * i]) % 4294967296;
+        longHits += /** @type {number} */ (found[i]);
+        longSum = (longSum + /** @type {number} */ (outW[2 * i])) % 4294967296;
       }
       phaseMs.longInsert += performance.now() - t;
       requests();
@@ -339,7 +375,7 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
     }
     let ks = r > 0 ? keys(from - survive, survive) : null;
     let t = performance.now();
-    if (r > 0) longDeleted += long.deleteMany(ks);
+    if (r > 0) longDeleted += long.deleteMany(/** @type {BigUint64Array} */ (ks));
     phaseMs.longDelete += performance.now() - t;
     const del = burst - survive, dchunk = Math.ceil(del / cfg.chunks);
     for (let c = 0; c < cfg.chunks; c++) {
@@ -371,6 +407,7 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
 
 // ------------------------------------------------------------------ child
 
+/** @param {Strategy} strategy */
 async function runChild(strategy) {
   const cfg = CONFIG;
   if (strategy === "unsafe") process.env.GOMAP_WASM_TRUSTED = "1";
@@ -403,11 +440,15 @@ async function runChild(strategy) {
   const rss0 = process.memoryUsage.rss();
   const lin0 = rt.memoryBytes;
   let lastCycle = s0.NumGC;
+  /** @type {number[]} */
   const pauses = [];
   let ringLost = 0;
   const peak = { heapInuse: s0.HeapInuse, linear: lin0, rss: rss0 };
+  /** @type {{ round: number, peak: RoundPoint, end: RoundPoint }[]} */
   const rounds = [];
-  let last = null;
+  // Set by sample(); the cast keeps TypeScript from taking it as always null.
+  let last = /** @type {{ heapInuse: number, linear: number, rss: number } | null} */ (null);
+  /** @param {"insert" | "delete" | "end"} what @param {number} round */
   const sample = (what, round) => {
     const s = rt.readMemStats();
     const rss = process.memoryUsage.rss();
@@ -415,7 +456,7 @@ async function runChild(strategy) {
     // Cycles ended since the last sample: their pauses from the ring
     // (cycle c, 1-based, is at (c-1) % 256).
     if (s.NumGC - lastCycle > 256) ringLost += s.NumGC - lastCycle - 256;
-    for (let c = Math.max(lastCycle + 1, s.NumGC - 255); c <= s.NumGC; c++) pauses.push(s.PauseNs[(c - 1) % 256]);
+    for (let c = Math.max(lastCycle + 1, s.NumGC - 255); c <= s.NumGC; c++) pauses.push(/** @type {number} */ (s.PauseNs[(c - 1) % 256]));
     lastCycle = s.NumGC;
     if (s.HeapInuse > peak.heapInuse) peak.heapInuse = s.HeapInuse;
     if (lin > peak.linear) peak.linear = lin;
@@ -423,14 +464,18 @@ async function runChild(strategy) {
     last = { heapInuse: s.HeapInuse, linear: lin, rss };
     // Per round: the last insert batch (the burst's peak) and after the
     // end-of-burst step.
-    const pr = (rounds[round] ??= { round });
+    // Every round gets both points before the run ends.
+    const pr = (rounds[round] ??= /** @type {{ round: number, peak: RoundPoint, end: RoundPoint }} */ ({ round }));
     const at = { heapInuse: s.HeapInuse, linear: lin, rss, numGC: s.NumGC - s0.NumGC };
     if (what === "insert") pr.peak = at;
     else if (what === "end") pr.end = at;
   };
   const res = await runWorkload(rt, strategy, d, cfg, sample);
   const s1 = rt.readMemStats();
-  const end = { heapInuse: last.heapInuse, linear: last.linear, rssBeforeGc: process.memoryUsage.rss() };
+  // sample() has run (after every batch): `last` is set. The rest of `end` is filled in below.
+  const end = /** @type {{ heapInuse: number, linear: number, rssBeforeGc: number, heapInuseAfterGc: number, settle: number[], rss: number, linearAfterGc: number }} */ (
+    { heapInuse: /** @type {{ heapInuse: number, linear: number, rss: number }} */ (last).heapInuse, linear: /** @type {{ heapInuse: number, linear: number, rss: number }} */ (last).linear, rssBeforeGc: process.memoryUsage.rss() }
+  );
   // What the strategy leaves in use: one full cycle (after the deltas above
   // were read, so it is not counted), every map still alive.
   rt.gc();
@@ -445,7 +490,7 @@ async function runChild(strategy) {
     settle.push(process.memoryUsage.rss());
   }
   end.settle = settle.map((x) => +(x / MiB).toFixed(1));
-  end.rss = settle[settle.length - 1];
+  end.rss = /** @type {number} */ (settle[settle.length - 1]);
   end.linearAfterGc = rt.memoryBytes;
   const ops = d.ops;
   const mallocs = s1.Mallocs - s0.Mallocs;
@@ -498,6 +543,12 @@ function codeStamp() {
   return h.digest("hex").slice(0, 12);
 }
 
+/**
+ * One child's results (runChild's, read back from its JSON).
+ * @typedef {Awaited<ReturnType<typeof runChild>> & { rep: number, childMs: number }} Sample
+ */
+
+/** @param {Strategy} strategy @param {number} rep @returns {Sample} */
 function spawnChild(strategy, rep) {
   const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child="));
   const args = ["--expose-gc", fileURLToPath(import.meta.url), ...passArgs, `--child=${strategy}:${rep}`];
@@ -508,18 +559,23 @@ function spawnChild(strategy, rep) {
   });
   if (r.status !== 0) throw new Error(`bench/strategies child ${strategy}:${rep} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
-  const res = JSON.parse(lines[lines.length - 1]);
+  const res = JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
   res.rep = rep;
   res.childMs = performance.now() - t;
   return res;
 }
 
+/** @param {number[]} xs */
 const med = (xs) => summary(xs).median;
+/** @param {number} ns */
 const us = (ns) => ns / 1e3;
+/** @param {number} b */
 const mb = (b) => (b / MiB).toFixed(1);
 
-/** The summary of one strategy's samples: medians (ops/s: median and range). */
+/** The summary of one strategy's samples: medians (ops/s: median and range).
+ *  @param {Sample[]} samples (at least one) */
 function summarize(samples) {
+  /** @param {(s: Sample) => number} g */
   const f = (g) => med(samples.map(g));
   return {
     allocsPerOp: f((s) => s.allocsPerOp),
@@ -535,16 +591,29 @@ function summarize(samples) {
     rssPeak: f((s) => s.rss.peak),
     rssFinal: f((s) => s.rss.final),
     opsPerSec: summary(samples.map((s) => s.opsPerSec / 1e6)),
-    phaseMs: Object.fromEntries(Object.keys(samples[0].phaseMs).map((k) => [k, f((s) => s.phaseMs[k])])),
+    phaseMs: /** @type {Sample["phaseMs"]} */ (Object.fromEntries(
+      /** @type {(keyof Sample["phaseMs"])[]} */ (Object.keys(/** @type {Sample} */ (samples[0]).phaseMs)).map((k) => [k, f((s) => s.phaseMs[k])]),
+    )),
     heapInuseLastSample: f((s) => s.heapInuse.lastSample),
     rssFinalBeforeGc: f((s) => s.rss.finalBeforeGc),
   };
 }
 
+/** @typedef {ReturnType<typeof summarize>} StrategySummary */
+
+/**
+ * The results document (strategies.json).
+ * @typedef {{ benchmark: string, machine: import("./lib.mjs").Machine, config: Config, ops: number, requests: number,
+ *   runMs: number, codeStamp: string, codeChangedDuringRun: boolean, checksumMismatch: string | null,
+ *   summary: Partial<Record<Strategy, StrategySummary>>, samples: Sample[] }} Doc
+ */
+
+/** @param {number} x */
 function fmtSmall(x) {
   return x === 0 ? "0" : x < 0.01 ? x.toExponential(1) : x < 1 ? x.toFixed(3) : fmt(x);
 }
 
+/** @param {Doc} doc */
 function render(doc) {
   const c = doc.config;
   const md = [];
@@ -619,7 +688,8 @@ function render(doc) {
   }
   const pool = doc.samples.find((s) => s.strategy === "pool");
   if (pool) {
-    const t = pool.pools.transient, st = pool.pools.stable;
+    // The pool strategy made both pools.
+    const t = /** @type {import("../dist/node.js").PoolStats} */ (pool.pools.transient), st = /** @type {import("../dist/node.js").PoolStats} */ (pool.pools.stable);
     md.push(
       `- Pools (rep ${pool.rep}): transient ${t.gets} gets, ${t.hits} hits, ${t.misses} misses, ${t.dropped} dropped; ` +
         `stable ${st.gets} gets, ${st.hits} hits, ${st.misses} misses, ${st.dropped} dropped.`,
@@ -641,7 +711,7 @@ function render(doc) {
 const CHILD = arg("child", "");
 if (CHILD) {
   const [strategy] = CHILD.split(":");
-  const out = await runChild(strategy);
+  const out = await runChild(/** @type {Strategy} */ (strategy));
   process.stdout.write(JSON.stringify(out) + "\n");
   process.exit(0);
 }
@@ -659,10 +729,11 @@ if (flag("render")) {
   const machine = machineInfo();
   const stamp = codeStamp();
   const t0 = performance.now();
+  /** @type {Sample[]} */
   const samples = [];
   const names = CONFIG.strategies;
   for (let rep = 0; rep < CONFIG.reps; rep++) {
-    const order = names.map((_, i) => names[(i + rep) % names.length]);
+    const order = names.map((_, i) => /** @type {Strategy} */ (names[(i + rep) % names.length]));
     for (const name of order) {
       const s = spawnChild(name, rep);
       samples.push(s);
@@ -674,6 +745,7 @@ if (flag("render")) {
   }
   const runMs = performance.now() - t0;
   // Every strategy does the same work: the checksums must agree.
+  /** @param {Sample} s */
   const key = (s) => {
     const c = s.checksum;
     return `${c.reqSum}/${c.longSum}/${c.longHits}/${c.longDeleted}/${c.longSize}/${c.requests}`;
@@ -681,14 +753,16 @@ if (flag("render")) {
   const keysSeen = [...new Set(samples.map(key))];
   const checksumMismatch = keysSeen.length > 1 ? samples.map((s) => `${s.strategy}:${s.rep} ${key(s)}`).join("; ") : null;
   const stamps = [...new Set([stamp, ...samples.map((s) => s.codeStamp)])];
+  /** @type {Partial<Record<Strategy, StrategySummary>>} */
   const summaryBy = {};
   for (const name of names) summaryBy[name] = summarize(samples.filter((s) => s.strategy === name));
+  /** @type {Doc} */
   const doc = {
     benchmark: "strategies",
     machine: finishMachine(machine),
     config: CONFIG,
-    ops: samples[0].ops,
-    requests: samples[0].checksum.requests,
+    ops: /** @type {Sample} */ (samples[0]).ops,
+    requests: /** @type {Sample} */ (samples[0]).checksum.requests,
     runMs,
     codeStamp: stamp,
     codeChangedDuringRun: stamps.length > 1,

@@ -67,6 +67,11 @@ const NOHOOKS_WASM = join(here, "peer", "build", "nohooks.wasm");
 const NOHOOKS_WAT = join(here, "peer", "build", "nohooks.wat");
 const RELEASE_WASM = join(root, "build", "release.wasm");
 
+/**
+ * @typedef {import("../dist/node.js").Unsafe} Unsafe
+ * @typedef {import("../dist/node.js").UnsafeBuckets} UnsafeBuckets
+ */
+
 // ------------------------------------------------------------------ options
 
 const QUICK = flag("quick");
@@ -90,6 +95,7 @@ const TARGET_SIZE = 1e6;
 const TARGET_RATIO = 10;
 
 const now = () => performance.now();
+/** @type {import("../dist/node.js").RuntimeOptions} */
 const RUNTIME_OPTIONS = { trusted: true, gcPercent: "off" };
 
 /** A hash of the code under test (build/release.wasm and dist/*.js). */
@@ -100,8 +106,10 @@ function codeStamp() {
   for (const f of files) h.update(readFileSync(f));
   return h.digest("hex").slice(0, 12);
 }
+/** @param {string} path */
 const sha = (path) => createHash("sha1").update(readFileSync(path)).digest("hex").slice(0, 12);
 
+/** @param {number} n */
 const sizeLabel = (n) => {
   const e = Math.log10(n);
   return Number.isInteger(e) ? `1e${e}` : String(n);
@@ -109,7 +117,8 @@ const sizeLabel = (n) => {
 
 // --------------------------------------------------------------------- data
 
-/** `n` distinct random integers in 1 .. 2^53−1, as numbers. */
+/** `n` distinct random integers in 1 .. 2^53−1, as numbers.
+ *  @param {number} n @param {number} seed */
 function keys53(n, seed) {
   const rand = mulberry32(seed);
   const seen = new Set();
@@ -123,47 +132,62 @@ function keys53(n, seed) {
   return out;
 }
 
-/** 0..n−1 shuffled (Fisher–Yates). */
+/** 0..n−1 shuffled (Fisher–Yates). @param {number} n @param {number} seed */
 function shuffledU32(n, seed) {
   const rand = mulberry32(seed);
   const a = new Uint32Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor((rand() / 4294967296) * (i + 1));
-    const t = a[i];
-    a[i] = a[j];
+    const t = /** @type {number} */ (a[i]);
+    a[i] = /** @type {number} */ (a[j]);
     a[j] = t;
   }
   return a;
 }
 
+/** @param {Float64Array} f64 */
 const toBig = (f64) => BigUint64Array.from(f64, (x) => BigInt(x));
+/** @param {number} n @param {boolean} wide @returns {BigUint64Array | Uint32Array} */
 function values1toN(n, wide) {
   const v = wide ? new BigUint64Array(n) : new Uint32Array(n);
   for (let i = 0; i < n; i++) v[i] = wide ? BigInt(i + 1) : i + 1;
   return v;
 }
-/** A 16-char string per index ("value#" + 10 digits). */
+/** A 16-char string per index ("value#" + 10 digits). @param {number} i */
 const str16 = (i) => "value#" + String(i).padStart(10, "0");
 
-/** Sum of 1..n. */
+/** Sum of 1..n. @param {number} n */
 const sum1toN = (n) => (n * (n + 1)) / 2;
 
-/** Sum of a u64 array of values < 2^53 without making BigInts. */
+/** Sum of a u64 array of values < 2^53 without making BigInts.
+ *  @param {BigUint64Array} arr @param {number} n */
 function sumU64(arr, n) {
   const w = new Uint32Array(arr.buffer, arr.byteOffset, 2 * n);
   let s = 0;
-  for (let i = 0; i < n; i++) s += w[2 * i] + w[2 * i + 1] * 4294967296;
+  for (let i = 0; i < n; i++) s += /** @type {number} */ (w[2 * i]) + /** @type {number} */ (w[2 * i + 1]) * 4294967296;
   return s;
 }
 
 // ===================================================================== zero
 
+/**
+ * Zero section: a workload, its data, its maps and its variants.
+ * @typedef {{ name: "num" | "str", title: string, shape: { key: "u64" | "u32", value: "u64" | "string" } }} ZeroWorkload
+ * @typedef {{ n: number, kNum: Float64Array | Uint32Array, kBatch: BigUint64Array | Uint32Array,
+ *   fillVals: BigUint64Array | Uint32Array | string[] }} ZeroData
+ * @typedef {import("../dist/node.js").GoMap<"u64" | "u32", "u64" | "string">} ZeroMap
+ * @typedef {"zeroAll" | "zeroKeys" | "setZero" | "delete" | "deleteMany" | "clear"} ZeroVariant
+ */
+
+/** @type {Record<string, ZeroWorkload>} */
 const ZERO_WORKLOADS_DEF = {
   num: { name: "num", title: "u64 → u64 (keys: random 53-bit integers as numbers)", shape: { key: "u64", value: "u64" } },
   str: { name: "str", title: "u32 → string (keys 0..n−1 shuffled, 16-char values)", shape: { key: "u32", value: "string" } },
 };
+/** @type {ZeroVariant[]} */
 const ZERO_VARIANTS = ["zeroAll", "zeroKeys", "setZero", "delete", "deleteMany", "clear"];
+/** @type {Record<ZeroVariant, string>} */
 const ZERO_LABEL = {
   zeroAll: "unsafe.zeroValues(m)",
   zeroKeys: "unsafe.zeroValues(m, keys)",
@@ -173,46 +197,52 @@ const ZERO_LABEL = {
   clear: "m.clear()",
 };
 
+/** @param {ZeroWorkload} wl @param {number} n @returns {ZeroData} */
 function zeroData(wl, n) {
   if (wl.name === "num") {
     const kNum = keys53(n, 0x7a65726f ^ n);
     return { n, kNum, kBatch: toBig(kNum), fillVals: values1toN(n, true) };
   }
   const k = shuffledU32(n, 0x737472 ^ n);
+  /** @type {string[]} */
   const fillVals = new Array(n);
   for (let i = 0; i < n; i++) fillVals[i] = str16(i);
   return { n, kNum: k, kBatch: k, fillVals };
 }
 
 /** The timed operations of the zero section: (u, m, d) -> what the call
- *  returned (checked after the clock stops). */
+ *  returned (checked after the clock stops).
+ *  @param {ZeroWorkload} wl
+ *  @returns {Record<ZeroVariant, (u: Unsafe, m: ZeroMap, d: ZeroData) => number>} */
 function zeroOps(wl) {
   const zeroValue = wl.name === "num" ? 0 : "";
   return {
     zeroAll: (u, m) => u.zeroValues(m),
     zeroKeys: (u, m, d) => u.zeroValues(m, d.kBatch),
-    setZero: (u, m, d) => {
+    setZero: (_u, m, d) => {
       const k = d.kNum, n = d.n;
-      for (let i = 0; i < n; i++) m.set(k[i], zeroValue);
+      for (let i = 0; i < n; i++) m.set(/** @type {number} */ (k[i]), zeroValue);
       return n;
     },
-    delete: (u, m, d) => {
+    delete: (_u, m, d) => {
       const k = d.kNum, n = d.n;
       let c = 0;
-      for (let i = 0; i < n; i++) if (m.delete(k[i])) c++;
+      for (let i = 0; i < n; i++) if (m.delete(/** @type {number} */ (k[i]))) c++;
       return c;
     },
-    deleteMany: (u, m, d) => m.deleteMany(d.kBatch),
-    clear: (u, m) => {
+    deleteMany: (_u, m, d) => m.deleteMany(d.kBatch),
+    clear: (_u, m) => {
       m.clear();
       return 0;
     },
   };
 }
 
-/** Untimed: did the operation do what it should? Throws if not. */
+/** Untimed: did the operation do what it should? Throws if not.
+ *  @param {ZeroWorkload} wl @param {ZeroVariant} variant @param {ZeroMap} m @param {ZeroData} d @param {number} ret */
 function zeroCheck(wl, variant, m, d, ret) {
   const zero = wl.name === "num" ? 0n : "";
+  /** @param {string} what @returns {never} */
   const fail = (what) => {
     throw new Error(`zero ${wl.name} n=${d.n} ${variant}: ${what}`);
   };
@@ -225,11 +255,12 @@ function zeroCheck(wl, variant, m, d, ret) {
   if (variant === "zeroKeys" && ret !== d.n) fail(`returned ${ret} keys found, expected ${d.n}`);
   if (variant === "zeroAll" && !(ret >= d.n)) fail(`returned ${ret} slots written, expected at least ${d.n}`);
   for (const i of [0, d.n >> 1, d.n - 1]) {
-    const v = m.get(d.kNum[i]);
+    const v = m.get(/** @type {number} */ (d.kNum[i]));
     if (v !== zero) fail(`get(key ${i}) = ${String(v)}, expected the zero value`);
   }
 }
 
+/** @param {string} wname @param {number} n */
 async function runZeroChild(wname, n) {
   const wl = ZERO_WORKLOADS_DEF[wname];
   if (!wl) throw new Error(`unknown zero workload ${wname}`);
@@ -241,7 +272,8 @@ async function runZeroChild(wname, n) {
   const ops = zeroOps(wl);
 
   /** One variant's turn: `inner` fresh maps, each filled (untimed), then
-   *  the op timed; returns ns per entry. */
+   *  the op timed; returns ns per entry.
+   *  @param {ZeroVariant} variant @param {ZeroData} d @param {number} inner */
   const turn = async (variant, d, inner) => {
     rt.gc();
     await quiesce(SETTLE_MS);
@@ -268,10 +300,10 @@ async function runZeroChild(wname, n) {
   const d = zeroData(wl, n);
   const inner = Math.max(1, Math.round(TARGET_OPS / n));
   process.stderr.write(`zero ${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${WARMUP}+${REPS} reps\n`);
-  const samples = Object.fromEntries(ZERO_VARIANTS.map((v) => [v, []]));
+  const samples = /** @type {Record<ZeroVariant, number[]>} */ (Object.fromEntries(ZERO_VARIANTS.map((v) => [v, /** @type {number[]} */ ([])])));
   for (let rep = 0; rep < WARMUP + REPS; rep++) {
     for (let k = 0; k < ZERO_VARIANTS.length; k++) {
-      const v = ZERO_VARIANTS[(k + rep) % ZERO_VARIANTS.length];
+      const v = /** @type {ZeroVariant} */ (ZERO_VARIANTS[(k + rep) % ZERO_VARIANTS.length]);
       const ns = await turn(v, d, inner);
       if (rep >= WARMUP) samples[v].push(ns);
     }
@@ -290,15 +322,30 @@ async function runZeroChild(wname, n) {
 
 // ===================================================================== read
 
+/**
+ * Read section: a workload, its data, its maps and its variants.
+ * @typedef {{ name: "u64" | "u32", title: string, shape: { key: "u64" | "u32", value: "u64" | "u32" }, wide: boolean }} ReadWorkload
+ * @typedef {{ n: number, kNum: Float64Array | Uint32Array, kBatch: BigUint64Array | Uint32Array,
+ *   fillVals: BigUint64Array | Uint32Array, out: BigUint64Array | Uint32Array }} ReadData
+ * @typedef {import("../dist/node.js").GoMap<"u64" | "u32", "u64" | "u32">} ReadMap
+ * @typedef {"scan" | "scanHalves" | "scanMethod" | "getMany" | "get" | "values"} ReadVariant
+ * @typedef {(u: Unsafe, m: ReadMap, d: ReadData, view: UnsafeBuckets) => number} ReadOp
+ *   the scans read only u and view, the others only m and d
+ */
+
+/** @type {Record<string, ReadWorkload>} */
 const READ_WORKLOADS_DEF = {
   u64: { name: "u64", title: "u64 → u64 (keys: random 53-bit integers as numbers, values 1..n)", shape: { key: "u64", value: "u64" }, wide: true },
   u32: { name: "u32", title: "u32 → u32 (keys 0..n−1 shuffled, values 1..n)", shape: { key: "u32", value: "u32" }, wide: false },
 };
+/** @type {Record<string, ReadVariant[]>} */
 const READ_VARIANTS = {
   u64: ["scan", "scanHalves", "scanMethod", "getMany", "get", "values"],
   u32: ["scan", "scanMethod", "getMany", "get", "values"],
 };
+/** @type {Set<ReadVariant>} */
 const SCANS = new Set(["scan", "scanHalves", "scanMethod"]);
+/** @type {Record<ReadVariant, string>} */
 const READ_LABEL = {
   scan: "scan bucket views",
   scanHalves: "scan, u64 read as two u32",
@@ -328,14 +375,16 @@ const READ_LABEL = {
  * view's properties, V8 dropped its optimized code at full JS GCs ("weak
  * objects" deopts), and with a gc() before every turn the scan ran 5–10×
  * slower.
+ * @param {"u64" | "halves" | "u32"} valueRead
+ * @param {"raw" | "method"} links
  */
 function makeScan(valueRead, links) {
   // One function per mode (new Function), so each loop stays monomorphic.
-  const read = {
+  const read = /** @type {Record<typeof valueRead, { arr: "u64" | "u32", ctor: string, get: (a: string, i: string) => string, shift: number }>} */ ({
     u64: { arr: "u64", ctor: "BigUint64Array", get: (a, i) => `Number(${a}[${i}])`, shift: 3 },
     halves: { arr: "u32", ctor: "Uint32Array", get: (a, i) => `(${a}[2 * (${i})] + ${a}[2 * (${i}) + 1] * 4294967296)`, shift: 3 },
     u32: { arr: "u32", ctor: "Uint32Array", get: (a, i) => `${a}[${i}]`, shift: 2 },
-  }[valueRead];
+  })[valueRead];
   const next = links === "method" ? "view.overflow(o)" : "m32[(o + ov) >>> 2]";
   const loop = new Function(`
     return function scanArray(b8, bv, b32, nb, bs, th, vo, ov, m8, mv, m32, MIN, skipEvacuated, EVAC_LO, EVAC_HI, view) {
@@ -358,6 +407,8 @@ function makeScan(valueRead, links) {
       }
       return s;
     };`)();
+  /** @param {Unsafe} u @param {UnsafeBuckets} view @param {number} MIN @param {number} EVAC_LO @param {number} EVAC_HI
+   *  @returns {number} */
   return function scan(u, view, MIN, EVAC_LO, EVAC_HI) {
     const L = view.layout, bs = view.bucketSize;
     const th = L.tophash.offset, vo = L.values.offset, ov = L.overflow.offset;
@@ -372,50 +423,55 @@ function makeScan(valueRead, links) {
 }
 
 /** The timed read operations: (u, m, d, view) -> sum of the values. The
- *  scans get the view taken inside the clock by the caller (see makeScan). */
+ *  scans get the view taken inside the clock by the caller (see makeScan).
+ *  The scans are called with a view, the others with data (see ReadOp).
+ *  @param {ReadWorkload} wl
+ *  @param {import("../dist/node.js").UnsafeLayout["tophash"]} layoutTophash */
 function readOps(wl, layoutTophash) {
   const MIN = layoutTophash.minTopHash, LO = layoutTophash.evacuatedX, HI = layoutTophash.evacuatedEmpty;
+  /** @type {Partial<Record<ReadVariant, ReadOp>>} */
   const ops = {};
   if (wl.wide) {
     const scan = makeScan("u64", "raw"), scanHalves = makeScan("halves", "raw"), scanMethod = makeScan("u64", "method");
-    ops.scan = (u, m, d, view) => scan(u, view, MIN, LO, HI);
-    ops.scanHalves = (u, m, d, view) => scanHalves(u, view, MIN, LO, HI);
-    ops.scanMethod = (u, m, d, view) => scanMethod(u, view, MIN, LO, HI);
-    ops.getMany = (u, m, d) => {
+    ops.scan = (u, _m, _d, view) => scan(u, view, MIN, LO, HI);
+    ops.scanHalves = (u, _m, _d, view) => scanHalves(u, view, MIN, LO, HI);
+    ops.scanMethod = (u, _m, _d, view) => scanMethod(u, view, MIN, LO, HI);
+    ops.getMany = (_u, m, d) => {
       m.getMany(d.kBatch, d.out);
-      return sumU64(d.out, d.n);
+      return sumU64(/** @type {BigUint64Array} */ (d.out), d.n);
     };
-    ops.get = (u, m, d) => {
+    ops.get = (_u, m, d) => {
       const k = d.kNum, n = d.n;
       let s = 0;
-      for (let i = 0; i < n; i++) s += Number(m.get(k[i]));
+      for (let i = 0; i < n; i++) s += Number(m.get(/** @type {number} */ (k[i])));
       return s;
     };
-    ops.values = (u, m) => {
+    ops.values = (_u, m) => {
       let s = 0;
       for (const v of m.values()) s += Number(v);
       return s;
     };
   } else {
     const scan = makeScan("u32", "raw"), scanMethod = makeScan("u32", "method");
-    ops.scan = (u, m, d, view) => scan(u, view, MIN, LO, HI);
-    ops.scanMethod = (u, m, d, view) => scanMethod(u, view, MIN, LO, HI);
-    ops.getMany = (u, m, d) => {
+    // u32 -> u32 maps: every value is a number.
+    ops.scan = (u, _m, _d, view) => scan(u, view, MIN, LO, HI);
+    ops.scanMethod = (u, _m, _d, view) => scanMethod(u, view, MIN, LO, HI);
+    ops.getMany = (_u, m, d) => {
       const out = d.out, n = d.n;
       m.getMany(d.kBatch, out);
       let s = 0;
-      for (let i = 0; i < n; i++) s += out[i];
+      for (let i = 0; i < n; i++) s += /** @type {number} */ (out[i]);
       return s;
     };
-    ops.get = (u, m, d) => {
+    ops.get = (_u, m, d) => {
       const k = d.kNum, n = d.n;
       let s = 0;
-      for (let i = 0; i < n; i++) s += m.get(k[i]);
+      for (let i = 0; i < n; i++) s += /** @type {number} */ (m.get(/** @type {number} */ (k[i])));
       return s;
     };
-    ops.values = (u, m) => {
+    ops.values = (_u, m) => {
       let s = 0;
-      for (const v of m.values()) s += v;
+      for (const v of m.values()) s += /** @type {number} */ (v);
       return s;
     };
   }
@@ -424,7 +480,8 @@ function readOps(wl, layoutTophash) {
 
 /** Untimed: the timed maps have finished growing when they are read, so
  *  check the scans' other path here — a map caught while it grows (old
- *  array, partly evacuated) — against the sum of what was inserted. */
+ *  array, partly evacuated) — against the sum of what was inserted.
+ *  @param {Runtime} rt @param {Unsafe} u @param {ReadWorkload} wl @param {Partial<Record<ReadVariant, ReadOp>>} ops */
 function scanSelfTest(rt, u, wl, ops) {
   const m = rt.map(wl.shape);
   let sum = 0, checked = 0;
@@ -436,7 +493,7 @@ function scanSelfTest(rt, u, wl, ops) {
       if (!ops[v]) continue;
       const view = u.buckets(m);
       if (view.old === null) throw new Error("scan self-test: inspect says growing but the view has no old array");
-      const got = ops[v](u, m, null, view);
+      const got = ops[v](u, m, /** @type {any} */ (null), view); // a scan: reads no data
       if (got !== sum) {
         process.stderr.write(`CHECKSUM MISMATCH read ${wl.name} self-test (map growing, ${i} entries) ${v}: sum ${got}, expected ${sum}\n`);
         process.exit(1);
@@ -449,6 +506,7 @@ function scanSelfTest(rt, u, wl, ops) {
   return checked;
 }
 
+/** @param {ReadWorkload} wl @param {number} n @returns {ReadData} */
 function readData(wl, n) {
   if (wl.wide) {
     const kNum = keys53(n, 0x72656164 ^ n);
@@ -458,6 +516,7 @@ function readData(wl, n) {
   return { n, kNum: k, kBatch: k, fillVals: values1toN(n, false), out: new Uint32Array(n) };
 }
 
+/** @param {string} wname @param {number} n */
 async function runReadChild(wname, n) {
   const wl = READ_WORKLOADS_DEF[wname];
   if (!wl) throw new Error(`unknown read workload ${wname}`);
@@ -467,12 +526,13 @@ async function runReadChild(wname, n) {
   const u = rt.unsafe;
   const keeper = rt.map(wl.shape).set(1, 1);
   const ops = readOps(wl, u.layout().tophash);
-  const variants = READ_VARIANTS[wname];
+  const variants = /** @type {ReadVariant[]} */ (READ_VARIANTS[wname]); // the same keys as READ_WORKLOADS_DEF
 
   /** One repetition: one freshly filled map (untimed), every variant timed
-   *  on it in a rotated order; the sums must all be 1 + 2 + … + n. */
+   *  on it in a rotated order; the sums must all be 1 + 2 + … + n.
+   *  @param {ReadData} d @param {number} rot @param {number} inner */
   const rep = async (d, rot, inner) => {
-    const ms = Object.fromEntries(variants.map((v) => [v, 0]));
+    const ms = /** @type {Record<ReadVariant, number>} */ (Object.fromEntries(variants.map((v) => [v, 0])));
     const expect = sum1toN(d.n);
     for (let j = 0; j < inner; j++) {
       rt.gc();
@@ -481,9 +541,10 @@ async function runReadChild(wname, n) {
       m.setMany(d.kBatch, d.fillVals);
       if (m.size !== d.n) throw new Error(`read ${wname}: fill gave ${m.size} entries`);
       for (let k = 0; k < variants.length; k++) {
-        const v = variants[(k + rot) % variants.length];
+        const v = /** @type {ReadVariant} */ (variants[(k + rot) % variants.length]);
         const t0 = now();
-        const s = ops[v](u, m, d, SCANS.has(v) ? u.buckets(m) : null);
+        // ops has every variant of the workload; only the scans read the view.
+        const s = /** @type {ReadOp} */ (ops[v])(u, m, d, /** @type {UnsafeBuckets} */ (SCANS.has(v) ? u.buckets(m) : null));
         const t1 = now();
         ms[v] += t1 - t0;
         if (s !== expect) {
@@ -494,7 +555,7 @@ async function runReadChild(wname, n) {
       }
       m.free();
     }
-    return Object.fromEntries(variants.map((v) => [v, (ms[v] * 1e6) / (d.n * inner)]));
+    return /** @type {Record<ReadVariant, number>} */ (Object.fromEntries(variants.map((v) => [v, (ms[v] * 1e6) / (d.n * inner)])));
   };
 
   scanSelfTest(rt, u, wl, ops);
@@ -505,7 +566,7 @@ async function runReadChild(wname, n) {
   const d = readData(wl, n);
   const inner = Math.max(1, Math.round(TARGET_OPS / n));
   process.stderr.write(`read ${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${WARMUP}+${REPS} reps\n`);
-  const samples = Object.fromEntries(variants.map((v) => [v, []]));
+  const samples = /** @type {Record<ReadVariant, number[]>} */ (Object.fromEntries(variants.map((v) => [v, /** @type {number[]} */ ([])])));
   for (let r = 0; r < WARMUP + REPS; r++) {
     const ns = await rep(d, r, inner);
     if (r >= WARMUP) for (const v of variants) samples[v].push(ns[v]);
@@ -524,13 +585,21 @@ async function runReadChild(wname, n) {
 
 // ===================================================================== hook
 
+/**
+ * @typedef {"plain" | "hooked" | "nohooks"} HookVariant
+ * @typedef {"set" | "get" | "setMany" | "getMany"} HookOp
+ */
+/** @type {HookVariant[]} */
 const HOOK_VARIANTS = ["plain", "hooked", "nohooks"];
+/** @type {Record<HookVariant, string>} */
 const HOOK_LABEL = {
   plain: "(i) release core, no hook",
   hooked: "(ii) release core + no-op onAssign",
   nohooks: "(iii) core built with GOMAP_NO_HOOKS=1",
 };
+/** @type {HookOp[]} */
 const HOOK_OPS = ["set", "get", "setMany", "getMany"];
+/** @type {Record<HookOp, string>} */
 const HOOK_OP_LABEL = {
   set: "insert, m.set(k, v) per key",
   get: "lookup hit, m.get(k) per key",
@@ -540,6 +609,7 @@ const HOOK_OP_LABEL = {
 
 /** Newest mtime of the .ts files under assembly/ and of asconfig.json. */
 function newestAssemblySource() {
+  /** @param {string} dir @returns {number} */
   const newest = (dir) => {
     let m = 0;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -577,7 +647,9 @@ async function buildNohooks() {
       "assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--use", "GOMAP_NO_HOOKS=1",
       "-o", NOHOOKS_WASM, "--textFile", NOHOOKS_WAT,
     ],
-    { stdout: process.stdout, stderr: process.stderr, cwd: root },
+    // asc.main takes no cwd option: these paths resolve against process.cwd()
+    // (the package root, where npm runs the bench).
+    { stdout: process.stdout, stderr: process.stderr },
   );
   if (error) {
     console.error(stderr.toString());
@@ -587,6 +659,7 @@ async function buildNohooks() {
   return true;
 }
 
+/** @param {WebAssembly.Module} mod */
 const importsMapHook = (mod) => WebAssembly.Module.imports(mod).some((i) => i.module === "env" && i.name === "mapHook");
 
 /** A runtime on the no-hooks core: install it as the wasm source, create,
@@ -617,36 +690,41 @@ async function nohooksRuntime() {
  * which moved single-call lookups — no branch involved — by ±10% between
  * long-lived processes, is drawn anew for every sample instead of biasing
  * a whole column. Prints {ns} (ns/op per op) as JSON.
+ * @param {string} variant
  */
 async function runHookChild(variant) {
-  if (!HOOK_VARIANTS.includes(variant)) throw new Error(`unknown hook variant ${variant}`);
+  if (!/** @type {string[]} */ (HOOK_VARIANTS).includes(variant)) throw new Error(`unknown hook variant ${variant}`);
   const rt = variant === "nohooks" ? await nohooksRuntime() : await Runtime.create(RUNTIME_OPTIONS);
   const u = rt.unsafe;
+  /** @type {{ key: "u64", value: "u64" }} */
   const shape = { key: "u64", value: "u64" };
   const keeper = rt.map(shape).set(1, 1);
   const noop = () => {};
+  /** @param {import("../dist/node.js").GoMap<"u64", "u64">} m */
   const prep = (m) => {
     if (variant === "hooked") u.onAssign(m, noop);
     return m;
   };
+  /** @param {number} n */
   const data = (n) => {
     const kNum = keys53(n, 0x686f6f6b ^ n);
     return { n, kNum, kBatch: toBig(kNum), vals: values1toN(n, true), out: new BigUint64Array(n) };
   };
+  /** @param {ReturnType<typeof data>} d */
   const turn = async (d) => {
     const n = d.n, k = d.kNum, expect = sum1toN(n);
-    const ns = {};
+    const ns = /** @type {Record<HookOp, number>} */ ({}); // every op's time is set below
     rt.gc();
     await quiesce(SETTLE_MS);
     let m = prep(rt.map(shape));
     let t0 = now();
-    for (let i = 0; i < n; i++) m.set(k[i], i + 1);
+    for (let i = 0; i < n; i++) m.set(/** @type {number} */ (k[i]), i + 1);
     let t1 = now();
     ns.set = ((t1 - t0) * 1e6) / n;
     if (m.size !== n) throw new Error(`hook ${variant}: size ${m.size} after ${n} inserts`);
     t0 = now();
     let s = 0;
-    for (let i = 0; i < n; i++) s += Number(m.get(k[i]));
+    for (let i = 0; i < n; i++) s += Number(m.get(/** @type {number} */ (k[i])));
     t1 = now();
     ns.get = ((t1 - t0) * 1e6) / n;
     if (s !== expect) throw new Error(`hook ${variant}: get sum ${s}, expected ${expect}`);
@@ -687,12 +765,15 @@ async function runHookSection() {
   const srcNewer = newestAssemblySource() > statSync(RELEASE_WASM).mtimeMs;
   if (srcNewer) console.error("WARNING: assembly/ is newer than build/release.wasm: (i) and (iii) may come from different sources (run node scripts/build.mjs)");
   process.stderr.write(`hook n=${HOOK_N}: ${built ? "built nohooks.wasm; " : ""}${HOOK_REPS} reps × ${HOOK_VARIANTS.length} processes (each: tier-up + ${HOOK_WARMUP} warm-up + 1 measured turn)\n`);
-  const samples = Object.fromEntries(HOOK_VARIANTS.map((v) => [v, Object.fromEntries(HOOK_OPS.map((o) => [o, []]))]));
+  const samples = /** @type {Record<HookVariant, Record<HookOp, number[]>>} */ (
+    Object.fromEntries(HOOK_VARIANTS.map((v) => [v, Object.fromEntries(HOOK_OPS.map((o) => [o, /** @type {number[]} */ ([])]))]))
+  );
+  /** @type {Set<string>} */
   const stamps = new Set();
   for (let rep = 0; rep < HOOK_REPS; rep++) {
     for (let k = 0; k < HOOK_VARIANTS.length; k++) {
-      const v = HOOK_VARIANTS[(k + rep) % HOOK_VARIANTS.length];
-      const r = spawnChild(`hook:${v}:${HOOK_N}`);
+      const v = /** @type {HookVariant} */ (HOOK_VARIANTS[(k + rep) % HOOK_VARIANTS.length]);
+      const r = /** @type {Awaited<ReturnType<typeof runHookChild>>} */ (spawnChild(`hook:${v}:${HOOK_N}`));
       stamps.add(r.codeStamp);
       for (const o of HOOK_OPS) samples[v][o].push(r.ns[o]);
     }
@@ -705,9 +786,11 @@ async function runHookSection() {
       const s = summary(samples[v][o]);
       results.push({ section: "hook", size: HOOK_N, op: o, variant: v, warmup: HOOK_WARMUP, reps: HOOK_REPS, unit: "ns/op", ...s, samples: samples[v][o] });
     }
+    /** @param {HookVariant} v */
     const med = (v) => summary(samples[v][o]).median;
     // Paired: the variants of one repetition ran back to back.
-    const paired = (a, b) => samples[a][o].map((x, i) => x - samples[b][o][i]);
+    /** @param {HookVariant} a @param {HookVariant} b */
+    const paired = (a, b) => samples[a][o].map((x, i) => x - /** @type {number} */ (samples[b][o][i]));
     diffs.push({
       op: o,
       branchCost: med("plain") - med("nohooks"),
@@ -730,11 +813,27 @@ async function runHookSection() {
 
 // =================================================================== report
 
-/** A duration: "12.3 ms", or "345 µs" below 1 ms. */
+/** A duration: "12.3 ms", or "345 µs" below 1 ms. @param {number} ms */
 const dur = (ms) => (ms >= 1 ? `${fmt(ms)} ms` : `${fmt(ms * 1000)} µs`);
+/** @param {number} x */
 const signed = (x) => (x >= 0 ? "+" : "−") + fmt(Math.abs(x));
+/** @param {import("./lib.mjs").Summary} s */
 const range = (s) => `${signed(s.min)}…${signed(s.max)}`;
 
+/**
+ * The rows of the results, and the results document (unsafe.json).
+ * @typedef {Awaited<ReturnType<typeof runZeroChild>>["results"][number]} ZeroRow
+ * @typedef {Awaited<ReturnType<typeof runReadChild>>["results"][number]} ReadRow
+ * @typedef {Awaited<ReturnType<typeof runHookSection>>} HookSection
+ * @typedef {{ map: string, workload: string, size: number, target: number, ratio: number, met: boolean,
+ *   zeroMs: number, deleteMs: number }} Target
+ * @typedef {{ warmup: number, reps: number, hookReps: number, hookWarmup: number, targetOps: number }} DocConfig
+ *   the fields of `config` the report reads
+ * @typedef {{ machine: import("./lib.mjs").Machine, config: DocConfig, elapsedSeconds: number, codeStamps?: string[],
+ *   zero?: ZeroRow[], targets?: Target[], hook: HookSection | null, read?: ReadRow[], codeChangedDuringRun: boolean }} Doc
+ */
+
+/** @param {Doc} doc */
 function renderMd(doc) {
   const { machine, config } = doc;
   const md = [];
@@ -762,12 +861,13 @@ function renderMd(doc) {
     const wls = [...new Set(zero.map((r) => r.workload))];
     for (const w of wls) {
       for (const n of [...new Set(zero.filter((r) => r.workload === w).map((r) => r.size))].sort((a, b) => a - b)) {
+        /** @param {ZeroVariant} v */
         const row = (v) => zero.find((r) => r.workload === w && r.size === n && r.variant === v);
         const cells = ZERO_VARIANTS.map((v) => {
           const r = row(v);
           return r ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)}) · ${dur(r.totalMsMedian)}` : "–";
         });
-        const ratio = row("delete") && row("zeroAll") ? `**${(row("delete").median / row("zeroAll").median).toFixed(1)}×**` : "–";
+        const ratio = row("delete") && row("zeroAll") ? `**${(/** @type {ZeroRow} */ (row("delete")).median / /** @type {ZeroRow} */ (row("zeroAll")).median).toFixed(1)}×**` : "–";
         md.push(`| ${ZERO_WORKLOADS_DEF[w]?.shape ? `${ZERO_WORKLOADS_DEF[w].shape.key} → ${ZERO_WORKLOADS_DEF[w].shape.value}` : w} | ${sizeLabel(n)} | ${cells.join(" | ")} | ${ratio} |`);
       }
     }
@@ -797,7 +897,7 @@ function renderMd(doc) {
         const r = hook.results.find((x) => x.op === o && x.variant === v);
         return r ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})` : "–";
       });
-      const d = hook.diffs.find((x) => x.op === o);
+      const d = /** @type {HookSection["diffs"][number]} */ (hook.diffs.find((x) => x.op === o)); // one per op
       md.push(
         `| ${HOOK_OP_LABEL[o]} | ${cells.join(" | ")} | ${signed(d.branchCost)} (${signed(d.branchCostPaired.median)}, ${range(d.branchCostPaired)}) | ` +
           `${signed(d.hookCost)} (${signed(d.hookCostPaired.median)}, ${range(d.hookCostPaired)}) |`,
@@ -820,7 +920,7 @@ function renderMd(doc) {
       "While a map grows the scan also reads the old array's unevacuated buckets (checked untimed on maps caught growing; the timed maps " +
       "have finished growing). getMany writes into a preallocated typed array, summed inside the clock.");
     md.push("");
-    const variants = ["scan", "scanHalves", "scanMethod", "getMany", "get", "values"].filter((v) => read.some((r) => r.variant === v));
+    const variants = /** @type {ReadVariant[]} */ (["scan", "scanHalves", "scanMethod", "getMany", "get", "values"]).filter((v) => read.some((r) => r.variant === v));
     md.push(`| map | size | ${variants.map((v) => READ_LABEL[v]).join(" | ")} | sum (all agree) |`);
     md.push(`|---|---:|${variants.map(() => "---:|").join("")}---:|`);
     for (const w of [...new Set(read.map((r) => r.workload))]) {
@@ -852,13 +952,15 @@ function renderMd(doc) {
 
 // ================================================================== drivers
 
+/** The child's result (runZeroChild's, runReadChild's or runHookChild's), read back from its JSON.
+ *  @param {string} spec @returns {unknown} */
 function spawnChild(spec) {
   const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child="));
   const args = ["--expose-gc", fileURLToPath(import.meta.url), ...passArgs, `--child=${spec}`];
   const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`bench/unsafe child ${spec} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
+  return JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
 }
 
 const CHILD = arg("child", "");
@@ -866,9 +968,9 @@ if (CHILD) {
   warnNoGc();
   const [section, w, size] = CHILD.split(":");
   const out =
-    section === "zero" ? await runZeroChild(w, Number(size))
-    : section === "read" ? await runReadChild(w, Number(size))
-    : section === "hook" ? await runHookChild(w)
+    section === "zero" ? await runZeroChild(/** @type {string} */ (w), Number(size))
+    : section === "read" ? await runReadChild(/** @type {string} */ (w), Number(size))
+    : section === "hook" ? await runHookChild(/** @type {string} */ (w))
     : null;
   if (!out) throw new Error(`unknown child section ${section}`);
   process.stdout.write(JSON.stringify(out) + "\n");
@@ -887,8 +989,11 @@ if (CHILD) {
   const machine = machineInfo();
   const stamps = new Set([codeStamp()]);
   const t00 = now();
+  /** @type {ZeroRow[]} */
   const zero = [];
+  /** @type {ReadRow[]} */
   const read = [];
+  /** @type {HookSection | null} */
   let hook = null;
   for (const section of ["zero", "hook", "read"]) {
     if (!SECTIONS.includes(section)) continue;
@@ -901,8 +1006,9 @@ if (CHILD) {
     const sizes = section === "zero" ? ZERO_SIZES : READ_SIZES;
     for (const w of wls) {
       for (const n of sizes) {
-        const r = spawnChild(`${section}:${w}:${n}`);
-        (section === "zero" ? zero : read).push(...r.results);
+        const r = /** @type {Awaited<ReturnType<typeof runZeroChild | typeof runReadChild>>} */ (spawnChild(`${section}:${w}:${n}`));
+        // The section's child returns the section's rows.
+        /** @type {(ZeroRow | ReadRow)[]} */ (section === "zero" ? zero : read).push(...r.results);
         stamps.add(r.codeStamp);
       }
     }
@@ -913,13 +1019,14 @@ if (CHILD) {
   const codeChanged = stamps.size > 1;
   if (codeChanged) console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
 
+  /** @type {Target[]} */
   const targets = [];
   for (const w of ZERO_WORKLOADS) {
     const z = zero.find((r) => r.workload === w && r.size === TARGET_SIZE && r.variant === "zeroAll");
     const d = zero.find((r) => r.workload === w && r.size === TARGET_SIZE && r.variant === "delete");
     if (!z || !d) continue;
     const ratio = d.median / z.median;
-    const shape = ZERO_WORKLOADS_DEF[w].shape;
+    const shape = /** @type {ZeroWorkload} */ (ZERO_WORKLOADS_DEF[w]).shape;
     targets.push({
       map: `${shape.key} → ${shape.value}`, workload: w, size: TARGET_SIZE, target: TARGET_RATIO, ratio, met: ratio >= TARGET_RATIO,
       zeroMs: z.totalMsMedian, deleteMs: d.totalMsMedian,
@@ -937,8 +1044,8 @@ if (CHILD) {
     elapsedSeconds: +elapsedS.toFixed(1),
     config,
     workloads: {
-      zero: Object.fromEntries(ZERO_WORKLOADS.map((w) => [w, ZERO_WORKLOADS_DEF[w].title])),
-      read: Object.fromEntries(READ_WORKLOADS.map((w) => [w, READ_WORKLOADS_DEF[w].title])),
+      zero: Object.fromEntries(ZERO_WORKLOADS.map((w) => [w, /** @type {ZeroWorkload} */ (ZERO_WORKLOADS_DEF[w]).title])),
+      read: Object.fromEntries(READ_WORKLOADS.map((w) => [w, /** @type {ReadWorkload} */ (READ_WORKLOADS_DEF[w]).title])),
     },
     labels: { zero: ZERO_LABEL, hook: HOOK_LABEL, hookOps: HOOK_OP_LABEL, read: READ_LABEL },
     zero,

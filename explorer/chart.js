@@ -12,6 +12,7 @@ export const SERIES = [
 const NS = "http://www.w3.org/2000/svg";
 const MB = 1e6;
 
+/** @param {string} name @param {Record<string, string | number>} [attrs] @param {string} [text] */
 function el(name, attrs = {}, text) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -19,7 +20,7 @@ function el(name, attrs = {}, text) {
   return e;
 }
 
-/** A "nice" axis maximum (1, 2 or 5 × 10^k) at or above x. */
+/** A "nice" axis maximum (1, 2 or 5 × 10^k) at or above x. @param {number} x */
 function niceMax(x) {
   if (!(x > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(x));
@@ -27,9 +28,11 @@ function niceMax(x) {
   return 10 * p;
 }
 
+/** @param {number} v */
 const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-/** Replace the contents of `svg` with the chart of `samples`. */
+/** Replace the contents of `svg` with the chart of `samples` (every one records the SERIES fields).
+ *  @param {SVGSVGElement} svg @param {import("./experiment.js").Sample[]} samples @param {number} width */
 export function drawChart(svg, samples, width, height = 220) {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
@@ -38,10 +41,12 @@ export function drawChart(svg, samples, width, height = 220) {
   const left = 52, right = 12, top = 26, bottom = 28;
   const w = width - left - right, h = height - top - bottom;
   let max = 0;
-  for (const s of samples) for (const { field } of SERIES) max = Math.max(max, s.stats[field] / MB);
+  for (const s of samples) for (const { field } of SERIES) max = Math.max(max, /** @type {number} */ (s.stats[field]) / MB);
   const ymax = niceMax(max * 1.05);
   const n = samples.length;
+  /** @param {number} i */
   const x = (i) => left + (n <= 1 ? w / 2 : (i * w) / (n - 1));
+  /** @param {number} v */
   const y = (v) => top + h - (v / ymax) * h;
 
   for (let t = 0; t <= 4; t++) {
@@ -56,13 +61,13 @@ export function drawChart(svg, samples, width, height = 220) {
   });
 
   for (const { field, color, dash } of SERIES) {
-    const pts = samples.map((s, i) => `${x(i).toFixed(1)},${y(s.stats[field] / MB).toFixed(1)}`).join(" ");
+    const pts = samples.map((s, i) => `${x(i).toFixed(1)},${y(/** @type {number} */ (s.stats[field]) / MB).toFixed(1)}`).join(" ");
     const line = el("polyline", { points: pts, fill: "none", stroke: color, "stroke-width": 2, "data-series": field });
     if (dash) line.setAttribute("stroke-dasharray", dash);
     svg.append(line);
     samples.forEach((s, i) => {
-      const c = el("circle", { cx: x(i), cy: y(s.stats[field] / MB), r: 3, fill: color });
-      c.append(el("title", {}, `step ${s.step}: ${s.label}\n${field} ${(s.stats[field] / MB).toFixed(2)} MB`));
+      const c = el("circle", { cx: x(i), cy: y(/** @type {number} */ (s.stats[field]) / MB), r: 3, fill: color });
+      c.append(el("title", {}, `step ${s.step}: ${s.label}\n${field} ${(/** @type {number} */ (s.stats[field]) / MB).toFixed(2)} MB`));
       svg.append(c);
     });
   }

@@ -17,17 +17,37 @@
 // map draws when it becomes empty by delete or clear(), and noverflow's
 // approximate counting for B >= 16.
 
+// Types: the package's, from its source (src/index.ts, built into the
+// dist/ the page loads; experiment.d.ts uses them too), and those of this
+// file's declarations (experiment.d.ts, what test/explorer.test.ts sees).
+/**
+ * @typedef {import("../src/index.js").KindName} KindName
+ * @typedef {import("../src/index.js").GoMap} GoMap
+ * @typedef {import("../src/index.js").Runtime} Runtime
+ * @typedef {import("./experiment.js").MapSettings} MapSettings
+ * @typedef {import("./experiment.js").Sample} Sample
+ * @typedef {import("./experiment.js").TraceLine} TraceLine
+ * @typedef {import("./experiment.js").StepOptions} StepOptions
+ * @typedef {{ key?: string, value?: string, hint?: number | string, seed?: number | string | null }} LooseSettings
+ * @typedef {{ trusted: boolean, gcPercent: number | "off", maxMemory?: string | number | undefined, debug: boolean }} SessionOptions
+ * @typedef {{ create(options?: import("../src/index.js").RuntimeOptions): Promise<Runtime> }} RuntimeClass
+ *   the Runtime class of either entry (dist/browser.js, dist/node.js)
+ */
+
 /** Keys per setMany / deleteMany call. */
 export const CHUNK = 16384;
 
+/** @type {KindName[]} */
 export const KIND_NAMES = ["u32", "i32", "u64", "i64", "f64", "string", "bytes"];
 
-/** The MemStats fields a step records (the chart and the step table). */
+/** The MemStats fields a step records (the chart and the step table).
+ *  @type {("HeapInuse" | "HeapAlloc" | "HeapIdle" | "HeapSys" | "HeapObjects" | "NumGC")[]} */
 export const SAMPLE_FIELDS = ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "HeapObjects", "NumGC"];
 
 const encoder = new TextEncoder();
 
-/** Key or value number i as a JS value of `kind`. */
+/** Key or value number i as a JS value of `kind`.
+ *  @param {KindName} kind @param {number} i */
 export function valueOf(kind, i) {
   switch (kind) {
     case "u32": case "i32": case "f64": return i;
@@ -38,9 +58,13 @@ export function valueOf(kind, i) {
   }
 }
 
+/** The typed array of each numeric kind.
+ *  @type {Partial<Record<KindName, new (n: number) => { length: number, [j: number]: number | bigint }>>} */
 const ARRAYS = { u32: Uint32Array, i32: Int32Array, f64: Float64Array, u64: BigUint64Array, i64: BigInt64Array };
 
-/** Numbers from … from+n-1 as a batch argument of `kind`. */
+/** Numbers from … from+n-1 as a batch argument of `kind`.
+ *  @param {KindName} kind @param {number} from @param {number} n
+ *  @returns {ArrayLike<import("../src/index.js").KindInput<KindName>>} */
 export function batchOf(kind, from, n) {
   const A = ARRAYS[kind];
   if (A) {
@@ -54,13 +78,15 @@ export function batchOf(kind, from, n) {
   return a;
 }
 
-/** Parse a map's settings from loose input (form fields, URL parameters). */
+/** Parse a map's settings from loose input (form fields, URL parameters).
+ *  @param {LooseSettings} [input] @returns {MapSettings} */
 export function mapSettings({ key = "string", value = "i64", hint = 0, seed } = {}) {
-  if (!KIND_NAMES.includes(key)) throw new TypeError(`key kind: expected one of ${KIND_NAMES.join(", ")}, got ${key}`);
-  if (!KIND_NAMES.includes(value)) throw new TypeError(`value kind: expected one of ${KIND_NAMES.join(", ")}, got ${value}`);
+  if (!/** @type {readonly string[]} */ (KIND_NAMES).includes(key)) throw new TypeError(`key kind: expected one of ${KIND_NAMES.join(", ")}, got ${key}`);
+  if (!/** @type {readonly string[]} */ (KIND_NAMES).includes(value)) throw new TypeError(`value kind: expected one of ${KIND_NAMES.join(", ")}, got ${value}`);
   const h = Number(hint);
   if (!Number.isSafeInteger(h) || h < 0) throw new TypeError(`hint: expected a whole number >= 0, got ${hint}`);
-  const out = { key, value, hint: h };
+  /** @type {MapSettings} */
+  const out = { key: /** @type {KindName} */ (key), value: /** @type {KindName} */ (value), hint: h };
   if (seed !== undefined && seed !== null && seed !== "") {
     const s = Number(seed);
     if (!Number.isInteger(s) || s < 0 || s > 0xffffffff) throw new TypeError(`seed: expected a u32, got ${seed}`);
@@ -77,21 +103,26 @@ export function mapSettings({ key = "string", value = "i64", hint = 0, seed } = 
  * of whichever entry the caller imported (browser or Node).
  */
 export class Session {
-  /** @type {import("../dist/index.js").Runtime} */
+  /** @type {Runtime} */
   rt;
-  /** @type {import("../dist/index.js").GoMap | null} */
+  /** @type {GoMap | null} */
   map = null;
+  /** @type {MapSettings | null} */
   settings = null;
   /** Live keys are low … next-1. */
   low = 0;
   next = 0;
-  /** One entry per step: { step, label, ms, stats: {SAMPLE_FIELDS…} }. */
+  /** One entry per step: { step, label, ms, stats: {SAMPLE_FIELDS…} }.
+   *  @type {Sample[]} */
   samples = [];
-  /** gctrace lines, each with the step it happened in. */
+  /** gctrace lines, each with the step it happened in.
+   *  @type {TraceLine[]} */
   traces = [];
   #step = 0;
+  /** @type {SessionOptions} */
   #options;
 
+  /** @param {Runtime} rt @param {SessionOptions} options */
   constructor(rt, options) {
     this.rt = rt;
     this.#options = options;
@@ -100,17 +131,23 @@ export class Session {
   /**
    * A runtime with gctrace lines collected into `traces` (and passed to
    * `onTrace`). options: trusted, gcPercent, maxMemory, debug.
+   * @param {RuntimeClass} Runtime
+   * @param {{ trusted?: boolean, gcPercent?: number | "off", maxMemory?: string | number, debug?: boolean,
+   *   onTrace?: (t: TraceLine) => void }} [options]
    */
   static async create(Runtime, { trusted = false, gcPercent = 100, maxMemory, debug = false, onTrace } = {}) {
     /** @type {Session | null} */
     let session = null;
+    /** @type {TraceLine[]} */
     const early = [];
+    /** @param {string} line */
     const gctrace = (line) => {
       const t = { step: session ? session.#step : 0, line };
       if (session) session.traces.push(t);
       else early.push(t);
       onTrace?.(t);
     };
+    /** @type {import("../src/index.js").RuntimeOptions} */
     const opts = { trusted, gcPercent, debug, gctrace };
     if (maxMemory !== undefined && maxMemory !== "") opts.maxMemory = maxMemory;
     const rt = await Runtime.create(opts);
@@ -129,14 +166,16 @@ export class Session {
     return this.map !== null && !this.map.freed;
   }
 
+  /** @returns {GoMap} */
   #needMap() {
     if (!this.hasMap) throw new Error("make a map first");
-    return this.map;
+    return /** @type {GoMap} */ (this.map); // hasMap: a live map
   }
 
-  /** Record MemStats after a step. */
+  /** Record MemStats after a step. @param {string} label @returns {Sample} */
   record(label, ms = 0) {
     const s = this.rt.readMemStats();
+    /** @type {Record<string, number>} */
     const stats = {};
     for (const f of SAMPLE_FIELDS) stats[f] = s[f];
     const sample = { step: this.#step++, label, ms, stats };
@@ -144,6 +183,7 @@ export class Session {
     return sample;
   }
 
+  /** @template T @param {string} label @param {() => T} fn @returns {T} */
   #timed(label, fn) {
     const t0 = performance.now();
     const r = fn();
@@ -151,10 +191,11 @@ export class Session {
     return r;
   }
 
-  /** make(map[key]value, hint): frees the current map first. */
+  /** make(map[key]value, hint): frees the current map first.
+   *  @param {LooseSettings} settings @returns {GoMap} */
   makeMap(settings) {
     const s = mapSettings(settings);
-    if (this.hasMap) this.map.free();
+    if (this.hasMap) /** @type {GoMap} */ (this.map).free();
     this.map = null;
     this.settings = s;
     this.low = this.next = 0;
@@ -162,9 +203,15 @@ export class Session {
     this.#timed(label, () => {
       this.map = this.rt.map(s);
     });
-    return this.map;
+    // #timed ran the callback, so this.map is the new map (TypeScript still
+    // takes it as the null assigned above).
+    return /** @type {GoMap} */ (/** @type {unknown} */ (this.map));
   }
 
+  /**
+   * @param {string} label @param {number} n @param {(done: number, k: number) => void} each
+   * @param {StepOptions["pause"]} pause @param {StepOptions["onProgress"]} onProgress
+   */
   async #chunked(label, n, each, pause, onProgress) {
     const t0 = performance.now();
     let busy = 0;
@@ -180,11 +227,11 @@ export class Session {
     this.record(label, pause ? busy : performance.now() - t0);
   }
 
-  /** Insert the next n keys (key i → value i). */
+  /** Insert the next n keys (key i → value i). @param {number} n @param {StepOptions} [options] */
   async insert(n, { pause, onProgress } = {}) {
     const m = this.#needMap();
     count(n);
-    const { key, value } = this.settings;
+    const { key, value } = /** @type {MapSettings} */ (this.settings); // set with the map
     const from = this.next;
     await this.#chunked(`insert ${n} (keys ${from}…${from + n - 1})`, n, (done, k) => {
       m.setMany(batchOf(key, from + done, k), batchOf(value, from + done, k));
@@ -192,12 +239,12 @@ export class Session {
     }, pause, onProgress);
   }
 
-  /** Delete the oldest n keys still present (fewer if fewer are left). */
+  /** Delete the oldest n keys still present (fewer if fewer are left). @param {number} n @param {StepOptions} [options] */
   async delete(n, { pause, onProgress } = {}) {
     const m = this.#needMap();
     count(n);
     n = Math.min(n, this.next - this.low);
-    const { key } = this.settings;
+    const { key } = /** @type {MapSettings} */ (this.settings); // set with the map
     const from = this.low;
     await this.#chunked(n === 0 ? "delete 0 (nothing left)" : `delete ${n} (keys ${from}…${from + n - 1})`, n, (done, k) => {
       m.deleteMany(batchOf(key, from + done, k));
@@ -270,6 +317,7 @@ export class Session {
   }
 }
 
+/** @param {number} n */
 function count(n) {
   if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`expected a whole number >= 0, got ${n}`);
 }

@@ -14,42 +14,56 @@
 // pointer and the test can sample a slot's pixel.
 import { STATES, STATE_INDEX } from "./slots.js";
 
+/**
+ * @typedef {import("./slots.js").Picture} Picture
+ * @typedef {import("./slots.js").ArrayPicture} ArrayPicture
+ * @typedef {[number, number, number]} RGBTriple
+ */
+
 const CHAIN_DRAWN = 3;
 const RGB = STATES.map((s) => hexRGB(s.color));
 
+/** @param {string} hex "#rrggbb" @returns {RGBTriple} */
 function hexRGB(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
+/** @param {RGBTriple} rgb */
 const rgb = ([r, g, b]) => `rgb(${r | 0},${g | 0},${b | 0})`;
-const mix = (a, b, t) => [0, 1, 2].map((i) => a[i] + (b[i] - a[i]) * t);
+/** @param {RGBTriple} a @param {RGBTriple} b @param {number} t */
+const mix = (a, b, t) => /** @type {RGBTriple} */ (/** @type {(0 | 1 | 2)[]} */ ([0, 1, 2]).map((i) => a[i] + (b[i] - a[i]) * t));
 
-/** Slot square size (CSS px) for a bucket count. */
+/** Slot square size (CSS px) for a bucket count. @param {number} n */
 function slotSize(n) {
   return n <= 16 ? 14 : n <= 64 ? 10 : n <= 256 ? 7 : n <= 1024 ? 5 : 3;
 }
 
-/** Size the canvas for `height` CSS px at the device pixel ratio. */
+/** Size the canvas for `height` CSS px at the device pixel ratio.
+ *  @param {HTMLCanvasElement} canvas @param {number} width @param {number} height */
 function prepare(canvas, width, height) {
   const dpr = globalThis.devicePixelRatio || 1;
   canvas.width = Math.max(1, Math.round(width * dpr));
   canvas.height = Math.max(1, Math.round(height * dpr));
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")); // a canvas has a 2d context
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
   return ctx;
 }
 
-/** Draw one array; returns its geometry. */
+/** Draw one array; returns its geometry.
+ *  (Arrays of a "summary" picture are SummaryArrays; otherwise group > 1 means
+ *  a GroupsArray, group 1 a SlotsArray.)
+ *  @param {HTMLCanvasElement} canvas @param {Picture} picture @param {ArrayPicture} array @param {number} width */
 export function drawArray(canvas, picture, array, width) {
   if (picture.mode === "summary") return drawSummary(canvas, picture, array, width);
-  if (array.group > 1) return drawGroups(canvas, picture, array, width);
-  return drawSlots(canvas, picture, array, width);
+  if (array.group > 1) return drawGroups(canvas, picture, /** @type {import("./slots.js").GroupsArray} */ (array), width);
+  return drawSlots(canvas, picture, /** @type {import("./slots.js").SlotsArray} */ (array), width);
 }
 
+/** @param {HTMLCanvasElement} canvas @param {Picture} picture @param {import("./slots.js").SlotsArray} a @param {number} width */
 function drawSlots(canvas, picture, a, width) {
   const n = a.nbuckets;
   // One slot size for both arrays while growing: old and new side by side
@@ -66,14 +80,15 @@ function drawSlots(canvas, picture, a, width) {
   const rowY = new Float64Array(rows + 1);
   for (let r = 0; r < rows; r++) {
     let deepest = 0;
-    for (let i = r * cols; i < Math.min(n, (r + 1) * cols); i++) deepest = Math.max(deepest, Math.min(CHAIN_DRAWN, a.chainLength[i]));
-    rowY[r + 1] = rowY[r] + tileH + deepest * (tileH + chainGap) + gapX;
+    for (let i = r * cols; i < Math.min(n, (r + 1) * cols); i++) deepest = Math.max(deepest, Math.min(CHAIN_DRAWN, /** @type {number} */ (a.chainLength[i])));
+    rowY[r + 1] = /** @type {number} */ (rowY[r]) + tileH + deepest * (tileH + chainGap) + gapX;
   }
-  const height = Math.max(tileH, rowY[rows]);
+  const height = Math.max(tileH, /** @type {number} */ (rowY[rows]));
   const ctx = prepare(canvas, width, height);
+  /** @param {number} x @param {number} y @param {Uint8Array} states 8 state indexes @param {boolean} outlined */
   const tile = (x, y, states, outlined) => {
     for (let k = 0; k < 8; k++) {
-      ctx.fillStyle = STATES[states[k]].color;
+      ctx.fillStyle = /** @type {import("./slots.js").State} */ (STATES[/** @type {number} */ (states[k])]).color;
       ctx.fillRect(x + (k & 3) * s, y + (k >> 2) * s, s - inner, s - inner);
     }
     if (outlined && s >= 5) {
@@ -83,16 +98,16 @@ function drawSlots(canvas, picture, a, width) {
     }
   };
   for (let i = 0; i < n; i++) {
-    const x = (i % cols) * pitchX, y = rowY[(i / cols) | 0];
+    const x = (i % cols) * pitchX, y = /** @type {number} */ (rowY[(i / cols) | 0]);
     tile(x, y, a.slots.subarray(i * 8, i * 8 + 8), false);
-    const chain = a.chains[i];
+    const chain = /** @type {Uint8Array[]} */ (a.chains[i]);
     const drawn = Math.min(CHAIN_DRAWN, chain.length);
     if (drawn > 0) {
       ctx.fillStyle = "#37474f";
       ctx.fillRect(x + (tileW >> 1) - 0.5, y + tileH - inner, 1, drawn * (tileH + chainGap) - chainGap + inner);
     }
-    for (let c = 0; c < drawn; c++) tile(x, y + (c + 1) * (tileH + chainGap), chain[c], true);
-    if (a.chainLength[i] > CHAIN_DRAWN) {
+    for (let c = 0; c < drawn; c++) tile(x, y + (c + 1) * (tileH + chainGap), /** @type {Uint8Array} */ (chain[c]), true);
+    if (/** @type {number} */ (a.chainLength[i]) > CHAIN_DRAWN) {
       ctx.fillStyle = "#d32f2f";
       ctx.fillRect(x, y + (drawn + 1) * (tileH + chainGap) - chainGap, tileW, Math.max(1, chainGap - 1));
     }
@@ -100,37 +115,43 @@ function drawSlots(canvas, picture, a, width) {
   if (a.role === "old" && picture.nevacuate !== null) markNevacuate(ctx, picture.nevacuate, n, cols, pitchX, gapX, rowY);
   return {
     mode: "slots", width, height, cols, pitchX, tileW, tileH, slot: s, inner, chainGap, rowY: Array.from(rowY),
-    /** Centre of slot k of bucket i (chain 0 = the bucket itself). */
+    /** Centre of slot k of bucket i (chain 0 = the bucket itself). @param {number} i @param {number} k */
     slotCentre(i, k, chain = 0) {
       return {
         x: (i % cols) * pitchX + (k & 3) * s + (s - inner) / 2,
-        y: rowY[(i / cols) | 0] + chain * (tileH + chainGap) + (k >> 2) * s + (s - inner) / 2,
+        y: /** @type {number} */ (rowY[(i / cols) | 0]) + chain * (tileH + chainGap) + (k >> 2) * s + (s - inner) / 2,
       };
     },
+    /** @param {number} x @param {number} y */
     hit(x, y) {
       const c = Math.floor(x / pitchX);
       if (c < 0 || c >= cols || x - c * pitchX >= tileW) return null;
       let r = 0;
-      while (r < rows && rowY[r + 1] <= y) r++;
+      while (r < rows && /** @type {number} */ (rowY[r + 1]) <= y) r++;
       const i = r * cols + c;
       if (r >= rows || i >= n) return null;
-      const dy = y - rowY[r];
+      const dy = y - /** @type {number} */ (rowY[r]);
       const chain = Math.floor(dy / (tileH + chainGap));
-      if (chain > Math.min(CHAIN_DRAWN, a.chainLength[i]) || dy - chain * (tileH + chainGap) >= tileH) return { bucket: i };
+      if (chain > Math.min(CHAIN_DRAWN, /** @type {number} */ (a.chainLength[i])) || dy - chain * (tileH + chainGap) >= tileH) return { bucket: i };
       const slot = Math.floor((x - c * pitchX) / s) + 4 * Math.floor((dy - chain * (tileH + chainGap)) / s);
       return { bucket: i, chain, slot: Math.min(7, slot) };
     },
   };
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx @param {number} nevacuate @param {number} n @param {number} cols
+ * @param {number} pitchX @param {number} gapX @param {Float64Array} rowY
+ */
 function markNevacuate(ctx, nevacuate, n, cols, pitchX, gapX, rowY) {
   if (nevacuate >= n) return;
   const r = (nevacuate / cols) | 0;
   const x = Math.max(0, (nevacuate % cols) * pitchX - Math.ceil(gapX / 2) - 2);
   ctx.fillStyle = "#d32f2f";
-  ctx.fillRect(x, rowY[r], 3, rowY[r + 1] - rowY[r] - gapX);
+  ctx.fillRect(x, /** @type {number} */ (rowY[r]), 3, /** @type {number} */ (rowY[r + 1]) - /** @type {number} */ (rowY[r]) - gapX);
 }
 
+/** @param {HTMLCanvasElement} canvas @param {Picture} picture @param {import("./slots.js").GroupsArray} a @param {number} width */
 function drawGroups(canvas, picture, a, width) {
   const c = a.ncells > 1024 ? 10 : 14;
   const gap = 1;
@@ -139,17 +160,17 @@ function drawGroups(canvas, picture, a, width) {
   const rows = Math.ceil(a.ncells / cols);
   const height = rows * pitch;
   const ctx = prepare(canvas, width, height);
-  const empty = RGB[STATE_INDEX.emptyRest], live = RGB[STATE_INDEX.live], evac = RGB[STATE_INDEX.evacuatedX];
+  const empty = /** @type {RGBTriple} */ (RGB[STATE_INDEX.emptyRest]), live = /** @type {RGBTriple} */ (RGB[STATE_INDEX.live]), evac = /** @type {RGBTriple} */ (RGB[STATE_INDEX.evacuatedX]);
   for (let g = 0; g < a.ncells; g++) {
     const x = (g % cols) * pitch, y = ((g / cols) | 0) * pitch;
     const total = a.total[g] || 1;
-    let color = mix(empty, live, Math.sqrt(a.live[g] / total));
-    if (a.evacuated[g] > 0) color = mix(color, evac, a.evacuated[g] / total);
+    let color = mix(empty, live, Math.sqrt(/** @type {number} */ (a.live[g]) / total));
+    if (/** @type {number} */ (a.evacuated[g]) > 0) color = mix(color, evac, /** @type {number} */ (a.evacuated[g]) / total);
     ctx.fillStyle = rgb(color);
     ctx.fillRect(x, y, c, c);
-    if (a.overflow[g] > 0) {
+    if (/** @type {number} */ (a.overflow[g]) > 0) {
       ctx.fillStyle = "#263238";
-      const d = Math.min(c, 3 + Math.ceil(Math.log2(1 + a.overflow[g])));
+      const d = Math.min(c, 3 + Math.ceil(Math.log2(1 + /** @type {number} */ (a.overflow[g]))));
       ctx.fillRect(x + c - d, y, d, d);
     }
   }
@@ -162,9 +183,11 @@ function drawGroups(canvas, picture, a, width) {
   }
   return {
     mode: "groups", width, height, cols, pitch, cell: c,
+    /** @param {number} g */
     cellCentre(g) {
       return { x: (g % cols) * pitch + c / 2, y: ((g / cols) | 0) * pitch + c / 2 };
     },
+    /** @param {number} x @param {number} y */
     hit(x, y) {
       const col = Math.floor(x / pitch), row = Math.floor(y / pitch);
       const g = row * cols + col;
@@ -174,6 +197,7 @@ function drawGroups(canvas, picture, a, width) {
   };
 }
 
+/** @param {HTMLCanvasElement} canvas @param {Picture} picture @param {ArrayPicture} a @param {number} width */
 function drawSummary(canvas, picture, a, width) {
   const height = 22;
   const ctx = prepare(canvas, width, height);
@@ -181,10 +205,11 @@ function drawSummary(canvas, picture, a, width) {
   ctx.textBaseline = "middle";
   if (a.role === "old") {
     // Evacuation progress: nevacuate of the old array's buckets.
-    const f = a.nbuckets > 0 ? Math.min(1, picture.nevacuate / a.nbuckets) : 0;
-    ctx.fillStyle = STATES[STATE_INDEX.evacuatedEmpty].color;
+    // (An old array: the map grows, and nevacuate is a number.)
+    const f = a.nbuckets > 0 ? Math.min(1, /** @type {number} */ (picture.nevacuate) / a.nbuckets) : 0;
+    ctx.fillStyle = /** @type {import("./slots.js").State} */ (STATES[STATE_INDEX.evacuatedEmpty]).color;
     ctx.fillRect(0, 0, width, height);
-    ctx.fillStyle = STATES[STATE_INDEX.evacuatedX].color;
+    ctx.fillStyle = /** @type {import("./slots.js").State} */ (STATES[STATE_INDEX.evacuatedX]).color;
     ctx.fillRect(0, 0, width * f, height);
     ctx.fillStyle = "#111";
     ctx.fillText(`nevacuate ${picture.nevacuate} of ${a.nbuckets} old buckets`, 6, height / 2);

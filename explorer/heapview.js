@@ -20,14 +20,15 @@ const CELL_W = 10;
 const MAX_ROWS = 40;
 const ROW_H = 20;
 
-/** CSS colour of a size class (fill) and its pale version (free slots). */
+/** CSS colour of a size class (fill) and its pale version (free slots). @param {number} sizeClass */
 export function classColor(sizeClass, pale = false) {
   if (sizeClass === 0) return pale ? "hsl(0 60% 88%)" : "hsl(0 65% 35%)";
   const hue = (sizeClass * 137.508) % 360;
   return pale ? `hsl(${hue.toFixed(1)} 60% 88%)` : `hsl(${hue.toFixed(1)} 62% 45%)`;
 }
 
-/** Draw the heap; returns the geometry (hit testing). */
+/** Draw the heap; returns the geometry (hit testing).
+ *  @param {HTMLCanvasElement} canvas @param {import("../src/index.js").HeapInspection} heap @param {number} width */
 export function drawHeap(canvas, heap, width) {
   const PAGES_PER_ROW = Math.max(16, Math.floor(width / CELL_W));
   const arenaPages = Math.max(1, Math.ceil(heap.arena.bytes / PAGE_BYTES));
@@ -41,12 +42,13 @@ export function drawHeap(canvas, heap, width) {
   canvas.height = Math.round(height * dpr);
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")); // a canvas has a 2d context
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
   const h = ROW_H - 2;
 
   // Cell coordinates u (fractional) → pieces per row.
+  /** @param {number} u0 @param {number} u1 @param {(x: number, y: number, w: number) => void} fn */
   const pieces = (u0, u1, fn) => {
     for (let r = Math.floor(u0 / PAGES_PER_ROW); r * PAGES_PER_ROW < u1; r++) {
       const a = Math.max(u0, r * PAGES_PER_ROW) - r * PAGES_PER_ROW;
@@ -54,6 +56,7 @@ export function drawHeap(canvas, heap, width) {
       fn(a * cellW, r * ROW_H, (b - a) * cellW);
     }
   };
+  /** @param {number} address */
   const unit = (address) => (address - heap.arena.start) / PAGE_BYTES / ppc;
 
   for (const s of heap.spans) {
@@ -98,14 +101,14 @@ export function drawHeap(canvas, heap, width) {
 
   return {
     width, height, rows, pagesPerCell: ppc,
-    /** The span under (x, y), or null. */
+    /** The span under (x, y), or null. @param {number} x @param {number} y */
     hit(x, y) {
       const r = Math.floor(y / ROW_H), c = x / cellW;
       if (r < 0 || r >= rows || c < 0 || c >= PAGES_PER_ROW) return null;
       const address = heap.arena.start + (r * PAGES_PER_ROW + c) * ppc * PAGE_BYTES;
       let lo = 0, hi = heap.spans.length - 1;
       while (lo <= hi) {
-        const mid = (lo + hi) >> 1, s = heap.spans[mid];
+        const mid = (lo + hi) >> 1, s = /** @type {import("../src/index.js").HeapSpan} */ (heap.spans[mid]);
         if (address < s.address) hi = mid - 1;
         else if (address >= s.address + s.bytes) lo = mid + 1;
         else return s;

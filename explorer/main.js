@@ -18,11 +18,53 @@ import { drawArray } from "./grid.js";
 import { drawHeap, classColor, PAGE_BYTES } from "./heapview.js";
 import { drawChart } from "./chart.js";
 
+/**
+ * Types: the package's from its source (src/, built into dist/), as in
+ * experiment.d.ts, through which this file sees Session.
+ * @typedef {import("../src/index.js").Runtime} Runtime
+ * @typedef {import("./slots.js").Picture} Picture
+ * @typedef {import("./slots.js").ArrayPicture} ArrayPicture
+ * @typedef {import("./slots.js").SlotsArray} SlotsArray
+ * @typedef {import("./slots.js").GroupsArray} GroupsArray
+ * @typedef {{ group: number, first: number, last: number, bucket?: undefined }
+ *   | { bucket: number, chain?: undefined, slot?: undefined, group?: undefined }
+ *   | { bucket: number, chain: number, slot: number, group?: undefined }} Hit
+ *   a hit of a grouped drawing (a group of buckets), or of a per-slot one (a bucket, or a slot of it or of its chain)
+ * @typedef {{ mode: string, width: number, height: number, hit?: (x: number, y: number) => Hit | null,
+ *   slotCentre?: (i: number, k: number, chain?: number) => { x: number, y: number },
+ *   cellCentre?: (g: number) => { x: number, y: number } }} Geometry
+ *   what drawArray returns, for the hit tests and pixel probes
+ */
+
+/**
+ * The page's elements by id (explorer/index.html).
+ * @typedef {{
+ *   arrays: HTMLDivElement, article: HTMLButtonElement, budget: HTMLInputElement, chart: SVGSVGElement,
+ *   classes: HTMLTableElement, clear: HTMLButtonElement, compact: HTMLButtonElement, delete: HTMLButtonElement,
+ *   free: HTMLButtonElement, gc: HTMLButtonElement, gcInfo: HTMLTableElement, gcPercent: HTMLInputElement,
+ *   gcStep: HTMLButtonElement, gctrace: HTMLPreElement, gridNote: HTMLParagraphElement, heapCanvas: HTMLCanvasElement,
+ *   heapNote: HTMLParagraphElement, hint: HTMLInputElement, insert: HTMLButtonElement, key: HTMLSelectElement,
+ *   legend: HTMLTableElement, make: HTMLButtonElement, mapForm: HTMLFormElement, mapInfo: HTMLTableElement,
+ *   maxMemory: HTMLInputElement, memStats: HTMLTableElement, message: HTMLDivElement, n: HTMLInputElement,
+ *   newRuntime: HTMLButtonElement, progress: HTMLParagraphElement, runtimeForm: HTMLFormElement, seed: HTMLInputElement,
+ *   shrink: HTMLButtonElement, stats: HTMLElement, status: HTMLParagraphElement, steps: HTMLTableElement,
+ *   tooltip: HTMLDivElement, trusted: HTMLInputElement, value: HTMLSelectElement, zero: HTMLButtonElement,
+ * }} PageElements
+ */
+
 const ENTRY = "../dist/browser.js";
-const $ = (id) => document.getElementById(id);
+/** The element `id` (index.html has every id used here).
+ *  @template {keyof PageElements} K @param {K} id @returns {PageElements[K]} */
+const $ = (id) => /** @type {PageElements[K]} */ (document.getElementById(id));
 const params = new URLSearchParams(location.search);
 
-/** The MemStats rows shown, in order; `bytes` rows get an MB column. */
+/**
+ * The numeric MemStats fields.
+ * @typedef {{ [K in keyof import("../src/index.js").MemStats]: import("../src/index.js").MemStats[K] extends number ? K : never }[keyof import("../src/index.js").MemStats]} NumericStat
+ */
+
+/** The MemStats rows shown, in order; `bytes` rows get an MB column.
+ *  @type {[field: NumericStat, bytes: boolean, what: string][]} */
 const STAT_ROWS = [
   ["HeapAlloc", true, "bytes of allocated heap objects (incl. unswept garbage)"],
   ["HeapInuse", true, "bytes in in-use spans"],
@@ -40,7 +82,8 @@ const STAT_ROWS = [
   ["PauseTotalNs", false, "ns of GC pauses"],
 ];
 
-/** The map rows shown (rt.inspect(m) fields), in order. */
+/** The map rows shown (rt.inspect(m) fields), in order.
+ *  @type {[field: keyof import("../src/index.js").MapInspection, what: string][]} */
 const MAP_ROWS = [
   ["count", "entries (m.size)"],
   ["B", "log2 of the bucket count"],
@@ -57,19 +100,29 @@ const MAP_ROWS = [
   ["hash0", "hash seed"],
 ];
 
+/** @type {typeof import("../src/browser.js") | null} */
 let pkg = null;
-/** @type {Session | null} */
-let session = null;
+// Set by newRuntime(). Typed as always set: it is null only before the first
+// runtime exists and while newRuntime() replaces it, when render() returns
+// early and the buttons are disabled (both check).
+/** @type {Session} */
+let session = /** @type {Session} */ (/** @type {unknown} */ (null));
 let queue = Promise.resolve();
 let busy = false;
-/** What the last render drew (snapshot, pixel probes, tooltips). */
+/** What the last render drew (snapshot, pixel probes, tooltips).
+ *  @type {{ picture: Picture | null, geometry: Record<string, Geometry>, canvases: Record<string, HTMLCanvasElement>,
+ *    heap: import("../src/index.js").HeapInspection | null, heapGeometry: ReturnType<typeof drawHeap> | null,
+ *    message: { kind: string, text: string } | null }} */
 const last = { picture: null, geometry: {}, canvases: {}, heap: null, heapGeometry: null, message: null };
 
 // ------------------------------------------------------------------ helpers
 
+/** @param {unknown} x */
 const num = (x) => (typeof x === "number" ? x.toLocaleString("en-US") : String(x));
+/** @param {number} x */
 const mb = (x) => (x / 1e6).toFixed(2);
 
+/** @param {string} tag @param {string} text @param {Record<string, string>} [attrs] */
 function cell(tag, text, attrs = {}) {
   const e = document.createElement(tag);
   e.textContent = text;
@@ -80,12 +133,14 @@ function cell(tag, text, attrs = {}) {
   return e;
 }
 
+/** @param {HTMLElement[]} cells */
 function row(...cells) {
   const tr = document.createElement("tr");
   tr.append(...cells);
   return tr;
 }
 
+/** @param {string} color */
 function swatch(color) {
   const s = document.createElement("span");
   s.className = "swatch";
@@ -93,6 +148,7 @@ function swatch(color) {
   return s;
 }
 
+/** @param {"error" | "info"} kind @param {string} text */
 function showMessage(kind, text) {
   last.message = { kind, text };
   const m = $("message");
@@ -106,10 +162,12 @@ function clearMessage() {
   $("message").hidden = true;
 }
 
+/** @param {unknown} e */
 const errorText = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-const nextFrame = () => new Promise((r) => setTimeout(r, 0));
+const nextFrame = () => /** @type {Promise<void>} */ (new Promise((r) => setTimeout(r, 0)));
 
-/** Run one user action after the ones before it; redraw afterwards. */
+/** Run one user action after the ones before it; redraw afterwards.
+ *  @param {() => unknown} fn */
 function act(fn) {
   const p = queue.then(async () => {
     busy = true;
@@ -132,12 +190,14 @@ function act(fn) {
   return p;
 }
 
+/** @param {"n" | "budget"} id */
 function count(id) {
   const v = Number(String($(id).value).replace(/[_,\s]/g, ""));
   if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`${id}: expected a whole number >= 0, got ${$(id).value}`);
   return v;
 }
 
+/** @param {string} what @returns {import("./experiment.js").StepOptions} */
 function progress(what) {
   return {
     pause: nextFrame,
@@ -149,17 +209,23 @@ function progress(what) {
 
 // ----------------------------------------------------------- runtime, map
 
+/** @returns {{ trusted: boolean, gcPercent: number | "off", maxMemory?: string }} */
 function runtimeOptions() {
   const g = $("gcPercent").value.trim();
   const gcPercent = g === "" ? 100 : g === "off" ? "off" : Number(g);
-  return { trusted: $("trusted").checked, gcPercent, maxMemory: $("maxMemory").value.trim() || undefined };
+  // (maxMemory: undefined when the field is empty, as Session.create takes it)
+  return /** @type {{ trusted: boolean, gcPercent: number | "off", maxMemory?: string }} */ (
+    { trusted: $("trusted").checked, gcPercent, maxMemory: $("maxMemory").value.trim() || undefined }
+  );
 }
 
+// (These run once start() has imported the package: pkg is set.)
+
 async function newRuntime() {
-  if (session?.hasMap) session.map.free();
-  session = null;
+  if (session?.hasMap) /** @type {import("../src/index.js").GoMap} */ (session.map).free();
+  session = /** @type {Session} */ (/** @type {unknown} */ (null)); // (see `session`)
   $("gctrace").textContent = "";
-  session = await Session.create(pkg.Runtime, { ...runtimeOptions(), onTrace: () => {} });
+  session = await Session.create(/** @type {NonNullable<typeof pkg>} */ (pkg).Runtime, { ...runtimeOptions(), onTrace: () => {} });
   setStatus();
 }
 
@@ -182,7 +248,7 @@ function setStatus() {
 function render() {
   if (!session) return;
   const rt = session.rt;
-  last.picture = session.hasMap ? readPicture(rt, session.map) : null;
+  last.picture = session.hasMap ? readPicture(rt, /** @type {import("../src/index.js").GoMap} */ (session.map)) : null;
   renderBuckets();
   renderMapInfo();
   renderHeap();
@@ -193,6 +259,7 @@ function render() {
   setStatus();
 }
 
+/** @param {HTMLElement} el */
 function panelWidth(el) {
   return Math.max(280, Math.floor(el.clientWidth));
 }
@@ -236,12 +303,13 @@ function renderBuckets() {
     box.append(caption, canvas);
     last.geometry[a.role] = drawArray(canvas, p, a, width);
     last.canvases[a.role] = canvas;
-    canvas.addEventListener("mousemove", (ev) => tooltipFor(ev, bucketTip(p, a, last.geometry[a.role], ev)));
+    canvas.addEventListener("mousemove", (ev) => tooltipFor(ev, bucketTip(p, a, /** @type {Geometry} */ (last.geometry[a.role]), ev)));
     canvas.addEventListener("mouseleave", hideTooltip);
   }
   renderLegend(p);
 }
 
+/** @param {Picture} p @param {ArrayPicture} a */
 function captionOf(p, a) {
   const info = p.info;
   const overflow = `${num(a.overflowBuckets)} overflow bucket${a.overflowBuckets === 1 ? "" : "s"}`;
@@ -254,21 +322,28 @@ function captionOf(p, a) {
   return `${p.growing ? "new array" : "bucket array"}: 2^${info.B} = ${num(a.nbuckets)} buckets · ${overflow}${group}`;
 }
 
-function bucketTip(p, a, g, ev) {
+/**
+ * The tooltip of the cell under the pointer: a group's hit comes from a
+ * grouped drawing (a GroupsArray), a bucket's from a per-slot one (a
+ * SlotsArray, where the hit has a bucket, and a chain with its slot).
+ * @param {Picture} _p @param {ArrayPicture} a @param {Geometry} g @param {MouseEvent} ev
+ */
+function bucketTip(_p, a, g, ev) {
   if (!g.hit) return null;
   const h = g.hit(ev.offsetX, ev.offsetY);
   if (!h) return null;
   if (h.group !== undefined) {
-    return `${a.role === "old" ? "old " : ""}buckets ${num(h.first)}…${num(h.last)}\nlive ${num(a.live[h.group])} of ${num(a.total[h.group])} slots` +
-      `\nevacuated ${num(a.evacuated[h.group])}\noverflow buckets ${num(a.overflow[h.group])}`;
+    return `${a.role === "old" ? "old " : ""}buckets ${num(h.first)}…${num(h.last)}\nlive ${num(/** @type {GroupsArray} */ (a).live[h.group])} of ${num(/** @type {GroupsArray} */ (a).total[h.group])} slots` +
+      `\nevacuated ${num(/** @type {GroupsArray} */ (a).evacuated[h.group])}\noverflow buckets ${num(/** @type {GroupsArray} */ (a).overflow[h.group])}`;
   }
-  const states = [Array.from(a.slots.subarray(h.bucket * 8, h.bucket * 8 + 8)), ...a.chains[h.bucket].map((c) => Array.from(c))];
-  const lines = states.map((s, i) => `${i === 0 ? "bucket" : `overflow ${i}`}: ${s.map((st) => STATES[st].name).join(" ")}`);
-  const more = a.chainLength[h.bucket] > a.chains[h.bucket].length ? `\n… ${a.chainLength[h.bucket]} overflow buckets in all` : "";
-  const slot = h.slot !== undefined ? `\nslot ${h.slot}${h.chain ? ` of overflow ${h.chain}` : ""}: ${STATES[states[h.chain][h.slot]].name}` : "";
+  const states = [Array.from(/** @type {SlotsArray} */ (a).slots.subarray(h.bucket * 8, h.bucket * 8 + 8)), .../** @type {Uint8Array[]} */ (/** @type {SlotsArray} */ (a).chains[h.bucket]).map((c) => Array.from(c))];
+  const lines = states.map((s, i) => `${i === 0 ? "bucket" : `overflow ${i}`}: ${s.map((st) => /** @type {import("./slots.js").State} */ (STATES[st]).name).join(" ")}`);
+  const more = /** @type {number} */ (/** @type {SlotsArray} */ (a).chainLength[h.bucket]) > /** @type {Uint8Array[]} */ (/** @type {SlotsArray} */ (a).chains[h.bucket]).length ? `\n… ${/** @type {SlotsArray} */ (a).chainLength[h.bucket]} overflow buckets in all` : "";
+  const slot = h.slot !== undefined ? `\nslot ${h.slot}${h.chain ? ` of overflow ${h.chain}` : ""}: ${/** @type {import("./slots.js").State} */ (STATES[/** @type {number} */ (/** @type {number[]} */ (states[h.chain])[h.slot])]).name}` : "";
   return `${a.role === "old" ? "old " : ""}bucket ${num(h.bucket)}${slot}\n${lines.join("\n")}${more}`;
 }
 
+/** @param {Picture} p */
 function renderLegend(p) {
   const t = $("legend");
   t.replaceChildren();
@@ -287,8 +362,9 @@ function renderMapInfo() {
   const p = last.picture;
   if (!p) return;
   const info = p.info;
-  const values = { ...info, count: session.map.size };
+  const values = { ...info, count: /** @type {import("../src/index.js").GoMap} */ (session.map).size }; // a picture: a live map
   for (const [k, what] of MAP_ROWS) {
+    /** @type {unknown} */
     let v = values[k];
     if (k === "nevacuate" && !info.growing) v = "—";
     if (typeof v === "boolean") v = v ? "yes" : "no";
@@ -301,7 +377,7 @@ function renderHeap() {
   const heap = rt.inspectHeap();
   last.heap = heap;
   const canvas = $("heapCanvas");
-  const g = drawHeap(canvas, heap, panelWidth(canvas.parentElement) - 24);
+  const g = drawHeap(canvas, heap, panelWidth(/** @type {HTMLElement} */ (canvas.parentElement)) - 24);
   last.heapGeometry = g;
   canvas.onmousemove = (ev) => tooltipFor(ev, spanTip(g.hit(ev.offsetX, ev.offsetY)));
   canvas.onmouseleave = hideTooltip;
@@ -321,6 +397,7 @@ function renderHeap() {
   const gi = $("gcInfo");
   gi.replaceChildren();
   const gc = heap.gc;
+  /** @type {[string, string][]} */
   const rows = [
     ["phase", gc.phase], ["mark progress", `${(100 * gc.markProgress).toFixed(1)}%`], ["heapLive", num(gc.heapLive)],
     ["heapGoal", num(gc.heapGoal)], ["trigger", num(gc.trigger)], ["bytesMarked", num(gc.bytesMarked)],
@@ -329,6 +406,7 @@ function renderHeap() {
   for (const [k, v] of rows) gi.append(row(cell("th", k), cell("td", v, { "data-gc": k })));
 }
 
+/** @param {import("../src/index.js").HeapSpan | null} s */
 function spanTip(s) {
   if (!s) return null;
   const where = `@${num(s.address)} · ${s.pages} page${s.pages === 1 ? "" : "s"}`;
@@ -360,7 +438,7 @@ function renderSteps() {
   for (const s of session.samples) {
     t.append(row(
       cell("td", String(s.step)), cell("td", s.label, { class: "left" }), cell("td", s.ms.toFixed(1)),
-      cell("td", mb(s.stats.HeapInuse)), cell("td", mb(s.stats.HeapAlloc)), cell("td", mb(s.stats.HeapIdle)),
+      cell("td", mb(/** @type {number} */ (s.stats.HeapInuse))), cell("td", mb(/** @type {number} */ (s.stats.HeapAlloc))), cell("td", mb(/** @type {number} */ (s.stats.HeapIdle))),
       cell("td", num(s.stats.HeapObjects)), cell("td", String(s.stats.NumGC)),
     ));
   }
@@ -384,8 +462,8 @@ function renderTrace() {
 
 function renderButtons() {
   const hasMap = !!session?.hasMap;
-  for (const id of ["insert", "delete", "clear", "shrink", "zero", "free"]) $(id).disabled = busy || !hasMap;
-  for (const id of ["gcStep", "gc", "make", "newRuntime", "article", "trusted"]) $(id).disabled = busy || !session;
+  for (const id of /** @type {const} */ (["insert", "delete", "clear", "shrink", "zero", "free"])) $(id).disabled = busy || !hasMap;
+  for (const id of /** @type {const} */ (["gcStep", "gc", "make", "newRuntime", "article", "trusted"])) $(id).disabled = busy || !session;
   const canCompact = !!session?.canCompact;
   $("compact").disabled = busy || !canCompact;
   $("compact").title = canCompact ? "await rt.compact(): move the live data into fresh memory" : "rt.compact() is not in this build of gomap-wasm yet";
@@ -393,6 +471,7 @@ function renderButtons() {
 
 // ----------------------------------------------------------------- tooltip
 
+/** @param {MouseEvent} ev @param {string | null} text */
 function tooltipFor(ev, text) {
   const tip = $("tooltip");
   if (!text) return hideTooltip();
@@ -447,7 +526,7 @@ function wire() {
   $("zero").addEventListener("click", () =>
     act(() => {
       const n = session.zeroValues();
-      showMessage("info", `rt.unsafe.zeroValues(m) wrote ${num(n)} value slots: no barrier, no count change (m.size is still ${num(session.map.size)}).`);
+      showMessage("info", `rt.unsafe.zeroValues(m) wrote ${num(n)} value slots: no barrier, no count change (m.size is still ${num(/** @type {import("../src/index.js").GoMap} */ (session.map).size)}).`);
     }));
   $("free").addEventListener("click", () => act(() => session.freeMap()));
   $("article").addEventListener("click", () =>
@@ -480,9 +559,11 @@ function wire() {
   });
 }
 
-/** A CompactionReport in words (any other result as JSON). */
+/** A CompactionReport in words (any other result as JSON).
+ *  @param {any} r what rt.compact() resolved to: looked at property by property */
 function compactionText(r) {
   if (r && typeof r === "object" && r.before && r.after && typeof r.maps === "number") {
+    /** @param {"linearBytes" | "heapInuse" | "heapSys"} k */
     const d = (k) => `${mb(r.before[k])} → ${mb(r.after[k])} MB`;
     return `moved ${num(r.maps)} map${r.maps === 1 ? "" : "s"} (${num(r.entries)} entries) into a fresh instance; ` +
       `linear memory ${d("linearBytes")}, HeapInuse ${d("heapInuse")}, HeapSys ${d("heapSys")}` +
@@ -491,6 +572,7 @@ function compactionText(r) {
   return r === undefined ? "done" : describe(r);
 }
 
+/** @param {unknown} x */
 function describe(x) {
   try {
     return typeof x === "object" ? JSON.stringify(x, (_, v) => (typeof v === "bigint" ? `${v}n` : v)) : String(x);
@@ -501,9 +583,10 @@ function describe(x) {
 
 // ------------------------------------------------------ window.explorer
 
+/** @param {HTMLCanvasElement} canvas @param {number} x @param {number} y */
 function pixelAt(canvas, x, y) {
   const dpr = globalThis.devicePixelRatio || 1;
-  const d = canvas.getContext("2d").getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data;
+  const d = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data;
   return [d[0], d[1], d[2], d[3]];
 }
 
@@ -511,13 +594,13 @@ const STAT_FIELDS = STAT_ROWS.map(([k]) => k);
 
 const explorer = {
   /** Resolves once the runtime and the first map exist. */
-  ready: null,
+  ready: /** @type {ReturnType<typeof start> | null} */ (null),
   get pkg() { return pkg; },
   get session() { return session; },
   /** Resolves when every queued step has finished and the page redrew. */
   idle: () => queue,
   /** Queue a step (a function of the session), then redraw. */
-  act: (fn) => act(() => fn(session)),
+  act: (/** @type {(session: Session) => unknown} */ fn) => act(() => fn(session)),
   /** What the page shows, as plain data. */
   snapshot() {
     const rt = session.rt;
@@ -543,32 +626,34 @@ const explorer = {
   },
   /** RGBA drawn at the centre of slot `slot` of bucket `bucket` (chain 0
    *  is the bucket, 1… its overflow buckets) of the "old" or "new" array. */
+  /** @param {"old" | "new"} role @param {number} bucket @param {number} slot */
   slotPixel(role, bucket, slot, chain = 0) {
     const g = last.geometry[role];
     if (!g?.slotCentre) throw new Error(`no per-slot drawing of the ${role} array`);
     const { x, y } = g.slotCentre(bucket, slot, chain);
-    return pixelAt(last.canvases[role], x, y);
+    return pixelAt(/** @type {HTMLCanvasElement} */ (last.canvases[role]), x, y);
   },
   /** RGBA at the centre of group cell `g` (grouped drawing). */
+  /** @param {"old" | "new"} role @param {number} g */
   groupPixel(role, g) {
     const geo = last.geometry[role];
     if (!geo?.cellCentre) throw new Error(`no grouped drawing of the ${role} array`);
     const { x, y } = geo.cellCentre(g);
-    return pixelAt(last.canvases[role], x, y);
+    return pixelAt(/** @type {HTMLCanvasElement} */ (last.canvases[role]), x, y);
   },
   states: STATES,
 };
-window.explorer = explorer;
+/** @type {Window & { explorer?: typeof explorer }} */ (window).explorer = explorer;
 
 // ------------------------------------------------------------------- start
 
 async function start() {
-  for (const id of ["key", "value"]) {
+  for (const id of /** @type {const} */ (["key", "value"])) {
     for (const k of KIND_NAMES) $(id).append(new Option(k, k));
   }
   $("key").value = params.get("key") ?? "string";
   $("value").value = params.get("value") ?? "i64";
-  for (const id of ["hint", "seed", "n", "gcPercent", "maxMemory"]) if (params.has(id)) $(id).value = params.get(id);
+  for (const id of /** @type {const} */ (["hint", "seed", "n", "gcPercent", "maxMemory"])) if (params.has(id)) $(id).value = /** @type {string} */ (params.get(id));
   $("trusted").checked = params.get("trusted") === "1";
   wire();
   renderButtons();
@@ -585,7 +670,7 @@ async function start() {
     makeMap();
   });
   if (!session) throw new Error($("message").textContent || "the runtime could not be created");
-  return { entry: ENTRY, runtime: typeof pkg.Runtime, trusted: session.rt.trusted, build: session.rt.debug ? "debug" : "release" };
+  return { entry: ENTRY, runtime: typeof /** @type {NonNullable<typeof pkg>} */ (pkg).Runtime, trusted: session.rt.trusted, build: session.rt.debug ? "debug" : "release" };
 }
 
 explorer.ready = start();

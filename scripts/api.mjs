@@ -38,13 +38,16 @@ export const API_REPORT = join(root, "etc", "gomap-wasm.api.md");
 export async function rollupTypes({ quiet = false, verbose = false } = {}) {
   const t0 = performance.now();
   const require = createRequire(import.meta.url);
+  /** @type {typeof import("@microsoft/api-extractor")} */
   const { Extractor, ExtractorConfig } = require("@microsoft/api-extractor");
   if (!existsSync(join(root, "dist", "index.d.ts"))) {
     throw new Error("dist/index.d.ts is missing: run node scripts/build.mjs (tsc -p tsconfig.build.json) first");
   }
   mkdirSync(dirname(API_REPORT), { recursive: true });
   const config = ExtractorConfig.loadFileAndPrepare(join(root, "api-extractor.json"));
+  /** @type {string[]} */
   const warnings = [];
+  /** @type {string[]} */
   const errors = [];
   const result = Extractor.invoke(config, {
     localBuild: true,

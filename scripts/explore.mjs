@@ -30,6 +30,7 @@ export const DEFAULT_PORT = 5180;
  *  and the core it loads, and the sources its source maps name. */
 const SERVED = new Set(["explorer", "dist", "build", "src", "assembly", "docs"]);
 
+/** @type {Readonly<Record<string, string>>} */
 export const MIME_TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -46,16 +47,22 @@ export const MIME_TYPES = {
   ".ico": "image/x-icon",
 };
 
-/** The file a URL path names, or null when it is outside what we serve. */
+/**
+ * The file a URL path names, or null when it is outside what we serve.
+ * @param {string} root
+ * @param {string} urlPath
+ * @returns {string | null}
+ */
 function resolvePath(root, urlPath) {
   let path;
   try {
-    path = decodeURIComponent(urlPath.split("?")[0].split("#")[0]);
+    // (split() returns at least one element.)
+    path = decodeURIComponent(/** @type {string} */ (/** @type {string} */ (urlPath.split("?")[0]).split("#")[0]));
   } catch {
     return null;
   }
   const parts = path.split("/").filter((p) => p !== "");
-  if (parts.length === 0 || !SERVED.has(parts[0])) return null;
+  if (parts.length === 0 || !SERVED.has(/** @type {string} */ (parts[0]))) return null;
   if (parts.some((p) => p.startsWith(".") || p.includes("\\") || p.includes("\0"))) return null;
   const full = normalize(join(root, ...parts));
   if (!full.startsWith(root + sep)) return null;
@@ -66,17 +73,25 @@ function resolvePath(root, urlPath) {
   } catch {
     return null;
   }
-  const top = realpathSync(join(root, parts[0]));
+  const top = realpathSync(join(root, /** @type {string} */ (parts[0])));
   if (real !== top && !real.startsWith(top + sep)) return null;
   return real;
 }
 
+/**
+ * @param {import("node:http").ServerResponse} res
+ * @param {number} status
+ * @param {string} body
+ */
 function send(res, status, body, type = "text/plain; charset=utf-8") {
   res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
   res.end(body);
 }
 
-/** The request handler (exported for tests of the server itself). */
+/**
+ * The request handler (exported for tests of the server itself).
+ * @returns {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void}
+ */
 export function handler(root = ROOT) {
   return (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -89,6 +104,7 @@ export function handler(root = ROOT) {
       return res.end();
     }
     let file = resolvePath(root, url);
+    /** @param {string} f */
     const stat = (f) => {
       try {
         return statSync(f);
@@ -99,7 +115,7 @@ export function handler(root = ROOT) {
     let st = file ? stat(file) : null;
     if (!file || !st) return send(res, 404, `not found: ${url}\n`);
     if (st.isDirectory()) {
-      if (!url.split("?")[0].endsWith("/")) {
+      if (!/** @type {string} */ (url.split("?")[0]).endsWith("/")) {
         const [p, q] = url.split("?");
         res.writeHead(301, { location: `${p}/${q === undefined ? "" : "?" + q}`, "cache-control": "no-store" });
         return res.end();
@@ -122,25 +138,30 @@ export function handler(root = ROOT) {
   };
 }
 
-/** Start the server. `port: 0` picks a free port. Resolves to its URL
- *  (the explorer's) and a close function. */
+/**
+ * Start the server. `port: 0` picks a free port. Resolves to its URL
+ * (the explorer's) and a close function.
+ * @param {{ port?: number, host?: string, root?: string }} [options]
+ * @returns {Promise<import("./explore.d.mts").ExploreServer>}
+ */
 export function startServer({ port = DEFAULT_PORT, host = "127.0.0.1", root = ROOT } = {}) {
   const server = createServer(handler(root));
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
-      const addr = server.address();
+      // Listening on a TCP host and port: an AddressInfo, never a pipe's name.
+      const addr = /** @type {import("node:net").AddressInfo} */ (server.address());
       const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
       const origin = `http://${shownHost}:${addr.port}`;
       resolve({
         origin,
         url: `${origin}/explorer/`,
         port: addr.port,
-        close: () => new Promise((done) => {
+        close: () => /** @type {Promise<void>} */ (new Promise((done) => {
           server.closeAllConnections?.();
           server.close(() => done());
-        }),
+        })),
       });
     });
   });
@@ -170,10 +191,14 @@ experiment in the browser and watch the buckets, the heap and MemStats.
              build/ is missing)
   --help     this text`;
 
+/**
+ * @param {string[]} argv
+ * @returns {{ port: number, host: string, build: boolean } | null} null: --help
+ */
 function parseArgs(argv) {
   const o = { port: DEFAULT_PORT, host: "127.0.0.1", build: false };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = /** @type {string} */ (argv[i]);
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
@@ -198,7 +223,7 @@ async function main() {
   try {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`explore: ${e.message}`);
+    console.error(`explore: ${/** @type {Error} */ (e).message}`);
     process.exit(2);
   }
   if (!o) {
@@ -213,8 +238,8 @@ async function main() {
   try {
     s = await startServer(o);
   } catch (e) {
-    const hint = e.code === "EADDRINUSE" ? ` (port ${o.port} is taken: try --port 0 or another port)` : "";
-    console.error(`explore: cannot listen on ${o.host}:${o.port}: ${e.message}${hint}`);
+    const hint = /** @type {NodeJS.ErrnoException} */ (e).code === "EADDRINUSE" ? ` (port ${o.port} is taken: try --port 0 or another port)` : "";
+    console.error(`explore: cannot listen on ${o.host}:${o.port}: ${/** @type {Error} */ (e).message}${hint}`);
     process.exit(1);
   }
   console.log(`gomap-wasm explorer: ${s.url}`);

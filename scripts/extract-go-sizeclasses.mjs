@@ -16,7 +16,11 @@ const DEFAULT_INPUT = "/usr/lib/go-1.19/src/runtime/sizeclasses.go";
 const OUTPUT = fileURLToPath(new URL("../test/fixtures/go119-sizeclasses.json", import.meta.url));
 const ARRAYS = ["class_to_size", "class_to_allocnpages", "class_to_divmagic", "size_to_class8", "size_to_class128"];
 
-/** Value of one array element: a decimal literal or Go's `^uint32(0)/N + 1`. */
+/**
+ * Value of one array element: a decimal literal or Go's `^uint32(0)/N + 1`.
+ * @param {string} text
+ * @param {string} name
+ */
 function evalElement(text, name) {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);
@@ -25,22 +29,27 @@ function evalElement(text, name) {
   throw new Error(`${name}: cannot evaluate element ${JSON.stringify(t)}`);
 }
 
+/** @param {string} source */
 function extract(source) {
+  /** @type {Record<string, number[]>} */
   const out = {};
   for (const name of ARRAYS) {
     const re = new RegExp(`^var ${name} = \\[[^\\]]*\\]u?int\\d+\\s*\\{([^}]*)\\}`, "m");
     const m = re.exec(source);
     if (!m) throw new Error(`${name} not found`);
-    out[name] = m[1].split(",").filter((s) => s.trim() !== "").map((s) => evalElement(s, name));
+    out[name] = /** @type {string} */ (m[1]).split(",").filter((s) => s.trim() !== "").map((s) => evalElement(s, name));
   }
   return out;
 }
 
-/** Go version from the VERSION file of the GOROOT holding `input`, if any. */
+/**
+ * Go version from the VERSION file of the GOROOT holding `input`, if any.
+ * @param {string} input
+ */
 function goVersion(input) {
   const versionFile = join(dirname(input), "..", "..", "VERSION");
   if (!existsSync(versionFile)) return undefined;
-  return readFileSync(versionFile, "utf8").split("\n")[0].trim() || undefined;
+  return /** @type {string} */ (readFileSync(versionFile, "utf8").split("\n")[0]).trim() || undefined;
 }
 
 const input = process.argv[2] ?? DEFAULT_INPUT;
@@ -53,7 +62,7 @@ const meta = {
 // One array per line keeps the fixture short and diffable.
 const body = [
   ...Object.entries(meta).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`),
-  ...ARRAYS.map((k) => `  ${JSON.stringify(k)}: [${arrays[k].join(", ")}]`),
+  ...ARRAYS.map((k) => `  ${JSON.stringify(k)}: [${/** @type {number[]} */ (arrays[k]).join(", ")}]`),
 ].join(",\n");
 writeFileSync(OUTPUT, `{\n${body}\n}\n`);
-console.log(`wrote ${OUTPUT} from ${input}: ` + ARRAYS.map((k) => `${k}[${arrays[k].length}]`).join(" "));
+console.log(`wrote ${OUTPUT} from ${input}: ` + ARRAYS.map((k) => `${k}[${/** @type {number[]} */ (arrays[k]).length}]`).join(" "));

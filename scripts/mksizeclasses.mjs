@@ -34,6 +34,10 @@ export const OUTPUT_RELATIVE = "assembly/mem/sizeclasses.ts";
 /** Absolute path of the generated file (independent of the working directory). */
 export const OUTPUT_FILE = fileURLToPath(new URL("../" + OUTPUT_RELATIVE, import.meta.url));
 
+/** @typedef {import("./mksizeclasses.d.mts").SizeClass} SizeClass */
+/** @typedef {import("./mksizeclasses.d.mts").SizeClassTables} SizeClassTables */
+
+/** @param {number} x */
 const isPow2 = (x) => x > 0 && (x & (x - 1)) === 0;
 
 /**
@@ -41,6 +45,8 @@ const isPow2 = (x) => x > 0 && (x & (x - 1)) === 0;
  * 8 bytes below 32, 16 bytes from 32 (so every object of 32 bytes or more is
  * 16-byte aligned), size/8 from 128 (keeps the rounding loss of the class
  * grid itself at or below 12.5%), and 256 bytes from 2048 upward.
+ * @param {number} size
+ * @param {number} align
  */
 function nextAlign(size, align) {
   if (!isPow2(size)) return align;
@@ -53,6 +59,7 @@ function nextAlign(size, align) {
 /**
  * Smallest page count whose span, cut into objects of `size` bytes, leaves a
  * remainder (tail waste) of at most one eighth of the span.
+ * @param {number} size
  */
 function pagesFor(size) {
   let span = PAGE_SIZE;
@@ -66,6 +73,8 @@ function pagesFor(size) {
  * [0, span bytes]. Same value as Go's class_to_divmagic: 2^32-1 div size, + 1.
  * Verified exhaustively (offsets are below 2^17 and m below 2^32, so the
  * product stays below 2^53 and double arithmetic is exact).
+ * @param {number} size
+ * @param {number} npages
  */
 function divMagicFor(size, npages) {
   if (size === 0) return 0;
@@ -79,10 +88,14 @@ function divMagicFor(size, npages) {
   return m;
 }
 
-/** Lowest class whose object size is at least `size` (0 if none, or size 0). */
+/**
+ * Lowest class whose object size is at least `size` (0 if none, or size 0).
+ * @param {number[]} sizes
+ * @param {number} size
+ */
 function firstClassFitting(sizes, size) {
   for (let c = 0; c < sizes.length; c++) {
-    if (sizes[c] >= size) return c;
+    if (/** @type {number} */ (sizes[c]) >= size) return c;
   }
   throw new Error(`no size class holds ${size} bytes`);
 }
@@ -97,6 +110,7 @@ function firstClassFitting(sizes, size) {
  * Pass 2 grows each class to the largest multiple of LARGE_SIZE_DIV that still
  * fits the same number of objects in the same span; keeping the 128-byte
  * granularity is what lets size_to_class128 work.
+ * @returns {SizeClassTables}
  */
 export function generate() {
   /** @type {{size: number, npages: number}[]} */
@@ -106,7 +120,7 @@ export function generate() {
     align = nextAlign(size, align);
     if (!isPow2(align)) throw new Error(`alignment ${align} is not a power of two`);
     const npages = pagesFor(size);
-    const last = raw[raw.length - 1];
+    const last = /** @type {{size: number, npages: number}} */ (raw[raw.length - 1]); // raw is never empty
     const span = npages * PAGE_SIZE;
     if (raw.length > 1 && last.npages === npages && Math.floor(span / last.size) === Math.floor(span / size)) {
       last.size = size;
@@ -115,11 +129,12 @@ export function generate() {
     }
   }
 
+  // (c < raw.length: raw[c] is there)
   for (let c = 1; c < raw.length; c++) {
-    const span = raw[c].npages * PAGE_SIZE;
-    const count = Math.floor(span / raw[c].size);
+    const span = /** @type {{size: number, npages: number}} */ (raw[c]).npages * PAGE_SIZE;
+    const count = Math.floor(span / /** @type {{size: number, npages: number}} */ (raw[c]).size);
     const grown = Math.floor(span / count) & ~(LARGE_SIZE_DIV - 1);
-    if (grown > raw[c].size) raw[c].size = grown;
+    if (grown > /** @type {{size: number, npages: number}} */ (raw[c]).size) /** @type {{size: number, npages: number}} */ (raw[c]).size = grown;
   }
 
   if (raw.length !== NUM_SIZE_CLASSES) {
@@ -152,37 +167,52 @@ export function generate() {
 /**
  * Size -> class exactly as assembly/mem/sizeclasses.ts's sizeToClass does it.
  * Precondition: 0 < size <= MAX_SMALL_SIZE.
+ * @param {SizeClassTables} gen
+ * @param {number} size
+ * @returns {number}
  */
 export function sizeToClass(gen, size) {
-  if (size <= SMALL_SIZE_MAX) return gen.sizeToClass8[(size + SMALL_SIZE_DIV - 1) >>> 3];
-  return gen.sizeToClass128[(size - SMALL_SIZE_MAX + LARGE_SIZE_DIV - 1) >>> 7];
+  // The precondition keeps both indexes inside their tables.
+  if (size <= SMALL_SIZE_MAX) return /** @type {number} */ (gen.sizeToClass8[(size + SMALL_SIZE_DIV - 1) >>> 3]);
+  return /** @type {number} */ (gen.sizeToClass128[(size - SMALL_SIZE_MAX + LARGE_SIZE_DIV - 1) >>> 7]);
 }
 
 /**
  * Worst-case fraction of a span lost for objects of class c: every object
  * holds a request one byte above the previous class, plus the span's tail.
+ * @param {SizeClass[]} classes
+ * @param {number} c
  */
 export function maxWaste(classes, c) {
-  const { size, nelems, tailWaste, npages } = classes[c];
-  const prev = c > 1 ? classes[c - 1].size : 0;
+  const { size, nelems, tailWaste, npages } = /** @type {SizeClass} */ (classes[c]);
+  const prev = c > 1 ? /** @type {SizeClass} */ (classes[c - 1]).size : 0;
   return ((size - prev - 1) * nelems + tailWaste) / (npages * PAGE_SIZE);
 }
 
 // ---------------------------------------------------------------------------
 // Rendering
 
+/** @param {SizeClass[]} classes */
 function renderTable(classes) {
   const head = ["class", "bytes/obj", "bytes/span", "objects", "tail waste", "max waste"];
   const widths = head.map((h) => Math.max(h.length, 5));
-  const row = (cells) => "// " + cells.map((s, i) => String(s).padStart(widths[i])).join("  ");
+  /** @param {(string | number)[]} cells one per column of `head` */
+  const row = (cells) => "// " + cells.map((s, i) => String(s).padStart(/** @type {number} */ (widths[i]))).join("  ");
   const lines = [row(head)];
   for (let c = 1; c < classes.length; c++) {
-    const k = classes[c];
+    const k = /** @type {SizeClass} */ (classes[c]);
     lines.push(row([c, k.size, k.npages * PAGE_SIZE, k.nelems, k.tailWaste, (100 * maxWaste(classes, c)).toFixed(2) + "%"]));
   }
   return lines.join("\n");
 }
 
+/**
+ * @param {string} name
+ * @param {string} type
+ * @param {number[]} values
+ * @param {number} perLine
+ * @param {string} doc
+ */
 function renderData(name, type, values, perLine, doc) {
   const width = Math.max(...values.map((v) => String(v).length));
   const idxWidth = String(values.length - 1).length;
@@ -199,9 +229,13 @@ function renderData(name, type, values, perLine, doc) {
   ].join("\n");
 }
 
-/** The complete text of assembly/mem/sizeclasses.ts. */
+/**
+ * The complete text of assembly/mem/sizeclasses.ts.
+ * @param {SizeClassTables} [gen]
+ */
 export function render(gen = generate()) {
   const { classes, sizeToClass8, sizeToClass128, divMagic } = gen;
+  /** @param {keyof SizeClass} k */
   const col = (k) => classes.map((c) => c[k]);
   return `// Code generated by scripts/mksizeclasses.mjs; DO NOT EDIT.
 // Regenerate with \`node scripts/mksizeclasses.mjs\`; \`--check\` verifies this
@@ -330,13 +364,14 @@ function isMain() {
   }
 }
 
+/** @param {string[]} argv */
 function main(argv) {
   let check = false;
   let out = OUTPUT_FILE;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--check") check = true;
-    else if (a === "--out" && i + 1 < argv.length) out = resolve(argv[++i]);
+    else if (a === "--out" && i + 1 < argv.length) out = resolve(/** @type {string} */ (argv[++i]));
     else {
       console.error(`usage: node scripts/mksizeclasses.mjs [--check] [--out FILE]\nunknown argument: ${a}`);
       return 2;

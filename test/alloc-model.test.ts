@@ -111,14 +111,14 @@ describe("allocator model", () => {
         for (const o of live.values()) verifyContents(o);
         expect(slowStatsMismatches(b)).toEqual([]);
         const s = b.readMemStats();
-        expect(s.HeapObjects).toBe(live.size + own.HeapObjects);
-        let bytes = own.HeapAlloc;
+        expect(s.HeapObjects).toBe(live.size + own.HeapObjects!);
+        let bytes = own.HeapAlloc!;
         for (const o of live.values()) {
           const size = o.size > 32768 ? Math.ceil(o.size / PAGE) * PAGE : classSizes.find((c, i) => i > 0 && c >= o.size)!;
           bytes += size;
         }
         expect(s.HeapAlloc).toBe(bytes);
-        expect(s.Mallocs - s.Frees).toBe(s.HeapObjects);
+        expect(s.Mallocs! - s.Frees!).toBe(s.HeapObjects);
       });
     });
   }
@@ -138,16 +138,16 @@ describe("allocator model", () => {
     expect(after.HeapObjects).toBe(before.HeapObjects);
     expect(after.HeapAlloc).toBe(before.HeapAlloc);
     expect(after.HeapInuse).toBe(before.HeapInuse);
-    expect(after.HeapIdle).toBe(after.HeapSys - before.HeapInuse);
-    expect(after.Mallocs).toBe(before.Mallocs + 2020);
-    expect(after.Frees).toBe(before.Frees + 2020);
+    expect(after.HeapIdle).toBe(after.HeapSys! - before.HeapInuse!);
+    expect(after.Mallocs).toBe(before.Mallocs! + 2020);
+    expect(after.Frees).toBe(before.Frees! + 2020);
     // Freed pages coalesce: only meta pages (span records and bitmaps, which
     // never return to the heap) can separate free runs, and the largest run
     // is usable without growing memory.
     dbg.dbgHeapShape(b.scratchBase);
     const [runs, largest, metaPages] = [0, 4, 8].map((o) => b.readU32(b.scratchBase + o)) as [number, number, number];
     expect(runs).toBeLessThanOrEqual(metaPages + 1);
-    expect(largest * 8192).toBeGreaterThanOrEqual(after.HeapIdle / (metaPages + 1));
+    expect(largest * 8192).toBeGreaterThanOrEqual(after.HeapIdle! / (metaPages + 1));
     const sys = b.memory.buffer.byteLength;
     expect(b.alloc(largest * 8192, true)).not.toBe(0);
     expect(b.memory.buffer.byteLength).toBe(sys);

@@ -23,7 +23,7 @@ describe("lab", () => {
       expect(Object.keys(phases)).toEqual(["start", "make", "fill", "delete", "gc", "clear", "shrink", "compact", "zero", "pool", "victim"]);
       for (const p of Object.values(phases) as Record<string, number>[]) {
         for (const f of ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "Sys", "NumGC", "lastPauseNs"]) expect(typeof p[f]).toBe("number");
-        expect(p.HeapSys).toBe(p.HeapInuse + p.HeapIdle);
+        expect(p.HeapSys).toBe(p.HeapInuse! + p.HeapIdle!);
       }
       expect(phases.make.B).toBe(12); // hint 20000 → B = 12, as Go
       expect(phases.fill.count).toBe(20000);

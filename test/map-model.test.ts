@@ -105,7 +105,7 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
         const dbg = b.requireDebug("model");
         if (stress) dbg.dbgStress(4, 512);
         const r = prng(seed);
-        const m = rt.map({ key: keyKind, value: valueKind, hint: r() < 0.3 ? randInt(r, 0, 3000) : 0, seed: r() < 0.5 ? seed : undefined }) as GoMap;
+        const m = rt.map({ key: keyKind, value: valueKind, hint: r() < 0.3 ? randInt(r, 0, 3000) : 0, ...(r() < 0.5 ? { seed } : {}) }) as GoMap;
         const checkMap = () => mapOps(m).checkMap!(mapHandle(m));
         const o = new Oracle();
         let range = randInt(r, 8, 4000);

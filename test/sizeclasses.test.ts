@@ -36,10 +36,10 @@ const sizes = gen.classes.map((c) => c.size);
  * wraparound for 1017..1023: (size - 1024 + 127) wraps to 0..126, index 0.
  */
 function goSizeToClass(size: number): number {
-  if (size <= 1024 - 8) return go.size_to_class8[Math.ceil(size / 8)];
+  if (size <= 1024 - 8) return go.size_to_class8[Math.ceil(size / 8)]!;
   const n = BigInt.asUintN(64, BigInt(size) - 1024n);
   const idx = BigInt.asUintN(64, n + 127n) / 128n;
-  return go.size_to_class128[Number(idx)];
+  return go.size_to_class128[Number(idx)]!;
 }
 
 describe("size classes: generator vs Go 1.19", () => {
@@ -72,13 +72,13 @@ describe("size classes: generator vs Go 1.19", () => {
   it("nelems and tail waste follow from size and npages", () => {
     expect(gen.classes[0]).toEqual({ size: 0, npages: 0, nelems: 0, tailWaste: 0 });
     for (let c = 1; c < go.class_to_size.length; c++) {
-      const span = go.class_to_allocnpages[c] * PAGE_SIZE;
-      const nelems = Math.floor(span / go.class_to_size[c]);
+      const span = go.class_to_allocnpages[c]! * PAGE_SIZE;
+      const nelems = Math.floor(span / go.class_to_size[c]!);
       expect(gen.classes[c]).toEqual({
         size: go.class_to_size[c],
         npages: go.class_to_allocnpages[c],
         nelems,
-        tailWaste: span - nelems * go.class_to_size[c],
+        tailWaste: span - nelems * go.class_to_size[c]!,
       });
     }
   });
@@ -113,14 +113,14 @@ describe("size classes: facts", () => {
     expect(NUM_SIZE_CLASSES).toBe(68);
     expect(gen.classes).toHaveLength(68);
     expect(gen.divMagic).toHaveLength(68);
-    expect(gen.classes[0].size).toBe(0);
+    expect(gen.classes[0]!.size).toBe(0);
     expect(gen.divMagic[0]).toBe(0);
   });
 
   it("known classes", () => {
     const expectClass = (c: number, size: number, npages?: number) => {
-      expect(gen.classes[c].size).toBe(size);
-      if (npages !== undefined) expect(gen.classes[c].npages).toBe(npages);
+      expect(gen.classes[c]!.size).toBe(size);
+      if (npages !== undefined) expect(gen.classes[c]!.npages).toBe(npages);
     };
     expectClass(1, 8, 1);
     expectClass(5, 48);
@@ -136,9 +136,9 @@ describe("size classes: facts", () => {
 
   it("sizes strictly increase; above 1024 they are multiples of 128, from 32 multiples of 16", () => {
     for (let c = 2; c < sizes.length; c++) {
-      expect(sizes[c]).toBeGreaterThan(sizes[c - 1]);
-      if (sizes[c] > 1024) expect(sizes[c] % 128).toBe(0);
-      if (sizes[c] >= 32) expect(sizes[c] % 16).toBe(0);
+      expect(sizes[c]).toBeGreaterThan(sizes[c - 1]!);
+      if (sizes[c]! > 1024) expect(sizes[c]! % 128).toBe(0);
+      if (sizes[c]! >= 32) expect(sizes[c]! % 16).toBe(0);
     }
   });
 
@@ -152,7 +152,7 @@ describe("size classes: facts", () => {
     let mismatches = 0;
     for (let size = 1; size <= MAX_SMALL_SIZE; size++) {
       const c = sizeToClass(gen, size);
-      const ok = c >= 1 && c < 68 && sizes[c] >= size && sizes[c - 1] < size && goSizeToClass(size) === c;
+      const ok = c >= 1 && c < 68 && sizes[c]! >= size && sizes[c - 1]! < size && goSizeToClass(size) === c;
       if (!ok) mismatches++;
     }
     expect(mismatches).toBe(0);
@@ -167,8 +167,8 @@ describe("size classes: facts", () => {
 
   it("divMagic divides exactly for every offset 0..span bytes", () => {
     for (let c = 1; c < gen.classes.length; c++) {
-      const { size, npages } = gen.classes[c];
-      const m = gen.divMagic[c];
+      const { size, npages } = gen.classes[c]!;
+      const m = gen.divMagic[c]!;
       let wrong = -1;
       for (let n = 0; n <= npages * PAGE_SIZE && wrong < 0; n++) {
         if (Math.floor((n * m) / 2 ** 32) !== Math.floor(n / size)) wrong = n;

@@ -20,14 +20,17 @@ export const PEERS = [
   { source: "alloc.ts", name: "alloc-peer" },
   { source: "asmap.ts", name: "asmap-peer" },
 ];
+/** @param {string} name */
 export const peerWasm = (name) => join(here, "build", `${name}.wasm`);
 export const PEER_WASM = peerWasm("alloc-peer");
 export const ASMAP_WASM = peerWasm("asmap-peer");
 
+/** @param {string} p */
 function mtime(p) {
   return existsSync(p) ? statSync(p).mtimeMs : 0;
 }
 
+/** @param {{ source: string, name: string }} peer */
 async function buildOne({ source, name }) {
   const out = peerWasm(name);
   const inputs = [

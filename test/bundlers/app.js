@@ -21,22 +21,27 @@
 // module link (a missing named import).
 import * as gomap from "gomap-wasm";
 
-/** The package's export `name`, or undefined. */
-const exported = (name) => gomap[name];
+/** The package's export `name`, or undefined: whatever it is, the checks
+ *  below find out at run time (hence `any`).
+ *  @param {string} name @returns {any} */
+const exported = (name) => /** @type {Record<string, unknown>} */ (gomap)[name];
 
 /** %IteratorPrototype%, without relying on the Iterator global (Node 20 has none). */
 const ITERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
 
+/** @param {unknown} e */
 function describe(e) {
-  if (e && typeof e === "object" && "message" in e) return `${e.name}: ${e.message}`;
+  if (e && typeof e === "object" && "message" in e) return `${/** @type {Error} */ (e).name}: ${/** @type {Error} */ (e).message}`;
   return String(e);
 }
 
+/** @param {unknown} cond @param {string} message @returns {asserts cond} */
 function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-/** Calls fn, which must throw; returns the error. */
+/** Calls fn, which must throw; returns the error.
+ *  @param {() => unknown} fn @param {string} what @returns {unknown} */
 function thrown(fn, what) {
   try {
     fn();
@@ -46,6 +51,7 @@ function thrown(fn, what) {
   throw new Error(`${what} did not throw`);
 }
 
+/** @param {any} e whatever was thrown: checked property by property @param {string} name @param {string} what */
 function expectError(e, name, what) {
   assert(e && typeof e === "object", `${what}: threw a non-object ${String(e)}`);
   assert(e.name === name, `${what}: error name is ${JSON.stringify(e.name)}, want ${JSON.stringify(name)} (String(e) = ${JSON.stringify(String(e))})`);
@@ -56,13 +62,15 @@ function expectError(e, name, what) {
   assert(typeof exported("GomapError") === "function" && e instanceof exported("GomapError"), `${what}: not an instance of GomapError`);
 }
 
+/** @param {Uint8Array<ArrayBuffer>} bytes */
 async function gunzip(bytes) {
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** The string_table (field 6) of a pprof Profile message: a minimal
- *  protobuf walk over its top-level fields. */
+ *  protobuf walk over its top-level fields.
+ *  @param {Uint8Array} buf */
 function pprofStrings(buf) {
   const strings = [];
   const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -72,7 +80,7 @@ function pprofStrings(buf) {
     let shift = 1;
     for (;;) {
       if (i >= buf.length) throw new Error("truncated varint in the profile");
-      const b = buf[i++];
+      const b = /** @type {number} */ (buf[i++]);
       x += (b & 0x7f) * shift;
       if (b < 0x80) return x;
       shift *= 128;
@@ -94,9 +102,16 @@ function pprofStrings(buf) {
   return strings;
 }
 
+/**
+ * @param {{ platform: "browser" | "node", missingWasm: string, missing: string, debugCore: boolean }} env
+ * @returns {Promise<{ checks: Record<string, string>, observed: Record<string, unknown> }>}
+ */
 export async function run(env) {
+  /** @type {Record<string, string>} */
   const checks = {};
+  /** @type {Record<string, unknown>} */
   const observed = { platform: env.platform };
+  /** @param {string} name @param {() => unknown} fn */
   const check = async (name, fn) => {
     try {
       await fn();
@@ -105,7 +120,7 @@ export async function run(env) {
       checks[name] = describe(e);
     }
   };
-  const Runtime = exported("Runtime");
+  const Runtime = /** @type {typeof import("gomap-wasm").Runtime} */ (exported("Runtime")); // checked by "exports"
 
   await check("exports", () => {
     const want = ["Runtime", "GoMap", "GomapError", "InvalidArgumentError", "UseAfterFreeError", "RuntimeClosedError", "WasmLoadError", "OutOfMemoryError"];
@@ -113,7 +128,9 @@ export async function run(env) {
     assert(missing.length === 0, `missing exports: ${missing.join(", ")}`);
   });
 
-  let rt = null;
+  // (Set in the callback: the cast keeps TypeScript from taking it as always null.
+  // The checks below run only when it was set.)
+  let rt = /** @type {import("gomap-wasm").Runtime | null} */ (null);
   await check("create", async () => {
     rt = await Runtime.create();
     assert(rt && typeof rt.map === "function", "Runtime.create() gave no runtime");
@@ -139,7 +156,7 @@ export async function run(env) {
 
   // u64 keys given as Numbers (above 2^32).
   await check("u64NumberKeys", () => {
-    const big = rt.map({ key: "u64", value: "f64" });
+    const big = /** @type {import("gomap-wasm").Runtime} */ (rt).map({ key: "u64", value: "f64" });
     const base = 2 ** 40;
     for (let i = 0; i < 500; i++) big.set(base + i * 3, i / 2);
     assert(big.size === 500, `size ${big.size}, want 500`);
@@ -158,6 +175,7 @@ export async function run(env) {
 
   // Error classes keep their names through minification.
   await check("invalidArgumentName", () => {
+    // @ts-expect-error: a string key on a u32 map, on purpose
     const e = thrown(() => m.set("x", 1), 'm.set("x", 1) on a u32 map');
     observed.invalidArgument = String(e);
     expectError(e, "InvalidArgumentError", 'm.set("x", 1)');
@@ -165,7 +183,7 @@ export async function run(env) {
   });
 
   await check("useAfterFreeName", () => {
-    const f = rt.map({ key: "u32", value: "u32" });
+    const f = /** @type {import("gomap-wasm").Runtime} */ (rt).map({ key: "u32", value: "u32" });
     f.set(1, 2);
     f.free();
     const e = thrown(() => f.get(1), "get after free()");
@@ -187,9 +205,10 @@ export async function run(env) {
       assert(env.platform !== "browser", "this browser has no iterator helpers (Chromium should)");
       return;
     }
-    const keys = m.keys().take(2).toArray();
+    // Iterator helpers are not in lib es2024 (and not in Node 20): `any` here, checked above.
+    const keys = /** @type {any} */ (m.keys()).take(2).toArray();
     assert(Array.isArray(keys) && keys.length === 2, `m.keys().take(2).toArray() = ${JSON.stringify(keys)}`);
-    assert(keys.every((k) => m.has(k)), `keys ${JSON.stringify(keys)} not in the map`);
+    assert(keys.every((/** @type {number} */ k) => m.has(k)), `keys ${JSON.stringify(keys)} not in the map`);
   });
 
   // Heap profile: frames name the public operation, also when minified.
@@ -213,6 +232,7 @@ export async function run(env) {
   // A core that cannot be loaded: a typed WasmLoadError naming the URL and
   // what came back.
   await check("wasmLoadError", async () => {
+    /** @type {any} whatever Runtime.create threw: checked property by property */
     let err;
     try {
       const bad = await Runtime.create({ wasm: env.missingWasm });
@@ -249,10 +269,10 @@ export async function run(env) {
 
   // close(): idempotent; any later use throws RuntimeClosedError.
   await check("close", () => {
-    assert(typeof rt.close === "function", "rt.close is not a function");
-    rt.close();
-    rt.close();
-    const e1 = thrown(() => rt.map({ key: "u32", value: "u32" }), "rt.map() after close()");
+    assert(typeof /** @type {import("gomap-wasm").Runtime} */ (rt).close === "function", "rt.close is not a function");
+    /** @type {import("gomap-wasm").Runtime} */ (rt).close();
+    /** @type {import("gomap-wasm").Runtime} */ (rt).close();
+    const e1 = thrown(() => /** @type {import("gomap-wasm").Runtime} */ (rt).map({ key: "u32", value: "u32" }), "rt.map() after close()");
     observed.afterClose = String(e1);
     expectError(e1, "RuntimeClosedError", "rt.map() after close()");
     const e2 = thrown(() => m.get(1), "m.get() after rt.close()");

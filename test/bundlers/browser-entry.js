@@ -11,10 +11,10 @@ run({
   debugCore: q.has("debugCore"),
 }).then(
   (result) => {
-    window.__gomapResult = result;
+    /** @type {Window & { __gomapResult?: unknown }} */ (window).__gomapResult = result;
     console.log("GOMAP_RESULT " + JSON.stringify(result));
   },
   (e) => {
-    window.__gomapResult = { fatal: String((e && e.stack) || e) };
+    /** @type {Window & { __gomapResult?: unknown }} */ (window).__gomapResult = { fatal: String((e && e.stack) || e) };
   },
 );

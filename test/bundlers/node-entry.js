@@ -5,7 +5,7 @@ import { run } from "./app.js";
 
 run({
   platform: "node",
-  missingWasm: process.env.GOMAP_MISSING_WASM,
+  missingWasm: /** @type {string} */ (process.env.GOMAP_MISSING_WASM), // set by test/bundlers.test.ts
   missing: process.env.GOMAP_MISSING ?? "any",
   debugCore: process.env.GOMAP_DEBUG_CORE === "1",
 }).then(
