@@ -20,7 +20,7 @@ import {
   RuntimeClosedError,
   UseAfterFreeError,
 } from "./errors.js";
-import { KINDS, isRefKind, type KindArray, type KindInput, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+import { KINDS, isI32, isI64Bigint, isI64Number, isRefKind, isU32, isU64Bigint, isU64Number, type KindArray, type KindInput, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
 import { encodeInto } from "./wtf8.js";
 import { READ, readBytes, readString, type ValueReader } from "./codec.js";
 import { GoMapIterator, GoMapProjection, type IterHooks, type MapGeneration } from "./iterator.js";
@@ -65,10 +65,6 @@ const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4, KK_STR = 5, KK
 const VK_U32 = 0, VK_I32 = 1, VK_U64 = 2, VK_I64 = 3, VK_F64 = 4, VK_STR = 5, VK_BYTES = 6;
 const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4, string: 5, bytes: 6 };
 void KK_F64;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const MAX_U64 = (1n << 64n) - 1n;
-const MAX_I64 = (1n << 63n) - 1n;
-const MIN_I64 = -(1n << 63n);
 
 
 const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): NumArray }> = {
@@ -238,24 +234,24 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const h = this.#h;
     switch (this.#kk) {
       case KK_U32:
-        if (typeof key !== "number" || key >>> 0 !== key) break;
+        if (!isU32(key)) break;
         return ops.access(h, key) >>> 0;
       case KK_I32:
-        if (typeof key !== "number" || (key | 0) !== key) break;
+        if (!isI32(key)) break;
         return ops.access(h, key) >>> 0;
       case KK_U64:
         if (typeof key === "number") {
-          if (!(key >= 0 && key <= MAX_SAFE && Math.floor(key) === key)) break;
+          if (!isU64Number(key)) break;
           return ops.accessF!(h, key) >>> 0;
         }
-        if (typeof key !== "bigint" || key < 0n || key > MAX_U64) break;
+        if (!isU64Bigint(key)) break;
         return ops.access(h, key) >>> 0;
       case KK_I64:
         if (typeof key === "number") {
-          if (!Number.isSafeInteger(key)) break;
+          if (!isI64Number(key)) break;
           return ops.accessF!(h, key) >>> 0;
         }
-        if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) break;
+        if (!isI64Bigint(key)) break;
         return ops.access(h, key) >>> 0;
       case KK_STR:
         if (typeof key !== "string") break;
@@ -366,13 +362,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const b = this.#b;
     // Check the value before anything changes.
     switch (this.#vk) {
-      case VK_U32: if (typeof value !== "number" || (value as number) >>> 0 !== value) this.#val.toCore(value, "value"); break;
-      case VK_I32: if (typeof value !== "number" || ((value as number) | 0) !== value) this.#val.toCore(value, "value"); break;
+      case VK_U32: if (!isU32(value)) this.#val.toCore(value, "value"); break;
+      case VK_I32: if (!isI32(value)) this.#val.toCore(value, "value"); break;
       case VK_F64: if (typeof value !== "number") this.#val.toCore(value, "value"); break;
       case VK_STR: case VK_BYTES: this.#val.toCore(value, "value"); return this.#setRef(key, value as string | Uint8Array);
       case VK_U64: case VK_I64:
         // A safe-integer number is stored as two u32 halves below: no BigInt.
-        if (typeof value === "number" && Number.isSafeInteger(value) && (value >= 0 || this.#vk === VK_I64)) break;
+        if (this.#vk === VK_U64 ? isU64Number(value) : isI64Number(value)) break;
         value = this.#val.toCore(value, "value") as KindInput<V>;
         break;
       default: value = this.#val.toCore(value, "value") as KindInput<V>;
@@ -416,28 +412,28 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     let slot: number;
     switch (this.#kk) {
       case KK_U32:
-        if (typeof key !== "number" || key >>> 0 !== key) throw this.#badKey(key);
+        if (!isU32(key)) throw this.#badKey(key);
         slot = ops.assign(h, key) >>> 0;
         break;
       case KK_I32:
-        if (typeof key !== "number" || (key | 0) !== key) throw this.#badKey(key);
+        if (!isI32(key)) throw this.#badKey(key);
         slot = ops.assign(h, key) >>> 0;
         break;
       case KK_U64:
         if (typeof key === "number") {
-          if (!(key >= 0 && key <= MAX_SAFE && Math.floor(key) === key)) throw this.#badKey(key);
+          if (!isU64Number(key)) throw this.#badKey(key);
           slot = ops.assignF!(h, key) >>> 0;
         } else {
-          if (typeof key !== "bigint" || key < 0n || key > MAX_U64) throw this.#badKey(key);
+          if (!isU64Bigint(key)) throw this.#badKey(key);
           slot = ops.assign(h, key) >>> 0;
         }
         break;
       case KK_I64:
         if (typeof key === "number") {
-          if (!Number.isSafeInteger(key)) throw this.#badKey(key);
+          if (!isI64Number(key)) throw this.#badKey(key);
           slot = ops.assignF!(h, key) >>> 0;
         } else {
-          if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) throw this.#badKey(key);
+          if (!isI64Bigint(key)) throw this.#badKey(key);
           slot = ops.assign(h, key) >>> 0;
         }
         break;
@@ -483,16 +479,16 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     let slot: number;
     switch (this.#kk) {
       case KK_U32:
-        if (typeof key !== "number" || key >>> 0 !== key) throw this.#badKey(key);
+        if (!isU32(key)) throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
         break;
       case KK_I32:
-        if (typeof key !== "number" || (key | 0) !== key) throw this.#badKey(key);
+        if (!isI32(key)) throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
         break;
       case KK_U64: case KK_I64: {
         if (typeof key === "number") {
-          if (!Number.isSafeInteger(key) || (this.#kk === KK_U64 && key < 0)) throw this.#badKey(key);
+          if (!(this.#kk === KK_U64 ? isU64Number(key) : isI64Number(key))) throw this.#badKey(key);
           slot = ops.assignSF!(h, key, vp, vl) >>> 0;
         } else {
           const k = this.#key.toCore(key, "key");
@@ -527,28 +523,28 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     let r: number;
     switch (this.#kk) {
       case KK_U32:
-        if (typeof key !== "number" || key >>> 0 !== key) throw this.#badKey(key);
+        if (!isU32(key)) throw this.#badKey(key);
         r = ops.delete(h, key);
         break;
       case KK_I32:
-        if (typeof key !== "number" || (key | 0) !== key) throw this.#badKey(key);
+        if (!isI32(key)) throw this.#badKey(key);
         r = ops.delete(h, key);
         break;
       case KK_U64:
         if (typeof key === "number") {
-          if (!(key >= 0 && key <= MAX_SAFE && Math.floor(key) === key)) throw this.#badKey(key);
+          if (!isU64Number(key)) throw this.#badKey(key);
           r = ops.deleteF!(h, key);
         } else {
-          if (typeof key !== "bigint" || key < 0n || key > MAX_U64) throw this.#badKey(key);
+          if (!isU64Bigint(key)) throw this.#badKey(key);
           r = ops.delete(h, key);
         }
         break;
       case KK_I64:
         if (typeof key === "number") {
-          if (!Number.isSafeInteger(key)) throw this.#badKey(key);
+          if (!isI64Number(key)) throw this.#badKey(key);
           r = ops.deleteF!(h, key);
         } else {
-          if (typeof key !== "bigint" || key < MIN_I64 || key > MAX_I64) throw this.#badKey(key);
+          if (!isI64Bigint(key)) throw this.#badKey(key);
           r = ops.delete(h, key);
         }
         break;

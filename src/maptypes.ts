@@ -55,8 +55,38 @@ export type KindArray<T extends KindName> = T extends "u32"
 
 export const KIND_NAMES: readonly KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
 
-const TWO64 = 1n << 64n;
-const TWO63 = 1n << 63n;
+const MAX_U64 = (1n << 64n) - 1n;
+const MAX_I64 = (1n << 63n) - 1n;
+const MIN_I64 = -(1n << 63n);
+
+// One check per kind: GoMap's hot paths (inline switches, kept monomorphic
+// for V8, which inlines these) and KINDS[kind].toCore below both use them,
+// so a key or value is accepted by exactly the same rule on every path.
+
+/** A u32: an integer from 0 to 2^32 − 1 (−0 is 0). */
+export function isU32(x: unknown): x is number {
+  return typeof x === "number" && x >>> 0 === x;
+}
+/** An i32: an integer from −2^31 to 2^31 − 1. */
+export function isI32(x: unknown): x is number {
+  return typeof x === "number" && (x | 0) === x;
+}
+/** A u64 given as a number: a non-negative safe integer. */
+export function isU64Number(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+}
+/** An i64 given as a number: a safe integer. */
+export function isI64Number(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x);
+}
+/** A u64 given as a bigint: 0 to 2^64 − 1. */
+export function isU64Bigint(x: unknown): x is bigint {
+  return typeof x === "bigint" && x >= 0n && x <= MAX_U64;
+}
+/** An i64 given as a bigint: −2^63 to 2^63 − 1. */
+export function isI64Bigint(x: unknown): x is bigint {
+  return typeof x === "bigint" && x >= MIN_I64 && x <= MAX_I64;
+}
 
 function describe(x: unknown): string {
   if (typeof x === "bigint") return `${x}n`;
@@ -78,7 +108,7 @@ export const KINDS: Record<KindName, KindSpec> = {
     name: "i32",
     bytes: 4,
     toCore(x, what) {
-      if (typeof x === "number" && Number.isInteger(x) && x >= -2147483648 && x <= 2147483647) return x;
+      if (isI32(x)) return x;
       throw new InvalidArgumentError(what, `expected an i32 (an integer from -2147483648 to 2147483647), got ${describe(x)}`);
     },
   },
@@ -86,7 +116,7 @@ export const KINDS: Record<KindName, KindSpec> = {
     name: "u32",
     bytes: 4,
     toCore(x, what) {
-      if (typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 4294967295) return x;
+      if (isU32(x)) return x;
       throw new InvalidArgumentError(what, `expected a u32 (an integer from 0 to 4294967295), got ${describe(x)}`);
     },
   },
@@ -94,8 +124,8 @@ export const KINDS: Record<KindName, KindSpec> = {
     name: "i64",
     bytes: 8,
     toCore(x, what) {
-      if (typeof x === "bigint" && x >= -TWO63 && x < TWO63) return x;
-      if (typeof x === "number" && Number.isSafeInteger(x)) return BigInt(x);
+      if (isI64Bigint(x)) return x;
+      if (isI64Number(x)) return BigInt(x);
       throw new InvalidArgumentError(what, `expected an i64 (a bigint from -2^63 to 2^63-1, or a safe integer), got ${describe(x)}`);
     },
   },
@@ -103,8 +133,8 @@ export const KINDS: Record<KindName, KindSpec> = {
     name: "u64",
     bytes: 8,
     toCore(x, what) {
-      if (typeof x === "bigint" && x >= 0n && x < TWO64) return x;
-      if (typeof x === "number" && Number.isSafeInteger(x) && x >= 0) return BigInt(x);
+      if (isU64Bigint(x)) return x;
+      if (isU64Number(x)) return BigInt(x);
       throw new InvalidArgumentError(what, `expected a u64 (a bigint from 0 to 2^64-1, or a non-negative safe integer), got ${describe(x)}`);
     },
   },
