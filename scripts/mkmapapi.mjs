@@ -179,9 +179,8 @@ function staleness(path, want) {
  *  host (src/maptypes.ts:coreSuffix, rt.unsafe's layouts), from the same
  *  tables that generate the core's exports. */
 function renderShapes() {
-  /** @param {{ kinds: string[] }[]} rows @param {"k" | "v"} part */
-  const table = (rows, part) =>
-    rows.flatMap((r) => r.kinds.map((kind) => `  ${JSON.stringify(kind)}: ${JSON.stringify(/** @type {Record<string, string>} */ (r)[part])},`)).join("\n");
+  /** @param {{ kinds: string[], part: string }[]} rows */
+  const table = (rows) => rows.flatMap((r) => r.kinds.map((kind) => `  ${JSON.stringify(kind)}: ${JSON.stringify(r.part)},`)).join("\n");
   return `${HEADER}
 // shapes.ts — the map shapes the core exports (assembly/map/api.ts: one
 // export set per key storage × value storage) and how each key and value
@@ -196,12 +195,12 @@ export type Shape = (typeof SHAPES)[number];
 
 /** Key kind → key storage (the suffix's first part). */
 export const KEY_STORAGE = {
-${table(KEYS, "k")}
+${table(KEYS.map((r) => ({ kinds: r.kinds, part: r.k })))}
 } as const;
 
 /** Value kind → value storage (the suffix's second part). */
 export const VALUE_STORAGE = {
-${table(VALUES, "v")}
+${table(VALUES.map((r) => ({ kinds: r.kinds, part: r.v })))}
 } as const;
 `;
 }

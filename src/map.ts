@@ -15,7 +15,6 @@ import type { Boundary, MapOps } from "./boundary.js";
 import {
   ConcurrentMapWriteError,
   InvalidArgumentError,
-  IteratorInvalidatedError,
   OutOfMemoryError,
   RuntimeClosedError,
   UseAfterFreeError,
@@ -455,8 +454,6 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** set() for string/bytes values: the core copies the value's bytes
    *  into the heap before it touches the map (assignS). */
   #setRef(key: unknown, value: string | Uint8Array): this {
-    const ops = this.#ops;
-    const h = this.#h;
     let slot = this.#assignRef(key, value);
     if (slot === 0) {
       this.#b.gc(); // out of memory: collect, then try once more
@@ -718,7 +715,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (n === 0) return `${head} {}`;
     if (depth < 0) return `[${head}]`;
     const max = Math.max(0, options?.maxArrayLength ?? 100);
-    const o = { ...options, depth: options?.depth == null ? options?.depth : options.depth - 1 };
+    const o: InspectOptions = { ...options };
+    if (typeof options?.depth === "number") o.depth = options.depth - 1;
     const parts: string[] = [];
     try {
       for (const [k, v] of this) {

@@ -304,8 +304,8 @@ export class Runtime {
    *  A GoMap stays a root until free(); this matters only for the
    *  FinalizationRegistry backstop. */
   keepAlive(m: unknown): void {
-    keepAliveSink = m;
-    keepAliveSink = undefined;
+    keepAliveSink.value = m;
+    keepAliveSink.value = undefined;
   }
 
   /** Make a Go map: `rt.map({ key: "u64", value: "f64", hint: 1e6 })`. */
@@ -634,7 +634,8 @@ export class Runtime {
   }
 }
 
-let keepAliveSink: unknown;
+/** Where keepAlive stores its argument: an observable write the engine cannot drop. */
+const keepAliveSink: { value: unknown } = { value: undefined };
 
 /** Instantiate a compiled core; a module that is not this package's core
  *  (wrong imports or exports) is a WasmLoadError. */

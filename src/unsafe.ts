@@ -144,7 +144,8 @@ interface Stamp {
 const trustedInstances = new WeakSet<object>();
 /** Only this module can make an Unsafe; only createUnsafe marks one trusted. */
 const MAKE = Symbol("Unsafe");
-let keepAliveSink: unknown;
+/** Where keepAlive stores its argument: an observable write the engine cannot drop. */
+const keepAliveSink: { value: unknown } = { value: undefined };
 let makePointer: (u: Unsafe, kind: "hmap" | "slot", address: number, stamp: Stamp) => UnsafePointer;
 let makeBuckets: (u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) => UnsafeBuckets;
 let makeUnsafe: (ctx: UnsafeContext) => Unsafe;
@@ -549,8 +550,8 @@ export class Unsafe {
       if (why) throw new StaleViewError(x instanceof UnsafePointer ? `${x.kind} pointer` : "bucket view", why);
       if (addr !== 0 && b.objectBase(addr) === 0) throw new StaleViewError("pointer", "its object was freed");
     }
-    keepAliveSink = x;
-    keepAliveSink = undefined;
+    keepAliveSink.value = x;
+    keepAliveSink.value = undefined;
   }
 
   /** Has something invalidated this pointer or view? (every build) */

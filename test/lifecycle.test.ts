@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
-  Runtime, GoMap, MapPool, GomapError, RuntimeClosedError, WasmLoadError, InvalidOptionError, ReentrantCallError, UseAfterFreeError,
+  Runtime, GoMap, MapPool, GomapError, RuntimeClosedError, WasmLoadError, InvalidOptionError, UseAfterFreeError,
   InvalidArgumentError, OutOfMemoryError, IteratorInvalidatedError, setWasmSource,
 } from "../src/node.js";
 import * as pkg from "../src/node.js";

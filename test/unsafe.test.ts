@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import {
-  ConcurrentMapWriteError, InvalidArgumentError, InvalidOptionError, ReentrantCallError, Runtime, StaleViewError,
+  InvalidArgumentError, InvalidOptionError, Runtime, StaleViewError,
   UNSAFE_ENTRY_POINTS, Unsafe, UnsafeNotAllowedError, UseAfterFreeError, type GoMap, type UnsafeBuckets,
 } from "../src/node.js";
 import { allocOrThrow, boundaryOf, rootTableOf } from "../src/runtime.js";
