@@ -32,8 +32,22 @@ import { fileURLToPath } from "node:url";
 import { Runtime } from "../dist/node.js";
 import { boundaryOf } from "../dist/runtime.js";
 import {
-  KiB, MiB, arg, flag, list, summary, machineInfo, finishMachine, machineLine,
-  fmt, cell, mib, quiesce as settle, warnNoGc, peerInstance as instantiatePeer, writeJson,
+  KiB,
+  MiB,
+  arg,
+  flag,
+  list,
+  summary,
+  machineInfo,
+  finishMachine,
+  machineLine,
+  fmt,
+  cell,
+  mib,
+  quiesce as settle,
+  warnNoGc,
+  peerInstance as instantiatePeer,
+  writeJson,
 } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -120,15 +134,32 @@ async function runPeer(fn, size, count, prefault = false) {
   const n = ex[fn](size, count) >>> 0;
   const t1 = performance.now();
   if (n !== count) throw new Error(`peer ${fn}(${size}, ${count}) made only ${n}`);
-  if (prefault && ex.memory.buffer.byteLength !== memBefore) throw new Error(`prefaulted TLSF still grew memory (size ${size})`);
+  if (prefault && ex.memory.buffer.byteLength !== memBefore)
+    throw new Error(`prefaulted TLSF still grew memory (size ${size})`);
   return { ns: ((t1 - t0) * 1e6) / count, memGrown: ex.memory.buffer.byteLength - mem0 };
 }
 
 const VARIANTS = /** @type {Variant[]} */ ([
   { key: "ours", label: "ours: allocMany (mallocgc loop)", run: (size, count, noscan) => runOurs(size, count, noscan) },
   { key: "tlsf", label: "TLSF: heap.alloc loop", run: (size, count) => runPeer("allocMany", size, count) },
-  ...(WITH_NEW ? [{ key: "tlsfNewPinned", label: "TLSF: __new + __pin loop", run: (/** @type {number} */ size, /** @type {number} */ count) => runPeer("newPinnedMany", size, count) }] : []),
-  ...(WITH_PREFAULT ? [{ key: "tlsfPrefaulted", label: "TLSF: heap.alloc loop, heap pre-grown and pre-faulted", run: (/** @type {number} */ size, /** @type {number} */ count) => runPeer("allocMany", size, count, true) }] : []),
+  ...(WITH_NEW
+    ? [
+        {
+          key: "tlsfNewPinned",
+          label: "TLSF: __new + __pin loop",
+          run: (/** @type {number} */ size, /** @type {number} */ count) => runPeer("newPinnedMany", size, count),
+        },
+      ]
+    : []),
+  ...(WITH_PREFAULT
+    ? [
+        {
+          key: "tlsfPrefaulted",
+          label: "TLSF: heap.alloc loop, heap pre-grown and pre-faulted",
+          run: (/** @type {number} */ size, /** @type {number} */ count) => runPeer("allocMany", size, count, true),
+        },
+      ]
+    : []),
 ]).filter((v) => ONLY === "" || v.key === ONLY);
 
 // ------------------------------------------------------------ measurement
@@ -155,7 +186,11 @@ async function measure(size, noscan) {
   }
   /** @type {Row} */
   const row = { size, noscan, count, bytesPerRep: size * count, memGrown, warmup: warm, samples: {} };
-  for (const v of variants) row.samples[v.key] = { ...summary(/** @type {number[]} */ (samples[v.key])), all: /** @type {number[]} */ (samples[v.key]) };
+  for (const v of variants)
+    row.samples[v.key] = {
+      ...summary(/** @type {number[]} */ (samples[v.key])),
+      all: /** @type {number[]} */ (samples[v.key]),
+    };
   if (row.samples.ours && row.samples.tlsf) row.ratio = row.samples.ours.median / row.samples.tlsf.median;
   return row;
 }
@@ -169,13 +204,19 @@ for (const v of VARIANTS) for (let i = 0; i < 2; i++) await v.run(16, 1 << 20, t
 /** @type {Row[]} */
 const rows = [];
 /** @type {[size: number, noscan: boolean][]} */
-const jobs = [...SIZES.map((s) => /** @type {[number, boolean]} */ ([s, true])), ...SCAN_SIZES.map((s) => /** @type {[number, boolean]} */ ([s, false]))];
+const jobs = [
+  ...SIZES.map((s) => /** @type {[number, boolean]} */ ([s, true])),
+  ...SCAN_SIZES.map((s) => /** @type {[number, boolean]} */ ([s, false])),
+];
 for (const [size, noscan] of jobs) {
   const row = await measure(size, noscan);
   rows.push(row);
   process.stderr.write(
     `  size ${size}${noscan ? "" : " noscan=false"}: ` +
-      Object.entries(row.samples).map(([k, s]) => `${k} ${fmt(s.median)}`).join(", ") + " ns/alloc\n",
+      Object.entries(row.samples)
+        .map(([k, s]) => `${k} ${fmt(s.median)}`)
+        .join(", ") +
+      " ns/alloc\n",
   );
 }
 finishMachine(machine);
@@ -187,19 +228,25 @@ out.push("## bench/alloc: ns per allocation (lower is better)");
 out.push("");
 out.push(machineLine(machine));
 out.push("");
-out.push(`Each repetition: ~64 MiB of objects (count = max(${MIN_COUNT}, 64 MiB / size)) from an empty heap, one wasm call; ${WARMUP} warm-up + ${REPS} measured repetitions; median (min–max).`);
+out.push(
+  `Each repetition: ~64 MiB of objects (count = max(${MIN_COUNT}, 64 MiB / size)) from an empty heap, one wasm call; ${WARMUP} warm-up + ${REPS} measured repetitions; median (min–max).`,
+);
 out.push("");
 /** @type {[key: string, label: string][]} */
 const extra = [
   ...(WITH_NEW ? [/** @type {[string, string]} */ (["tlsfNewPinned", "TLSF __new+__pin"])] : []),
   ...(WITH_PREFAULT ? [/** @type {[string, string]} */ (["tlsfPrefaulted", "TLSF pre-faulted heap"])] : []),
 ];
-out.push(`| size | ours ns/alloc median (min–max) | TLSF ns/alloc median (min–max) | ratio ours/TLSF |${extra.map((e) => ` ${e[1]} |`).join("")}`);
+out.push(
+  `| size | ours ns/alloc median (min–max) | TLSF ns/alloc median (min–max) | ratio ours/TLSF |${extra.map((e) => ` ${e[1]} |`).join("")}`,
+);
 out.push(`|---:|---:|---:|---:|${extra.map(() => "---:|").join("")}`);
 for (const r of rows) {
   const size = `${r.size}${r.noscan ? "" : " (noscan=false)"}`;
   const ratio = r.ratio === undefined ? "–" : r.ratio.toFixed(2);
-  out.push(`| ${size} | ${cell(r.samples.ours)} | ${cell(r.samples.tlsf)} | ${ratio} |${extra.map((e) => ` ${cell(r.samples[e[0]])} |`).join("")}`);
+  out.push(
+    `| ${size} | ${cell(r.samples.ours)} | ${cell(r.samples.tlsf)} | ${ratio} |${extra.map((e) => ` ${cell(r.samples[e[0]])} |`).join("")}`,
+  );
 }
 out.push("");
 out.push("Linear memory grown by one repetition, MiB:");
@@ -212,13 +259,25 @@ for (const r of rows.filter((x) => x.noscan)) {
 out.push("");
 out.push("Notes:");
 out.push("- ours: noscan=true except the noscan=false row (the scan span class of the same size class).");
-out.push("- TLSF: AssemblyScript's raw `heap.alloc` (__alloc): 4-byte block header, no zeroing, no GC. Its memory grows by doubling.");
-out.push(`- AssemblyScript's managed \`__new\` (+ \`__pin\` to keep objects alive) is ${WITH_NEW ? "shown for context only" : "not shown (--new adds it)"}:`);
-out.push("  profiled, it measures GC root scanning of the pinned objects (~1/3 of the time at 48 B) and the zero-filling of");
+out.push(
+  "- TLSF: AssemblyScript's raw `heap.alloc` (__alloc): 4-byte block header, no zeroing, no GC. Its memory grows by doubling.",
+);
+out.push(
+  `- AssemblyScript's managed \`__new\` (+ \`__pin\` to keep objects alive) is ${WITH_NEW ? "shown for context only" : "not shown (--new adds it)"}:`,
+);
+out.push(
+  "  profiled, it measures GC root scanning of the pinned objects (~1/3 of the time at 48 B) and the zero-filling of",
+);
 out.push("  fresh pages by __new (~80% at 40000 B), not allocation.");
-out.push("- Neither side writes to the objects it returns. TLSF writes a header in front of every block, so it takes the");
-out.push("  first-touch page faults of the heap inside the timed loop; ours keeps metadata out of line and does not. Both pay");
-out.push("  for memory.grow, which V8 follows with JS-heap GC work (external-memory accounting). --prefault shows TLSF with");
+out.push(
+  "- Neither side writes to the objects it returns. TLSF writes a header in front of every block, so it takes the",
+);
+out.push(
+  "  first-touch page faults of the heap inside the timed loop; ours keeps metadata out of line and does not. Both pay",
+);
+out.push(
+  "  for memory.grow, which V8 follows with JS-heap GC work (external-memory accounting). --prefault shows TLSF with",
+);
 out.push("  neither cost.");
 console.log(out.join("\n"));
 

@@ -64,14 +64,18 @@ if (flag("js-child")) {
       n++;
       if (n % EVERY === 0) {
         const u = process.memoryUsage();
-        log(`  JS Map: ${n.toLocaleString("en-US")} entries, heapUsed ${mem(u.heapUsed)}, rss ${mem(u.rss)}, ${sec(now() - t0)} s`);
+        log(
+          `  JS Map: ${n.toLocaleString("en-US")} entries, heapUsed ${mem(u.heapUsed)}, rss ${mem(u.rss)}, ${sec(now() - t0)} s`,
+        );
       }
     }
   } catch (e) {
     error = { name: /** @type {Error} */ (e).name, message: /** @type {Error} */ (e).message };
   }
   const u = process.memoryUsage();
-  process.stdout.write(JSON.stringify({ entries: m.size, error, heapUsed: u.heapUsed, rss: u.rss, seconds: sec(now() - t0) }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ entries: m.size, error, heapUsed: u.heapUsed, rss: u.rss, seconds: sec(now() - t0) }) + "\n",
+  );
   process.exit(0);
 }
 
@@ -100,7 +104,9 @@ async function ours() {
     if (base >= nextReport) {
       nextReport += EVERY;
       const s = rt.readMemStats();
-      log(`  ours: ${base.toLocaleString("en-US")} entries, HeapInuse ${mem(s.HeapInuse)}, Sys ${mem(s.Sys)}, ${sec(now() - t0)} s`);
+      log(
+        `  ours: ${base.toLocaleString("en-US")} entries, HeapInuse ${mem(s.HeapInuse)}, Sys ${mem(s.Sys)}, ${sec(now() - t0)} s`,
+      );
     }
     if (base + CHUNK > 0xffffffff) break; // u32 keys run out (never, at 4 GiB)
   }
@@ -108,7 +114,9 @@ async function ours() {
   const s = rt.readMemStats();
   const info = rt.inspect(m);
   const entries = m.size;
-  log(`  ours: stopped at ${entries.toLocaleString("en-US")} entries (${error ? error.message : "keys exhausted"}), B=${info.B}, Sys ${mem(s.Sys)}`);
+  log(
+    `  ours: stopped at ${entries.toLocaleString("en-US")} entries (${error ? error.message : "keys exhausted"}), B=${info.B}, Sys ${mem(s.Sys)}`,
+  );
   return {
     peer: "ours",
     entries,
@@ -141,11 +149,17 @@ function js() {
       const line = out.trim().split("\n").pop();
       if (!line) {
         // The child died without a report (e.g. a JS heap OOM abort).
-        resolve({ peer: "js", entries: null, error: { name: "ChildDied", message: `exit code ${code}, signal ${signal}` } });
+        resolve({
+          peer: "js",
+          entries: null,
+          error: { name: "ChildDied", message: `exit code ${code}, signal ${signal}` },
+        });
         return;
       }
       const r = JSON.parse(line);
-      log(`  JS Map: stopped at ${r.entries.toLocaleString("en-US")} entries (${r.error ? `${r.error.name}: ${r.error.message}` : "no error"})`);
+      log(
+        `  JS Map: stopped at ${r.entries.toLocaleString("en-US")} entries (${r.error ? `${r.error.name}: ${r.error.message}` : "no error"})`,
+      );
       resolve({ peer: "js", ...r, memoryBytes: r.heapUsed });
     });
   });
@@ -156,7 +170,9 @@ function js() {
 /** @returns {AsRow} */
 function as() {
   log("AS Map<u32,u32>: fill32(start, n) in chunks of " + CHUNK.toLocaleString("en-US"));
-  const ex = /** @type {import("./lib.mjs").AsMapPeer} */ (peerInstance(new WebAssembly.Module(readFileSync(ASMAP_WASM)), "AS map peer"));
+  const ex = /** @type {import("./lib.mjs").AsMapPeer} */ (
+    peerInstance(new WebAssembly.Module(readFileSync(ASMAP_WASM)), "AS map peer")
+  );
   const t0 = now();
   let base = 0;
   let error = null;
@@ -171,14 +187,18 @@ function as() {
     base += CHUNK;
     if (base >= nextReport) {
       nextReport += EVERY;
-      log(`  AS Map: ${base.toLocaleString("en-US")} entries, memory ${mem(ex.memory.buffer.byteLength)}, ${sec(now() - t0)} s`);
+      log(
+        `  AS Map: ${base.toLocaleString("en-US")} entries, memory ${mem(ex.memory.buffer.byteLength)}, ${sec(now() - t0)} s`,
+      );
     }
   }
   const seconds = sec(now() - t0);
   // After the trap the map itself is intact: the failing allocation was the
   // rehash's new arrays, made before any entry moved.
   const entries = ex.size32();
-  log(`  AS Map: stopped at ${entries.toLocaleString("en-US")} entries (${error.message}), memory ${mem(ex.memory.buffer.byteLength)}`);
+  log(
+    `  AS Map: stopped at ${entries.toLocaleString("en-US")} entries (${error.message}), memory ${mem(ex.memory.buffer.byteLength)}`,
+  );
   return { peer: "as", entries, error, memoryBytes: ex.memory.buffer.byteLength, seconds };
 }
 
@@ -219,7 +239,9 @@ for (const r of rows) {
   const entries = r.entries === null ? "–" : r.entries.toLocaleString("en-US");
   const memory = r.memoryBytes === undefined ? "–" : `${mem(r.memoryBytes)} (${MEMWHAT[r.peer]})`;
   // HOW[r.peer] takes r's own row type, which TypeScript cannot correlate with r.peer.
-  out.push(`| ${LABEL[r.peer]} | ${entries} | ${HOW[r.peer](/** @type {any} */ (r))} | ${memory} | ${r.seconds ?? "–"} s |`);
+  out.push(
+    `| ${LABEL[r.peer]} | ${entries} | ${HOW[r.peer](/** @type {any} */ (r))} | ${memory} | ${r.seconds ?? "–"} s |`,
+  );
 }
 console.log(out.join("\n"));
 

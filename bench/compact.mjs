@@ -34,7 +34,11 @@ async function child(n, shape) {
   const CH = 100_000;
   /** @param {number} from @param {number} to @returns {BigUint64Array | string[]} u64 keys or string keys, by shape */
   const keysOf = (from, to) => {
-    if (shape === "u64") return BigUint64Array.from({ length: to - from }, (_, i) => BigInt(from + i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn);
+    if (shape === "u64")
+      return BigUint64Array.from(
+        { length: to - from },
+        (_, i) => (BigInt(from + i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn,
+      );
     return Array.from({ length: to - from }, (_, i) => `key-${from + i}`);
   };
   for (let i = 0; i < n; i += CH) {
@@ -57,10 +61,22 @@ async function child(n, shape) {
   // What the survivors need: a fresh runtime with the same entries.
   const fresh = await Runtime.create({ maxMemory: "4GiB" });
   /** @type {import("../dist/node.js").GoMap<"u64" | "string", "u64" | "string">} */
-  const f = shape === "u64" ? fresh.map({ key: "u64", value: "u64", hint: m.size }) : fresh.map({ key: "string", value: "string", hint: m.size });
+  const f =
+    shape === "u64"
+      ? fresh.map({ key: "u64", value: "u64", hint: m.size })
+      : fresh.map({ key: "string", value: "string", hint: m.size });
   for (const [k, v] of m) f.set(k, v);
   if (f.size !== m.size) throw new Error("survivor copy mismatch");
-  return { n, shape, survivors: m.size, before, after, compactMs: ms, copyMs: report.copyMs, needLinear: fresh.memoryBytes };
+  return {
+    n,
+    shape,
+    survivors: m.size,
+    before,
+    after,
+    compactMs: ms,
+    copyMs: report.copyMs,
+    needLinear: fresh.memoryBytes,
+  };
 }
 
 if (process.argv[2] === "--child") {
@@ -76,7 +92,11 @@ const rows = [];
 for (const shape of shapes) {
   for (const n of sizes) {
     if (shape === "string" && n > 1e6 && !process.argv.includes("--big-strings")) continue; // 1e7 string pairs: ~2 GiB of JS strings to build
-    const r = spawnSync(process.execPath, ["--expose-gc", "--max-old-space-size=6000", fileURLToPath(import.meta.url), "--child", String(n), shape], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const r = spawnSync(
+      process.execPath,
+      ["--expose-gc", "--max-old-space-size=6000", fileURLToPath(import.meta.url), "--child", String(n), shape],
+      { encoding: "utf8", maxBuffer: 1 << 24 },
+    );
     if (r.status !== 0) throw new Error(`child ${shape} ${n} failed:\n${r.stderr}`);
     const x = JSON.parse(r.stdout);
     rows.push(x);
@@ -85,7 +105,8 @@ for (const shape of shapes) {
 }
 finishMachine(machine);
 
-const head = "| map | entries → survivors | linear mem before → after (MB) | survivors need (MB) | after / need | HeapInuse before → after (MB) | RSS before → after (MB) | external before → after (MB) | arrayBuffers before → after (MB) | compact ms |";
+const head =
+  "| map | entries → survivors | linear mem before → after (MB) | survivors need (MB) | after / need | HeapInuse before → after (MB) | RSS before → after (MB) | external before → after (MB) | arrayBuffers before → after (MB) | compact ms |";
 const lines = [head, "|---|---|---|---:|---:|---|---|---|---|---:|"];
 for (const x of rows) {
   lines.push(

@@ -38,7 +38,7 @@ async function run(targetMiB) {
   while (rt.readMemStats().HeapInuse < targetMiB * MiB * 0.125) {
     const m = rt.map({ key: "u64", value: "u64", hint: 1000 });
     const ks = new BigUint64Array(1000);
-    for (let i = 0; i < 1000; i++) ks[i] = key++ * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn;
+    for (let i = 0; i < 1000; i++) ks[i] = (key++ * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
     m.setMany(ks, ks);
     small.push(m);
   }
@@ -46,7 +46,7 @@ async function run(targetMiB) {
     const m = rt.map({ key: "u64", value: "u64" });
     const n = 1 << 20;
     const ks = new BigUint64Array(n);
-    for (let i = 0; i < n; i++) ks[i] = key++ * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn;
+    for (let i = 0; i < n; i++) ks[i] = (key++ * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
     for (let i = 0; i < n && rt.readMemStats().HeapInuse < targetMiB * MiB; i += 65536) {
       m.setMany(ks.subarray(i, i + 65536), ks.subarray(i, i + 65536));
     }
@@ -58,7 +58,8 @@ async function run(targetMiB) {
   // The core's MemStats record: a Record<string, number>, every field present.
   const gc0 = /** @type {number} */ (b.readMemStats().GCCPUNanos);
   const steps0 = b.readStepLog().count;
-  let totalScanned = 0, cycles0 = before.NumGC;
+  let totalScanned = 0,
+    cycles0 = before.NumGC;
   const seenCycles = new Set();
   const t1 = performance.now();
   let ops = 0;
@@ -67,7 +68,7 @@ async function run(targetMiB) {
     /** @type {import("gomap-wasm").GoMap<"u64", "u64">} */ (small[i]).free();
     const m = rt.map({ key: "u64", value: "u64", hint: 1000 });
     const ks = new BigUint64Array(1000);
-    for (let j = 0; j < 1000; j++) ks[j] = key++ * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn;
+    for (let j = 0; j < 1000; j++) ks[j] = (key++ * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
     m.setMany(ks, ks);
     small[i] = m;
     ops += 1000;
@@ -93,13 +94,17 @@ async function run(targetMiB) {
     churnOps: ops,
     cycles: after.NumGC - cycles0,
     pauses: steps,
-    pauseUs: { p50: +(pct(recent, 50) / 1e3).toFixed(1), p99: +(pct(recent, 99) / 1e3).toFixed(1), max: +((recent.at(-1) ?? 0) / 1e3).toFixed(1) },
+    pauseUs: {
+      p50: +(pct(recent, 50) / 1e3).toFixed(1),
+      p99: +(pct(recent, 99) / 1e3).toFixed(1),
+      max: +((recent.at(-1) ?? 0) / 1e3).toFixed(1),
+    },
     maxPauseEverUs: +(after.MaxPauseNs / 1e3).toFixed(1),
-    scannedMiBPerCycle: after.NumGC > cycles0 ? +((totalScanned / seenCycles.size) / MiB).toFixed(2) : 0,
+    scannedMiBPerCycle: after.NumGC > cycles0 ? +(totalScanned / seenCycles.size / MiB).toFixed(2) : 0,
     markMBps: 0,
     gcCpuFractionChurn: 0,
   };
-  res.markMBps = gcDeltaNs > 0 ? +((totalScanned / 1e6) / (gcDeltaNs / 1e9)).toFixed(0) : 0;
+  res.markMBps = gcDeltaNs > 0 ? +(totalScanned / 1e6 / (gcDeltaNs / 1e9)).toFixed(0) : 0;
   res.gcCpuFractionChurn = +(gcDeltaNs / (wallMs * 1e6)).toFixed(4);
   for (const m of [...small, ...big]) m.free();
   return res;
@@ -114,9 +119,13 @@ for (const size of sizesMiB) {
 }
 finishMachine(machine);
 console.log(`\n${machineLine(machine)}\n`);
-console.log("| heap | cycles | pauses | pause p50 µs | p99 µs | max µs | scanned/cycle MiB | mark MB/s | GC CPU (churn) |");
+console.log(
+  "| heap | cycles | pauses | pause p50 µs | p99 µs | max µs | scanned/cycle MiB | mark MB/s | GC CPU (churn) |",
+);
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
-  console.log(`| ${r.heapMiB} MiB | ${r.cycles} | ${r.pauses} | ${r.pauseUs.p50} | ${r.pauseUs.p99} | ${r.pauseUs.max} | ${r.scannedMiBPerCycle} | ${r.markMBps} | ${(r.gcCpuFractionChurn * 100).toFixed(2)}% |`);
+  console.log(
+    `| ${r.heapMiB} MiB | ${r.cycles} | ${r.pauses} | ${r.pauseUs.p50} | ${r.pauseUs.p99} | ${r.pauseUs.max} | ${r.scannedMiBPerCycle} | ${r.markMBps} | ${(r.gcCpuFractionChurn * 100).toFixed(2)}% |`,
+  );
 }
 writeJson(new URL("./results/gc.json", import.meta.url).pathname, { benchmark: "bench/gc", machine, rows });

@@ -42,7 +42,9 @@ export const list = (s) => s.split(",").filter(Boolean).map(Number);
 export function summary(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  const median = s.length % 2 ? /** @type {number} */ (s[mid]) : (/** @type {number} */ (s[mid - 1]) + /** @type {number} */ (s[mid])) / 2;
+  const lo = /** @type {number} */ (s[mid - 1]);
+  const hi = /** @type {number} */ (s[mid]);
+  const median = s.length % 2 ? hi : (lo + hi) / 2;
   return { median, min: /** @type {number} */ (s[0]), max: /** @type {number} */ (s[s.length - 1]) };
 }
 
@@ -156,7 +158,9 @@ export function peerInstance(module, what = "bench peer") {
     /** AssemblyScript's abort(message, fileName, line, column): string pointers and numbers.
      *  @param {number} msg @param {number} file @param {number} line @param {number} col */
     abort(msg, file, line, col) {
-      const text = memory ? `${asString(memory, msg)} at ${asString(memory, file)}:${line}:${col}` : `at ${line}:${col}`;
+      const text = memory
+        ? `${asString(memory, msg)} at ${asString(memory, file)}:${line}:${col}`
+        : `at ${line}:${col}`;
       throw new Error(`${what} aborted: ${text}`);
     },
   };

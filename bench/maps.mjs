@@ -101,8 +101,18 @@ import { mapHandle, mapOps } from "../dist/map.js";
 import { encodeInto as wtf8EncodeInto } from "../dist/wtf8.js";
 import { ASMAP_WASM } from "./peer/build-peer.mjs";
 import {
-  arg, flag, list, summary, machineInfo, finishMachine, machineLine, fmt, quiesce, warnNoGc,
-  peerInstance, writeJson,
+  arg,
+  flag,
+  list,
+  summary,
+  machineInfo,
+  finishMachine,
+  machineLine,
+  fmt,
+  quiesce,
+  warnNoGc,
+  peerInstance,
+  writeJson,
 } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -144,7 +154,13 @@ const root = join(here, "..");
 function codeStamp() {
   const h = createHash("sha1");
   const dist = join(root, "dist");
-  const files = [join(root, "build", "release.wasm"), ...readdirSync(dist).filter((f) => f.endsWith(".js")).sort().map((f) => join(dist, f))];
+  const files = [
+    join(root, "build", "release.wasm"),
+    ...readdirSync(dist)
+      .filter((f) => f.endsWith(".js"))
+      .sort()
+      .map((f) => join(dist, f)),
+  ];
   for (const f of files) h.update(readFileSync(f));
   return h.digest("hex").slice(0, 12);
 }
@@ -162,16 +178,25 @@ const STR_BIG_REPS = Number(arg("str-big-reps", QUICK ? "2" : "3"));
 const STR_BIG_WARMUP = Number(arg("str-big-warmup", "1"));
 const STR_REUSE = flag("str-reuse");
 const RAW = flag("raw");
-const PEER_NAMES = arg("peers", `js,ours,ours-batch,ours-bytes-batch,as,as-batch,encode${RAW ? ",ours-core" : ""}`).split(",").filter(Boolean);
+const PEER_NAMES = arg("peers", `js,ours,ours-batch,ours-bytes-batch,as,as-batch,encode${RAW ? ",ours-core" : ""}`)
+  .split(",")
+  .filter(Boolean);
 // (A name that is no op matches no peer's op and is skipped.)
 const OPS = /** @type {OpName[]} */ (arg("ops", "insert,hit,miss,iterate,delete").split(",").filter(Boolean));
 const BIG = Number(arg("big", "1e7"));
 const BIG_OPS = /** @type {OpName[]} */ (arg("big-ops", "insert,hit").split(",").filter(Boolean));
-const BIG_PEERS = arg("big-peers", PEER_NAMES.filter((p) => !["as", "ours-bytes", "ours-bytes-batch", "encode"].includes(p)).join(",")).split(",").filter(Boolean);
+const BIG_PEERS = arg(
+  "big-peers",
+  PEER_NAMES.filter((p) => !["as", "ours-bytes", "ours-bytes-batch", "encode"].includes(p)).join(","),
+)
+  .split(",")
+  .filter(Boolean);
 /** Peers on `{ key: "bytes" }` maps: in a child process of their own (see runSize). */
 const BYTES_PEERS = ["ours-bytes", "ours-bytes-batch"];
 const CHILD_GROUP = arg("child-group", "");
-const STR_BIG_PEERS = arg("str-big-peers", PEER_NAMES.filter((p) => p !== "as" && p !== "as-batch").join(",")).split(",").filter(Boolean);
+const STR_BIG_PEERS = arg("str-big-peers", PEER_NAMES.filter((p) => p !== "as" && p !== "as-batch").join(","))
+  .split(",")
+  .filter(Boolean);
 const REPS = Number(arg("reps", QUICK ? "3" : "5"));
 const BIG_REPS = Number(arg("big-reps", "3"));
 const WARMUP = Number(arg("warmup", "1"));
@@ -242,7 +267,8 @@ function distinctRandom64(count, bits53, rand) {
 function toNumbers(big) {
   const w = new Uint32Array(big.buffer, big.byteOffset, big.length * 2);
   const out = new Float64Array(big.length);
-  for (let i = 0; i < big.length; i++) out[i] = /** @type {number} */ (w[2 * i + 1]) * 4294967296 + /** @type {number} */ (w[2 * i]);
+  for (let i = 0; i < big.length; i++)
+    out[i] = /** @type {number} */ (w[2 * i + 1]) * 4294967296 + /** @type {number} */ (w[2 * i]);
   return out;
 }
 
@@ -304,11 +330,21 @@ function makeData(wl, n) {
   // BigInt per element: `look` holds objects distinct from (but equal to) the
   // inserted ones, as keys that come from elsewhere would be.
   // (Wide workloads only: the keys are BigUint64Arrays.)
-  const bigints = () => lazy({ ins: () => Array.from(/** @type {BigUint64Array} */ (ins)), look: () => Array.from(/** @type {BigUint64Array} */ (look)), miss: () => Array.from(/** @type {BigUint64Array} */ (miss)) });
+  const bigints = () =>
+    lazy({
+      ins: () => Array.from(/** @type {BigUint64Array} */ (ins)),
+      look: () => Array.from(/** @type {BigUint64Array} */ (look)),
+      miss: () => Array.from(/** @type {BigUint64Array} */ (miss)),
+    });
   /** @type {KeySet} */
   let single;
   if (!wl.wide) single = batch;
-  else if (wl.bits53) single = { ins: toNumbers(/** @type {BigUint64Array} */ (ins)), look: toNumbers(/** @type {BigUint64Array} */ (look)), miss: toNumbers(/** @type {BigUint64Array} */ (miss)) };
+  else if (wl.bits53)
+    single = {
+      ins: toNumbers(/** @type {BigUint64Array} */ (ins)),
+      look: toNumbers(/** @type {BigUint64Array} */ (look)),
+      miss: toNumbers(/** @type {BigUint64Array} */ (miss)),
+    };
   else single = bigints();
   const vals = valuesArray(n, wl.wide);
   const out = wl.wide ? new BigUint64Array(n) : new Uint32Array(n);
@@ -357,7 +393,8 @@ function randomStrings(count, rand) {
  */
 function makeStrData(wl, n) {
   const rand = prng(0x9e3779b9 ^ n ^ (wl.name === "str" ? 0x5354 : 0x525354));
-  const ins = new Uint32Array(n), miss = new Uint32Array(n);
+  const ins = new Uint32Array(n),
+    miss = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     ins[i] = i; // str: inserted in order, like the article's loop
     miss[i] = n + i;
@@ -394,11 +431,15 @@ function makeStrData(wl, n) {
   /** @param {Uint32Array} idArr */
   const views = (idArr) => {
     let total = 0;
-    for (let i = 0; i < idArr.length; i++) total += /** @type {number} */ (off[/** @type {number} */ (idArr[i]) + 1]) - /** @type {number} */ (off[/** @type {number} */ (idArr[i])]);
+    for (let i = 0; i < idArr.length; i++)
+      total +=
+        /** @type {number} */ (off[/** @type {number} */ (idArr[i]) + 1]) -
+        /** @type {number} */ (off[/** @type {number} */ (idArr[i])]);
     const own = new Uint8Array(total);
     const a = [];
     for (let i = 0, p = 0; i < idArr.length; i++) {
-      const from = /** @type {number} */ (off[/** @type {number} */ (idArr[i])]), len = /** @type {number} */ (off[/** @type {number} */ (idArr[i]) + 1]) - from;
+      const from = /** @type {number} */ (off[/** @type {number} */ (idArr[i])]),
+        len = /** @type {number} */ (off[/** @type {number} */ (idArr[i]) + 1]) - from;
       own.set(bytes.subarray(from, from + len), p);
       a.push(own.subarray(p, p + len));
       p += len;
@@ -411,7 +452,8 @@ function makeStrData(wl, n) {
   const makeSet = (form) =>
     form === "bytes"
       ? (() => {
-          const ins = views(ids.ins), look = views(ids.look);
+          const ins = views(ids.ins),
+            look = views(ids.look);
           return { ins, look, miss: views(ids.miss), del: look }; // views cache nothing: del may share look's
         })()
       : { ins: strings(ids.ins), look: strings(ids.look), miss: strings(ids.miss), del: strings(ids.look) };
@@ -553,8 +595,11 @@ function compile(name, missing = "undefined") {
  *  @param {"iterate" | "iterateStr"} [iterLoop]
  *  @returns {Record<OpName, Op>} */
 function singleOps(missing = "undefined", keysOf = (d) => d.single, iterLoop = "iterate") {
-  const insert = compile("insert"), hit = compile("get", missing), miss = compile("get", missing);
-  const del = compile("delete"), iterate = compile(iterLoop);
+  const insert = compile("insert"),
+    hit = compile("get", missing),
+    miss = compile("get", missing);
+  const del = compile("delete"),
+    iterate = compile(iterLoop);
   return {
     insert: (m, d) => insert(m, keysOf(d).ins, d.n),
     hit: (m, d) => hit(m, keysOf(d).look, d.n),
@@ -568,7 +613,12 @@ function singleOps(missing = "undefined", keysOf = (d) => d.single, iterLoop = "
 function encodeOps() {
   /** @type {Partial<Record<OpName, Op>>} */
   const ops = {};
-  for (const [op, which] of /** @type {[OpName, keyof KeySet][]} */ ([["insert", "ins"], ["hit", "look"], ["miss", "miss"], ["delete", "del"]])) {
+  for (const [op, which] of /** @type {[OpName, keyof KeySet][]} */ ([
+    ["insert", "ins"],
+    ["hit", "look"],
+    ["miss", "miss"],
+    ["delete", "del"],
+  ])) {
     const loop = compile("encode");
     ops[op] = (enc, d) => loop(enc, d.single[which], d.n);
   }
@@ -578,8 +628,11 @@ function encodeOps() {
 /** The batch op set; getMany's checksum is summed from `out` after the clock stops.
  *  @param {boolean} withIterate */
 function batchOps(withIterate) {
-  const setMany = compile("setMany"), hit = compile("getMany"), miss = compile("getMany");
-  const del = compile("deleteMany"), iterate = compile("iterateCall");
+  const setMany = compile("setMany"),
+    hit = compile("getMany"),
+    miss = compile("getMany");
+  const del = compile("deleteMany"),
+    iterate = compile("iterateCall");
   /** @type {Partial<Record<OpName, Op>>} */
   const ops = {
     insert: (m, d) => setMany(m, d.batch.ins, d.vals),
@@ -622,7 +675,7 @@ const WORKLOADS = {
   },
   str: {
     name: "str",
-    title: "string keys \"key-\" + i (i in 0..n−1; lookups shuffled) → u32 values",
+    title: 'string keys "key-" + i (i in 0..n−1; lookups shuffled) → u32 values',
     wide: false,
     str: true,
     ours: { key: "string", value: "u32" },
@@ -669,7 +722,8 @@ class AsBatch {
   }
   /** @param {Words} keys @param {Words} vals */
   setMany(keys, vals) {
-    const { chunk, kIdx, vIdx } = this, bytes = this.wide ? 8 : 4;
+    const { chunk, kIdx, vIdx } = this,
+      bytes = this.wide ? 8 : 4;
     for (let i = 0; i < keys.length; i += chunk) {
       const c = Math.min(chunk, keys.length - i);
       let v = this.view;
@@ -681,7 +735,8 @@ class AsBatch {
   }
   /** @param {Words} keys @param {Words} out */
   getMany(keys, out) {
-    const { chunk, kIdx, vIdx } = this, bytes = this.wide ? 8 : 4;
+    const { chunk, kIdx, vIdx } = this,
+      bytes = this.wide ? 8 : 4;
     for (let i = 0; i < keys.length; i += chunk) {
       const c = Math.min(chunk, keys.length - i);
       let v = this.view;
@@ -696,7 +751,8 @@ class AsBatch {
   }
   /** @param {Words} keys */
   deleteMany(keys) {
-    const { chunk, kIdx } = this, bytes = this.wide ? 8 : 4;
+    const { chunk, kIdx } = this,
+      bytes = this.wide ? 8 : 4;
     let deleted = 0;
     for (let i = 0; i < keys.length; i += chunk) {
       const c = Math.min(chunk, keys.length - i);
@@ -732,7 +788,8 @@ class AsStr {
   place(s) {
     let u16 = this.u16;
     if (u16.length === 0) u16 = this.u16 = new Uint16Array(this.ex.memory.buffer); // memory grew
-    const at = this.idx, n = s.length;
+    const at = this.idx,
+      n = s.length;
     for (let i = 0; i < n; i++) u16[at + i] = s.charCodeAt(i);
     return n;
   }
@@ -772,10 +829,14 @@ class AsStrBatch {
    *  @param {string[]} keys @param {number} from @param {number} c */
   pack(keys, from, c) {
     if (/** @type {Uint16Array} */ (this.u16).length === 0) this.refresh();
-    const u16 = /** @type {Uint16Array} */ (this.u16), u32 = /** @type {Uint32Array} */ (this.u32), t = this.tab >>> 2;
+    const u16 = /** @type {Uint16Array} */ (this.u16),
+      u32 = /** @type {Uint32Array} */ (this.u32),
+      t = this.tab >>> 2;
     let p = this.chars;
     for (let j = 0; j < c; j++) {
-      const s = /** @type {string} */ (keys[from + j]), n = s.length, at = p >>> 1;
+      const s = /** @type {string} */ (keys[from + j]),
+        n = s.length,
+        at = p >>> 1;
       for (let i = 0; i < n; i++) u16[at + i] = s.charCodeAt(i);
       u32[t + 2 * j] = p;
       u32[t + 2 * j + 1] = n;
@@ -831,7 +892,12 @@ function rawValueIO(b, wide) {
         },
         read: (a) => b.u32[a >>> 2],
       }
-    : { write: (a, v) => { b.u32[a >>> 2] = v; }, read: (a) => b.u32[a >>> 2] };
+    : {
+        write: (a, v) => {
+          b.u32[a >>> 2] = v;
+        },
+        read: (a) => b.u32[a >>> 2],
+      };
 }
 
 /**
@@ -978,7 +1044,11 @@ function makePeers(wl) {
         ctx.ex[asFresh]();
         if (str) return ctx.strMap;
         // (A numeric workload: wl.as names its exports.)
-        return { set: ctx.ex[/** @type {string} */ (wl.as.set)], get: ctx.ex[/** @type {string} */ (wl.as.get)], delete: ctx.ex[/** @type {string} */ (wl.as.del)] };
+        return {
+          set: ctx.ex[/** @type {string} */ (wl.as.set)],
+          get: ctx.ex[/** @type {string} */ (wl.as.get)],
+          delete: ctx.ex[/** @type {string} */ (wl.as.del)],
+        };
       },
       ops: (({ iterate, ...rest }) => rest)(singleOps(wl.as.missing)),
       size: (_m, ctx) => ctx.ex[asSize](),
@@ -1009,8 +1079,12 @@ function makePeers(wl) {
       make: (ctx) => {
         const m = ctx.rt.map(wl.ours);
         const b = boundaryOf(ctx.rt);
-        const ops = mapOps(m), h = mapHandle(m), io = rawValueIO(b, wl.wide);
-        const assign = ops.assign, access = ops.access, del = ops.delete;
+        const ops = mapOps(m),
+          h = mapHandle(m),
+          io = rawValueIO(b, wl.wide);
+        const assign = ops.assign,
+          access = ops.access,
+          del = ops.delete;
         return {
           gomap: m,
           size: m.size,
@@ -1060,7 +1134,15 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
   let mem;
   for (let j = 0; j < inner; j++) {
     // (sets[j] is this map's key set until it is done; without sets, d is a numeric workload's data.)
-    const dj = sets ? { n: d.n, single: /** @type {KeySet} */ (sets[j]), batch: /** @type {KeySet} */ (sets[j]), vals: d.vals, out: d.out } : /** @type {NumData} */ (d);
+    const dj = sets
+      ? {
+          n: d.n,
+          single: /** @type {KeySet} */ (sets[j]),
+          batch: /** @type {KeySet} */ (sets[j]),
+          vals: d.vals,
+          out: d.out,
+        }
+      : /** @type {NumData} */ (d);
     const memHere = measureMem && j === 0;
     const mem0 = memHere ? peer.mem(ctx) : null;
     const m = peer.make(ctx);
@@ -1079,7 +1161,11 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
         if (memHere) {
           const mem1 = peer.mem(ctx, m);
           mem = {};
-          for (const k of Object.keys(mem1)) mem[k] = (/** @type {number} */ (mem1[k]) - (/** @type {Record<string, number>} */ (mem0)[k] ?? 0)) / d.n;
+          const before = /** @type {Record<string, number>} */ (mem0);
+          for (const k of Object.keys(mem1)) {
+            const after = /** @type {number} */ (mem1[k]);
+            mem[k] = (after - (before[k] ?? 0)) / d.n;
+          }
           if (mem1.live !== undefined) mem.live = mem1.live / d.n;
         }
       }
@@ -1100,7 +1186,8 @@ const isBatch = (peer) => peer.name.endsWith("-batch");
  *  key's id while inserting): bytes per entry including the strings.
  *  @param {StrData} d */
 function jsStringMapBytes(d) {
-  const ids = d.ids.ins, strAt = d.strAt;
+  const ids = d.ids.ins,
+    strAt = d.strAt;
   gc();
   const h0 = process.memoryUsage().heapUsed;
   /** @type {Map<string, number> | null} */
@@ -1154,7 +1241,11 @@ async function runChild(wname, n) {
   const ops = OPS.filter((op) => !big || strBig || BIG_OPS.includes(op));
   const peers = makePeers(wl)
     .filter((p) => (strBig ? STR_BIG_PEERS.includes(p.name) : !big || BIG_PEERS.includes(p.name)))
-    .filter((p) => !CHILD_GROUP || (CHILD_GROUP === "bytes" ? BYTES_PEERS.includes(p.name) || p.name === "js" : !BYTES_PEERS.includes(p.name)));
+    .filter(
+      (p) =>
+        !CHILD_GROUP ||
+        (CHILD_GROUP === "bytes" ? BYTES_PEERS.includes(p.name) || p.name === "js" : !BYTES_PEERS.includes(p.name)),
+    );
   const reps = strBig ? STR_BIG_REPS : big ? BIG_REPS : REPS;
   const warmup = strBig ? STR_BIG_WARMUP : big ? BIG_WARMUP : WARMUP;
   const inner = Math.max(1, Math.round(TARGET_OPS / n));
@@ -1166,7 +1257,8 @@ async function runChild(wname, n) {
   {
     const d0 = makeData(wl, TIER_UP_N);
     materialize(d0, OPS, peers);
-    for (let i = 0; i < TIER_UP_TURNS; i++) for (const p of peers) await turn(p, ctxs.get(p.name), wl, d0, 1, OPS, false);
+    for (let i = 0; i < TIER_UP_TURNS; i++)
+      for (const p of peers) await turn(p, ctxs.get(p.name), wl, d0, 1, OPS, false);
   }
   /** @type {Data | null} */
   let d = makeData(wl, n);
@@ -1190,14 +1282,21 @@ async function runChild(wname, n) {
       const r = await turn(p, ctxs.get(p.name), wl, d, inner, ops, rep === 0 && n >= MEM_MIN);
       if (r.mem && Object.keys(r.mem).length) mems[p.name] = r.mem;
       if (rep < warmup) continue;
-      for (const [op, x] of /** @type {[OpName, number][]} */ (Object.entries(r.ns))) (/** @type {PeerSamples} */ (samples[p.name])[op] ??= []).push(x);
-      for (const [op, c] of /** @type {[OpName, unknown][]} */ (Object.entries(r.checks))) (checks[op] ??= {})[p.name] = c;
+      const mine = /** @type {PeerSamples} */ (samples[p.name]);
+      for (const [op, x] of /** @type {[OpName, number][]} */ (Object.entries(r.ns))) {
+        mine[op] ??= [];
+        mine[op].push(x);
+      }
+      for (const [op, c] of /** @type {[OpName, unknown][]} */ (Object.entries(r.checks)))
+        (checks[op] ??= {})[p.name] = c;
     }
   }
   const mismatches = [];
   const unchecked = new Set(peers.filter((p) => p.noCheck).map((p) => p.name));
   for (const [op, byPeer] of Object.entries(checks)) {
-    const compared = Object.entries(byPeer).filter(([p]) => !unchecked.has(p)).map(([, c]) => String(c));
+    const compared = Object.entries(byPeer)
+      .filter(([p]) => !unchecked.has(p))
+      .map(([, c]) => String(c));
     if (new Set(compared).size > 1) {
       const msg = `${wname} n=${n} ${op}: checksums differ: ${JSON.stringify(byPeer)}`;
       mismatches.push(msg);
@@ -1212,8 +1311,17 @@ async function runChild(wname, n) {
       if (!xs) continue;
       const s = summary(xs);
       results.push({
-        workload: wname, size: n, op, peer: p.name, inner, warmup, reps,
-        median: s.median, min: s.min, max: s.max, samples: xs,
+        workload: wname,
+        size: n,
+        op,
+        peer: p.name,
+        inner,
+        warmup,
+        reps,
+        median: s.median,
+        min: s.min,
+        max: s.max,
+        samples: xs,
         xFasterThanJs: js ? js.median / s.median : undefined,
         checksum: checks[op]?.[p.name],
       });
@@ -1223,11 +1331,23 @@ async function runChild(wname, n) {
   let memory;
   if (n >= MEM_MIN) {
     memory = { workload: wname, size: n, ...mems };
-    if (wl.wide && !wl.bits53 && peers.some((p) => p.name === "js")) memory.jsWithBigintKeys = jsBigintMapBytes(/** @type {NumData} */ (d));
-    if (wl.str && peers.some((p) => p.name === "js")) memory.jsWithStringKeys = jsStringMapBytes(/** @type {StrData} */ (d));
+    if (wl.wide && !wl.bits53 && peers.some((p) => p.name === "js"))
+      memory.jsWithBigintKeys = jsBigintMapBytes(/** @type {NumData} */ (d));
+    if (wl.str && peers.some((p) => p.name === "js"))
+      memory.jsWithStringKeys = jsStringMapBytes(/** @type {StrData} */ (d));
   }
   const line = ops
-    .map((op) => `${op} ` + peers.filter((p) => /** @type {PeerSamples} */ (samples[p.name])[op]).map((p) => `${p.name} ${fmt(summary(/** @type {number[]} */ (/** @type {PeerSamples} */ (samples[p.name])[op])).median)}`).join(" "))
+    .map(
+      (op) =>
+        `${op} ` +
+        peers
+          .filter((p) => /** @type {PeerSamples} */ (samples[p.name])[op])
+          .map(
+            (p) =>
+              `${p.name} ${fmt(summary(/** @type {number[]} */ (/** @type {PeerSamples} */ (samples[p.name])[op])).median)}`,
+          )
+          .join(" "),
+    )
     .join(" | ");
   process.stderr.write(`  ${line}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
   d = null;
@@ -1251,9 +1371,19 @@ async function runChild(wname, n) {
  *  @param {string} wname @param {number} n @returns {ChildOut} (its JSON) */
 function spawnChild(wname, n, group = "") {
   const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child=") && !a.startsWith("--child-group="));
-  const args = ["--expose-gc", "--max-old-space-size=8192", fileURLToPath(import.meta.url), ...passArgs, `--child=${wname}:${n}`];
+  const args = [
+    "--expose-gc",
+    "--max-old-space-size=8192",
+    fileURLToPath(import.meta.url),
+    ...passArgs,
+    `--child=${wname}:${n}`,
+  ];
   if (group) args.push(`--child-group=${group}`);
-  const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024, encoding: "utf8" });
+  const r = spawnSync(process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`bench/maps child ${wname}:${n} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
@@ -1292,11 +1422,27 @@ function runSize(wl, n) {
 
 // ------------------------------------------------------------------ report
 
-const PEER_ORDER = ["js", "ours", "ours-batch", "ours-bytes", "ours-bytes-batch", "as", "as-batch", "ours-core", "encode"];
+const PEER_ORDER = [
+  "js",
+  "ours",
+  "ours-batch",
+  "ours-bytes",
+  "ours-bytes-batch",
+  "as",
+  "as-batch",
+  "ours-core",
+  "encode",
+];
 /** @type {Record<string, string>} */
 const PEER_LABEL = {
-  js: "JS Map", ours: "ours", "ours-batch": "ours batch", as: "AS Map", "as-batch": "AS batch", "ours-core": "ours core calls",
-  "ours-bytes": "ours pre-encoded (bytes keys)", "ours-bytes-batch": "ours batch pre-encoded (bytes keys)",
+  js: "JS Map",
+  ours: "ours",
+  "ours-batch": "ours batch",
+  as: "AS Map",
+  "as-batch": "AS batch",
+  "ours-core": "ours core calls",
+  "ours-bytes": "ours pre-encoded (bytes keys)",
+  "ours-bytes-batch": "ours batch pre-encoded (bytes keys)",
   encode: "WTF-8 encode only (share of ours)",
 };
 /** @type {Record<OpName, string>} */
@@ -1334,7 +1480,13 @@ function renderMd(doc) {
   const { machine, config } = doc;
   const runWorkloads = config.workloads;
   const earlierRuns = doc.earlierRuns ?? [];
-  const thisRun = { workloads: runWorkloads, machine, elapsedSeconds: doc.elapsedSeconds, config, codeStamps: doc.codeStamps };
+  const thisRun = {
+    workloads: runWorkloads,
+    machine,
+    elapsedSeconds: doc.elapsedSeconds,
+    config,
+    codeStamps: doc.codeStamps,
+  };
   const keptWorkloads = earlierRuns.flatMap((r) => r.workloads);
   const allWorkloads = Object.keys(WORKLOADS).filter((w) => runWorkloads.includes(w) || keptWorkloads.includes(w));
   const allResults = doc.results;
@@ -1343,7 +1495,8 @@ function renderMd(doc) {
   /** @param {string} w */
   const runOf = (w) => (runWorkloads.includes(w) ? thisRun : earlierRuns.find((r) => r.workloads.includes(w)));
   /** @param {string} w */
-  const sizesIn = (w) => [...new Set(allResults.filter((r) => r.workload === w).map((r) => r.size))].sort((a, b) => a - b);
+  const sizesIn = (w) =>
+    [...new Set(allResults.filter((r) => r.workload === w).map((r) => r.size))].sort((a, b) => a - b);
   const md = [];
   md.push("# bench/maps: ns per operation (lower is better)");
   md.push("");
@@ -1368,9 +1521,14 @@ function renderMd(doc) {
   );
   if (keptWorkloads.length) {
     md.push("");
-    md.push(`Sections ${keptWorkloads.join(", ")} are kept from an earlier run of this file (how it ran is under each).`);
+    md.push(
+      `Sections ${keptWorkloads.join(", ")} are kept from an earlier run of this file (how it ran is under each).`,
+    );
     const builds = new Set([doc, ...earlierRuns].map((r) => (r.codeStamps ?? []).join(",")));
-    if (builds.size > 1) md.push(`**The sections come from different builds** (code stamps differ: a hash of build/release.wasm and dist/): compare columns within a section, not across sections of different runs.`);
+    if (builds.size > 1)
+      md.push(
+        `**The sections come from different builds** (code stamps differ: a hash of build/release.wasm and dist/): compare columns within a section, not across sections of different runs.`,
+      );
   }
   md.push("");
   for (const wname of allWorkloads) {
@@ -1380,7 +1538,9 @@ function renderMd(doc) {
     md.push(`## ${wname}: ${wl.title}`);
     md.push("");
     if (keptWorkloads.length) {
-      md.push(`_${runOf(wname) === thisRun ? "This run" : "Earlier run"}: ${runLine(/** @type {Run} */ (runOf(wname)), wl, sizesIn(wname))}._`);
+      md.push(
+        `_${runOf(wname) === thisRun ? "This run" : "Earlier run"}: ${runLine(/** @type {Run} */ (runOf(wname)), wl, sizesIn(wname))}._`,
+      );
       md.push("");
     }
     md.push(`| size | op | ${ran.map((p) => PEER_LABEL[p]).join(" | ")} |`);
@@ -1408,10 +1568,17 @@ function renderMd(doc) {
       md.push(`Bytes per entry after n inserts (no hint), ${wname}:`);
       md.push("");
       /** @type {[string, "jsWithBigintKeys" | "jsWithStringKeys"] | null} */
-      const extra = wl.wide && !wl.bits53 ? ["JS Map + its BigInt keys", "jsWithBigintKeys"] : wl.str ? ["JS Map + its key strings", "jsWithStringKeys"] : null;
+      const extra =
+        wl.wide && !wl.bits53
+          ? ["JS Map + its BigInt keys", "jsWithBigintKeys"]
+          : wl.str
+            ? ["JS Map + its key strings", "jsWithStringKeys"]
+            : null;
       const first = wl.str ? "JS Map (heapUsed Δ; keys already on the heap)" : "JS Map (heapUsed Δ)";
       const oursLabel = wl.str ? "ours (HeapInuse Δ, with its key bytes)" : "ours (HeapInuse Δ)";
-      md.push(`| size | ${first}${extra ? ` | ${extra[0]}` : ""} | ${oursLabel} | ours (linear memory Δ) | AS Map (linear memory Δ) |`);
+      md.push(
+        `| size | ${first}${extra ? ` | ${extra[0]}` : ""} | ${oursLabel} | ours (linear memory Δ) | AS Map (linear memory Δ) |`,
+      );
       md.push(`|---:|---:|${extra ? "---:|" : ""}---:|---:|---:|`);
       for (const r of memRows) {
         const ours = r.ours ?? r["ours-batch"];
@@ -1425,33 +1592,73 @@ function renderMd(doc) {
   }
   const anyStr = allWorkloads.some((w) => /** @type {Workload} */ (WORKLOADS[w]).str);
   md.push("Notes:");
-  md.push("- Single-call peers: one call per key (`m.set(k, v)`, `m.get(k)`, `m.delete(k)`); batch peers: one call per");
-  md.push("  typed array (ours: `setMany/getMany/deleteMany`; AS: keys copied into its memory, one export call per chunk).");
+  md.push(
+    "- Single-call peers: one call per key (`m.set(k, v)`, `m.get(k)`, `m.delete(k)`); batch peers: one call per",
+  );
+  md.push(
+    "  typed array (ours: `setMany/getMany/deleteMany`; AS: keys copied into its memory, one export call per chunk).",
+  );
   md.push("- AS Map's `get` throws on a missing key, so the AS peer's get is `has() + get()`: two probes per hit.");
-  md.push("- AS iteration is one export call (`keys()` + `values()` arrays, summed in wasm): its only public iteration.");
+  md.push(
+    "- AS iteration is one export call (`keys()` + `values()` arrays, summed in wasm): its only public iteration.",
+  );
   md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the loops convert with `Number()`.");
-  md.push("- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the");
-  md.push("  map holds for its keys. For u64 the first column counts the map only (the keys were already on the heap);");
-  md.push("  “JS Map + its BigInt keys” inserts keys read fresh from a BigUint64Array, so the BigInt objects count too.");
+  md.push(
+    "- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the",
+  );
+  md.push(
+    "  map holds for its keys. For u64 the first column counts the map only (the keys were already on the heap);",
+  );
+  md.push(
+    "  “JS Map + its BigInt keys” inserts keys read fresh from a BigUint64Array, so the BigInt objects count too.",
+  );
   md.push("  ours: `HeapInuse` delta between two `rt.gc()` (outgrown bucket arrays collected; span granularity), and");
-  md.push("  linear-memory (`Sys`) growth, which keeps the peak of growth (old and new arrays at once) since wasm memory");
-  md.push("  never shrinks. AS: linear-memory growth (TLSF grows memory by doubling, so this is coarse). First repetition,");
+  md.push(
+    "  linear-memory (`Sys`) growth, which keeps the peak of growth (old and new arrays at once) since wasm memory",
+  );
+  md.push(
+    "  never shrinks. AS: linear-memory growth (TLSF grows memory by doubling, so this is coarse). First repetition,",
+  );
   md.push("  fresh heap; the JSON also has the map's own bucket bytes (`live`).");
   if (anyStr) {
-    md.push("- String workloads (str, rstr): JS Map gets fresh key strings for every map it builds, made from the key bytes");
-    md.push("  before the clock starts: a JS string caches its hash once a Map has hashed it, so reused key objects would let");
-    md.push(`  JS skip hashing${config.strReuse && runWorkloads.some((w) => /** @type {Workload} */ (WORKLOADS[w]).str) ? " (this run: --str-reuse, so JS Map gets the same strings every time, their hashes cached)" : ""}. The other peers cache nothing per string and share one set of`);
+    md.push(
+      "- String workloads (str, rstr): JS Map gets fresh key strings for every map it builds, made from the key bytes",
+    );
+    md.push(
+      "  before the clock starts: a JS string caches its hash once a Map has hashed it, so reused key objects would let",
+    );
+    md.push(
+      `  JS skip hashing${config.strReuse && runWorkloads.some((w) => /** @type {Workload} */ (WORKLOADS[w]).str) ? " (this run: --str-reuse, so JS Map gets the same strings every time, their hashes cached)" : ""}. The other peers cache nothing per string and share one set of`,
+    );
     md.push("  strings. Deletes use another copy of the lookup keys. ours encodes");
-    md.push("  every key to WTF-8 (src/wtf8.ts) in every call, single and batch (the batch packs a chunk of keys into one");
-    md.push("  buffer per core call); that cost is in its columns. The public API takes no pre-encoded string keys, so");
-    md.push("  the “pre-encoded” columns are a `{ key: \"bytes\" }` map (the same stored bytes and hash) with `Uint8Array`");
-    md.push("  keys encoded by TextEncoder before timing (views into one buffer per key array, in its order); those columns");
-    md.push("  pay a `TypedArray.set` per key instead. They run in a child process of their own (sharing GoMap's batch code");
-    md.push("  with a string map slows the string map's batch calls), whose JS Map run is their ratio's reference (in the JSON).");
-    md.push("  “WTF-8 encode only” runs no map: just the encoding ours does per key (dist/wtf8.js `encodeInto`, into a");
-    md.push("  64 KiB buffer), shown as a share of ours' single-call time. Iteration sums values and the keys' lengths.");
+    md.push(
+      "  every key to WTF-8 (src/wtf8.ts) in every call, single and batch (the batch packs a chunk of keys into one",
+    );
+    md.push(
+      "  buffer per core call); that cost is in its columns. The public API takes no pre-encoded string keys, so",
+    );
+    md.push(
+      '  the “pre-encoded” columns are a `{ key: "bytes" }` map (the same stored bytes and hash) with `Uint8Array`',
+    );
+    md.push(
+      "  keys encoded by TextEncoder before timing (views into one buffer per key array, in its order); those columns",
+    );
+    md.push(
+      "  pay a `TypedArray.set` per key instead. They run in a child process of their own (sharing GoMap's batch code",
+    );
+    md.push(
+      "  with a string map slows the string map's batch calls), whose JS Map run is their ratio's reference (in the JSON).",
+    );
+    md.push(
+      "  “WTF-8 encode only” runs no map: just the encoding ours does per key (dist/wtf8.js `encodeInto`, into a",
+    );
+    md.push(
+      "  64 KiB buffer), shown as a share of ours' single-call time. Iteration sums values and the keys' lengths.",
+    );
     md.push("  AS Map is `Map<string,u32>`: each call copies the key's UTF-16 code units into its memory and makes an");
-    md.push("  AssemblyScript string of them (garbage after get/delete). Memory: the first JS column counts the map only");
+    md.push(
+      "  AssemblyScript string of them (garbage after get/delete). Memory: the first JS column counts the map only",
+    );
     md.push("  (its key strings were already on the heap); “JS Map + its key strings” makes each key string while");
     md.push("  inserting, so the strings count, as ours' HeapInuse counts its copies of the key bytes.");
   }
@@ -1461,7 +1668,9 @@ function renderMd(doc) {
   }
   if (doc.codeChangedDuringRun) {
     md.push("");
-    md.push("**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.");
+    md.push(
+      "**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.",
+    );
   }
   return md.join("\n");
 }
@@ -1512,17 +1721,41 @@ finishMachine(machine);
 stamps.add(codeStamp());
 const elapsedS = (now() - t00) / 1000;
 const codeChanged = stamps.size > 1;
-if (codeChanged) console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
+if (codeChanged)
+  console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
 
 const config = {
-  sizes: SIZES, workloads: WORKLOAD_NAMES, peers: PEER_NAMES, ops: OPS, big: BIG, bigOps: BIG_OPS,
-  reps: REPS, bigReps: BIG_REPS, warmup: WARMUP, bigWarmup: BIG_WARMUP, bigPeers: BIG_PEERS, targetOps: TARGET_OPS, settleMs: SETTLE_MS, quick: QUICK,
-  strMax: STR_MAX, strReuse: STR_REUSE, strBig: STR_BIG, strBigReps: STR_BIG_REPS, strBigWarmup: STR_BIG_WARMUP, strBigPeers: STR_BIG_PEERS,
+  sizes: SIZES,
+  workloads: WORKLOAD_NAMES,
+  peers: PEER_NAMES,
+  ops: OPS,
+  big: BIG,
+  bigOps: BIG_OPS,
+  reps: REPS,
+  bigReps: BIG_REPS,
+  warmup: WARMUP,
+  bigWarmup: BIG_WARMUP,
+  bigPeers: BIG_PEERS,
+  targetOps: TARGET_OPS,
+  settleMs: SETTLE_MS,
+  quick: QUICK,
+  strMax: STR_MAX,
+  strReuse: STR_REUSE,
+  strBig: STR_BIG,
+  strBigReps: STR_BIG_REPS,
+  strBigWarmup: STR_BIG_WARMUP,
+  strBigPeers: STR_BIG_PEERS,
   ours: 'Runtime.create({ maxMemory: "4GiB" }) per repetition, rt.map({ key, value }), build/release.wasm',
   as: "bench/peer/asmap.ts (Map<u32,u32>, Map<u64,u64>, Map<string,u32>), asc --runtime incremental -O3 --noAssert, fresh instance per repetition",
 };
 /** @typedef {typeof config} Config */
-const thisRun = { workloads: WORKLOAD_NAMES, machine, elapsedSeconds: +elapsedS.toFixed(1), config, codeStamps: [...stamps] };
+const thisRun = {
+  workloads: WORKLOAD_NAMES,
+  machine,
+  elapsedSeconds: +elapsedS.toFixed(1),
+  config,
+  codeStamps: [...stamps],
+};
 /** How a run was made (this one, or an earlier one whose sections a results file keeps). @typedef {typeof thisRun} Run */
 
 // ------------------------------------------------------------ merging
@@ -1534,7 +1767,9 @@ const thisRun = { workloads: WORKLOAD_NAMES, machine, elapsedSeconds: +elapsedS.
 const MERGE = WRITE && !flag("no-merge");
 /** @type {Run[]} */
 const earlierRuns = [];
-let /** @type {ResultRow[]} */ keptResults = [], /** @type {MemoryRow[]} */ keptMemory = [], /** @type {string[]} */ keptMismatches = [];
+let /** @type {ResultRow[]} */ keptResults = [],
+  /** @type {MemoryRow[]} */ keptMemory = [],
+  /** @type {string[]} */ keptMismatches = [];
 if (MERGE) {
   /** @type {any} the previous maps.json as parsed (any version of it): checked below */
   let prev = null;
@@ -1543,17 +1778,28 @@ if (MERGE) {
   } catch {}
   if (prev?.benchmark === "bench/maps" && Array.isArray(prev.results)) {
     const prevRuns = [
-      { workloads: prev.config?.workloads ?? [], machine: prev.machine, elapsedSeconds: prev.elapsedSeconds, config: prev.config, codeStamps: prev.codeStamps },
+      {
+        workloads: prev.config?.workloads ?? [],
+        machine: prev.machine,
+        elapsedSeconds: prev.elapsedSeconds,
+        config: prev.config,
+        codeStamps: prev.codeStamps,
+      },
       ...(prev.earlierRuns ?? []),
     ];
     for (const r of prevRuns) {
-      const keep = r.workloads.filter((/** @type {string} */ w) => WORKLOADS[w] && !WORKLOAD_NAMES.includes(w) && !earlierRuns.some((e) => e.workloads.includes(w)));
+      const keep = r.workloads.filter(
+        (/** @type {string} */ w) =>
+          WORKLOADS[w] && !WORKLOAD_NAMES.includes(w) && !earlierRuns.some((e) => e.workloads.includes(w)),
+      );
       if (keep.length) earlierRuns.push({ ...r, workloads: keep });
     }
     const kept = new Set(earlierRuns.flatMap((r) => r.workloads));
     keptResults = prev.results.filter((/** @type {ResultRow} */ r) => kept.has(r.workload));
     keptMemory = (prev.memoryBytesPerEntry ?? []).filter((/** @type {MemoryRow} */ r) => kept.has(r.workload));
-    keptMismatches = (prev.checksumMismatches ?? []).filter((/** @type {string} */ m) => kept.has(/** @type {string} */ (m.split(" ")[0])));
+    keptMismatches = (prev.checksumMismatches ?? []).filter((/** @type {string} */ m) =>
+      kept.has(/** @type {string} */ (m.split(" ")[0])),
+    );
   }
 }
 const keptWorkloads = earlierRuns.flatMap((r) => r.workloads);

@@ -124,7 +124,8 @@ const CONFIG = {
   warmup: !flag("no-warmup"),
   gctrace: flag("gctrace"),
 };
-for (const s of CONFIG.strategies) if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s}; known: ${STRATEGIES.join(", ")}`);
+for (const s of CONFIG.strategies)
+  if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s}; known: ${STRATEGIES.join(", ")}`);
 if (!["single", "batch"].includes(CONFIG.api)) throw new Error(`--api: single or batch, got ${CONFIG.api}`);
 if (CONFIG.reqMax > CONFIG.universe) throw new Error("--req-max must be at most --universe");
 /** @typedef {typeof CONFIG} Config */
@@ -140,12 +141,21 @@ const LABEL = {
 };
 /** @type {Record<Strategy, [requestMaps: string, longLivedMap: string]>} */
 const ROLES = {
-  fresh: ["`rt.map()` … `m.free()` per request", "after each burst: survivors copied into a fresh `rt.map({ hint: count })`, old one freed"],
+  fresh: [
+    "`rt.map()` … `m.free()` per request",
+    "after each burst: survivors copied into a fresh `rt.map({ hint: count })`, old one freed",
+  ],
   clear: ["one map, `m.clear()` between requests", "one map for the whole run (deletes only)"],
-  pool: ["`transient` pool: `get()` / `put(m)` per request", "`stable` pool (hint = peak size, maxIdle 1): after each burst `get()`, copy the survivors in, `put(old)`"],
+  pool: [
+    "`transient` pool: `get()` / `put(m)` per request",
+    "`stable` pool (hint = peak size, maxIdle 1): after each burst `get()`, copy the survivors in, `put(old)`",
+  ],
   shrink: ["`rt.map()` … `m.free()` per request", "one map, `m.shrink()` after each burst"],
   compact: ["`rt.map()` … `m.free()` per request", "one map, `await rt.compact()` after each burst"],
-  unsafe: ["one map, `rt.unsafe.zeroValues(m)` between requests (keys stay)", "one map for the whole run (deletes only)"],
+  unsafe: [
+    "one map, `rt.unsafe.zeroValues(m)` between requests (keys stay)",
+    "one map for the whole run (deletes only)",
+  ],
 };
 
 // ------------------------------------------------------------------ workload
@@ -166,22 +176,27 @@ async function makeData(cfg, scale = 1) {
   const survive = Math.round(burst * cfg.keep);
   const requests = scale === 1 ? cfg.requests : Math.min(cfg.requests, Math.max(2, Math.round(cfg.requests * 0.2)));
   // Request keys: SHUF shuffled copies of the universe, side by side.
-  const U = cfg.universe, SHUF = 16;
+  const U = cfg.universe,
+    SHUF = 16;
   const uni = new Set();
   while (uni.size < U) uni.add(rand());
   const base = Uint32Array.from(uni);
-  const rk = new Uint32Array(SHUF * U), rv = new Uint32Array(SHUF * U);
+  const rk = new Uint32Array(SHUF * U),
+    rv = new Uint32Array(SHUF * U);
   for (let s = 0; s < SHUF; s++) {
     const c = base.slice();
     for (let i = U - 1; i > 0; i--) {
       const j = rand() % (i + 1);
-      const t = /** @type {number} */ (c[i]); c[i] = /** @type {number} */ (c[j]); c[j] = t;
+      const t = /** @type {number} */ (c[i]);
+      c[i] = /** @type {number} */ (c[j]);
+      c[j] = t;
     }
     rk.set(c, s * U);
   }
   for (let i = 0; i < rv.length; i++) rv[i] = rand() >>> 1 || 1;
   const nreq = rounds * cfg.chunks * 2 * requests;
-  const reqSize = new Uint32Array(nreq), reqOff = new Uint32Array(nreq);
+  const reqSize = new Uint32Array(nreq),
+    reqOff = new Uint32Array(nreq);
   for (let r = 0; r < nreq; r++) {
     const n = cfg.reqMin + (rand() % (cfg.reqMax - cfg.reqMin + 1));
     reqSize[r] = n;
@@ -193,11 +208,24 @@ async function makeData(cfg, scale = 1) {
   // (the previous round's survivors + burst - survive).
   const longOps = rounds * (2 * burst + (burst - survive)) + (rounds - 1) * survive;
   return {
-    rounds, burst, chunk, survive, requests, rk, rv, reqSize, reqOff, nreq,
-    ops: reqOps + longOps, reqOps, longOps,
+    rounds,
+    burst,
+    chunk,
+    survive,
+    requests,
+    rk,
+    rv,
+    reqSize,
+    reqOff,
+    nreq,
+    ops: reqOps + longOps,
+    reqOps,
+    longOps,
     kbuf: new BigUint64Array(Math.max(chunk, survive)),
-    out: new BigUint64Array(chunk), found: new Uint8Array(chunk),
-    reqOut: new Uint32Array(cfg.reqMax), reqFound: new Uint8Array(cfg.reqMax),
+    out: new BigUint64Array(chunk),
+    found: new Uint8Array(chunk),
+    reqOut: new Uint32Array(cfg.reqMax),
+    reqFound: new Uint8Array(cfg.reqMax),
   };
 }
 /** @typedef {Awaited<ReturnType<typeof makeData>>} Data */
@@ -232,11 +260,14 @@ const U64 = { key: "u64", value: "u64" };
  *  @param {LongMap} from @param {LongMap} to */
 function copyEntries(from, to) {
   const n = from.size;
-  const ks = new BigUint64Array(n), vs = new BigUint64Array(n);
+  const ks = new BigUint64Array(n),
+    vs = new BigUint64Array(n);
   let i = 0;
   // entries() is a GoMapIterator (src/iterator.ts): its each(), the path
   // GoMap.forEach takes, is not in the published type.
-  /** @type {MapIterator<[bigint, bigint]> & { each(fn: (k: bigint, v: bigint) => void): void }} */ (from.entries()).each((k, v) => {
+  /** @type {MapIterator<[bigint, bigint]> & { each(fn: (k: bigint, v: bigint) => void): void }} */ (
+    from.entries()
+  ).each((k, v) => {
     ks[i] = k;
     vs[i] = v;
     i++;
@@ -256,7 +287,8 @@ function copyEntries(from, to) {
  */
 async function runWorkload(rt, strategy, d, cfg, sample) {
   // ---- request maps
-  let /** @type {RequestMap | null} */ shared = null, /** @type {import("../dist/node.js").MapPool<"u32", "u32"> | null} */ transient = null,
+  let /** @type {RequestMap | null} */ shared = null,
+    /** @type {import("../dist/node.js").MapPool<"u32", "u32"> | null} */ transient = null,
     /** @type {import("../dist/node.js").Unsafe | null} */ u = null;
   let /** @type {() => RequestMap} */ acquire, /** @type {(m: RequestMap) => void} */ release;
   // The closures below run after the assignment before them: not null there.
@@ -278,10 +310,12 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
   }
   const { rk, rv, reqSize, reqOff, reqOut, reqFound } = d;
   const batch = cfg.api === "batch";
-  let reqSum = 0, reqNext = 0;
+  let reqSum = 0,
+    reqNext = 0;
   const request = () => {
     const r = reqNext++;
-    const n = /** @type {number} */ (reqSize[r]), off = /** @type {number} */ (reqOff[r]);
+    const n = /** @type {number} */ (reqSize[r]),
+      off = /** @type {number} */ (reqOff[r]);
     const m = acquire();
     let s = 0;
     if (batch) {
@@ -341,9 +375,12 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
 
   const { kbuf, burst, chunk, survive, out, found } = d;
   const outW = new Uint32Array(out.buffer);
-  let longSum = 0, longHits = 0, longDeleted = 0;
+  let longSum = 0,
+    longHits = 0,
+    longDeleted = 0;
   const t0 = performance.now();
-  let sampleMs = 0, genMs = 0;
+  let sampleMs = 0,
+    genMs = 0;
   /** @param {number} from @param {number} n */
   const keys = (from, n) => {
     const t = performance.now();
@@ -360,9 +397,10 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
   for (let r = 0; r < d.rounds; r++) {
     const from = r * burst;
     for (let c = 0; c < cfg.chunks; c++) {
-      const a = from + c * chunk, b = Math.min(from + burst, a + chunk);
+      const a = from + c * chunk,
+        b = Math.min(from + burst, a + chunk);
       const ks = keys(a, b - a);
-      let t = performance.now();
+      const t = performance.now();
       long.setMany(ks, ks);
       long.getMany(ks, out.subarray(0, b - a), found.subarray(0, b - a));
       for (let i = 0; i < b - a; i++) {
@@ -377,9 +415,11 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
     let t = performance.now();
     if (r > 0) longDeleted += long.deleteMany(/** @type {BigUint64Array} */ (ks));
     phaseMs.longDelete += performance.now() - t;
-    const del = burst - survive, dchunk = Math.ceil(del / cfg.chunks);
+    const del = burst - survive,
+      dchunk = Math.ceil(del / cfg.chunks);
     for (let c = 0; c < cfg.chunks; c++) {
-      const a = from + c * dchunk, b = Math.min(from + del, a + dchunk);
+      const a = from + c * dchunk,
+        b = Math.min(from + del, a + dchunk);
       ks = keys(a, Math.max(0, b - a));
       t = performance.now();
       if (b > a) longDeleted += long.deleteMany(ks);
@@ -395,7 +435,9 @@ async function runWorkload(rt, strategy, d, cfg, sample) {
   }
   const elapsedMs = performance.now() - t0 - sampleMs - genMs;
   return {
-    elapsedMs, sampleMs, phaseMs,
+    elapsedMs,
+    sampleMs,
+    phaseMs,
     checksum: { reqSum, longSum, longHits, longDeleted, longSize: long.size, requests: reqNext },
     compactions,
     pools: { transient: transient?.stats() ?? null, stable: stable?.stats() ?? null },
@@ -456,7 +498,8 @@ async function runChild(strategy) {
     // Cycles ended since the last sample: their pauses from the ring
     // (cycle c, 1-based, is at (c-1) % 256).
     if (s.NumGC - lastCycle > 256) ringLost += s.NumGC - lastCycle - 256;
-    for (let c = Math.max(lastCycle + 1, s.NumGC - 255); c <= s.NumGC; c++) pauses.push(/** @type {number} */ (s.PauseNs[(c - 1) % 256]));
+    for (let c = Math.max(lastCycle + 1, s.NumGC - 255); c <= s.NumGC; c++)
+      pauses.push(/** @type {number} */ (s.PauseNs[(c - 1) % 256]));
     lastCycle = s.NumGC;
     if (s.HeapInuse > peak.heapInuse) peak.heapInuse = s.HeapInuse;
     if (lin > peak.linear) peak.linear = lin;
@@ -473,9 +516,12 @@ async function runChild(strategy) {
   const res = await runWorkload(rt, strategy, d, cfg, sample);
   const s1 = rt.readMemStats();
   // sample() has run (after every batch): `last` is set. The rest of `end` is filled in below.
-  const end = /** @type {{ heapInuse: number, linear: number, rssBeforeGc: number, heapInuseAfterGc: number, settle: number[], rss: number, linearAfterGc: number }} */ (
-    { heapInuse: /** @type {{ heapInuse: number, linear: number, rss: number }} */ (last).heapInuse, linear: /** @type {{ heapInuse: number, linear: number, rss: number }} */ (last).linear, rssBeforeGc: process.memoryUsage.rss() }
-  );
+  const end =
+    /** @type {{ heapInuse: number, linear: number, rssBeforeGc: number, heapInuseAfterGc: number, settle: number[], rss: number, linearAfterGc: number }} */ ({
+      heapInuse: /** @type {{ heapInuse: number, linear: number, rss: number }} */ (last).heapInuse,
+      linear: /** @type {{ heapInuse: number, linear: number, rss: number }} */ (last).linear,
+      rssBeforeGc: process.memoryUsage.rss(),
+    });
   // What the strategy leaves in use: one full cycle (after the deltas above
   // were read, so it is not counted), every map still alive.
   rt.gc();
@@ -538,7 +584,13 @@ async function runChild(strategy) {
 function codeStamp() {
   const h = createHash("sha1");
   const dist = join(root, "dist");
-  const files = [join(root, "build", "release.wasm"), ...readdirSync(dist).filter((f) => f.endsWith(".js")).sort().map((f) => join(dist, f))];
+  const files = [
+    join(root, "build", "release.wasm"),
+    ...readdirSync(dist)
+      .filter((f) => f.endsWith(".js"))
+      .sort()
+      .map((f) => join(dist, f)),
+  ];
   for (const f of files) h.update(readFileSync(f));
   return h.digest("hex").slice(0, 12);
 }
@@ -554,10 +606,13 @@ function spawnChild(strategy, rep) {
   const args = ["--expose-gc", fileURLToPath(import.meta.url), ...passArgs, `--child=${strategy}:${rep}`];
   const t = performance.now();
   const r = spawnSync(process.execPath, args, {
-    stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * MiB, encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 * MiB,
+    encoding: "utf8",
     env: { ...process.env, GOMAP_WASM_TRUSTED: strategy === "unsafe" ? "1" : "" },
   });
-  if (r.status !== 0) throw new Error(`bench/strategies child ${strategy}:${rep} failed (status ${r.status}, signal ${r.signal})`);
+  if (r.status !== 0)
+    throw new Error(`bench/strategies child ${strategy}:${rep} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
   const res = JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
   res.rep = rep;
@@ -591,9 +646,13 @@ function summarize(samples) {
     rssPeak: f((s) => s.rss.peak),
     rssFinal: f((s) => s.rss.final),
     opsPerSec: summary(samples.map((s) => s.opsPerSec / 1e6)),
-    phaseMs: /** @type {Sample["phaseMs"]} */ (Object.fromEntries(
-      /** @type {(keyof Sample["phaseMs"])[]} */ (Object.keys(/** @type {Sample} */ (samples[0]).phaseMs)).map((k) => [k, f((s) => s.phaseMs[k])]),
-    )),
+    phaseMs: /** @type {Sample["phaseMs"]} */ (
+      Object.fromEntries(
+        /** @type {(keyof Sample["phaseMs"])[]} */ (Object.keys(/** @type {Sample} */ (samples[0]).phaseMs)).map(
+          (k) => [k, f((s) => s.phaseMs[k])],
+        ),
+      )
+    ),
     heapInuseLastSample: f((s) => s.heapInuse.lastSample),
     rssFinalBeforeGc: f((s) => s.rss.finalBeforeGc),
   };
@@ -630,7 +689,9 @@ function render(doc) {
       `seed ${c.seed}, ${c.reps} child processes per strategy (fresh Node and runtime each, rotated order); medians, ops/s median (min–max).`,
   );
   md.push("");
-  md.push("| strategy | allocs/op | bytes/op | GC cycles | GC pause total ms | max STW pause µs | max GC step µs | HeapInuse peak MiB | HeapInuse final MiB | linear mem peak MiB | linear mem final MiB | RSS peak MiB | RSS final MiB | Mops/s |");
+  md.push(
+    "| strategy | allocs/op | bytes/op | GC cycles | GC pause total ms | max STW pause µs | max GC step µs | HeapInuse peak MiB | HeapInuse final MiB | linear mem peak MiB | linear mem final MiB | RSS peak MiB | RSS final MiB | Mops/s |",
+  );
   md.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const name of c.strategies) {
     const s = doc.summary[name];
@@ -646,7 +707,9 @@ function render(doc) {
   md.push("|---|---|---|");
   for (const name of c.strategies) md.push(`| ${LABEL[name]} | ${ROLES[name][0]} | ${ROLES[name][1]} |`);
   md.push("");
-  md.push("Where the time goes (ms, medians): the long-lived map's batches (insert + lookup, delete), the request maps, the");
+  md.push(
+    "Where the time goes (ms, medians): the long-lived map's batches (insert + lookup, delete), the request maps, the",
+  );
   md.push("end-of-burst step (copy, shrink, compaction).");
   md.push("");
   md.push("| strategy | long-lived insert + lookup | long-lived delete | request maps | end-of-burst step | total |");
@@ -655,41 +718,66 @@ function render(doc) {
     const p = doc.summary[name]?.phaseMs;
     if (!p) continue;
     const tot = p.longInsert + p.longDelete + p.requests + p.endOfBurst;
-    md.push(`| ${LABEL[name]} | ${fmt(p.longInsert)} | ${fmt(p.longDelete)} | ${fmt(p.requests)} | ${fmt(p.endOfBurst)} | ${fmt(tot)} |`);
+    md.push(
+      `| ${LABEL[name]} | ${fmt(p.longInsert)} | ${fmt(p.longDelete)} | ${fmt(p.requests)} | ${fmt(p.endOfBurst)} | ${fmt(tot)} |`,
+    );
   }
   md.push("");
-  md.push("- allocs/op, bytes/op: `Mallocs` and `TotalAlloc` deltas of the runtime ÷ ops (heap objects of linear memory: hmap headers,");
-  md.push("  bucket arrays, overflow buckets; JS-heap allocations are not counted). GC cycles: `NumGC` delta (no forced cycles).");
-  md.push("- GC pause total: `PauseTotalNs` delta. max STW pause: largest `PauseNs` ring entry of the run (a cycle's sweep-termination");
-  md.push("  + mark-termination pauses, Go's definition). max GC step: `MaxPauseNs`, our longest single piece of collector work on the");
+  md.push(
+    "- allocs/op, bytes/op: `Mallocs` and `TotalAlloc` deltas of the runtime ÷ ops (heap objects of linear memory: hmap headers,",
+  );
+  md.push(
+    "  bucket arrays, overflow buckets; JS-heap allocations are not counted). GC cycles: `NumGC` delta (no forced cycles).",
+  );
+  md.push(
+    "- GC pause total: `PauseTotalNs` delta. max STW pause: largest `PauseNs` ring entry of the run (a cycle's sweep-termination",
+  );
+  md.push(
+    "  + mark-termination pauses, Go's definition). max GC step: `MaxPauseNs`, our longest single piece of collector work on the",
+  );
   md.push("  mutator's thread (an incremental mark step or assist included).");
-  md.push("- HeapInuse and linear memory (`rt.memoryBytes`) sampled after every batch with its requests and after every");
-  md.push("  end-of-burst step (peak); linear final = the last sample, HeapInuse final = after one `rt.gc()` at the end (what the");
-  md.push("  strategy keeps in use; not counted in GC cycles). RSS: `process.memoryUsage.rss()` at the same points (peak); final after the");
-  md.push("  run, `gc()` twice and a pause, every map still alive. RSS includes Node itself (~" +
-    `${mb(med(doc.samples.map((s) => s.rss.start)))} MiB at the start of the measured run, its runtime created).`);
+  md.push(
+    "- HeapInuse and linear memory (`rt.memoryBytes`) sampled after every batch with its requests and after every",
+  );
+  md.push(
+    "  end-of-burst step (peak); linear final = the last sample, HeapInuse final = after one `rt.gc()` at the end (what the",
+  );
+  md.push(
+    "  strategy keeps in use; not counted in GC cycles). RSS: `process.memoryUsage.rss()` at the same points (peak); final after the",
+  );
+  md.push(
+    "  run, `gc()` twice and a pause, every map still alive. RSS includes Node itself (~" +
+      `${mb(med(doc.samples.map((s) => s.rss.start)))} MiB at the start of the measured run, its runtime created).`,
+  );
   const comp = doc.summary.compact && doc.samples.find((s) => s.strategy === "compact");
-  if (comp && comp.compactions.length) {
+  if (comp?.compactions.length) {
     const both = comp.compactions.map((r) => r.before.linearBytes + r.after.linearBytes);
-    md.push(`- compact(): both memories exist during each copy (up to ${mb(Math.max(...both))} MiB of linear memory at once in rep ${comp.rep});`);
+    md.push(
+      `- compact(): both memories exist during each copy (up to ${mb(Math.max(...both))} MiB of linear memory at once in rep ${comp.rep});`,
+    );
     md.push("  the sampled peak is the old memory alone.");
   }
   if (comp) {
     const r = comp.rss;
-    md.push(`- compact(), RSS (rep ${comp.rep}): ${mb(r.start)} MiB at the start, after each burst's compaction ` +
-      `${comp.perRound.map((x) => mb(x.end.rss)).join(", ")} MiB, ${mb(r.finalBeforeGc)} MiB at the end before \`gc()\`, ` +
-      `${mb(r.final)} MiB after (an old memory is unmapped when V8 collects its instance).`);
+    md.push(
+      `- compact(), RSS (rep ${comp.rep}): ${mb(r.start)} MiB at the start, after each burst's compaction ` +
+        `${comp.perRound.map((x) => mb(x.end.rss)).join(", ")} MiB, ${mb(r.finalBeforeGc)} MiB at the end before \`gc()\`, ` +
+        `${mb(r.final)} MiB after (an old memory is unmapped when V8 collects its instance).`,
+    );
   }
   const zero = doc.samples.find((s) => s.strategy === "unsafe");
   const clr = doc.samples.find((s) => s.strategy === "clear");
   if (zero?.requestMap && clr?.requestMap) {
-    md.push(`- Request map at the end: clear() ${clr.requestMap.size} entries, B = ${clr.requestMap.B}; zeroValues ` +
-      `${zero.requestMap.size} entries (every key any request wrote, values 0), B = ${zero.requestMap.B}.`);
+    md.push(
+      `- Request map at the end: clear() ${clr.requestMap.size} entries, B = ${clr.requestMap.B}; zeroValues ` +
+        `${zero.requestMap.size} entries (every key any request wrote, values 0), B = ${zero.requestMap.B}.`,
+    );
   }
   const pool = doc.samples.find((s) => s.strategy === "pool");
   if (pool) {
     // The pool strategy made both pools.
-    const t = /** @type {import("../dist/node.js").PoolStats} */ (pool.pools.transient), st = /** @type {import("../dist/node.js").PoolStats} */ (pool.pools.stable);
+    const t = /** @type {import("../dist/node.js").PoolStats} */ (pool.pools.transient),
+      st = /** @type {import("../dist/node.js").PoolStats} */ (pool.pools.stable);
     md.push(
       `- Pools (rep ${pool.rep}): transient ${t.gets} gets, ${t.hits} hits, ${t.misses} misses, ${t.dropped} dropped; ` +
         `stable ${st.gets} gets, ${st.hits} hits, ${st.misses} misses, ${st.dropped} dropped.`,
@@ -751,7 +839,8 @@ if (flag("render")) {
     return `${c.reqSum}/${c.longSum}/${c.longHits}/${c.longDeleted}/${c.longSize}/${c.requests}`;
   };
   const keysSeen = [...new Set(samples.map(key))];
-  const checksumMismatch = keysSeen.length > 1 ? samples.map((s) => `${s.strategy}:${s.rep} ${key(s)}`).join("; ") : null;
+  const checksumMismatch =
+    keysSeen.length > 1 ? samples.map((s) => `${s.strategy}:${s.rep} ${key(s)}`).join("; ") : null;
   const stamps = [...new Set([stamp, ...samples.map((s) => s.codeStamp)])];
   /** @type {Partial<Record<Strategy, StrategySummary>>} */
   const summaryBy = {};

@@ -56,7 +56,17 @@ import { fileURLToPath } from "node:url";
 import { Runtime, setWasmSource } from "../dist/node.js";
 import { mulberry32 } from "../dist/random.js";
 import {
-  arg, flag, list, summary, machineInfo, finishMachine, machineLine, fmt, quiesce, warnNoGc, writeJson,
+  arg,
+  flag,
+  list,
+  summary,
+  machineInfo,
+  finishMachine,
+  machineLine,
+  fmt,
+  quiesce,
+  warnNoGc,
+  writeJson,
 } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -102,7 +112,13 @@ const RUNTIME_OPTIONS = { trusted: true, gcPercent: "off" };
 function codeStamp() {
   const h = createHash("sha1");
   const dist = join(root, "dist");
-  const files = [RELEASE_WASM, ...readdirSync(dist).filter((f) => f.endsWith(".js")).sort().map((f) => join(dist, f))];
+  const files = [
+    RELEASE_WASM,
+    ...readdirSync(dist)
+      .filter((f) => f.endsWith(".js"))
+      .sort()
+      .map((f) => join(dist, f)),
+  ];
   for (const f of files) h.update(readFileSync(f));
   return h.digest("hex").slice(0, 12);
 }
@@ -182,8 +198,16 @@ function sumU64(arr, n) {
 
 /** @type {Record<string, ZeroWorkload>} */
 const ZERO_WORKLOADS_DEF = {
-  num: { name: "num", title: "u64 → u64 (keys: random 53-bit integers as numbers)", shape: { key: "u64", value: "u64" } },
-  str: { name: "str", title: "u32 → string (keys 0..n−1 shuffled, 16-char values)", shape: { key: "u32", value: "string" } },
+  num: {
+    name: "num",
+    title: "u64 → u64 (keys: random 53-bit integers as numbers)",
+    shape: { key: "u64", value: "u64" },
+  },
+  str: {
+    name: "str",
+    title: "u32 → string (keys 0..n−1 shuffled, 16-char values)",
+    shape: { key: "u32", value: "string" },
+  },
 };
 /** @type {ZeroVariant[]} */
 const ZERO_VARIANTS = ["zeroAll", "zeroKeys", "setZero", "delete", "deleteMany", "clear"];
@@ -220,12 +244,14 @@ function zeroOps(wl) {
     zeroAll: (u, m) => u.zeroValues(m),
     zeroKeys: (u, m, d) => u.zeroValues(m, d.kBatch),
     setZero: (_u, m, d) => {
-      const k = d.kNum, n = d.n;
+      const k = d.kNum,
+        n = d.n;
       for (let i = 0; i < n; i++) m.set(/** @type {number} */ (k[i]), zeroValue);
       return n;
     },
     delete: (_u, m, d) => {
-      const k = d.kNum, n = d.n;
+      const k = d.kNum,
+        n = d.n;
       let c = 0;
       for (let i = 0; i < n; i++) if (m.delete(/** @type {number} */ (k[i]))) c++;
       return c;
@@ -299,8 +325,12 @@ async function runZeroChild(wname, n) {
   }
   const d = zeroData(wl, n);
   const inner = Math.max(1, Math.round(TARGET_OPS / n));
-  process.stderr.write(`zero ${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${WARMUP}+${REPS} reps\n`);
-  const samples = /** @type {Record<ZeroVariant, number[]>} */ (Object.fromEntries(ZERO_VARIANTS.map((v) => [v, /** @type {number[]} */ ([])])));
+  process.stderr.write(
+    `zero ${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${WARMUP}+${REPS} reps\n`,
+  );
+  const samples = /** @type {Record<ZeroVariant, number[]>} */ (
+    Object.fromEntries(ZERO_VARIANTS.map((v) => [v, /** @type {number[]} */ ([])]))
+  );
   for (let rep = 0; rep < WARMUP + REPS; rep++) {
     for (let k = 0; k < ZERO_VARIANTS.length; k++) {
       const v = /** @type {ZeroVariant} */ (ZERO_VARIANTS[(k + rep) % ZERO_VARIANTS.length]);
@@ -311,11 +341,24 @@ async function runZeroChild(wname, n) {
   const results = ZERO_VARIANTS.map((v) => {
     const s = summary(samples[v]);
     return {
-      section: "zero", workload: wname, size: n, variant: v, inner, warmup: WARMUP, reps: REPS, unit: "ns/entry",
-      median: s.median, min: s.min, max: s.max, samples: samples[v], totalMsMedian: (s.median * n) / 1e6,
+      section: "zero",
+      workload: wname,
+      size: n,
+      variant: v,
+      inner,
+      warmup: WARMUP,
+      reps: REPS,
+      unit: "ns/entry",
+      median: s.median,
+      min: s.min,
+      max: s.max,
+      samples: samples[v],
+      totalMsMedian: (s.median * n) / 1e6,
     };
   });
-  process.stderr.write(`  ${results.map((r) => `${r.variant} ${fmt(r.median)}`).join(" | ")}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(
+    `  ${results.map((r) => `${r.variant} ${fmt(r.median)}`).join(" | ")}  (${((now() - tg) / 1000).toFixed(1)} s)\n`,
+  );
   keeper.free();
   return { results, codeStamp: codeStamp() };
 }
@@ -335,8 +378,18 @@ async function runZeroChild(wname, n) {
 
 /** @type {Record<string, ReadWorkload>} */
 const READ_WORKLOADS_DEF = {
-  u64: { name: "u64", title: "u64 → u64 (keys: random 53-bit integers as numbers, values 1..n)", shape: { key: "u64", value: "u64" }, wide: true },
-  u32: { name: "u32", title: "u32 → u32 (keys 0..n−1 shuffled, values 1..n)", shape: { key: "u32", value: "u32" }, wide: false },
+  u64: {
+    name: "u64",
+    title: "u64 → u64 (keys: random 53-bit integers as numbers, values 1..n)",
+    shape: { key: "u64", value: "u64" },
+    wide: true,
+  },
+  u32: {
+    name: "u32",
+    title: "u32 → u32 (keys 0..n−1 shuffled, values 1..n)",
+    shape: { key: "u32", value: "u32" },
+    wide: false,
+  },
 };
 /** @type {Record<string, ReadVariant[]>} */
 const READ_VARIANTS = {
@@ -380,11 +433,17 @@ const READ_LABEL = {
  */
 function makeScan(valueRead, links) {
   // One function per mode (new Function), so each loop stays monomorphic.
-  const read = /** @type {Record<typeof valueRead, { arr: "u64" | "u32", ctor: string, get: (a: string, i: string) => string, shift: number }>} */ ({
-    u64: { arr: "u64", ctor: "BigUint64Array", get: (a, i) => `Number(${a}[${i}])`, shift: 3 },
-    halves: { arr: "u32", ctor: "Uint32Array", get: (a, i) => `(${a}[2 * (${i})] + ${a}[2 * (${i}) + 1] * 4294967296)`, shift: 3 },
-    u32: { arr: "u32", ctor: "Uint32Array", get: (a, i) => `${a}[${i}]`, shift: 2 },
-  })[valueRead];
+  const read =
+    /** @type {Record<typeof valueRead, { arr: "u64" | "u32", ctor: string, get: (a: string, i: string) => string, shift: number }>} */ ({
+      u64: { arr: "u64", ctor: "BigUint64Array", get: (a, i) => `Number(${a}[${i}])`, shift: 3 },
+      halves: {
+        arr: "u32",
+        ctor: "Uint32Array",
+        get: (a, i) => `(${a}[2 * (${i})] + ${a}[2 * (${i}) + 1] * 4294967296)`,
+        shift: 3,
+      },
+      u32: { arr: "u32", ctor: "Uint32Array", get: (a, i) => `${a}[${i}]`, shift: 2 },
+    })[valueRead];
   const next = links === "method" ? "view.overflow(o)" : "m32[(o + ov) >>> 2]";
   const loop = new Function(`
     return function scanArray(b8, bv, b32, nb, bs, th, vo, ov, m8, mv, m32, MIN, skipEvacuated, EVAC_LO, EVAC_HI, view) {
@@ -410,14 +469,54 @@ function makeScan(valueRead, links) {
   /** @param {Unsafe} u @param {UnsafeBuckets} view @param {number} MIN @param {number} EVAC_LO @param {number} EVAC_HI
    *  @returns {number} */
   return function scan(u, view, MIN, EVAC_LO, EVAC_HI) {
-    const L = view.layout, bs = view.bucketSize;
-    const th = L.tophash.offset, vo = L.values.offset, ov = L.overflow.offset;
+    const L = view.layout,
+      bs = view.bucketSize;
+    const th = L.tophash.offset,
+      vo = L.values.offset,
+      ov = L.overflow.offset;
     const buf = u.memory.buffer;
-    const m8 = new Uint8Array(buf), m32 = new Uint32Array(buf);
+    const m8 = new Uint8Array(buf),
+      m32 = new Uint32Array(buf);
     const mv = read.ctor === "Uint32Array" ? m32 : new BigUint64Array(buf);
-    const cur = view.current, old = view.old;
-    let s = loop(cur.bytes, cur[read.arr], cur.u32, cur.nbuckets, bs, th, vo, ov, m8, mv, m32, MIN, false, EVAC_LO, EVAC_HI, view);
-    if (old !== null) s += loop(old.bytes, old[read.arr], old.u32, old.nbuckets, bs, th, vo, ov, m8, mv, m32, MIN, true, EVAC_LO, EVAC_HI, view);
+    const cur = view.current,
+      old = view.old;
+    let s = loop(
+      cur.bytes,
+      cur[read.arr],
+      cur.u32,
+      cur.nbuckets,
+      bs,
+      th,
+      vo,
+      ov,
+      m8,
+      mv,
+      m32,
+      MIN,
+      false,
+      EVAC_LO,
+      EVAC_HI,
+      view,
+    );
+    if (old !== null)
+      s += loop(
+        old.bytes,
+        old[read.arr],
+        old.u32,
+        old.nbuckets,
+        bs,
+        th,
+        vo,
+        ov,
+        m8,
+        mv,
+        m32,
+        MIN,
+        true,
+        EVAC_LO,
+        EVAC_HI,
+        view,
+      );
     return s;
   };
 }
@@ -428,11 +527,15 @@ function makeScan(valueRead, links) {
  *  @param {ReadWorkload} wl
  *  @param {import("../dist/node.js").UnsafeLayout["tophash"]} layoutTophash */
 function readOps(wl, layoutTophash) {
-  const MIN = layoutTophash.minTopHash, LO = layoutTophash.evacuatedX, HI = layoutTophash.evacuatedEmpty;
+  const MIN = layoutTophash.minTopHash,
+    LO = layoutTophash.evacuatedX,
+    HI = layoutTophash.evacuatedEmpty;
   /** @type {Partial<Record<ReadVariant, ReadOp>>} */
   const ops = {};
   if (wl.wide) {
-    const scan = makeScan("u64", "raw"), scanHalves = makeScan("halves", "raw"), scanMethod = makeScan("u64", "method");
+    const scan = makeScan("u64", "raw"),
+      scanHalves = makeScan("halves", "raw"),
+      scanMethod = makeScan("u64", "method");
     ops.scan = (u, _m, _d, view) => scan(u, view, MIN, LO, HI);
     ops.scanHalves = (u, _m, _d, view) => scanHalves(u, view, MIN, LO, HI);
     ops.scanMethod = (u, _m, _d, view) => scanMethod(u, view, MIN, LO, HI);
@@ -441,7 +544,8 @@ function readOps(wl, layoutTophash) {
       return sumU64(/** @type {BigUint64Array} */ (d.out), d.n);
     };
     ops.get = (_u, m, d) => {
-      const k = d.kNum, n = d.n;
+      const k = d.kNum,
+        n = d.n;
       let s = 0;
       for (let i = 0; i < n; i++) s += Number(m.get(/** @type {number} */ (k[i])));
       return s;
@@ -452,19 +556,22 @@ function readOps(wl, layoutTophash) {
       return s;
     };
   } else {
-    const scan = makeScan("u32", "raw"), scanMethod = makeScan("u32", "method");
+    const scan = makeScan("u32", "raw"),
+      scanMethod = makeScan("u32", "method");
     // u32 -> u32 maps: every value is a number.
     ops.scan = (u, _m, _d, view) => scan(u, view, MIN, LO, HI);
     ops.scanMethod = (u, _m, _d, view) => scanMethod(u, view, MIN, LO, HI);
     ops.getMany = (_u, m, d) => {
-      const out = d.out, n = d.n;
+      const out = d.out,
+        n = d.n;
       m.getMany(d.kBatch, out);
       let s = 0;
       for (let i = 0; i < n; i++) s += /** @type {number} */ (out[i]);
       return s;
     };
     ops.get = (_u, m, d) => {
-      const k = d.kNum, n = d.n;
+      const k = d.kNum,
+        n = d.n;
       let s = 0;
       for (let i = 0; i < n; i++) s += /** @type {number} */ (m.get(/** @type {number} */ (k[i])));
       return s;
@@ -484,7 +591,8 @@ function readOps(wl, layoutTophash) {
  *  @param {Runtime} rt @param {Unsafe} u @param {ReadWorkload} wl @param {Partial<Record<ReadVariant, ReadOp>>} ops */
 function scanSelfTest(rt, u, wl, ops) {
   const m = rt.map(wl.shape);
-  let sum = 0, checked = 0;
+  let sum = 0,
+    checked = 0;
   for (let i = 1; i <= 5000; i++) {
     m.set(wl.wide ? i * 2654435761 : i * 7919, i);
     sum += i;
@@ -495,7 +603,9 @@ function scanSelfTest(rt, u, wl, ops) {
       if (view.old === null) throw new Error("scan self-test: inspect says growing but the view has no old array");
       const got = ops[v](u, m, /** @type {any} */ (null), view); // a scan: reads no data
       if (got !== sum) {
-        process.stderr.write(`CHECKSUM MISMATCH read ${wl.name} self-test (map growing, ${i} entries) ${v}: sum ${got}, expected ${sum}\n`);
+        process.stderr.write(
+          `CHECKSUM MISMATCH read ${wl.name} self-test (map growing, ${i} entries) ${v}: sum ${got}, expected ${sum}\n`,
+        );
         process.exit(1);
       }
     }
@@ -544,7 +654,12 @@ async function runReadChild(wname, n) {
         const v = /** @type {ReadVariant} */ (variants[(k + rot) % variants.length]);
         const t0 = now();
         // ops has every variant of the workload; only the scans read the view.
-        const s = /** @type {ReadOp} */ (ops[v])(u, m, d, /** @type {UnsafeBuckets} */ (SCANS.has(v) ? u.buckets(m) : null));
+        const s = /** @type {ReadOp} */ (ops[v])(
+          u,
+          m,
+          d,
+          /** @type {UnsafeBuckets} */ (SCANS.has(v) ? u.buckets(m) : null),
+        );
         const t1 = now();
         ms[v] += t1 - t0;
         if (s !== expect) {
@@ -555,7 +670,9 @@ async function runReadChild(wname, n) {
       }
       m.free();
     }
-    return /** @type {Record<ReadVariant, number>} */ (Object.fromEntries(variants.map((v) => [v, (ms[v] * 1e6) / (d.n * inner)])));
+    return /** @type {Record<ReadVariant, number>} */ (
+      Object.fromEntries(variants.map((v) => [v, (ms[v] * 1e6) / (d.n * inner)]))
+    );
   };
 
   scanSelfTest(rt, u, wl, ops);
@@ -565,8 +682,12 @@ async function runReadChild(wname, n) {
   }
   const d = readData(wl, n);
   const inner = Math.max(1, Math.round(TARGET_OPS / n));
-  process.stderr.write(`read ${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${WARMUP}+${REPS} reps\n`);
-  const samples = /** @type {Record<ReadVariant, number[]>} */ (Object.fromEntries(variants.map((v) => [v, /** @type {number[]} */ ([])])));
+  process.stderr.write(
+    `read ${wname} n=${n}: setup ${((now() - tg) / 1000).toFixed(1)} s; inner ${inner}, ${WARMUP}+${REPS} reps\n`,
+  );
+  const samples = /** @type {Record<ReadVariant, number[]>} */ (
+    Object.fromEntries(variants.map((v) => [v, /** @type {number[]} */ ([])]))
+  );
   for (let r = 0; r < WARMUP + REPS; r++) {
     const ns = await rep(d, r, inner);
     if (r >= WARMUP) for (const v of variants) samples[v].push(ns[v]);
@@ -574,11 +695,24 @@ async function runReadChild(wname, n) {
   const results = variants.map((v) => {
     const s = summary(samples[v]);
     return {
-      section: "read", workload: wname, size: n, variant: v, inner, warmup: WARMUP, reps: REPS, unit: "ns/entry",
-      median: s.median, min: s.min, max: s.max, samples: samples[v], checksum: sum1toN(n),
+      section: "read",
+      workload: wname,
+      size: n,
+      variant: v,
+      inner,
+      warmup: WARMUP,
+      reps: REPS,
+      unit: "ns/entry",
+      median: s.median,
+      min: s.min,
+      max: s.max,
+      samples: samples[v],
+      checksum: sum1toN(n),
     };
   });
-  process.stderr.write(`  ${results.map((r) => `${r.variant} ${fmt(r.median)}`).join(" | ")}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(
+    `  ${results.map((r) => `${r.variant} ${fmt(r.median)}`).join(" | ")}  (${((now() - tg) / 1000).toFixed(1)} s)\n`,
+  );
   keeper.free();
   return { results, codeStamp: codeStamp() };
 }
@@ -644,8 +778,17 @@ async function buildNohooks() {
   const t0 = now();
   const { error, stderr } = await asc.main(
     [
-      "assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--use", "GOMAP_NO_HOOKS=1",
-      "-o", NOHOOKS_WASM, "--textFile", NOHOOKS_WAT,
+      "assembly/index.ts",
+      "--config",
+      "asconfig.json",
+      "--target",
+      "release",
+      "--use",
+      "GOMAP_NO_HOOKS=1",
+      "-o",
+      NOHOOKS_WASM,
+      "--textFile",
+      NOHOOKS_WAT,
     ],
     // asc.main takes no cwd option: these paths resolve against process.cwd()
     // (the package root, where npm runs the bench).
@@ -693,7 +836,7 @@ async function nohooksRuntime() {
  * @param {string} variant
  */
 async function runHookChild(variant) {
-  if (!/** @type {string[]} */ (HOOK_VARIANTS).includes(variant)) throw new Error(`unknown hook variant ${variant}`);
+  if (!(/** @type {string[]} */ (HOOK_VARIANTS).includes(variant))) throw new Error(`unknown hook variant ${variant}`);
   const rt = variant === "nohooks" ? await nohooksRuntime() : await Runtime.create(RUNTIME_OPTIONS);
   const u = rt.unsafe;
   /** @type {{ key: "u64", value: "u64" }} */
@@ -712,7 +855,9 @@ async function runHookChild(variant) {
   };
   /** @param {ReturnType<typeof data>} d */
   const turn = async (d) => {
-    const n = d.n, k = d.kNum, expect = sum1toN(n);
+    const n = d.n,
+      k = d.kNum,
+      expect = sum1toN(n);
     const ns = /** @type {Record<HookOp, number>} */ ({}); // every op's time is set below
     rt.gc();
     await quiesce(SETTLE_MS);
@@ -763,10 +908,17 @@ async function runHookSection() {
   const built = await buildNohooks();
   const releaseSha = sha(RELEASE_WASM);
   const srcNewer = newestAssemblySource() > statSync(RELEASE_WASM).mtimeMs;
-  if (srcNewer) console.error("WARNING: assembly/ is newer than build/release.wasm: (i) and (iii) may come from different sources (run node scripts/build.mjs)");
-  process.stderr.write(`hook n=${HOOK_N}: ${built ? "built nohooks.wasm; " : ""}${HOOK_REPS} reps × ${HOOK_VARIANTS.length} processes (each: tier-up + ${HOOK_WARMUP} warm-up + 1 measured turn)\n`);
+  if (srcNewer)
+    console.error(
+      "WARNING: assembly/ is newer than build/release.wasm: (i) and (iii) may come from different sources (run node scripts/build.mjs)",
+    );
+  process.stderr.write(
+    `hook n=${HOOK_N}: ${built ? "built nohooks.wasm; " : ""}${HOOK_REPS} reps × ${HOOK_VARIANTS.length} processes (each: tier-up + ${HOOK_WARMUP} warm-up + 1 measured turn)\n`,
+  );
   const samples = /** @type {Record<HookVariant, Record<HookOp, number[]>>} */ (
-    Object.fromEntries(HOOK_VARIANTS.map((v) => [v, Object.fromEntries(HOOK_OPS.map((o) => [o, /** @type {number[]} */ ([])]))]))
+    Object.fromEntries(
+      HOOK_VARIANTS.map((v) => [v, Object.fromEntries(HOOK_OPS.map((o) => [o, /** @type {number[]} */ ([])]))]),
+    )
   );
   /** @type {Set<string>} */
   const stamps = new Set();
@@ -784,7 +936,17 @@ async function runHookSection() {
   for (const o of HOOK_OPS) {
     for (const v of HOOK_VARIANTS) {
       const s = summary(samples[v][o]);
-      results.push({ section: "hook", size: HOOK_N, op: o, variant: v, warmup: HOOK_WARMUP, reps: HOOK_REPS, unit: "ns/op", ...s, samples: samples[v][o] });
+      results.push({
+        section: "hook",
+        size: HOOK_N,
+        op: o,
+        variant: v,
+        warmup: HOOK_WARMUP,
+        reps: HOOK_REPS,
+        unit: "ns/op",
+        ...s,
+        samples: samples[v][o],
+      });
     }
     /** @param {HookVariant} v */
     const med = (v) => summary(samples[v][o]).median;
@@ -799,13 +961,20 @@ async function runHookSection() {
       hookCostPaired: summary(paired("hooked", "plain")),
     });
   }
-  const line = HOOK_OPS.map((o) => `${o} ` + HOOK_VARIANTS.map((v) => `${v} ${fmt(summary(samples[v][o]).median)}`).join(" ")).join(" | ");
+  const line = HOOK_OPS.map(
+    (o) => `${o} ` + HOOK_VARIANTS.map((v) => `${v} ${fmt(summary(samples[v][o]).median)}`).join(" "),
+  ).join(" | ");
   process.stderr.write(`  ${line}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
   return {
-    results, diffs,
+    results,
+    diffs,
     nohooks: {
-      path: "bench/peer/build/nohooks.wasm", builtThisRun: built, sha1: sha(NOHOOKS_WASM), mapHookImport: false,
-      releaseSha1: releaseSha, assemblyNewerThanRelease: srcNewer,
+      path: "bench/peer/build/nohooks.wasm",
+      builtThisRun: built,
+      sha1: sha(NOHOOKS_WASM),
+      mapHookImport: false,
+      releaseSha1: releaseSha,
+      assemblyNewerThanRelease: srcNewer,
     },
     codeStamps: [...stamps],
   };
@@ -853,10 +1022,14 @@ function renderMd(doc) {
   if (zero.length) {
     md.push("## Zeroing values: ns per entry (median, min–max) · total time per map (median)");
     md.push("");
-    md.push("Each timed call starts from a freshly filled map (fill untimed; a new map per call, freed after, `rt.gc()` before each turn); maps below " +
-      `${config.targetOps} entries are repeated within a repetition (1e3: ${Math.round(config.targetOps / 1e3)} maps) and their times summed.`);
+    md.push(
+      "Each timed call starts from a freshly filled map (fill untimed; a new map per call, freed after, `rt.gc()` before each turn); maps below " +
+        `${config.targetOps} entries are repeated within a repetition (1e3: ${Math.round(config.targetOps / 1e3)} maps) and their times summed.`,
+    );
     md.push("");
-    md.push(`| map | size | ${ZERO_VARIANTS.map((v) => `\`${ZERO_LABEL[v]}\``).join(" | ")} | delete per key ÷ zeroValues(m) |`);
+    md.push(
+      `| map | size | ${ZERO_VARIANTS.map((v) => `\`${ZERO_LABEL[v]}\``).join(" | ")} | delete per key ÷ zeroValues(m) |`,
+    );
     md.push(`|---|---:|${ZERO_VARIANTS.map(() => "---:|").join("")}---:|`);
     const wls = [...new Set(zero.map((r) => r.workload))];
     for (const w of wls) {
@@ -867,8 +1040,13 @@ function renderMd(doc) {
           const r = row(v);
           return r ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)}) · ${dur(r.totalMsMedian)}` : "–";
         });
-        const ratio = row("delete") && row("zeroAll") ? `**${(/** @type {ZeroRow} */ (row("delete")).median / /** @type {ZeroRow} */ (row("zeroAll")).median).toFixed(1)}×**` : "–";
-        md.push(`| ${ZERO_WORKLOADS_DEF[w]?.shape ? `${ZERO_WORKLOADS_DEF[w].shape.key} → ${ZERO_WORKLOADS_DEF[w].shape.value}` : w} | ${sizeLabel(n)} | ${cells.join(" | ")} | ${ratio} |`);
+        const ratio =
+          row("delete") && row("zeroAll")
+            ? `**${(/** @type {ZeroRow} */ (row("delete")).median / /** @type {ZeroRow} */ (row("zeroAll")).median).toFixed(1)}×**`
+            : "–";
+        md.push(
+          `| ${ZERO_WORKLOADS_DEF[w]?.shape ? `${ZERO_WORKLOADS_DEF[w].shape.key} → ${ZERO_WORKLOADS_DEF[w].shape.value}` : w} | ${sizeLabel(n)} | ${cells.join(" | ")} | ${ratio} |`,
+        );
       }
     }
     md.push("");
@@ -882,15 +1060,21 @@ function renderMd(doc) {
   }
   const hook = doc.hook;
   if (hook) {
-    md.push(`## Hook branch on the assign fast path: ns per op (median, min–max), u64 → u64, n = ${sizeLabel(hook.results[0]?.size ?? 0)}`);
+    md.push(
+      `## Hook branch on the assign fast path: ns per op (median, min–max), u64 → u64, n = ${sizeLabel(hook.results[0]?.size ?? 0)}`,
+    );
     md.push("");
-    md.push("Fresh map (no size hint), n inserts then n lookups of the same keys (random 53-bit integers passed as numbers; values as numbers), " +
-      "and the same with `setMany`/`getMany` on another fresh map. Every sample is a fresh process (tier-up on a 2e4-entry map, " +
-      `${doc.config.hookWarmup} warm-up turn at full size, 1 measured turn); per repetition the three variants run back to back, order rotated. ` +
-      "Branch cost = (i) − (iii), hook cost = (ii) − (i): difference of the medians, then in brackets the median and range of the " +
-      "per-repetition differences (paired).");
+    md.push(
+      "Fresh map (no size hint), n inserts then n lookups of the same keys (random 53-bit integers passed as numbers; values as numbers), " +
+        "and the same with `setMany`/`getMany` on another fresh map. Every sample is a fresh process (tier-up on a 2e4-entry map, " +
+        `${doc.config.hookWarmup} warm-up turn at full size, 1 measured turn); per repetition the three variants run back to back, order rotated. ` +
+        "Branch cost = (i) − (iii), hook cost = (ii) − (i): difference of the medians, then in brackets the median and range of the " +
+        "per-repetition differences (paired).",
+    );
     md.push("");
-    md.push(`| op | ${HOOK_VARIANTS.map((v) => HOOK_LABEL[v]).join(" | ")} | branch cost (i) − (iii) | hook cost (ii) − (i) |`);
+    md.push(
+      `| op | ${HOOK_VARIANTS.map((v) => HOOK_LABEL[v]).join(" | ")} | branch cost (i) − (iii) | hook cost (ii) − (i) |`,
+    );
     md.push(`|---|${HOOK_VARIANTS.map(() => "---:|").join("")}---:|---:|`);
     for (const o of HOOK_OPS) {
       const cells = HOOK_VARIANTS.map((v) => {
@@ -904,23 +1088,36 @@ function renderMd(doc) {
       );
     }
     md.push("");
-    md.push("- (iii) has no `env.mapHook` import and no flag test: hooks cannot fire there (expected); nothing installs one.");
-    md.push("- (ii): every insert calls the host (a BigInt key, the no-op, back into wasm), and with a hook installed `setMany` runs one `set` per key " +
-      "(docs/unsafe.md), so its batch row measures that fallback. Lookups fire no hook.");
+    md.push(
+      "- (iii) has no `env.mapHook` import and no flag test: hooks cannot fire there (expected); nothing installs one.",
+    );
+    md.push(
+      "- (ii): every insert calls the host (a BigInt key, the no-op, back into wasm), and with a hook installed `setMany` runs one `set` per key " +
+        "(docs/unsafe.md), so its batch row measures that fallback. Lookups fire no hook.",
+    );
     md.push("");
   }
   const read = doc.read ?? [];
   if (read.length) {
     md.push("## Reading values: ns per entry (median, min–max), sum of all values");
     md.push("");
-    md.push("One freshly filled map per repetition (fill untimed), every variant on it in a rotated order; each sum must equal 1 + 2 + … + n " +
-      "(a mismatch stops the bench). Scan: `rt.unsafe.buckets(m)` taken inside the clock, buckets 0..nbuckets−1 read through the " +
-      "`view.current` typed arrays (tophash ≥ minTopHash = live), overflow buckets through typed arrays over `rt.unsafe.memory.buffer`, " +
-      "chain links read at `view.layout.overflow.offset` — or, in the “links by view.overflow()” column, with `view.overflow(addr)`. " +
-      "While a map grows the scan also reads the old array's unevacuated buckets (checked untimed on maps caught growing; the timed maps " +
-      "have finished growing). getMany writes into a preallocated typed array, summed inside the clock.");
+    md.push(
+      "One freshly filled map per repetition (fill untimed), every variant on it in a rotated order; each sum must equal 1 + 2 + … + n " +
+        "(a mismatch stops the bench). Scan: `rt.unsafe.buckets(m)` taken inside the clock, buckets 0..nbuckets−1 read through the " +
+        "`view.current` typed arrays (tophash ≥ minTopHash = live), overflow buckets through typed arrays over `rt.unsafe.memory.buffer`, " +
+        "chain links read at `view.layout.overflow.offset` — or, in the “links by view.overflow()” column, with `view.overflow(addr)`. " +
+        "While a map grows the scan also reads the old array's unevacuated buckets (checked untimed on maps caught growing; the timed maps " +
+        "have finished growing). getMany writes into a preallocated typed array, summed inside the clock.",
+    );
     md.push("");
-    const variants = /** @type {ReadVariant[]} */ (["scan", "scanHalves", "scanMethod", "getMany", "get", "values"]).filter((v) => read.some((r) => r.variant === v));
+    const variants = /** @type {ReadVariant[]} */ ([
+      "scan",
+      "scanHalves",
+      "scanMethod",
+      "getMany",
+      "get",
+      "values",
+    ]).filter((v) => read.some((r) => r.variant === v));
     md.push(`| map | size | ${variants.map((v) => READ_LABEL[v]).join(" | ")} | sum (all agree) |`);
     md.push(`|---|---:|${variants.map(() => "---:|").join("")}---:|`);
     for (const w of [...new Set(read.map((r) => r.workload))]) {
@@ -930,21 +1127,31 @@ function renderMd(doc) {
           return r ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})` : "–";
         });
         const shape = READ_WORKLOADS_DEF[w]?.shape;
-        md.push(`| ${shape ? `${shape.key} → ${shape.value}` : w} | ${sizeLabel(n)} | ${cells.join(" | ")} | ${sum1toN(n)} |`);
+        md.push(
+          `| ${shape ? `${shape.key} → ${shape.value}` : w} | ${sizeLabel(n)} | ${cells.join(" | ")} | ${sum1toN(n)} |`,
+        );
       }
     }
     md.push("");
-    md.push("- u64 values: the `u64` view makes a BigInt per value (as `m.get` and `values()` do); “two u32” reads the `u32` view's halves " +
-      "(exact below 2^53) and allocates nothing.");
-    md.push("- `view.overflow(addr)` is a method call per overflow bucket (tens of ns each, see bench/README.md), and here the loop that " +
-      "calls it lost its optimized code at the full JS GC the bench runs before every turn; with few overflow buckets (1e5) that costs " +
-      "more than the whole raw scan.");
-    md.push("- `for…of m.values()` costs more per entry at 1e5 than at 1e6, as bench/maps' iterate does: the iterator's optimized code is " +
-      "also dropped at each full JS GC, and a shorter walk amortizes the re-optimization less.");
+    md.push(
+      "- u64 values: the `u64` view makes a BigInt per value (as `m.get` and `values()` do); “two u32” reads the `u32` view's halves " +
+        "(exact below 2^53) and allocates nothing.",
+    );
+    md.push(
+      "- `view.overflow(addr)` is a method call per overflow bucket (tens of ns each, see bench/README.md), and here the loop that " +
+        "calls it lost its optimized code at the full JS GC the bench runs before every turn; with few overflow buckets (1e5) that costs " +
+        "more than the whole raw scan.",
+    );
+    md.push(
+      "- `for…of m.values()` costs more per entry at 1e5 than at 1e6, as bench/maps' iterate does: the iterator's optimized code is " +
+        "also dropped at each full JS GC, and a shorter walk amortizes the re-optimization less.",
+    );
     md.push("");
   }
   if (doc.codeChangedDuringRun) {
-    md.push("**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.");
+    md.push(
+      "**Warning:** build/release.wasm or dist/ changed during the run (a rebuild): these results mix code versions.",
+    );
     md.push("");
   }
   return md.join("\n").trimEnd();
@@ -957,7 +1164,11 @@ function renderMd(doc) {
 function spawnChild(spec) {
   const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child="));
   const args = ["--expose-gc", fileURLToPath(import.meta.url), ...passArgs, `--child=${spec}`];
-  const r = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024, encoding: "utf8" });
+  const r = spawnSync(process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`bench/unsafe child ${spec} failed (status ${r.status}, signal ${r.signal})`);
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
@@ -968,10 +1179,13 @@ if (CHILD) {
   warnNoGc();
   const [section, w, size] = CHILD.split(":");
   const out =
-    section === "zero" ? await runZeroChild(/** @type {string} */ (w), Number(size))
-    : section === "read" ? await runReadChild(/** @type {string} */ (w), Number(size))
-    : section === "hook" ? await runHookChild(/** @type {string} */ (w))
-    : null;
+    section === "zero"
+      ? await runZeroChild(/** @type {string} */ (w), Number(size))
+      : section === "read"
+        ? await runReadChild(/** @type {string} */ (w), Number(size))
+        : section === "hook"
+          ? await runHookChild(/** @type {string} */ (w))
+          : null;
   if (!out) throw new Error(`unknown child section ${section}`);
   process.stdout.write(JSON.stringify(out) + "\n");
   process.exit(0);
@@ -985,7 +1199,8 @@ if (CHILD) {
   }
 } else {
   warnNoGc();
-  for (const s of SECTIONS) if (!["zero", "hook", "read"].includes(s)) throw new Error(`unknown section ${s}; known: zero, hook, read`);
+  for (const s of SECTIONS)
+    if (!["zero", "hook", "read"].includes(s)) throw new Error(`unknown section ${s}; known: zero, hook, read`);
   const machine = machineInfo();
   const stamps = new Set([codeStamp()]);
   const t00 = now();
@@ -1006,7 +1221,9 @@ if (CHILD) {
     const sizes = section === "zero" ? ZERO_SIZES : READ_SIZES;
     for (const w of wls) {
       for (const n of sizes) {
-        const r = /** @type {Awaited<ReturnType<typeof runZeroChild | typeof runReadChild>>} */ (spawnChild(`${section}:${w}:${n}`));
+        const r = /** @type {Awaited<ReturnType<typeof runZeroChild | typeof runReadChild>>} */ (
+          spawnChild(`${section}:${w}:${n}`)
+        );
         // The section's child returns the section's rows.
         /** @type {(ZeroRow | ReadRow)[]} */ (section === "zero" ? zero : read).push(...r.results);
         stamps.add(r.codeStamp);
@@ -1017,7 +1234,8 @@ if (CHILD) {
   stamps.add(codeStamp());
   const elapsedS = (now() - t00) / 1000;
   const codeChanged = stamps.size > 1;
-  if (codeChanged) console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
+  if (codeChanged)
+    console.error("WARNING: build/release.wasm or dist/ changed during the run; results mix code versions");
 
   /** @type {Target[]} */
   const targets = [];
@@ -1028,15 +1246,33 @@ if (CHILD) {
     const ratio = d.median / z.median;
     const shape = /** @type {ZeroWorkload} */ (ZERO_WORKLOADS_DEF[w]).shape;
     targets.push({
-      map: `${shape.key} → ${shape.value}`, workload: w, size: TARGET_SIZE, target: TARGET_RATIO, ratio, met: ratio >= TARGET_RATIO,
-      zeroMs: z.totalMsMedian, deleteMs: d.totalMsMedian,
+      map: `${shape.key} → ${shape.value}`,
+      workload: w,
+      size: TARGET_SIZE,
+      target: TARGET_RATIO,
+      ratio,
+      met: ratio >= TARGET_RATIO,
+      zeroMs: z.totalMsMedian,
+      deleteMs: d.totalMsMedian,
     });
   }
   const config = {
-    sections: SECTIONS, quick: QUICK, zeroSizes: ZERO_SIZES, zeroWorkloads: ZERO_WORKLOADS, readSizes: READ_SIZES, readWorkloads: READ_WORKLOADS,
-    hookN: HOOK_N, reps: REPS, warmup: WARMUP, hookReps: HOOK_REPS, hookWarmup: HOOK_WARMUP, targetOps: TARGET_OPS, settleMs: SETTLE_MS,
+    sections: SECTIONS,
+    quick: QUICK,
+    zeroSizes: ZERO_SIZES,
+    zeroWorkloads: ZERO_WORKLOADS,
+    readSizes: READ_SIZES,
+    readWorkloads: READ_WORKLOADS,
+    hookN: HOOK_N,
+    reps: REPS,
+    warmup: WARMUP,
+    hookReps: HOOK_REPS,
+    hookWarmup: HOOK_WARMUP,
+    targetOps: TARGET_OPS,
+    settleMs: SETTLE_MS,
     tierUp: { n: TIER_UP_N, turns: TIER_UP_TURNS },
-    runtime: 'Runtime.create({ trusted: true, gcPercent: "off" }), build/release.wasm; GOMAP_WASM_TRUSTED=1 set by the script',
+    runtime:
+      'Runtime.create({ trusted: true, gcPercent: "off" }), build/release.wasm; GOMAP_WASM_TRUSTED=1 set by the script',
   };
   const doc = {
     benchmark: "bench/unsafe",
@@ -1044,8 +1280,12 @@ if (CHILD) {
     elapsedSeconds: +elapsedS.toFixed(1),
     config,
     workloads: {
-      zero: Object.fromEntries(ZERO_WORKLOADS.map((w) => [w, /** @type {ZeroWorkload} */ (ZERO_WORKLOADS_DEF[w]).title])),
-      read: Object.fromEntries(READ_WORKLOADS.map((w) => [w, /** @type {ReadWorkload} */ (READ_WORKLOADS_DEF[w]).title])),
+      zero: Object.fromEntries(
+        ZERO_WORKLOADS.map((w) => [w, /** @type {ZeroWorkload} */ (ZERO_WORKLOADS_DEF[w]).title]),
+      ),
+      read: Object.fromEntries(
+        READ_WORKLOADS.map((w) => [w, /** @type {ReadWorkload} */ (READ_WORKLOADS_DEF[w]).title]),
+      ),
     },
     labels: { zero: ZERO_LABEL, hook: HOOK_LABEL, hookOps: HOOK_OP_LABEL, read: READ_LABEL },
     zero,
@@ -1057,7 +1297,10 @@ if (CHILD) {
   };
   const text = renderMd(doc);
   console.log(text);
-  for (const t of targets) console.log(`\n10× target at ${sizeLabel(t.size)} (${t.map}): ${t.ratio.toFixed(1)}× — ${t.met ? "met" : "NOT met"}`);
+  for (const t of targets)
+    console.log(
+      `\n10× target at ${sizeLabel(t.size)} (${t.map}): ${t.ratio.toFixed(1)}× — ${t.met ? "met" : "NOT met"}`,
+    );
   if (WRITE) {
     writeJson(RESULTS_JSON, doc);
     writeFileSync(RESULTS_MD, text + "\n");

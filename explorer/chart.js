@@ -38,10 +38,15 @@ export function drawChart(svg, samples, width, height = 220) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("width", String(width));
   svg.setAttribute("height", String(height));
-  const left = 52, right = 12, top = 26, bottom = 28;
-  const w = width - left - right, h = height - top - bottom;
+  const left = 52,
+    right = 12,
+    top = 26,
+    bottom = 28;
+  const w = width - left - right,
+    h = height - top - bottom;
   let max = 0;
-  for (const s of samples) for (const { field } of SERIES) max = Math.max(max, /** @type {number} */ (s.stats[field]) / MB);
+  for (const s of samples)
+    for (const { field } of SERIES) max = Math.max(max, /** @type {number} */ (s.stats[field]) / MB);
   const ymax = niceMax(max * 1.05);
   const n = samples.length;
   /** @param {number} i */
@@ -57,17 +62,26 @@ export function drawChart(svg, samples, width, height = 220) {
   svg.append(el("text", { x: left - 6, y: 12, "text-anchor": "end", class: "tick" }, "MB"));
   const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(w / 28))));
   samples.forEach((s, i) => {
-    if (i % every === 0 || i === n - 1) svg.append(el("text", { x: x(i), y: top + h + 16, "text-anchor": "middle", class: "tick" }, String(s.step)));
+    if (i % every === 0 || i === n - 1)
+      svg.append(el("text", { x: x(i), y: top + h + 16, "text-anchor": "middle", class: "tick" }, String(s.step)));
   });
 
   for (const { field, color, dash } of SERIES) {
-    const pts = samples.map((s, i) => `${x(i).toFixed(1)},${y(/** @type {number} */ (s.stats[field]) / MB).toFixed(1)}`).join(" ");
+    const pts = samples
+      .map((s, i) => `${x(i).toFixed(1)},${y(/** @type {number} */ (s.stats[field]) / MB).toFixed(1)}`)
+      .join(" ");
     const line = el("polyline", { points: pts, fill: "none", stroke: color, "stroke-width": 2, "data-series": field });
     if (dash) line.setAttribute("stroke-dasharray", dash);
     svg.append(line);
     samples.forEach((s, i) => {
       const c = el("circle", { cx: x(i), cy: y(/** @type {number} */ (s.stats[field]) / MB), r: 3, fill: color });
-      c.append(el("title", {}, `step ${s.step}: ${s.label}\n${field} ${(/** @type {number} */ (s.stats[field]) / MB).toFixed(2)} MB`));
+      c.append(
+        el(
+          "title",
+          {},
+          `step ${s.step}: ${s.label}\n${field} ${(/** @type {number} */ (s.stats[field]) / MB).toFixed(2)} MB`,
+        ),
+      );
       svg.append(c);
     });
   }

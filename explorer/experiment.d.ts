@@ -6,6 +6,7 @@ export declare const CHUNK: number;
 export declare const KIND_NAMES: readonly KindName[];
 export declare const SAMPLE_FIELDS: readonly (keyof MemStats)[];
 
+// biome-ignore lint/suspicious/noShadowRestrictedNames: a module export, not Object.prototype.valueOf
 export declare function valueOf(kind: KindName, i: number): number | bigint | string | Uint8Array;
 export declare function batchOf(kind: KindName, from: number, n: number): ArrayLike<unknown>;
 
@@ -15,7 +16,12 @@ export interface MapSettings {
   hint: number;
   seed?: number;
 }
-export declare function mapSettings(input?: { key?: string; value?: string; hint?: number | string; seed?: number | string | null }): MapSettings;
+export declare function mapSettings(input?: {
+  key?: string;
+  value?: string;
+  hint?: number | string;
+  seed?: number | string | null;
+}): MapSettings;
 
 export interface Sample {
   step: number;
@@ -47,7 +53,13 @@ export declare class Session {
   traces: TraceLine[];
   static create(
     Runtime: RuntimeClass,
-    options?: { trusted?: boolean; gcPercent?: number | "off"; maxMemory?: string | number; debug?: boolean; onTrace?: (t: TraceLine) => void },
+    options?: {
+      trusted?: boolean;
+      gcPercent?: number | "off";
+      maxMemory?: string | number;
+      debug?: boolean;
+      onTrace?: (t: TraceLine) => void;
+    },
   ): Promise<Session>;
   get options(): { trusted: boolean; gcPercent: number | "off"; maxMemory?: string | number; debug: boolean };
   get hasMap(): boolean;

@@ -48,13 +48,22 @@ const encoder = new TextEncoder();
 
 /** Key or value number i as a JS value of `kind`.
  *  @param {KindName} kind @param {number} i */
+// biome-ignore lint/suspicious/noShadowRestrictedNames: a module export, not Object.prototype.valueOf
 export function valueOf(kind, i) {
   switch (kind) {
-    case "u32": case "i32": case "f64": return i;
-    case "u64": case "i64": return BigInt(i);
-    case "string": return `key-${i}`;
-    case "bytes": return encoder.encode(`key-${i}`);
-    default: throw new TypeError(`unknown kind ${kind}`);
+    case "u32":
+    case "i32":
+    case "f64":
+      return i;
+    case "u64":
+    case "i64":
+      return BigInt(i);
+    case "string":
+      return `key-${i}`;
+    case "bytes":
+      return encoder.encode(`key-${i}`);
+    default:
+      throw new TypeError(`unknown kind ${kind}`);
   }
 }
 
@@ -81,8 +90,10 @@ export function batchOf(kind, from, n) {
 /** Parse a map's settings from loose input (form fields, URL parameters).
  *  @param {LooseSettings} [input] @returns {MapSettings} */
 export function mapSettings({ key = "string", value = "i64", hint = 0, seed } = {}) {
-  if (!/** @type {readonly string[]} */ (KIND_NAMES).includes(key)) throw new TypeError(`key kind: expected one of ${KIND_NAMES.join(", ")}, got ${key}`);
-  if (!/** @type {readonly string[]} */ (KIND_NAMES).includes(value)) throw new TypeError(`value kind: expected one of ${KIND_NAMES.join(", ")}, got ${value}`);
+  if (!(/** @type {readonly string[]} */ (KIND_NAMES).includes(key)))
+    throw new TypeError(`key kind: expected one of ${KIND_NAMES.join(", ")}, got ${key}`);
+  if (!(/** @type {readonly string[]} */ (KIND_NAMES).includes(value)))
+    throw new TypeError(`value kind: expected one of ${KIND_NAMES.join(", ")}, got ${value}`);
   const h = Number(hint);
   if (!Number.isSafeInteger(h) || h < 0) throw new TypeError(`hint: expected a whole number >= 0, got ${hint}`);
   /** @type {MapSettings} */
@@ -233,10 +244,16 @@ export class Session {
     count(n);
     const { key, value } = /** @type {MapSettings} */ (this.settings); // set with the map
     const from = this.next;
-    await this.#chunked(`insert ${n} (keys ${from}…${from + n - 1})`, n, (done, k) => {
-      m.setMany(batchOf(key, from + done, k), batchOf(value, from + done, k));
-      this.next = from + done + k;
-    }, pause, onProgress);
+    await this.#chunked(
+      `insert ${n} (keys ${from}…${from + n - 1})`,
+      n,
+      (done, k) => {
+        m.setMany(batchOf(key, from + done, k), batchOf(value, from + done, k));
+        this.next = from + done + k;
+      },
+      pause,
+      onProgress,
+    );
   }
 
   /** Delete the oldest n keys still present (fewer if fewer are left). @param {number} n @param {StepOptions} [options] */
@@ -246,10 +263,16 @@ export class Session {
     n = Math.min(n, this.next - this.low);
     const { key } = /** @type {MapSettings} */ (this.settings); // set with the map
     const from = this.low;
-    await this.#chunked(n === 0 ? "delete 0 (nothing left)" : `delete ${n} (keys ${from}…${from + n - 1})`, n, (done, k) => {
-      m.deleteMany(batchOf(key, from + done, k));
-      this.low = from + done + k;
-    }, pause, onProgress);
+    await this.#chunked(
+      n === 0 ? "delete 0 (nothing left)" : `delete ${n} (keys ${from}…${from + n - 1})`,
+      n,
+      (done, k) => {
+        m.deleteMany(batchOf(key, from + done, k));
+        this.low = from + done + k;
+      },
+      pause,
+      onProgress,
+    );
   }
 
   /**

@@ -32,7 +32,8 @@ function hexRGB(hex) {
 /** @param {RGBTriple} rgb */
 const rgb = ([r, g, b]) => `rgb(${r | 0},${g | 0},${b | 0})`;
 /** @param {RGBTriple} a @param {RGBTriple} b @param {number} t */
-const mix = (a, b, t) => /** @type {RGBTriple} */ (/** @type {(0 | 1 | 2)[]} */ ([0, 1, 2]).map((i) => a[i] + (b[i] - a[i]) * t));
+const mix = (a, b, t) =>
+  /** @type {RGBTriple} */ (/** @type {(0 | 1 | 2)[]} */ ([0, 1, 2]).map((i) => a[i] + (b[i] - a[i]) * t));
 
 /** Slot square size (CSS px) for a bucket count. @param {number} n */
 function slotSize(n) {
@@ -59,7 +60,8 @@ function prepare(canvas, width, height) {
  *  @param {HTMLCanvasElement} canvas @param {Picture} picture @param {ArrayPicture} array @param {number} width */
 export function drawArray(canvas, picture, array, width) {
   if (picture.mode === "summary") return drawSummary(canvas, picture, array, width);
-  if (array.group > 1) return drawGroups(canvas, picture, /** @type {import("./slots.js").GroupsArray} */ (array), width);
+  if (array.group > 1)
+    return drawGroups(canvas, picture, /** @type {import("./slots.js").GroupsArray} */ (array), width);
   return drawSlots(canvas, picture, /** @type {import("./slots.js").SlotsArray} */ (array), width);
 }
 
@@ -70,7 +72,8 @@ function drawSlots(canvas, picture, a, width) {
   // at the same scale.
   const s = slotSize(Math.max(...picture.arrays.map((x) => x.nbuckets)));
   const inner = s >= 7 ? 1 : 0; // a hairline between slots when they are big enough
-  const tileW = 4 * s, tileH = 2 * s;
+  const tileW = 4 * s,
+    tileH = 2 * s;
   const gapX = s >= 7 ? 5 : 2;
   const chainGap = Math.max(2, s >> 1);
   const pitchX = tileW + gapX;
@@ -80,7 +83,8 @@ function drawSlots(canvas, picture, a, width) {
   const rowY = new Float64Array(rows + 1);
   for (let r = 0; r < rows; r++) {
     let deepest = 0;
-    for (let i = r * cols; i < Math.min(n, (r + 1) * cols); i++) deepest = Math.max(deepest, Math.min(CHAIN_DRAWN, /** @type {number} */ (a.chainLength[i])));
+    for (let i = r * cols; i < Math.min(n, (r + 1) * cols); i++)
+      deepest = Math.max(deepest, Math.min(CHAIN_DRAWN, /** @type {number} */ (a.chainLength[i])));
     rowY[r + 1] = /** @type {number} */ (rowY[r]) + tileH + deepest * (tileH + chainGap) + gapX;
   }
   const height = Math.max(tileH, /** @type {number} */ (rowY[rows]));
@@ -98,7 +102,8 @@ function drawSlots(canvas, picture, a, width) {
     }
   };
   for (let i = 0; i < n; i++) {
-    const x = (i % cols) * pitchX, y = /** @type {number} */ (rowY[(i / cols) | 0]);
+    const x = (i % cols) * pitchX,
+      y = /** @type {number} */ (rowY[(i / cols) | 0]);
     tile(x, y, a.slots.subarray(i * 8, i * 8 + 8), false);
     const chain = /** @type {Uint8Array[]} */ (a.chains[i]);
     const drawn = Math.min(CHAIN_DRAWN, chain.length);
@@ -106,15 +111,27 @@ function drawSlots(canvas, picture, a, width) {
       ctx.fillStyle = "#37474f";
       ctx.fillRect(x + (tileW >> 1) - 0.5, y + tileH - inner, 1, drawn * (tileH + chainGap) - chainGap + inner);
     }
-    for (let c = 0; c < drawn; c++) tile(x, y + (c + 1) * (tileH + chainGap), /** @type {Uint8Array} */ (chain[c]), true);
+    for (let c = 0; c < drawn; c++)
+      tile(x, y + (c + 1) * (tileH + chainGap), /** @type {Uint8Array} */ (chain[c]), true);
     if (/** @type {number} */ (a.chainLength[i]) > CHAIN_DRAWN) {
       ctx.fillStyle = "#d32f2f";
       ctx.fillRect(x, y + (drawn + 1) * (tileH + chainGap) - chainGap, tileW, Math.max(1, chainGap - 1));
     }
   }
-  if (a.role === "old" && picture.nevacuate !== null) markNevacuate(ctx, picture.nevacuate, n, cols, pitchX, gapX, rowY);
+  if (a.role === "old" && picture.nevacuate !== null)
+    markNevacuate(ctx, picture.nevacuate, n, cols, pitchX, gapX, rowY);
   return {
-    mode: "slots", width, height, cols, pitchX, tileW, tileH, slot: s, inner, chainGap, rowY: Array.from(rowY),
+    mode: "slots",
+    width,
+    height,
+    cols,
+    pitchX,
+    tileW,
+    tileH,
+    slot: s,
+    inner,
+    chainGap,
+    rowY: Array.from(rowY),
     /** Centre of slot k of bucket i (chain 0 = the bucket itself). @param {number} i @param {number} k */
     slotCentre(i, k, chain = 0) {
       return {
@@ -132,7 +149,11 @@ function drawSlots(canvas, picture, a, width) {
       if (r >= rows || i >= n) return null;
       const dy = y - /** @type {number} */ (rowY[r]);
       const chain = Math.floor(dy / (tileH + chainGap));
-      if (chain > Math.min(CHAIN_DRAWN, /** @type {number} */ (a.chainLength[i])) || dy - chain * (tileH + chainGap) >= tileH) return { bucket: i };
+      if (
+        chain > Math.min(CHAIN_DRAWN, /** @type {number} */ (a.chainLength[i])) ||
+        dy - chain * (tileH + chainGap) >= tileH
+      )
+        return { bucket: i };
       const slot = Math.floor((x - c * pitchX) / s) + 4 * Math.floor((dy - chain * (tileH + chainGap)) / s);
       return { bucket: i, chain, slot: Math.min(7, slot) };
     },
@@ -148,7 +169,12 @@ function markNevacuate(ctx, nevacuate, n, cols, pitchX, gapX, rowY) {
   const r = (nevacuate / cols) | 0;
   const x = Math.max(0, (nevacuate % cols) * pitchX - Math.ceil(gapX / 2) - 2);
   ctx.fillStyle = "#d32f2f";
-  ctx.fillRect(x, /** @type {number} */ (rowY[r]), 3, /** @type {number} */ (rowY[r + 1]) - /** @type {number} */ (rowY[r]) - gapX);
+  ctx.fillRect(
+    x,
+    /** @type {number} */ (rowY[r]),
+    3,
+    /** @type {number} */ (rowY[r + 1]) - /** @type {number} */ (rowY[r]) - gapX,
+  );
 }
 
 /** @param {HTMLCanvasElement} canvas @param {Picture} picture @param {import("./slots.js").GroupsArray} a @param {number} width */
@@ -160,12 +186,16 @@ function drawGroups(canvas, picture, a, width) {
   const rows = Math.ceil(a.ncells / cols);
   const height = rows * pitch;
   const ctx = prepare(canvas, width, height);
-  const empty = /** @type {RGBTriple} */ (RGB[STATE_INDEX.emptyRest]), live = /** @type {RGBTriple} */ (RGB[STATE_INDEX.live]), evac = /** @type {RGBTriple} */ (RGB[STATE_INDEX.evacuatedX]);
+  const empty = /** @type {RGBTriple} */ (RGB[STATE_INDEX.emptyRest]),
+    live = /** @type {RGBTriple} */ (RGB[STATE_INDEX.live]),
+    evac = /** @type {RGBTriple} */ (RGB[STATE_INDEX.evacuatedX]);
   for (let g = 0; g < a.ncells; g++) {
-    const x = (g % cols) * pitch, y = ((g / cols) | 0) * pitch;
+    const x = (g % cols) * pitch,
+      y = ((g / cols) | 0) * pitch;
     const total = a.total[g] || 1;
     let color = mix(empty, live, Math.sqrt(/** @type {number} */ (a.live[g]) / total));
-    if (/** @type {number} */ (a.evacuated[g]) > 0) color = mix(color, evac, /** @type {number} */ (a.evacuated[g]) / total);
+    if (/** @type {number} */ (a.evacuated[g]) > 0)
+      color = mix(color, evac, /** @type {number} */ (a.evacuated[g]) / total);
     ctx.fillStyle = rgb(color);
     ctx.fillRect(x, y, c, c);
     if (/** @type {number} */ (a.overflow[g]) > 0) {
@@ -182,14 +212,20 @@ function drawGroups(canvas, picture, a, width) {
     }
   }
   return {
-    mode: "groups", width, height, cols, pitch, cell: c,
+    mode: "groups",
+    width,
+    height,
+    cols,
+    pitch,
+    cell: c,
     /** @param {number} g */
     cellCentre(g) {
       return { x: (g % cols) * pitch + c / 2, y: ((g / cols) | 0) * pitch + c / 2 };
     },
     /** @param {number} x @param {number} y */
     hit(x, y) {
-      const col = Math.floor(x / pitch), row = Math.floor(y / pitch);
+      const col = Math.floor(x / pitch),
+        row = Math.floor(y / pitch);
       const g = row * cols + col;
       if (col < 0 || col >= cols || row < 0 || g >= a.ncells) return null;
       return { group: g, first: g * a.group, last: Math.min(a.nbuckets, (g + 1) * a.group) - 1 };
@@ -225,7 +261,11 @@ function drawSummary(canvas, picture, a, width) {
   }
   if (total === 0) {
     ctx.fillStyle = "#555";
-    ctx.fillText("no buckets yet (a map made without a hint allocates its first bucket on the first insert)", 6, height / 2);
+    ctx.fillText(
+      "no buckets yet (a map made without a hint allocates its first bucket on the first insert)",
+      6,
+      height / 2,
+    );
   }
   return { mode: "summary", width, height };
 }

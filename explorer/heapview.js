@@ -60,7 +60,8 @@ export function drawHeap(canvas, heap, width) {
   const unit = (address) => (address - heap.arena.start) / PAGE_BYTES / ppc;
 
   for (const s of heap.spans) {
-    const u0 = unit(s.address), u1 = unit(s.address + s.bytes);
+    const u0 = unit(s.address),
+      u1 = unit(s.address + s.bytes);
     if (s.state === "meta") {
       pieces(u0, u1, (x, y, w) => {
         ctx.fillStyle = "#455a64";
@@ -100,15 +101,21 @@ export function drawHeap(canvas, heap, width) {
   }
 
   return {
-    width, height, rows, pagesPerCell: ppc,
+    width,
+    height,
+    rows,
+    pagesPerCell: ppc,
     /** The span under (x, y), or null. @param {number} x @param {number} y */
     hit(x, y) {
-      const r = Math.floor(y / ROW_H), c = x / cellW;
+      const r = Math.floor(y / ROW_H),
+        c = x / cellW;
       if (r < 0 || r >= rows || c < 0 || c >= PAGES_PER_ROW) return null;
       const address = heap.arena.start + (r * PAGES_PER_ROW + c) * ppc * PAGE_BYTES;
-      let lo = 0, hi = heap.spans.length - 1;
+      let lo = 0,
+        hi = heap.spans.length - 1;
       while (lo <= hi) {
-        const mid = (lo + hi) >> 1, s = /** @type {import("../src/index.js").HeapSpan} */ (heap.spans[mid]);
+        const mid = (lo + hi) >> 1,
+          s = /** @type {import("../src/index.js").HeapSpan} */ (heap.spans[mid]);
         if (address < s.address) hi = mid - 1;
         else if (address >= s.address + s.bytes) lo = mid + 1;
         else return s;

@@ -214,9 +214,11 @@ function runtimeOptions() {
   const g = $("gcPercent").value.trim();
   const gcPercent = g === "" ? 100 : g === "off" ? "off" : Number(g);
   // (maxMemory: undefined when the field is empty, as Session.create takes it)
-  return /** @type {{ trusted: boolean, gcPercent: number | "off", maxMemory?: string }} */ (
-    { trusted: $("trusted").checked, gcPercent, maxMemory: $("maxMemory").value.trim() || undefined }
-  );
+  return /** @type {{ trusted: boolean, gcPercent: number | "off", maxMemory?: string }} */ ({
+    trusted: $("trusted").checked,
+    gcPercent,
+    maxMemory: $("maxMemory").value.trim() || undefined,
+  });
 }
 
 // (These run once start() has imported the package: pkg is set.)
@@ -225,12 +227,17 @@ async function newRuntime() {
   if (session?.hasMap) /** @type {import("../src/index.js").GoMap} */ (session.map).free();
   session = /** @type {Session} */ (/** @type {unknown} */ (null)); // (see `session`)
   $("gctrace").textContent = "";
-  session = await Session.create(/** @type {NonNullable<typeof pkg>} */ (pkg).Runtime, { ...runtimeOptions(), onTrace: () => {} });
+  session = await Session.create(/** @type {NonNullable<typeof pkg>} */ (pkg).Runtime, {
+    ...runtimeOptions(),
+    onTrace: () => {},
+  });
   setStatus();
 }
 
 function makeMap() {
-  session.makeMap(mapSettings({ key: $("key").value, value: $("value").value, hint: $("hint").value, seed: $("seed").value.trim() }));
+  session.makeMap(
+    mapSettings({ key: $("key").value, value: $("value").value, hint: $("hint").value, seed: $("seed").value.trim() }),
+  );
 }
 
 function setStatus() {
@@ -276,9 +283,10 @@ function renderBuckets() {
     note.className = "note";
     return;
   }
-  const how = p.mode === "groups"
-    ? "Large array: one square per group of buckets, shaded by its live fraction; a dark corner marks overflow buckets."
-    : "One tile per bucket (slots 0–3 above 4–7), overflow chains hanging below; in the old array a red bar marks nevacuate.";
+  const how =
+    p.mode === "groups"
+      ? "Large array: one square per group of buckets, shaded by its live fraction; a dark corner marks overflow buckets."
+      : "One tile per bucket (slots 0–3 above 4–7), overflow chains hanging below; in the old array a red bar marks nevacuate.";
   if (p.source === "inspect") {
     note.className = "note warn";
     note.textContent =
@@ -293,7 +301,8 @@ function renderBuckets() {
   }
   if (!p.consistent) {
     note.className = "note warn";
-    note.textContent += " Warning: the states drawn do not add up to rt.inspect(m)'s totals (a changed tophash encoding?).";
+    note.textContent +=
+      " Warning: the states drawn do not add up to rt.inspect(m)'s totals (a changed tophash encoding?).";
   }
   const width = panelWidth(box);
   for (const a of p.arrays) {
@@ -303,7 +312,9 @@ function renderBuckets() {
     box.append(caption, canvas);
     last.geometry[a.role] = drawArray(canvas, p, a, width);
     last.canvases[a.role] = canvas;
-    canvas.addEventListener("mousemove", (ev) => tooltipFor(ev, bucketTip(p, a, /** @type {Geometry} */ (last.geometry[a.role]), ev)));
+    canvas.addEventListener("mousemove", (ev) =>
+      tooltipFor(ev, bucketTip(p, a, /** @type {Geometry} */ (last.geometry[a.role]), ev)),
+    );
     canvas.addEventListener("mouseleave", hideTooltip);
   }
   renderLegend(p);
@@ -333,13 +344,28 @@ function bucketTip(_p, a, g, ev) {
   const h = g.hit(ev.offsetX, ev.offsetY);
   if (!h) return null;
   if (h.group !== undefined) {
-    return `${a.role === "old" ? "old " : ""}buckets ${num(h.first)}…${num(h.last)}\nlive ${num(/** @type {GroupsArray} */ (a).live[h.group])} of ${num(/** @type {GroupsArray} */ (a).total[h.group])} slots` +
-      `\nevacuated ${num(/** @type {GroupsArray} */ (a).evacuated[h.group])}\noverflow buckets ${num(/** @type {GroupsArray} */ (a).overflow[h.group])}`;
+    return (
+      `${a.role === "old" ? "old " : ""}buckets ${num(h.first)}…${num(h.last)}\nlive ${num(/** @type {GroupsArray} */ (a).live[h.group])} of ${num(/** @type {GroupsArray} */ (a).total[h.group])} slots` +
+      `\nevacuated ${num(/** @type {GroupsArray} */ (a).evacuated[h.group])}\noverflow buckets ${num(/** @type {GroupsArray} */ (a).overflow[h.group])}`
+    );
   }
-  const states = [Array.from(/** @type {SlotsArray} */ (a).slots.subarray(h.bucket * 8, h.bucket * 8 + 8)), .../** @type {Uint8Array[]} */ (/** @type {SlotsArray} */ (a).chains[h.bucket]).map((c) => Array.from(c))];
-  const lines = states.map((s, i) => `${i === 0 ? "bucket" : `overflow ${i}`}: ${s.map((st) => /** @type {import("./slots.js").State} */ (STATES[st]).name).join(" ")}`);
-  const more = /** @type {number} */ (/** @type {SlotsArray} */ (a).chainLength[h.bucket]) > /** @type {Uint8Array[]} */ (/** @type {SlotsArray} */ (a).chains[h.bucket]).length ? `\n… ${/** @type {SlotsArray} */ (a).chainLength[h.bucket]} overflow buckets in all` : "";
-  const slot = h.slot !== undefined ? `\nslot ${h.slot}${h.chain ? ` of overflow ${h.chain}` : ""}: ${/** @type {import("./slots.js").State} */ (STATES[/** @type {number} */ (/** @type {number[]} */ (states[h.chain])[h.slot])]).name}` : "";
+  const states = [
+    Array.from(/** @type {SlotsArray} */ (a).slots.subarray(h.bucket * 8, h.bucket * 8 + 8)),
+    .../** @type {Uint8Array[]} */ (/** @type {SlotsArray} */ (a).chains[h.bucket]).map((c) => Array.from(c)),
+  ];
+  const lines = states.map(
+    (s, i) =>
+      `${i === 0 ? "bucket" : `overflow ${i}`}: ${s.map((st) => /** @type {import("./slots.js").State} */ (STATES[st]).name).join(" ")}`,
+  );
+  const more =
+    /** @type {number} */ (/** @type {SlotsArray} */ (a).chainLength[h.bucket]) >
+    /** @type {Uint8Array[]} */ (/** @type {SlotsArray} */ (a).chains[h.bucket]).length
+      ? `\n… ${/** @type {SlotsArray} */ (a).chainLength[h.bucket]} overflow buckets in all`
+      : "";
+  const slot =
+    h.slot !== undefined
+      ? `\nslot ${h.slot}${h.chain ? ` of overflow ${h.chain}` : ""}: ${/** @type {import("./slots.js").State} */ (STATES[/** @type {number} */ (/** @type {number[]} */ (states[h.chain])[h.slot])]).name}`
+      : "";
   return `${a.role === "old" ? "old " : ""}bucket ${num(h.bucket)}${slot}\n${lines.join("\n")}${more}`;
 }
 
@@ -352,7 +378,13 @@ function renderLegend(p) {
     const name = cell("td", "");
     name.append(swatch(s.color), document.createTextNode(s.label));
     const c = p.counts[s.name];
-    t.append(row(name, cell("td", num(c), { "data-count": s.name }), cell("td", total ? `${((100 * c) / total).toFixed(1)}%` : "")));
+    t.append(
+      row(
+        name,
+        cell("td", num(c), { "data-count": s.name }),
+        cell("td", total ? `${((100 * c) / total).toFixed(1)}%` : ""),
+      ),
+    );
   }
 }
 
@@ -388,20 +420,41 @@ function renderHeap() {
     `${num(inuse.length)} spans in use, ${num(heap.freeRuns.length)} free runs (${num(idlePages)} pages), ${num(heap.metaPages)} metadata pages.`;
 
   const c = $("classes");
-  c.replaceChildren(row(...["class", "size", "noscan", "spans", "pages", "slots", "allocated", "free"].map((h, i) => cell("th", h, { class: i === 0 ? "left" : "" }))));
+  c.replaceChildren(
+    row(
+      ...["class", "size", "noscan", "spans", "pages", "slots", "allocated", "free"].map((h, i) =>
+        cell("th", h, { class: i === 0 ? "left" : "" }),
+      ),
+    ),
+  );
   for (const k of heap.classes) {
     const name = cell("td", "", { class: "left" });
-    name.append(swatch(classColor(k.sizeClass)), document.createTextNode(k.sizeClass === 0 ? "large" : String(k.sizeClass)));
-    c.append(row(name, ...[k.elemSize, k.noscan ? "yes" : "no", k.spans, k.pages, k.slots, k.allocated, k.free].map((v) => cell("td", num(v)))));
+    name.append(
+      swatch(classColor(k.sizeClass)),
+      document.createTextNode(k.sizeClass === 0 ? "large" : String(k.sizeClass)),
+    );
+    c.append(
+      row(
+        name,
+        ...[k.elemSize, k.noscan ? "yes" : "no", k.spans, k.pages, k.slots, k.allocated, k.free].map((v) =>
+          cell("td", num(v)),
+        ),
+      ),
+    );
   }
   const gi = $("gcInfo");
   gi.replaceChildren();
   const gc = heap.gc;
   /** @type {[string, string][]} */
   const rows = [
-    ["phase", gc.phase], ["mark progress", `${(100 * gc.markProgress).toFixed(1)}%`], ["heapLive", num(gc.heapLive)],
-    ["heapGoal", num(gc.heapGoal)], ["trigger", num(gc.trigger)], ["bytesMarked", num(gc.bytesMarked)],
-    ["grey objects", num(gc.greyObjects)], ["numGC", num(gc.numGC)],
+    ["phase", gc.phase],
+    ["mark progress", `${(100 * gc.markProgress).toFixed(1)}%`],
+    ["heapLive", num(gc.heapLive)],
+    ["heapGoal", num(gc.heapGoal)],
+    ["trigger", num(gc.trigger)],
+    ["bytesMarked", num(gc.bytesMarked)],
+    ["grey objects", num(gc.greyObjects)],
+    ["numGC", num(gc.numGC)],
   ];
   for (const [k, v] of rows) gi.append(row(cell("th", k), cell("td", v, { "data-gc": k })));
 }
@@ -412,9 +465,11 @@ function spanTip(s) {
   const where = `@${num(s.address)} · ${s.pages} page${s.pages === 1 ? "" : "s"}`;
   if (s.state === "free") return `free run ${where}`;
   if (s.state === "meta") return `metadata ${where}`;
-  return `span ${where}\nclass ${s.sizeClass}${s.noscan ? " noscan" : ""} · elem ${num(s.elemSize)} bytes\n` +
+  return (
+    `span ${where}\nclass ${s.sizeClass}${s.noscan ? " noscan" : ""} · elem ${num(s.elemSize)} bytes\n` +
     `allocated ${num(s.allocated)} of ${num(s.slots)} · freeindex ${num(s.freeindex)}\n` +
-    `marked ${num(s.marked)} · ${s.swept ? "swept" : "unswept"}${s.cached ? " · in mcache" : ""}`;
+    `marked ${num(s.marked)} · ${s.swept ? "swept" : "unswept"}${s.cached ? " · in mcache" : ""}`
+  );
 }
 
 function renderStats() {
@@ -423,9 +478,17 @@ function renderStats() {
   const t = $("memStats");
   t.replaceChildren(row(cell("th", ""), cell("th", "value"), cell("th", "MB")));
   for (const [k, bytes, what] of STAT_ROWS) {
-    t.append(row(cell("th", k, { title: what }), cell("td", num(s[k]), { "data-stat": k }), cell("td", bytes ? mb(s[k]) : "")));
+    t.append(
+      row(cell("th", k, { title: what }), cell("td", num(s[k]), { "data-stat": k }), cell("td", bytes ? mb(s[k]) : "")),
+    );
   }
-  t.append(row(cell("th", "linear memory", { title: "rt.memoryBytes" }), cell("td", num(rt.memoryBytes), { "data-stat": "memoryBytes" }), cell("td", mb(rt.memoryBytes))));
+  t.append(
+    row(
+      cell("th", "linear memory", { title: "rt.memoryBytes" }),
+      cell("td", num(rt.memoryBytes), { "data-stat": "memoryBytes" }),
+      cell("td", mb(rt.memoryBytes)),
+    ),
+  );
   // Beside the table when there is room, below it otherwise.
   const panel = $("stats").clientWidth - 24;
   const beside = panel - t.offsetWidth - 16;
@@ -434,13 +497,26 @@ function renderStats() {
 
 function renderSteps() {
   const t = $("steps");
-  t.replaceChildren(row(...["#", "step", "ms", "HeapInuse MB", "HeapAlloc MB", "HeapIdle MB", "HeapObjects", "NumGC"].map((h, i) => cell("th", h, { class: i === 1 ? "left" : "" }))));
+  t.replaceChildren(
+    row(
+      ...["#", "step", "ms", "HeapInuse MB", "HeapAlloc MB", "HeapIdle MB", "HeapObjects", "NumGC"].map((h, i) =>
+        cell("th", h, { class: i === 1 ? "left" : "" }),
+      ),
+    ),
+  );
   for (const s of session.samples) {
-    t.append(row(
-      cell("td", String(s.step)), cell("td", s.label, { class: "left" }), cell("td", s.ms.toFixed(1)),
-      cell("td", mb(/** @type {number} */ (s.stats.HeapInuse))), cell("td", mb(/** @type {number} */ (s.stats.HeapAlloc))), cell("td", mb(/** @type {number} */ (s.stats.HeapIdle))),
-      cell("td", num(s.stats.HeapObjects)), cell("td", String(s.stats.NumGC)),
-    ));
+    t.append(
+      row(
+        cell("td", String(s.step)),
+        cell("td", s.label, { class: "left" }),
+        cell("td", s.ms.toFixed(1)),
+        cell("td", mb(/** @type {number} */ (s.stats.HeapInuse))),
+        cell("td", mb(/** @type {number} */ (s.stats.HeapAlloc))),
+        cell("td", mb(/** @type {number} */ (s.stats.HeapIdle))),
+        cell("td", num(s.stats.HeapObjects)),
+        cell("td", String(s.stats.NumGC)),
+      ),
+    );
   }
 }
 
@@ -462,11 +538,15 @@ function renderTrace() {
 
 function renderButtons() {
   const hasMap = !!session?.hasMap;
-  for (const id of /** @type {const} */ (["insert", "delete", "clear", "shrink", "zero", "free"])) $(id).disabled = busy || !hasMap;
-  for (const id of /** @type {const} */ (["gcStep", "gc", "make", "newRuntime", "article", "trusted"])) $(id).disabled = busy || !session;
+  for (const id of /** @type {const} */ (["insert", "delete", "clear", "shrink", "zero", "free"]))
+    $(id).disabled = busy || !hasMap;
+  for (const id of /** @type {const} */ (["gcStep", "gc", "make", "newRuntime", "article", "trusted"]))
+    $(id).disabled = busy || !session;
   const canCompact = !!session?.canCompact;
   $("compact").disabled = busy || !canCompact;
-  $("compact").title = canCompact ? "await rt.compact(): move the live data into fresh memory" : "rt.compact() is not in this build of gomap-wasm yet";
+  $("compact").title = canCompact
+    ? "await rt.compact(): move the live data into fresh memory"
+    : "rt.compact() is not in this build of gomap-wasm yet";
 }
 
 // ----------------------------------------------------------------- tooltip
@@ -500,10 +580,14 @@ function wire() {
     act(async () => {
       await newRuntime();
       makeMap();
-      showMessage("info", session.rt.trusted
-        ? "New runtime: Runtime.create({ trusted: true }). rt.unsafe is allowed (unsafe zero works)."
-        : "New runtime without trust: rt.unsafe throws UnsafeNotAllowedError (try unsafe zero).");
-    }));
+      showMessage(
+        "info",
+        session.rt.trusted
+          ? "New runtime: Runtime.create({ trusted: true }). rt.unsafe is allowed (unsafe zero works)."
+          : "New runtime without trust: rt.unsafe throws UnsafeNotAllowedError (try unsafe zero).",
+      );
+    }),
+  );
   $("mapForm").addEventListener("submit", (ev) => {
     ev.preventDefault();
     act(() => makeMap());
@@ -513,8 +597,12 @@ function wire() {
   $("gcStep").addEventListener("click", () =>
     act(() => {
       const r = session.gcStep(Math.max(1, count("budget")));
-      showMessage("info", `${r.started ? "rt.gcStart(): a cycle began. " : ""}rt.gcStep(): ${num(r.work)} bytes of scan work; phase now ${r.phase}.`);
-    }));
+      showMessage(
+        "info",
+        `${r.started ? "rt.gcStart(): a cycle began. " : ""}rt.gcStep(): ${num(r.work)} bytes of scan work; phase now ${r.phase}.`,
+      );
+    }),
+  );
   $("gc").addEventListener("click", () => act(() => session.gc()));
   $("clear").addEventListener("click", () => act(() => session.clear()));
   $("shrink").addEventListener("click", () => act(() => session.shrink()));
@@ -522,12 +610,17 @@ function wire() {
     act(async () => {
       const r = await session.compact();
       showMessage("info", `rt.compact(): ${compactionText(r)}`);
-    }));
+    }),
+  );
   $("zero").addEventListener("click", () =>
     act(() => {
       const n = session.zeroValues();
-      showMessage("info", `rt.unsafe.zeroValues(m) wrote ${num(n)} value slots: no barrier, no count change (m.size is still ${num(/** @type {import("../src/index.js").GoMap} */ (session.map).size)}).`);
-    }));
+      showMessage(
+        "info",
+        `rt.unsafe.zeroValues(m) wrote ${num(n)} value slots: no barrier, no count change (m.size is still ${num(/** @type {import("../src/index.js").GoMap} */ (session.map).size)}).`,
+      );
+    }),
+  );
   $("free").addEventListener("click", () => act(() => session.freeMap()));
   $("article").addEventListener("click", () =>
     act(async () => {
@@ -549,7 +642,8 @@ function wire() {
         render();
         await nextFrame();
       }
-    }));
+    }),
+  );
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
@@ -565,9 +659,11 @@ function compactionText(r) {
   if (r && typeof r === "object" && r.before && r.after && typeof r.maps === "number") {
     /** @param {"linearBytes" | "heapInuse" | "heapSys"} k */
     const d = (k) => `${mb(r.before[k])} → ${mb(r.after[k])} MB`;
-    return `moved ${num(r.maps)} map${r.maps === 1 ? "" : "s"} (${num(r.entries)} entries) into a fresh instance; ` +
+    return (
+      `moved ${num(r.maps)} map${r.maps === 1 ? "" : "s"} (${num(r.entries)} entries) into a fresh instance; ` +
       `linear memory ${d("linearBytes")}, HeapInuse ${d("heapInuse")}, HeapSys ${d("heapSys")}` +
-      (typeof r.copyMs === "number" ? `; copy ${r.copyMs.toFixed(1)} ms` : "");
+      (typeof r.copyMs === "number" ? `; copy ${r.copyMs.toFixed(1)} ms` : "")
+    );
   }
   return r === undefined ? "done" : describe(r);
 }
@@ -586,7 +682,12 @@ function describe(x) {
 /** @param {HTMLCanvasElement} canvas @param {number} x @param {number} y */
 function pixelAt(canvas, x, y) {
   const dpr = globalThis.devicePixelRatio || 1;
-  const d = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data;
+  const d = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).getImageData(
+    Math.floor(x * dpr),
+    Math.floor(y * dpr),
+    1,
+    1,
+  ).data;
   return [d[0], d[1], d[2], d[3]];
 }
 
@@ -595,8 +696,12 @@ const STAT_FIELDS = STAT_ROWS.map(([k]) => k);
 const explorer = {
   /** Resolves once the runtime and the first map exist. */
   ready: /** @type {ReturnType<typeof start> | null} */ (null),
-  get pkg() { return pkg; },
-  get session() { return session; },
+  get pkg() {
+    return pkg;
+  },
+  get session() {
+    return session;
+  },
   /** Resolves when every queued step has finished and the page redrew. */
   idle: () => queue,
   /** Queue a step (a function of the session), then redraw. */
@@ -615,7 +720,16 @@ const explorer = {
       stats: Object.fromEntries(STAT_FIELDS.map((k) => [k, s[k]])),
       heap: last.heap && {
         arena: last.heap.arena,
-        spans: last.heap.spans.map(({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex }) => ({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex })),
+        spans: last.heap.spans.map(({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex }) => ({
+          address,
+          pages,
+          state,
+          sizeClass,
+          noscan,
+          slots,
+          allocated,
+          freeindex,
+        })),
         gc: last.heap.gc,
       },
       samples: session.samples,
@@ -653,7 +767,8 @@ async function start() {
   }
   $("key").value = params.get("key") ?? "string";
   $("value").value = params.get("value") ?? "i64";
-  for (const id of /** @type {const} */ (["hint", "seed", "n", "gcPercent", "maxMemory"])) if (params.has(id)) $(id).value = /** @type {string} */ (params.get(id));
+  for (const id of /** @type {const} */ (["hint", "seed", "n", "gcPercent", "maxMemory"]))
+    if (params.has(id)) $(id).value = /** @type {string} */ (params.get(id));
   $("trusted").checked = params.get("trusted") === "1";
   wire();
   renderButtons();
@@ -670,7 +785,12 @@ async function start() {
     makeMap();
   });
   if (!session) throw new Error($("message").textContent || "the runtime could not be created");
-  return { entry: ENTRY, runtime: typeof /** @type {NonNullable<typeof pkg>} */ (pkg).Runtime, trusted: session.rt.trusted, build: session.rt.debug ? "debug" : "release" };
+  return {
+    entry: ENTRY,
+    runtime: typeof (/** @type {NonNullable<typeof pkg>} */ (pkg).Runtime),
+    trusted: session.rt.trusted,
+    build: session.rt.debug ? "debug" : "release",
+  };
 }
 
 explorer.ready = start();

@@ -102,28 +102,64 @@ export function readPicture(rt, m, { maxCells = MAX_CELLS } = {}) {
   const source = slotSource(rt);
   if (!source) return summaryPicture(info);
   const raw = source === "inspectBuckets" ? rt.inspectBuckets(m) : copyThroughUnsafe(rt, m);
-  const table = stateTable(source === "inspectBuckets" ? /** @type {import("../src/index.js").BucketsInspection} */ (raw).tophashValues : rt.unsafe.layout().tophash);
+  const table = stateTable(
+    source === "inspectBuckets"
+      ? /** @type {import("../src/index.js").BucketsInspection} */ (raw).tophashValues
+      : rt.unsafe.layout().tophash,
+  );
   /** @type {ArrayPicture[]} */
   const arrays = [];
   if (raw.old) arrays.push(readArray(raw.old, "old", table, maxCells));
   if (raw.current) arrays.push(readArray(raw.current, "new", table, maxCells));
-  else arrays.push({ role: "new", B: info.B, nbuckets: 0, group: 1, ncells: 0, counts: zeroCounts(), overflowBuckets: 0, maxChain: 0, slots: new Uint8Array(0), chains: [], chainLength: new Uint32Array(0) });
+  else
+    arrays.push({
+      role: "new",
+      B: info.B,
+      nbuckets: 0,
+      group: 1,
+      ncells: 0,
+      counts: zeroCounts(),
+      overflowBuckets: 0,
+      maxChain: 0,
+      slots: new Uint8Array(0),
+      chains: [],
+      chainLength: new Uint32Array(0),
+    });
   /** @type {Picture["mode"]} */
   const mode = arrays.some((a) => a.group > 1) ? "groups" : "slots";
   const counts = zeroCounts();
   // (Every array here is a SlotsArray or a GroupsArray: they have counts.)
   for (const a of arrays) for (const s of STATES) counts[s.name] += /** @type {ArrayCommon} */ (a).counts[s.name];
   const consistent = STATES.every((s) => counts[s.name] === info.tophash[s.name]);
-  return { mode, source, info, growing: info.growing, nevacuate: info.growing ? info.nevacuate : null, arrays, counts, consistent };
+  return {
+    mode,
+    source,
+    info,
+    growing: info.growing,
+    nevacuate: info.growing ? info.nevacuate : null,
+    arrays,
+    counts,
+    consistent,
+  };
 }
 
 /** @param {import("../src/index.js").MapInspection} info @returns {Picture} */
 function summaryPicture(info) {
   /** @type {SummaryArray[]} */
   const arrays = [];
-  if (info.growing) arrays.push({ role: "old", nbuckets: info.oldBuckets, overflowBuckets: info.oldOverflowBuckets, group: 1 });
+  if (info.growing)
+    arrays.push({ role: "old", nbuckets: info.oldBuckets, overflowBuckets: info.oldOverflowBuckets, group: 1 });
   arrays.push({ role: "new", nbuckets: info.buckets, overflowBuckets: info.overflowBuckets, group: 1 });
-  return { mode: "summary", source: "inspect", info, growing: info.growing, nevacuate: info.growing ? info.nevacuate : null, arrays, counts: { ...info.tophash }, consistent: true };
+  return {
+    mode: "summary",
+    source: "inspect",
+    info,
+    growing: info.growing,
+    nevacuate: info.growing ? info.nevacuate : null,
+    arrays,
+    counts: { ...info.tophash },
+    consistent: true,
+  };
 }
 
 /**
@@ -134,7 +170,9 @@ function summaryPicture(info) {
  */
 function copyThroughUnsafe(rt, m) {
   const v = rt.unsafe.buckets(m);
-  const size = v.bucketSize, thOff = v.layout.tophash.offset, ovOff = v.layout.overflow.offset;
+  const size = v.bucketSize,
+    thOff = v.layout.tophash.offset,
+    ovOff = v.layout.overflow.offset;
   /** @param {import("../src/index.js").UnsafeArray | null} arr @returns {RawArray | null} */
   const copy = (arr) => {
     if (!arr || arr.nbuckets === 0) return null;
@@ -168,9 +206,16 @@ function readArray(raw, role, table, maxCells) {
   // Given the "slots" fields (group 1) or the "groups" ones below: typed as
   // having both while it is filled, returned as the one it is.
   const out = /** @type {ArrayCommon & { slots: Uint8Array, chains: Uint8Array[][], chainLength: Uint32Array,
-    live: Uint32Array, total: Uint32Array, evacuated: Uint32Array, overflow: Uint32Array }} */ (
-    { role, B: raw.B, nbuckets: n, group, ncells, counts, overflowBuckets: 0, maxChain: 0 }
-  );
+    live: Uint32Array, total: Uint32Array, evacuated: Uint32Array, overflow: Uint32Array }} */ ({
+    role,
+    B: raw.B,
+    nbuckets: n,
+    group,
+    ncells,
+    counts,
+    overflowBuckets: 0,
+    maxChain: 0,
+  });
   if (group === 1) {
     out.slots = new Uint8Array(n * 8);
     /** chains[i]: the states of bucket i's overflow buckets, 8 each. */
@@ -220,7 +265,8 @@ function readArray(raw, role, table, maxCells) {
 function tally(out, cell, st) {
   /** @type {number} */ (out.total[cell])++;
   if (st === LIVE) /** @type {number} */ (out.live[cell])++;
-  else if (st === STATE_INDEX.evacuatedX || st === STATE_INDEX.evacuatedY || st === STATE_INDEX.evacuatedEmpty) /** @type {number} */ (out.evacuated[cell])++;
+  else if (st === STATE_INDEX.evacuatedX || st === STATE_INDEX.evacuatedY || st === STATE_INDEX.evacuatedEmpty)
+    /** @type {number} */ (out.evacuated[cell])++;
 }
 
 /** A plain, JSON-safe copy of a picture (window.explorer.snapshot()). @param {Picture} p */
@@ -241,7 +287,9 @@ export function plainPicture(p) {
         for (let i = 0; i < a.nbuckets; i++) {
           o.buckets.push([
             Array.from(a.slots.subarray(i * 8, i * 8 + 8), (st) => /** @type {State} */ (STATES[st]).name),
-            .../** @type {Uint8Array[]} */ (a.chains[i]).map((c) => Array.from(c, (st) => /** @type {State} */ (STATES[st]).name)),
+            .../** @type {Uint8Array[]} */ (a.chains[i]).map((c) =>
+              Array.from(c, (st) => /** @type {State} */ (STATES[st]).name),
+            ),
           ]);
         }
       }

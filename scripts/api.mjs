@@ -87,14 +87,18 @@ export async function rollupTypes({ quiet = false, verbose = false } = {}) {
   if (warnings.length > shown.length) {
     console.warn(
       `api: ${warnings.length} warning(s)` +
-        (undocumented.length ? `, ${undocumented.length} of them public declarations without a doc comment (ae-undocumented)` : "") +
+        (undocumented.length
+          ? `, ${undocumented.length} of them public declarations without a doc comment (ae-undocumented)`
+          : "") +
         "; node scripts/api.mjs --verbose lists them",
     );
   }
   for (const e of errors) console.error(`api error: ${e}`);
   if (!result.succeeded || errors.length) {
     markDistStale();
-    throw new Error(`api-extractor failed with ${result.errorCount} error(s) (above) and ${result.warningCount} warning(s)`);
+    throw new Error(
+      `api-extractor failed with ${result.errorCount} error(s) (above) and ${result.warningCount} warning(s)`,
+    );
   }
   if (!quiet) {
     console.log(

@@ -84,7 +84,11 @@ function resolvePath(root, urlPath) {
  * @param {string} body
  */
 function send(res, status, body, type = "text/plain; charset=utf-8") {
-  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  res.writeHead(status, {
+    "content-type": type,
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+  });
   res.end(body);
 }
 
@@ -115,14 +119,14 @@ export function handler(root = ROOT) {
     let st = file ? stat(file) : null;
     if (!file || !st) return send(res, 404, `not found: ${url}\n`);
     if (st.isDirectory()) {
-      if (!/** @type {string} */ (url.split("?")[0]).endsWith("/")) {
+      if (!(/** @type {string} */ (url.split("?")[0]).endsWith("/"))) {
         const [p, q] = url.split("?");
         res.writeHead(301, { location: `${p}/${q === undefined ? "" : "?" + q}`, "cache-control": "no-store" });
         return res.end();
       }
       file = join(file, "index.html");
       st = stat(file);
-      if (!st || !st.isFile()) return send(res, 404, `not found: ${url}\n`);
+      if (!st?.isFile()) return send(res, 404, `not found: ${url}\n`);
     }
     if (!st.isFile()) return send(res, 404, `not found: ${url}\n`);
     res.writeHead(200, {
@@ -158,10 +162,13 @@ export function startServer({ port = DEFAULT_PORT, host = "127.0.0.1", root = RO
         origin,
         url: `${origin}/explorer/`,
         port: addr.port,
-        close: () => /** @type {Promise<void>} */ (new Promise((done) => {
-          server.closeAllConnections?.();
-          server.close(() => done());
-        })),
+        close: () =>
+          /** @type {Promise<void>} */ (
+            new Promise((done) => {
+              server.closeAllConnections?.();
+              server.close(() => done());
+            })
+          ),
       });
     });
   });
@@ -238,7 +245,10 @@ async function main() {
   try {
     s = await startServer(o);
   } catch (e) {
-    const hint = /** @type {NodeJS.ErrnoException} */ (e).code === "EADDRINUSE" ? ` (port ${o.port} is taken: try --port 0 or another port)` : "";
+    const hint =
+      /** @type {NodeJS.ErrnoException} */ (e).code === "EADDRINUSE"
+        ? ` (port ${o.port} is taken: try --port 0 or another port)`
+        : "";
     console.error(`explore: cannot listen on ${o.host}:${o.port}: ${/** @type {Error} */ (e).message}${hint}`);
     process.exit(1);
   }

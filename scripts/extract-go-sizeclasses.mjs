@@ -37,7 +37,10 @@ function extract(source) {
     const re = new RegExp(`^var ${name} = \\[[^\\]]*\\]u?int\\d+\\s*\\{([^}]*)\\}`, "m");
     const m = re.exec(source);
     if (!m) throw new Error(`${name} not found`);
-    out[name] = /** @type {string} */ (m[1]).split(",").filter((s) => s.trim() !== "").map((s) => evalElement(s, name));
+    out[name] = /** @type {string} */ (m[1])
+      .split(",")
+      .filter((s) => s.trim() !== "")
+      .map((s) => evalElement(s, name));
   }
   return out;
 }
@@ -65,4 +68,7 @@ const body = [
   ...ARRAYS.map((k) => `  ${JSON.stringify(k)}: [${/** @type {number[]} */ (arrays[k]).join(", ")}]`),
 ].join(",\n");
 writeFileSync(OUTPUT, `{\n${body}\n}\n`);
-console.log(`wrote ${OUTPUT} from ${input}: ` + ARRAYS.map((k) => `${k}[${/** @type {number[]} */ (arrays[k]).length}]`).join(" "));
+console.log(
+  `wrote ${OUTPUT} from ${input}: ` +
+    ARRAYS.map((k) => `${k}[${/** @type {number[]} */ (arrays[k]).length}]`).join(" "),
+);

@@ -134,7 +134,8 @@ export function generate() {
     const span = /** @type {{size: number, npages: number}} */ (raw[c]).npages * PAGE_SIZE;
     const count = Math.floor(span / /** @type {{size: number, npages: number}} */ (raw[c]).size);
     const grown = Math.floor(span / count) & ~(LARGE_SIZE_DIV - 1);
-    if (grown > /** @type {{size: number, npages: number}} */ (raw[c]).size) /** @type {{size: number, npages: number}} */ (raw[c]).size = grown;
+    if (grown > /** @type {{size: number, npages: number}} */ (raw[c]).size)
+      /** @type {{size: number, npages: number}} */ (raw[c]).size = grown;
   }
 
   if (raw.length !== NUM_SIZE_CLASSES) {
@@ -201,7 +202,9 @@ function renderTable(classes) {
   const lines = [row(head)];
   for (let c = 1; c < classes.length; c++) {
     const k = /** @type {SizeClass} */ (classes[c]);
-    lines.push(row([c, k.size, k.npages * PAGE_SIZE, k.nelems, k.tailWaste, (100 * maxWaste(classes, c)).toFixed(2) + "%"]));
+    lines.push(
+      row([c, k.size, k.npages * PAGE_SIZE, k.nelems, k.tailWaste, (100 * maxWaste(classes, c)).toFixed(2) + "%"]),
+    );
   }
   return lines.join("\n");
 }

@@ -59,7 +59,8 @@ export function packChunk(
   const cap = Math.min(left, MAX_REFS, Math.floor(room / 16));
   let p = at + cap * 8; // bytes go after the table
   const end = at + room;
-  const u8 = b.u8, u32 = b.u32;
+  const u8 = b.u8,
+    u32 = b.u32;
   let n = 0;
   for (; n < cap; n++) {
     const x = refs[from + n]!;

@@ -122,8 +122,24 @@ export interface MapOps {
 }
 
 const MAP_OPS: readonly (keyof MapOps)[] = [
-  "makemap", "access", "assign", "delete", "clear", "shrink", "iternext", "inspect", "setMany", "getMany", "deleteMany", "zeroValues", "checkMap",
-  "accessF", "assignF", "deleteF", "assignS", "assignSF",
+  "makemap",
+  "access",
+  "assign",
+  "delete",
+  "clear",
+  "shrink",
+  "iternext",
+  "inspect",
+  "setMany",
+  "getMany",
+  "deleteMany",
+  "zeroValues",
+  "checkMap",
+  "accessF",
+  "assignF",
+  "deleteF",
+  "assignS",
+  "assignSF",
 ];
 const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF", "assignS", "assignSF"]);
 
@@ -198,11 +214,41 @@ export interface HmapLayout {
 }
 
 const REQUIRED: readonly (keyof CoreExports)[] = [
-  "memory", "init", "minMemoryBytes", "scratch", "readMemStats", "readBySize",
-  "readSpanClasses", "alloc", "allocMany", "classBytes", "classPages", "classObjects",
-  "mapiterinit", "batchStatus", "batchCount", "seedRandom",
-  "rootsReserve", "rootsSet", "gc", "gcMarkStep", "gcBegin", "gcPhase", "setGCPercent", "gcCycleRecord",
-  "gcPauseRing", "gcPauseEndRing", "mapSetHooked", "objectBase", "heapEpoch", "heapWalk", "heapWalkCount", "heapArena", "gcProgress", "setGrowthPolicy", "setAdoptRefs",
+  "memory",
+  "init",
+  "minMemoryBytes",
+  "scratch",
+  "readMemStats",
+  "readBySize",
+  "readSpanClasses",
+  "alloc",
+  "allocMany",
+  "classBytes",
+  "classPages",
+  "classObjects",
+  "mapiterinit",
+  "batchStatus",
+  "batchCount",
+  "seedRandom",
+  "rootsReserve",
+  "rootsSet",
+  "gc",
+  "gcMarkStep",
+  "gcBegin",
+  "gcPhase",
+  "setGCPercent",
+  "gcCycleRecord",
+  "gcPauseRing",
+  "gcPauseEndRing",
+  "mapSetHooked",
+  "objectBase",
+  "heapEpoch",
+  "heapWalk",
+  "heapWalkCount",
+  "heapArena",
+  "gcProgress",
+  "setGrowthPolicy",
+  "setAdoptRefs",
 ];
 
 /** A map's assign/delete hooks (rt.unsafe.onAssign / onDelete). */
@@ -304,7 +350,12 @@ export class Boundary {
   #i64!: BigInt64Array;
   #u64!: BigUint64Array;
 
-  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, debug: boolean, holder: { b?: Boundary }) {
+  private constructor(
+    instance: WebAssembly.Instance,
+    memory: WebAssembly.Memory,
+    debug: boolean,
+    holder: { b?: Boundary },
+  ) {
     holder.b = this;
     const raw = instance.exports;
     for (const name of REQUIRED) {
@@ -333,45 +384,69 @@ export class Boundary {
     this.hiterBytes = exportedConst(raw, "HITER_BYTES");
     const t = exportedEnum(raw, "TOPHASH");
     this.tophash = {
-      emptyRest: t.get("EMPTY_REST")!, emptyOne: t.get("EMPTY_ONE")!, evacuatedX: t.get("EVACUATED_X")!,
-      evacuatedY: t.get("EVACUATED_Y")!, evacuatedEmpty: t.get("EVACUATED_EMPTY")!, minTopHash: t.get("MIN_TOPHASH")!,
+      emptyRest: t.get("EMPTY_REST")!,
+      emptyOne: t.get("EMPTY_ONE")!,
+      evacuatedX: t.get("EVACUATED_X")!,
+      evacuatedY: t.get("EVACUATED_Y")!,
+      evacuatedEmpty: t.get("EVACUATED_EMPTY")!,
+      minTopHash: t.get("MIN_TOPHASH")!,
     };
     {
       // Compaction and the inspections read "evacuated" as one range.
       const h = this.tophash;
-      if (!(h.evacuatedX < h.evacuatedY && h.evacuatedY < h.evacuatedEmpty && h.evacuatedEmpty < h.minTopHash && h.evacuatedEmpty - h.evacuatedX === 2)) {
-        throw new Error(`core's tophash sentinels ${JSON.stringify(h)} are not the ordered evacuated range the host reads; rebuild with npm run build`);
+      if (
+        !(
+          h.evacuatedX < h.evacuatedY &&
+          h.evacuatedY < h.evacuatedEmpty &&
+          h.evacuatedEmpty < h.minTopHash &&
+          h.evacuatedEmpty - h.evacuatedX === 2
+        )
+      ) {
+        throw new Error(
+          `core's tophash sentinels ${JSON.stringify(h)} are not the ordered evacuated range the host reads; rebuild with npm run build`,
+        );
       }
     }
     this.#sameSizeFlag = exportedConst(raw, "FLAG_SAME_SIZE_GROW");
     this.kindCodes = exportedEnum(raw, "Kind");
     for (const k of KIND_NAMES) {
-      if (!this.kindCodes.has(k.toUpperCase())) throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
+      if (!this.kindCodes.has(k.toUpperCase()))
+        throw new Error(`core does not export Kind.${k.toUpperCase()}; rebuild with npm run build`);
     }
     for (const sfx of SHAPES) {
       if (!(`BUCKET_${sfx}_size` in raw) || !(`makemap_${sfx}` in raw)) {
-        throw new Error(`core does not export the map shape ${sfx} that src/shapes.ts lists; rebuild with npm run build`);
+        throw new Error(
+          `core does not export the map shape ${sfx} that src/shapes.ts lists; rebuild with npm run build`,
+        );
       }
     }
     const coreShapes = Object.keys(raw).filter((n) => /^BUCKET_.*_size$/.test(n)).length;
-    if (coreShapes !== SHAPES.length) throw new Error(`core exports ${coreShapes} map shapes, src/shapes.ts lists ${SHAPES.length}; rebuild with npm run build`);
+    if (coreShapes !== SHAPES.length)
+      throw new Error(
+        `core exports ${coreShapes} map shapes, src/shapes.ts lists ${SHAPES.length}; rebuild with npm run build`,
+      );
     const cycle = exportedEnum(raw, "CycleField");
     const cycleCount = cycle.get("COUNT");
     cycle.delete("COUNT");
     this.#cycleFields = [...cycle.entries()].sort((a, b) => a[1] - b[1]);
     const want = Object.keys(CYCLE_FIELD_NAMES).sort().join();
     if (cycleCount !== cycle.size || [...cycle.keys()].sort().join() !== want) {
-      throw new Error(`core's CycleField (${[...cycle.keys()].join()}; COUNT ${cycleCount}) is not the gctrace record the host reads (${want}); rebuild with npm run build`);
+      throw new Error(
+        `core's CycleField (${[...cycle.keys()].join()}; COUNT ${cycleCount}) is not the gctrace record the host reads (${want}); rebuild with npm run build`,
+      );
     }
     this.#typGenShift = exportedConst(raw, "TYP_GEN_SHIFT");
     const status = exportedEnum(raw, "MapStatus");
     for (const [name, value] of Object.entries(MAP_STATUS)) {
       const core = status.get(name);
       if (core === undefined || core >>> 0 !== value) {
-        throw new Error(`core's MapStatus.${name} is ${core}, the host's (src/status.ts) is ${value}; rebuild with npm run build`);
+        throw new Error(
+          `core's MapStatus.${name} is ${core}, the host's (src/status.ts) is ${value}; rebuild with npm run build`,
+        );
       }
     }
-    if (status.size !== Object.keys(MAP_STATUS).length) throw new Error("core's MapStatus has codes the host does not know (src/status.ts)");
+    if (status.size !== Object.keys(MAP_STATUS).length)
+      throw new Error("core's MapStatus has codes the host does not know (src/status.ts)");
     const info = exportedEnum(raw, "MapInfo");
     this.mapInfoCount = info.get("COUNT")!;
     info.delete("COUNT");
@@ -379,7 +454,9 @@ export class Boundary {
     this.scratchBytes = exportedConst(raw, "SCRATCH_BYTES");
     this.pageBytes = exportedConst(raw, "PAGE_BYTES");
     if (this.scratchBytes !== 2 * HALF_SCRATCH) {
-      throw new Error(`core's SCRATCH_BYTES is ${this.scratchBytes}, the host's batch format (src/batch.ts) expects ${2 * HALF_SCRATCH}; rebuild with npm run build`);
+      throw new Error(
+        `core's SCRATCH_BYTES is ${this.scratchBytes}, the host's batch format (src/batch.ts) expects ${2 * HALF_SCRATCH}; rebuild with npm run build`,
+      );
     }
     this.bySizeEntries = exportedConst(raw, "BYSIZE_ENTRIES");
     this.spanClasses = exportedConst(raw, "SPAN_CLASSES");
@@ -391,8 +468,13 @@ export class Boundary {
     this.memStatFields = [...fields.entries()].sort((a, b) => a[1] - b[1]);
     this.memStatCount = count;
     this.scratchBase = 0; // set after init
-    if (typeof this.#ex.setMemProfileRate !== "function") throw new Error("core is missing the export setMemProfileRate; rebuild with npm run build");
-    this.memProfile = new MemProfile(exportedEnum(raw, "AllocSite"), this.#ex.memProfileRateNow() >>> 0, exportedConst(raw, "MEMPROF_MAX_MEAN"));
+    if (typeof this.#ex.setMemProfileRate !== "function")
+      throw new Error("core is missing the export setMemProfileRate; rebuild with npm run build");
+    this.memProfile = new MemProfile(
+      exportedEnum(raw, "AllocSite"),
+      this.#ex.memProfileRateNow() >>> 0,
+      exportedConst(raw, "MEMPROF_MAX_MEAN"),
+    );
   }
 
   /** Instantiate a compiled core module with a memory capped at
@@ -477,7 +559,8 @@ export class Boundary {
     const names = [...fields.entries()].sort((a, b) => a[1] - b[1]);
     const out = this.scratchBase;
     this.#ex.heapArena(out);
-    const arenaStart = this.readU32(out), arenaEnd = this.readU32(out + 4);
+    const arenaStart = this.readU32(out),
+      arenaEnd = this.readU32(out + 4);
     const max = Math.floor(this.scratchBytes / (count * 4));
     const records: Record<string, number>[] = [];
     let page = 0;
@@ -570,7 +653,8 @@ export class Boundary {
   }
 
   #refresh(): void {
-    const buf = (this.#buf = this.memory.buffer as ArrayBuffer);
+    const buf = this.memory.buffer as ArrayBuffer;
+    this.#buf = buf;
     this.#u8 = new Uint8Array(buf);
     this.#dv = new DataView(buf);
     this.#i32 = new Int32Array(buf);
@@ -639,7 +723,8 @@ export class Boundary {
   /** The fields of the hmap at h (inspection, unsafe views, compaction). */
   readHmap(h: number): HmapState {
     const L = this.hmap;
-    const u8 = this.u8, u32 = this.u32;
+    const u8 = this.u8,
+      u32 = this.u32;
     const flags = u8[h + L.flags]!;
     const B = u8[h + L.B]!;
     const typ = u32[(h + L.typ) >>> 2]!;
@@ -814,7 +899,8 @@ export class Boundary {
   readPauseRings(): { pauseNs: number[]; pauseEnd: number[] } {
     const a = this.#ex.gcPauseRing() >>> 0;
     const e = this.#ex.gcPauseEndRing() >>> 0;
-    const pauseNs: number[] = [], pauseEnd: number[] = [];
+    const pauseNs: number[] = [],
+      pauseEnd: number[] = [];
     for (let i = 0; i < 256; i++) {
       pauseNs.push(this.readU64(a + i * 8));
       pauseEnd.push(this.readU64(e + i * 8));
@@ -841,7 +927,9 @@ export class Boundary {
   }
 
   private onAbort(msg: number, file: number, line: number, column: number): RuntimeAbortError {
-    const err = new RuntimeAbortError(this.readString(msg), this.readString(file), line >>> 0, column >>> 0, [...this.#trace]);
+    const err = new RuntimeAbortError(this.readString(msg), this.readString(file), line >>> 0, column >>> 0, [
+      ...this.#trace,
+    ]);
     this.#trace = [];
     this.#dead = err;
     this.#ex = deadExports(err);

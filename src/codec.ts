@@ -30,7 +30,8 @@ export function readString(b: Boundary, a: number): string {
 /** A bytes reference at address a, copied out. */
 export function readBytes(b: Boundary, a: number): Uint8Array {
   const u32 = b.u32;
-  const p = u32[a >>> 2]!, n = u32[(a >>> 2) + 1]!;
+  const p = u32[a >>> 2]!,
+    n = u32[(a >>> 2) + 1]!;
   return b.u8.slice(p, p + n);
 }
 
@@ -47,13 +48,23 @@ export const READ: Readonly<Record<KindName, ValueReader>> = {
 
 /** n consecutive values of a kind at addr (a batch the core wrote), read
  *  with one typed-array copy for numbers, no call per element. */
-export function readBatch(b: Boundary, kind: KindName, addr: number, n: number): ArrayLike<number | bigint | string | Uint8Array> {
+export function readBatch(
+  b: Boundary,
+  kind: KindName,
+  addr: number,
+  n: number,
+): ArrayLike<number | bigint | string | Uint8Array> {
   switch (kind) {
-    case "u32": return b.u32.slice(addr >>> 2, (addr >>> 2) + n);
-    case "i32": return b.i32.slice(addr >>> 2, (addr >>> 2) + n);
-    case "u64": return b.u64.slice(addr >>> 3, (addr >>> 3) + n);
-    case "i64": return b.i64.slice(addr >>> 3, (addr >>> 3) + n);
-    case "f64": return b.f64.slice(addr >>> 3, (addr >>> 3) + n);
+    case "u32":
+      return b.u32.slice(addr >>> 2, (addr >>> 2) + n);
+    case "i32":
+      return b.i32.slice(addr >>> 2, (addr >>> 2) + n);
+    case "u64":
+      return b.u64.slice(addr >>> 3, (addr >>> 3) + n);
+    case "i64":
+      return b.i64.slice(addr >>> 3, (addr >>> 3) + n);
+    case "f64":
+      return b.f64.slice(addr >>> 3, (addr >>> 3) + n);
     default: {
       const read = READ[kind];
       const out = new Array<string | Uint8Array>(n);

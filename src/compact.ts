@@ -50,16 +50,20 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   const shape = ob.bucketLayout(m.suffix);
   const ks = (shape.values - shape.keys) / 8;
   const vs = (shape.overflow - shape.values) / 8;
-  const keyRef = isRef(m.key), valRef = isRef(m.value);
-  const kBase = nb.scratchBase, vBase = kBase + HALF;
+  const keyRef = isRef(m.key),
+    valRef = isRef(m.value);
+  const kBase = nb.scratchBase,
+    vBase = kBase + HALF;
   const cap = Math.min(keyRef || valRef ? TABLE : Infinity, Math.floor(HALF / ks), Math.floor(HALF / vs));
   let n = 0;
-  let kBytes = kBase + BYTES_AT, vBytes = vBase + BYTES_AT;
+  let kBytes = kBase + BYTES_AT,
+    vBytes = vBase + BYTES_AT;
   let failed = false;
 
   // Views: the old instance does not grow during the copy; the new one may
   // (in setMany), so its view is taken again after every flush.
-  const ou8 = ob.u8, ou32 = ob.u32;
+  const ou8 = ob.u8,
+    ou32 = ob.u32;
   const { minTopHash, evacuatedX, evacuatedEmpty } = ob.tophash;
   let nu32 = nb.u32;
   const flush = (): void => {
@@ -83,7 +87,8 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
 
   /** Copy a reference's bytes to dst and write the (ptr, len) entry at `at`. */
   const placeRef = (src: number, dst: number, at: number): void => {
-    const p = ou32[src >>> 2]!, len = ou32[(src >>> 2) + 1]!;
+    const p = ou32[src >>> 2]!,
+      len = ou32[(src >>> 2) + 1]!;
     nb.u8.set(ou8.subarray(p, p + len), dst);
     writeRef(nu32, at, 0, dst, len);
   };
@@ -105,8 +110,18 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
       placeRef(src, dst, at);
       return true;
     };
-    if (keyRef ? !obj(kp, kBase) : (copyWords(kp, kBase, ks), false)) return void (failed = true);
-    if (valRef ? !obj(vp, vBase) : (copyWords(vp, vBase, vs), false)) return void (failed = true);
+    if (keyRef) {
+      if (!obj(kp, kBase)) {
+        failed = true;
+        return;
+      }
+    } else copyWords(kp, kBase, ks);
+    if (valRef) {
+      if (!obj(vp, vBase)) {
+        failed = true;
+        return;
+      }
+    } else copyWords(vp, vBase, vs);
     nb.setAdoptRefs(keyRef, valRef);
     n = 1;
     flush();
@@ -114,8 +129,12 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   };
 
   const emit = (kp: number, vp: number): void => {
-    const kn = keyRef ? refLen(kp) : 0, vn = valRef ? refLen(vp) : 0;
-    if (kn > area || vn > area) return emitLong(kp, vp);
+    const kn = keyRef ? refLen(kp) : 0,
+      vn = valRef ? refLen(vp) : 0;
+    if (kn > area || vn > area) {
+      emitLong(kp, vp);
+      return;
+    }
     if (n === cap || kBytes + kn > kBase + HALF || vBytes + vn > vBase + HALF) flush();
     if (failed) return;
     if (keyRef) {
@@ -207,8 +226,11 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
   const oldBytes = ob.memory.buffer.byteLength;
   const room = maxPages - oldBytes / 65536;
   const oom = (what: string) =>
-    new OutOfMemoryError(0, host.maxMemory,
-      `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`);
+    new OutOfMemoryError(
+      0,
+      host.maxMemory,
+      `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`,
+    );
   nb.setMemProfileRate(ob.memProfile.rate); // the heap profile's rate is a runtime setting: it carries over
   if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
   nb.setGrowthPolicy(true, room);
@@ -231,7 +253,13 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
   const moved = new Map<number, number>();
   let entries = 0;
   for (const mv of moves) {
-    const nh = copyMap(ob, nb, { suffix: coreSuffix(mv.key, mv.value), key: mv.key, value: mv.value, h: mv.h, root: mv.root });
+    const nh = copyMap(ob, nb, {
+      suffix: coreSuffix(mv.key, mv.value),
+      key: mv.key,
+      value: mv.value,
+      h: mv.h,
+      root: mv.root,
+    });
     if (nh === 0) throw oom(`copying a ${mv.key}→${mv.value} map of ${ob.readU32(mv.h + ob.hmap.count)} entries`);
     moved.set(mv.h, nh);
     entries += ob.readU32(mv.h + ob.hmap.count);

@@ -176,7 +176,9 @@ export class StaleViewError extends GomapError {
   /** "StaleViewError". */
   override name = "StaleViewError";
   constructor(what: string, cause: string) {
-    super(`stale ${what}: ${cause} since it was taken; take a new one after any write, clear, shrink, collection or memory growth`);
+    super(
+      `stale ${what}: ${cause} since it was taken; take a new one after any write, clear, shrink, collection or memory growth`,
+    );
   }
 }
 
@@ -203,7 +205,10 @@ export class WasmLoadError extends GomapError {
   /** The response's Content-Type ("" when unknown). */
   readonly contentType: string;
   constructor(message: string, where: { url?: string; status?: number; contentType?: string } = {}, cause?: unknown) {
-    super(`gomap-wasm: cannot load the core${where.url ? ` from ${where.url}` : ""}: ${message}`, cause === undefined ? undefined : { cause });
+    super(
+      `gomap-wasm: cannot load the core${where.url ? ` from ${where.url}` : ""}: ${message}`,
+      cause === undefined ? undefined : { cause },
+    );
     this.url = where.url ?? "";
     this.status = where.status ?? 0;
     this.contentType = where.contentType ?? "";

@@ -59,8 +59,22 @@ export interface CycleRecord {
  *  CycleRecord class) names exactly these, and reads the record in the
  *  core's order. */
 export const CYCLE_FIELD_NAMES: Readonly<Record<keyof CycleRecord, true>> = {
-  startMs: true, sweepTermNs: true, markWallNs: true, markTermNs: true, assistNs: true, workerNs: true, heap0: true, heap1: true,
-  heap2: true, goal: true, forced: true, numgc: true, gcCpuNs: true, stepsThisCycle: true, maxStepNs: true, scanned: true,
+  startMs: true,
+  sweepTermNs: true,
+  markWallNs: true,
+  markTermNs: true,
+  assistNs: true,
+  workerNs: true,
+  heap0: true,
+  heap1: true,
+  heap2: true,
+  goal: true,
+  forced: true,
+  numgc: true,
+  gcCpuNs: true,
+  stepsThisCycle: true,
+  maxStepNs: true,
+  scanned: true,
 };
 
 const MB = (b: number) => Math.floor(b / 1048576);

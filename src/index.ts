@@ -11,7 +11,14 @@
  */
 export { Runtime, Pin, type MapOptions } from "./runtime.js";
 export type { MemStats } from "./memstats.js";
-export type { MapInspection, HeapInspection, HeapSpan, HeapClassSummary, BucketsInspection, BucketArrayTophash } from "./inspect.js";
+export type {
+  MapInspection,
+  HeapInspection,
+  HeapSpan,
+  HeapClassSummary,
+  BucketsInspection,
+  BucketArrayTophash,
+} from "./inspect.js";
 export type { CompactionReport } from "./compact.js";
 export { GoMap } from "./map.js";
 export { MapPool, GENERATIONS, type Generation, type PoolOptions, type PoolStats } from "./pool.js";
@@ -37,8 +44,26 @@ export {
   WasmLoadError,
 } from "./errors.js";
 export {
-  Unsafe, UnsafePointer, UnsafeBuckets, UNSAFE_ENTRY_POINTS,
-  type UnsafeLayout, type MapLayout, type BucketShape, type FieldLayout, type UnsafeArray, type AssignHook, type DeleteHook, type HmapField, type WasmMemory,
+  Unsafe,
+  UnsafePointer,
+  UnsafeBuckets,
+  UNSAFE_ENTRY_POINTS,
+  type UnsafeLayout,
+  type MapLayout,
+  type BucketShape,
+  type FieldLayout,
+  type UnsafeArray,
+  type AssignHook,
+  type DeleteHook,
+  type HmapField,
+  type WasmMemory,
 } from "./unsafe.js";
 export { TRUST_ENV_VAR } from "./trust.js";
-export { setWasmSource, type WasmSource, type BuildName, type WasmInput, type WasmResponse, type WasmModule } from "./loader.js";
+export {
+  setWasmSource,
+  type WasmSource,
+  type BuildName,
+  type WasmInput,
+  type WasmResponse,
+  type WasmModule,
+} from "./loader.js";

@@ -29,7 +29,14 @@ export interface MapInspection {
   /** Old buckets below this index are evacuated (Go's hmap.nevacuate). */
   nevacuate: number;
   /** tophash states over every slot of both arrays and their chains. */
-  tophash: { emptyRest: number; emptyOne: number; live: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number };
+  tophash: {
+    emptyRest: number;
+    emptyOne: number;
+    live: number;
+    evacuatedX: number;
+    evacuatedY: number;
+    evacuatedEmpty: number;
+  };
   /** Bytes of bucket storage held: the arrays (at size-class/page
    *  granularity) plus separately allocated overflow buckets. */
   bucketBytes: number;
@@ -188,7 +195,8 @@ export function inspectMap(b: Boundary, ops: MapOps, h: number, suffix: string):
  *  read-only, no raw pointers escape. */
 export function inspectBuckets(b: Boundary, h: number, suffix: string): BucketsInspection {
   const x = b.readHmap(h);
-  const u8 = b.u8, u32 = b.u32;
+  const u8 = b.u8,
+    u32 = b.u32;
   const shape = b.bucketLayout(suffix);
   const read = (addr: number, arrB: number): BucketArrayTophash | null => {
     if (addr === 0) return null;
@@ -230,10 +238,20 @@ export function inspectHeap(b: Boundary): HeapInspection {
     const state = r.state === 1 ? "inuse" : r.state === 2 ? "free" : "meta";
     const sc = r.spanclass!;
     const span: HeapSpan = {
-      address: r.startAddr!, pages: r.npages!, bytes: r.npages! * PAGE, state,
-      spanClass: sc, sizeClass: sc >> 1, noscan: (sc & 1) === 1, elemSize: r.elemsize!,
-      slots: r.nelems!, allocated: r.allocCount!, freeindex: r.freeindex!, marked: r.marked!,
-      swept: r.swept === 1, cached: r.cached === 1,
+      address: r.startAddr!,
+      pages: r.npages!,
+      bytes: r.npages! * PAGE,
+      state,
+      spanClass: sc,
+      sizeClass: sc >> 1,
+      noscan: (sc & 1) === 1,
+      elemSize: r.elemsize!,
+      slots: r.nelems!,
+      allocated: r.allocCount!,
+      freeindex: r.freeindex!,
+      marked: r.marked!,
+      swept: r.swept === 1,
+      cached: r.cached === 1,
     };
     spans.push(span);
     if (state === "meta") metaPages++;
@@ -241,7 +259,17 @@ export function inspectHeap(b: Boundary): HeapInspection {
     else {
       let c = classes.get(sc);
       if (!c) {
-        c = { spanClass: sc, sizeClass: sc >> 1, noscan: (sc & 1) === 1, elemSize: span.elemSize, spans: 0, pages: 0, slots: 0, allocated: 0, free: 0 };
+        c = {
+          spanClass: sc,
+          sizeClass: sc >> 1,
+          noscan: (sc & 1) === 1,
+          elemSize: span.elemSize,
+          spans: 0,
+          pages: 0,
+          slots: 0,
+          allocated: 0,
+          free: 0,
+        };
         classes.set(sc, c);
       }
       c.spans++;
@@ -251,7 +279,16 @@ export function inspectHeap(b: Boundary): HeapInspection {
       c.free += span.slots - span.allocated;
     }
   }
-  const [phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numGC] = b.gcProgress() as [number, number, number, number, number, number, number, number];
+  const [phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numGC] = b.gcProgress() as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const marking = phase !== 0;
   return {
     arena: { start: arenaStart, end: arenaEnd, bytes: arenaEnd - arenaStart },
@@ -260,7 +297,14 @@ export function inspectHeap(b: Boundary): HeapInspection {
     freeRuns,
     metaPages,
     gc: {
-      phase: marking ? "mark" : "off", heapLive, heapGoal, trigger, bytesMarked, scanWork, greyObjects: queued, numGC,
+      phase: marking ? "mark" : "off",
+      heapLive,
+      heapGoal,
+      trigger,
+      bytesMarked,
+      scanWork,
+      greyObjects: queued,
+      numGC,
       markProgress: marking ? (heapLive > 0 ? Math.min(1, bytesMarked / heapLive) : 0) : 1,
     },
   };

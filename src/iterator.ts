@@ -112,7 +112,7 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
       }
       if (this.#pos < this.#batch.length) {
         const e = this.#batch[this.#pos++]!;
-        if (x.gen.writes !== this.#batchWrites && e[0] === e[0]) {
+        if (x.gen.writes !== this.#batchWrites && !(typeof e[0] === "number" && Number.isNaN(e[0]))) {
           const slot = x.lookup(e[0]);
           if (slot === 0) continue;
           e[1] = x.read(x.b, slot) as KindValue<V>;

@@ -61,7 +61,19 @@ interface LabOptions {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): LabOptions | null {
-  const o: LabOptions = { n: 1_000_000, keys: "string", hint: -1, gcPercent: 100, maxMemory: "4GiB", gctrace: false, go: false, json: false, trusted: false, profile: null, profileRate: 512 * 1024 };
+  const o: LabOptions = {
+    n: 1_000_000,
+    keys: "string",
+    hint: -1,
+    gcPercent: 100,
+    maxMemory: "4GiB",
+    gctrace: false,
+    go: false,
+    json: false,
+    trusted: false,
+    profile: null,
+    profileRate: 512 * 1024,
+  };
   const value = (i: number, name: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value`);
@@ -69,24 +81,42 @@ function parseArgs(argv: string[]): LabOptions | null {
   };
   const count = (v: string, name: string, min: number) => {
     const x = Number(v.replace(/_/g, ""));
-    if (!Number.isSafeInteger(x) || x < min || x > 500_000_000) throw new UsageError(`${name} needs a whole number from ${min} to 500000000, got ${v}`);
+    if (!Number.isSafeInteger(x) || x < min || x > 500_000_000)
+      throw new UsageError(`${name} needs a whole number from ${min} to 500000000, got ${v}`);
     return x;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     switch (a) {
-      case "--help": case "-h": return null;
-      case "--json": o.json = true; break;
-      case "--gctrace": o.gctrace = true; break;
-      case "--go": o.go = true; break;
-      case "--trusted": o.trusted = true; break;
-      case "--n": o.n = count(value(i++, a), a, 1); break;
-      case "--hint": o.hint = count(value(i++, a), a, 0); break;
-      case "--profile": o.profile = value(i++, a); break;
+      case "--help":
+      case "-h":
+        return null;
+      case "--json":
+        o.json = true;
+        break;
+      case "--gctrace":
+        o.gctrace = true;
+        break;
+      case "--go":
+        o.go = true;
+        break;
+      case "--trusted":
+        o.trusted = true;
+        break;
+      case "--n":
+        o.n = count(value(i++, a), a, 1);
+        break;
+      case "--hint":
+        o.hint = count(value(i++, a), a, 0);
+        break;
+      case "--profile":
+        o.profile = value(i++, a);
+        break;
       case "--profile-rate": {
         const v = value(i++, a);
         const x = Number(v.replace(/_/g, ""));
-        if (!Number.isInteger(x) || x < 0 || x > 0x7fffffff) throw new UsageError(`--profile-rate needs a whole number of bytes from 0 to 2147483647, got ${v}`);
+        if (!Number.isInteger(x) || x < 0 || x > 0x7fffffff)
+          throw new UsageError(`--profile-rate needs a whole number of bytes from 0 to 2147483647, got ${v}`);
         o.profileRate = x;
         break;
       }
@@ -105,18 +135,34 @@ function parseArgs(argv: string[]): LabOptions | null {
       }
       case "--max-memory": {
         const v = value(i++, a);
-        try { parseBytes("--max-memory", v); } catch (e) { throw new UsageError((e as Error).message); }
+        try {
+          parseBytes("--max-memory", v);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
         o.maxMemory = v;
         break;
       }
-      default: throw new UsageError(`unknown option ${a}; try --help`);
+      default:
+        throw new UsageError(`unknown option ${a}; try --help`);
     }
   }
   if (o.hint < 0) o.hint = o.n;
   return o;
 }
 
-type PhaseName = "start" | "make" | "fill" | "delete" | "gc" | "clear" | "shrink" | "compact" | "zero" | "pool" | "victim";
+type PhaseName =
+  | "start"
+  | "make"
+  | "fill"
+  | "delete"
+  | "gc"
+  | "clear"
+  | "shrink"
+  | "compact"
+  | "zero"
+  | "pool"
+  | "victim";
 
 interface Row {
   HeapInuse: number;
@@ -137,30 +183,68 @@ interface Row {
 
 /** Heap-profile file names, one per phase, in phase order. */
 const PROFILE_FILES: Record<PhaseName, string> = {
-  start: "01-start.pb.gz", make: "02-after-make.pb.gz", fill: "03-after-fill.pb.gz", delete: "04-after-delete.pb.gz",
-  gc: "05-after-gc.pb.gz", clear: "06-after-clear.pb.gz", shrink: "07-after-shrink.pb.gz",
-  compact: "08-after-compact.pb.gz", zero: "09-after-zero.pb.gz", pool: "10-after-pool.pb.gz", victim: "11-after-victim.pb.gz",
+  start: "01-start.pb.gz",
+  make: "02-after-make.pb.gz",
+  fill: "03-after-fill.pb.gz",
+  delete: "04-after-delete.pb.gz",
+  gc: "05-after-gc.pb.gz",
+  clear: "06-after-clear.pb.gz",
+  shrink: "07-after-shrink.pb.gz",
+  compact: "08-after-compact.pb.gz",
+  zero: "09-after-zero.pb.gz",
+  pool: "10-after-pool.pb.gz",
+  victim: "11-after-victim.pb.gz",
 };
 
 const PHASES: { name: PhaseName; title: string; explain: string }[] = [
   { name: "start", title: "start", explain: "an empty runtime" },
   { name: "make", title: "after make(hint)", explain: "the bucket array for the hint is allocated up front" },
   { name: "fill", title: "after fill", explain: "n keys: a string object each, plus the buckets" },
-  { name: "delete", title: "after delete-all (before GC)", explain: "slots emptied, references cleared; nothing freed yet (Go compiles its delete-all loop into mapclear, hence its noverflow 0)" },
-  { name: "gc", title: "after GC", explain: "the key strings are collected; the bucket array is not: maps don't shrink" },
+  {
+    name: "delete",
+    title: "after delete-all (before GC)",
+    explain:
+      "slots emptied, references cleared; nothing freed yet (Go compiles its delete-all loop into mapclear, hence its noverflow 0)",
+  },
+  {
+    name: "gc",
+    title: "after GC",
+    explain: "the key strings are collected; the bucket array is not: maps don't shrink",
+  },
   { name: "clear", title: "after clear()", explain: "Go's mapclear: keeps B and the array (a no-op on an empty map)" },
-  { name: "shrink", title: "after shrink() + GC", explain: "beyond Go: rebuilt at the size the map needs; old array collected" },
-  { name: "compact", title: "after rt.compact()", explain: "beyond Go: live maps moved to a fresh, right-sized memory; the old one is dropped (linear memory falls)" },
-  { name: "zero", title: "refill n/10, unsafe.zeroValues", explain: "trusted runtimes: every value zeroed in place, no barrier — fast, count unchanged, frees nothing (the keys stay)" },
-  { name: "pool", title: "pool.put() + get()", explain: "sync.Pool: the map comes back cleared with its bucket array (no growth on refill)" },
-  { name: "victim", title: "pool idle over 2 GCs", explain: "sync.Pool's victim cache: an idle pooled map is dropped across two collections" },
+  {
+    name: "shrink",
+    title: "after shrink() + GC",
+    explain: "beyond Go: rebuilt at the size the map needs; old array collected",
+  },
+  {
+    name: "compact",
+    title: "after rt.compact()",
+    explain: "beyond Go: live maps moved to a fresh, right-sized memory; the old one is dropped (linear memory falls)",
+  },
+  {
+    name: "zero",
+    title: "refill n/10, unsafe.zeroValues",
+    explain:
+      "trusted runtimes: every value zeroed in place, no barrier — fast, count unchanged, frees nothing (the keys stay)",
+  },
+  {
+    name: "pool",
+    title: "pool.put() + get()",
+    explain: "sync.Pool: the map comes back cleared with its bucket array (no growth on refill)",
+  },
+  {
+    name: "victim",
+    title: "pool idle over 2 GCs",
+    explain: "sync.Pool's victim cache: an idle pooled map is dropped across two collections",
+  },
 ];
 
 /** Go 1.19.8, the article's experiment (docs/go-facts.md; MB = 10^6
  *  bytes, runtime.GC() before each ReadMemStats). Where Go has no such
  *  phase, null. "shrink" is Go's only way out: rebuild into a new map. */
 const GO_FACTS: Partial<Record<PhaseName, Partial<Row>>> = {
-  start: { HeapInuse: 0.30e6, HeapAlloc: 0.05e6, HeapIdle: 3.66e6 },
+  start: { HeapInuse: 0.3e6, HeapAlloc: 0.05e6, HeapIdle: 3.66e6 },
   fill: { HeapInuse: 82.17e6, HeapAlloc: 73.98e6, HeapIdle: 1.48e6, B: 18, noverflow: 483 },
   gc: { HeapInuse: 58.27e6, HeapAlloc: 57.98e6, HeapIdle: 25.39e6, B: 18, noverflow: 0 },
   shrink: { HeapInuse: 0.34e6, HeapAlloc: 0.05e6, HeapIdle: 83.26e6 },
@@ -208,7 +292,11 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   // opt-in itself (docs/unsafe.md).
   if (o.trusted) process.env.GOMAP_WASM_TRUSTED = "1";
   const rt = await Runtime.create({
-    maxMemory: o.maxMemory, gcPercent: o.gcPercent, gctrace: o.gctrace ? gctrace : false, memProfileRate: o.profileRate, trusted: o.trusted,
+    maxMemory: o.maxMemory,
+    gcPercent: o.gcPercent,
+    gctrace: o.gctrace ? gctrace : false,
+    memProfileRate: o.profileRate,
+    trusted: o.trusted,
   });
   const out = {} as Record<PhaseName, Row>;
   const verbose = !o.json;
@@ -222,15 +310,17 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   rt.gc();
   out.start = row(rt, null);
   await profile("start");
-  const m = o.keys === "string"
-    ? rt.map({ key: "string", value: "i64", hint: o.hint })
-    : rt.map({ key: "u64", value: "i64", hint: o.hint });
+  const m =
+    o.keys === "string"
+      ? rt.map({ key: "string", value: "i64", hint: o.hint })
+      : rt.map({ key: "u64", value: "i64", hint: o.hint });
   out.make = row(rt, m);
   await profile("make");
   const CHUNK = 50_000;
   const keyChunk = (from: number, to: number) => {
     const ks: (string | bigint)[] = [];
-    for (let i = from; i < to; i++) ks.push(o.keys === "string" ? `key-${i}` : (BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn);
+    for (let i = from; i < to; i++)
+      ks.push(o.keys === "string" ? `key-${i}` : (BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn);
     return ks;
   };
   let p = progress(verbose, "fill");
@@ -319,7 +409,9 @@ function runGo(o: LabOptions): Record<PhaseName, Row> {
   const dir = fileURLToPath(new URL("../bench/go/", import.meta.url));
   if (!existsSync(dir + "lab/main.go")) throw new UsageError(`--go: the Go program is missing (${dir}lab/main.go)`);
   const r = spawnSync(go, ["run", "./lab", "-n", String(o.n), "-keys", o.keys, "-hint", String(o.hint)], {
-    cwd: dir, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
   });
   if (r.status !== 0) throw new Error(`go run ./lab failed:\n${r.stderr}`);
   const out = {} as Record<PhaseName, Row>;
@@ -335,12 +427,32 @@ const num = (x: number | null | undefined) => (x === null || x === undefined ? "
 const ms = (ns: number | null | undefined) => (ns === null || ns === undefined ? "—" : (ns / 1e6).toFixed(3));
 
 function table(ours: Record<PhaseName, Row>, go: Record<PhaseName, Row> | null, goLabel: string): string {
-  const head = ["phase", "HeapInuse", `Go ${goLabel}`, "HeapAlloc", `Go`, "HeapIdle", "Go", "HeapSys", "linear mem", "NumGC", "last pause ms", "B", "Go B", "count", "noverflow", "Go", "bucket MB"];
+  const head = [
+    "phase",
+    "HeapInuse",
+    `Go ${goLabel}`,
+    "HeapAlloc",
+    `Go`,
+    "HeapIdle",
+    "Go",
+    "HeapSys",
+    "linear mem",
+    "NumGC",
+    "last pause ms",
+    "B",
+    "Go B",
+    "count",
+    "noverflow",
+    "Go",
+    "bucket MB",
+  ];
   const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
   for (const ph of PHASES) {
     const r = ours[ph.name];
     const g = go ? go[ph.name] : (GO_FACTS[ph.name] as Row | undefined);
-    lines.push(`| ${ph.title} | ${MB(r.HeapInuse)} | ${MB(g?.HeapInuse)} | ${MB(r.HeapAlloc)} | ${MB(g?.HeapAlloc)} | ${MB(r.HeapIdle)} | ${MB(g?.HeapIdle)} | ${MB(r.HeapSys)} | ${MB(r.Sys)} | ${r.NumGC} | ${ms(r.lastPauseNs)} | ${num(r.B)} | ${num(g?.B)} | ${num(r.count)} | ${num(r.noverflow)} | ${num(g?.noverflow)} | ${MB(r.bucketBytes)} |`);
+    lines.push(
+      `| ${ph.title} | ${MB(r.HeapInuse)} | ${MB(g?.HeapInuse)} | ${MB(r.HeapAlloc)} | ${MB(g?.HeapAlloc)} | ${MB(r.HeapIdle)} | ${MB(g?.HeapIdle)} | ${MB(r.HeapSys)} | ${MB(r.Sys)} | ${r.NumGC} | ${ms(r.lastPauseNs)} | ${num(r.B)} | ${num(g?.B)} | ${num(r.count)} | ${num(r.noverflow)} | ${num(g?.noverflow)} | ${MB(r.bucketBytes)} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -370,28 +482,56 @@ async function main(): Promise<number> {
     const elapsed = performance.now() - t0;
     if (o.go) go = runGo(o);
     if (o.json) {
-      console.log(JSON.stringify({ options: o, elapsedMs: Math.round(elapsed), phases: PHASES.map((p) => ({ phase: p.name, title: p.title, ours: ours[p.name], go: go ? go[p.name] : GO_FACTS[p.name] ?? null, ...(o!.profile ? { profile: join(o!.profile, PROFILE_FILES[p.name]) } : {}) })), goSource: go ? "measured" : "docs/go-facts.md (Go 1.19.8, n = 1,000,000 string keys)", gctrace: traces }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            options: o,
+            elapsedMs: Math.round(elapsed),
+            phases: PHASES.map((p) => ({
+              phase: p.name,
+              title: p.title,
+              ours: ours[p.name],
+              go: go ? go[p.name] : (GO_FACTS[p.name] ?? null),
+              ...(o!.profile ? { profile: join(o!.profile, PROFILE_FILES[p.name]) } : {}),
+            })),
+            goSource: go ? "measured" : "docs/go-facts.md (Go 1.19.8, n = 1,000,000 string keys)",
+            gctrace: traces,
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     const factsApply = o.n === 1_000_000 && o.keys === "string" && o.hint === o.n;
     const goLabel = go ? "(measured)" : factsApply ? "(facts)" : "(facts, n=1e6)";
-    console.log(`gomap-lab: make(map[${o.keys === "string" ? "string" : "uint64"}]int, ${o.hint}), ${o.n.toLocaleString("en")} entries, GOGC=${o.gcPercent} — ${(elapsed / 1000).toFixed(1)} s\n`);
+    console.log(
+      `gomap-lab: make(map[${o.keys === "string" ? "string" : "uint64"}]int, ${o.hint}), ${o.n.toLocaleString("en")} entries, GOGC=${o.gcPercent} — ${(elapsed / 1000).toFixed(1)} s\n`,
+    );
     console.log(table(ours, go, goLabel));
     console.log("\nMB = 10^6 bytes. Phases:");
     for (const p of PHASES) console.log(`  ${p.title.padEnd(30)} ${p.explain}`);
-    console.log(`\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from docs/go-facts.md (run with --go to measure)"}.`);
-    console.log("Linear memory never grows back down by itself (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused; rt.compact() moves the live maps to a fresh memory and drops the old one.");
+    console.log(
+      `\nGo's column: ${go ? "measured now by bench/go/lab (real Go)" : "Go 1.19.8's figures for n = 1,000,000 string keys from docs/go-facts.md (run with --go to measure)"}.`,
+    );
+    console.log(
+      "Linear memory never grows back down by itself (WebAssembly cannot give pages back): freed pages become HeapIdle and are reused; rt.compact() moves the live maps to a fresh memory and drops the old one.",
+    );
     const z = ours.zero.zeroValuesMs;
     const tenth = Math.max(1, Math.floor(o.n / 10));
     if (z !== null && z !== undefined) {
       const del = ours.delete.deleteMs!;
-      console.log(`unsafe.zeroValues: ${tenth.toLocaleString("en")} values in ${z.toFixed(2)} ms (${((z * 1e6) / tenth).toFixed(1)} ns each); the delete-all loop took ${((del * 1e6) / o.n).toFixed(1)} ns per key.`);
+      console.log(
+        `unsafe.zeroValues: ${tenth.toLocaleString("en")} values in ${z.toFixed(2)} ms (${((z * 1e6) / tenth).toFixed(1)} ns each); the delete-all loop took ${((del * 1e6) / o.n).toFixed(1)} ns per key.`,
+      );
     } else {
       console.log("unsafe.zeroValues: skipped (run with --trusted, as npm start does).");
     }
     if (o.profile) {
       const f = (p: PhaseName) => join(o!.profile!, PROFILE_FILES[p]);
-      console.log(`\nHeap profiles (one per phase, every allocation and free so far; rate ${o.profileRate} bytes): ${f("start")} … ${f("shrink")}`);
+      console.log(
+        `\nHeap profiles (one per phase, every allocation and free so far; rate ${o.profileRate} bytes): ${f("start")} … ${f("shrink")}`,
+      );
       console.log(`  go tool pprof -top -sample_index=inuse_space ${f("fill")}`);
       console.log(`  go tool pprof -top -base ${f("delete")} ${f("gc")}     # what the collection freed`);
     }

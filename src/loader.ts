@@ -150,7 +150,11 @@ async function compileInput(x: WasmInput | PromiseLike<WasmInput>): Promise<WebA
   if (input instanceof URL) return compileUrl(input);
   if (input instanceof ArrayBuffer) return compileBytes(new Uint8Array(input), { url: "" }, "the bytes given");
   if (ArrayBuffer.isView(input)) {
-    return compileBytes(new Uint8Array(input.buffer, input.byteOffset, input.byteLength), { url: "" }, "the bytes given");
+    return compileBytes(
+      new Uint8Array(input.buffer, input.byteOffset, input.byteLength),
+      { url: "" },
+      "the bytes given",
+    );
   }
   if (isResponse(input)) return compileResponse(input, input.url);
   throw new WasmLoadError(
@@ -160,13 +164,19 @@ async function compileInput(x: WasmInput | PromiseLike<WasmInput>): Promise<WebA
 
 function isResponse(x: unknown): x is WasmResponse {
   const r = x as WasmResponse;
-  return typeof r === "object" && r !== null && typeof r.arrayBuffer === "function" && typeof r.status === "number" &&
-    typeof r.headers?.get === "function";
+  return (
+    typeof r === "object" &&
+    r !== null &&
+    typeof r.arrayBuffer === "function" &&
+    typeof r.status === "number" &&
+    typeof r.headers?.get === "function"
+  );
 }
 
 async function compileUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === "file:") {
-    if (!platform.readFile) throw new WasmLoadError("file: URLs cannot be read here; serve the file over http(s)", { url: url.href });
+    if (!platform.readFile)
+      throw new WasmLoadError("file: URLs cannot be read here; serve the file over http(s)", { url: url.href });
     let bytes: Uint8Array;
     try {
       bytes = await platform.readFile(url);
@@ -187,7 +197,8 @@ async function compileUrl(url: URL): Promise<WebAssembly.Module> {
 async function compileResponse(res: WasmResponse, url: string): Promise<WebAssembly.Module> {
   const contentType = res.headers.get("content-type") ?? "";
   const where = { url, status: res.status, contentType };
-  if (!res.ok) throw new WasmLoadError(`got HTTP ${res.status}${contentType ? ` (${contentType})` : ""}, not wasm`, where);
+  if (!res.ok)
+    throw new WasmLoadError(`got HTTP ${res.status}${contentType ? ` (${contentType})` : ""}, not wasm`, where);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await res.arrayBuffer());
@@ -211,7 +222,10 @@ async function compileBytes(
     const hint = /^<(!doctype|html)/i.test(text)
       ? " (an HTML page: a server that answers unknown paths with index.html? check the URL)"
       : "";
-    throw new WasmLoadError(`${got}: it starts with ${bytes.length ? JSON.stringify(text) : "nothing (0 bytes)"}${hint}`, where);
+    throw new WasmLoadError(
+      `${got}: it starts with ${bytes.length ? JSON.stringify(text) : "nothing (0 bytes)"}${hint}`,
+      where,
+    );
   }
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);

@@ -19,13 +19,35 @@ import {
   RuntimeClosedError,
   UseAfterFreeError,
 } from "./errors.js";
-import { KINDS, isI32, isI64Bigint, isI64Number, isRefKind, isU32, isU64Bigint, isU64Number, type KindArray, type KindInput, type KindName, type KindSpec, type KindValue } from "./maptypes.js";
+import {
+  KINDS,
+  isI32,
+  isI64Bigint,
+  isI64Number,
+  isRefKind,
+  isU32,
+  isU64Bigint,
+  isU64Number,
+  type KindArray,
+  type KindInput,
+  type KindName,
+  type KindSpec,
+  type KindValue,
+} from "./maptypes.js";
 import { encodeInto } from "./wtf8.js";
 import { READ, readBytes, readString, type ValueReader } from "./codec.js";
 import { GoMapIterator, GoMapProjection, type IterHooks, type MapGeneration } from "./iterator.js";
 import { HALF_SCRATCH, copyOut, packChunk, type NumArray } from "./batch.js";
 import {
-  BATCH_CONCURRENT, BATCH_OOM, COUNT_CONCURRENT, DELETE_CONCURRENT, DELETE_DELETED, DELETE_OOM, SHRINK_CONCURRENT, SHRINK_OOM, SLOT_CONCURRENT,
+  BATCH_CONCURRENT,
+  BATCH_OOM,
+  COUNT_CONCURRENT,
+  DELETE_CONCURRENT,
+  DELETE_DELETED,
+  DELETE_OOM,
+  SHRINK_CONCURRENT,
+  SHRINK_OOM,
+  SLOT_CONCURRENT,
 } from "./status.js";
 import { currentOp } from "./profile.js";
 import type { RootTable } from "./roots.js";
@@ -58,16 +80,30 @@ export interface UnsafeAccess {
   readValue(addr: number): number | bigint | string | Uint8Array;
 }
 
-
 /** Key storage codes for the hot-path switches. */
-const KK_U32 = 0, KK_I32 = 1, KK_U64 = 2, KK_I64 = 3, KK_F64 = 4, KK_STR = 5, KK_BYTES = 6;
-const VK_U32 = 0, VK_I32 = 1, VK_U64 = 2, VK_I64 = 3, VK_F64 = 4, VK_STR = 5, VK_BYTES = 6;
+const KK_U32 = 0,
+  KK_I32 = 1,
+  KK_U64 = 2,
+  KK_I64 = 3,
+  KK_F64 = 4,
+  KK_STR = 5,
+  KK_BYTES = 6;
+const VK_U32 = 0,
+  VK_I32 = 1,
+  VK_U64 = 2,
+  VK_I64 = 3,
+  VK_F64 = 4,
+  VK_STR = 5,
+  VK_BYTES = 6;
 const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4, string: 5, bytes: 6 };
 void KK_F64;
 
-
 const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): NumArray }> = {
-  i32: Int32Array, u32: Uint32Array, i64: BigInt64Array, u64: BigUint64Array, f64: Float64Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i64: BigInt64Array,
+  u64: BigUint64Array,
+  f64: Float64Array,
 };
 
 /** What a map needs from its runtime (kept narrow so GoMap does not see Runtime internals). */
@@ -98,7 +134,12 @@ export interface MapShape<K extends KindName, V extends KindName> {
 }
 
 type Construct = <K extends KindName, V extends KindName>(
-  owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number,
+  owner: MapOwner,
+  ops: MapOps,
+  h: number,
+  root: number,
+  shape: MapShape<K, V>,
+  random: () => number,
 ) => GoMap<K, V>;
 let construct: Construct;
 let internals: (m: GoMap) => MapInternals;
@@ -108,7 +149,12 @@ let ownerOf: (m: GoMap) => MapOwner;
 
 /** @internal A GoMap over the hmap at `h` (src/runtime.ts). */
 export function newGoMap<K extends KindName, V extends KindName>(
-  owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number,
+  owner: MapOwner,
+  ops: MapOps,
+  h: number,
+  root: number,
+  shape: MapShape<K, V>,
+  random: () => number,
 ): GoMap<K, V> {
   return construct(owner, ops, h, root, shape, random);
 }
@@ -188,7 +234,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   /** Maps are made by `rt.map(...)` (or `pool.get()`). */
-  private constructor(owner: MapOwner, ops: MapOps, h: number, root: number, shape: MapShape<K, V>, random: () => number) {
+  private constructor(
+    owner: MapOwner,
+    ops: MapOps,
+    h: number,
+    root: number,
+    shape: MapShape<K, V>,
+    random: () => number,
+  ) {
     this.#owner = owner;
     this.#root = root;
     this.#b = owner.boundary;
@@ -313,13 +366,20 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #readValue(slot: number): number | bigint | string | Uint8Array {
     const b = this.#b;
     switch (this.#vk) {
-      case VK_U32: return b.u32[slot >>> 2]!;
-      case VK_I32: return b.i32[slot >>> 2]!;
-      case VK_U64: return b.u64[slot >>> 3]!;
-      case VK_I64: return b.i64[slot >>> 3]!;
-      case VK_STR: return readString(b, slot);
-      case VK_BYTES: return readBytes(b, slot);
-      default: return b.f64[slot >>> 3]!;
+      case VK_U32:
+        return b.u32[slot >>> 2]!;
+      case VK_I32:
+        return b.i32[slot >>> 2]!;
+      case VK_U64:
+        return b.u64[slot >>> 3]!;
+      case VK_I64:
+        return b.i64[slot >>> 3]!;
+      case VK_STR:
+        return readString(b, slot);
+      case VK_BYTES:
+        return readBytes(b, slot);
+      default:
+        return b.f64[slot >>> 3]!;
     }
   }
 
@@ -361,16 +421,27 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const b = this.#b;
     // Check the value before anything changes.
     switch (this.#vk) {
-      case VK_U32: if (!isU32(value)) this.#val.toCore(value, "value"); break;
-      case VK_I32: if (!isI32(value)) this.#val.toCore(value, "value"); break;
-      case VK_F64: if (typeof value !== "number") this.#val.toCore(value, "value"); break;
-      case VK_STR: case VK_BYTES: this.#val.toCore(value, "value"); return this.#setRef(key, value as string | Uint8Array);
-      case VK_U64: case VK_I64:
+      case VK_U32:
+        if (!isU32(value)) this.#val.toCore(value, "value");
+        break;
+      case VK_I32:
+        if (!isI32(value)) this.#val.toCore(value, "value");
+        break;
+      case VK_F64:
+        if (typeof value !== "number") this.#val.toCore(value, "value");
+        break;
+      case VK_STR:
+      case VK_BYTES:
+        this.#val.toCore(value, "value");
+        return this.#setRef(key, value as string | Uint8Array);
+      case VK_U64:
+      case VK_I64:
         // A safe-integer number is stored as two u32 halves below: no BigInt.
         if (this.#vk === VK_U64 ? isU64Number(value) : isI64Number(value)) break;
         value = this.#val.toCore(value, "value") as KindInput<V>;
         break;
-      default: value = this.#val.toCore(value, "value") as KindInput<V>;
+      default:
+        value = this.#val.toCore(value, "value") as KindInput<V>;
     }
     let slot = this.#assignSlot(key);
     if (slot === 0) {
@@ -385,9 +456,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       throw new ConcurrentMapWriteError();
     }
     switch (this.#vk) {
-      case VK_U32: b.u32[slot >>> 2] = value as number; break;
-      case VK_I32: b.i32[slot >>> 2] = value as number; break;
-      case VK_U64: case VK_I64:
+      case VK_U32:
+        b.u32[slot >>> 2] = value as number;
+        break;
+      case VK_I32:
+        b.i32[slot >>> 2] = value as number;
+        break;
+      case VK_U64:
+      case VK_I64:
         if (typeof value === "number") {
           // Little-endian halves; two's complement for negative i64 numbers.
           const u32 = b.u32;
@@ -396,7 +472,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         } else if (this.#vk === VK_U64) b.u64[slot >>> 3] = value as bigint;
         else b.i64[slot >>> 3] = value as bigint;
         break;
-      default: b.f64[slot >>> 3] = value as number;
+      default:
+        b.f64[slot >>> 3] = value as number;
     }
     this.#gen.writes++;
     if (this.#b.events.pending) this.#b.events.deliver();
@@ -483,7 +560,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (!isI32(key)) throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
         break;
-      case KK_U64: case KK_I64: {
+      case KK_U64:
+      case KK_I64: {
         if (typeof key === "number") {
           if (!(this.#kk === KK_U64 ? isU64Number(key) : isI64Number(key))) throw this.#badKey(key);
           slot = ops.assignSF!(h, key, vp, vl) >>> 0;
@@ -706,7 +784,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  `GoMap(3) [u32 → string] { 1 => 'a', 2 => 'b', 3 => 'c' }` — with at
    *  most `maxArrayLength` (default 100) entries. (Like Map, a GoMap has no
    *  toJSON: serialize `[...m]` or `Object.fromEntries(m)`.) */
-  [Symbol.for("nodejs.util.inspect.custom")](depth: number, options: InspectOptions, inspect: (x: unknown, o: InspectOptions) => string): string {
+  [Symbol.for("nodejs.util.inspect.custom")](
+    depth: number,
+    options: InspectOptions,
+    inspect: (x: unknown, o: InspectOptions) => string,
+  ): string {
     const kinds = `[${this.keyType} → ${this.valueType}]`;
     if (this.#freed) return `GoMap ${kinds} <${this.#gen.closed ? "runtime closed" : "freed"}>`;
     if (typeof inspect !== "function") inspect = (x) => String(x);
@@ -844,11 +926,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#hooked) {
       // A hook may use the scratch area (any call with a string argument):
       // one key per core call, so no packed chunk can be overwritten.
-      for (let i = 0; i < ks.length; i++) this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
+      for (let i = 0; i < ks.length; i++)
+        this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
       return this;
     }
     const b = this.#b;
-    const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
+    const kAddr = b.scratchBase,
+      vAddr = kAddr + HALF_SCRATCH;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
       let n = packChunk(this.#b, ks, this.#key, i, kAddr);
@@ -859,7 +943,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         i++;
         continue;
       }
-      let done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
+      const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
       if (done < n && this.#b.batchStatus() === BATCH_OOM) {
         // Collect and retry the rest of the chunk once (repacked: the
         // collection used the scratch area).
@@ -893,7 +977,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const given = out as NumArray | (KindValue<V> | undefined)[] | undefined;
     if (ref) {
       result = given ?? new Array<KindValue<V> | undefined>(n);
-      if (!Array.isArray(result) || result.length < n) throw new InvalidArgumentError("out", `must be an array of at least ${n} elements`);
+      if (!Array.isArray(result) || result.length < n)
+        throw new InvalidArgumentError("out", `must be an array of at least ${n} elements`);
     } else {
       const Ctor = ARRAY_CTOR[this.valueType as Exclude<KindName, "string" | "bytes">];
       result = given ?? new Ctor(n);
@@ -906,7 +991,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
     const b = this.#b;
     const vb = this.#val.bytes;
-    const kAddr = b.scratchBase, vAddr = kAddr + HALF_SCRATCH;
+    const kAddr = b.scratchBase,
+      vAddr = kAddr + HALF_SCRATCH;
     const maxOut = Math.floor(HALF_SCRATCH / (vb + 1));
     const fAddr = vAddr + maxOut * vb;
     for (let i = 0; i < n; ) {
@@ -915,7 +1001,9 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         const v = this.get(keys[i]!);
         if (found) found[i] = v === undefined ? 0 : 1;
         if (ref) (result as (KindValue<V> | undefined)[])[i] = v;
-        else (result as unknown as (number | bigint)[])[i] = v === undefined ? (this.#val.bytes === 8 && this.valueType !== "f64" ? 0n : 0) : (v as number | bigint);
+        else
+          (result as unknown as (number | bigint)[])[i] =
+            v === undefined ? (this.#val.bytes === 8 && this.valueType !== "f64" ? 0n : 0) : (v as number | bigint);
         i++;
         continue;
       }
@@ -924,7 +1012,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (ref) {
         const u8 = b.u8;
         const arr = result as (KindValue<V> | undefined)[];
-        for (let j = 0; j < m; j++) arr[i + j] = u8[fAddr + j] ? (this.#read(b, vAddr + j * 8) as KindValue<V>) : undefined;
+        for (let j = 0; j < m; j++)
+          arr[i + j] = u8[fAddr + j] ? (this.#read(b, vAddr + j * 8) as KindValue<V>) : undefined;
       } else {
         copyOut(b, vAddr, result as NumArray, i, m);
       }
@@ -942,7 +1031,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const ks = this.#batchArg(keys, this.#key, "keys");
     if (this.#hooked) {
       let n = 0;
-      for (let i = 0; i < ks.length; i++) if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) n++;
+      for (let i = 0; i < ks.length; i++)
+        if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) n++;
       return n;
     }
     const b = this.#b;
@@ -972,7 +1062,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       return f();
     } catch (e) {
       if (e instanceof OutOfMemoryError && e.done === undefined) {
-        throw new OutOfMemoryError(e.requested, e.maxMemory, `${what} after ${i} entries (${e.message.replace(/^out of memory: (.*?) does not fit.*$/s, "$1")})`, i);
+        throw new OutOfMemoryError(
+          e.requested,
+          e.maxMemory,
+          `${what} after ${i} entries (${e.message.replace(/^out of memory: (.*?) does not fit.*$/s, "$1")})`,
+          i,
+        );
       }
       throw e;
     }
@@ -1010,8 +1105,6 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
     return out;
   }
-
-
 }
 
 /** What a closed map's wrapper holds instead of its runtime's objects. */

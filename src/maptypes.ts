@@ -109,7 +109,10 @@ export const KINDS: Record<KindName, KindSpec> = {
     bytes: 4,
     toCore(x, what) {
       if (isI32(x)) return x;
-      throw new InvalidArgumentError(what, `expected an i32 (an integer from -2147483648 to 2147483647), got ${describe(x)}`);
+      throw new InvalidArgumentError(
+        what,
+        `expected an i32 (an integer from -2147483648 to 2147483647), got ${describe(x)}`,
+      );
     },
   },
   u32: {
@@ -126,7 +129,10 @@ export const KINDS: Record<KindName, KindSpec> = {
     toCore(x, what) {
       if (isI64Bigint(x)) return x;
       if (isI64Number(x)) return BigInt(x);
-      throw new InvalidArgumentError(what, `expected an i64 (a bigint from -2^63 to 2^63-1, or a safe integer), got ${describe(x)}`);
+      throw new InvalidArgumentError(
+        what,
+        `expected an i64 (a bigint from -2^63 to 2^63-1, or a safe integer), got ${describe(x)}`,
+      );
     },
   },
   u64: {
@@ -135,7 +141,10 @@ export const KINDS: Record<KindName, KindSpec> = {
     toCore(x, what) {
       if (isU64Bigint(x)) return x;
       if (isU64Number(x)) return BigInt(x);
-      throw new InvalidArgumentError(what, `expected a u64 (a bigint from 0 to 2^64-1, or a non-negative safe integer), got ${describe(x)}`);
+      throw new InvalidArgumentError(
+        what,
+        `expected a u64 (a bigint from 0 to 2^64-1, or a non-negative safe integer), got ${describe(x)}`,
+      );
     },
   },
   f64: {

@@ -91,7 +91,17 @@ export function unixNs(sinceOriginNs: number): number {
 /** What the instances a runtime left behind (compactions) had counted. */
 export class CumulativeStats {
   /** Cumulative MemStats of instances left behind by compaction. */
-  readonly base = { TotalAlloc: 0, Mallocs: 0, Frees: 0, NumGC: 0, NumForcedGC: 0, PauseTotalNs: 0, GCCPUNanos: 0, MaxPauseNs: 0, LastGC: 0 };
+  readonly base = {
+    TotalAlloc: 0,
+    Mallocs: 0,
+    Frees: 0,
+    NumGC: 0,
+    NumForcedGC: 0,
+    PauseTotalNs: 0,
+    GCCPUNanos: 0,
+    MaxPauseNs: 0,
+    LastGC: 0,
+  };
   #ringBase: { pauseNs: number[]; pauseEnd: number[] } | null = null;
   /** Per size class: Mallocs and Frees of instances left behind. */
   #bySizeBase: { Mallocs: number; Frees: number }[] = [];
@@ -144,7 +154,8 @@ export class CumulativeStats {
     base.Mallocs += before.Mallocs!;
     base.Frees += before.Mallocs!; // every object of the old heap counts as freed
     ob.readBySize().forEach((c: BySizeEntry, i) => {
-      const x = (this.#bySizeBase[i] ??= { Mallocs: 0, Frees: 0 });
+      this.#bySizeBase[i] ??= { Mallocs: 0, Frees: 0 };
+      const x = this.#bySizeBase[i];
       x.Mallocs += c.Mallocs;
       x.Frees += c.Mallocs; // every object of the old heap counts as freed
     });

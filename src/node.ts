@@ -21,7 +21,12 @@ setPlatform({
 });
 
 // Heap profiles are gzipped with node:zlib here (CompressionStream elsewhere).
-setGzip((data) => new Promise((resolve, reject) => gzip(data, (e, out) => (e ? reject(e) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))))));
+setGzip(
+  (data) =>
+    new Promise((resolve, reject) =>
+      gzip(data, (e, out) => (e ? reject(e) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length)))),
+    ),
+);
 
 // The whitelist for trusted runtimes (src/trust.ts): the deployment's
 // opt-in, a Node we test, the engine features the core uses.

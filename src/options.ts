@@ -55,10 +55,17 @@ export function isMemProfileRate(x: unknown): x is number {
 }
 
 const UNITS: Record<string, number> = {
-  "": 1, b: 1,
-  k: 1024, kb: 1000, kib: 1024,
-  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
-  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
 };
 
 /** Bytes from a number, bigint or "<n><unit>" string. */
@@ -68,13 +75,17 @@ export function parseBytes(option: string, value: unknown): number {
     if (!Number.isFinite(value)) throw new InvalidOptionError(option, `must be a finite number of bytes, got ${value}`);
     bytes = value;
   } else if (typeof value === "bigint") {
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n) throw new InvalidOptionError(option, `out of range: ${value}`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n)
+      throw new InvalidOptionError(option, `out of range: ${value}`);
     bytes = Number(value);
   } else if (typeof value === "string") {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
     const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
     if (!m || unit === undefined) {
-      throw new InvalidOptionError(option, `cannot read ${JSON.stringify(value)} as a size; use bytes or e.g. "512MiB", "1GiB", "64MB"`);
+      throw new InvalidOptionError(
+        option,
+        `cannot read ${JSON.stringify(value)} as a size; use bytes or e.g. "512MiB", "1GiB", "64MB"`,
+      );
     }
     bytes = Math.floor(Number(m[1]) * unit);
   } else {
@@ -124,10 +135,18 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   let gcPercent = 100;
   if (o.gcPercent !== undefined) {
     if (o.gcPercent === "off") gcPercent = -1;
-    else if (typeof o.gcPercent === "number" && Number.isInteger(o.gcPercent) && o.gcPercent <= 0x7fffffff && o.gcPercent >= -0x80000000) {
+    else if (
+      typeof o.gcPercent === "number" &&
+      Number.isInteger(o.gcPercent) &&
+      o.gcPercent <= 0x7fffffff &&
+      o.gcPercent >= -0x80000000
+    ) {
       gcPercent = o.gcPercent < 0 ? -1 : o.gcPercent;
     } else {
-      throw new InvalidOptionError("gcPercent", `must be an integer (GOGC) or "off", got ${JSON.stringify(o.gcPercent)}`);
+      throw new InvalidOptionError(
+        "gcPercent",
+        `must be an integer (GOGC) or "off", got ${JSON.stringify(o.gcPercent)}`,
+      );
     }
   }
   const gctrace = o.gctrace ?? false;
@@ -135,18 +154,29 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw new InvalidOptionError("gctrace", `must be true, false or a function receiving lines, got ${typeof gctrace}`);
   }
   if (o.wasm !== undefined && (o.wasm === null || (typeof o.wasm !== "object" && typeof o.wasm !== "string"))) {
-    throw new InvalidOptionError("wasm", `must be a URL, bytes, a Response or a WebAssembly.Module, got ${o.wasm === null ? "null" : typeof o.wasm}`);
+    throw new InvalidOptionError(
+      "wasm",
+      `must be a URL, bytes, a Response or a WebAssembly.Module, got ${o.wasm === null ? "null" : typeof o.wasm}`,
+    );
   }
   if (o.trusted !== undefined && typeof o.trusted !== "boolean") {
     throw new InvalidOptionError("trusted", `must be a boolean, got ${typeof o.trusted}`);
   }
   const memProfileRate = o.memProfileRate ?? DEFAULT_MEM_PROFILE_RATE;
   if (!isMemProfileRate(memProfileRate)) {
-    throw new InvalidOptionError("memProfileRate", `must be an integer from 0 (off) to 2147483647 bytes, got ${String(o.memProfileRate)}`);
+    throw new InvalidOptionError(
+      "memProfileRate",
+      `must be an integer from 0 (off) to 2147483647 bytes, got ${String(o.memProfileRate)}`,
+    );
   }
   return {
-    maxMemory: maxWasmPages * WASM_PAGE_BYTES, maxWasmPages, debug: o.debug === true, gcPercent,
-    gctrace: gctrace as ResolvedOptions["gctrace"], trusted: o.trusted === true, memProfileRate,
+    maxMemory: maxWasmPages * WASM_PAGE_BYTES,
+    maxWasmPages,
+    debug: o.debug === true,
+    gcPercent,
+    gctrace: gctrace as ResolvedOptions["gctrace"],
+    trusted: o.trusted === true,
+    memProfileRate,
     wasm: o.wasm as ResolvedOptions["wasm"],
   };
 }

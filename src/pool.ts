@@ -31,8 +31,16 @@ export type Generation = "transient" | "transaction" | "stable";
 
 /** Defaults per generation (hint: expected entries; maxIdle: maps kept). */
 export const GENERATIONS: Readonly<Record<Generation, { hint: number; maxIdle: number; lifetime: string }>> = {
-  transient: { hint: 8, maxIdle: 256, lifetime: "one request or task: filled and dropped within microseconds to milliseconds" },
-  transaction: { hint: 1024, maxIdle: 32, lifetime: "one transaction or batch: lives for many operations, then dropped" },
+  transient: {
+    hint: 8,
+    maxIdle: 256,
+    lifetime: "one request or task: filled and dropped within microseconds to milliseconds",
+  },
+  transaction: {
+    hint: 1024,
+    maxIdle: 32,
+    lifetime: "one transaction or batch: lives for many operations, then dropped",
+  },
   stable: { hint: 65536, maxIdle: 4, lifetime: "long-lived caches and indexes: rebuilt rarely" },
 };
 
@@ -100,7 +108,12 @@ export interface Parked {
 }
 
 let construct: <K extends KindName, V extends KindName>(
-  host: PoolHost<K, V>, key: K, value: V, generation: Generation, hint: number, maxIdle: number,
+  host: PoolHost<K, V>,
+  key: K,
+  value: V,
+  generation: Generation,
+  hint: number,
+  maxIdle: number,
 ) => MapPool<K, V>;
 let cycleStart: (p: MapPool) => void;
 let closed: (p: MapPool) => void;
@@ -112,7 +125,12 @@ export function poolClose(p: MapPool): void {
 
 /** @internal A pool over `host` (src/runtime.ts). */
 export function newMapPool<K extends KindName, V extends KindName>(
-  host: PoolHost<K, V>, key: K, value: V, generation: Generation, hint: number, maxIdle: number,
+  host: PoolHost<K, V>,
+  key: K,
+  value: V,
+  generation: Generation,
+  hint: number,
+  maxIdle: number,
 ): MapPool<K, V> {
   return construct(host, key, value, generation, hint, maxIdle);
 }
@@ -150,7 +168,8 @@ export class MapPool<K extends KindName = KindName, V extends KindName = KindNam
   #stats = { gets: 0, puts: 0, hits: 0, misses: 0, dropped: 0 };
 
   static {
-    construct = (host, key, value, generation, hint, maxIdle) => new MapPool(host, key, value, generation, hint, maxIdle);
+    construct = (host, key, value, generation, hint, maxIdle) =>
+      new MapPool(host, key, value, generation, hint, maxIdle);
     cycleStart = (p) => p.#onCycleStart();
     closed = (p) => {
       // The runtime closed: its maps are gone with it; forget them.

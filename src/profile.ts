@@ -175,17 +175,19 @@ export class MemProfile {
       // publish everything rather than show an empty profile.
       for (let i = 0; i < 3; i++) this.#flush(i);
     }
-    return buckets.map((b) => {
-      let { allocs, frees } = b.active;
-      if (asOf === "now") {
-        for (const f of b.future) {
-          allocs += f.allocs;
-          frees += f.frees;
+    return buckets
+      .map((b) => {
+        let { allocs, frees } = b.active;
+        if (asOf === "now") {
+          for (const f of b.future) {
+            allocs += f.allocs;
+            frees += f.frees;
+          }
         }
-      }
-      const frames = [b.op, ...b.site.map((name) => ({ name, file: "", line: 0 }))];
-      return { frames, size: b.size, rate: b.rate, allocs, frees };
-    }).filter((r) => r.allocs > 0);
+        const frames = [b.op, ...b.site.map((name) => ({ name, file: "", line: 0 }))];
+        return { frames, size: b.size, rate: b.rate, allocs, frees };
+      })
+      .filter((r) => r.allocs > 0);
   }
 }
 
@@ -206,8 +208,21 @@ const CORE_FILE = "gomap-wasm core (wasm)";
  *  inuse_space/bytes; period type space/bytes; a `bytes` label per sample;
  *  stacks leaf first: mallocgc, the core routine(s), the public operation.
  *  Not compressed (see heapProfileBytes). */
-export async function encodeHeapProfile(records: readonly ProfileRecord[], period: number, comments: readonly string[]): Promise<Uint8Array> {
-  const { Profile, StringTable, ValueType, Function: PFunction, Location, Line, Sample, Label } = await import("pprof-format");
+export async function encodeHeapProfile(
+  records: readonly ProfileRecord[],
+  period: number,
+  comments: readonly string[],
+): Promise<Uint8Array> {
+  const {
+    Profile,
+    StringTable,
+    ValueType,
+    Function: PFunction,
+    Location,
+    Line,
+    Sample,
+    Label,
+  } = await import("pprof-format");
   const st = new StringTable();
   const s = (x: string) => st.dedup(x);
   const functions: InstanceType<typeof PFunction>[] = [];
@@ -245,7 +260,12 @@ export async function encodeHeapProfile(records: readonly ProfileRecord[], perio
   });
   const vt = (type: string, unit: string) => new ValueType({ type: s(type), unit: s(unit) });
   const profile: PprofProfile = new Profile({
-    sampleType: [vt("alloc_objects", "count"), vt("alloc_space", "bytes"), vt("inuse_objects", "count"), vt("inuse_space", "bytes")],
+    sampleType: [
+      vt("alloc_objects", "count"),
+      vt("alloc_space", "bytes"),
+      vt("inuse_objects", "count"),
+      vt("inuse_space", "bytes"),
+    ],
     sample: samples,
     location: locations,
     function: functions,

@@ -7,15 +7,38 @@
  */
 import { Boundary, type SpanClassRow } from "./boundary.js";
 import {
-  InvalidArgumentError, InvalidOptionError, OutOfMemoryError, ReentrantCallError, RuntimeClosedError, RuntimeDeadError, UnsafeNotAllowedError,
-  UseAfterFreeError, WasmLoadError, WrongRuntimeError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  OutOfMemoryError,
+  ReentrantCallError,
+  RuntimeClosedError,
+  RuntimeDeadError,
+  UnsafeNotAllowedError,
+  UseAfterFreeError,
+  WasmLoadError,
+  WrongRuntimeError,
 } from "./errors.js";
 import { createUnsafe, type Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
 import { GoMap, mapHandle, mapInternals, mapOps, mapOwner, newGoMap, type MapOwner } from "./map.js";
-import { MapPool, GENERATIONS, newMapPool, poolClose, poolCycleStart, type PoolHost, type PoolOptions } from "./pool.js";
+import {
+  type MapPool,
+  GENERATIONS,
+  newMapPool,
+  poolClose,
+  poolCycleStart,
+  type PoolHost,
+  type PoolOptions,
+} from "./pool.js";
 import { compactInto, type CompactionReport } from "./compact.js";
-import { inspectBuckets, inspectHeap, inspectMap, type BucketsInspection, type HeapInspection, type MapInspection } from "./inspect.js";
+import {
+  inspectBuckets,
+  inspectHeap,
+  inspectMap,
+  type BucketsInspection,
+  type HeapInspection,
+  type MapInspection,
+} from "./inspect.js";
 import { CumulativeStats, type MemStats } from "./memstats.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { loadCore } from "./loader.js";
@@ -25,7 +48,6 @@ import { cryptoRandom32, mulberry32 } from "./random.js";
 import { formatGCTrace, type CycleRecord } from "./gctrace.js";
 import { currentOp, encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
-
 
 /** Options of `rt.map`. */
 export interface MapOptions<K extends KindName, V extends KindName> {
@@ -44,18 +66,10 @@ export interface MapOptions<K extends KindName, V extends KindName> {
   seed?: number;
 }
 
-
-
-
-
-
-
 const boundaries = new WeakMap<Runtime, Boundary>();
 
 const MAP_OPTIONS = new Set(["key", "value", "hint", "seed"]);
 const POOL_OPTIONS = new Set(["key", "value", "generation", "hint", "maxIdle"]);
-
-
 
 /** Drops a map's root when the JS engine collects a GoMap that was never
  *  freed (a convenience: correctness never depends on it). */
@@ -113,13 +127,19 @@ export class Runtime {
   #createdMs = performance.now();
   #gctrace: ((line: string) => void) | null;
 
-  private constructor(boundary: Boundary, maxMemory: number, gctrace: ((line: string) => void) | null, trusted: boolean) {
+  private constructor(
+    boundary: Boundary,
+    maxMemory: number,
+    gctrace: ((line: string) => void) | null,
+    trusted: boolean,
+  ) {
     boundaries.set(this, boundary);
     this.#trusted = trusted;
     this.maxMemory = maxMemory;
     this.debug = boundary.debug;
     this.#gctrace = gctrace;
-    const roots = (this.#roots = new RootTable(boundary, 64, maxMemory));
+    const roots = new RootTable(boundary, 64, maxMemory);
+    this.#roots = roots;
     rootTables.set(this, roots);
     this.#owner = {
       boundary,
@@ -168,7 +188,9 @@ export class Runtime {
     const o = resolveOptions(options);
     if (o.trusted) {
       // The whitelist runs once, here; trust cannot be switched on later.
-      const failed = environmentChecks().filter((c) => !c.ok).map((c) => c.name);
+      const failed = environmentChecks()
+        .filter((c) => !c.ok)
+        .map((c) => c.name);
       if (failed.length) throw new UnsafeNotAllowedError("Runtime.create({ trusted: true })", failed, true);
     }
     const build = o.debug ? "debug" : "release";
@@ -257,7 +279,8 @@ export class Runtime {
    *  is marking; ends the cycle when marking is done. Returns the bytes of
    *  scan work done (0 when no cycle is running). */
   gcStep(budget = 256 * 1024): number {
-    if (typeof budget !== "number" || !(budget > 0)) throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
+    if (typeof budget !== "number" || !(budget > 0))
+      throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
     const b = boundaryOf(this);
     const work = b.gcMarkStep(budget);
     if (b.events.pending) b.events.deliver();
@@ -313,7 +336,8 @@ export class Runtime {
     currentOp.name = "Runtime.map";
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     for (const k of Object.keys(options)) {
-      if (!MAP_OPTIONS.has(k)) throw new InvalidArgumentError(k, `unknown map option; known: ${[...MAP_OPTIONS].join(", ")}`);
+      if (!MAP_OPTIONS.has(k))
+        throw new InvalidArgumentError(k, `unknown map option; known: ${[...MAP_OPTIONS].join(", ")}`);
     }
     const key = parseKind("key", options.key) as K;
     const value = parseKind("value", options.value) as V;
@@ -347,18 +371,28 @@ export class Runtime {
   }
 
   /** A GoMap over a map that holds root `slot`. */
-  #wrap<K extends KindName, V extends KindName>(key: K, value: V, h: number, slot: number, random: () => number): GoMap<K, V> {
+  #wrap<K extends KindName, V extends KindName>(
+    key: K,
+    value: V,
+    h: number,
+    slot: number,
+    random: () => number,
+  ): GoMap<K, V> {
     const ops = boundaryOf(this).mapOps(coreSuffix(key, value));
     const m = newGoMap<K, V>(this.#owner, ops, h, slot, { key, value }, random);
     const roots = this.#roots;
-    mapRegistry.register(m, {
-      release: () => {
-        this.#maps.delete(slot);
-        roots.release(slot);
-        this.#liveMaps--;
+    mapRegistry.register(
+      m,
+      {
+        release: () => {
+          this.#maps.delete(slot);
+          roots.release(slot);
+          this.#liveMaps--;
+        },
+        rt: this,
       },
-      rt: this,
-    }, m);
+      m,
+    );
     this.#maps.set(slot, new WeakRef(m as unknown as GoMap));
     return m;
   }
@@ -369,13 +403,17 @@ export class Runtime {
     boundaryOf(this); // closed: RuntimeClosedError
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     for (const k of Object.keys(options)) {
-      if (!POOL_OPTIONS.has(k)) throw new InvalidArgumentError(k, `unknown pool option; known: ${[...POOL_OPTIONS].join(", ")}`);
+      if (!POOL_OPTIONS.has(k))
+        throw new InvalidArgumentError(k, `unknown pool option; known: ${[...POOL_OPTIONS].join(", ")}`);
     }
     const key = parseKind("key", options.key) as K;
     const value = parseKind("value", options.value) as V;
     const gen = options.generation;
     if (typeof gen !== "string" || !Object.hasOwn(GENERATIONS, gen)) {
-      throw new InvalidArgumentError("generation", `expected one of ${Object.keys(GENERATIONS).join(", ")}, got ${String(gen)}`);
+      throw new InvalidArgumentError(
+        "generation",
+        `expected one of ${Object.keys(GENERATIONS).join(", ")}, got ${String(gen)}`,
+      );
     }
     const hint = options.hint ?? GENERATIONS[gen].hint;
     if (typeof hint !== "number" || !Number.isSafeInteger(hint) || hint < 0) {
@@ -394,7 +432,10 @@ export class Runtime {
         this.#own(m as unknown as GoMap);
         if (m.freed) m.size; // throws the map's own UseAfterFreeError (freed, or already pooled)
         if (m.keyType !== key || m.valueType !== value) {
-          throw new InvalidArgumentError("map", `this pool holds ${key}→${value} maps; got a ${m.keyType}→${m.valueType} map`);
+          throw new InvalidArgumentError(
+            "map",
+            `this pool holds ${key}→${value} maps; got a ${m.keyType}→${m.valueType} map`,
+          );
         }
       },
       park: (m) => {
@@ -417,7 +458,6 @@ export class Runtime {
     return pool;
   }
 
-
   #own(m: GoMap): void {
     if (this.#closed) throw new RuntimeClosedError();
     if (!(m instanceof GoMap)) throw new InvalidArgumentError("map", "expected a GoMap made by rt.map()");
@@ -439,23 +479,21 @@ export class Runtime {
     if (!this.#unsafe) {
       const roots = this.#roots;
       const rt = this;
-      this.#unsafe = createUnsafe(
-        {
-          get boundary() {
-            return boundaryOf(rt); // a getter: compaction swaps the instance
-          },
-          own: (m) => {
-            this.#own(m);
-            if (m.freed) throw new UseAfterFreeError();
-          },
-          pinObject: (base) => {
-            const slot = roots.acquire();
-            roots.set(slot, base);
-            return newPin(roots, slot);
-          },
-          pinMap: (m) => this.pin(m),
+      this.#unsafe = createUnsafe({
+        get boundary() {
+          return boundaryOf(rt); // a getter: compaction swaps the instance
         },
-      );
+        own: (m) => {
+          this.#own(m);
+          if (m.freed) throw new UseAfterFreeError();
+        },
+        pinObject: (base) => {
+          const slot = roots.acquire();
+          roots.set(slot, base);
+          return newPin(roots, slot);
+        },
+        pinMap: (m) => this.pin(m),
+      });
     }
     return this.#unsafe;
   }
@@ -470,8 +508,6 @@ export class Runtime {
   get roots(): number {
     return this.#roots.live - this.#owner.tempRoots.length;
   }
-
-
 
   /** Go's heap profile (pprof.WriteHeapProfile): gzipped pprof
    *  profile.proto bytes for `go tool pprof`, with Go's four sample types
@@ -490,12 +526,17 @@ export class Runtime {
   async heapProfile(options: HeapProfileOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
     for (const k of Object.keys(options)) {
-      if (k !== "rate" && k !== "asOf") throw new InvalidArgumentError(k, "unknown heapProfile option; known: rate, asOf");
+      if (k !== "rate" && k !== "asOf")
+        throw new InvalidArgumentError(k, "unknown heapProfile option; known: rate, asOf");
     }
     const asOf = options.asOf ?? "gc";
-    if (asOf !== "gc" && asOf !== "now") throw new InvalidArgumentError("asOf", `expected "gc" or "now", got ${String(asOf)}`);
+    if (asOf !== "gc" && asOf !== "now")
+      throw new InvalidArgumentError("asOf", `expected "gc" or "now", got ${String(asOf)}`);
     if (options.rate !== undefined && !isMemProfileRate(options.rate)) {
-      throw new InvalidArgumentError("rate", `expected an integer from 0 to 2147483647 bytes, got ${String(options.rate)}`);
+      throw new InvalidArgumentError(
+        "rate",
+        `expected an integer from 0 to 2147483647 bytes, got ${String(options.rate)}`,
+      );
     }
     const b = boundaryOf(this);
     const prof = b.memProfile;
@@ -513,7 +554,8 @@ export class Runtime {
    *  sample per `rate` allocated bytes from now on (1: every allocation,
    *  0: off). Returns the previous rate. */
   setMemProfileRate(rate: number): number {
-    if (!isMemProfileRate(rate)) throw new InvalidArgumentError("rate", `expected an integer from 0 to 2147483647 bytes, got ${String(rate)}`);
+    if (!isMemProfileRate(rate))
+      throw new InvalidArgumentError("rate", `expected an integer from 0 to 2147483647 bytes, got ${String(rate)}`);
     return boundaryOf(this).setMemProfileRate(rate);
   }
 
@@ -521,7 +563,6 @@ export class Runtime {
   get memProfileRate(): number {
     return boundaryOf(this).memProfile.rate;
   }
-
 
   /** Spans in use, grouped by span class (size class × noscan). */
   spanClasses(): SpanClassRow[] {
@@ -548,7 +589,8 @@ export class Runtime {
    */
   async compact(): Promise<CompactionReport> {
     currentOp.name = "Runtime.compact";
-    if (this.#compacting) throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
+    if (this.#compacting)
+      throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
     this.#compacting = true;
     try {
       boundaryOf(this); // closed: RuntimeClosedError
@@ -568,7 +610,8 @@ export class Runtime {
           this.#roots.rebind(to, (p) => moved.get(p) ?? 0);
           boundaries.set(this, to);
           this.#owner.boundary = to;
-          for (const mv of moves) mapInternals(mv.map).rebind(this.#owner, to.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
+          for (const mv of moves)
+            mapInternals(mv.map).rebind(this.#owner, to.mapOps(coreSuffix(mv.key, mv.value)), moved.get(mv.h)!);
           for (const pool of this.#pools) pool.drain();
           this.#listen(to);
           this.#compactions++;
@@ -580,8 +623,6 @@ export class Runtime {
       this.#compacting = false;
     }
   }
-
-
 
   /** Every map with a live wrapper, by root slot. */
   *#liveWrappers(): Iterable<[number, GoMap]> {
@@ -639,7 +680,12 @@ const keepAliveSink: { value: unknown } = { value: undefined };
 
 /** Instantiate a compiled core; a module that is not this package's core
  *  (wrong imports or exports) is a WasmLoadError. */
-async function instantiate(module: WebAssembly.Module, maxPages: number, debug: boolean, build: string): Promise<Boundary> {
+async function instantiate(
+  module: WebAssembly.Module,
+  maxPages: number,
+  debug: boolean,
+  build: string,
+): Promise<Boundary> {
   try {
     return await Boundary.instantiate(module, maxPages, debug);
   } catch (e) {
@@ -647,7 +693,6 @@ async function instantiate(module: WebAssembly.Module, maxPages: number, debug: 
     throw new WasmLoadError(`the module is not gomap-wasm's ${build} core (${(e as Error).message})`, {}, e);
   }
 }
-
 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */
 let newPin: (roots: RootTable, slot: number) => Pin;

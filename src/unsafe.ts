@@ -44,7 +44,17 @@ export interface FieldLayout {
 }
 
 /** The hmap's fields (Go's names; `typ` is ours: the map's shape and generation). */
-export type HmapField = "count" | "flags" | "B" | "noverflow" | "hash0" | "buckets" | "oldbuckets" | "nevacuate" | "extra" | "typ";
+export type HmapField =
+  | "count"
+  | "flags"
+  | "B"
+  | "noverflow"
+  | "hash0"
+  | "buckets"
+  | "oldbuckets"
+  | "nevacuate"
+  | "extra"
+  | "typ";
 // The list above is the core's hmap layout, checked here at compile time.
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const hmapFieldsMatch: SameKeys<HmapField, Exclude<keyof HmapLayout, "size">> = true;
@@ -79,7 +89,14 @@ export interface UnsafeLayout {
   /** Every bucket shape, by the core's storage suffix (k32/k64/kf/ks × v32/v64/vs). */
   buckets: Record<string, BucketShape>;
   /** tophash sentinels; a live slot's tophash is at least minTopHash. */
-  tophash: { emptyRest: number; emptyOne: number; evacuatedX: number; evacuatedY: number; evacuatedEmpty: number; minTopHash: number };
+  tophash: {
+    emptyRest: number;
+    emptyOne: number;
+    evacuatedX: number;
+    evacuatedY: number;
+    evacuatedEmpty: number;
+    minTopHash: number;
+  };
 }
 
 /** The layout a given map uses. */
@@ -147,7 +164,14 @@ const MAKE = Symbol("Unsafe");
 /** Where keepAlive stores its argument: an observable write the engine cannot drop. */
 const keepAliveSink: { value: unknown } = { value: undefined };
 let makePointer: (u: Unsafe, kind: "hmap" | "slot", address: number, stamp: Stamp) => UnsafePointer;
-let makeBuckets: (u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) => UnsafeBuckets;
+let makeBuckets: (
+  u: Unsafe,
+  map: GoMap,
+  stamp: Stamp,
+  layout: BucketShape,
+  old: UnsafeArray | null,
+  current: UnsafeArray,
+) => UnsafeBuckets;
 let makeUnsafe: (ctx: UnsafeContext) => Unsafe;
 
 /** A raw address from `rt.unsafe` (hmap or value slot). Arithmetic works
@@ -184,34 +208,43 @@ export class UnsafePointer {
   }
   /** Slot pointers: the value stored in the slot, decoded like `m.get`. */
   load(): number | bigint | string | Uint8Array {
-    if (this.kind !== "slot") throw new InvalidArgumentError("pointer", "load() reads value slots; this is an hmap pointer");
+    if (this.kind !== "slot")
+      throw new InvalidArgumentError("pointer", "load() reads value slots; this is an hmap pointer");
     return this.#stamp.acc!.readValue(this.address);
   }
   /** Slot pointers of numeric maps: store a value straight into the slot
    *  (what `m.set` does after mapassign; no hook fires). */
   store(value: number | bigint): void {
-    if (this.kind !== "slot") throw new InvalidArgumentError("pointer", "store() writes value slots; this is an hmap pointer");
+    if (this.kind !== "slot")
+      throw new InvalidArgumentError("pointer", "store() writes value slots; this is an hmap pointer");
     const m = this.#stamp.map!;
     const a = this.address;
     const b = boundaryOfUnsafe(this.#u);
     switch (m.valueType) {
-      case "u32": case "i32": {
-        if (typeof value !== "number" || !Number.isInteger(value)) throw new InvalidArgumentError("value", `expected an integer, got ${String(value)}`);
+      case "u32":
+      case "i32": {
+        if (typeof value !== "number" || !Number.isInteger(value))
+          throw new InvalidArgumentError("value", `expected an integer, got ${String(value)}`);
         b.u32[a >>> 2] = value >>> 0;
         return;
       }
       case "f64":
-        if (typeof value !== "number") throw new InvalidArgumentError("value", `expected a number, got ${typeof value}`);
+        if (typeof value !== "number")
+          throw new InvalidArgumentError("value", `expected a number, got ${typeof value}`);
         b.f64[a >>> 3] = value;
         return;
-      case "u64": case "i64":
+      case "u64":
+      case "i64":
         if (typeof value !== "bigint" && !(typeof value === "number" && Number.isSafeInteger(value))) {
           throw new InvalidArgumentError("value", `expected a bigint or a safe integer, got ${String(value)}`);
         }
         b.u64[a >>> 3] = BigInt.asUintN(64, BigInt(value));
         return;
       default:
-        throw new InvalidArgumentError("value", `raw stores of ${m.valueType} values are not supported (a reference needs the heap and the barrier): use m.set`);
+        throw new InvalidArgumentError(
+          "value",
+          `raw stores of ${m.valueType} values are not supported (a reference needs the heap and the barrier): use m.set`,
+        );
     }
   }
 }
@@ -263,7 +296,14 @@ export class UnsafeBuckets {
     makeBuckets = (u, map, stamp, layout, old, current) => new UnsafeBuckets(u, map, stamp, layout, old, current);
   }
   /** Views are made by `rt.unsafe.buckets(m)`. */
-  private constructor(u: Unsafe, map: GoMap, stamp: Stamp, layout: BucketShape, old: UnsafeArray | null, current: UnsafeArray) {
+  private constructor(
+    u: Unsafe,
+    map: GoMap,
+    stamp: Stamp,
+    layout: BucketShape,
+    old: UnsafeArray | null,
+    current: UnsafeArray,
+  ) {
     this.#u = u;
     this.#map = map;
     this.#stamp = stamp;
@@ -288,7 +328,8 @@ export class UnsafeBuckets {
   /** Address of bucket i of the current array. */
   bucket(i: number): number {
     this.#mem();
-    if (!Number.isInteger(i) || i < 0 || i >= this.nbuckets) throw new InvalidArgumentError("i", `expected a bucket index below ${this.nbuckets}, got ${String(i)}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.nbuckets)
+      throw new InvalidArgumentError("i", `expected a bucket index below ${this.nbuckets}, got ${String(i)}`);
     return this.current.address + i * this.bucketSize;
   }
   /** Address of old bucket i (while growing). */
@@ -296,7 +337,8 @@ export class UnsafeBuckets {
     this.#mem();
     const o = this.old;
     if (!o) throw new InvalidArgumentError("i", "the map is not growing: there is no old array");
-    if (!Number.isInteger(i) || i < 0 || i >= o.nbuckets) throw new InvalidArgumentError("i", `expected an old bucket index below ${o.nbuckets}, got ${String(i)}`);
+    if (!Number.isInteger(i) || i < 0 || i >= o.nbuckets)
+      throw new InvalidArgumentError("i", `expected an old bucket index below ${o.nbuckets}, got ${String(i)}`);
     return o.address + i * this.bucketSize;
   }
   /** The tophash byte of slot 0..7 of the bucket at address `bucket`
@@ -344,13 +386,15 @@ function useCheck(u: Unsafe, s: Stamp, what: string): void {
 /** Why a stamp is stale, or "" when it still holds. */
 function staleness(b: Boundary, s: Stamp): string {
   if (s.boundary !== b) return "the runtime was compacted (everything moved to a fresh memory)";
-  if (s.map && s.map.freed) return "the map was freed";
-  if (s.memSensitive && b.memory.buffer.byteLength !== s.memBytes) return "linear memory grew (views over the old buffer are detached)";
+  if (s.map?.freed) return "the map was freed";
+  if (s.memSensitive && b.memory.buffer.byteLength !== s.memBytes)
+    return "linear memory grew (views over the old buffer are detached)";
   if (!s.mapSensitive) return "";
   if (s.acc!.epoch() !== s.epoch) return "the map was cleared or shrunk";
   const now = stampMap(b, s.map!, s.acc!, false);
   if (now.B !== s.B || now.buckets !== s.buckets) return "the map grew (a new bucket array)";
-  if (now.oldbuckets !== s.oldbuckets || now.nevacuate !== s.nevacuate || now.gen !== s.gen) return "the map evacuated, cleared or rebuilt buckets";
+  if (now.oldbuckets !== s.oldbuckets || now.nevacuate !== s.nevacuate || now.gen !== s.gen)
+    return "the map evacuated, cleared or rebuilt buckets";
   if (now.heap !== s.heap) return "a collection ran (its sweep may have freed what the view pointed at)";
   return "";
 }
@@ -437,7 +481,15 @@ export class Unsafe {
     if (m === undefined) return all;
     this.#ctx.own(m);
     const bucket = all.buckets[coreSuffix(m.keyType, m.valueType)]!;
-    return { hmap: all.hmap, tophash: all.tophash, bucket, key: m.keyType, value: m.valueType, keySize: bucket.keySize, valueSize: bucket.valueSize };
+    return {
+      hmap: all.hmap,
+      tophash: all.tophash,
+      bucket,
+      key: m.keyType,
+      value: m.valueType,
+      keySize: bucket.keySize,
+      valueSize: bucket.valueSize,
+    };
   }
 
   /** The map's hmap address. Valid until `m.free()`: the header never
@@ -533,7 +585,8 @@ export class Unsafe {
 
   /** Release a pin (same as `pin.unpin()`). */
   unpin(pin: { unpin(): void }): void {
-    if (pin === null || typeof pin !== "object" || typeof pin.unpin !== "function") throw new InvalidArgumentError("pin", "expected a pin from unsafe.pin()");
+    if (pin === null || typeof pin !== "object" || typeof pin.unpin !== "function")
+      throw new InvalidArgumentError("pin", "expected a pin from unsafe.pin()");
     pin.unpin();
   }
 
@@ -556,7 +609,8 @@ export class Unsafe {
 
   /** Has something invalidated this pointer or view? (every build) */
   isStale(x: UnsafePointer | UnsafeBuckets): boolean {
-    if (!(x instanceof UnsafePointer || x instanceof UnsafeBuckets)) throw new InvalidArgumentError("x", "expected an unsafe pointer or bucket view");
+    if (!(x instanceof UnsafePointer || x instanceof UnsafeBuckets))
+      throw new InvalidArgumentError("x", "expected an unsafe pointer or bucket view");
     return staleness(this.#ctx.boundary, x.stamp) !== "";
   }
 
@@ -582,14 +636,19 @@ export class Unsafe {
   #setHook(m: GoMap, which: "assign" | "delete", fn: AssignHook | DeleteHook | null): void {
     this.#ctx.own(m);
     if (m.keyType !== "u64" && m.keyType !== "i64") {
-      throw new InvalidArgumentError("map", `hooks exist on i64/u64-key maps (Go's mapassign_fast64 paths); this map has ${m.keyType} keys`);
+      throw new InvalidArgumentError(
+        "map",
+        `hooks exist on i64/u64-key maps (Go's mapassign_fast64 paths); this map has ${m.keyType} keys`,
+      );
     }
     if (fn !== null && typeof fn !== "function") throw new InvalidArgumentError("fn", "expected a function or null");
     const b = this.#ctx.boundary;
     const entry = this.#hooks.get(m) ?? { assign: null, delete: null };
     (entry as Record<string, unknown>)[which] = fn;
     const ops = b.enumOf("HookOp");
-    const INSERT = ops.get("INSERT")!, UPDATE = ops.get("UPDATE")!, DELETE = ops.get("DELETE")!;
+    const INSERT = ops.get("INSERT")!,
+      UPDATE = ops.get("UPDATE")!,
+      DELETE = ops.get("DELETE")!;
     const signed = m.keyType === "i64";
     const acc = mapUnsafe(m);
     if (!entry.assign && !entry.delete) {
@@ -693,4 +752,6 @@ for (const name of Object.getOwnPropertyNames(Unsafe.prototype)) {
 }
 
 /** The public members of `rt.unsafe` (tests enumerate them; docs list them). */
-export const UNSAFE_ENTRY_POINTS: readonly string[] = Object.getOwnPropertyNames(Unsafe.prototype).filter((n) => n !== "constructor");
+export const UNSAFE_ENTRY_POINTS: readonly string[] = Object.getOwnPropertyNames(Unsafe.prototype).filter(
+  (n) => n !== "constructor",
+);

@@ -46,15 +46,23 @@ export function encodeInto(s: string, u8: Uint8Array, at: number): number {
 
 // encodeInto needs a view that starts at `at`; making one costs ~40 ns, so
 // the last two (the host's key and value places) are kept.
-let viewU8A: Uint8Array | null = null, viewAtA = -1, viewA: Uint8Array | null = null;
-let viewU8B: Uint8Array | null = null, viewAtB = -1, viewB: Uint8Array | null = null;
+let viewU8A: Uint8Array | null = null,
+  viewAtA = -1,
+  viewA: Uint8Array | null = null;
+let viewU8B: Uint8Array | null = null,
+  viewAtB = -1,
+  viewB: Uint8Array | null = null;
 
 function viewAt(u8: Uint8Array, at: number): Uint8Array {
   if (u8 === viewU8A && at === viewAtA) return viewA!;
   if (u8 === viewU8B && at === viewAtB) return viewB!;
   const v = u8.subarray(at);
-  viewU8B = viewU8A; viewAtB = viewAtA; viewB = viewA;
-  viewU8A = u8; viewAtA = at; viewA = v;
+  viewU8B = viewU8A;
+  viewAtB = viewAtA;
+  viewB = viewA;
+  viewU8A = u8;
+  viewAtA = at;
+  viewA = v;
   return v;
 }
 

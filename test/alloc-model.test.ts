@@ -9,7 +9,11 @@
 import { describe, it, expect } from "vitest";
 import { debugRuntime, prng, randInt, seeds, withSeed, slowStatsMismatches } from "./helpers.js";
 
-interface Obj { p: number; size: number; tag: number }
+interface Obj {
+  p: number;
+  size: number;
+  tag: number;
+}
 
 const PAGE = 8192;
 
@@ -30,15 +34,23 @@ describe("allocator model", () => {
         let step = 0;
 
         const resort = () => {
-          if (sortedDirty) { sorted = [...live.keys()].sort((x, y) => x - y); sortedDirty = false; }
+          if (sortedDirty) {
+            sorted = [...live.keys()].sort((x, y) => x - y);
+            sortedDirty = false;
+          }
         };
         const overlaps = (p: number, size: number): Obj | undefined => {
           resort();
           // last start <= p + size - 1
-          let lo = 0, hi = sorted.length - 1, idx = -1;
+          let lo = 0,
+            hi = sorted.length - 1,
+            idx = -1;
           while (lo <= hi) {
             const mid = (lo + hi) >> 1;
-            if (sorted[mid]! < p + size) { idx = mid; lo = mid + 1; } else hi = mid - 1;
+            if (sorted[mid]! < p + size) {
+              idx = mid;
+              lo = mid + 1;
+            } else hi = mid - 1;
           }
           if (idx < 0) return undefined;
           const o = live.get(sorted[idx]!)!;
@@ -46,16 +58,17 @@ describe("allocator model", () => {
         };
         const pickSize = (): number => {
           const x = r();
-          if (x < 0.04) return randInt(r, 32769, 300_000);            // large
-          if (x < 0.05) return randInt(r, 1, 8);                       // smallest class
+          if (x < 0.04) return randInt(r, 32769, 300_000); // large
+          if (x < 0.05) return randInt(r, 1, 8); // smallest class
           const c = randInt(r, 1, 67);
-          return randInt(r, classSizes[c - 1]! + 1, classSizes[c]!);   // inside class c
+          return randInt(r, classSizes[c - 1]! + 1, classSizes[c]!); // inside class c
         };
         const verifyContents = (o: Obj) => {
           const u8 = b.u8;
           const probe = [o.p, o.p + o.size - 1, o.p + (o.size >> 1)];
           for (const a of probe) {
-            if (u8[a] !== o.tag) throw new Error(`object ${o.p}+${o.size} lost its contents at ${a}: ${u8[a]} != ${o.tag}`);
+            if (u8[a] !== o.tag)
+              throw new Error(`object ${o.p}+${o.size} lost its contents at ${a}: ${u8[a]} != ${o.tag}`);
           }
         };
 
@@ -114,7 +127,8 @@ describe("allocator model", () => {
         expect(s.HeapObjects).toBe(live.size + own.HeapObjects!);
         let bytes = own.HeapAlloc!;
         for (const o of live.values()) {
-          const size = o.size > 32768 ? Math.ceil(o.size / PAGE) * PAGE : classSizes.find((c, i) => i > 0 && c >= o.size)!;
+          const size =
+            o.size > 32768 ? Math.ceil(o.size / PAGE) * PAGE : classSizes.find((c, i) => i > 0 && c >= o.size)!;
           bytes += size;
         }
         expect(s.HeapAlloc).toBe(bytes);
@@ -157,7 +171,8 @@ describe("allocator model", () => {
   it("size 0 returns one shared address and allocates nothing", async () => {
     const { b } = await debugRuntime();
     const s0 = b.readMemStats();
-    const a = b.alloc(0, true), c = b.alloc(0, false);
+    const a = b.alloc(0, true),
+      c = b.alloc(0, false);
     expect(a).not.toBe(0);
     expect(a).toBe(c);
     expect(b.readMemStats().Mallocs).toBe(s0.Mallocs);
@@ -189,23 +204,26 @@ describe("huge spans", () => {
     const live: { p: number; size: number }[] = [];
     for (let step = 0; step < 60; step++) {
       if (r() < 0.6) {
-        const size = randInt(8 << 20, 20 << 20) , p = b.alloc(size, true);
+        const size = randInt(r, 8 << 20, 20 << 20),
+          p = b.alloc(size, true);
         if (p !== 0) {
           expect(p % 8192).toBe(0);
           for (const o of live) expect(p + size <= o.p || o.p + o.size <= p).toBe(true);
-          b.u8[p] = 1; b.u8[p + size - 1] = 1;
+          b.u8[p] = 1;
+          b.u8[p + size - 1] = 1;
           live.push({ p, size });
         }
       } else {
         dbg.dbgPrepareMark();
-        for (const o of live) if (r() < 0.5) dbg.dbgMark(o.p); else o.size = -1;
+        for (const o of live)
+          if (r() < 0.5) dbg.dbgMark(o.p);
+          else o.size = -1;
         live.splice(0, live.length, ...live.filter((o) => o.size > 0));
         dbg.dbgSweepStart();
         dbg.dbgFinishSweep();
       }
       dbg.checkHeap();
-      for (let i = 0; i < 50; i++) expect(b.alloc(randInt(1, 3000), true)).not.toBe(0); // small spans in between
+      for (let i = 0; i < 50; i++) expect(b.alloc(randInt(r, 1, 3000), true)).not.toBe(0); // small spans in between
     }
-    function randInt(lo: number, hi: number) { return lo + Math.floor(r() * (hi - lo + 1)); }
   });
 });

@@ -35,7 +35,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -52,7 +61,14 @@ const CHROMIUM = process.env.GOMAP_TEST_CHROMIUM ?? "/usr/bin/chromium";
 const CI = process.env.CI === "true" || process.env.CI === "1";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 /** Flags from ENGINEERING_NOTES.md ("Browser tests"); headless is playwright's option. */
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 /** No output file may be larger: the debug core is 400 kB (530 kB as base64). */
 const MAX_OUTPUT_FILE = 300 * 1024;
@@ -60,11 +76,25 @@ const TEXT_EXTS = new Set([".js", ".mjs", ".cjs", ".html", ".css", ".map", ".jso
 const PAGE_TIMEOUT = 30_000;
 
 if (!HAVE_CHROMIUM && !CI) {
-  console.log(`[bundlers.test] browser cases SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium). Under CI=true they fail instead.`);
+  console.log(
+    `[bundlers.test] browser cases SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium). Under CI=true they fail instead.`,
+  );
 }
 
 /** The checks app.js reports; each must be "ok". */
-const CHECKS = ["exports", "create", "u32ToString", "u64NumberKeys", "invalidArgumentName", "useAfterFreeName", "iteratorPrototype", "iteratorHelpers", "heapProfile", "wasmLoadError", "close"];
+const CHECKS = [
+  "exports",
+  "create",
+  "u32ToString",
+  "u64NumberKeys",
+  "invalidArgumentName",
+  "useAfterFreeName",
+  "iteratorPrototype",
+  "iteratorHelpers",
+  "heapProfile",
+  "wasmLoadError",
+  "close",
+];
 
 interface AppResult {
   checks: Record<string, string>;
@@ -102,9 +132,17 @@ const timings: Record<string, number> = {};
 
 // ------------------------------------------------------------------ helpers
 
-function sh(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sh(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -146,7 +184,8 @@ function debugCoreFindings(dir: string, maxSize: number | null = MAX_OUTPUT_FILE
     const size = statSync(file).size;
     if (maxSize !== null && size > maxSize) found.push(`${rel} is ${size} bytes (> ${maxSize})`);
     if (extname(file) === ".wasm" && /debug/i.test(basename(file))) found.push(`${rel} is a debug core`);
-    if (debugWasm && size === debugWasm.length && readFileSync(file).equals(debugWasm)) found.push(`${rel} has the debug core's bytes`);
+    if (debugWasm && size === debugWasm.length && readFileSync(file).equals(debugWasm))
+      found.push(`${rel} has the debug core's bytes`);
     if (TEXT_EXTS.has(extname(file))) {
       const text = readFileSync(file, "latin1");
       if (debugFingerprints.some((f) => text.includes(f))) found.push(`${rel} contains the debug core as base64`);
@@ -162,8 +201,18 @@ function expectPackedModules(name: string, modules: string[]): void {
   const fromPack = modules.filter((m) => m.startsWith(packed));
   const fromRepo = modules.filter((m) => ["dist", "build", "src"].some((d) => m.startsWith(join(ROOT, d) + sep)));
   expect.soft(fromRepo, `${name}: modules taken from the repository instead of the packed package`).toEqual([]);
-  expect.soft(fromPack.some((m) => m.endsWith(`${sep}dist${sep}${name.includes("node") ? "node" : "browser"}.js`)), `${name}: the packed entry is not among the bundled modules:\n${modules.join("\n")}`).toBe(true);
-  expect.soft(fromPack.some((m) => m.endsWith(`${sep}build${sep}release-inline.js`)), `${name}: build/release-inline.js (the inlined release core) is not among the bundled modules`).toBe(true);
+  expect
+    .soft(
+      fromPack.some((m) => m.endsWith(`${sep}dist${sep}${name.includes("node") ? "node" : "browser"}.js`)),
+      `${name}: the packed entry is not among the bundled modules:\n${modules.join("\n")}`,
+    )
+    .toBe(true);
+  expect
+    .soft(
+      fromPack.some((m) => m.endsWith(`${sep}build${sep}release-inline.js`)),
+      `${name}: build/release-inline.js (the inlined release core) is not among the bundled modules`,
+    )
+    .toBe(true);
 }
 
 function expectAllOk(what: string, result: AppResult, extra: string[] = []): void {
@@ -192,7 +241,10 @@ async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function build(name: BundleName, fn: (outDir: string) => Promise<{ warnings: string[]; modules: string[]; entry: string }>): Promise<void> {
+async function build(
+  name: BundleName,
+  fn: (outDir: string) => Promise<{ warnings: string[]; modules: string[]; entry: string }>,
+): Promise<void> {
   const outDir = join(outRoot, name);
   mkdirSync(outDir, { recursive: true });
   const t0 = performance.now();
@@ -202,7 +254,15 @@ async function build(name: BundleName, fn: (outDir: string) => Promise<{ warning
   } catch (e) {
     const err = e as Error & { errors?: { text: string }[] };
     const text = err.errors?.length ? err.errors.map((x) => x.text).join("\n") : (err.stack ?? String(e));
-    builds.set(name, { ok: false, error: text, outDir, warnings: [], modules: [], entry: "", ms: Math.round(performance.now() - t0) });
+    builds.set(name, {
+      ok: false,
+      error: text,
+      outDir,
+      warnings: [],
+      modules: [],
+      entry: "",
+      ms: Math.round(performance.now() - t0),
+    });
   }
 }
 
@@ -233,7 +293,10 @@ async function esbuildBundle(name: BundleName, platform: "browser" | "node", for
   });
 }
 
-function capturingLogger(createLogger: typeof import("vite").createLogger, sink: { warnings: string[]; errors: string[] }): Logger {
+function capturingLogger(
+  createLogger: typeof import("vite").createLogger,
+  sink: { warnings: string[]; errors: string[] },
+): Logger {
   const logger = createLogger("info", { allowClearScreen: false });
   const strip = stripVTControlCharacters;
   return {
@@ -259,7 +322,9 @@ async function viteBuild(): Promise<void> {
       build: { outDir, emptyOutDir: true, reportCompressedSize: false },
     });
     const outputs = (Array.isArray(out) ? out : [out]) as import("vite").Rolldown.RolldownOutput[];
-    const modules = outputs.flatMap((o) => o.output.flatMap((c) => (c.type === "chunk" ? c.moduleIds : []))).filter((id) => isAbsolute(id));
+    const modules = outputs
+      .flatMap((o) => o.output.flatMap((c) => (c.type === "chunk" ? c.moduleIds : [])))
+      .filter((id) => isAbsolute(id));
     return { warnings: [...sink.warnings, ...sink.errors], modules, entry: join(outDir, "index.html") };
   });
 }
@@ -282,8 +347,16 @@ async function webpackBuild(): Promise<void> {
         compiler.close(() => {});
         if (err) fail(err);
         else done(s!);
-      }));
-    const json = stats.toJson({ all: false, modules: true, nestedModules: true, errors: true, warnings: true, assets: true });
+      }),
+    );
+    const json = stats.toJson({
+      all: false,
+      modules: true,
+      nestedModules: true,
+      errors: true,
+      warnings: true,
+      assets: true,
+    });
     if (stats.hasErrors()) throw new Error(json.errors!.map((e) => e.message).join("\n"));
     const modules: string[] = [];
     const collect = (list: import("webpack").StatsModule[] | undefined) => {
@@ -310,21 +383,36 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
     mkdirSync(join(consumer, "src"), { recursive: true });
 
     // The package as published: npm pack, extracted where npm would put it.
-    const packed = await timed("npm pack", () => must(npm, ["pack", "--pack-destination", tmp, "--json", "--ignore-scripts"], ROOT));
+    const packed = await timed("npm pack", () =>
+      must(npm, ["pack", "--pack-destination", tmp, "--json", "--ignore-scripts"], ROOT),
+    );
     const tarball = join(tmp, (JSON.parse(packed) as { filename: string }[])[0]!.filename);
-    await must("tar", ["-xzf", tarball, "-C", join(consumer, "node_modules", "gomap-wasm"), "--strip-components=1"], tmp);
+    await must(
+      "tar",
+      ["-xzf", tarball, "-C", join(consumer, "node_modules", "gomap-wasm"), "--strip-components=1"],
+      tmp,
+    );
     symlinkSync(join(ROOT, "node_modules", "pprof-format"), join(consumer, "node_modules", "pprof-format"), "dir");
-    writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", dependencies: { "gomap-wasm": "*" } }, null, 2));
-    for (const f of ["app.js", "browser-entry.js", "node-entry.js"]) copyFileSync(join(FIXTURES, f), join(consumer, "src", f));
+    writeFileSync(
+      join(consumer, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module", dependencies: { "gomap-wasm": "*" } }, null, 2),
+    );
+    for (const f of ["app.js", "browser-entry.js", "node-entry.js"])
+      copyFileSync(join(FIXTURES, f), join(consumer, "src", f));
     writeFileSync(join(consumer, "index.html"), PAGE("/src/browser-entry.js", "module"));
 
     // The debug core the consumer has (or the repository's, if not packed).
-    const dbg = [join(consumer, "node_modules", "gomap-wasm", "build", "debug.wasm"), join(ROOT, "build", "debug.wasm")].find((p) => existsSync(p));
+    const dbg = [
+      join(consumer, "node_modules", "gomap-wasm", "build", "debug.wasm"),
+      join(ROOT, "build", "debug.wasm"),
+    ].find((p) => existsSync(p));
     if (dbg) {
       debugWasm = readFileSync(dbg);
       const b64 = debugWasm.toString("base64");
       const release = readFileSync(join(ROOT, "build", "release.wasm")).toString("base64");
-      debugFingerprints = [4000, Math.floor(b64.length / 8) * 4, b64.length - 4000].map((at) => b64.slice(at, at + 96)).filter((f) => !release.includes(f));
+      debugFingerprints = [4000, Math.floor(b64.length / 8) * 4, b64.length - 4000]
+        .map((at) => b64.slice(at, at + 96))
+        .filter((f) => !release.includes(f));
     }
 
     // The unbundled site: the app's sources and node_modules as they are.
@@ -337,12 +425,17 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
     const importMap = {
       imports: {
         "gomap-wasm": "/node_modules/gomap-wasm/" + String(gomapPkg.exports["."].browser).replace(/^\.\//, ""),
-        "pprof-format": "/node_modules/pprof-format/" + String(pprofPkg.exports?.["."]?.import?.default ?? pprofPkg.module ?? "index.js").replace(/^\.\//, ""),
+        "pprof-format":
+          "/node_modules/pprof-format/" +
+          String(pprofPkg.exports?.["."]?.import?.default ?? pprofPkg.module ?? "index.js").replace(/^\.\//, ""),
       },
     };
     writeFileSync(
       join(unbundled, "index.html"),
-      PAGE("/src/browser-entry.js", "module").replace("<head>", `<head><script type="importmap">${JSON.stringify(importMap)}</script>`),
+      PAGE("/src/browser-entry.js", "module").replace(
+        "<head>",
+        `<head><script type="importmap">${JSON.stringify(importMap)}</script>`,
+      ),
     );
 
     // All bundles at once (esbuild and rolldown work off the main thread).
@@ -361,7 +454,8 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
     console.log(`[bundlers.test] timings (ms): ${JSON.stringify(timings)}`);
-    for (const [name, b] of builds) if (b.warnings.length) console.log(`[bundlers.test] ${name} warnings:\n  ${b.warnings.join("\n  ")}`);
+    for (const [name, b] of builds)
+      if (b.warnings.length) console.log(`[bundlers.test] ${name} warnings:\n  ${b.warnings.join("\n  ")}`);
     if (tmp && process.env.KEEP_BUNDLER_TMP !== "1") rmSync(tmp, { recursive: true, force: true });
     else if (tmp) console.log(`[bundlers.test] kept ${tmp}`);
   });
@@ -373,15 +467,23 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
       const dir = join(tmp, "detector-self-check");
       mkdirSync(join(dir, "assets"), { recursive: true });
       writeFileSync(join(dir, "assets", "core-3f2a.wasm"), debugWasm!);
-      writeFileSync(join(dir, "chunk.js"), `const u="data:application/wasm;base64,${debugWasm!.toString("base64")}";export default u;`);
+      writeFileSync(
+        join(dir, "chunk.js"),
+        `const u="data:application/wasm;base64,${debugWasm!.toString("base64")}";export default u;`,
+      );
       writeFileSync(join(dir, "release.js"), readFileSync(join(ROOT, "build", "release-inline.js")));
       const found = debugCoreFindings(dir);
-      expect(found).toEqual(expect.arrayContaining([
-        expect.stringMatching(/^assets[/\\]core-3f2a\.wasm is \d+ bytes/),
-        expect.stringMatching(/^assets[/\\]core-3f2a\.wasm has the debug core's bytes/),
-        expect.stringMatching(/^chunk\.js contains the debug core as base64/),
-      ]));
-      expect(found.filter((f) => f.startsWith("release.js")), "the inlined release core is not a debug core").toEqual([]);
+      expect(found).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^assets[/\\]core-3f2a\.wasm is \d+ bytes/),
+          expect.stringMatching(/^assets[/\\]core-3f2a\.wasm has the debug core's bytes/),
+          expect.stringMatching(/^chunk\.js contains the debug core as base64/),
+        ]),
+      );
+      expect(
+        found.filter((f) => f.startsWith("release.js")),
+        "the inlined release core is not a debug core",
+      ).toEqual([]);
     });
 
     const names: BundleName[] = ["esbuild-browser", "esbuild-node-esm", "esbuild-node-cjs", "vite-build", "webpack"];
@@ -389,12 +491,22 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
       const b = builds.get(name)!;
       expect(b.error, `${name} failed to build`).toBeUndefined();
       expectPackedModules(name, b.modules);
-      expect.soft(debugCoreFindings(b.outDir), `${name}: output files (${walk(b.outDir).map((f) => `${relative(b.outDir, f)} ${statSync(f).size}`).join(", ")})`).toEqual([]);
+      expect
+        .soft(
+          debugCoreFindings(b.outDir),
+          `${name}: output files (${walk(b.outDir)
+            .map((f) => `${relative(b.outDir, f)} ${statSync(f).size}`)
+            .join(", ")})`,
+        )
+        .toEqual([]);
     });
   });
 
   describe("Node: esbuild bundles run with node", () => {
-    for (const [name, what] of [["esbuild-node-esm", "ESM"], ["esbuild-node-cjs", "CommonJS"]] as const) {
+    for (const [name, what] of [
+      ["esbuild-node-esm", "ESM"],
+      ["esbuild-node-cjs", "CommonJS"],
+    ] as const) {
       it(`${name}: a minified ${what} bundle runs the app`, async () => {
         const b = builds.get(name)!;
         expect(b.error, `${name} failed to build`).toBeUndefined();
@@ -404,9 +516,13 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
             cwd: b.outDir,
             env: { ...process.env, GOMAP_MISSING_WASM: `${fallbackServer.origin}/no-such.wasm`, GOMAP_MISSING: "html" },
             timeout: 60_000,
-          }));
+          }),
+        );
         const result = parseResult(r.stdout);
-        expect(result, `node ${basename(b.entry)} exited ${r.code} without a result:\n${r.stderr.slice(0, 4000)}`).not.toBeNull();
+        expect(
+          result,
+          `node ${basename(b.entry)} exited ${r.code} without a result:\n${r.stderr.slice(0, 4000)}`,
+        ).not.toBeNull();
         expectAllOk(name, result!);
         expect.soft(r.code, r.stderr).toBe(0);
       });
@@ -445,7 +561,13 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
         }
       });
       const launch = timed("chromium launch", () =>
-        chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 60_000 }));
+        chromium.launchPersistentContext(userDataDir, {
+          executablePath: CHROMIUM,
+          headless: true,
+          args: FLAGS,
+          timeout: 60_000,
+        }),
+      );
       [context] = await Promise.all([launch, startVite]);
     }, 120_000);
 
@@ -462,7 +584,8 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
     }
 
     function needChromium(): void {
-      if (!HAVE_CHROMIUM) throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
+      if (!HAVE_CHROMIUM)
+        throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
     }
 
     async function runPage(url: string): Promise<PageRun> {
@@ -482,7 +605,9 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
         let firstError = 0;
         while (Date.now() < deadline) {
           try {
-            result = await page.evaluate(() => (window as unknown as { __gomapResult?: AppResult }).__gomapResult ?? null);
+            result = await page.evaluate(
+              () => (window as unknown as { __gomapResult?: AppResult }).__gomapResult ?? null,
+            );
           } catch {
             // a navigation (Vite reloading after optimizing a dependency)
           }
@@ -502,15 +627,28 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
     }
 
     function expectRun(what: string, run: PageRun, extra: string[] = []): void {
-      const diag = `\npage errors:\n  ${run.errors.join("\n  ")}\nresponses >= 400:\n  ${run.responses.filter((r) => r.status >= 400).map((r) => `${r.status} ${r.url}`).join("\n  ")}`;
+      const diag = `\npage errors:\n  ${run.errors.join("\n  ")}\nresponses >= 400:\n  ${run.responses
+        .filter((r) => r.status >= 400)
+        .map((r) => `${r.status} ${r.url}`)
+        .join("\n  ")}`;
       expect(run.result, `${what}: the page reported no result${diag}`).not.toBeNull();
       expectAllOk(what, run.result!, extra);
-      expect.soft(run.errors.filter((e) => e.startsWith("pageerror")), `${what}: uncaught errors on the page${diag}`).toEqual([]);
+      expect
+        .soft(
+          run.errors.filter((e) => e.startsWith("pageerror")),
+          `${what}: uncaught errors on the page${diag}`,
+        )
+        .toEqual([]);
     }
 
     /** No page may fetch a debug core unless it asked for one. */
     function expectNoDebugFetch(what: string, run: PageRun): void {
-      expect.soft(run.responses.filter((r) => /debug[^/]*\.wasm/i.test(r.url)).map((r) => r.url), `${what}: fetched a debug core`).toEqual([]);
+      expect
+        .soft(
+          run.responses.filter((r) => /debug[^/]*\.wasm/i.test(r.url)).map((r) => r.url),
+          `${what}: fetched a debug core`,
+        )
+        .toEqual([]);
     }
 
     itBrowser("esbuild browser bundle (ESM, minified), served with an index.html fallback", async () => {
@@ -566,24 +704,51 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
       const logged = [...viteLog.warnings, ...viteLog.errors];
       expectRun("vite dev", run);
       expectNoDebugFetch("vite dev", run);
-      expect.soft(logged.filter((w) => /source ?map/i.test(w)), "the Vite dev server warned about source maps").toEqual([]);
+      expect
+        .soft(
+          logged.filter((w) => /source ?map/i.test(w)),
+          "the Vite dev server warned about source maps",
+        )
+        .toEqual([]);
       // The pre-bundled dependency is the packed package.
       const meta = JSON.parse(readFileSync(join(consumer, "node_modules", ".vite", "deps", "_metadata.json"), "utf8"));
       const src = resolve(join(consumer, "node_modules", ".vite", "deps"), meta.optimized["gomap-wasm"].src);
-      expect.soft(src.startsWith(join(consumer, "node_modules", "gomap-wasm") + sep), `vite pre-bundled gomap-wasm from ${src}`).toBe(true);
-      expect.soft(debugCoreFindings(join(consumer, "node_modules", ".vite", "deps"), null), "the pre-bundled dependency carries the debug core").toEqual([]);
+      expect
+        .soft(
+          src.startsWith(join(consumer, "node_modules", "gomap-wasm") + sep),
+          `vite pre-bundled gomap-wasm from ${src}`,
+        )
+        .toBe(true);
+      expect
+        .soft(
+          debugCoreFindings(join(consumer, "node_modules", ".vite", "deps"), null),
+          "the pre-bundled dependency carries the debug core",
+        )
+        .toEqual([]);
       expect.soft(viteLog.errors, "the Vite dev server logged errors").toEqual([]);
     });
 
-    itBrowser("unbundled: node_modules served as-is with an import map; { debug: true } fetches the debug core beside the module", async () => {
-      needChromium();
-      const server = await startStaticServer({ root: join(tmp, "unbundled") });
-      servers.push(server);
-      const run = await timed("page unbundled", () => runPage(`${server.origin}/?missing=404&debugCore`));
-      expectRun("unbundled", run, ["debugCore"]);
-      // The release core came inlined: no wasm fetched for it.
-      expect.soft(run.responses.filter((r) => /release[^/]*\.wasm/.test(r.url)).map((r) => r.url), "unbundled: fetched the release core").toEqual([]);
-      expect.soft(run.responses.filter((r) => /debug\.wasm/.test(r.url)).map((r) => `${r.status} ${new URL(r.url).pathname}`)).toEqual(["200 /node_modules/gomap-wasm/build/debug.wasm"]);
-    });
+    itBrowser(
+      "unbundled: node_modules served as-is with an import map; { debug: true } fetches the debug core beside the module",
+      async () => {
+        needChromium();
+        const server = await startStaticServer({ root: join(tmp, "unbundled") });
+        servers.push(server);
+        const run = await timed("page unbundled", () => runPage(`${server.origin}/?missing=404&debugCore`));
+        expectRun("unbundled", run, ["debugCore"]);
+        // The release core came inlined: no wasm fetched for it.
+        expect
+          .soft(
+            run.responses.filter((r) => /release[^/]*\.wasm/.test(r.url)).map((r) => r.url),
+            "unbundled: fetched the release core",
+          )
+          .toEqual([]);
+        expect
+          .soft(
+            run.responses.filter((r) => /debug\.wasm/.test(r.url)).map((r) => `${r.status} ${new URL(r.url).pathname}`),
+          )
+          .toEqual(["200 /node_modules/gomap-wasm/build/debug.wasm"]);
+      },
+    );
   });
 });

@@ -4,7 +4,12 @@
 // too small for both heaps fails and leaves the original intact.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  IteratorInvalidatedError, OutOfMemoryError, Runtime, StaleViewError, type GoMap, type KindName,
+  IteratorInvalidatedError,
+  OutOfMemoryError,
+  Runtime,
+  StaleViewError,
+  type GoMap,
+  type KindName,
 } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { prng, randInt, seeds, withSeed } from "./helpers.js";
@@ -21,19 +26,31 @@ afterAll(() => {
 
 type Any = GoMap<"u32", "u32">;
 const SHAPES: [KindName, KindName][] = [
-  ["u32", "u32"], ["i64", "string"], ["string", "bytes"], ["f64", "u64"], ["u64", "f64"], ["bytes", "i32"],
+  ["u32", "u32"],
+  ["i64", "string"],
+  ["string", "bytes"],
+  ["f64", "u64"],
+  ["u64", "f64"],
+  ["bytes", "i32"],
 ];
 
 function gen(kind: KindName, r: () => number): unknown {
   const n = randInt(r, 0, 4000);
   switch (kind) {
-    case "u32": return n;
-    case "i32": return n - 2000;
-    case "u64": return BigInt(n) * 0x10000000001n;
-    case "i64": return BigInt(n - 2000) << 40n;
-    case "f64": return r() < 0.02 ? -0 : n / 8;
-    case "string": return `k${n}${"é".repeat(n % 7)}`;
-    case "bytes": return Uint8Array.from(String(n), (c) => c.charCodeAt(0));
+    case "u32":
+      return n;
+    case "i32":
+      return n - 2000;
+    case "u64":
+      return BigInt(n) * 0x10000000001n;
+    case "i64":
+      return BigInt(n - 2000) << 40n;
+    case "f64":
+      return r() < 0.02 ? -0 : n / 8;
+    case "string":
+      return `k${n}${"é".repeat(n % 7)}`;
+    case "bytes":
+      return Uint8Array.from(String(n), (c) => c.charCodeAt(0));
   }
 }
 const keyOf = (k: unknown) => (k instanceof Uint8Array ? `b:${[...k].join(",")}` : Object.is(k, -0) ? 0 : k);
@@ -44,7 +61,12 @@ describe("rt.compact", () => {
       await withSeed(seed, async () => {
         const rt = await Runtime.create({ debug: true, maxMemory: "512MiB" });
         const r = prng(seed);
-        const maps = SHAPES.map(([key, value]) => ({ m: rt.map({ key, value }) as unknown as Any, key, value, model: new Map<unknown, [unknown, unknown]>() }));
+        const maps = SHAPES.map(([key, value]) => ({
+          m: rt.map({ key, value }) as unknown as Any,
+          key,
+          value,
+          model: new Map<unknown, [unknown, unknown]>(),
+        }));
         const apply = (x: (typeof maps)[number], ops: number, delFrac: number) => {
           for (let i = 0; i < ops; i++) {
             const k = gen(x.key, r);

@@ -37,10 +37,19 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOT = join(ROOT, "docs", "explorer.png");
 const SEED = 0x5eed;
 /** Debian Chromium's flags for a closed network (docs/explorer.md); headless is playwright's option. */
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 if (!HAVE_CHROMIUM && !CI) {
-  console.log(`[explorer.test] SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium). Under CI=true this test fails instead.`);
+  console.log(
+    `[explorer.test] SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium). Under CI=true this test fails instead.`,
+  );
 }
 
 const ENV = "GOMAP_WASM_TRUSTED";
@@ -63,9 +72,28 @@ interface Snapshot {
   trusted: boolean;
   build: string;
   map: { size: number; inspect: MapInspection } | null;
-  picture: { mode: string; source: string; consistent: boolean; growing: boolean; nevacuate: number | null; counts: Record<StateName, number>; arrays: PlainArray[] } | null;
+  picture: {
+    mode: string;
+    source: string;
+    consistent: boolean;
+    growing: boolean;
+    nevacuate: number | null;
+    counts: Record<StateName, number>;
+    arrays: PlainArray[];
+  } | null;
   stats: Record<string, number>;
-  heap: { spans: { address: number; pages: number; state: string; sizeClass: number; noscan: boolean; slots: number; allocated: number; freeindex: number }[] };
+  heap: {
+    spans: {
+      address: number;
+      pages: number;
+      state: string;
+      sizeClass: number;
+      noscan: boolean;
+      slots: number;
+      allocated: number;
+      freeindex: number;
+    }[];
+  };
   samples: Sample[];
   traces: TraceLine[];
   message: { kind: string; text: string } | null;
@@ -88,7 +116,21 @@ declare global {
 }
 
 /** MemStats fields that must agree exactly (times and fractions differ). */
-const EXACT_STATS = ["HeapAlloc", "HeapInuse", "HeapIdle", "HeapSys", "HeapReleased", "HeapObjects", "Mallocs", "Frees", "TotalAlloc", "Sys", "NextGC", "NumGC", "NumForcedGC"] as const;
+const EXACT_STATS = [
+  "HeapAlloc",
+  "HeapInuse",
+  "HeapIdle",
+  "HeapSys",
+  "HeapReleased",
+  "HeapObjects",
+  "Mallocs",
+  "Frees",
+  "TotalAlloc",
+  "Sys",
+  "NextGC",
+  "NumGC",
+  "NumForcedGC",
+] as const;
 
 /** Every slot's state, read here independently of the page's code. */
 function nodeSlots(rt: Runtime, m: GoMap): { old: StateName[][][] | null; current: StateName[][][] } {
@@ -96,13 +138,23 @@ function nodeSlots(rt: Runtime, m: GoMap): { old: StateName[][][] | null; curren
   const t = u.layout().tophash;
   const v = u.buckets(m);
   const name = (x: number): StateName =>
-    x >= t.minTopHash ? "live" : x === t.emptyRest ? "emptyRest" : x === t.emptyOne ? "emptyOne" :
-      x === t.evacuatedX ? "evacuatedX" : x === t.evacuatedY ? "evacuatedY" : "evacuatedEmpty";
+    x >= t.minTopHash
+      ? "live"
+      : x === t.emptyRest
+        ? "emptyRest"
+        : x === t.emptyOne
+          ? "emptyOne"
+          : x === t.evacuatedX
+            ? "evacuatedX"
+            : x === t.evacuatedY
+              ? "evacuatedY"
+              : "evacuatedEmpty";
   const read = (n: number, at: (i: number) => number) => {
     const out: StateName[][][] = [];
     for (let i = 0; i < n; i++) {
       const chain: StateName[][] = [];
-      for (let b = at(i); b !== 0; b = v.overflow(b)) chain.push([0, 1, 2, 3, 4, 5, 6, 7].map((s) => name(v.tophash(b, s))));
+      for (let b = at(i); b !== 0; b = v.overflow(b))
+        chain.push([0, 1, 2, 3, 4, 5, 6, 7].map((s) => name(v.tophash(b, s))));
       out.push(chain);
     }
     return out;
@@ -125,7 +177,8 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
   const savedEnv = process.env[ENV];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
+    if (!HAVE_CHROMIUM)
+      throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
     process.env[ENV] = "1"; // the Node twin reads tophash bytes through rt.unsafe
     const { chromium } = await import("playwright-core");
     server = await startServer({ port: 0 });
@@ -167,7 +220,12 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
   async function displayed() {
     return page.evaluate(() => {
       const read = (attr: string) =>
-        Object.fromEntries([...document.querySelectorAll(`[data-${attr}]`)].map((e) => [e.getAttribute(`data-${attr}`)!, e.textContent!]));
+        Object.fromEntries(
+          [...document.querySelectorAll(`[data-${attr}]`)].map((e) => [
+            e.getAttribute(`data-${attr}`)!,
+            e.textContent!,
+          ]),
+        );
       return { stat: read("stat"), map: read("map"), count: read("count") };
     });
   }
@@ -189,18 +247,46 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     for (const k of EXACT_STATS) expect(digits(shown.stat[k]!), `${what}: displayed ${k}`).toBe(stats[k]);
     expect(digits(shown.stat.memoryBytes!), `${what}: displayed linear memory`).toBe(rt.memoryBytes);
     expect(digits(shown.map.count!), `${what}: displayed count`).toBe(m.size);
-    for (const k of ["B", "buckets", "noverflow", "overflowBuckets", "oldBuckets", "oldOverflowBuckets", "bucketSize", "bucketBytes", "hash0"] as const) {
+    for (const k of [
+      "B",
+      "buckets",
+      "noverflow",
+      "overflowBuckets",
+      "oldBuckets",
+      "oldOverflowBuckets",
+      "bucketSize",
+      "bucketBytes",
+      "hash0",
+    ] as const) {
       expect(digits(shown.map[k]!), `${what}: displayed ${k}`).toBe(info[k]);
     }
     expect(shown.map.growing, `${what}: displayed growing`).toBe(info.growing ? "yes" : "no");
     if (info.growing) expect(digits(shown.map.nevacuate!), `${what}: displayed nevacuate`).toBe(info.nevacuate);
-    for (const [k, v] of Object.entries(info.tophash)) expect(digits(shown.count[k]!), `${what}: displayed ${k} slots`).toBe(v);
+    for (const [k, v] of Object.entries(info.tophash))
+      expect(digits(shown.count[k]!), `${what}: displayed ${k} slots`).toBe(v);
 
     // The chart's and the step table's samples, and the heap.
-    expect(snap.samples.map((s) => [s.label, s.stats]), `${what}: samples`).toEqual(node.samples.map((s) => [s.label, s.stats]));
-    const spans = rt.inspectHeap().spans.map(({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex }) => ({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex }));
+    expect(
+      snap.samples.map((s) => [s.label, s.stats]),
+      `${what}: samples`,
+    ).toEqual(node.samples.map((s) => [s.label, s.stats]));
+    const spans = rt
+      .inspectHeap()
+      .spans.map(({ address, pages, state, sizeClass, noscan, slots, allocated, freeindex }) => ({
+        address,
+        pages,
+        state,
+        sizeClass,
+        noscan,
+        slots,
+        allocated,
+        freeindex,
+      }));
     expect(snap.heap.spans, `${what}: heap spans`).toEqual(spans);
-    expect(snap.traces.map((t) => [t.step, normalizeTrace(t.line)]), `${what}: gctrace`).toEqual(node.traces.map((t) => [t.step, normalizeTrace(t.line)]));
+    expect(
+      snap.traces.map((t) => [t.step, normalizeTrace(t.line)]),
+      `${what}: gctrace`,
+    ).toEqual(node.traces.map((t) => [t.step, normalizeTrace(t.line)]));
 
     // The grid.
     const p = snap.picture!;
@@ -240,8 +326,13 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     for (const i of buckets) {
       for (let chain = 0; chain < Math.min(arr[i]!.length, 4); chain++) {
         for (let s = 0; s < 8; s++) {
-          const px = await page.evaluate(([r, b, k, c]) => window.explorer.slotPixel(r as string, b as number, k as number, c as number), [role, i, s, chain] as const);
-          expect(px.slice(0, 3), `${role} bucket ${i} chain ${chain} slot ${s} (${arr[i]![chain]![s]})`).toEqual(rgb(colors[arr[i]![chain]![s]!]!));
+          const px = await page.evaluate(
+            ([r, b, k, c]) => window.explorer.slotPixel(r as string, b as number, k as number, c as number),
+            [role, i, s, chain] as const,
+          );
+          expect(px.slice(0, 3), `${role} bucket ${i} chain ${chain} slot ${s} (${arr[i]![chain]![s]})`).toEqual(
+            rgb(colors[arr[i]![chain]![s]!]!),
+          );
         }
       }
     }
@@ -251,7 +342,9 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     await page.goto(server.url);
     const ready = await page.evaluate(() => window.explorer.ready);
     expect(ready).toMatchObject({ entry: "../dist/browser.js", runtime: "function", trusted: false, build: "release" });
-    await expect.poll(() => page.textContent("#status")).toContain("Runtime created through the package's browser entry (dist/browser.js)");
+    await expect
+      .poll(() => page.textContent("#status"))
+      .toContain("Runtime created through the package's browser entry (dist/browser.js)");
 
     // 1. Untrusted runtime: u32 → u32, a fixed seed, 3000 inserts.
     await page.selectOption("#key", "u32");
@@ -278,7 +371,9 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     await click("zero");
     snap = await snapshot();
     expect(snap.message?.kind).toBe("error");
-    expect(snap.message?.text).toMatch(/^UnsafeNotAllowedError: rt\.unsafe is not allowed: this runtime was created without \{ trusted: true \}/);
+    expect(snap.message?.text).toMatch(
+      /^UnsafeNotAllowedError: rt\.unsafe is not allowed: this runtime was created without \{ trusted: true \}/,
+    );
     await expect.poll(() => page.textContent("#message")).toContain("UnsafeNotAllowedError");
     expect(snap.samples.length).toBe(before);
     expect(snap.map!.inspect).toEqual(node.rt.inspect(node.map!));
@@ -338,7 +433,11 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
 
     // The chart has one point per step for each of its three series.
     const points = await page.evaluate(() =>
-      [...document.querySelectorAll("#chart polyline")].map((p) => [p.getAttribute("data-series"), p.getAttribute("points")!.split(" ").length]));
+      [...document.querySelectorAll("#chart polyline")].map((p) => [
+        p.getAttribute("data-series"),
+        p.getAttribute("points")!.split(" ").length,
+      ]),
+    );
     expect(points).toEqual(["HeapInuse", "HeapAlloc", "HeapIdle"].map((f) => [f, node.samples.length]));
 
     // The screenshot: the mid-experiment page, both arrays on it.
@@ -354,8 +453,10 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     expect(snap.picture!.mode).toBe("groups");
     const grouped = snap.picture!.arrays.find((a) => a.role === "new")!;
     expect(grouped.group).toBeGreaterThan(1);
-    expect(grouped.live!.reduce((a, b) => a + b, 0) + (snap.picture!.arrays.find((a) => a.role === "old")?.live?.reduce((a, b) => a + b, 0) ?? 0))
-      .toBe(node.rt.inspect(node.map!).tophash.live);
+    expect(
+      grouped.live!.reduce((a, b) => a + b, 0) +
+        (snap.picture!.arrays.find((a) => a.role === "old")?.live?.reduce((a, b) => a + b, 0) ?? 0),
+    ).toBe(node.rt.inspect(node.map!).tophash.live);
     const px = await page.evaluate(() => window.explorer.groupPixel("new", 0));
     expect(px[3]).toBe(255);
 
@@ -387,7 +488,13 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
       expect(res.headers.get("content-type"), path).toContain(type);
       await res.arrayBuffer();
     }
-    for (const path of ["/package.json", "/.git/config", "/explorer/../package.json", "/node_modules/vitest/package.json", "/explorer/%2e%2e/package.json"]) {
+    for (const path of [
+      "/package.json",
+      "/.git/config",
+      "/explorer/../package.json",
+      "/node_modules/vitest/package.json",
+      "/explorer/%2e%2e/package.json",
+    ]) {
       const res = await fetch(server.origin + path);
       expect(res.status, path).toBe(404);
       await res.arrayBuffer();
@@ -404,7 +511,9 @@ describe("explorer server", () => {
   const raw = (origin: string, path: string) =>
     new Promise<number>((resolve, reject) => {
       const { hostname, port } = new URL(origin);
-      const sock = connect(Number(port), hostname, () => sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      const sock = connect(Number(port), hostname, () =>
+        sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      );
       let head = "";
       sock.on("data", (d) => (head += d.toString("latin1")));
       sock.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0)));
@@ -423,8 +532,16 @@ describe("explorer server", () => {
       try {
         expect(await raw(s.origin, "/explorer/index.html")).toBe(200);
         for (const p of [
-          "/explorer/../secret.txt", "/explorer/..%2fsecret.txt", "/explorer/%2e%2e/secret.txt", "/explorer/%2E%2E%2Fsecret.txt",
-          "/explorer/..%5csecret.txt", "/explorer/%00", "/explorer/%", "//secret.txt", "/explorer/link.txt", "/explorer/rootdir/etc/hostname",
+          "/explorer/../secret.txt",
+          "/explorer/..%2fsecret.txt",
+          "/explorer/%2e%2e/secret.txt",
+          "/explorer/%2E%2E%2Fsecret.txt",
+          "/explorer/..%5csecret.txt",
+          "/explorer/%00",
+          "/explorer/%",
+          "//secret.txt",
+          "/explorer/link.txt",
+          "/explorer/rootdir/etc/hostname",
         ]) {
           expect(await raw(s.origin, p), p).toBe(404);
         }
@@ -444,7 +561,9 @@ describe("explorer server", () => {
       const { hostname, port } = new URL(s.origin);
       for (let i = 0; i < 40; i++) {
         await new Promise<void>((resolve) => {
-          const sock = connect(Number(port), hostname, () => sock.write("GET /build/debug.wat HTTP/1.1\r\nHost: x\r\n\r\n"));
+          const sock = connect(Number(port), hostname, () =>
+            sock.write("GET /build/debug.wat HTTP/1.1\r\nHost: x\r\n\r\n"),
+          );
           sock.once("data", () => {
             sock.destroy();
             resolve();

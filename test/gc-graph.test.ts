@@ -12,7 +12,10 @@ import { Runtime } from "../src/node.js";
 import { boundaryOf, rootTableOf } from "../src/runtime.js";
 import { prng, randInt, seeds, withSeed } from "./helpers.js";
 
-interface Obj { p: number; words: number }
+interface Obj {
+  p: number;
+  words: number;
+}
 
 async function setup(gcPercent: number | "off" = "off") {
   const rt = await Runtime.create({ debug: true, maxMemory: "256MiB", gcPercent });
@@ -55,7 +58,11 @@ describe("collector: reachability oracle", () => {
             const p = b.alloc(words * 4, false);
             expect(p).not.toBe(0);
             objs.set(p, { p, words });
-            if (r() < 0.1) { const s = roots.acquire(); roots.set(s, p); rootOf.set(p, s); }
+            if (r() < 0.1) {
+              const s = roots.acquire();
+              roots.set(s, p);
+              rootOf.set(p, s);
+            }
           }
           const all = [...objs.keys()];
           for (let i = 0; i < 600; i++) {
@@ -64,15 +71,20 @@ describe("collector: reachability oracle", () => {
             dbg.dbgStorePtr(src.p, randInt(r, 0, src.words - 1), dst);
           }
           // Drop some roots.
-          for (const [p, s] of [...rootOf]) if (r() < 0.3) { roots.release(s); rootOf.delete(p); }
+          for (const [p, s] of [...rootOf])
+            if (r() < 0.3) {
+              roots.release(s);
+              rootOf.delete(p);
+            }
           const live = reachable(b, objs, rootOf.keys());
           const contents = new Map<number, number[]>();
           for (const p of live) contents.set(p, [...b.u32.subarray(p >>> 2, (p >>> 2) + objs.get(p)!.words)]);
           rt.gc();
           dbg.checkHeap();
           for (const p of objs.keys()) {
-            const alive = (dbg.dbgFindObject(p) >>> 0) === p;
-            if (live.has(p) !== alive) throw new Error(`round ${round}: object ${p} reachable=${live.has(p)} but allocated=${alive}`);
+            const alive = dbg.dbgFindObject(p) >>> 0 === p;
+            if (live.has(p) !== alive)
+              throw new Error(`round ${round}: object ${p} reachable=${live.has(p)} but allocated=${alive}`);
           }
           for (const [p, words] of contents) {
             expect([...b.u32.subarray(p >>> 2, (p >>> 2) + words.length)]).toEqual(words);
@@ -99,11 +111,17 @@ describe("collector: reachability oracle", () => {
         };
         for (let i = 0; i < 400; i++) {
           const p = newObj();
-          if (r() < 0.15) { const s = roots.acquire(); roots.set(s, p); rootOf.set(p, s); }
+          if (r() < 0.15) {
+            const s = roots.acquire();
+            roots.set(s, p);
+            rootOf.set(p, s);
+          }
         }
         let all = [...objs.keys()];
-        for (let i = 0; i < 800; i++) dbg.dbgStorePtr(all[randInt(r, 0, all.length - 1)]!, 0, all[randInt(r, 0, all.length - 1)]!);
-        let cycles = 0, checks = 0;
+        for (let i = 0; i < 800; i++)
+          dbg.dbgStorePtr(all[randInt(r, 0, all.length - 1)]!, 0, all[randInt(r, 0, all.length - 1)]!);
+        let cycles = 0,
+          checks = 0;
         for (let cycle = 0; cycle < 4; cycle++) {
           rt.gcStart();
           expect(rt.gcPhase).toBe("mark");
@@ -126,10 +144,15 @@ describe("collector: reachability oracle", () => {
               else if (x < 0.6) dbg.dbgStorePtr(src.p, randInt(r, 0, src.words - 1), 0);
               else if (x < 0.75 && rootOf.size > 1) {
                 const [p, s] = [...rootOf][randInt(r, 0, rootOf.size - 1)]!;
-                roots.release(s); rootOf.delete(p);
+                roots.release(s);
+                rootOf.delete(p);
               } else if (x < 0.9) {
                 const p = all[randInt(r, 0, all.length - 1)]!;
-                if (!rootOf.has(p)) { const s = roots.acquire(); roots.set(s, p); rootOf.set(p, s); }
+                if (!rootOf.has(p)) {
+                  const s = roots.acquire();
+                  roots.set(s, p);
+                  rootOf.set(p, s);
+                }
               } else {
                 // A new object (black while marking); link it from a rooted object right away.
                 const holder = [...rootOf.keys()][0]!;
@@ -137,7 +160,10 @@ describe("collector: reachability oracle", () => {
                 dbg.dbgStorePtr(holder, 0, p);
               }
             }
-            if (rt.gcPhase === "mark") { dbg.checkTriColor(); checks++; }
+            if (rt.gcPhase === "mark") {
+              dbg.checkTriColor();
+              checks++;
+            }
             rt.gcStep(randInt(r, 1, 4000));
           }
           cycles++;
@@ -145,7 +171,7 @@ describe("collector: reachability oracle", () => {
           // Whatever is reachable now survived the cycle (floating garbage may too).
           const live = reachable(b, objs, rootOf.keys());
           for (const p of live) {
-            if ((dbg.dbgFindObject(p) >>> 0) !== p) throw new Error(`cycle ${cycle}: reachable object ${p} was freed`);
+            if (dbg.dbgFindObject(p) >>> 0 !== p) throw new Error(`cycle ${cycle}: reachable object ${p} was freed`);
           }
           for (const p of [...objs.keys()]) if (!live.has(p)) objs.delete(p);
           dbg.checkHeap();
@@ -153,7 +179,7 @@ describe("collector: reachability oracle", () => {
         // A final full cycle frees exactly the unreachable.
         rt.gc();
         const live = reachable(b, objs, rootOf.keys());
-        for (const p of objs.keys()) expect((dbg.dbgFindObject(p) >>> 0) === p).toBe(live.has(p));
+        for (const p of objs.keys()) expect(dbg.dbgFindObject(p) >>> 0 === p).toBe(live.has(p));
         expect(cycles).toBe(4);
         expect(checks).toBeGreaterThan(0);
       });
@@ -164,9 +190,13 @@ describe("collector: reachability oracle", () => {
     const { rt, b, dbg, roots } = await setup();
     // W is rooted in slot 0, A in slot 1; W → X. The root table is scanned
     // word by word and the queue is LIFO, so A is scanned first.
-    const W = b.alloc(4, false), A = b.alloc(4, false), X = b.alloc(4, false);
-    const s0 = roots.acquire(), s1 = roots.acquire();
-    roots.set(s0, W); roots.set(s1, A);
+    const W = b.alloc(4, false),
+      A = b.alloc(4, false),
+      X = b.alloc(4, false);
+    const s0 = roots.acquire(),
+      s1 = roots.acquire();
+    roots.set(s0, W);
+    roots.set(s1, A);
     dbg.dbgStorePtr(W, 0, X);
     dbg.dbgSetBarrier(barrierOn ? 1 : 0);
     rt.gcStart();
@@ -179,8 +209,16 @@ describe("collector: reachability oracle", () => {
     while (rt.gcPhase === "mark") rt.gcStep(1 << 20);
     dbg.dbgSetBarrier(1);
     dbg.dbgFinishSweep(); // the cycle is over; sweep it all (no new cycle)
-    const live = reachable(b, new Map([[W, { p: W, words: 1 }], [A, { p: A, words: 1 }], [X, { p: X, words: 1 }]]), [W, A]);
-    const lost = [...live].filter((p) => (dbg.dbgFindObject(p) >>> 0) !== p);
+    const live = reachable(
+      b,
+      new Map([
+        [W, { p: W, words: 1 }],
+        [A, { p: A, words: 1 }],
+        [X, { p: X, words: 1 }],
+      ]),
+      [W, A],
+    );
+    const lost = [...live].filter((p) => dbg.dbgFindObject(p) >>> 0 !== p);
     return { lost, X, triColor, rt };
   }
 

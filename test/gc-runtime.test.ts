@@ -224,7 +224,9 @@ describe("reclaiming", () => {
     const root = fileURLToPath(new URL("..", import.meta.url));
     const dir = mkdtempSync(join(root, "test", ".tmp-finreg-"));
     try {
-      writeFileSync(join(dir, "probe.mjs"), `
+      writeFileSync(
+        join(dir, "probe.mjs"),
+        `
         import { Runtime } from "gomap-wasm";
         const rt = await Runtime.create({ gcPercent: "off" });
         rt.gc();
@@ -234,7 +236,8 @@ describe("reclaiming", () => {
         for (let i = 0; i < 20 && rt.liveMaps > 0; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
         rt.gc();
         console.log(JSON.stringify({ held, after: rt.readMemStats().HeapAlloc - base, liveMaps: rt.liveMaps }));
-      `);
+      `,
+      );
       const r = spawnSync(process.execPath, ["--expose-gc", "probe.mjs"], { cwd: dir, encoding: "utf8" });
       expect(r.stderr).toBe("");
       const out = JSON.parse(r.stdout.trim());

@@ -36,7 +36,9 @@ export async function withSeed(seed: number, fn: (seed: number) => void | Promis
   }
 }
 
-export async function debugRuntime(maxMemory: string | number = "64MiB"): Promise<{ rt: Runtime; b: Boundary; dbg: ReturnType<Boundary["requireDebug"]> }> {
+export async function debugRuntime(
+  maxMemory: string | number = "64MiB",
+): Promise<{ rt: Runtime; b: Boundary; dbg: ReturnType<Boundary["requireDebug"]> }> {
   // Collector off: these tests mark and sweep by hand, and their raw
   // objects are not rooted.
   const rt = await Runtime.create({ debug: true, maxMemory, gcPercent: "off" });
@@ -53,7 +55,8 @@ export function slowStatsMismatches(b: Boundary): string[] {
   dbg.slowMemStats(out);
   const bad: string[] = [];
   for (const [name, i] of b.memStatFields) {
-    const lo = b.readU32(out + i * 8), hi = b.readU32(out + i * 8 + 4);
+    const lo = b.readU32(out + i * 8),
+      hi = b.readU32(out + i * 8 + 4);
     if (lo === 0xffffffff && hi === 0xffffffff) continue; // not recomputed
     const slow = lo + hi * 4294967296;
     if (slow !== fast[name]) bad.push(`${name}: fast ${fast[name]} slow ${slow}`);

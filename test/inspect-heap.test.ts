@@ -20,7 +20,8 @@ describe("rt.inspectHeap", () => {
     expect(h.freeRuns.reduce((a, x) => a + x.bytes, 0)).toBe(s.HeapIdle);
     expect(sum("inuse") + sum("free") + h.metaPages * 8192).toBe(h.arena.bytes);
     // Address order, no gaps.
-    for (let i = 1; i < h.spans.length; i++) expect(h.spans[i]!.address).toBe(h.spans[i - 1]!.address + h.spans[i - 1]!.bytes);
+    for (let i = 1; i < h.spans.length; i++)
+      expect(h.spans[i]!.address).toBe(h.spans[i - 1]!.address + h.spans[i - 1]!.bytes);
     const rows = rt.spanClasses();
     expect(h.classes.map((c) => [c.spanClass, c.spans, c.pages, c.slots, c.allocated])).toEqual(
       rows.map((r) => [r.spanClass, r.spans, r.pages, r.slots, r.allocated]),
@@ -56,7 +57,10 @@ describe("rt.inspectHeap", () => {
 describe("rt.inspectBuckets", () => {
   it("copies every tophash byte; its counts equal rt.inspect's, growing or not", async () => {
     const rt = await Runtime.create({ gcPercent: "off" });
-    for (const shape of [{ key: "u32", value: "u32" }, { key: "string", value: "u64" }] as const) {
+    for (const shape of [
+      { key: "u32", value: "u32" },
+      { key: "string", value: "u64" },
+    ] as const) {
       const m = rt.map({ ...shape, seed: 7 }) as import("../src/node.js").GoMap<"u32", "u32">;
       const key = (i: number) => (shape.key === "string" ? `k${i}` : i) as number;
       let i = 0;

@@ -10,7 +10,8 @@ import { gunzipSync } from "node:zlib";
 import { Profile } from "pprof-format";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const lab = (...args: string[]) => spawnSync(process.execPath, ["dist/lab.js", ...args], { cwd: root, encoding: "utf8" });
+const lab = (...args: string[]) =>
+  spawnSync(process.execPath, ["dist/lab.js", ...args], { cwd: root, encoding: "utf8" });
 
 describe("lab", () => {
   for (const keys of ["string", "u64"]) {
@@ -19,10 +20,25 @@ describe("lab", () => {
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout);
-      const phases = Object.fromEntries(out.phases.map((p: { phase: string; ours: Record<string, number> }) => [p.phase, p.ours]));
-      expect(Object.keys(phases)).toEqual(["start", "make", "fill", "delete", "gc", "clear", "shrink", "compact", "zero", "pool", "victim"]);
+      const phases = Object.fromEntries(
+        out.phases.map((p: { phase: string; ours: Record<string, number> }) => [p.phase, p.ours]),
+      );
+      expect(Object.keys(phases)).toEqual([
+        "start",
+        "make",
+        "fill",
+        "delete",
+        "gc",
+        "clear",
+        "shrink",
+        "compact",
+        "zero",
+        "pool",
+        "victim",
+      ]);
       for (const p of Object.values(phases) as Record<string, number>[]) {
-        for (const f of ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "Sys", "NumGC", "lastPauseNs"]) expect(typeof p[f]).toBe("number");
+        for (const f of ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "Sys", "NumGC", "lastPauseNs"])
+          expect(typeof p[f]).toBe("number");
         expect(p.HeapSys).toBe(p.HeapInuse! + p.HeapIdle!);
       }
       expect(phases.make.B).toBe(12); // hint 20000 → B = 12, as Go
@@ -77,7 +93,12 @@ describe("lab", () => {
     for (const phase of out.phases as { profile: string; ours: { HeapAlloc: number } }[]) {
       const p = Profile.decode(gunzipSync(readFileSync(phase.profile)));
       const str = (x: number | bigint) => p.stringTable.strings[Number(x)];
-      expect(p.sampleType.map((t) => str(t.type))).toEqual(["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"]);
+      expect(p.sampleType.map((t) => str(t.type))).toEqual([
+        "alloc_objects",
+        "alloc_space",
+        "inuse_objects",
+        "inuse_space",
+      ]);
       expect(Number(p.period)).toBe(1);
       // Rate 1, taken "now": inuse_space is exactly the phase's HeapAlloc
       // (after a compaction, that of the fresh instance, sampled from its start).
@@ -92,7 +113,17 @@ describe("lab", () => {
     expect(r.stdout).toMatch(/make\(map\[string\]int, n\)/);
   });
 
-  for (const bad of [["--n", "-5"], ["--n", "lots"], ["--keys", "float"], ["--gc-percent", "x"], ["--max-memory", "3 parsecs"], ["--bogus"], ["--n"], ["--profile"], ["--profile-rate", "-1"]]) {
+  for (const bad of [
+    ["--n", "-5"],
+    ["--n", "lots"],
+    ["--keys", "float"],
+    ["--gc-percent", "x"],
+    ["--max-memory", "3 parsecs"],
+    ["--bogus"],
+    ["--n"],
+    ["--profile"],
+    ["--profile-rate", "-1"],
+  ]) {
     it(`rejects ${bad.join(" ")} with a message and exit code 2`, () => {
       const r = lab(...bad);
       expect(r.status).toBe(2);
@@ -115,7 +146,9 @@ describe("lab --go", () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.goSource).toBe("measured");
-    const go = Object.fromEntries(out.phases.map((p: { phase: string; go: Record<string, number> }) => [p.phase, p.go]));
+    const go = Object.fromEntries(
+      out.phases.map((p: { phase: string; go: Record<string, number> }) => [p.phase, p.go]),
+    );
     expect(go.make.B).toBe(12);
     expect(go.fill.count).toBe(20000);
     expect(go.shrink.HeapAlloc).toBeLessThan(go.gc.HeapAlloc);

@@ -7,8 +7,18 @@ import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
-  Runtime, GoMap, MapPool, GomapError, RuntimeClosedError, WasmLoadError, InvalidOptionError, UseAfterFreeError,
-  InvalidArgumentError, OutOfMemoryError, IteratorInvalidatedError, setWasmSource,
+  Runtime,
+  GoMap,
+  MapPool,
+  GomapError,
+  RuntimeClosedError,
+  WasmLoadError,
+  InvalidOptionError,
+  UseAfterFreeError,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  IteratorInvalidatedError,
+  setWasmSource,
 } from "../src/node.js";
 import * as pkg from "../src/node.js";
 
@@ -39,17 +49,38 @@ describe("rt.close()", () => {
     rt.close(); // idempotent
     expect(rt.closed).toBe(true);
     const uses: [string, () => unknown][] = [
-      ["m.get", () => m.get(1)], ["m.set", () => m.set(1, "x")], ["m.has", () => m.has(1)], ["m.delete", () => m.delete(1)],
-      ["m.size", () => m.size], ["m.clear", () => m.clear()], ["m.shrink", () => m.shrink()], ["m.entries", () => m.entries()],
-      ["m.getMany", () => m.getMany([1, 2])], ["m.setMany", () => m.setMany([1], ["a"])], ["m.deleteMany", () => m.deleteMany([1])],
-      ["for-of", () => [...m]], ["m.forEach", () => m.forEach(() => {})],
-      ["it.next", () => it.next()], ["keys.next", () => keys.next()],
-      ["rt.map", () => rt.map({ key: "u32", value: "u32" })], ["rt.pool", () => rt.pool({ key: "u32", value: "u32", generation: "stable" })],
-      ["pool.get", () => pool.get()], ["pool.put", () => pool.put(m as never)], ["rt.readMemStats", () => rt.readMemStats()],
-      ["rt.gc", () => rt.gc()], ["rt.gcStep", () => rt.gcStep()], ["rt.gcPhase", () => rt.gcPhase], ["rt.inspect", () => rt.inspect(m)],
-      ["rt.inspectBuckets", () => rt.inspectBuckets(m)], ["rt.inspectHeap", () => rt.inspectHeap()], ["rt.spanClasses", () => rt.spanClasses()],
-      ["rt.pin", () => rt.pin(m)], ["rt.setGCPercent", () => rt.setGCPercent(50)], ["rt.memoryBytes", () => rt.memoryBytes],
-      ["rt.memProfileRate", () => rt.memProfileRate], ["rt.unsafe", () => rt.unsafe],
+      ["m.get", () => m.get(1)],
+      ["m.set", () => m.set(1, "x")],
+      ["m.has", () => m.has(1)],
+      ["m.delete", () => m.delete(1)],
+      ["m.size", () => m.size],
+      ["m.clear", () => m.clear()],
+      ["m.shrink", () => m.shrink()],
+      ["m.entries", () => m.entries()],
+      ["m.getMany", () => m.getMany([1, 2])],
+      ["m.setMany", () => m.setMany([1], ["a"])],
+      ["m.deleteMany", () => m.deleteMany([1])],
+      ["for-of", () => [...m]],
+      ["m.forEach", () => m.forEach(() => {})],
+      ["it.next", () => it.next()],
+      ["keys.next", () => keys.next()],
+      ["rt.map", () => rt.map({ key: "u32", value: "u32" })],
+      ["rt.pool", () => rt.pool({ key: "u32", value: "u32", generation: "stable" })],
+      ["pool.get", () => pool.get()],
+      ["pool.put", () => pool.put(m as never)],
+      ["rt.readMemStats", () => rt.readMemStats()],
+      ["rt.gc", () => rt.gc()],
+      ["rt.gcStep", () => rt.gcStep()],
+      ["rt.gcPhase", () => rt.gcPhase],
+      ["rt.inspect", () => rt.inspect(m)],
+      ["rt.inspectBuckets", () => rt.inspectBuckets(m)],
+      ["rt.inspectHeap", () => rt.inspectHeap()],
+      ["rt.spanClasses", () => rt.spanClasses()],
+      ["rt.pin", () => rt.pin(m)],
+      ["rt.setGCPercent", () => rt.setGCPercent(50)],
+      ["rt.memoryBytes", () => rt.memoryBytes],
+      ["rt.memProfileRate", () => rt.memProfileRate],
+      ["rt.unsafe", () => rt.unsafe],
     ];
     for (const [what, f] of uses) {
       let err: unknown;
@@ -152,7 +183,10 @@ describe("rt.close()", () => {
     for (let i = 0; i < n; i++) m.set(`key-${i}`, `value-${i}`);
     const u = rt.map({ key: "u32", value: "u32" });
     const ks = Uint32Array.from({ length: n }, (_, i) => i);
-    u.setMany(ks, ks.map((x) => x * 3));
+    u.setMany(
+      ks,
+      ks.map((x) => x * 3),
+    );
     expect(rt.readMemStats().NumGC).toBeGreaterThan(0);
     expect(m.size).toBe(n);
     for (let i = 0; i < n; i++) if (m.get(`key-${i}`) !== `value-${i}`) throw new Error(`key-${i} lost or wrong`);
@@ -207,15 +241,57 @@ describe("loading the core", () => {
   it("a load failure is a WasmLoadError naming where it looked and what came back", async () => {
     const html = "<!doctype html><html><body>app</body></html>";
     const cases: [string, unknown, RegExp, Partial<WasmLoadError>][] = [
-      ["HTML answered for a wasm URL", new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }), /got text\/html, not wasm.*index\.html/, { status: 200, contentType: "text/html; charset=utf-8" }],
-      ["a 404", new Response("not found", { status: 404, headers: { "content-type": "text/plain" } }), /got HTTP 404 \(text\/plain\), not wasm/, { status: 404 }],
+      [
+        "HTML answered for a wasm URL",
+        new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }),
+        /got text\/html, not wasm.*index\.html/,
+        { status: 200, contentType: "text/html; charset=utf-8" },
+      ],
+      [
+        "a 404",
+        new Response("not found", { status: 404, headers: { "content-type": "text/plain" } }),
+        /got HTTP 404 \(text\/plain\), not wasm/,
+        { status: 404 },
+      ],
       ["bytes that are HTML", new TextEncoder().encode(html), /not WebAssembly: it starts with "<!doctype html>/, {}],
       ["no bytes", new Uint8Array(0), /nothing \(0 bytes\)/, {}],
-      ["a missing file", root + "build/no-such.wasm", /cannot read the file: ENOENT/, { url: pathToFileURL(root + "build/no-such.wasm").href }],
-      ["wasm that does not compile", Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff, 0xff), /does not compile/, {}],
-      ["wasm that is not our core", Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), /not gomap-wasm's release core/, {}],
-      ["a Response whose body fails", { ok: true, status: 200, url: "https://x.test/core.wasm", headers: { get: () => "application/wasm" }, arrayBuffer: () => Promise.reject(new Error("connection reset")) }, /reading the response failed: connection reset/, { url: "https://x.test/core.wasm" }],
-      ["a rejected thenable", { then: (_: unknown, reject: (e: unknown) => void) => reject(new WasmLoadError("upstream", { url: "u" })) }, /upstream/, { url: "u" }],
+      [
+        "a missing file",
+        root + "build/no-such.wasm",
+        /cannot read the file: ENOENT/,
+        { url: pathToFileURL(root + "build/no-such.wasm").href },
+      ],
+      [
+        "wasm that does not compile",
+        Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff, 0xff),
+        /does not compile/,
+        {},
+      ],
+      [
+        "wasm that is not our core",
+        Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0),
+        /not gomap-wasm's release core/,
+        {},
+      ],
+      [
+        "a Response whose body fails",
+        {
+          ok: true,
+          status: 200,
+          url: "https://x.test/core.wasm",
+          headers: { get: () => "application/wasm" },
+          arrayBuffer: () => Promise.reject(new Error("connection reset")),
+        },
+        /reading the response failed: connection reset/,
+        { url: "https://x.test/core.wasm" },
+      ],
+      [
+        "a rejected thenable",
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is what is being tested
+        { then: (_: unknown, reject: (e: unknown) => void) => reject(new WasmLoadError("upstream", { url: "u" })) },
+        /upstream/,
+        { url: "u" },
+      ],
     ];
     for (const [what, wasm, message, props] of cases) {
       let err: unknown;
@@ -290,11 +366,15 @@ describe("loading the core", () => {
 
 describe("errors", () => {
   it("carry their class name as a literal, own property (minifiers rename classes)", () => {
-    const classes = Object.entries(pkg).filter(([, v]) => v === GomapError || (typeof v === "function" && v.prototype instanceof GomapError));
+    const classes = Object.entries(pkg).filter(
+      ([, v]) => v === GomapError || (typeof v === "function" && v.prototype instanceof GomapError),
+    );
     expect(classes.length).toBeGreaterThanOrEqual(15);
     const abort = new pkg.RuntimeAbortError("m", "f.ts", 1, 2, []);
     const argsOf: Record<string, unknown[]> = {
-      RuntimeAbortError: ["m", "f.ts", 1, 2, []], RuntimeDeadError: [abort], UnsafeNotAllowedError: ["unsafe.x", [], false],
+      RuntimeAbortError: ["m", "f.ts", 1, 2, []],
+      RuntimeDeadError: [abort],
+      UnsafeNotAllowedError: ["unsafe.x", [], false],
     };
     for (const [name, C] of classes) {
       const args = argsOf[name] ?? ["x", "y"];
@@ -314,7 +394,10 @@ describe("errors", () => {
     const big = new Uint8Array(64 * 1024);
     let err: OutOfMemoryError | null = null;
     try {
-      m.setMany(keys, keys.map(() => big));
+      m.setMany(
+        keys,
+        keys.map(() => big),
+      );
     } catch (e) {
       err = e as OutOfMemoryError;
     }
@@ -335,7 +418,9 @@ describe("errors", () => {
 
   it("make(map) with a hint that does not fit reports entries, not bytes", async () => {
     const rt = await Runtime.create({ maxMemory: "2MiB" });
-    expect(() => rt.map({ key: "u32", value: "u32", hint: 1_000_000 })).toThrow(/make\(map\) with hint 1000000 entries does not fit/);
+    expect(() => rt.map({ key: "u32", value: "u32", hint: 1_000_000 })).toThrow(
+      /make\(map\) with hint 1000000 entries does not fit/,
+    );
     rt.close();
   });
 });
@@ -427,10 +512,18 @@ describe("constructors", () => {
     expect(() => Reflect.construct(GoMap, [])).toThrow();
     expect(typeof MapPool).toBe("function");
     // No internal accessor is reachable on a map.
-    const names = [...Object.getOwnPropertyNames(GoMap.prototype), ...Object.getOwnPropertySymbols(GoMap.prototype).map(String)];
+    const names = [
+      ...Object.getOwnPropertyNames(GoMap.prototype),
+      ...Object.getOwnPropertySymbols(GoMap.prototype).map(String),
+    ];
     for (const n of ["handle", "owner", "ops"]) expect(names).not.toContain(n);
     expect(Object.getOwnPropertySymbols(GoMap.prototype).map(String).sort()).toEqual(
-      [String(Symbol.dispose), "Symbol(Symbol.iterator)", "Symbol(Symbol.toStringTag)", "Symbol(nodejs.util.inspect.custom)"].sort(),
+      [
+        String(Symbol.dispose),
+        "Symbol(Symbol.iterator)",
+        "Symbol(Symbol.toStringTag)",
+        "Symbol(nodejs.util.inspect.custom)",
+      ].sort(),
     );
     expect(new UseAfterFreeError()).toBeInstanceOf(GomapError);
     expect(new InvalidArgumentError("key", "bad").argument).toBe("key");

@@ -5,7 +5,12 @@ import { describe, it, expect } from "vitest";
 import { Runtime, type GoMap } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import {
-  ConcurrentMapWriteError, InvalidArgumentError, OutOfMemoryError, UseAfterFreeError, WrongRuntimeError, GomapError,
+  ConcurrentMapWriteError,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  UseAfterFreeError,
+  WrongRuntimeError,
+  GomapError,
 } from "../src/errors.js";
 import { mapHandle, mapOps } from "../src/map.js";
 
@@ -31,7 +36,11 @@ describe("growth points (Go 1.19)", () => {
     for (let i = 1; i <= 1000; i++) {
       m.set(BigInt(i) * 7919n, 1n);
       const nb = rt.inspect(m).B;
-      if (nb !== B) { growsAt.push(i); expect(nb).toBe(B + 1); B = nb; }
+      if (nb !== B) {
+        growsAt.push(i);
+        expect(nb).toBe(B + 1);
+        B = nb;
+      }
     }
     expect(growsAt).toEqual([9, 14, 27, 53, 105, 209, 417, 833]);
   });
@@ -39,7 +48,19 @@ describe("growth points (Go 1.19)", () => {
   it("make(map, hint) picks B like Go: 0–8 → 0, 9–13 → 1, 14–26 → 2, 27–52 → 3, 53–104 → 4, 1000 → 8, 1048576 → 18", async () => {
     const { rt } = await rtDebug("512MiB");
     const cases: [number, number][] = [
-      [0, 0], [8, 0], [9, 1], [13, 1], [14, 2], [26, 2], [27, 3], [52, 3], [53, 4], [104, 4], [105, 5], [1000, 8], [1_048_576, 18],
+      [0, 0],
+      [8, 0],
+      [9, 1],
+      [13, 1],
+      [14, 2],
+      [26, 2],
+      [27, 3],
+      [52, 3],
+      [53, 4],
+      [104, 4],
+      [105, 5],
+      [1000, 8],
+      [1_048_576, 18],
     ];
     for (const [hint, B] of cases) {
       const m = rt.map({ key: "u32", value: "u32", hint });
@@ -158,7 +179,7 @@ describe("growth (Go 1.19)", () => {
       for (const d of live) m.delete(d);
     }
     expect(sameSizeGrows).toBeGreaterThan(1);
-    expect((b.u8[mapHandle(m) + b.hmap.flags]! & 4)).toBe(0);
+    expect(b.u8[mapHandle(m) + b.hmap.flags]! & 4).toBe(0);
     mapOps(m).checkMap!(mapHandle(m));
   });
 
@@ -181,13 +202,16 @@ describe("growth (Go 1.19)", () => {
     // triggering insert plus 4 more; here, within 3..7 more.
     const b = boundaryOf(rt);
     const old = b.u32[(mapHandle(m) + b.hmap.oldbuckets) >>> 2]!;
-    let old0 = old;
+    const old0 = old;
     let evacuatedSoFar = 0;
     /** Old buckets evacuated so far (tophash[0] is 2, 3 or 4), counted in memory. */
     const evacuatedOld = (arr: number) => {
       if (arr === 0) return 8;
       let n = 0;
-      for (let j = 0; j < 8; j++) { const t = b.u8[arr + j * 144]!; if (t >= 2 && t <= 4) n++; }
+      for (let j = 0; j < 8; j++) {
+        const t = b.u8[arr + j * 144]!;
+        if (t >= 2 && t <= 4) n++;
+      }
       return (evacuatedSoFar = n);
     };
     evacuatedOld(old);
@@ -201,7 +225,7 @@ describe("growth (Go 1.19)", () => {
       const was = evacuatedSoFar;
       const delta = evacuatedOld(info.growing ? old : 0) - was;
       expect(delta).toBeGreaterThanOrEqual(1); // nevacuate always moves on
-      expect(delta).toBeLessThanOrEqual(2);    // the bucket written to, then nevacuate
+      expect(delta).toBeLessThanOrEqual(2); // the bucket written to, then nevacuate
       void old0;
       nevac.push(info.growing ? info.nevacuate : 8);
       void before;
@@ -228,7 +252,9 @@ describe("f64 keys (Go 1.19)", () => {
   it("NaN never equals anything: each set adds an entry, get/delete never find it, iteration sees it", async () => {
     const { rt } = await rtDebug();
     const m = rt.map({ key: "f64", value: "u32" });
-    m.set(NaN, 1); m.set(NaN, 2); m.set(NaN, 3);
+    m.set(NaN, 1);
+    m.set(NaN, 2);
+    m.set(NaN, 3);
     expect(m.size).toBe(3);
     expect(m.get(NaN)).toBeUndefined();
     expect(m.has(NaN)).toBe(false);
@@ -266,24 +292,43 @@ describe("misuse", () => {
   });
 
   const bad: [string, string, unknown, unknown][] = [
-    ["u32", "key", -1, 1], ["u32", "key", 2 ** 32, 1], ["u32", "key", 1.5, 1], ["u32", "key", "1", 1], ["u32", "key", 1n, 1],
-    ["i32", "key", 2 ** 31, 1], ["i32", "key", -(2 ** 31) - 1, 1], ["i32", "key", NaN, 1],
-    ["u64", "key", -1n, 1n], ["u64", "key", 1n << 64n, 1n], ["u64", "key", 2 ** 53, 1n], ["u64", "key", "x", 1n],
-    ["i64", "key", 1n << 63n, 1n], ["i64", "key", -(1n << 63n) - 1n, 1n],
-    ["f64", "key", 1n, 1], ["f64", "key", null, 1],
-    ["u32", "value", 1, -1], ["u32", "value", 1, 1.25], ["u64", "value", 1n, 1.5], ["i64", "value", 1n, 1n << 63n], ["f64", "value", 1, "1"],
+    ["u32", "key", -1, 1],
+    ["u32", "key", 2 ** 32, 1],
+    ["u32", "key", 1.5, 1],
+    ["u32", "key", "1", 1],
+    ["u32", "key", 1n, 1],
+    ["i32", "key", 2 ** 31, 1],
+    ["i32", "key", -(2 ** 31) - 1, 1],
+    ["i32", "key", NaN, 1],
+    ["u64", "key", -1n, 1n],
+    ["u64", "key", 1n << 64n, 1n],
+    ["u64", "key", 2 ** 53, 1n],
+    ["u64", "key", "x", 1n],
+    ["i64", "key", 1n << 63n, 1n],
+    ["i64", "key", -(1n << 63n) - 1n, 1n],
+    ["f64", "key", 1n, 1],
+    ["f64", "key", null, 1],
+    ["u32", "value", 1, -1],
+    ["u32", "value", 1, 1.25],
+    ["u64", "value", 1n, 1.5],
+    ["i64", "value", 1n, 1n << 63n],
+    ["f64", "value", 1, "1"],
   ];
   for (const [kind, which, key, value] of bad) {
     it(`${kind} map rejects ${which} ${typeof key === "bigint" || typeof value === "bigint" ? String(which === "key" ? key : value) + (typeof (which === "key" ? key : value) === "bigint" ? "n" : "") : JSON.stringify(which === "key" ? key : value)} and changes nothing`, async () => {
       const { rt } = await rtDebug();
       const valueKind = which === "key" ? (typeof value === "bigint" ? "u64" : "u32") : kind;
-      const keyKind = which === "key" ? kind : (typeof key === "bigint" ? "u64" : "u32");
+      const keyKind = which === "key" ? kind : typeof key === "bigint" ? "u64" : "u32";
       const m = rt.map({ key: keyKind as "u32", value: valueKind as "u32" });
       const okKey = (keyKind === "u64" || keyKind === "i64" ? 5n : 5) as never;
       const okVal = (valueKind === "u64" || valueKind === "i64" ? 6n : 6) as never;
       m.set(okKey, okVal);
       let err: unknown;
-      try { m.set(key as never, value as never); } catch (e) { err = e; }
+      try {
+        m.set(key as never, value as never);
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(InvalidArgumentError);
       expect(err).toBeInstanceOf(GomapError);
       expect((err as InvalidArgumentError).argument).toBe(which);
@@ -301,7 +346,9 @@ describe("misuse", () => {
   it("rejects bad map options with typed errors", async () => {
     const { rt } = await rtDebug();
     expect(() => rt.map({ key: "u128" as never, value: "u32" })).toThrow(InvalidArgumentError);
-    expect(() => rt.map({ key: "u32", value: "str" as never })).toThrow(/expected one of i32, u32, i64, u64, f64, string, bytes/);
+    expect(() => rt.map({ key: "u32", value: "str" as never })).toThrow(
+      /expected one of i32, u32, i64, u64, f64, string, bytes/,
+    );
     expect(() => rt.map({ key: "u32", value: "u32", hint: -1 })).toThrow(/hint/);
     expect(() => rt.map({ key: "u32", value: "u32", hint: 1.5 })).toThrow(/hint/);
     expect(() => rt.map({ key: "u32", value: "u32", seed: 2 ** 32 })).toThrow(/seed/);
@@ -316,8 +363,20 @@ describe("misuse", () => {
     m.free();
     m.free(); // idempotent
     expect(m.freed).toBe(true);
-    for (const f of [() => m.get(1), () => m.set(1, 1), () => m.has(1), () => m.delete(1), () => m.size, () => m.clear(),
-      () => m.shrink(), () => [...m], () => m.setMany([1], [1]), () => m.getMany([1]), () => m.deleteMany([1]), () => rt.inspect(m)]) {
+    for (const f of [
+      () => m.get(1),
+      () => m.set(1, 1),
+      () => m.has(1),
+      () => m.delete(1),
+      () => m.size,
+      () => m.clear(),
+      () => m.shrink(),
+      () => [...m],
+      () => m.setMany([1], [1]),
+      () => m.getMany([1]),
+      () => m.deleteMany([1]),
+      () => rt.inspect(m),
+    ]) {
       expect(f).toThrow(UseAfterFreeError);
     }
   });
@@ -356,7 +415,12 @@ describe("out of memory", () => {
     const model = new Map<bigint, bigint>();
     let err: unknown;
     for (let i = 0n; ; i++) {
-      try { m.set(i * 2654435761n, i); } catch (e) { err = e; break; }
+      try {
+        m.set(i * 2654435761n, i);
+      } catch (e) {
+        err = e;
+        break;
+      }
       model.set(i * 2654435761n, i);
     }
     expect(err).toBeInstanceOf(OutOfMemoryError);
@@ -373,7 +437,11 @@ describe("out of memory", () => {
     // setMany part-way: throws with .done, the first .done entries are in.
     let batchErr: (OutOfMemoryError & { done?: number }) | undefined;
     const ks = new BigUint64Array(50_000).map((_, i) => BigInt(i) * 3n + (1n << 40n));
-    try { m.setMany(ks, ks); } catch (e) { batchErr = e as never; }
+    try {
+      m.setMany(ks, ks);
+    } catch (e) {
+      batchErr = e as never;
+    }
     expect(batchErr).toBeInstanceOf(OutOfMemoryError);
     expect(m.size).toBe(model.size + batchErr!.done!);
     mapOps(m).checkMap!(mapHandle(m));
@@ -383,9 +451,11 @@ describe("out of memory", () => {
   it("near maxMemory a map keeps taking entries in overflow buckets when it cannot double", async () => {
     const rt = await Runtime.create({ debug: true, maxMemory: "32MiB" });
     const m = rt.map({ key: "u32", value: "u32" });
-    let n = 0, maxB = 0, overLoaded = false;
+    let n = 0,
+      maxB = 0,
+      overLoaded = false;
     try {
-      for (;; n++) {
+      for (; ; n++) {
         m.set(n, n ^ 0x5555);
         if (n % 4096 === 0) {
           const info = rt.inspect(m);

@@ -13,14 +13,23 @@ import { mapHandle, mapOps } from "../src/map.js";
 
 /** What the streams went through, checked at the end (so the test cannot
  *  pass without exercising growth). */
-const seen = { grows: 0, sameSizeGrows: 0, iterationsWhileGrowing: 0, shrinks: 0, clears: 0, iterations: 0, gcCycles: 0 };
+const seen = {
+  grows: 0,
+  sameSizeGrows: 0,
+  iterationsWhileGrowing: 0,
+  shrinks: 0,
+  clears: 0,
+  iterations: 0,
+  gcCycles: 0,
+};
 
 type Key = number | bigint | string | Uint8Array;
 const KEYS: KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
 const VALUES: KindName[] = ["i32", "u32", "i64", "u64", "f64", "string", "bytes"];
 
 /** Oracle key: bytes compare by contents. */
-const norm = (k: Key): Key => (k instanceof Uint8Array ? "b:" + Array.from(k, (x) => String.fromCharCode(x)).join("") : k);
+const norm = (k: Key): Key =>
+  k instanceof Uint8Array ? "b:" + Array.from(k, (x) => String.fromCharCode(x)).join("") : k;
 const OPS_PER_STREAM = 12_000;
 
 /** Oracle with Go's semantics for f64 keys: ±0 one key, NaN entries apart. */
@@ -28,12 +37,31 @@ class Oracle {
   m = new Map<Key, Key>();
   keys = new Map<Key, Key>(); // normalized → original (for iteration checks)
   nans: Key[] = [];
-  get size() { return this.m.size + this.nans.length; }
-  set(k: Key, v: Key) { if (k !== k) this.nans.push(v); else { this.m.set(norm(k), v); this.keys.set(norm(k), k); } }
-  get(k: Key) { return this.m.get(norm(k)); }
-  has(k: Key) { return this.m.has(norm(k)); }
-  delete(k: Key) { this.keys.delete(norm(k)); return this.m.delete(norm(k)); }
-  clear() { this.m.clear(); this.keys.clear(); this.nans = []; }
+  get size() {
+    return this.m.size + this.nans.length;
+  }
+  set(k: Key, v: Key) {
+    if (k !== k) this.nans.push(v);
+    else {
+      this.m.set(norm(k), v);
+      this.keys.set(norm(k), k);
+    }
+  }
+  get(k: Key) {
+    return this.m.get(norm(k));
+  }
+  has(k: Key) {
+    return this.m.has(norm(k));
+  }
+  delete(k: Key) {
+    this.keys.delete(norm(k));
+    return this.m.delete(norm(k));
+  }
+  clear() {
+    this.m.clear();
+    this.keys.clear();
+    this.nans = [];
+  }
 }
 
 const ALPHABET = ["a", "b", "k", "e", "y", "-", "0", "1", "\0", "é", "ß", "中", "🎉", "\uD800", "\uDFFF", "\n"];
@@ -52,10 +80,14 @@ function randBytes(r: () => number, range: number): Uint8Array {
 function genKey(kind: KindName, r: () => number, range: number): Key {
   const n = randInt(r, 0, range);
   switch (kind) {
-    case "i32": return n - (range >> 1);
-    case "u32": return r() < 0.05 ? 4294967295 - n : n;
-    case "i64": return (r() < 0.5 ? -1n : 1n) * (BigInt(n) * 0x1_0000_0001n + (r() < 0.1 ? 1n << 62n : 0n));
-    case "u64": return r() < 0.1 ? (1n << 64n) - 1n - BigInt(n) : BigInt(n) * 0x9e37_79b9n;
+    case "i32":
+      return n - (range >> 1);
+    case "u32":
+      return r() < 0.05 ? 4294967295 - n : n;
+    case "i64":
+      return (r() < 0.5 ? -1n : 1n) * (BigInt(n) * 0x1_0000_0001n + (r() < 0.1 ? 1n << 62n : 0n));
+    case "u64":
+      return r() < 0.1 ? (1n << 64n) - 1n - BigInt(n) : BigInt(n) * 0x9e37_79b9n;
     case "f64": {
       const x = r();
       if (x < 0.02) return NaN;
@@ -64,34 +96,51 @@ function genKey(kind: KindName, r: () => number, range: number): Key {
       if (x < 0.07) return r() < 0.5 ? Infinity : -Infinity;
       return (n - range / 2) / 4;
     }
-    case "string": return randStr(r, range);
-    case "bytes": return randBytes(r, range);
+    case "string":
+      return randStr(r, range);
+    case "bytes":
+      return randBytes(r, range);
   }
 }
 
 function genValue(kind: KindName, r: () => number): Key {
   switch (kind) {
-    case "i32": return randInt(r, -2147483648, 2147483647);
-    case "u32": return randInt(r, 0, 4294967295);
-    case "i64": return BigInt(randInt(r, -1e15, 1e15)) * 7919n;
-    case "u64": return BigInt(randInt(r, 0, 1e15)) * 18446n;
-    case "f64": return r() < 0.05 ? NaN : (r() - 0.5) * 1e6;
-    case "string": return randStr(r, 1e9);
-    case "bytes": return randBytes(r, 1e9);
+    case "i32":
+      return randInt(r, -2147483648, 2147483647);
+    case "u32":
+      return randInt(r, 0, 4294967295);
+    case "i64":
+      return BigInt(randInt(r, -1e15, 1e15)) * 7919n;
+    case "u64":
+      return BigInt(randInt(r, 0, 1e15)) * 18446n;
+    case "f64":
+      return r() < 0.05 ? NaN : (r() - 0.5) * 1e6;
+    case "string":
+      return randStr(r, 1e9);
+    case "bytes":
+      return randBytes(r, 1e9);
   }
 }
 
 const same = (a: Key | undefined, b: Key | undefined) =>
-  Object.is(a, b) || (a === 0 && b === 0) || (a instanceof Uint8Array && b instanceof Uint8Array && norm(a) === norm(b));
+  Object.is(a, b) ||
+  (a === 0 && b === 0) ||
+  (a instanceof Uint8Array && b instanceof Uint8Array && norm(a) === norm(b));
 
 function typedKeys(kind: KindName, ks: Key[]) {
   switch (kind) {
-    case "i32": return Int32Array.from(ks as number[]);
-    case "u32": return Uint32Array.from(ks as number[]);
-    case "i64": return BigInt64Array.from(ks as bigint[]);
-    case "u64": return BigUint64Array.from(ks as bigint[]);
-    case "f64": return Float64Array.from(ks as number[]);
-    default: return ks;
+    case "i32":
+      return Int32Array.from(ks as number[]);
+    case "u32":
+      return Uint32Array.from(ks as number[]);
+    case "i64":
+      return BigInt64Array.from(ks as bigint[]);
+    case "u64":
+      return BigUint64Array.from(ks as bigint[]);
+    case "f64":
+      return Float64Array.from(ks as number[]);
+    default:
+      return ks;
   }
 }
 
@@ -99,118 +148,144 @@ function typedKeys(kind: KindName, ks: Key[]) {
  *  every 4 allocations and marks in 512-byte steps, and the tri-colour
  *  invariant is checked as the stream goes. */
 async function runStream(keyKind: KindName, valueKind: KindName, seed: number, opsPerStream: number, stress: boolean) {
-      await withSeed(seed, async () => {
-        const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
-        const b = boundaryOf(rt);
-        const dbg = b.requireDebug("model");
-        if (stress) dbg.dbgStress(4, 512);
-        const r = prng(seed);
-        const m = rt.map({ key: keyKind, value: valueKind, hint: r() < 0.3 ? randInt(r, 0, 3000) : 0, ...(r() < 0.5 ? { seed } : {}) }) as GoMap;
-        const checkMap = () => mapOps(m).checkMap!(mapHandle(m));
-        const o = new Oracle();
-        let range = randInt(r, 8, 4000);
-        for (let op = 0; op < opsPerStream; op++) {
-          if (op % 2000 === 0) range = randInt(r, 8, r() < 0.5 ? 300 : 20_000);
-          const x = r();
-          if (x < 0.40) {
-            const k = genKey(keyKind, r, range), v = genValue(valueKind, r);
+  await withSeed(seed, async () => {
+    const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
+    const b = boundaryOf(rt);
+    const dbg = b.requireDebug("model");
+    if (stress) dbg.dbgStress(4, 512);
+    const r = prng(seed);
+    const m = rt.map({
+      key: keyKind,
+      value: valueKind,
+      hint: r() < 0.3 ? randInt(r, 0, 3000) : 0,
+      ...(r() < 0.5 ? { seed } : {}),
+    }) as GoMap;
+    const checkMap = () => mapOps(m).checkMap!(mapHandle(m));
+    const o = new Oracle();
+    let range = randInt(r, 8, 4000);
+    for (let op = 0; op < opsPerStream; op++) {
+      if (op % 2000 === 0) range = randInt(r, 8, r() < 0.5 ? 300 : 20_000);
+      const x = r();
+      if (x < 0.4) {
+        const k = genKey(keyKind, r, range),
+          v = genValue(valueKind, r);
+        m.set(k as never, v as never);
+        o.set(k, v);
+      } else if (x < 0.58) {
+        const k = genKey(keyKind, r, range);
+        const got = m.get(k as never);
+        const want = k !== k ? undefined : o.get(k);
+        if (!same(got as Key | undefined, want))
+          throw new Error(`op ${op}: get(${String(k)}) = ${String(got)}, want ${String(want)}`);
+        expect(m.has(k as never)).toBe(want !== undefined);
+      } else if (x < 0.8) {
+        const k = genKey(keyKind, r, range);
+        const want = k === k && o.has(k);
+        expect(m.delete(k as never), `delete(${String(k)})`).toBe(want);
+        if (want) o.delete(k);
+      } else if (x < 0.84) {
+        // Batch: setMany + getMany (+ found mask) + deleteMany.
+        const n = randInt(r, 1, 300);
+        const ks: Key[] = [],
+          vs: Key[] = [];
+        for (let i = 0; i < n; i++) {
+          ks.push(genKey(keyKind, r, range));
+          vs.push(genValue(valueKind, r));
+        }
+        m.setMany((r() < 0.5 ? typedKeys(keyKind, ks) : ks) as never, vs as never);
+        ks.forEach((k, i) => o.set(k, vs[i]!));
+        const found = new Uint8Array(n);
+        const q: Key[] = ks.map((k) => (r() < 0.5 ? k : genKey(keyKind, r, range)));
+        const out = m.getMany(q as never, undefined, found);
+        q.forEach((k, i) => {
+          const want = k !== k ? undefined : o.get(k);
+          expect(found[i], `found[${i}] for ${String(k)}`).toBe(want === undefined ? 0 : 1);
+          if (want !== undefined && !same(out[i] as Key, want))
+            throw new Error(`getMany value for ${String(k)}: ${String(out[i])} != ${String(want)}`);
+        });
+        if (r() < 0.5) {
+          const del = q.filter(() => r() < 0.5);
+          let want = 0;
+          const gone = new Map<Key, Key>();
+          for (const k of del)
+            if (k === k && o.has(k) && !gone.has(norm(k))) {
+              want++;
+              gone.set(norm(k), k);
+            }
+          expect(m.deleteMany(del as never)).toBe(want);
+          for (const k of gone.values()) o.delete(k);
+        }
+      } else if (x < 0.845) {
+        m.clear();
+        o.clear();
+        seen.clears++;
+      } else if (x < 0.85) {
+        m.shrink();
+        expect(rt.inspect(m).growing).toBe(false);
+        seen.shrinks++;
+      } else if (x < 0.87) {
+        iterateWithMutations(rt, m, o, keyKind, valueKind, r, range);
+        seen.iterations++;
+      } else if (x < 0.8715) {
+        // Churn: insert fresh keys and delete old ones at a steady size,
+        // which piles up overflow buckets until a same-size grow. Start
+        // from an empty, shrunk map so B stays small.
+        m.clear();
+        o.clear();
+        m.shrink();
+        // docs/go-facts.md: insert-100/delete-100 rounds on a B = 4 map.
+        for (let round = 0; round < 25; round++) {
+          const live: Key[] = [];
+          while (live.length < 100) {
+            const k = genKey(keyKind, r, 1_000_000);
+            if (k !== k || o.has(k)) continue;
+            const v = genValue(valueKind, r);
             m.set(k as never, v as never);
             o.set(k, v);
-          } else if (x < 0.58) {
-            const k = genKey(keyKind, r, range);
-            const got = m.get(k as never);
-            const want = k !== k ? undefined : o.get(k);
-            if (!same(got as Key | undefined, want)) throw new Error(`op ${op}: get(${String(k)}) = ${String(got)}, want ${String(want)}`);
-            expect(m.has(k as never)).toBe(want !== undefined);
-          } else if (x < 0.80) {
-            const k = genKey(keyKind, r, range);
-            const want = k === k && o.has(k);
-            expect(m.delete(k as never), `delete(${String(k)})`).toBe(want);
-            if (want) o.delete(k);
-          } else if (x < 0.84) {
-            // Batch: setMany + getMany (+ found mask) + deleteMany.
-            const n = randInt(r, 1, 300);
-            const ks: Key[] = [], vs: Key[] = [];
-            for (let i = 0; i < n; i++) { ks.push(genKey(keyKind, r, range)); vs.push(genValue(valueKind, r)); }
-            m.setMany((r() < 0.5 ? typedKeys(keyKind, ks) : ks) as never, vs as never);
-            ks.forEach((k, i) => o.set(k, vs[i]!));
-            const found = new Uint8Array(n);
-            const q: Key[] = ks.map((k) => (r() < 0.5 ? k : genKey(keyKind, r, range)));
-            const out = m.getMany(q as never, undefined, found);
-            q.forEach((k, i) => {
-              const want = k !== k ? undefined : o.get(k);
-              expect(found[i], `found[${i}] for ${String(k)}`).toBe(want === undefined ? 0 : 1);
-              if (want !== undefined && !same(out[i] as Key, want)) throw new Error(`getMany value for ${String(k)}: ${String(out[i])} != ${String(want)}`);
-            });
-            if (r() < 0.5) {
-              const del = q.filter(() => r() < 0.5);
-              let want = 0;
-              const gone = new Map<Key, Key>();
-              for (const k of del) if (k === k && o.has(k) && !gone.has(norm(k))) { want++; gone.set(norm(k), k); }
-              expect(m.deleteMany(del as never)).toBe(want);
-              for (const k of gone.values()) o.delete(k);
-            }
-          } else if (x < 0.845) {
-            m.clear();
-            o.clear();
-            seen.clears++;
-          } else if (x < 0.85) {
-            m.shrink();
-            expect(rt.inspect(m).growing).toBe(false);
-            seen.shrinks++;
-          } else if (x < 0.87) {
-            iterateWithMutations(rt, m, o, keyKind, valueKind, r, range);
-            seen.iterations++;
-          } else if (x < 0.8715) {
-            // Churn: insert fresh keys and delete old ones at a steady size,
-            // which piles up overflow buckets until a same-size grow. Start
-            // from an empty, shrunk map so B stays small.
-            m.clear(); o.clear(); m.shrink();
-            // docs/go-facts.md: insert-100/delete-100 rounds on a B = 4 map.
-            for (let round = 0; round < 25; round++) {
-              const live: Key[] = [];
-              while (live.length < 100) {
-                const k = genKey(keyKind, r, 1_000_000);
-                if (k !== k || o.has(k)) continue;
-                const v = genValue(valueKind, r);
-                m.set(k as never, v as never); o.set(k, v); live.push(k);
-                if ((b.u8[mapHandle(m) + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
-              }
-              for (const d of live) {
-                expect(m.delete(d as never)).toBe(true); o.delete(d);
-                if ((b.u8[mapHandle(m) + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
-              }
-            }
+            live.push(k);
+            if ((b.u8[mapHandle(m) + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
           }
-          const h = mapHandle(m);
-          if (b.u32[(h + b.hmap.oldbuckets) >>> 2] !== 0) {
-            seen.grows++;
-            if ((b.u8[h + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+          for (const d of live) {
+            expect(m.delete(d as never)).toBe(true);
+            o.delete(d);
+            if ((b.u8[mapHandle(m) + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
           }
-          if (m.size !== o.size) throw new Error(`op ${op}: size ${m.size} != ${o.size}`);
-          if (op % 400 === 0) checkMap();
-          if (stress && op % 200 === 0) dbg.checkTriColor();
         }
-        if (stress) seen.gcCycles += rt.readMemStats().NumGC;
-        // Full comparison by iteration.
-        checkMap();
-        const got = new Map<Key, Key>();
-        let nans = 0;
-        for (const [k, v] of m) {
-          if (k !== k) { nans++; continue; }
-          const kk = norm(k === 0 ? 0 : k);
-          if (got.has(kk)) throw new Error(`iteration produced ${String(k)} twice`);
-          got.set(kk, v as Key);
-        }
-        expect(nans).toBe(o.nans.length);
-        expect(got.size).toBe(o.m.size);
-        for (const [k, v] of o.m) if (!same(got.get(k), v)) throw new Error(`final: ${String(k)} → ${String(got.get(k))}, want ${String(v)}`);
-        dbg.checkHeap();
-        rt.gc();
-        checkMap();
-        dbg.checkHeap();
-        for (const [k, v] of o.m) if (!same(m.get(o.keys.get(k) as never) as Key, v)) throw new Error(`after gc: ${String(k)} lost`);
-      });
+      }
+      const h = mapHandle(m);
+      if (b.u32[(h + b.hmap.oldbuckets) >>> 2] !== 0) {
+        seen.grows++;
+        if ((b.u8[h + b.hmap.flags]! & 8) !== 0) seen.sameSizeGrows++;
+      }
+      if (m.size !== o.size) throw new Error(`op ${op}: size ${m.size} != ${o.size}`);
+      if (op % 400 === 0) checkMap();
+      if (stress && op % 200 === 0) dbg.checkTriColor();
+    }
+    if (stress) seen.gcCycles += rt.readMemStats().NumGC;
+    // Full comparison by iteration.
+    checkMap();
+    const got = new Map<Key, Key>();
+    let nans = 0;
+    for (const [k, v] of m) {
+      if (k !== k) {
+        nans++;
+        continue;
+      }
+      const kk = norm(k === 0 ? 0 : k);
+      if (got.has(kk)) throw new Error(`iteration produced ${String(k)} twice`);
+      got.set(kk, v as Key);
+    }
+    expect(nans).toBe(o.nans.length);
+    expect(got.size).toBe(o.m.size);
+    for (const [k, v] of o.m)
+      if (!same(got.get(k), v)) throw new Error(`final: ${String(k)} → ${String(got.get(k))}, want ${String(v)}`);
+    dbg.checkHeap();
+    rt.gc();
+    checkMap();
+    dbg.checkHeap();
+    for (const [k, v] of o.m)
+      if (!same(m.get(o.keys.get(k) as never) as Key, v)) throw new Error(`after gc: ${String(k)} lost`);
+  });
 }
 
 describe("map model", () => {
@@ -235,7 +310,15 @@ describe("map model under GC stress (a cycle every 4 allocations, 512-byte mark 
  *  an entry present at the start and never deleted is produced exactly once;
  *  a produced entry is present with its current value; an entry deleted
  *  before it is reached is not produced. */
-function iterateWithMutations(rt: Runtime, m: GoMap, o: Oracle, keyKind: KindName, valueKind: KindName, r: () => number, range: number): void {
+function iterateWithMutations(
+  rt: Runtime,
+  m: GoMap,
+  o: Oracle,
+  keyKind: KindName,
+  valueKind: KindName,
+  r: () => number,
+  range: number,
+): void {
   const start = new Set<Key>(o.m.keys());
   const deleted = new Set<Key>();
   const inserted = new Set<Key>();
@@ -245,11 +328,13 @@ function iterateWithMutations(rt: Runtime, m: GoMap, o: Oracle, keyKind: KindNam
   let count = 0;
   let nanSeen = 0;
   for (const [k, v] of m) {
-    if (k !== k) { nanSeen++; }
-    else {
+    if (k !== k) {
+      nanSeen++;
+    } else {
       const kk = norm(k === 0 ? 0 : k);
       if (!o.m.has(kk)) throw new Error(`iteration produced ${String(k)}, which is not in the map`);
-      if (!same(o.m.get(kk), v as Key)) throw new Error(`iteration produced ${String(k)} → ${String(v)}, current value ${String(o.m.get(kk))}`);
+      if (!same(o.m.get(kk), v as Key))
+        throw new Error(`iteration produced ${String(k)} → ${String(v)}, current value ${String(o.m.get(kk))}`);
       const c = (produced.get(kk) ?? 0) + 1;
       produced.set(kk, c);
       if (c > 1 && !(deleted.has(kk) && inserted.has(kk))) throw new Error(`iteration produced ${String(k)} twice`);
@@ -261,17 +346,24 @@ function iterateWithMutations(rt: Runtime, m: GoMap, o: Oracle, keyKind: KindNam
       if (r() < 0.5) {
         const vv = genValue(valueKind, r);
         m.set(k as never, vv as never);
-        if (k === k) { if (!o.has(k)) inserted.add(norm(k)); o.set(k, vv); } else o.nans.push(vv);
+        if (k === k) {
+          if (!o.has(k)) inserted.add(norm(k));
+          o.set(k, vv);
+        } else o.nans.push(vv);
       } else if (k === k) {
         const want = o.has(k);
         expect(m.delete(k as never)).toBe(want);
-        if (want) { o.delete(k); deleted.add(norm(k)); }
+        if (want) {
+          o.delete(k);
+          deleted.add(norm(k));
+        }
       }
     }
   }
   if (stopAt === Infinity) {
     for (const k of start) {
-      if (!deleted.has(k) && !produced.has(k)) throw new Error(`iteration missed ${String(k)}, present from start to end`);
+      if (!deleted.has(k) && !produced.has(k))
+        throw new Error(`iteration missed ${String(k)}, present from start to end`);
     }
     if (nanSeen < Math.min(o.nans.length, 0)) throw new Error("NaN entries missing");
   }

@@ -12,7 +12,11 @@ describe("out of memory", () => {
     const { rt, b, dbg } = await debugRuntime("1MiB");
     const before = b.readMemStats();
     let err: unknown;
-    try { allocOrThrow(rt, 2 * 1024 * 1024, true); } catch (e) { err = e; }
+    try {
+      allocOrThrow(rt, 2 * 1024 * 1024, true);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect(err).toBeInstanceOf(GomapError);
     expect((err as OutOfMemoryError).requested).toBe(2 * 1024 * 1024);
@@ -79,7 +83,12 @@ describe("out of memory", () => {
     const { rt, b, dbg } = await debugRuntime("1MiB");
     const ptrs: number[] = [];
     for (;;) {
-      try { ptrs.push(allocOrThrow(rt, 24, false)); } catch (e) { expect(e).toBeInstanceOf(OutOfMemoryError); break; }
+      try {
+        ptrs.push(allocOrThrow(rt, 24, false));
+      } catch (e) {
+        expect(e).toBeInstanceOf(OutOfMemoryError);
+        break;
+      }
       b.dv.setUint32(ptrs[ptrs.length - 1]!, ptrs.length, true);
     }
     expect(ptrs.length).toBeGreaterThan(10_000);

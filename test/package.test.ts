@@ -19,7 +19,8 @@ const CI = process.env.CI === "true" || process.env.CI === "1";
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const [NODE_MAJOR, NODE_MINOR] = process.versions.node.split(".").map(Number) as [number, number];
 /** require(esm) without a flag: Node 20.19+, 22.12+, 23+. */
-const REQUIRE_ESM = NODE_MAJOR > 22 || (NODE_MAJOR === 22 && NODE_MINOR >= 12) || (NODE_MAJOR === 20 && NODE_MINOR >= 19);
+const REQUIRE_ESM =
+  NODE_MAJOR > 22 || (NODE_MAJOR === 22 && NODE_MINOR >= 12) || (NODE_MAJOR === 20 && NODE_MINOR >= 19);
 
 const SCRIPT = `
 import { Runtime, OutOfMemoryError } from "gomap-wasm";
@@ -56,7 +57,15 @@ function run(cwd: string, file: string) {
 function npmEnv(cache: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^npm_config_/i.test(k)) env[k] = v;
-  return { ...env, npm_config_cache: cache, npm_config_offline: "false", npm_config_prefer_offline: "false", npm_config_update_notifier: "false", npm_config_audit: "false", npm_config_fund: "false" };
+  return {
+    ...env,
+    npm_config_cache: cache,
+    npm_config_offline: "false",
+    npm_config_prefer_offline: "false",
+    npm_config_update_notifier: "false",
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+  };
 }
 
 describe("package", () => {
@@ -80,7 +89,10 @@ describe("package", () => {
 
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), "gomap-pack-"));
-      const pack = spawnSync(npm, ["pack", "--pack-destination", dir, "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" });
+      const pack = spawnSync(npm, ["pack", "--pack-destination", dir, "--json", "--ignore-scripts"], {
+        cwd: root,
+        encoding: "utf8",
+      });
       if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
       const info = JSON.parse(pack.stdout)[0] as { filename: string; files: { path: string }[] };
       files = info.files.map((f) => f.path).sort();
@@ -96,8 +108,14 @@ describe("package", () => {
       writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
       const cache = mkdtempSync(join(tmpdir(), "gomap-npm-cache-"));
       try {
-        const inst = spawnSync(npm, ["install", "--no-audit", "--no-fund", tarball], { cwd: project, encoding: "utf8", env: npmEnv(cache), timeout: 150_000 });
-        if (inst.status !== 0) installError = `npm install ${info.filename} (fresh cache, registry allowed) failed (${inst.status ?? inst.signal}):\n${inst.stdout}\n${inst.stderr}`;
+        const inst = spawnSync(npm, ["install", "--no-audit", "--no-fund", tarball], {
+          cwd: project,
+          encoding: "utf8",
+          env: npmEnv(cache),
+          timeout: 150_000,
+        });
+        if (inst.status !== 0)
+          installError = `npm install ${info.filename} (fresh cache, registry allowed) failed (${inst.status ?? inst.signal}):\n${inst.stdout}\n${inst.stderr}`;
       } finally {
         rmSync(cache, { recursive: true, force: true });
       }
@@ -108,7 +126,14 @@ describe("package", () => {
     });
 
     it("holds the entries, both cores, the inlined release core and the types the package names", () => {
-      for (const f of ["dist/node.js", "dist/browser.js", "build/release.wasm", "build/release-inline.js", "build/debug.wasm", "package.json"]) {
+      for (const f of [
+        "dist/node.js",
+        "dist/browser.js",
+        "build/release.wasm",
+        "build/release-inline.js",
+        "build/debug.wasm",
+        "package.json",
+      ]) {
         expect(files, `tarball should contain ${f}`).toContain(f);
       }
       const pkg = JSON.parse(readFileSync(join(unpacked, "package.json"), "utf8"));
@@ -116,13 +141,24 @@ describe("package", () => {
       expect(pkg.exports["."].node).toBe("./dist/node.js");
       const types = String(pkg.exports["."].types);
       expect(pkg.types, "package.json types and exports['.'].types agree").toBe(types);
-      expect(files, `the types file the package names (${types}) is in the tarball`).toContain(types.replace(/^\.\//, ""));
+      expect(files, `the types file the package names (${types}) is in the tarball`).toContain(
+        types.replace(/^\.\//, ""),
+      );
     });
 
     it("leaves out tests, TypeScript sources and the debug core's source map", () => {
-      expect(files.filter((f) => f.startsWith("test/")), "test/ files").toEqual([]);
-      expect(files.filter((f) => /^src\/.*\.ts$/.test(f)), "src/*.ts sources").toEqual([]);
-      expect(files.filter((f) => f.endsWith("debug.wasm.map")), "debug.wasm.map").toEqual([]);
+      expect(
+        files.filter((f) => f.startsWith("test/")),
+        "test/ files",
+      ).toEqual([]);
+      expect(
+        files.filter((f) => /^src\/.*\.ts$/.test(f)),
+        "src/*.ts sources",
+      ).toEqual([]);
+      expect(
+        files.filter((f) => f.endsWith("debug.wasm.map")),
+        "debug.wasm.map",
+      ).toEqual([]);
     });
 
     it("every .js.map resolves: sourcesContent, or sources that are in the tarball", () => {
@@ -130,7 +166,11 @@ describe("package", () => {
       const have = new Set(files);
       const broken: string[] = [];
       for (const m of maps) {
-        const map = JSON.parse(readFileSync(join(unpacked, m), "utf8")) as { sources?: string[]; sourcesContent?: (string | null)[]; sourceRoot?: string };
+        const map = JSON.parse(readFileSync(join(unpacked, m), "utf8")) as {
+          sources?: string[];
+          sourcesContent?: (string | null)[];
+          sourceRoot?: string;
+        };
         (map.sources ?? []).forEach((src, i) => {
           if (typeof map.sourcesContent?.[i] === "string") return;
           const path = posix.normalize(posix.join(posix.dirname(m), map.sourceRoot ?? "", src));
@@ -143,7 +183,10 @@ describe("package", () => {
     it("installs into a separate project (fresh npm cache, no --offline) and works there", () => {
       expect(installError).toBe("");
       expect(existsSync(join(project, "node_modules", "gomap-wasm", "build", "release.wasm"))).toBe(true);
-      expect(existsSync(join(project, "node_modules", "pprof-format", "package.json")), "the runtime dependency came from the registry").toBe(true);
+      expect(
+        existsSync(join(project, "node_modules", "pprof-format", "package.json")),
+        "the runtime dependency came from the registry",
+      ).toBe(true);
       writeFileSync(join(project, "probe.mjs"), SCRIPT);
       expect(run(project, "probe.mjs")).toEqual(PROBE);
       const pkg = JSON.parse(readFileSync(join(project, "node_modules", "gomap-wasm", "package.json"), "utf8"));
@@ -153,14 +196,22 @@ describe("package", () => {
     });
 
     // engines says >= 20.19; an older Node skips this (and fails it under CI).
-    it.skipIf(!REQUIRE_ESM && !CI)('require("gomap-wasm") works from a CommonJS file in the project (Node >= 20.19)', () => {
-      expect(installError).toBe("");
-      writeFileSync(join(project, "probe.cjs"), CJS_SCRIPT);
-      const r = spawnSync(process.execPath, ["probe.cjs"], { cwd: project, encoding: "utf8" });
-      expect(r.status, `node probe.cjs:\n${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ ...PROBE, size: 100, get: "v42", name: "InvalidArgumentError" });
-      expect(r.stderr, "require(esm) printed warnings").toBe("");
-    });
+    it.skipIf(!REQUIRE_ESM && !CI)(
+      'require("gomap-wasm") works from a CommonJS file in the project (Node >= 20.19)',
+      () => {
+        expect(installError).toBe("");
+        writeFileSync(join(project, "probe.cjs"), CJS_SCRIPT);
+        const r = spawnSync(process.execPath, ["probe.cjs"], { cwd: project, encoding: "utf8" });
+        expect(r.status, `node probe.cjs:\n${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({
+          ...PROBE,
+          size: 100,
+          get: "v42",
+          name: "InvalidArgumentError",
+        });
+        expect(r.stderr, "require(esm) printed warnings").toBe("");
+      },
+    );
   });
 
   it("the release core contains no AssemblyScript runtime code (~lib/rt/)", () => {

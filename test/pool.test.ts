@@ -2,7 +2,14 @@
 // array, clearing, the victim cache across two collections, misuse errors,
 // counters.
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError, IteratorInvalidatedError, Runtime, UseAfterFreeError, WrongRuntimeError, GENERATIONS } from "../src/node.js";
+import {
+  InvalidArgumentError,
+  IteratorInvalidatedError,
+  Runtime,
+  UseAfterFreeError,
+  WrongRuntimeError,
+  GENERATIONS,
+} from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { mapHandle, mapOps } from "../src/map.js";
 
@@ -43,7 +50,14 @@ describe("rt.pool", () => {
     m.set("a", "b");
     const it = m.entries();
     pool.put(m);
-    for (const use of [() => m.get("a"), () => m.set("x", "y"), () => m.size, () => m.delete("a"), () => [...m.keys()], () => m.free()]) {
+    for (const use of [
+      () => m.get("a"),
+      () => m.set("x", "y"),
+      () => m.size,
+      () => m.delete("a"),
+      () => [...m.keys()],
+      () => m.free(),
+    ]) {
       expect(use).toThrow(UseAfterFreeError);
       expect(use).toThrow(/put back into a pool/);
     }
@@ -56,7 +70,9 @@ describe("rt.pool", () => {
     const freed = rt.map({ key: "string", value: "string" });
     freed.free();
     expect(() => pool.put(freed)).toThrow(UseAfterFreeError);
-    expect(() => rt.pool({ key: "u32", value: "u32", generation: "forever" as never })).toThrow(/transient, transaction, stable/);
+    expect(() => rt.pool({ key: "u32", value: "u32", generation: "forever" as never })).toThrow(
+      /transient, transaction, stable/,
+    );
     expect(() => rt.pool({ key: "u32", value: "u32", generation: "stable", hint: -1 })).toThrow(InvalidArgumentError);
     expect(pool.get().get("a")).toBeUndefined(); // the reused map was cleared
   });

@@ -41,14 +41,20 @@ function decode(gz: Uint8Array) {
     samples.filter(keep).reduce((a, s) => a + s.values[i]!, 0);
   const through = (frame: string) => (s: DecodedSample) => s.frames.includes(frame);
   return {
-    p, samples, total, through,
+    p,
+    samples,
+    total,
+    through,
     types: p.sampleType.map((t) => `${str(t.type)}/${str(t.unit)}`),
     periodType: p.periodType ? `${str(p.periodType.type)}/${str(p.periodType.unit)}` : "",
     period: Number(p.period),
   };
 }
 
-const ALLOC_OBJECTS = 0, ALLOC_SPACE = 1, INUSE_OBJECTS = 2, INUSE_SPACE = 3;
+const ALLOC_OBJECTS = 0,
+  ALLOC_SPACE = 1,
+  INUSE_OBJECTS = 2,
+  INUSE_SPACE = 3;
 
 describe("rt.heapProfile: Go's heap-profile format", () => {
   it("has Go's four sample types in Go's order, period space/bytes = rate, a bytes label and public op → core → mallocgc stacks", async () => {
@@ -159,7 +165,8 @@ describe("rate 1: every allocation, exact", () => {
     const before = decode(await rt.heapProfile());
     const strBytes = before.total(INUSE_SPACE, before.through("newStr"));
     expect(before.total(INUSE_OBJECTS, before.through("newStr"))).toBe(30_000);
-    const bigArray = (s: DecodedSample) => s.frames.join(" ") === "mallocgc makeBucketArray makemap Runtime.map" && s.bytes > 32768;
+    const bigArray = (s: DecodedSample) =>
+      s.frames.join(" ") === "mallocgc makeBucketArray makemap Runtime.map" && s.bytes > 32768;
     expect(before.total(INUSE_OBJECTS, bigArray)).toBe(1);
     for (let i = 0; i < 30_000; i++) m.delete(`key-number-${i}`);
     big.free();
@@ -210,7 +217,8 @@ describe("Go's default rate (512 KiB): unbiased estimates", () => {
       for (let i = 0; i < 64; i++) expect(b.allocMany(64, 65536, true)).toBe(65536); // 4 Mi objects, 256 MiB
       for (let i = 0; i < 1024; i++) expect(b.alloc(256 * 1024, true)).not.toBe(0); // 1 Ki large objects, 256 MiB
       const d = decode(await rt.heapProfile({ asOf: "now" }));
-      const near = (got: number, want: number) => expect(Math.abs(got / want - 1), `${got} vs ${want}`).toBeLessThan(0.15);
+      const near = (got: number, want: number) =>
+        expect(Math.abs(got / want - 1), `${got} vs ${want}`).toBeLessThan(0.15);
       const small = (s: DecodedSample) => s.bytes === 64;
       const large = (s: DecodedSample) => s.bytes === 256 * 1024;
       near(d.total(ALLOC_OBJECTS, small), 64 * 65536);
@@ -245,7 +253,9 @@ describe("rates above the core's cap on the mean gap", () => {
 describe("allocation sites", () => {
   it("every mallocgc call in the core names its site first (allocAt), so no sample is misattributed", () => {
     const dir = join(root, "assembly");
-    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts") && !f.endsWith("mem/malloc.ts"));
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter(
+      (f) => f.endsWith(".ts") && !f.endsWith("mem/malloc.ts"),
+    );
     const unnamed: string[] = [];
     for (const f of files) {
       const lines = readFileSync(join(dir, f), "utf8").split("\n");
@@ -266,13 +276,17 @@ describe("allocation sites", () => {
 const GO = ["go", "/usr/lib/go-1.19/bin/go"].find((g) => spawnSync(g, ["version"]).status === 0);
 const UNDER_CI = process.env.CI === "true";
 
-interface TopRow { flat: number; cum: number }
+interface TopRow {
+  flat: number;
+  cum: number;
+}
 
 /** `go tool pprof -top` in bytes, every node kept: name → flat, cum. */
 function pprofTop(args: string[]): { text: string; rows: Map<string, TopRow> } {
   const tmp = mkdtempSync(join(tmpdir(), "gomap-pprof-"));
   const r = spawnSync(GO!, ["tool", "pprof", "-top", "-unit=B", "-nodefraction=0", "-edgefraction=0", ...args], {
-    encoding: "utf8", env: { ...process.env, PPROF_TMPDIR: tmp, HOME: process.env.HOME ?? tmp },
+    encoding: "utf8",
+    env: { ...process.env, PPROF_TMPDIR: tmp, HOME: process.env.HOME ?? tmp },
   });
   expect(r.status, r.stderr).toBe(0);
   const rows = new Map<string, TopRow>();
@@ -292,7 +306,8 @@ describe.runIf(GO)("go tool pprof reads our profiles", () => {
     const m = rt.map({ key: "string", value: "i64" });
     for (let i = 0; i < 100_000; i++) m.set(`key-number-${i}`, BigInt(i));
     rt.gc();
-    const a = join(dir, "filled.pb.gz"), b = join(dir, "deleted.pb.gz");
+    const a = join(dir, "filled.pb.gz"),
+      b = join(dir, "deleted.pb.gz");
     writeFileSync(a, await rt.heapProfile());
     for (let i = 0; i < 100_000; i++) m.delete(`key-number-${i}`);
     rt.gc();
@@ -303,8 +318,15 @@ describe.runIf(GO)("go tool pprof reads our profiles", () => {
     const total = top.rows.get("mallocgc")!.cum;
     expect(top.rows.get("mallocgc")!.flat).toBe(total); // the leaf of every stack
     expect(top.rows.get("GoMap.set")!.cum).toBeGreaterThan(0.95 * total);
-    const cores = [...top.rows].filter(([name]) => !/^(mallocgc|GoMap\.|Runtime\.|hashGrow|makemap)/.test(name)).sort((x, y) => y[1].cum - x[1].cum);
-    expect(cores.slice(0, 2).map(([name]) => name).sort()).toEqual(["makeBucketArray", "newStr"]);
+    const cores = [...top.rows]
+      .filter(([name]) => !/^(mallocgc|GoMap\.|Runtime\.|hashGrow|makemap)/.test(name))
+      .sort((x, y) => y[1].cum - x[1].cum);
+    expect(
+      cores
+        .slice(0, 2)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(["makeBucketArray", "newStr"]);
     expect(top.rows.get("makeBucketArray")!.cum + top.rows.get("newStr")!.cum).toBeGreaterThan(0.85 * total);
     // inuse_space is the default view (the last sample type), as for Go's heap profiles.
     expect(pprofTop([a]).text).toMatch(/Type: inuse_space/);
@@ -317,13 +339,28 @@ describe.runIf(GO)("go tool pprof reads our profiles", () => {
 
   it("reads the lab's per-phase profiles: -base between after-delete and after-GC shows every key string freed", () => {
     const dir = mkdtempSync(join(tmpdir(), "gomap-lab-prof-"));
-    const r = spawnSync(process.execPath, ["dist/lab.js", "--n", "20000", "--profile", dir, "--profile-rate", "1", "--json"], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      ["dist/lab.js", "--n", "20000", "--profile", dir, "--profile-rate", "1", "--json"],
+      { cwd: root, encoding: "utf8" },
+    );
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     const files = json.phases.map((p: { profile: string }) => p.profile.replace(/^.*[/\\]/, ""));
-    expect(files.slice(0, 5)).toEqual(["01-start.pb.gz", "02-after-make.pb.gz", "03-after-fill.pb.gz", "04-after-delete.pb.gz", "05-after-gc.pb.gz"]);
+    expect(files.slice(0, 5)).toEqual([
+      "01-start.pb.gz",
+      "02-after-make.pb.gz",
+      "03-after-fill.pb.gz",
+      "04-after-delete.pb.gz",
+      "05-after-gc.pb.gz",
+    ]);
     expect(readdirSync(dir).sort()).toEqual([...files].sort()); // one per phase
-    const diff = pprofTop(["-sample_index=inuse_space", "-base", join(dir, "04-after-delete.pb.gz"), join(dir, "05-after-gc.pb.gz")]);
+    const diff = pprofTop([
+      "-sample_index=inuse_space",
+      "-base",
+      join(dir, "04-after-delete.pb.gz"),
+      join(dir, "05-after-gc.pb.gz"),
+    ]);
     // "key-0" … "key-9999" fit the 8-byte class, "key-10000" … the 16-byte one.
     expect(diff.rows.get("newStr")!.cum).toBe(-(10_000 * 8 + 10_000 * 16));
     const fill = pprofTop(["-sample_index=inuse_space", join(dir, "03-after-fill.pb.gz")]);
@@ -335,7 +372,9 @@ if (!GO) {
   if (UNDER_CI) {
     describe("go tool pprof reads our profiles", () => {
       it("needs Go under CI (.ci/run installs golang-1.19-go)", () => {
-        throw new Error("no Go toolchain found (go on PATH or /usr/lib/go-1.19/bin/go) and CI=true: the pprof tests must run in CI");
+        throw new Error(
+          "no Go toolchain found (go on PATH or /usr/lib/go-1.19/bin/go) and CI=true: the pprof tests must run in CI",
+        );
       });
     });
   } else {

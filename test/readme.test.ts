@@ -31,7 +31,8 @@ describe("README", () => {
         const env: NodeJS.ProcessEnv = { ...process.env };
         delete env.GOMAP_WASM_TRUSTED;
         const runWith = /^\/\/ run with: ((?:\w+=\S+ )+)node example\.mjs$/.exec(code.split("\n")[0]!);
-        if (runWith) for (const kv of runWith[1]!.trim().split(" ")) env[kv.split("=")[0]!] = kv.slice(kv.indexOf("=") + 1);
+        if (runWith)
+          for (const kv of runWith[1]!.trim().split(" ")) env[kv.split("=")[0]!] = kv.slice(kv.indexOf("=") + 1);
         const r = spawnSync(process.execPath, ["example.mjs"], { cwd: dir, encoding: "utf8", env });
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
@@ -41,7 +42,10 @@ describe("README", () => {
         const continued = [...code.matchAll(/console\.log\([^\n]*\n\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
         for (const p of [...promised, ...continued]) {
           const asValue = p.replace(/, as in Go$/, "");
-          expect(printed.some((line) => line.replace(/\s+/g, " ").includes(asValue.replace(/\s+/g, " "))), `output should contain: ${asValue}\n---\n${r.stdout}`).toBe(true);
+          expect(
+            printed.some((line) => line.replace(/\s+/g, " ").includes(asValue.replace(/\s+/g, " "))),
+            `output should contain: ${asValue}\n---\n${r.stdout}`,
+          ).toBe(true);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

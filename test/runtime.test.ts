@@ -48,7 +48,8 @@ describe("Runtime.create options", () => {
   it("keeps runtimes apart: each has its own memory and heap", async () => {
     const a = await Runtime.create({ maxMemory: "16MiB" });
     const b = await Runtime.create({ maxMemory: "16MiB" });
-    const a0 = a.readMemStats().HeapObjects, b0 = b.readMemStats().HeapObjects;
+    const a0 = a.readMemStats().HeapObjects,
+      b0 = b.readMemStats().HeapObjects;
     boundaryOf(a).allocMany(1000, 1000, true);
     expect(a.readMemStats().HeapObjects - a0).toBe(1000);
     expect(b.readMemStats().HeapObjects).toBe(b0);
@@ -62,7 +63,11 @@ describe("abort", () => {
     const p = b.alloc(48, true);
     expect(dbg.dbgCorruptSpan(p)).toBe(1);
     let err: unknown;
-    try { dbg.checkHeap(); } catch (e) { err = e; }
+    try {
+      dbg.checkHeap();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(RuntimeAbortError);
     const abort = err as RuntimeAbortError;
     expect(abort.message).toMatch(/allocCount differs from the bitmaps/);

@@ -25,9 +25,7 @@ interface GoFixture {
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const script = join(root, "scripts", "mksizeclasses.mjs");
-const go = JSON.parse(
-  readFileSync(new URL("./fixtures/go119-sizeclasses.json", import.meta.url), "utf8"),
-) as GoFixture;
+const go = JSON.parse(readFileSync(new URL("./fixtures/go119-sizeclasses.json", import.meta.url), "utf8")) as GoFixture;
 const gen = generate();
 const sizes = gen.classes.map((c) => c.size);
 

@@ -92,7 +92,8 @@ export function startStaticServer(options: StaticServerOptions): Promise<StaticS
       if (file) pipeline(createReadStream(file), res, () => {});
       else res.end(body);
     };
-    if (method !== "GET" && method !== "HEAD") return answer(405, "text/plain; charset=utf-8", null, "method not allowed\n");
+    if (method !== "GET" && method !== "HEAD")
+      return answer(405, "text/plain; charset=utf-8", null, "method not allowed\n");
     const file = fileFor(root, path);
     if (file) return answer(200, MIME_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream", file);
     if (fallback) {

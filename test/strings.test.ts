@@ -15,16 +15,23 @@ const enc = (s: string) => {
 
 describe("WTF-8", () => {
   it("is UTF-8 for well-formed strings", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
-      expect(enc(s)).toEqual(new TextEncoder().encode(s));
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
+        expect(enc(s)).toEqual(new TextEncoder().encode(s));
+      }),
+    );
   });
 
   it("round-trips every JS string, lone surrogates included", () => {
-    fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 200 }), (s) => {
-      const b = enc(s);
-      expect(decode(b, 0, b.length)).toBe(s);
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+        (s) => {
+          const b = enc(s);
+          expect(decode(b, 0, b.length)).toBe(s);
+        },
+      ),
+    );
   });
 
   it("never maps two different strings to the same bytes", () => {
@@ -35,9 +42,15 @@ describe("WTF-8", () => {
       expect(seen.has(k), `${JSON.stringify(s)} collides with ${JSON.stringify(seen.get(k))}`).toBe(false);
       seen.set(k, s);
     }
-    fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 6 }), fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 6 }), (a, b) => {
-      if (a !== b) expect(Array.from(enc(a))).not.toEqual(Array.from(enc(b)));
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 6 }),
+        fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)), maxLength: 6 }),
+        (a, b) => {
+          if (a !== b) expect(Array.from(enc(a))).not.toEqual(Array.from(enc(b)));
+        },
+      ),
+    );
   });
 
   it("keeps lone surrogates apart as map keys", async () => {
@@ -60,7 +73,10 @@ describe("strings and the collector", () => {
     const n = 100_000;
     const m = rt.map({ key: "string", value: "i64", hint: n });
     const keys = Array.from({ length: n }, (_, i) => `key-${i}`);
-    m.setMany(keys, Array.from({ length: n }, (_, i) => BigInt(i)));
+    m.setMany(
+      keys,
+      Array.from({ length: n }, (_, i) => BigInt(i)),
+    );
     rt.gc();
     const full = rt.readMemStats();
     const info = rt.inspect(m);
@@ -115,8 +131,11 @@ describe("strings and the collector", () => {
     const rt = await Runtime.create();
     const m = rt.map({ key: "bytes", value: "string" });
     const cases: [Uint8Array, string][] = [
-      [new Uint8Array([]), ""], [new Uint8Array([0]), "\0"], [new Uint8Array([0, 0, 1]), "a\0b"],
-      [new Uint8Array([255]), "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"], [new Uint8Array(70_000).fill(7), "z".repeat(70_000)],
+      [new Uint8Array([]), ""],
+      [new Uint8Array([0]), "\0"],
+      [new Uint8Array([0, 0, 1]), "a\0b"],
+      [new Uint8Array([255]), "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"],
+      [new Uint8Array(70_000).fill(7), "z".repeat(70_000)],
     ];
     for (const [k, v] of cases) m.set(k, v);
     for (const [k, v] of cases) expect(m.get(k)).toBe(v);

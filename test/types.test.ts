@@ -34,7 +34,10 @@ function ensureRollup(): string {
   if (existsSync(ROLLUP) && statSync(ROLLUP).mtimeMs >= statSync(index).mtimeMs) return "";
   const r = spawnSync(process.execPath, [join(root, "scripts", "api.mjs"), "--quiet"], { cwd: root, encoding: "utf8" });
   if (r.status === 0) return "";
-  return `node scripts/api.mjs failed:\n${`${r.stdout}${r.stderr}`.split("\n").filter((l) => !l.startsWith("api warning:")).join("\n")}`;
+  return `node scripts/api.mjs failed:\n${`${r.stdout}${r.stderr}`
+    .split("\n")
+    .filter((l) => !l.startsWith("api warning:"))
+    .join("\n")}`;
 }
 
 // ------------------------------------------------------------ README blocks
@@ -59,7 +62,12 @@ function readmeBlocks(): ReadmeBlock[] {
     let end = i + 1;
     while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
     const marker = /^<!--\s*types:\s*skip\b\s*(.*?)\s*-->\s*$/.exec(lines[i - 1] ?? "");
-    blocks.push({ line: i + 1, lang: open[1]!, code: lines.slice(i + 1, end).join("\n") + "\n", skip: marker ? marker[1] || "marked" : null });
+    blocks.push({
+      line: i + 1,
+      lang: open[1]!,
+      code: lines.slice(i + 1, end).join("\n") + "\n",
+      skip: marker ? marker[1] || "marked" : null,
+    });
     i = end;
   }
   return blocks;
@@ -77,7 +85,9 @@ interface Run {
 
 function tsc(compiler: string, args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [compiler, ...args, "--noEmit", "--pretty", "false", "--listFiles"], { cwd: root });
+    const child = spawn(process.execPath, [compiler, ...args, "--noEmit", "--pretty", "false", "--listFiles"], {
+      cwd: root,
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d));
     child.stderr.on("data", (d: Buffer) => (out += d));
@@ -100,8 +110,9 @@ let readme: ReadmeBlock[] = [];
 /** Diagnostics in a README block's file, as README.md:line:col. */
 function readmeLines(output: string): string {
   const dir = relative(root, tmp).split("\\").join("/");
-  return output.replace(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/readme-L(\\d+)\\.ts\\((\\d+),(\\d+)\\)`, "g"), (_, at, l, c) =>
-    `README.md:${Number(at) + Number(l)}:${c} (the block at line ${at})`,
+  return output.replace(
+    new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/readme-L(\\d+)\\.ts\\((\\d+),(\\d+)\\)`, "g"),
+    (_, at, l, c) => `README.md:${Number(at) + Number(l)}:${c} (the block at line ${at})`,
   );
 }
 
@@ -136,7 +147,10 @@ describe("types: dist/gomap-wasm.d.ts", () => {
 
   const text = () => readFileSync(ROLLUP, "utf8");
   /** The declarations without their comments (doc comments may name anything). */
-  const code = () => text().replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/(?!\/).*$/gm, "");
+  const code = () =>
+    text()
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/(?!\/).*$/gm, "");
   /** Does the rollup declare `name` (a member, function, class, type, const)? */
   const declares = (src: string, name: string) =>
     new RegExp(
@@ -153,7 +167,10 @@ describe("types: dist/gomap-wasm.d.ts", () => {
     expect(Object.keys(pkg.exports["."])[0], "the types condition must come first").toBe("types");
     const files = pkg.files as string[];
     expect(files.filter((f) => f.endsWith(".d.ts"))).toEqual(["dist/gomap-wasm.d.ts"]);
-    expect(files.filter((f) => /^dist\/?(?:\*\*\/?)?\*?$/.test(f)), "a pattern that would publish every file in dist/").toEqual([]);
+    expect(
+      files.filter((f) => /^dist\/?(?:\*\*\/?)?\*?$/.test(f)),
+      "a pattern that would publish every file in dist/",
+    ).toEqual([]);
   });
 
   it("publishes nothing marked @internal", () => {
@@ -164,7 +181,10 @@ describe("types: dist/gomap-wasm.d.ts", () => {
     for (const f of readdirSync(join(root, "src")).filter((f) => f.endsWith(".ts"))) {
       const s = readFileSync(join(root, "src", f), "utf8");
       for (const m of s.matchAll(/\/\*\*(?:(?!\*\/)[\s\S])*?@internal[\s\S]*?\*\/\s*\n\s*([^\n]*)/g)) {
-        const name = /^(?:export\s+)?(?:declare\s+)?(?:(?:public|private|protected|static|readonly|abstract|async|get|set|function|const|let|var|class|interface|type|enum)\s+)*\[?([A-Za-z_$][\w$]*)/.exec(m[1]!)?.[1];
+        const name =
+          /^(?:export\s+)?(?:declare\s+)?(?:(?:public|private|protected|static|readonly|abstract|async|get|set|function|const|let|var|class|interface|type|enum)\s+)*\[?([A-Za-z_$][\w$]*)/.exec(
+            m[1]!,
+          )?.[1];
         if (name && name !== "constructor") internal.add(name);
       }
     }
@@ -178,7 +198,18 @@ describe("types: dist/gomap-wasm.d.ts", () => {
   it("has no internal types: no boundary, no dbg* hooks, no root table", () => {
     const src = code();
     expect(src.match(/\bdbg\w*/g) ?? []).toEqual([]);
-    const names = ["Boundary", "RootTable", "MapOwner", "MapOps", "MapInternals", "UnsafeAccess", "UnsafeContext", "PoolHost", "Parked", "Stamp"];
+    const names = [
+      "Boundary",
+      "RootTable",
+      "MapOwner",
+      "MapOps",
+      "MapInternals",
+      "UnsafeAccess",
+      "UnsafeContext",
+      "PoolHost",
+      "Parked",
+      "Stamp",
+    ];
     expect(names.filter((n) => new RegExp(`\\b${n}\\b`).test(src))).toEqual([]);
   });
 
@@ -188,7 +219,9 @@ describe("types: dist/gomap-wasm.d.ts", () => {
     expect(text()).not.toMatch(/\/\/\/\s*<reference\s+lib=["']dom/i);
     expect(text()).not.toMatch(/\/\/\/\s*<reference\s+types=["']node["']/);
     // DOM-only globals a declaration might name
-    expect(src.match(/\b(?:Response|Request|Headers|Blob|Window|Document|HTMLElement|ReadableStream)\b/g) ?? []).toEqual([]);
+    expect(
+      src.match(/\b(?:Response|Request|Headers|Blob|Window|Document|HTMLElement|ReadableStream)\b/g) ?? [],
+    ).toEqual([]);
   });
 
   it("stands alone: no import of another declaration file", () => {

@@ -5,8 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import {
-  InvalidArgumentError, InvalidOptionError, Runtime, StaleViewError,
-  UNSAFE_ENTRY_POINTS, Unsafe, UnsafeNotAllowedError, UseAfterFreeError, type GoMap, type UnsafeBuckets,
+  InvalidArgumentError,
+  InvalidOptionError,
+  Runtime,
+  StaleViewError,
+  UNSAFE_ENTRY_POINTS,
+  Unsafe,
+  UnsafeNotAllowedError,
+  UseAfterFreeError,
+  type GoMap,
+  type UnsafeBuckets,
 } from "../src/node.js";
 import { allocOrThrow, boundaryOf, rootTableOf } from "../src/runtime.js";
 import { prng, randInt, seeds, withSeed } from "./helpers.js";
@@ -74,9 +82,19 @@ describe("the gate", () => {
     const m = rt.map({ key: "u64", value: "u64" });
     for (let i = 0n; i < 100n; i++) m.set(i, i + 1n);
     // The constructor is not a way in: it needs a token private to its module.
-    const ctx = { boundary: boundaryOf(rt), own: () => {}, pinObject: () => ({ unpin() {} }), pinMap: () => ({ unpin() {} }) };
+    const ctx = {
+      boundary: boundaryOf(rt),
+      own: () => {},
+      pinObject: () => ({ unpin() {} }),
+      pinMap: () => ({ unpin() {} }),
+    };
     const Ctor = Unsafe as unknown as new (...a: unknown[]) => Unsafe;
-    for (const args of [[ctx, true], [Symbol("Unsafe"), ctx], [undefined, ctx]]) expect(() => new Ctor(...args)).toThrow(TypeError);
+    for (const args of [
+      [ctx, true],
+      [Symbol("Unsafe"), ctx],
+      [undefined, ctx],
+    ])
+      expect(() => new Ctor(...args)).toThrow(TypeError);
     const untrusted = [Object.create(Unsafe.prototype) as Unsafe, Object.create(rt.unsafe) as Unsafe];
     const mem = () => new Uint8Array(boundaryOf(rt).memory.buffer).slice();
     expect(UNSAFE_ENTRY_POINTS.length).toBeGreaterThanOrEqual(12);
@@ -84,7 +102,8 @@ describe("the gate", () => {
       for (const name of UNSAFE_ENTRY_POINTS) {
         const before = mem();
         const d = Object.getOwnPropertyDescriptor(Unsafe.prototype, name)!;
-        const call = () => (d.get ? d.get.call(u) : (d.value as (...a: unknown[]) => unknown).call(u, m, [1n, 2n], () => {}));
+        const call = () =>
+          d.get ? d.get.call(u) : (d.value as (...a: unknown[]) => unknown).call(u, m, [1n, 2n], () => {});
         expect(call, name).toThrow(UnsafeNotAllowedError);
         expect(call, name).toThrow(new RegExp(`unsafe\\.${name} is not allowed`));
         expect(Buffer.compare(before, mem()), `${name} changed memory`).toBe(0);
@@ -209,7 +228,12 @@ describe("one decoder per kind", () => {
   it("views decode keys and values exactly as m.get and iteration do (lone surrogates, NUL, bytes)", async () => {
     const rt = await trusted(false);
     const m = rt.map({ key: "string", value: "string" });
-    const pairs: [string, string][] = [["a\uD800b", "v\uDC00w"], ["\uDBFF", "\uDFFF"], ["nul\0", "\0"], ["é😀", "ascii"]];
+    const pairs: [string, string][] = [
+      ["a\uD800b", "v\uDC00w"],
+      ["\uDBFF", "\uDFFF"],
+      ["nul\0", "\0"],
+      ["é😀", "ascii"],
+    ];
     for (const [k, v] of pairs) m.set(k, v);
     const seen = new Map<string, string>();
     const view = rt.unsafe.buckets(m);
@@ -331,7 +355,8 @@ describe("zeroValues", () => {
       // barrier: what a host holding the raw pointer could do).
       new Uint32Array(u.memory.buffer)[holder >>> 2] = p;
       expect(dbg.triColorViolations()).toBe(1);
-      if (zero) u.zeroValues(m, [k]); // no deletion barrier: stays white
+      if (zero)
+        u.zeroValues(m, [k]); // no deletion barrier: stays white
       else m.delete(k); // delete shades the old value (Yuasa half of the barrier)
       const violations = dbg.triColorViolations();
       // Finish this cycle only, and its sweep.
@@ -480,7 +505,10 @@ describe("hooks", () => {
               expected.push(`${model.has(k) ? "update" : "insert"} ${k}`);
               model.set(k, vs[i]!);
             });
-            (m as GoMap<"u64", "u32">).setMany(signed ? BigInt64Array.from(ks) as unknown as BigUint64Array : BigUint64Array.from(ks), Uint32Array.from(vs));
+            (m as GoMap<"u64", "u32">).setMany(
+              signed ? (BigInt64Array.from(ks) as unknown as BigUint64Array) : BigUint64Array.from(ks),
+              Uint32Array.from(vs),
+            );
           } else {
             const ks = Array.from({ length: randInt(r, 1, 20) }, keyOf);
             for (const k of ks) if (model.delete(k)) expected.push(`delete ${k}`);
@@ -596,6 +624,8 @@ describe("hooks", () => {
     const u = rt.unsafe;
     expect(() => u.onAssign(rt.map({ key: "u32", value: "u32" }), () => {})).toThrow(/i64\/u64-key maps/);
     expect(() => u.onDelete(rt.map({ key: "f64", value: "u32" }), () => {})).toThrow(InvalidArgumentError);
-    expect(() => u.onAssign(rt.map({ key: "u64", value: "u32" }), 3 as unknown as () => void)).toThrow(InvalidArgumentError);
+    expect(() => u.onAssign(rt.map({ key: "u64", value: "u32" }), 3 as unknown as () => void)).toThrow(
+      InvalidArgumentError,
+    );
   });
 });

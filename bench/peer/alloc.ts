@@ -23,7 +23,7 @@ export function allocMany(size: usize, count: u32): u32 {
  *  roots: every collection cycle walks all of them (itcms visitRoots). */
 export function newPinnedMany(size: usize, count: u32): u32 {
   for (let i: u32 = 0; i < count; i++) {
-    let p = __new(size, 0);
+    const p = __new(size, 0);
     if (p == 0) return i;
     __pin(p);
   }

@@ -219,7 +219,7 @@ export function iterXor(): i32 {
 
 // ------------------------------------------------------------- string keys
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator
 @inline function keyAt(p: usize, len: u32): string {
   return String.UTF16.decodeUnsafe(p, <usize>len << 1);
 }

@@ -44,12 +44,16 @@ async function buildOne({ source, name }) {
   const { error, stderr } = await asc.main(
     [
       source,
-      "--baseDir", here,
-      "--runtime", "incremental",
+      "--baseDir",
+      here,
+      "--runtime",
+      "incremental",
       "-O3",
       "--noAssert",
-      "--outFile", `build/${name}.wasm`,
-      "--textFile", `build/${name}.wat`,
+      "--outFile",
+      `build/${name}.wasm`,
+      "--textFile",
+      `build/${name}.wat`,
     ],
     { stdout: process.stdout, stderr: process.stderr },
   );

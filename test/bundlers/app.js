@@ -31,7 +31,8 @@ const ITERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol
 
 /** @param {unknown} e */
 function describe(e) {
-  if (e && typeof e === "object" && "message" in e) return `${/** @type {Error} */ (e).name}: ${/** @type {Error} */ (e).message}`;
+  if (e && typeof e === "object" && "message" in e)
+    return `${/** @type {Error} */ (e).name}: ${/** @type {Error} */ (e).message}`;
   return String(e);
 }
 
@@ -54,12 +55,21 @@ function thrown(fn, what) {
 /** @param {any} e whatever was thrown: checked property by property @param {string} name @param {string} what */
 function expectError(e, name, what) {
   assert(e && typeof e === "object", `${what}: threw a non-object ${String(e)}`);
-  assert(e.name === name, `${what}: error name is ${JSON.stringify(e.name)}, want ${JSON.stringify(name)} (String(e) = ${JSON.stringify(String(e))})`);
-  assert(String(e).startsWith(`${name}: `), `${what}: String(e) = ${JSON.stringify(String(e))} does not start with "${name}: "`);
+  assert(
+    e.name === name,
+    `${what}: error name is ${JSON.stringify(e.name)}, want ${JSON.stringify(name)} (String(e) = ${JSON.stringify(String(e))})`,
+  );
+  assert(
+    String(e).startsWith(`${name}: `),
+    `${what}: String(e) = ${JSON.stringify(String(e))} does not start with "${name}: "`,
+  );
   const cls = exported(name);
   assert(typeof cls === "function", `${what}: the package does not export ${name}`);
   assert(e instanceof cls, `${what}: not an instance of the exported ${name}`);
-  assert(typeof exported("GomapError") === "function" && e instanceof exported("GomapError"), `${what}: not an instance of GomapError`);
+  assert(
+    typeof exported("GomapError") === "function" && e instanceof exported("GomapError"),
+    `${what}: not an instance of GomapError`,
+  );
 }
 
 /** @param {Uint8Array<ArrayBuffer>} bytes */
@@ -123,7 +133,16 @@ export async function run(env) {
   const Runtime = /** @type {typeof import("gomap-wasm").Runtime} */ (exported("Runtime")); // checked by "exports"
 
   await check("exports", () => {
-    const want = ["Runtime", "GoMap", "GomapError", "InvalidArgumentError", "UseAfterFreeError", "RuntimeClosedError", "WasmLoadError", "OutOfMemoryError"];
+    const want = [
+      "Runtime",
+      "GoMap",
+      "GomapError",
+      "InvalidArgumentError",
+      "UseAfterFreeError",
+      "RuntimeClosedError",
+      "WasmLoadError",
+      "OutOfMemoryError",
+    ];
     const missing = want.filter((n) => typeof exported(n) !== "function");
     assert(missing.length === 0, `missing exports: ${missing.join(", ")}`);
   });
@@ -194,8 +213,16 @@ export async function run(env) {
   // Iterators inherit from %IteratorPrototype%: iterator helpers work where
   // the engine has them (Chromium does; Node 20 does not).
   await check("iteratorPrototype", () => {
-    for (const [what, it] of [["keys()", m.keys()], ["values()", m.values()], ["entries()", m.entries()], ["[Symbol.iterator]()", m[Symbol.iterator]()]]) {
-      assert(ITERATOR_PROTOTYPE.isPrototypeOf(it), `m.${what}: %IteratorPrototype% is not on its prototype chain`);
+    for (const [what, it] of [
+      ["keys()", m.keys()],
+      ["values()", m.values()],
+      ["entries()", m.entries()],
+      ["[Symbol.iterator]()", m[Symbol.iterator]()],
+    ]) {
+      assert(
+        it !== undefined && Object.prototype.isPrototypeOf.call(ITERATOR_PROTOTYPE, it),
+        `m.${what}: %IteratorPrototype% is not on its prototype chain`,
+      );
     }
   });
   await check("iteratorHelpers", () => {
@@ -208,7 +235,10 @@ export async function run(env) {
     // Iterator helpers are not in lib es2024 (and not in Node 20): `any` here, checked above.
     const keys = /** @type {any} */ (m.keys()).take(2).toArray();
     assert(Array.isArray(keys) && keys.length === 2, `m.keys().take(2).toArray() = ${JSON.stringify(keys)}`);
-    assert(keys.every((/** @type {number} */ k) => m.has(k)), `keys ${JSON.stringify(keys)} not in the map`);
+    assert(
+      keys.every((/** @type {number} */ k) => m.has(k)),
+      `keys ${JSON.stringify(keys)} not in the map`,
+    );
   });
 
   // Heap profile: frames name the public operation, also when minified.
@@ -222,7 +252,10 @@ export async function run(env) {
       assert(gz instanceof Uint8Array && gz[0] === 0x1f && gz[1] === 0x8b, "heapProfile() did not return gzip bytes");
       const strings = pprofStrings(await gunzip(gz));
       observed.profileStrings = strings.slice(0, 40);
-      assert(strings.includes("GoMap.set"), `"GoMap.set" is not in the profile's string table: ${JSON.stringify(strings.slice(0, 40))}`);
+      assert(
+        strings.includes("GoMap.set"),
+        `"GoMap.set" is not in the profile's string table: ${JSON.stringify(strings.slice(0, 40))}`,
+      );
       pm.free();
     } finally {
       if (typeof p.close === "function") p.close();
@@ -241,16 +274,28 @@ export async function run(env) {
       err = e;
     }
     assert(err !== undefined, `Runtime.create({ wasm: ${JSON.stringify(env.missingWasm)} }) resolved`);
-    observed.wasmLoad = { name: err?.name, message: err?.message, url: err?.url === undefined ? undefined : String(err.url), status: err?.status, contentType: err?.contentType };
+    observed.wasmLoad = {
+      name: err?.name,
+      message: err?.message,
+      url: err?.url === undefined ? undefined : String(err.url),
+      status: err?.status,
+      contentType: err?.contentType,
+    };
     assert(err.name === "WasmLoadError", `got ${describe(err)}`);
-    assert(typeof exported("WasmLoadError") === "function" && err instanceof exported("WasmLoadError"), "not an instance of the exported WasmLoadError");
+    assert(
+      typeof exported("WasmLoadError") === "function" && err instanceof exported("WasmLoadError"),
+      "not an instance of the exported WasmLoadError",
+    );
     const path = "/no-such.wasm";
     assert(String(err.url ?? "").endsWith(path), `err.url = ${JSON.stringify(err.url)}`);
     assert(err.message.includes(path), `the message does not name the URL: ${JSON.stringify(err.message)}`);
     const html = /text\/html/.test(String(err.contentType ?? ""));
     if (env.missing === "html" || (env.missing === "any" && html)) {
       assert(html, `err.contentType = ${JSON.stringify(err.contentType)}, want text/html`);
-      assert(err.message.includes("text/html"), `the message does not say text/html came back: ${JSON.stringify(err.message)}`);
+      assert(
+        err.message.includes("text/html"),
+        `the message does not say text/html came back: ${JSON.stringify(err.message)}`,
+      );
     } else {
       assert(err.status === 404, `err.status = ${JSON.stringify(err.status)}, want 404`);
       assert(err.message.includes("404"), `the message does not say 404: ${JSON.stringify(err.message)}`);
@@ -269,10 +314,16 @@ export async function run(env) {
 
   // close(): idempotent; any later use throws RuntimeClosedError.
   await check("close", () => {
-    assert(typeof /** @type {import("gomap-wasm").Runtime} */ (rt).close === "function", "rt.close is not a function");
+    assert(
+      typeof (/** @type {import("gomap-wasm").Runtime} */ (rt).close) === "function",
+      "rt.close is not a function",
+    );
     /** @type {import("gomap-wasm").Runtime} */ (rt).close();
     /** @type {import("gomap-wasm").Runtime} */ (rt).close();
-    const e1 = thrown(() => /** @type {import("gomap-wasm").Runtime} */ (rt).map({ key: "u32", value: "u32" }), "rt.map() after close()");
+    const e1 = thrown(
+      () => /** @type {import("gomap-wasm").Runtime} */ (rt).map({ key: "u32", value: "u32" }),
+      "rt.map() after close()",
+    );
     observed.afterClose = String(e1);
     expectError(e1, "RuntimeClosedError", "rt.map() after close()");
     const e2 = thrown(() => m.get(1), "m.get() after rt.close()");

@@ -15,6 +15,6 @@ run({
     console.log("GOMAP_RESULT " + JSON.stringify(result));
   },
   (e) => {
-    /** @type {Window & { __gomapResult?: unknown }} */ (window).__gomapResult = { fatal: String((e && e.stack) || e) };
+    /** @type {Window & { __gomapResult?: unknown }} */ (window).__gomapResult = { fatal: String(e?.stack || e) };
   },
 );

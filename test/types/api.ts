@@ -4,18 +4,70 @@
 // is in rejects.ts; what only Node or only a page writes, in node.ts and
 // browser.ts. test/types.test.ts runs the compilers.
 import {
-  Runtime, GoMap, MapPool, Pin, GENERATIONS, TRUST_ENV_VAR, UNSAFE_ENTRY_POINTS, setWasmSource,
-  Unsafe, UnsafePointer, UnsafeBuckets,
-  GomapError, InvalidOptionError, OutOfMemoryError, RuntimeAbortError, RuntimeDeadError, InvalidArgumentError,
-  UseAfterFreeError, WrongRuntimeError, ConcurrentMapWriteError, IteratorInvalidatedError, UnsafeNotAllowedError,
-  StaleViewError, ReentrantCallError, WasmLoadError, RuntimeClosedError,
+  Runtime,
+  type GoMap,
+  type MapPool,
+  type Pin,
+  GENERATIONS,
+  TRUST_ENV_VAR,
+  UNSAFE_ENTRY_POINTS,
+  setWasmSource,
+  type Unsafe,
+  type UnsafePointer,
+  type UnsafeBuckets,
+  GomapError,
+  InvalidOptionError,
+  OutOfMemoryError,
+  RuntimeAbortError,
+  RuntimeDeadError,
+  InvalidArgumentError,
+  UseAfterFreeError,
+  WrongRuntimeError,
+  ConcurrentMapWriteError,
+  IteratorInvalidatedError,
+  UnsafeNotAllowedError,
+  StaleViewError,
+  ReentrantCallError,
+  WasmLoadError,
+  RuntimeClosedError,
 } from "gomap-wasm";
 import type {
-  MemStats, MapOptions, MapInspection, HeapInspection, HeapSpan, HeapClassSummary, BucketsInspection,
-  BucketArrayTophash, CompactionReport, Generation, PoolOptions, PoolStats, KindName, KindValue, RuntimeOptions,
-  HeapProfileOptions, ProfileAsOf, BySizeEntry, SpanClassRow, BucketLayout, UnsafeLayout, MapLayout, BucketShape,
-  FieldLayout, UnsafeArray, AssignHook, DeleteHook, WasmSource, BuildName, WasmInput, WasmResponse, WasmModule,
-  KindInput, KindArray, TophashValues, HmapField,
+  MemStats,
+  MapOptions,
+  MapInspection,
+  HeapInspection,
+  HeapSpan,
+  HeapClassSummary,
+  BucketsInspection,
+  BucketArrayTophash,
+  CompactionReport,
+  Generation,
+  PoolOptions,
+  PoolStats,
+  KindName,
+  KindValue,
+  RuntimeOptions,
+  HeapProfileOptions,
+  ProfileAsOf,
+  BySizeEntry,
+  SpanClassRow,
+  BucketLayout,
+  UnsafeLayout,
+  MapLayout,
+  BucketShape,
+  FieldLayout,
+  UnsafeArray,
+  AssignHook,
+  DeleteHook,
+  WasmSource,
+  BuildName,
+  WasmInput,
+  WasmResponse,
+  WasmModule,
+  KindInput,
+  KindArray,
+  TophashValues,
+  HmapField,
 } from "gomap-wasm";
 import { expectTrue, type Equals, type Same } from "./assert.js";
 
@@ -45,14 +97,20 @@ await Runtime.create({ wasm: Promise.resolve(bytes) });
 await Runtime.create({
   debug: true,
   wasm: {
-    ok: true, status: 200, url: "https://example.com/debug.wasm",
+    ok: true,
+    status: 200,
+    url: "https://example.com/debug.wasm",
     headers: { get: (name: string) => (name === "content-type" ? "application/wasm" : null) },
     arrayBuffer: async () => buffer,
   },
 });
 const input: WasmInput = bytes;
 const response: WasmResponse = {
-  ok: false, status: 404, url: "", headers: { get: () => null }, arrayBuffer: () => Promise.resolve(buffer),
+  ok: false,
+  status: 404,
+  url: "",
+  headers: { get: () => null },
+  arrayBuffer: () => Promise.resolve(buffer),
 };
 const wasmModule: WasmModule = compiled;
 const inputs: WasmInput[] = [response, wasmModule, buffer, "release.wasm"];
@@ -268,7 +326,8 @@ pooled.set(1, 2);
 requests.put(pooled);
 const stats: PoolStats = requests.stats();
 const { hits, misses } = requests.stats();
-const counters: number = hits + misses + stats.gets + stats.puts + stats.dropped + stats.idle + stats.victims + stats.hint;
+const counters: number =
+  hits + misses + stats.gets + stats.puts + stats.dropped + stats.idle + stats.victims + stats.hint;
 const statsGen: Generation = stats.generation;
 const statsKind: KindName = stats.key;
 requests.drain();
@@ -276,7 +335,13 @@ requests.close();
 expectTrue<Equals<typeof requests.key, "u32">>();
 expectTrue<Equals<typeof requests.generation, Generation>>();
 const poolNumbers: number = requests.hint + requests.maxIdle;
-const poolOptions: PoolOptions<"string", "bytes"> = { key: "string", value: "bytes", generation: "stable", hint: 4, maxIdle: 2 };
+const poolOptions: PoolOptions<"string", "bytes"> = {
+  key: "string",
+  value: "bytes",
+  generation: "stable",
+  hint: 4,
+  maxIdle: 2,
+};
 const blobs = rt.pool(poolOptions);
 expectTrue<Equals<ReturnType<typeof blobs.get>, GoMap<"string", "bytes">>>();
 const generations: Generation[] = ["transient", "transaction", "stable"];
@@ -288,10 +353,24 @@ void [counters, statsGen, statsKind, poolNumbers, generations, defaults];
 const info: MapInspection = rt.inspect(m);
 const layout: BucketLayout = info.bucketLayout;
 const infoNumbers: number =
-  info.B + info.count + info.noverflow + info.buckets + info.overflowBuckets + info.nevacuate + info.bucketBytes +
-  layout.size + layout.tophash + layout.keys + layout.values + layout.overflow +
-  info.tophash.emptyRest + info.tophash.emptyOne + info.tophash.live + info.tophash.evacuatedX +
-  info.tophash.evacuatedY + info.tophash.evacuatedEmpty;
+  info.B +
+  info.count +
+  info.noverflow +
+  info.buckets +
+  info.overflowBuckets +
+  info.nevacuate +
+  info.bucketBytes +
+  layout.size +
+  layout.tophash +
+  layout.keys +
+  layout.values +
+  layout.overflow +
+  info.tophash.emptyRest +
+  info.tophash.emptyOne +
+  info.tophash.live +
+  info.tophash.evacuatedX +
+  info.tophash.evacuatedY +
+  info.tophash.evacuatedEmpty;
 const infoFlags: boolean = info.growing || info.sameSizeGrow;
 const bucketsInfo: BucketsInspection = rt.inspectBuckets(m);
 const sentinels: TophashValues = bucketsInfo.tophashValues;
@@ -320,7 +399,8 @@ void [infoNumbers, infoFlags, old, classSummary, arena, classes, sentinelNumbers
 
 const s: MemStats = rt.readMemStats();
 const identities: boolean = s.HeapSys === s.HeapInuse + s.HeapIdle && s.Mallocs - s.Frees === s.HeapObjects;
-const gcNumbers: number = s.NumGC + s.NumForcedGC + s.PauseTotalNs + s.NextGC + s.LastGC + s.GCCPUFraction + s.Sys + s.HeapAlloc + s.TotalAlloc;
+const gcNumbers: number =
+  s.NumGC + s.NumForcedGC + s.PauseTotalNs + s.NextGC + s.LastGC + s.GCCPUFraction + s.Sys + s.HeapAlloc + s.TotalAlloc;
 const pauses: number[] = s.PauseNs;
 const enabled: boolean = s.EnableGC && !s.DebugGC;
 const bySize: BySizeEntry | undefined = s.BySize[11];
@@ -365,8 +445,17 @@ const loaded: number | bigint | string | Uint8Array | undefined = slot?.load();
 const views: UnsafeBuckets = u.buckets(um);
 const arr: UnsafeArray = views.current;
 const viewNumbers: number =
-  views.B + views.nbuckets + views.bucketSize + views.nevacuate + views.bucket(0) + views.tophash(0, 0) +
-  views.overflow(0) + views.keyAddress(0, 0) + views.valueAddress(0, 0) + arr.address + arr.bytes.length;
+  views.B +
+  views.nbuckets +
+  views.bucketSize +
+  views.nevacuate +
+  views.bucket(0) +
+  views.tophash(0, 0) +
+  views.overflow(0) +
+  views.keyAddress(0, 0) +
+  views.valueAddress(0, 0) +
+  arr.address +
+  arr.bytes.length;
 views.key(0, 0);
 views.value(0, 0);
 const stale: boolean = u.isStale(views) || u.isStale(ptr);
@@ -419,9 +508,20 @@ if (e instanceof WasmLoadError) {
   void [url, status, contentType];
 }
 const errorClasses: (new (...args: never[]) => GomapError)[] = [
-  InvalidOptionError, OutOfMemoryError, RuntimeAbortError, RuntimeDeadError, InvalidArgumentError, UseAfterFreeError,
-  WrongRuntimeError, ConcurrentMapWriteError, IteratorInvalidatedError, UnsafeNotAllowedError, StaleViewError,
-  ReentrantCallError, WasmLoadError, RuntimeClosedError,
+  InvalidOptionError,
+  OutOfMemoryError,
+  RuntimeAbortError,
+  RuntimeDeadError,
+  InvalidArgumentError,
+  UseAfterFreeError,
+  WrongRuntimeError,
+  ConcurrentMapWriteError,
+  IteratorInvalidatedError,
+  UnsafeNotAllowedError,
+  StaleViewError,
+  ReentrantCallError,
+  WasmLoadError,
+  RuntimeClosedError,
 ];
 void errorClasses;
 

@@ -3,7 +3,7 @@
 // error), so every line here is one thing the public types must reject.
 // Keep each rejected line minimal: one possible error, the intended one.
 import * as api from "gomap-wasm";
-import { Runtime, GoMap, MapPool, Pin, Unsafe, UnsafePointer, UnsafeBuckets, OutOfMemoryError } from "gomap-wasm";
+import { Runtime, GoMap, MapPool, Pin, Unsafe, UnsafePointer, UnsafeBuckets, type OutOfMemoryError } from "gomap-wasm";
 import { expectTrue, type Equals } from "./assert.js";
 
 const rt = await Runtime.create();
