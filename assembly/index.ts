@@ -29,7 +29,7 @@ import { findObject } from "./mem/mbitmap";
 import { sweepgen } from "./mem/sweep";
 import { MAX_SAMPLE_MEAN, memProfileRate, sampledLive, droppedSamples } from "./mem/mprof";
 import { rootReserve, rootSet } from "./gc/roots";
-import { safePoint, gcFull, gcStep, gcStart, inHook, cycle, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
+import { safePoint, gcFull, gcStep as markStep, gcStart as startCycle, inHook, cycle, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
 import { setGCPercent as setPercent } from "./gc/pacer";
 import { hmap, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TYP_GEN_SHIFT as GEN_SHIFT } from "./map/hmap";
@@ -99,9 +99,9 @@ export function rootsSet(i: u32, p: usize): void { rootSet(i, p); }
 export function gc(): void { safePoint(); gcFull(); }
 /** At most `budget` bytes of mark work; returns the work done (0 when no
  *  cycle is marking). */
-export function gcMarkStep(budget: f64): f64 { return <f64>gcStep(<u64>budget); }
+export function gcStep(budget: f64): f64 { return <f64>markStep(<u64>budget); }
 /** Start a cycle now if none is running (for experiments and tests). */
-export function gcBegin(): void { gcStart(false); }
+export function gcStart(): void { startCycle(false); }
 export function gcPhase(): u32 { return gcphase; }
 export function setGCPercent(p: i32): i32 { return setPercent(p); }
 /** The gctrace record of the last (or current) cycle. */

@@ -20,7 +20,6 @@
  */
 import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
-import { MemProfile } from "./profile.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
 import { MAP_STATUS } from "./status.js";
@@ -41,8 +40,8 @@ export interface CoreExports {
   rootsReserve(n: number): number;
   rootsSet(i: number, p: number): void;
   gc(): void;
-  gcMarkStep(budget: number): number;
-  gcBegin(): void;
+  gcStep(budget: number): number;
+  gcStart(): void;
   gcPhase(): number;
   setGCPercent(p: number): number;
   gcCycleRecord(): number;
@@ -233,8 +232,8 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "rootsReserve",
   "rootsSet",
   "gc",
-  "gcMarkStep",
-  "gcBegin",
+  "gcStep",
+  "gcStart",
   "gcPhase",
   "setGCPercent",
   "gcCycleRecord",
@@ -260,6 +259,24 @@ export interface MapHooks {
 /** Object types the host may allocate raw (assembly/gc/types.ts). */
 export const OBJ_NOSCAN = 0;
 export const OBJ_PTRARRAY = 3;
+
+/** The heap profiler's side of the boundary (src/profile.ts's MemProfile):
+ *  host bookkeeping, called at once from inside core calls — no user code
+ *  runs there (src/events.ts says why these are not queued). */
+export interface ProfileSink {
+  /** The rate the core samples at now (mirrored by setMemProfileRate). */
+  rate: number;
+  /** mallocgc sampled the object at p (Go: mProf_Malloc). */
+  alloc(p: number, size: number, site: number): void;
+  /** The sweeper freed a sampled object (Go: mProf_Free). */
+  free(p: number): void;
+  /** Mark termination (Go: mProf_NextCycle + mProf_Flush). */
+  nextCycle(): void;
+  /** rt.gc()'s sweep ended (Go: mProf_PostSweep). */
+  postSweep(): void;
+}
+
+const NO_PROFILE: ProfileSink = { rate: 0, alloc() {}, free() {}, nextCycle() {}, postSweep() {} };
 
 /** Read an exported enum (`Prefix.Name` globals) into a name → value map. */
 function exportedEnum(exports: WebAssembly.Exports, prefix: string): Map<string, number> {
@@ -342,7 +359,6 @@ export class Boundary {
   readonly mapInfoFields: readonly (readonly [string, number])[];
   readonly mapInfoCount: number;
   /** The heap profile's buckets (src/profile.ts), fed by the core. */
-  readonly memProfile: MemProfile;
   #ops = new Map<string, MapOps>();
   #i32!: Int32Array;
   #u32!: Uint32Array;
@@ -470,12 +486,11 @@ export class Boundary {
     this.scratchBase = 0; // set after init
     if (typeof this.#ex.setMemProfileRate !== "function")
       throw new Error("core is missing the export setMemProfileRate; rebuild with npm run build");
-    this.memProfile = new MemProfile(
-      exportedEnum(raw, "AllocSite"),
-      this.#ex.memProfileRateNow() >>> 0,
-      exportedConst(raw, "MEMPROF_MAX_MEAN"),
-    );
   }
+
+  /** Where the heap profiler's records go (src/profile.ts attaches its
+   *  MemProfile right after instantiating; until then they are dropped). */
+  profile: ProfileSink = NO_PROFILE;
 
   /** Instantiate a compiled core module with a memory capped at
    *  `maxWasmPages`. Returns the boundary and the core's init result. */
@@ -492,17 +507,17 @@ export class Boundary {
         },
         gcDone(): void {
           const b = holder.b!;
-          b.memProfile.nextCycle();
+          b.profile.nextCycle();
           b.events.gcDone(b.readCycle(), performance.now());
         },
         gcStart(): void {
           holder.b!.onGCStart?.();
         },
         memProfAlloc(p: number, size: number, site: number): void {
-          holder.b!.memProfile.alloc(p >>> 0, size >>> 0, site);
+          holder.b!.profile.alloc(p >>> 0, size >>> 0, site);
         },
         memProfFree(p: number): void {
-          holder.b!.memProfile.free(p >>> 0);
+          holder.b!.profile.free(p >>> 0);
         },
         abort(msg: number, file: number, line: number, column: number): never {
           throw holder.b!.onAbort(msg, file, line, column);
@@ -835,15 +850,20 @@ export class Boundary {
 
   gc(): void {
     this.#ex.gc();
-    this.memProfile.postSweep(); // runtime.GC publishes the heap profile after its sweep
+    this.profile.postSweep(); // runtime.GC publishes the heap profile after its sweep
   }
 
   /** Go's runtime.MemProfileRate = rate (0 off, 1 every object); returns
    *  the previous rate. The countdown to the next sample restarts. */
   setMemProfileRate(rate: number): number {
     const old = this.#ex.setMemProfileRate(rate) >>> 0;
-    this.memProfile.rate = rate;
+    this.profile.rate = rate;
     return old;
+  }
+
+  /** runtime.MemProfileRate as the core has it now. */
+  memProfileRateNow(): number {
+    return this.#ex.memProfileRateNow() >>> 0;
   }
 
   /** Sampled objects the core still records (not freed), and samples it
@@ -852,12 +872,12 @@ export class Boundary {
     return { live: this.#ex.memProfSampledLive() >>> 0, dropped: this.#ex.memProfDropped() >>> 0 };
   }
 
-  gcMarkStep(budget: number): number {
-    return this.#ex.gcMarkStep(budget);
+  gcStep(budget: number): number {
+    return this.#ex.gcStep(budget);
   }
 
-  gcBegin(): void {
-    this.#ex.gcBegin();
+  gcStart(): void {
+    this.#ex.gcStart();
   }
 
   gcPhase(): number {

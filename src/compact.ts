@@ -231,7 +231,7 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
       host.maxMemory,
       `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`,
     );
-  nb.setMemProfileRate(ob.memProfile.rate); // the heap profile's rate is a runtime setting: it carries over
+  nb.setMemProfileRate(ob.profile.rate); // the heap profile's rate is a runtime setting: it carries over
   if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
   nb.setGrowthPolicy(true, room);
   const seed = crypto.getRandomValues(new Uint32Array(2));

@@ -30,6 +30,7 @@
  * objects; at rate 1 the counts are exact.
  */
 import type { Profile as PprofProfile } from "pprof-format";
+import type { Boundary, ProfileSink } from "./boundary.js";
 
 /** One frame: a function name, and where it is when known. */
 export interface ProfileFrame {
@@ -85,7 +86,26 @@ const HOST_FILE = "gomap-wasm";
 
 const zero = (): CycleCounts => ({ allocs: 0, frees: 0 });
 
-export class MemProfile {
+const profiles = new WeakMap<Boundary, MemProfile>();
+
+/** Make the heap profile of instance `b` and route its records to it
+ *  (right after instantiating, before init: init's allocations are sampled
+ *  too). */
+export function attachProfile(b: Boundary): MemProfile {
+  const p = new MemProfile(b.enumOf("AllocSite"), b.memProfileRateNow(), b.constant("MEMPROF_MAX_MEAN"));
+  b.profile = p;
+  profiles.set(b, p);
+  return p;
+}
+
+/** The heap profile of instance `b` (attachProfile made it). */
+export function profileOf(b: Boundary): MemProfile {
+  const p = profiles.get(b);
+  if (!p) throw new Error("this instance has no heap profile attached");
+  return p;
+}
+
+export class MemProfile implements ProfileSink {
   /** Site code → frames, outermost first. */
   readonly #sites: string[][] = [];
   readonly #buckets = new Map<string, Bucket>();

@@ -46,7 +46,7 @@ import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
 import { formatGCTrace, type CycleRecord } from "./gctrace.js";
-import { currentOp, encodeHeapProfile, gzip, type HeapProfileOptions } from "./profile.js";
+import { attachProfile, currentOp, encodeHeapProfile, gzip, profileOf, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
 
 /** Options of `rt.map`. */
@@ -196,6 +196,7 @@ export class Runtime {
     const build = o.debug ? "debug" : "release";
     const module = await loadCore(build, o.wasm);
     const b = await instantiate(module, o.maxWasmPages, o.debug, build);
+    attachProfile(b);
     currentOp.name = "Runtime.create"; // again: other calls ran during the awaits
     b.setMemProfileRate(o.memProfileRate); // before init: its allocations are sampled too
     if (!b.init(o.maxWasmPages)) {
@@ -282,7 +283,7 @@ export class Runtime {
     if (typeof budget !== "number" || !(budget > 0))
       throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
     const b = boundaryOf(this);
-    const work = b.gcMarkStep(budget);
+    const work = b.gcStep(budget);
     if (b.events.pending) b.events.deliver();
     return work;
   }
@@ -290,7 +291,7 @@ export class Runtime {
   /** Start a cycle now if none is running (it then proceeds incrementally). */
   gcStart(): void {
     const b = boundaryOf(this);
-    b.gcBegin();
+    b.gcStart();
     if (b.events.pending) b.events.deliver();
   }
 
@@ -539,7 +540,7 @@ export class Runtime {
       );
     }
     const b = boundaryOf(this);
-    const prof = b.memProfile;
+    const prof = profileOf(b);
     if (prof.error) throw new Error(`gomap-wasm: heap profile recording failed: ${String(prof.error)}`);
     const period = prof.rate;
     const records = prof.snapshot(asOf);
@@ -561,7 +562,7 @@ export class Runtime {
 
   /** The heap profile's sampling rate now (runtime.MemProfileRate). */
   get memProfileRate(): number {
-    return boundaryOf(this).memProfile.rate;
+    return profileOf(boundaryOf(this)).rate;
   }
 
   /** Spans in use, grouped by span class (size class × noscan). */
@@ -597,6 +598,7 @@ export class Runtime {
       const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
       const nb = await Boundary.instantiate(module, maxPages, this.debug);
+      attachProfile(nb);
       currentOp.name = "Runtime.compact";
       const ob = boundaryOf(this);
       if (ob.dead) throw new RuntimeDeadError(ob.dead);

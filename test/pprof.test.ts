@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { Profile } from "pprof-format";
 import { Runtime, InvalidArgumentError, InvalidOptionError } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
-import { gzipWeb, scaleHeapSample } from "../src/profile.js";
+import { gzipWeb, profileOf, scaleHeapSample } from "../src/profile.js";
 import { withSeed } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -132,7 +132,7 @@ describe("rate 1: every allocation, exact", () => {
       const live = b.requireDebug("checkSpecials").checkSpecials() >>> 0;
       expect(live).toBe(s.HeapObjects);
       expect(b.memProfCounts()).toEqual({ live, dropped: 0 });
-      expect(b.memProfile.liveSamples).toBe(live);
+      expect(profileOf(b).liveSamples).toBe(live);
       return d;
     };
     await check("now");
