@@ -13,6 +13,7 @@
 import { Runtime } from "gomap-wasm";
 import { boundaryOf } from "../dist/runtime.js";
 import { MiB, arg, list, machineInfo, finishMachine, machineLine, writeJson, quiesce } from "./lib.mjs";
+import { readCycle, readMemStatsRecord, readStepLog } from "../dist/records.js";
 
 const sizesMiB = list(arg("sizes", "64,256,1024"));
 const churnCycles = Number(arg("cycles", "4"));
@@ -56,8 +57,8 @@ async function run(targetMiB) {
   // Churn: replace small maps (allocation + garbage) and update big ones.
   const before = rt.readMemStats();
   // The core's MemStats record: a Record<string, number>, every field present.
-  const gc0 = /** @type {number} */ (b.readMemStats().GCCPUNanos);
-  const steps0 = b.readStepLog().count;
+  const gc0 = /** @type {number} */ (readMemStatsRecord(b).GCCPUNanos);
+  const steps0 = readStepLog(b).count;
   let totalScanned = 0,
     cycles0 = before.NumGC;
   const seenCycles = new Set();
@@ -76,15 +77,15 @@ async function run(targetMiB) {
     if (!seenCycles.has(s)) {
       seenCycles.add(s);
       // readCycle() returns every field of the core's cycle record, scanned among them.
-      totalScanned += /** @type {number} */ (b.readCycle().scanned);
+      totalScanned += /** @type {number} */ (readCycle(b).scanned);
     }
   }
   const wallMs = performance.now() - t1;
   const after = rt.readMemStats();
-  const log = b.readStepLog();
+  const log = readStepLog(b);
   const steps = log.count - steps0;
   const recent = steps === 0 ? [] : log.recent.slice(-Math.min(steps, log.recent.length)).sort((x, y) => x - y);
-  const gcDeltaNs = /** @type {number} */ (b.readMemStats().GCCPUNanos) - gc0;
+  const gcDeltaNs = /** @type {number} */ (readMemStatsRecord(b).GCCPUNanos) - gc0;
   const res = {
     heapMiB: targetMiB,
     heapInuseMiB: +(after.HeapInuse / MiB).toFixed(1),

@@ -22,6 +22,7 @@ import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
+import { readCycle } from "./records.js";
 import { MAP_STATUS } from "./status.js";
 import { SHAPES } from "./shapes.js";
 import { CYCLE_FIELD_NAMES } from "./gctrace.js";
@@ -142,7 +143,7 @@ const MAP_OPS: readonly (keyof MapOps)[] = [
 ];
 const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF", "assignS", "assignSF"]);
 
-/** An hmap's fields, read raw (`Boundary.readHmap`). */
+/** An hmap's fields, read raw (src/records.ts: readHmap). */
 export interface HmapState {
   count: number;
   flags: number;
@@ -250,12 +251,6 @@ const REQUIRED: readonly (keyof CoreExports)[] = [
   "setAdoptRefs",
 ];
 
-/** A map's assign/delete hooks (rt.unsafe.onAssign / onDelete). */
-export interface MapHooks {
-  /** op: HookOp.INSERT / UPDATE / DELETE; key: the raw i64 from the core. */
-  fire(op: number, key: bigint): void;
-}
-
 /** Object types the host may allocate raw (assembly/gc/types.ts). */
 export const OBJ_NOSCAN = 0;
 export const OBJ_PTRARRAY = 3;
@@ -353,7 +348,8 @@ export class Boundary {
   readonly hiterBytes: number;
   /** The tophash sentinels, from the core's TOPHASH enum. */
   readonly tophash: TophashValues;
-  #sameSizeFlag: number;
+  /** hmap.flags's sameSizeGrow bit (the core's FLAG_SAME_SIZE_GROW). */
+  readonly sameSizeFlag: number;
   /** The core's kind codes (Kind.I32 …), by upper-case name. */
   readonly kindCodes: ReadonlyMap<string, number>;
   readonly mapInfoFields: readonly (readonly [string, number])[];
@@ -423,7 +419,7 @@ export class Boundary {
         );
       }
     }
-    this.#sameSizeFlag = exportedConst(raw, "FLAG_SAME_SIZE_GROW");
+    this.sameSizeFlag = exportedConst(raw, "FLAG_SAME_SIZE_GROW");
     this.kindCodes = exportedEnum(raw, "Kind");
     for (const k of KIND_NAMES) {
       if (!this.kindCodes.has(k.toUpperCase()))
@@ -444,14 +440,14 @@ export class Boundary {
     const cycle = exportedEnum(raw, "CycleField");
     const cycleCount = cycle.get("COUNT");
     cycle.delete("COUNT");
-    this.#cycleFields = [...cycle.entries()].sort((a, b) => a[1] - b[1]);
+    this.cycleFields = [...cycle.entries()].sort((a, b) => a[1] - b[1]);
     const want = Object.keys(CYCLE_FIELD_NAMES).sort().join();
     if (cycleCount !== cycle.size || [...cycle.keys()].sort().join() !== want) {
       throw new Error(
         `core's CycleField (${[...cycle.keys()].join()}; COUNT ${cycleCount}) is not the gctrace record the host reads (${want}); rebuild with npm run build`,
       );
     }
-    this.#typGenShift = exportedConst(raw, "TYP_GEN_SHIFT");
+    this.typGenShift = exportedConst(raw, "TYP_GEN_SHIFT");
     const status = exportedEnum(raw, "MapStatus");
     for (const [name, value] of Object.entries(MAP_STATUS)) {
       const core = status.get(name);
@@ -508,7 +504,7 @@ export class Boundary {
         gcDone(): void {
           const b = holder.b!;
           b.profile.nextCycle();
-          b.events.gcDone(b.readCycle(), performance.now());
+          b.events.gcDone(readCycle(b), performance.now());
         },
         gcStart(): void {
           holder.b!.onGCStart?.();
@@ -544,63 +540,14 @@ export class Boundary {
 
   // ---------------------------------------------------------------- hooks
 
-  #hooks = new Map<number, MapHooks>();
+  /** The core's notifications for user code, queued until the call that
+   *  produced them returned (src/events.ts): gctrace lines and map hooks.
+   *  The event queue owns the hooks registry. */
+  readonly events = new EventQueue((record, endMs) => this.onGCDone?.(record, endMs));
 
-  /** Notifications for user code, delivered after each core call returns
-   *  (src/events.ts): gctrace lines (to onGCDone) and map hooks. */
-  readonly events = new EventQueue({
-    gcDone: (record, endMs) => this.onGCDone?.(record, endMs),
-    hook: (h, op, key) => this.#hooks.get(h)?.fire(op, key),
-  });
-
-  /** Install (or with null remove) a map's hooks and its hmap flag. */
-  setHooks(h: number, hooks: MapHooks | null): void {
-    if (hooks) this.#hooks.set(h, hooks);
-    else this.#hooks.delete(h);
-    this.#ex.mapSetHooked(h, hooks ? 1 : 0);
-  }
-
-  /** Forget a freed map's hooks (its memory is not touched). */
-  dropHooks(h: number): void {
-    this.#hooks.delete(h);
-  }
-
-  /** Every span, free run and metadata page in address order: one
-   *  record per entry with the core's HeapRec fields. */
-  heapWalk(): { arenaStart: number; arenaEnd: number; records: Record<string, number>[] } {
-    const fields = this.enumOf("HeapRec");
-    const count = fields.get("COUNT")!;
-    fields.delete("COUNT");
-    const names = [...fields.entries()].sort((a, b) => a[1] - b[1]);
-    const out = this.scratchBase;
-    this.#ex.heapArena(out);
-    const arenaStart = this.readU32(out),
-      arenaEnd = this.readU32(out + 4);
-    const max = Math.floor(this.scratchBytes / (count * 4));
-    const records: Record<string, number>[] = [];
-    let page = 0;
-    for (;;) {
-      const next = this.#ex.heapWalk(page, out, max) >>> 0;
-      const n = this.#ex.heapWalkCount() >>> 0;
-      const u32 = this.u32;
-      for (let i = 0; i < n; i++) {
-        const r: Record<string, number> = {};
-        const base = (out >>> 2) + i * count;
-        for (const [name, j] of names) r[name] = u32[base + j]!;
-        records.push(r);
-      }
-      if (n < max || next * this.pageBytes >= arenaEnd) break;
-      page = next;
-    }
-    return { arenaStart, arenaEnd, records };
-  }
-
-  /** phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numgc. */
-  gcProgress(): number[] {
-    const out = this.scratchBase;
-    this.#ex.gcProgress(out);
-    const dv = this.dv;
-    return Array.from({ length: 8 }, (_, i) => dv.getFloat64(out + i * 8, true));
+  /** Set or clear hmap h's hooked flag (the core then reports its writes). */
+  setHooked(h: number, on: boolean): void {
+    this.#ex.mapSetHooked(h, on ? 1 : 0);
   }
 
   /** Base of the heap object holding address p, or 0. */
@@ -625,11 +572,6 @@ export class Boundary {
    *  write barrier is on (Go's clearpools point; set by the Runtime). May
    *  only clear root slots. */
   onGCStart: (() => void) | null = null;
-
-  /** Every map's hooks (compaction moves them to the new instance). */
-  hookEntries(): [number, MapHooks][] {
-    return [...this.#hooks.entries()];
-  }
 
   /** Compaction: the next batch inserts adopt the string/bytes references
    *  it is given (heap objects of this instance) instead of copying them. */
@@ -735,44 +677,11 @@ export class Boundary {
     this.#ex.seedRandom(lo, hi);
   }
 
-  /** The fields of the hmap at h (inspection, unsafe views, compaction). */
-  readHmap(h: number): HmapState {
-    const L = this.hmap;
-    const u8 = this.u8,
-      u32 = this.u32;
-    const flags = u8[h + L.flags]!;
-    const B = u8[h + L.B]!;
-    const typ = u32[(h + L.typ) >>> 2]!;
-    const sameSizeGrow = (flags & this.#sameSizeFlag) !== 0;
-    return {
-      count: u32[(h + L.count) >>> 2]!,
-      flags,
-      B,
-      hash0: u32[(h + L.hash0) >>> 2]!,
-      buckets: u32[(h + L.buckets) >>> 2]!,
-      oldbuckets: u32[(h + L.oldbuckets) >>> 2]!,
-      nevacuate: u32[(h + L.nevacuate) >>> 2]!,
-      kinds: typ & 0xffff,
-      gen: typ >>> this.#typGenShift,
-      sameSizeGrow,
-      oldB: sameSizeGrow ? B : B - 1,
-    };
-  }
-
   /** A map shape's bucket layout, read from the core's exported constants. */
   bucketLayout(suffix: string): BucketLayout {
     const raw = this.#ex as unknown as WebAssembly.Exports;
     const c = (f: string) => exportedConst(raw, `BUCKET_${suffix}_${f}`);
     return { size: c("size"), tophash: 0, keys: c("keys"), values: c("values"), overflow: c("overflow") };
-  }
-
-  /** Read the core's MapInfo record for a map. */
-  inspectMap(ops: MapOps, h: number): Record<string, number> {
-    const out = this.scratchBase;
-    ops.inspect(h, out);
-    const r: Record<string, number> = {};
-    for (const [name, i] of this.mapInfoFields) r[name] = this.readU64(out + i * 8);
-    return r;
   }
 
   readU64(addr: number): number {
@@ -785,50 +694,6 @@ export class Boundary {
   }
 
   // ------------------------------------------------------------ the calls
-
-  readMemStats(): Record<string, number> {
-    const out = this.scratchBase;
-    this.#ex.readMemStats(out);
-    const r: Record<string, number> = {};
-    for (const [name, i] of this.memStatFields) r[name] = this.readU64(out + i * 8);
-    return r;
-  }
-
-  readBySize(): BySizeEntry[] {
-    const out = this.scratchBase;
-    this.#ex.readBySize(out);
-    const r: BySizeEntry[] = [];
-    for (let c = 0; c < this.bySizeEntries; c++) {
-      const p = out + c * 24;
-      r.push({ Size: this.readU64(p), Mallocs: this.readU64(p + 8), Frees: this.readU64(p + 16) });
-    }
-    return r;
-  }
-
-  readSpanClasses(): SpanClassRow[] {
-    const out = this.scratchBase;
-    this.#ex.readSpanClasses(out);
-    const rows: SpanClassRow[] = [];
-    for (let spc = 0; spc < this.spanClasses; spc++) {
-      const p = out + spc * this.spanClassRowBytes;
-      const spans = this.readU32(p);
-      if (spans === 0) continue;
-      const sizeClass = spc >> 1;
-      const pages = this.readU32(p + 4);
-      rows.push({
-        spanClass: spc,
-        sizeClass,
-        noscan: (spc & 1) === 1,
-        elemSize: sizeClass === 0 ? 0 : this.#ex.classBytes(sizeClass),
-        spans,
-        pages,
-        slots: this.readU32(p + 8),
-        allocated: this.readU32(p + 12),
-        cached: this.readU32(p + 16) !== 0,
-      });
-    }
-    return rows;
-  }
 
   /** Allocate raw heap bytes: noscan, or an array of pointer words
    *  (which the collector scans). 0 when out of memory. */
@@ -888,45 +753,10 @@ export class Boundary {
     return this.#ex.setGCPercent(p);
   }
 
-  /** The core's record of the last (or current) cycle: every field of
-   *  its CycleField enum (f64 each). */
-  readCycle(): Record<string, number> {
-    const p = this.#ex.gcCycleRecord() >>> 0;
-    const dv = this.dv;
-    const r: Record<string, number> = {};
-    for (const [f, i] of this.#cycleFields) r[f] = dv.getFloat64(p + i * 8, true);
-    return r;
-  }
-  #cycleFields: [string, number][];
+  /** The gctrace record's fields by index (the core's CycleField enum). */
+  readonly cycleFields: readonly (readonly [string, number])[];
   /** hmap.typ's generation byte starts at this bit (the core's TYP_GEN_SHIFT). */
-  #typGenShift: number;
-
-  /** The most recent pause durations (ns), oldest first, and the count of
-   *  all pauses so far. */
-  readStepLog(): { count: number; recent: number[] } {
-    const raw = this.#ex as unknown as WebAssembly.Exports;
-    const cap = exportedConst(raw, "GC_STEP_LOG");
-    const count = this.#ex.gcStepCount() >>> 0;
-    const p = this.#ex.gcStepLog() >>> 0;
-    const n = Math.min(count, cap);
-    const recent: number[] = [];
-    const dv = this.dv;
-    for (let i = count - n; i < count; i++) recent.push(dv.getFloat32(p + (i % cap) * 4, true));
-    return { count, recent };
-  }
-
-  /** Go's PauseNs and PauseEnd rings (256 entries each). */
-  readPauseRings(): { pauseNs: number[]; pauseEnd: number[] } {
-    const a = this.#ex.gcPauseRing() >>> 0;
-    const e = this.#ex.gcPauseEndRing() >>> 0;
-    const pauseNs: number[] = [],
-      pauseEnd: number[] = [];
-    for (let i = 0; i < 256; i++) {
-      pauseNs.push(this.readU64(a + i * 8));
-      pauseEnd.push(this.readU64(e + i * 8));
-    }
-    return { pauseNs, pauseEnd };
-  }
+  readonly typGenShift: number;
 
   /** The debug build's hooks, or an error saying the runtime needs debug. */
   requireDebug(what: string): Required<CoreExports> {

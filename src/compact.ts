@@ -17,6 +17,7 @@
  */
 import type { Boundary } from "./boundary.js";
 import { OutOfMemoryError } from "./errors.js";
+import { readHmap, readMemStatsRecord } from "./records.js";
 import { mapHandle, type GoMap } from "./map.js";
 import type { CumulativeStats } from "./memstats.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
@@ -41,7 +42,7 @@ const isRef = (k: KindName): boolean => k === "string" || k === "bytes";
 
 /** Copy; returns the new hmap, or 0 when the new instance ran out of memory. */
 export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
-  const { count, hash0, kinds, B, oldB, buckets, oldbuckets } = ob.readHmap(m.h);
+  const { count, hash0, kinds, B, oldB, buckets, oldbuckets } = readHmap(ob, m.h);
   const ops = nb.mapOps(m.suffix);
   const nh = ops.makemap(count, hash0, kinds, m.root) >>> 0;
   if (nh === 0) return 0;
@@ -175,7 +176,7 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   }
   flush();
   if (failed) return 0;
-  const got = nb.readHmap(nh).count;
+  const got = readHmap(nb, nh).count;
   if (got !== count) throw new Error(`compaction copied ${got} of ${count} entries (a bug: please report)`);
   return nh;
 }
@@ -222,7 +223,7 @@ export interface CompactionHost {
  *  changes nothing) when both heaps do not fit under maxMemory. */
 export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: CompactionHost): CompactionReport {
   const t0 = performance.now();
-  const before = ob.readMemStats();
+  const before = readMemStatsRecord(ob);
   const oldBytes = ob.memory.buffer.byteLength;
   const room = maxPages - oldBytes / 65536;
   const oom = (what: string) =>
@@ -267,14 +268,16 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
 
   // The switch: nothing below can fail.
   host.stats.leave(ob, before);
-  for (const [h, hooks] of ob.hookEntries()) {
+  for (const [h, hooks] of ob.events.hookEntries()) {
     const nh = moved.get(h);
-    if (nh !== undefined) nb.setHooks(nh, hooks);
+    if (nh === undefined) continue;
+    nb.events.setHooks(nh, hooks);
+    nb.setHooked(nh, true);
   }
   host.switchTo(nb, moved, moves);
   nb.setGrowthPolicy(false, 65536);
   nb.setGCPercent(percent);
-  const after = nb.readMemStats();
+  const after = readMemStatsRecord(nb);
   return {
     maps: moves.length,
     entries,

@@ -41,13 +41,15 @@ const GC_DONE = 1;
 /** A hooked map was written: [HOOK, hmap, op, key]. */
 const HOOK = 2;
 
-/** Who receives the events of one instance (set by the Runtime and the
- *  Boundary). */
-export interface EventSinks {
-  /** A finished cycle's gctrace inputs (the record as the core left it). */
-  gcDone(record: Record<string, number>, endMs: number): void;
-  /** A write to a hooked map. */
-  hook(h: number, op: number, key: bigint): void;
+/** Who receives a finished cycle's gctrace inputs (the record as the
+ *  core left it) and the cycle's end time (the Runtime, through the
+ *  Boundary's onGCDone). */
+export type GCDoneSink = (record: Record<string, number>, endMs: number) => void;
+
+/** One hooked map's hooks (rt.unsafe.onAssign / onDelete). */
+export interface MapHooks {
+  /** op: HookOp.INSERT / UPDATE / DELETE; key: the raw i64 from the core. */
+  fire(op: number, key: bigint): void;
 }
 
 export class EventQueue {
@@ -55,10 +57,24 @@ export class EventQueue {
   pending = false;
   #q: unknown[] = [];
   #delivering = false;
-  #sinks: EventSinks;
+  #gcDone: GCDoneSink;
+  /** Hooked maps' hooks, by hmap address. */
+  #hooks = new Map<number, MapHooks>();
 
-  constructor(sinks: EventSinks) {
-    this.#sinks = sinks;
+  constructor(gcDone: GCDoneSink) {
+    this.#gcDone = gcDone;
+  }
+
+  /** Install (or with null remove) a map's hooks here; the caller sets the
+   *  hmap's hooked flag in the core (Boundary.setHooked). */
+  setHooks(h: number, hooks: MapHooks | null): void {
+    if (hooks) this.#hooks.set(h, hooks);
+    else this.#hooks.delete(h);
+  }
+
+  /** Every map's hooks (compaction moves them to the new instance). */
+  hookEntries(): [number, MapHooks][] {
+    return [...this.#hooks.entries()];
   }
 
   /** The core finished a cycle (record: its gctrace inputs, read now). */
@@ -77,11 +93,6 @@ export class EventQueue {
   clear(): void {
     this.#q = [];
     this.pending = false;
-  }
-
-  /** Replace who receives the events (compaction moves the sinks). */
-  set sinks(s: EventSinks) {
-    this.#sinks = s;
   }
 
   /** Deliver every queued event, in order. Rethrows the first error a
@@ -111,7 +122,7 @@ export class EventQueue {
   }
 
   #one(e: unknown[]): void {
-    if (e[0] === GC_DONE) this.#sinks.gcDone(e[1] as Record<string, number>, e[2] as number);
-    else this.#sinks.hook(e[1] as number, e[2] as number, e[3] as bigint);
+    if (e[0] === GC_DONE) this.#gcDone(e[1] as Record<string, number>, e[2] as number);
+    else this.#hooks.get(e[1] as number)?.fire(e[2] as number, e[3] as bigint);
   }
 }

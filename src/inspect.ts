@@ -5,6 +5,7 @@
  * records and returns plain copies: no pointer into linear memory escapes.
  */
 import type { BucketLayout, Boundary, MapOps, SpanClassRow, TophashValues } from "./boundary.js";
+import { gcProgress, heapWalk, readHmap, readMapInfo } from "./records.js";
 
 /** What `rt.inspect(m)` reports about a map. */
 export interface MapInspection {
@@ -162,7 +163,7 @@ export interface HeapInspection {
 
 /** The shape of a map: B, counts, tophash states, growth progress, bytes. */
 export function inspectMap(b: Boundary, ops: MapOps, h: number, suffix: string): MapInspection {
-  const r = b.inspectMap(ops, h);
+  const r = readMapInfo(b, ops, h);
   return {
     B: r.B!,
     count: r.count!,
@@ -194,7 +195,7 @@ export function inspectMap(b: Boundary, ops: MapOps, h: number, suffix: string):
  *  overflow chains included): the slot states the explorer draws. Safe:
  *  read-only, no raw pointers escape. */
 export function inspectBuckets(b: Boundary, h: number, suffix: string): BucketsInspection {
-  const x = b.readHmap(h);
+  const x = readHmap(b, h);
   const u8 = b.u8,
     u32 = b.u32;
   const shape = b.bucketLayout(suffix);
@@ -228,7 +229,7 @@ export function inspectBuckets(b: Boundary, h: number, suffix: string): BucketsI
 /** Every span, free run and metadata page of the heap, span classes
  *  summed, and the collector's progress. Reads only (no allocation). */
 export function inspectHeap(b: Boundary): HeapInspection {
-  const { arenaStart, arenaEnd, records } = b.heapWalk();
+  const { arenaStart, arenaEnd, records } = heapWalk(b);
   const PAGE = b.pageBytes;
   const spans: HeapSpan[] = [];
   const classes = new Map<number, HeapClassSummary>();
@@ -279,7 +280,7 @@ export function inspectHeap(b: Boundary): HeapInspection {
       c.free += span.slots - span.allocated;
     }
   }
-  const [phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numGC] = b.gcProgress() as [
+  const [phase, heapLive, heapGoal, trigger, bytesMarked, scanWork, queued, numGC] = gcProgress(b) as [
     number,
     number,
     number,

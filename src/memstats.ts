@@ -11,6 +11,7 @@
  * heap counts as freed, so Mallocs − Frees = HeapObjects of the live one.
  */
 import type { Boundary, BySizeEntry } from "./boundary.js";
+import { readBySize, readMemStatsRecord, readPauseRings } from "./records.js";
 
 /** Go's runtime.MemStats (`rt.readMemStats()`), for the fields that exist
  *  so far. Byte counts are at size-class granularity, as in Go (a large
@@ -109,10 +110,10 @@ export class CumulativeStats {
   /** Go's runtime.ReadMemStats over instance `b`, for a runtime created at
    *  `createdMs` (performance.now()). */
   read(b: Boundary, createdMs: number): MemStats {
-    const raw = b.readMemStats();
+    const raw = readMemStatsRecord(b);
     const s = raw as unknown as MemStats;
     const base = this.base;
-    const rings = b.readPauseRings();
+    const rings = readPauseRings(b);
     const n = raw.NumGC!; // this instance's cycles (before the base is added)
     s.PauseNs = this.#ringBase ? this.#mergedRing(rings.pauseNs, "pauseNs", n) : rings.pauseNs;
     s.PauseEnd = (this.#ringBase ? this.#mergedRing(rings.pauseEnd, "pauseEnd", n) : rings.pauseEnd).map(unixNs);
@@ -130,7 +131,7 @@ export class CumulativeStats {
     delete (raw as Record<string, number>).GCCPUNanos;
     s.EnableGC = true;
     s.DebugGC = false;
-    s.BySize = b.readBySize();
+    s.BySize = readBySize(b);
     this.#bySizeBase.forEach((x, i) => {
       const c = s.BySize[i];
       if (c) {
@@ -144,7 +145,7 @@ export class CumulativeStats {
   /** The runtime is leaving instance `ob` (a compaction's switch); `before`
    *  is its raw reading (Boundary.readMemStats) taken before the copy. */
   leave(ob: Boundary, before: Record<string, number>): void {
-    const rings = ob.readPauseRings();
+    const rings = readPauseRings(ob);
     const base = this.base;
     this.#ringBase = {
       pauseNs: this.#mergedRing(rings.pauseNs, "pauseNs", before.NumGC!),
@@ -153,7 +154,7 @@ export class CumulativeStats {
     base.TotalAlloc += before.TotalAlloc!;
     base.Mallocs += before.Mallocs!;
     base.Frees += before.Mallocs!; // every object of the old heap counts as freed
-    ob.readBySize().forEach((c: BySizeEntry, i) => {
+    readBySize(ob).forEach((c: BySizeEntry, i) => {
       this.#bySizeBase[i] ??= { Mallocs: 0, Frees: 0 };
       const x = this.#bySizeBase[i];
       x.Mallocs += c.Mallocs;

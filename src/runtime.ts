@@ -46,6 +46,7 @@ import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
 import { formatGCTrace, type CycleRecord } from "./gctrace.js";
+import { readSpanClasses } from "./records.js";
 import { attachProfile, currentOp, encodeHeapProfile, gzip, profileOf, type HeapProfileOptions } from "./profile.js";
 import { isMemProfileRate } from "./options.js";
 
@@ -146,7 +147,7 @@ export class Runtime {
       maxMemory,
       roots,
       onFree: (m, slot, h) => {
-        boundaryOf(this).dropHooks(h);
+        boundaryOf(this).events.setHooks(h, null);
         mapRegistry.unregister(m);
         this.#maps.delete(slot);
         roots.release(slot);
@@ -441,7 +442,10 @@ export class Runtime {
       },
       park: (m) => {
         const x = mapInternals(m as unknown as GoMap);
-        if (x.hooked) boundaryOf(this).setHooks(x.h, null);
+        if (x.hooked) {
+          boundaryOf(this).events.setHooks(x.h, null);
+          boundaryOf(this).setHooked(x.h, false);
+        }
         x.detach("was put back into a pool (pool.put); take a map with pool.get()");
         mapRegistry.unregister(m);
         this.#maps.delete(x.root);
@@ -567,7 +571,7 @@ export class Runtime {
 
   /** Spans in use, grouped by span class (size class × noscan). */
   spanClasses(): SpanClassRow[] {
-    return boundaryOf(this).readSpanClasses();
+    return readSpanClasses(boundaryOf(this));
   }
 
   /**

@@ -18,10 +18,12 @@
  * size of linear memory. `unsafe.isStale(x)` compares in every build; the
  * debug build compares on every use and throws `StaleViewError`.
  */
-import type { Boundary, BucketLayout, HmapLayout, MapHooks } from "./boundary.js";
+import type { Boundary, BucketLayout, HmapLayout } from "./boundary.js";
+import type { MapHooks } from "./events.js";
 import { GoMap, mapHandle, mapUnsafe, type UnsafeAccess } from "./map.js";
 import { currentOp } from "./profile.js";
 import { READ } from "./codec.js";
+import { readHmap } from "./records.js";
 import { SHAPES } from "./shapes.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
 import { InvalidArgumentError, StaleViewError, UnsafeNotAllowedError } from "./errors.js";
@@ -401,7 +403,7 @@ function staleness(b: Boundary, s: Stamp): string {
 
 function stampMap(b: Boundary, m: GoMap, acc: UnsafeAccess, memSensitive: boolean): Stamp {
   const h = mapHandle(m);
-  const x = b.readHmap(h);
+  const x = readHmap(b, h);
   return {
     boundary: b,
     map: m,
@@ -653,7 +655,8 @@ export class Unsafe {
     const acc = mapUnsafe(m);
     if (!entry.assign && !entry.delete) {
       this.#hooks.delete(m);
-      b.setHooks(mapHandle(m), null);
+      b.events.setHooks(mapHandle(m), null);
+      b.setHooked(mapHandle(m), false);
       acc.setHooked(false);
       return;
     }
@@ -665,7 +668,8 @@ export class Unsafe {
         else if (op === INSERT || op === UPDATE) entry.assign?.(key, op === INSERT);
       },
     };
-    b.setHooks(mapHandle(m), hooks);
+    b.events.setHooks(mapHandle(m), hooks);
+    b.setHooked(mapHandle(m), true);
     acc.setHooked(true);
   }
 

@@ -8,6 +8,7 @@
 // contents, checkHeap clean, and MemStats equal a heap walk.
 import { describe, it, expect } from "vitest";
 import { debugRuntime, prng, randInt, seeds, withSeed, slowStatsMismatches } from "./helpers.js";
+import { readMemStatsRecord } from "../src/records.js";
 
 interface Obj {
   p: number;
@@ -24,7 +25,7 @@ describe("allocator model", () => {
         const { b, dbg } = await debugRuntime("64MiB");
         const r = prng(seed);
         // The runtime's own objects (the root table) survive every sweep.
-        const own = b.readMemStats();
+        const own = readMemStatsRecord(b);
         const classSizes: number[] = [0];
         for (let c = 1; c < 68; c++) classSizes.push(b.exports.classBytes(c));
         const live = new Map<number, Obj>(); // start → object
@@ -123,7 +124,7 @@ describe("allocator model", () => {
         dbg.checkHeap();
         for (const o of live.values()) verifyContents(o);
         expect(slowStatsMismatches(b)).toEqual([]);
-        const s = b.readMemStats();
+        const s = readMemStatsRecord(b);
         expect(s.HeapObjects).toBe(live.size + own.HeapObjects!);
         let bytes = own.HeapAlloc!;
         for (const o of live.values()) {
@@ -139,7 +140,7 @@ describe("allocator model", () => {
 
   it("frees everything when nothing is marked, and pages coalesce back into one free run", async () => {
     const { b, dbg } = await debugRuntime("64MiB");
-    const before = b.readMemStats();
+    const before = readMemStatsRecord(b);
     for (let i = 0; i < 2000; i++) expect(b.alloc((i % 97) * 40 + 8, i % 3 === 0)).not.toBe(0);
     for (let i = 0; i < 20; i++) expect(b.alloc(40_000 + i * 9000, true)).not.toBe(0);
     dbg.checkHeap();
@@ -147,7 +148,7 @@ describe("allocator model", () => {
     dbg.dbgSweepStart();
     dbg.dbgFinishSweep();
     dbg.checkHeap();
-    const after = b.readMemStats();
+    const after = readMemStatsRecord(b);
     // Only the runtime's own objects (the root table) are left.
     expect(after.HeapObjects).toBe(before.HeapObjects);
     expect(after.HeapAlloc).toBe(before.HeapAlloc);
@@ -170,12 +171,12 @@ describe("allocator model", () => {
 
   it("size 0 returns one shared address and allocates nothing", async () => {
     const { b } = await debugRuntime();
-    const s0 = b.readMemStats();
+    const s0 = readMemStatsRecord(b);
     const a = b.alloc(0, true),
       c = b.alloc(0, false);
     expect(a).not.toBe(0);
     expect(a).toBe(c);
-    expect(b.readMemStats().Mallocs).toBe(s0.Mallocs);
+    expect(readMemStatsRecord(b).Mallocs).toBe(s0.Mallocs);
   });
 
   it("reuses swept slots and zeroes them before handing them out again", async () => {

@@ -3,6 +3,7 @@ import { Runtime } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import type { Boundary } from "../src/boundary.js";
 import { mulberry32 } from "../src/random.js";
+import { readMemStatsRecord } from "../src/records.js";
 
 /** Seeded floats in [0, 1) for test streams (src/random.ts's mulberry32). */
 export function prng(seed: number): () => number {
@@ -50,7 +51,7 @@ export async function debugRuntime(
  *  readMemStats. Returns the mismatches. */
 export function slowStatsMismatches(b: Boundary): string[] {
   const dbg = b.requireDebug("slowMemStats");
-  const fast = b.readMemStats();
+  const fast = readMemStatsRecord(b);
   const out = b.scratchBase;
   dbg.slowMemStats(out);
   const bad: string[] = [];

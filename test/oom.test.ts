@@ -4,13 +4,14 @@ import { describe, it, expect } from "vitest";
 import { debugRuntime, prng, randInt, seeds, withSeed, slowStatsMismatches } from "./helpers.js";
 import { allocOrThrow } from "../src/runtime.js";
 import { OutOfMemoryError, GomapError } from "../src/node.js";
+import { readMemStatsRecord } from "../src/records.js";
 
 const COUNTS = ["HeapAlloc", "HeapObjects", "Mallocs", "Frees", "TotalAlloc"] as const;
 
 describe("out of memory", () => {
   it("a large allocation over the cap throws OutOfMemoryError and changes nothing", async () => {
     const { rt, b, dbg } = await debugRuntime("1MiB");
-    const before = b.readMemStats();
+    const before = readMemStatsRecord(b);
     let err: unknown;
     try {
       allocOrThrow(rt, 2 * 1024 * 1024, true);
@@ -23,7 +24,7 @@ describe("out of memory", () => {
     expect((err as OutOfMemoryError).maxMemory).toBe(1024 * 1024);
     expect((err as Error).message).toMatch(/nothing was changed/);
     dbg.checkHeap();
-    const after = b.readMemStats();
+    const after = readMemStatsRecord(b);
     for (const k of COUNTS) expect(after[k], k).toBe(before[k]);
     // Something that fits still works.
     expect(allocOrThrow(rt, 100_000, true)).toBeGreaterThan(0);
@@ -48,14 +49,14 @@ describe("out of memory", () => {
           let failures = 0;
           for (let i = 0; i < 4000 && failures < 25; i++) {
             const size = r() < 0.1 ? randInt(r, 32769, 200_000) : randInt(r, 1, 32768);
-            const before = b.readMemStats();
+            const before = readMemStatsRecord(b);
             try {
               live.push(allocOrThrow(rt, size, r() < 0.5));
             } catch (e) {
               expect(e).toBeInstanceOf(OutOfMemoryError);
               failures++;
               dbg.checkHeap();
-              const after = b.readMemStats();
+              const after = readMemStatsRecord(b);
               for (const k of COUNTS) expect(after[k], `${k} after a failed alloc(${size})`).toBe(before[k]);
             }
           }
@@ -67,7 +68,7 @@ describe("out of memory", () => {
           dbg.dbgSweepStart();
           dbg.dbgFinishSweep();
           dbg.checkHeap();
-          expect(b.readMemStats().HeapObjects).toBe(1); // the root table
+          expect(readMemStatsRecord(b).HeapObjects).toBe(1); // the root table
           for (let i = 0; i < 50; i++) expect(allocOrThrow(rt, randInt(r, 1, 4096), true)).toBeGreaterThan(0);
           expect(allocOrThrow(rt, 100_000, true)).toBeGreaterThan(0);
           dbg.checkHeap();
