@@ -23,78 +23,23 @@ import { KIND_NAMES } from "./maptypes.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
 import { readCycle } from "./records.js";
+import type { instantiate as instantiateRelease } from "../build/release.js";
+import type { instantiate as instantiateDebug } from "../build/debug.js";
+import { DEBUG_ONLY_EXPORTS, RELEASE_EXPORTS } from "../build/core-exports.js";
 import { MAP_STATUS } from "./status.js";
 import { SHAPES } from "./shapes.js";
 import { CYCLE_FIELD_NAMES } from "./gctrace.js";
 
-/** The core's exports, as the boundary uses them. */
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  init(maxWasmPages: number): number;
-  minMemoryBytes(maxWasmPages: number): number;
-  scratch(): number;
-  readMemStats(out: number): void;
-  readBySize(out: number): void;
-  readSpanClasses(out: number): void;
-  alloc(size: number, typ: number): number;
-  allocMany(size: number, count: number, typ: number): number;
-  rootsReserve(n: number): number;
-  rootsSet(i: number, p: number): void;
-  gc(): void;
-  gcStep(budget: number): number;
-  gcStart(): void;
-  gcPhase(): number;
-  setGCPercent(p: number): number;
-  gcCycleRecord(): number;
-  gcPauseRing(): number;
-  gcPauseEndRing(): number;
-  gcStepLog(): number;
-  gcStepCount(): number;
-  classBytes(c: number): number;
-  classPages(c: number): number;
-  classObjects(c: number): number;
-  // Debug build only:
-  checkHeap?(): void;
-  slowMemStats?(out: number): void;
-  checkSpanOf?(p: number): number;
-  dbgFindObject?(p: number): number;
-  dbgMark?(p: number): number;
-  dbgIsMarked?(p: number): number;
-  dbgPrepareMark?(): void;
-  dbgSweepStart?(): void;
-  dbgSweepOne?(): number;
-  dbgFinishSweep?(): void;
-  dbgSpanInfo?(p: number, out: number): number;
-  dbgCorruptSpan?(p: number): number;
-  dbgHeapShape?(out: number): void;
-  dbgSetWriting?(h: number, on: number): void;
-  checkTriColor?(): void;
-  triColorViolations?(): number;
-  dbgStorePtr?(obj: number, i: number, target: number): void;
-  dbgLoadPtr?(obj: number, i: number): number;
-  dbgSetBarrier?(on: number): void;
-  dbgStress?(every: number, budget: number): void;
-  dbgQueued?(): number;
-  mapiterinit(h: number, it: number, r: number, s0: number, s1: number, s2: number): void;
-  batchStatus(): number;
-  batchCount(): number;
-  seedRandom(lo: number, hi: number): void;
-  mapSetHooked(h: number, on: number): void;
-  heapWalk(from: number, out: number, max: number): number;
-  heapWalkCount(): number;
-  heapArena(out: number): void;
-  gcProgress(out: number): void;
-  setGrowthPolicy(exact: number, limitWasmPages: number): void;
-  setAdoptRefs(keys: number, values: number): void;
-  objectBase(p: number): number;
-  heapEpoch(): number;
-  // Heap profile (assembly/mem/mprof.ts):
-  setMemProfileRate(rate: number): number;
-  memProfileRateNow(): number;
-  memProfSampledLive(): number;
-  memProfDropped(): number;
-  checkSpecials?(): number;
-}
+/** The release core's exports, typed by the build's own bindings
+ *  (asc --bindings raw writes build/release.d.ts from assembly/index.ts). */
+type ReleaseExports = Awaited<ReturnType<typeof instantiateRelease>>;
+/** The debug core's, the same way (a superset: checkers and test hooks). */
+type DebugExports = Awaited<ReturnType<typeof instantiateDebug>>;
+
+/** The core's exports as the boundary uses them: the release build's,
+ *  plus the debug build's own (present only in a debug runtime). Adding an
+ *  export to the core needs no edit here. */
+export type CoreExports = ReleaseExports & Partial<Omit<DebugExports, keyof ReleaseExports>>;
 
 /** One map shape's exports (see assembly/map/api.ts), by suffix. */
 export interface MapOps {
@@ -213,43 +158,6 @@ export interface HmapLayout {
   typ: number;
 }
 
-const REQUIRED: readonly (keyof CoreExports)[] = [
-  "memory",
-  "init",
-  "minMemoryBytes",
-  "scratch",
-  "readMemStats",
-  "readBySize",
-  "readSpanClasses",
-  "alloc",
-  "allocMany",
-  "classBytes",
-  "classPages",
-  "classObjects",
-  "mapiterinit",
-  "batchStatus",
-  "batchCount",
-  "seedRandom",
-  "rootsReserve",
-  "rootsSet",
-  "gc",
-  "gcStep",
-  "gcStart",
-  "gcPhase",
-  "setGCPercent",
-  "gcCycleRecord",
-  "gcPauseRing",
-  "gcPauseEndRing",
-  "mapSetHooked",
-  "objectBase",
-  "heapEpoch",
-  "heapWalk",
-  "heapWalkCount",
-  "heapArena",
-  "gcProgress",
-  "setGrowthPolicy",
-  "setAdoptRefs",
-];
 
 /** Object types the host may allocate raw (assembly/gc/types.ts). */
 export const OBJ_NOSCAN = 0;
@@ -370,8 +278,9 @@ export class Boundary {
   ) {
     holder.b = this;
     const raw = instance.exports;
-    for (const name of REQUIRED) {
-      if (!(name in raw)) throw new Error(`core is missing the export ${name}; rebuild with npm run build`);
+    const missing = [...RELEASE_EXPORTS, ...(debug ? DEBUG_ONLY_EXPORTS : [])].filter((name) => !(name in raw));
+    if (missing.length > 0) {
+      throw new Error(`core is missing the export${missing.length > 1 ? "s" : ""} ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", …" : ""}; rebuild with npm run build`);
     }
     this.#ex = raw as unknown as CoreExports;
     this.memory = memory;
@@ -547,7 +456,7 @@ export class Boundary {
 
   /** Set or clear hmap h's hooked flag (the core then reports its writes). */
   setHooked(h: number, on: boolean): void {
-    this.#ex.mapSetHooked(h, on ? 1 : 0);
+    this.#ex.mapSetHooked(h, on);
   }
 
   /** Base of the heap object holding address p, or 0. */
@@ -576,11 +485,11 @@ export class Boundary {
   /** Compaction: the next batch inserts adopt the string/bytes references
    *  it is given (heap objects of this instance) instead of copying them. */
   setAdoptRefs(keys: boolean, values: boolean): void {
-    this.#ex.setAdoptRefs(keys ? 1 : 0, values ? 1 : 0);
+    this.#ex.setAdoptRefs(keys, values);
   }
 
   setGrowthPolicy(exact: boolean, limitWasmPages: number): void {
-    this.#ex.setGrowthPolicy(exact ? 1 : 0, limitWasmPages);
+    this.#ex.setGrowthPolicy(exact, limitWasmPages);
   }
 
   /** A collection finished (set by the Runtime): its gctrace inputs and
@@ -706,7 +615,7 @@ export class Boundary {
   }
 
   rootsReserve(n: number): boolean {
-    return this.#ex.rootsReserve(n) !== 0;
+    return Boolean(this.#ex.rootsReserve(n)); // raw i32 0/1 (the bindings type it bool)
   }
 
   rootsSet(i: number, p: number): void {

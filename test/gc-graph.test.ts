@@ -198,7 +198,7 @@ describe("collector: reachability oracle", () => {
     roots.set(s0, W);
     roots.set(s1, A);
     dbg.dbgStorePtr(W, 0, X);
-    dbg.dbgSetBarrier(barrierOn ? 1 : 0);
+    dbg.dbgSetBarrier(barrierOn);
     rt.gcStart();
     rt.gcStep(1); // scans the root table: W and A grey
     rt.gcStep(1); // scans A: black, no pointers
@@ -207,7 +207,7 @@ describe("collector: reachability oracle", () => {
     dbg.dbgStorePtr(W, 0, 0);
     const triColor = dbg.triColorViolations();
     while (rt.gcPhase === "mark") rt.gcStep(1 << 20);
-    dbg.dbgSetBarrier(1);
+    dbg.dbgSetBarrier(true);
     dbg.dbgFinishSweep(); // the cycle is over; sweep it all (no new cycle)
     const live = reachable(
       b,

@@ -275,7 +275,7 @@ describe("misuse", () => {
     const dbg = b.requireDebug("test");
     const m = rt.map({ key: "u32", value: "u32" });
     for (let i = 0; i < 100; i++) m.set(i, i);
-    dbg.dbgSetWriting(mapHandle(m), 1);
+    dbg.dbgSetWriting(mapHandle(m), true);
     expect(() => m.set(1000, 1)).toThrow(ConcurrentMapWriteError);
     expect(() => m.set(5, 99)).toThrow(/concurrent map writes/);
     expect(() => m.delete(5)).toThrow(ConcurrentMapWriteError);
@@ -284,7 +284,7 @@ describe("misuse", () => {
     expect(() => m.shrink()).toThrow(ConcurrentMapWriteError);
     expect(() => m.setMany(new Uint32Array([7000]), new Uint32Array([1]))).toThrow(ConcurrentMapWriteError);
     expect(() => [...m]).toThrow(/concurrent map iteration and map write/);
-    dbg.dbgSetWriting(mapHandle(m), 0);
+    dbg.dbgSetWriting(mapHandle(m), false);
     expect(m.size).toBe(100);
     expect(m.get(5)).toBe(5);
     expect(m.get(1000)).toBeUndefined();
