@@ -18,7 +18,7 @@
  * size of linear memory. `unsafe.isStale(x)` compares in every build; the
  * debug build compares on every use and throws `StaleViewError`.
  */
-import type { Boundary, BucketLayout, HmapLayout } from "./boundary.js";
+import type { Boundary, BucketLayout, HmapLayout, TophashValues } from "./boundary.js";
 import type { MapHooks } from "./events.js";
 import { GoMap, mapHandle, mapUnsafe, type UnsafeAccess } from "./map.js";
 import { currentOp } from "./profile.js";
@@ -91,14 +91,7 @@ export interface UnsafeLayout {
   /** Every bucket shape, by the core's storage suffix (k32/k64/kf/ks × v32/v64/vs). */
   buckets: Record<string, BucketShape>;
   /** tophash sentinels; a live slot's tophash is at least minTopHash. */
-  tophash: {
-    emptyRest: number;
-    emptyOne: number;
-    evacuatedX: number;
-    evacuatedY: number;
-    evacuatedEmpty: number;
-    minTopHash: number;
-  };
+  tophash: TophashValues;
 }
 
 /** The layout a given map uses. */

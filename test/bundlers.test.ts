@@ -53,22 +53,10 @@ import { stripVTControlCharacters } from "node:util";
 import type { BrowserContext } from "playwright-core";
 import type { ViteDevServer, Logger } from "vite";
 import { startStaticServer, type StaticServer } from "./static-server.js";
+import { CHROMIUM, CHROMIUM_FLAGS, CI, HAVE_CHROMIUM } from "./chromium.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[/\\]$/, "");
 const FIXTURES = join(ROOT, "test", "bundlers");
-/** GOMAP_TEST_CHROMIUM overrides the path (to try the skip / CI-failure paths). */
-const CHROMIUM = process.env.GOMAP_TEST_CHROMIUM ?? "/usr/bin/chromium";
-const CI = process.env.CI === "true" || process.env.CI === "1";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-/** Flags from ENGINEERING_NOTES.md ("Browser tests"); headless is playwright's option. */
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 /** No output file may be larger: the debug core is 400 kB (530 kB as base64). */
 const MAX_OUTPUT_FILE = 300 * 1024;
@@ -564,7 +552,7 @@ describe("bundlers: a consumer project builds and runs the packed gomap-wasm", (
         chromium.launchPersistentContext(userDataDir, {
           executablePath: CHROMIUM,
           headless: true,
-          args: FLAGS,
+          args: CHROMIUM_FLAGS,
           timeout: 60_000,
         }),
       );

@@ -29,22 +29,11 @@ import type { BrowserContext, Page } from "playwright-core";
 import { startServer, type ExploreServer } from "../scripts/explore.mjs";
 import { Session, type Sample, type TraceLine } from "../explorer/experiment.js";
 import { Runtime, type MapInspection, type GoMap } from "../src/node.js";
+import { CHROMIUM, CHROMIUM_FLAGS, CI, HAVE_CHROMIUM } from "./chromium.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const CI = process.env.CI === "true" || process.env.CI === "1";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOT = join(ROOT, "docs", "explorer.png");
 const SEED = 0x5eed;
-/** Debian Chromium's flags for a closed network (docs/explorer.md); headless is playwright's option. */
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 if (!HAVE_CHROMIUM && !CI) {
   console.log(
@@ -186,7 +175,7 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 900 },
       deviceScaleFactor: 1,
       timeout: 60_000,
