@@ -158,7 +158,6 @@ export interface HmapLayout {
   typ: number;
 }
 
-
 /** Object types the host may allocate raw (assembly/gc/types.ts). */
 export const OBJ_NOSCAN = 0;
 export const OBJ_PTRARRAY = 3;
@@ -280,7 +279,9 @@ export class Boundary {
     const raw = instance.exports;
     const missing = [...RELEASE_EXPORTS, ...(debug ? DEBUG_ONLY_EXPORTS : [])].filter((name) => !(name in raw));
     if (missing.length > 0) {
-      throw new Error(`core is missing the export${missing.length > 1 ? "s" : ""} ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", …" : ""}; rebuild with npm run build`);
+      throw new Error(
+        `core is missing the export${missing.length > 1 ? "s" : ""} ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", …" : ""}; rebuild with npm run build`,
+      );
     }
     this.#ex = raw as unknown as CoreExports;
     this.memory = memory;
@@ -482,16 +483,6 @@ export class Boundary {
    *  only clear root slots. */
   onGCStart: (() => void) | null = null;
 
-  /** Compaction: the next batch inserts adopt the string/bytes references
-   *  it is given (heap objects of this instance) instead of copying them. */
-  setAdoptRefs(keys: boolean, values: boolean): void {
-    this.#ex.setAdoptRefs(keys, values);
-  }
-
-  setGrowthPolicy(exact: boolean, limitWasmPages: number): void {
-    this.#ex.setGrowthPolicy(exact, limitWasmPages);
-  }
-
   /** A collection finished (set by the Runtime): its gctrace inputs and
    *  end time; delivered after the core call that ended it returned. */
   onGCDone: ((record: Record<string, number>, endMs: number) => void) | null = null;
@@ -500,7 +491,9 @@ export class Boundary {
     return this.#dead;
   }
 
-  /** Raw exports (tests and the lab use the debug hooks through this). */
+  /** The core's exports, typed by its bindings: callers use them directly
+   *  where the boundary would add nothing (after an abort they are the
+   *  dead exports, which throw RuntimeDeadError). */
   get exports(): CoreExports {
     return this.#ex;
   }
@@ -570,20 +563,9 @@ export class Boundary {
     return ops;
   }
 
-  mapiterinit(h: number, it: number, r: number, s0: number, s1: number, s2: number): void {
-    this.#ex.mapiterinit(h, it, r, s0, s1, s2);
-  }
-
-  /** Status and count of the last batch call. */
-  batchStatus(): number {
-    return this.#ex.batchStatus();
-  }
+  /** Keys the last batch call found (getMany) or deleted (deleteMany). */
   batchCount(): number {
     return this.#ex.batchCount() >>> 0;
-  }
-
-  seedRandom(lo: number, hi: number): void {
-    this.#ex.seedRandom(lo, hi);
   }
 
   /** A map shape's bucket layout, read from the core's exported constants. */
@@ -618,10 +600,6 @@ export class Boundary {
     return Boolean(this.#ex.rootsReserve(n)); // raw i32 0/1 (the bindings type it bool)
   }
 
-  rootsSet(i: number, p: number): void {
-    this.#ex.rootsSet(i, p);
-  }
-
   gc(): void {
     this.#ex.gc();
     this.profile.postSweep(); // runtime.GC publishes the heap profile after its sweep
@@ -644,22 +622,6 @@ export class Boundary {
    *  dropped for want of metadata memory. */
   memProfCounts(): { live: number; dropped: number } {
     return { live: this.#ex.memProfSampledLive() >>> 0, dropped: this.#ex.memProfDropped() >>> 0 };
-  }
-
-  gcStep(budget: number): number {
-    return this.#ex.gcStep(budget);
-  }
-
-  gcStart(): void {
-    this.#ex.gcStart();
-  }
-
-  gcPhase(): number {
-    return this.#ex.gcPhase();
-  }
-
-  setGCPercent(p: number): number {
-    return this.#ex.setGCPercent(p);
   }
 
   /** The gctrace record's fields by index (the core's CycleField enum). */

@@ -123,10 +123,10 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
         return;
       }
     } else copyWords(vp, vBase, vs);
-    nb.setAdoptRefs(keyRef, valRef);
+    nb.exports.setAdoptRefs(keyRef, valRef);
     n = 1;
     flush();
-    nb.setAdoptRefs(false, false);
+    nb.exports.setAdoptRefs(false, false);
   };
 
   const emit = (kp: number, vp: number): void => {
@@ -234,12 +234,12 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
     );
   nb.setMemProfileRate(ob.profile.rate); // the heap profile's rate is a runtime setting: it carries over
   if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
-  nb.setGrowthPolicy(true, room);
+  nb.exports.setGrowthPolicy(true, room);
   const seed = crypto.getRandomValues(new Uint32Array(2));
-  nb.seedRandom(seed[0]!, seed[1]!);
-  const percent = ob.setGCPercent(-1);
-  ob.setGCPercent(percent);
-  nb.setGCPercent(-1);
+  nb.exports.seedRandom(seed[0]!, seed[1]!);
+  const percent = ob.exports.setGCPercent(-1);
+  ob.exports.setGCPercent(percent);
+  nb.exports.setGCPercent(-1);
   if (!nb.rootsReserve(host.rootsCapacity)) throw oom("the root table");
 
   // Every live map with a wrapper (freed ones are garbage already).
@@ -275,8 +275,8 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
     nb.setHooked(nh, true);
   }
   host.switchTo(nb, moved, moves);
-  nb.setGrowthPolicy(false, 65536);
-  nb.setGCPercent(percent);
+  nb.exports.setGrowthPolicy(false, 65536);
+  nb.exports.setGCPercent(percent);
   const after = readMemStatsRecord(nb);
   return {
     maps: moves.length,

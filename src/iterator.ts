@@ -81,7 +81,7 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     const slots = [roots.acquire(), roots.acquire(), roots.acquire()];
     this.#slots = slots;
     const itAddr = b.scratchBase;
-    b.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
+    b.exports.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
     this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
     x.owner.iterRegistry.register(this, slots, this);
     if (b.events.pending) b.events.deliver(); // taking root slots may have ended a cycle

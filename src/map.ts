@@ -944,7 +944,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         continue;
       }
       const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
-      if (done < n && this.#b.batchStatus() === BATCH_OOM) {
+      if (done < n && this.#b.exports.batchStatus() === BATCH_OOM) {
         // Collect and retry the rest of the chunk once (repacked: the
         // collection used the scratch area).
         b.gc();
@@ -1074,7 +1074,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   }
 
   #batchFailed(done: number, what: string): never {
-    const status = this.#b.batchStatus();
+    const status = this.#b.exports.batchStatus();
     if (status === BATCH_OOM) {
       throw new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`, done);
     }

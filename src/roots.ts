@@ -56,7 +56,7 @@ export class RootTable {
 
   set(slot: number, p: number): void {
     if (this.#closed) throw new RuntimeClosedError();
-    this.#b.rootsSet(slot, p);
+    this.#b.exports.rootsSet(slot, p);
     this.#values[slot] = p;
   }
 
@@ -68,7 +68,7 @@ export class RootTable {
   /** Clear a slot and make it reusable. */
   release(slot: number): void {
     if (this.#closed) return;
-    this.#b.rootsSet(slot, 0);
+    this.#b.exports.rootsSet(slot, 0);
     this.#values[slot] = 0;
     this.#free.push(slot);
     this.#live--;
@@ -92,7 +92,7 @@ export class RootTable {
       const v = this.#values[slot] ?? 0;
       const nv = v === 0 ? 0 : move(v);
       this.#values[slot] = nv;
-      if (nv !== 0) b.rootsSet(slot, nv);
+      if (nv !== 0) b.exports.rootsSet(slot, nv);
     }
   }
 }

@@ -209,8 +209,8 @@ export class Runtime {
       );
     }
     const seed = crypto.getRandomValues(new Uint32Array(2));
-    b.seedRandom(seed[0]!, seed[1]!);
-    b.setGCPercent(o.gcPercent);
+    b.exports.seedRandom(seed[0]!, seed[1]!);
+    b.exports.setGCPercent(o.gcPercent);
     const trace = o.gctrace === true ? (line: string) => console.error(line) : o.gctrace === false ? null : o.gctrace;
     const rt = new Runtime(b, o.maxMemory, trace, o.trusted);
     rt.#module = module;
@@ -284,7 +284,7 @@ export class Runtime {
     if (typeof budget !== "number" || !(budget > 0))
       throw new InvalidArgumentError("budget", `expected a positive number of bytes, got ${String(budget)}`);
     const b = boundaryOf(this);
-    const work = b.gcStep(budget);
+    const work = b.exports.gcStep(budget);
     if (b.events.pending) b.events.deliver();
     return work;
   }
@@ -292,13 +292,13 @@ export class Runtime {
   /** Start a cycle now if none is running (it then proceeds incrementally). */
   gcStart(): void {
     const b = boundaryOf(this);
-    b.gcStart();
+    b.exports.gcStart();
     if (b.events.pending) b.events.deliver();
   }
 
   /** "off" or "mark": is a cycle marking right now? */
   get gcPhase(): "off" | "mark" {
-    return boundaryOf(this).gcPhase() === 0 ? "off" : "mark";
+    return boundaryOf(this).exports.gcPhase() === 0 ? "off" : "mark";
   }
 
   /** Go's debug.SetGCPercent: a negative value (or "off") disables
@@ -308,7 +308,7 @@ export class Runtime {
     if (typeof p !== "number" || !Number.isInteger(p) || p > 0x7fffffff || p < -0x80000000) {
       throw new InvalidArgumentError("percent", `expected an integer or "off", got ${String(percent)}`);
     }
-    return boundaryOf(this).setGCPercent(p < 0 ? -1 : p);
+    return boundaryOf(this).exports.setGCPercent(p < 0 ? -1 : p);
   }
 
   /** Keep a map alive whatever the host drops — even after `m.free()` —

@@ -212,7 +212,7 @@ describe("Go's default rate (512 KiB): unbiased estimates", () => {
       const rt = await Runtime.create();
       expect(rt.memProfileRate).toBe(512 * 1024);
       const b = boundaryOf(rt);
-      b.seedRandom(seed, seed ^ 0x5bd1e995);
+      b.exports.seedRandom(seed, seed ^ 0x5bd1e995);
       // Garbage (not rooted): the collector keeps the heap small.
       for (let i = 0; i < 64; i++) expect(b.allocMany(64, 65536, true)).toBe(65536); // 4 Mi objects, 256 MiB
       for (let i = 0; i < 1024; i++) expect(b.alloc(256 * 1024, true)).not.toBe(0); // 1 Ki large objects, 256 MiB
@@ -239,7 +239,7 @@ describe("rates above the core's cap on the mean gap", () => {
     await withSeed(seed, async () => {
       const rt = await Runtime.create({ memProfileRate: 2 ** 31 - 1 });
       const b = boundaryOf(rt);
-      b.seedRandom(seed, seed ^ 0x5bd1e995);
+      b.exports.seedRandom(seed, seed ^ 0x5bd1e995);
       // 8 GiB of 1 MiB garbage: ~70 samples at the capped mean (0x7000000).
       for (let i = 0; i < 8192; i++) expect(b.alloc(1 << 20, true)).not.toBe(0);
       const d = decode(await rt.heapProfile({ asOf: "now" }));
@@ -302,7 +302,7 @@ describe.runIf(GO)("go tool pprof reads our profiles", () => {
   it("-top after filling a string map: bucket arrays and string objects dominate inuse_space; -base after delete-all + GC: the strings are gone", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gomap-prof-"));
     const rt = await Runtime.create({ memProfileRate: 16 * 1024 });
-    boundaryOf(rt).seedRandom(7, 11);
+    boundaryOf(rt).exports.seedRandom(7, 11);
     const m = rt.map({ key: "string", value: "i64" });
     for (let i = 0; i < 100_000; i++) m.set(`key-number-${i}`, BigInt(i));
     rt.gc();
