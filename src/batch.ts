@@ -18,7 +18,7 @@
  * the second (GoMap's placeStr/placeBytes).
  */
 import type { Boundary } from "./boundary.js";
-import { isRefKind, type KindSpec } from "./maptypes.js";
+import { isRefKind, viewLength, type KindSpec } from "./maptypes.js";
 import { encodeInto } from "./wtf8.js";
 
 /** Bytes of each half of the scratch area. The boundary checks at load
@@ -69,9 +69,9 @@ export function packChunk(
       if (p + x.length * 3 > end) break;
       len = encodeInto(x, u8, p);
     } else {
-      if (p + x.length > end) break;
+      len = viewLength(x); // the real extent: what u8.set copies
+      if (p + len > end) break;
       u8.set(x, p);
-      len = x.length;
     }
     writeRef(u32, at, n, p, len);
     p += len;

@@ -21,6 +21,7 @@ import {
 } from "./errors.js";
 import {
   KINDS,
+  isBytes,
   isI32,
   isI64Bigint,
   isI64Number,
@@ -28,6 +29,7 @@ import {
   isU32,
   isU64Bigint,
   isU64Number,
+  viewLength,
   type KindArray,
   type KindInput,
   type KindName,
@@ -98,7 +100,10 @@ const VK_U32 = 0,
 const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4, string: 5, bytes: 6 };
 void KK_F64;
 
-const ARRAY_CTOR: Record<Exclude<KindName, "string" | "bytes">, { new (n: number): NumArray }> = {
+const ARRAY_CTOR: Record<
+  Exclude<KindName, "string" | "bytes">,
+  { new (n: number): NumArray; new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumArray }
+> = {
   i32: Int32Array,
   u32: Uint32Array,
   i64: BigInt64Array,
@@ -309,7 +314,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (typeof key !== "string") break;
         return ops.access(h, this.#placeStr(key, 0), this.#len) >>> 0;
       case KK_BYTES:
-        if (!(key instanceof Uint8Array)) break;
+        if (!isBytes(key)) break;
         return ops.access(h, this.#placeBytes(key, 0), this.#len) >>> 0;
       default:
         if (typeof key !== "number") break;
@@ -336,7 +341,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   #placeBytes(x: Uint8Array, region: 0 | 1): number {
     const b = this.#b;
-    const n = x.length;
+    const n = viewLength(x); // the real extent: what u8.set copies
     this.#len = n;
     if (n <= HALF_SCRATCH) {
       const at = b.scratchBase + region * HALF_SCRATCH;
@@ -518,7 +523,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         slot = ops.assign(h, this.#placeStr(key, 0), this.#len) >>> 0;
         break;
       case KK_BYTES:
-        if (!(key instanceof Uint8Array)) throw this.#badKey(key);
+        if (!isBytes(key)) throw this.#badKey(key);
         slot = ops.assign(h, this.#placeBytes(key, 0), this.#len) >>> 0;
         break;
       default:
@@ -576,7 +581,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         slot = ops.assignS!(h, this.#placeStr(key, 0), this.#len, vp, vl) >>> 0;
         break;
       case KK_BYTES:
-        if (!(key instanceof Uint8Array)) throw this.#badKey(key);
+        if (!isBytes(key)) throw this.#badKey(key);
         slot = ops.assignS!(h, this.#placeBytes(key, 0), this.#len, vp, vl) >>> 0;
         break;
       default:
@@ -628,7 +633,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         r = ops.delete(h, this.#placeStr(key, 0), this.#len);
         break;
       case KK_BYTES:
-        if (!(key instanceof Uint8Array)) throw this.#badKey(key);
+        if (!isBytes(key)) throw this.#badKey(key);
         r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
         break;
       default:
@@ -918,11 +923,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   setMany(keys: ArrayLike<KindInput<K>>, values: ArrayLike<KindInput<V>>): this {
     currentOp.name = "GoMap.setMany";
     this.#live();
-    if (keys.length !== values.length) {
-      throw new InvalidArgumentError("values", `has ${values.length} elements but keys has ${keys.length}`);
-    }
+    // Each argument is read once, into a snapshot (a Proxy or a view with a
+    // lying length gets one reading); the lengths compared are the snapshots'.
     const ks = this.#batchArg(keys, this.#key, "keys");
     const vs = this.#batchArg(values, this.#val, "values");
+    if (ks.length !== vs.length) {
+      throw new InvalidArgumentError("values", `has ${vs.length} elements but keys has ${ks.length}`);
+    }
     if (this.#hooked) {
       // A hook may use the scratch area (any call with a string argument):
       // one key per core call, so no packed chunk can be overwritten.
@@ -982,11 +989,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     } else {
       const Ctor = ARRAY_CTOR[this.valueType as Exclude<KindName, "string" | "bytes">];
       result = given ?? new Ctor(n);
-      if (!(result instanceof Ctor) || result.length < n) {
+      if (!(result instanceof Ctor) || !ArrayBuffer.isView(result) || viewLength(result) < n) {
         throw new InvalidArgumentError("out", `must be a ${Ctor.name} of at least ${n} elements`);
       }
     }
-    if (found !== undefined && (!(found instanceof Uint8Array) || found.length < n)) {
+    if (found !== undefined && (!isBytes(found) || viewLength(found) < n)) {
       throw new InvalidArgumentError("found", `must be a Uint8Array of at least ${n} elements`);
     }
     const b = this.#b;
@@ -998,7 +1005,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     for (let i = 0; i < n; ) {
       const m = packChunk(this.#b, ks, this.#key, i, kAddr, maxOut);
       if (m === 0) {
-        const v = this.get(keys[i]!);
+        const v = this.get(ks[i] as KindInput<K>);
         if (found) found[i] = v === undefined ? 0 : 1;
         if (ref) (result as (KindValue<V> | undefined)[])[i] = v;
         else
@@ -1084,23 +1091,37 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** A batch argument, checked in full: a typed array in the kind's memory
    *  representation, or (string/bytes kinds) the array itself. */
-  #batchArg(xs: ArrayLike<unknown>, spec: KindSpec, what: string): NumArray | ArrayLike<string | Uint8Array> {
-    if (xs === null || typeof xs !== "object" || typeof (xs as ArrayLike<unknown>).length !== "number") {
+  #batchArg(xs: ArrayLike<unknown>, spec: KindSpec, what: string): NumArray | (string | Uint8Array)[] {
+    if (xs === null || typeof xs !== "object") {
       throw new InvalidArgumentError(what, `expected an array${isRefKind(spec.name) ? "" : " or typed array"}`);
     }
-    if (isRefKind(spec.name)) {
-      // Check every element; build an error message only for a bad one.
-      const str = spec.name === "string";
-      for (let i = 0; i < xs.length; i++) {
-        const x = xs[i];
-        if (str ? typeof x !== "string" : !(x instanceof Uint8Array)) spec.toCore(x, `${what}[${i}]`);
+    if (!isRefKind(spec.name)) {
+      const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];
+      // The kind's own typed array goes in as is — through a fresh view of
+      // its real extent, so a `length` it defines on itself cannot lie.
+      if (xs instanceof Ctor && ArrayBuffer.isView(xs)) {
+        const v = xs as NumArray;
+        return new Ctor(v.buffer, v.byteOffset, viewLength(v));
       }
-      return xs as ArrayLike<string | Uint8Array>;
+    }
+    const n = ArrayBuffer.isView(xs) ? viewLength(xs) : (xs as ArrayLike<unknown>).length;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
+      throw new InvalidArgumentError(what, `expected an array or typed array with a length from 0 to 2^32 − 1, got length ${String(n)}`);
+    }
+    if (isRefKind(spec.name)) {
+      // Every element read once, checked, and kept: packing reads the copy.
+      const str = spec.name === "string";
+      const out = new Array<string | Uint8Array>(n);
+      for (let i = 0; i < n; i++) {
+        const x = xs[i];
+        if (str ? typeof x !== "string" : !isBytes(x)) spec.toCore(x, `${what}[${i}]`);
+        out[i] = x as string | Uint8Array;
+      }
+      return out;
     }
     const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];
-    if (xs instanceof Ctor) return xs as NumArray;
-    const out = new Ctor(xs.length);
-    for (let i = 0; i < xs.length; i++) {
+    const out = new Ctor(n);
+    for (let i = 0; i < n; i++) {
       (out as unknown as (number | bigint)[])[i] = spec.toCore(xs[i], `${what}[${i}]`);
     }
     return out;

@@ -63,6 +63,21 @@ const MIN_I64 = -(1n << 63n);
 // for V8, which inlines these) and KINDS[kind].toCore below both use them,
 // so a key or value is accepted by exactly the same rule on every path.
 
+/** The real length of a typed array: the intrinsic getter, not a `length`
+ *  property an object may define on itself (a view whose own `length`
+ *  lies would otherwise be checked at one size and copied at another). */
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length")!
+  .get as (this: ArrayBufferView) => number;
+export function viewLength(x: ArrayBufferView): number {
+  return typedArrayLength.call(x);
+}
+
+/** A real Uint8Array (ArrayBuffer.isView reads an internal slot: an object
+ *  that only has Uint8Array.prototype on its chain is not one). */
+export function isBytes(x: unknown): x is Uint8Array {
+  return x instanceof Uint8Array && ArrayBuffer.isView(x);
+}
+
 /** A u32: an integer from 0 to 2^32 − 1 (−0 is 0). */
 export function isU32(x: unknown): x is number {
   return typeof x === "number" && x >>> 0 === x;
@@ -167,7 +182,7 @@ export const KINDS: Record<KindName, KindSpec> = {
     name: "bytes",
     bytes: 8,
     toCore(x, what) {
-      if (x instanceof Uint8Array) return 0;
+      if (isBytes(x)) return 0;
       throw new InvalidArgumentError(what, `expected a Uint8Array, got ${describe(x)}`);
     },
   },

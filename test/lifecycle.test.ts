@@ -529,3 +529,69 @@ describe("constructors", () => {
     expect(new InvalidArgumentError("key", "bad").argument).toBe("key");
   });
 });
+
+describe("arguments are read once, at their real extent", () => {
+  it("a Uint8Array whose own length lies is copied at its real length and checked against it", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "bytes", value: "u32" });
+    const other = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 1000; i++) other.set(i, i);
+    const big = new Uint8Array(256 * 1024).fill(0x41);
+    Object.defineProperty(big, "length", { value: 4 });
+    m.set(big, 1); // stored as its real 256 KiB
+    expect(m.get(new Uint8Array(256 * 1024).fill(0x41))).toBe(1);
+    expect(m.get(Uint8Array.of(0x41, 0x41, 0x41, 0x41))).toBeUndefined();
+    const vals = rt.map({ key: "u32", value: "bytes" });
+    vals.setMany([1, 2], [big, big]);
+    expect(vals.get(2)!.length).toBe(256 * 1024);
+    for (let i = 0; i < 1000; i++) expect(other.get(i)).toBe(i); // nothing else was overwritten
+    rt.gc();
+    rt.close();
+  });
+
+  it("a typed array of keys whose own length lies is read at its real length", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "u32", value: "u32" });
+    const ks = Uint32Array.of(1, 2, 3);
+    Object.defineProperty(ks, "length", { value: 100_000 });
+    m.setMany(ks, Uint32Array.of(10, 20, 30));
+    expect(m.size).toBe(3);
+    expect([...m.getMany(ks)]).toEqual([10, 20, 30]);
+    const out = new Uint32Array(1);
+    Object.defineProperty(out, "length", { value: 3 });
+    expect(() => m.getMany(ks, out)).toThrow(InvalidArgumentError);
+    rt.close();
+  });
+
+  it("a Proxy that answers differently the second time is read once: setMany stores the first answers", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "string", value: "u32" });
+    let reads = 0;
+    const keys = new Proxy(["a", "b", "c"], {
+      get(target, p, r) {
+        if (p === "length") return reads++ === 0 ? 3 : 52;
+        if (typeof p === "string" && /^\d+$/.test(p)) return reads++ < 10 ? target[Number(p)] : 12345;
+        return Reflect.get(target, p, r);
+      },
+    });
+    m.setMany(keys as unknown as string[], [1, 2, 3]);
+    expect(m.size).toBe(3);
+    expect(m.get("a")).toBe(1);
+    expect(m.get("c")).toBe(3);
+    rt.close();
+  });
+
+  it("a batch argument with an impossible length is a typed error", async () => {
+    const rt = await Runtime.create({ maxMemory: "4MiB" });
+    const m = rt.map({ key: "u32", value: "u32" });
+    for (const bad of [{ length: -1 }, { length: 2 ** 40 }, { length: 1.5 }, { length: Number.NaN }, { length: "3" }]) {
+      expect(() => m.setMany(bad as never, [] as never), JSON.stringify(bad)).toThrow(InvalidArgumentError);
+      expect(() => m.deleteMany(bad as never), JSON.stringify(bad)).toThrow(InvalidArgumentError);
+    }
+    expect(() => m.setMany([1, 2], [1])).toThrow(/has 1 elements but keys has 2/);
+    const fake = Object.create(Uint8Array.prototype) as Uint8Array;
+    const bm = rt.map({ key: "bytes", value: "u32" });
+    expect(() => bm.set(fake, 1)).toThrow(InvalidArgumentError);
+    rt.close();
+  });
+});
