@@ -1106,7 +1106,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
     const n = ArrayBuffer.isView(xs) ? viewLength(xs) : (xs as ArrayLike<unknown>).length;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
-      throw new InvalidArgumentError(what, `expected an array or typed array with a length from 0 to 2^32 − 1, got length ${String(n)}`);
+      throw new InvalidArgumentError(
+        what,
+        `expected an array or typed array with a length from 0 to 2^32 − 1, got length ${String(n)}`,
+      );
     }
     if (isRefKind(spec.name)) {
       // Every element read once, checked, and kept: packing reads the copy.
