@@ -121,7 +121,10 @@ export function handler(root = ROOT) {
     if (st.isDirectory()) {
       if (!(/** @type {string} */ (url.split("?")[0]).endsWith("/"))) {
         const [p, q] = url.split("?");
-        res.writeHead(301, { location: `${p}/${q === undefined ? "" : "?" + q}`, "cache-control": "no-store" });
+        // A path-absolute redirect: "//docs" must not become "//docs/",
+        // which a browser reads as the host "docs" (an open redirect).
+        const path = "/" + /** @type {string} */ (p).replace(/^\/+/, "");
+        res.writeHead(301, { location: `${path}/${q === undefined ? "" : "?" + q}`, "cache-control": "no-store" });
         return res.end();
       }
       file = join(file, "index.html");

@@ -542,6 +542,41 @@ describe("explorer server", () => {
     }
   });
 
+  it("redirects a folder to its slash form on this server only (no open redirect through //host)", async () => {
+    const root = mkdtempSync(join(tmpdir(), "explore-root-"));
+    try {
+      mkdirSync(join(root, "docs"));
+      writeFileSync(join(root, "docs", "index.html"), "<p>docs</p>");
+      const s = await startServer({ port: 0, root });
+      try {
+        const head = (path: string) =>
+          new Promise<string>((resolve, reject) => {
+            const { hostname, port } = new URL(s.origin);
+            const sock = connect(Number(port), hostname, () =>
+              sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+            );
+            let text = "";
+            sock.on("data", (d) => (text += d.toString("latin1")));
+            sock.on("end", () => resolve(text));
+            sock.on("error", reject);
+          });
+        for (const [path, location] of [
+          ["/docs", "/docs/"],
+          ["//docs", "/docs/"],
+          ["///docs?x=1", "/docs/?x=1"],
+        ] as const) {
+          const text = await head(path);
+          expect(text, path).toMatch(/^HTTP\/1\.1 301/);
+          expect(/\r\nlocation: ([^\r]*)\r\n/i.exec(text)?.[1], path).toBe(location);
+        }
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it.skipIf(!existsSync("/proc/self/fd"))("closes the file of a download the client abandons", async () => {
     const s = await startServer({ port: 0 });
     try {
