@@ -690,6 +690,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** `using m = rt.map(...)`: `free()` at the end of the block. */
   [Symbol.dispose](): void {
+    // Releases what this wrapper still holds: nothing when it was freed,
+    // put back into a pool (`using m = pool.get(); pool.put(m)`) or its
+    // runtime closed — unlike free(), which calls a pooled map's use an error.
+    if (this.#freed) return;
     this.free();
   }
 

@@ -120,3 +120,18 @@ describe("rt.pool", () => {
     expect(pool.stats().dropped).toBe(4);
   });
 });
+
+describe("pools and using", () => {
+  it("`using m = pool.get(); pool.put(m)` ends its block without an error; free() on a pooled map still says why", async () => {
+    const { Runtime, UseAfterFreeError } = await import("../src/node.js");
+    const rt = await Runtime.create({ maxMemory: "8MiB" });
+    const pool = rt.pool({ key: "u32", value: "u32", generation: "transient" });
+    const m = pool.get();
+    m.set(1, 1);
+    pool.put(m);
+    expect(() => m[Symbol.dispose]()).not.toThrow();
+    expect(() => m.free()).toThrow(UseAfterFreeError);
+    expect(pool.stats().idle).toBe(1);
+    rt.close();
+  });
+});
