@@ -200,12 +200,15 @@ export class Runtime {
     attachProfile(b);
     currentOp.name = "Runtime.create"; // again: other calls ran during the awaits
     b.setMemProfileRate(o.memProfileRate); // before init: its allocations are sampled too
-    if (!b.init(o.maxWasmPages)) {
-      const min = b.minMemoryBytes(o.maxWasmPages);
+    // The smallest runtime that can hold a map: the core's fixed areas and
+    // first heap page, plus the pages a first map takes (its hmap's and its
+    // bucket's spans, their span records). Smaller ones would be accepted
+    // and then refuse every entry.
+    const min = Math.ceil((b.minMemoryBytes(o.maxWasmPages) + FIRST_MAP_PAGES * b.pageBytes) / 65536) * 65536;
+    if (o.maxMemory < min || !b.init(o.maxWasmPages)) {
       throw new InvalidOptionError(
         "maxMemory",
-        `${o.maxMemory} bytes cannot hold the core's static data, page map and a first heap page; ` +
-          `use at least ${Math.ceil(min / 65536) * 65536} bytes`,
+        `${o.maxMemory} bytes cannot hold the core's static data, page map and a first map; use at least ${min} bytes`,
       );
     }
     const seed = crypto.getRandomValues(new Uint32Array(2));
@@ -683,6 +686,11 @@ export class Runtime {
 
 /** Where keepAlive stores its argument: an observable write the engine cannot drop. */
 const keepAliveSink: { value: unknown } = { value: undefined };
+
+/** Heap pages a runtime needs beyond the core's minimum to hold a first
+ *  map (checked by test/lifecycle.test.ts: the suggested minimum holds
+ *  entries). */
+const FIRST_MAP_PAGES = 4;
 
 /** Instantiate a compiled core; a module that is not this package's core
  *  (wrong imports or exports) is a WasmLoadError. */

@@ -595,3 +595,23 @@ describe("arguments are read once, at their real extent", () => {
     rt.close();
   });
 });
+
+describe("maxMemory's minimum", () => {
+  it("is what the error suggests, and a runtime of that size holds entries", async () => {
+    let err: unknown;
+    try {
+      await Runtime.create({ maxMemory: 131072 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    const min = Number(/use at least (\d+) bytes/.exec((err as Error).message)?.[1]);
+    expect(min).toBeGreaterThan(131072);
+    const rt = await Runtime.create({ maxMemory: min });
+    const m = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 100; i++) m.set(i, i);
+    expect(m.size).toBe(100);
+    rt.close();
+    await expect(Runtime.create({ maxMemory: min - 65536 })).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
