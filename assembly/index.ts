@@ -75,7 +75,7 @@ export function heapEpoch(): u32 { return sweepgen; }
 export { HeapRec, heapWalk, heapWalkCount, heapArena, readSpanClasses, SPAN_CLASS_ROW_BYTES } from "./mem/heapwalk";
 
 // Heap profile (mem/mprof.ts; the host's src/profile.ts keeps the buckets).
-export { AllocSite, setMemProfileRate } from "./mem/mprof";
+export { AllocSite, EntryOp, setMemProfileRate } from "./mem/mprof";
 /** The largest mean gap between heap-profile samples (Go's cap). */
 export const MEMPROF_MAX_MEAN: u32 = MAX_SAMPLE_MEAN;
 /** runtime.MemProfileRate now. */

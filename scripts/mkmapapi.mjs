@@ -68,8 +68,20 @@ export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_${sfx}(h: usize, ${params}): usize { return mapaccess<${K}, ${V}>(h, ${arg}); }
-export function assign_${sfx}(h: usize, ${params}): usize { safePoint(); return mapassign<${K}, ${V}>(h, ${arg}); }
-export function delete_${sfx}(h: usize, ${params}): u32 { safePoint(); return mapdelete<${K}, ${V}>(h, ${arg}); }
+export function assign_${sfx}(h: usize, ${params}): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<${K}, ${V}>(h, ${arg});
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_${sfx}(h: usize, ${params}): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<${K}, ${V}>(h, ${arg});
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_${sfx}(h: usize): bool { safePoint(); return mapclear<${K}, ${V}>(h); }
 export function shrink_${sfx}(h: usize): i32 { safePoint(); return <i32>mapshrink<${K}, ${V}>(h); }
 export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -97,7 +109,10 @@ export function zeroValues_${sfx}(h: usize, keys: usize, n: u32): u32 {
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_${sfx}(h: usize, ${params}, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<${K}, ${V}>(h, ${arg}, makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<${K}, ${V}>(h, ${arg}, makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }`;
   }
   if (K === "u64") {
@@ -105,13 +120,28 @@ export function assignS_${sfx}(h: usize, ${params}, vp: usize, vl: u32): usize {
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_${sfx}(h: usize, key: f64): usize { return mapaccess<u64, ${V}>(h, <u64><i64>key); }
-export function assignF_${sfx}(h: usize, key: f64): usize { safePoint(); return mapassign<u64, ${V}>(h, <u64><i64>key); }
-export function deleteF_${sfx}(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, ${V}>(h, <u64><i64>key); }`;
+export function assignF_${sfx}(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, ${V}>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function deleteF_${sfx}(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, ${V}>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}`;
     if (strVal) {
       out += `
 export function assignSF_${sfx}(h: usize, key: f64, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<u64, ${V}>(h, <u64><i64>key, makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<u64, ${V}>(h, <u64><i64>key, makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }`;
     }
   }
@@ -143,6 +173,7 @@ import { setMany, getMany, deleteMany } from "./batch";
 import { makeStr } from "./str";
 import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
+import { enterOp, EntryOp } from "../mem/mprof";
 import { rootSet } from "../gc/roots";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */

@@ -168,8 +168,9 @@ export const OBJ_PTRARRAY = 3;
 export interface ProfileSink {
   /** The rate the core samples at now (mirrored by setMemProfileRate). */
   rate: number;
-  /** mallocgc sampled the object at p (Go: mProf_Malloc). */
-  alloc(p: number, size: number, site: number): void;
+  /** mallocgc sampled the object at p (Go: mProf_Malloc); `op` is the
+   *  core's EntryOp for the single-call operation it serves (0: none). */
+  alloc(p: number, size: number, site: number, op: number): void;
   /** The sweeper freed a sampled object (Go: mProf_Free). */
   free(p: number): void;
   /** Mark termination (Go: mProf_NextCycle + mProf_Flush). */
@@ -419,8 +420,8 @@ export class Boundary {
         gcStart(): void {
           holder.b!.onGCStart?.();
         },
-        memProfAlloc(p: number, size: number, site: number): void {
-          holder.b!.profile.alloc(p >>> 0, size >>> 0, site);
+        memProfAlloc(p: number, size: number, site: number, op: number): void {
+          holder.b!.profile.alloc(p >>> 0, size >>> 0, site, op);
         },
         memProfFree(p: number): void {
           holder.b!.profile.free(p >>> 0);

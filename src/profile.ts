@@ -72,13 +72,21 @@ export interface ProfileRecord {
 export type ProfileAsOf = "gc" | "now";
 
 /**
- * The public operation running now, for heap-profile frames. Every public
- * method that can reach the allocator names itself here before its core
- * call — a literal, because bundlers' minifiers rename classes and
- * functions (a name read from the JS stack would say `d.set`). One property
- * store per call.
+ * The public operation running now, for heap-profile frames. The public
+ * methods that can reach the allocator, except the hot single calls, name
+ * themselves here before their core call — a literal, because bundlers'
+ * minifiers rename classes and functions (a name read from the JS stack
+ * would say `d.set`). m.set and m.delete are named by the core (EntryOp);
+ * m.get and m.has allocate only for a key longer than the scratch area,
+ * which labels itself where it copies the key.
  */
 export const currentOp = { name: "(no public operation)" };
+
+/** The core's EntryOp names (assembly/mem/mprof.ts) → the public
+ *  operation: the single-call writes label themselves inside the core (a
+ *  wasm global), because a label store in their host hot path costs more
+ *  than the call (bench/maps: +40 % on a u32 delete). */
+const ENTRY_OPS: Readonly<Record<string, string>> = { SET: "GoMap.set", DELETE: "GoMap.delete" };
 
 /** Where public-operation frames say they are (the package, not a file:
  *  bundles rewrite file names and lines). */
@@ -92,7 +100,11 @@ const profiles = new WeakMap<Boundary, MemProfile>();
  *  (right after instantiating, before init: init's allocations are sampled
  *  too). */
 export function attachProfile(b: Boundary): MemProfile {
-  const p = new MemProfile(b.enumOf("AllocSite"), b.memProfileRateNow(), b.constant("MEMPROF_MAX_MEAN"));
+  const ops = b.enumOf("EntryOp");
+  for (const name of ops.keys()) {
+    if (name !== "NONE" && !(name in ENTRY_OPS)) throw new Error(`core's EntryOp.${name} has no public operation in src/profile.ts (ENTRY_OPS)`);
+  }
+  const p = new MemProfile(b.enumOf("AllocSite"), b.memProfileRateNow(), b.constant("MEMPROF_MAX_MEAN"), ops);
   b.profile = p;
   profiles.set(b, p);
   return p;
@@ -108,6 +120,8 @@ export function profileOf(b: Boundary): MemProfile {
 export class MemProfile implements ProfileSink {
   /** Site code → frames, outermost first. */
   readonly #sites: string[][] = [];
+  /** The core's EntryOp code → the public operation it serves. */
+  readonly #ops: string[] = [];
   readonly #buckets = new Map<string, Bucket>();
   /** Address → bucket, for sampled objects not freed yet. */
   readonly #live = new Map<number, Bucket>();
@@ -123,8 +137,9 @@ export class MemProfile implements ProfileSink {
   readonly maxMean: number;
 
   /** `sites`: the core's AllocSite enum, name → code. */
-  constructor(sites: ReadonlyMap<string, number>, rate: number, maxMean: number) {
+  constructor(sites: ReadonlyMap<string, number>, rate: number, maxMean: number, ops: ReadonlyMap<string, number> = new Map()) {
     for (const [name, code] of sites) this.#sites[code] = name.split("_");
+    for (const [name, code] of ops) if (name in ENTRY_OPS) this.#ops[code] = ENTRY_OPS[name]!;
     this.rate = rate;
     this.maxMean = maxMean;
   }
@@ -135,10 +150,10 @@ export class MemProfile implements ProfileSink {
   }
 
   /** The core sampled the object at p (Go: mProf_Malloc). */
-  alloc(p: number, size: number, site: number): void {
+  alloc(p: number, size: number, site: number, entry = 0): void {
     if (this.error) return;
     try {
-      const op: ProfileFrame = { name: currentOp.name, file: HOST_FILE, line: 0 };
+      const op: ProfileFrame = { name: this.#ops[entry] ?? currentOp.name, file: HOST_FILE, line: 0 };
       const frames = this.#sites[site] ?? [`site${site}`];
       // The core caps the mean gap (Go's fastexprand): unbias with the mean
       // it really used.

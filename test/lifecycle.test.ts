@@ -615,3 +615,79 @@ describe("maxMemory's minimum", () => {
     await expect(Runtime.create({ maxMemory: min - 65536 })).rejects.toBeInstanceOf(InvalidOptionError);
   });
 });
+
+describe("one key rule per kind", () => {
+  it("every GoMap path accepts exactly the keys and values the kind's predicate accepts", async () => {
+    const { isI32, isI64Bigint, isI64Number, isU32, isU64Bigint, isU64Number } = await import("../src/maptypes.js");
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const tricky: unknown[] = [
+      0,
+      -0,
+      1,
+      -1,
+      1.5,
+      2 ** 31 - 1,
+      2 ** 31,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 53 - 1,
+      2 ** 53,
+      -(2 ** 53) + 1,
+      -(2 ** 53),
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      0n,
+      -1n,
+      2n ** 63n - 1n,
+      2n ** 63n,
+      -(2n ** 63n),
+      -(2n ** 63n) - 1n,
+      2n ** 64n - 1n,
+      2n ** 64n,
+      "1",
+      null,
+      undefined,
+      true,
+      {},
+      [],
+    ];
+    const rules: ["u32" | "i32" | "u64" | "i64", (x: unknown) => boolean][] = [
+      ["u32", isU32],
+      ["i32", isI32],
+      ["u64", (x) => isU64Number(x) || isU64Bigint(x)],
+      ["i64", (x) => isI64Number(x) || isI64Bigint(x)],
+    ];
+    const accepts = (f: () => unknown) => {
+      try {
+        f();
+        return true;
+      } catch (e) {
+        if (!(e instanceof InvalidArgumentError)) throw e;
+        return false;
+      }
+    };
+    for (const [kind, rule] of rules) {
+      const strValued = rt.map({ key: kind, value: "string" });
+      const m = rt.map({ key: kind, value: kind });
+      for (const x of tricky) {
+        const want = rule(x);
+        const k = x as never;
+        const paths: [string, () => unknown][] = [
+          ["get", () => m.get(k)],
+          ["has", () => m.has(k)],
+          ["set key", () => m.set(k, 0 as never)],
+          ["set value", () => m.set(0 as never, k)],
+          ["delete", () => m.delete(k)],
+          ["set key (string value)", () => strValued.set(k, "v")],
+          ["getMany", () => m.getMany([k])],
+          ["setMany", () => m.setMany([k], [0 as never])],
+          ["deleteMany", () => m.deleteMany([k])],
+        ];
+        for (const [path, f] of paths) expect(accepts(f), `${kind} ${path} ${String(x)}`).toBe(want);
+      }
+    }
+    rt.close();
+  });
+});

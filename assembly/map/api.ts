@@ -21,6 +21,7 @@ import { setMany, getMany, deleteMany } from "./batch";
 import { makeStr } from "./str";
 import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
+import { enterOp, EntryOp } from "../mem/mprof";
 import { rootSet } from "../gc/roots";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */
@@ -44,8 +45,20 @@ export function makemap_k32_v32(hint: f64, hash0: u32, typ: u32, root: u32): usi
   return h;
 }
 export function access_k32_v32(h: usize, key: u32): usize { return mapaccess<u32, u32>(h, key); }
-export function assign_k32_v32(h: usize, key: u32): usize { safePoint(); return mapassign<u32, u32>(h, key); }
-export function delete_k32_v32(h: usize, key: u32): u32 { safePoint(); return mapdelete<u32, u32>(h, key); }
+export function assign_k32_v32(h: usize, key: u32): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u32, u32>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_k32_v32(h: usize, key: u32): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u32, u32>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_k32_v32(h: usize): bool { safePoint(); return mapclear<u32, u32>(h); }
 export function shrink_k32_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, u32>(h); }
 export function iternext_k32_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -83,8 +96,20 @@ export function makemap_k32_v64(hint: f64, hash0: u32, typ: u32, root: u32): usi
   return h;
 }
 export function access_k32_v64(h: usize, key: u32): usize { return mapaccess<u32, u64>(h, key); }
-export function assign_k32_v64(h: usize, key: u32): usize { safePoint(); return mapassign<u32, u64>(h, key); }
-export function delete_k32_v64(h: usize, key: u32): u32 { safePoint(); return mapdelete<u32, u64>(h, key); }
+export function assign_k32_v64(h: usize, key: u32): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u32, u64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_k32_v64(h: usize, key: u32): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u32, u64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_k32_v64(h: usize): bool { safePoint(); return mapclear<u32, u64>(h); }
 export function shrink_k32_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, u64>(h); }
 export function iternext_k32_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -122,8 +147,20 @@ export function makemap_k32_vs(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_k32_vs(h: usize, key: u32): usize { return mapaccess<u32, i64>(h, key); }
-export function assign_k32_vs(h: usize, key: u32): usize { safePoint(); return mapassign<u32, i64>(h, key); }
-export function delete_k32_vs(h: usize, key: u32): u32 { safePoint(); return mapdelete<u32, i64>(h, key); }
+export function assign_k32_vs(h: usize, key: u32): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u32, i64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_k32_vs(h: usize, key: u32): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u32, i64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_k32_vs(h: usize): bool { safePoint(); return mapclear<u32, i64>(h); }
 export function shrink_k32_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, i64>(h); }
 export function iternext_k32_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -149,7 +186,10 @@ export function zeroValues_k32_vs(h: usize, keys: usize, n: u32): u32 {
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_k32_vs(h: usize, key: u32, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<u32, i64>(h, key, makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<u32, i64>(h, key, makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }
 
 // ---- u64 keys, u32 values ----
@@ -168,8 +208,20 @@ export function makemap_k64_v32(hint: f64, hash0: u32, typ: u32, root: u32): usi
   return h;
 }
 export function access_k64_v32(h: usize, key: u64): usize { return mapaccess<u64, u32>(h, key); }
-export function assign_k64_v32(h: usize, key: u64): usize { safePoint(); return mapassign<u64, u32>(h, key); }
-export function delete_k64_v32(h: usize, key: u64): u32 { safePoint(); return mapdelete<u64, u32>(h, key); }
+export function assign_k64_v32(h: usize, key: u64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, u32>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_k64_v32(h: usize, key: u64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, u32>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_k64_v32(h: usize): bool { safePoint(); return mapclear<u64, u32>(h); }
 export function shrink_k64_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, u32>(h); }
 export function iternext_k64_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -193,8 +245,20 @@ export function zeroValues_k64_v32(h: usize, keys: usize, n: u32): u32 {
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u64, u32>(h, <u64><i64>key); }
-export function assignF_k64_v32(h: usize, key: f64): usize { safePoint(); return mapassign<u64, u32>(h, <u64><i64>key); }
-export function deleteF_k64_v32(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, u32>(h, <u64><i64>key); }
+export function assignF_k64_v32(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, u32>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function deleteF_k64_v32(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, u32>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 
 // ---- u64 keys, u64 values ----
 
@@ -212,8 +276,20 @@ export function makemap_k64_v64(hint: f64, hash0: u32, typ: u32, root: u32): usi
   return h;
 }
 export function access_k64_v64(h: usize, key: u64): usize { return mapaccess<u64, u64>(h, key); }
-export function assign_k64_v64(h: usize, key: u64): usize { safePoint(); return mapassign<u64, u64>(h, key); }
-export function delete_k64_v64(h: usize, key: u64): u32 { safePoint(); return mapdelete<u64, u64>(h, key); }
+export function assign_k64_v64(h: usize, key: u64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, u64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_k64_v64(h: usize, key: u64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, u64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_k64_v64(h: usize): bool { safePoint(); return mapclear<u64, u64>(h); }
 export function shrink_k64_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, u64>(h); }
 export function iternext_k64_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -237,8 +313,20 @@ export function zeroValues_k64_v64(h: usize, keys: usize, n: u32): u32 {
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u64, u64>(h, <u64><i64>key); }
-export function assignF_k64_v64(h: usize, key: f64): usize { safePoint(); return mapassign<u64, u64>(h, <u64><i64>key); }
-export function deleteF_k64_v64(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, u64>(h, <u64><i64>key); }
+export function assignF_k64_v64(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, u64>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function deleteF_k64_v64(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, u64>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 
 // ---- u64 keys, string/bytes values ----
 
@@ -256,8 +344,20 @@ export function makemap_k64_vs(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_k64_vs(h: usize, key: u64): usize { return mapaccess<u64, i64>(h, key); }
-export function assign_k64_vs(h: usize, key: u64): usize { safePoint(); return mapassign<u64, i64>(h, key); }
-export function delete_k64_vs(h: usize, key: u64): u32 { safePoint(); return mapdelete<u64, i64>(h, key); }
+export function assign_k64_vs(h: usize, key: u64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, i64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_k64_vs(h: usize, key: u64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, i64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_k64_vs(h: usize): bool { safePoint(); return mapclear<u64, i64>(h); }
 export function shrink_k64_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, i64>(h); }
 export function iternext_k64_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -283,16 +383,34 @@ export function zeroValues_k64_vs(h: usize, keys: usize, n: u32): u32 {
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_k64_vs(h: usize, key: u64, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<u64, i64>(h, key, makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<u64, i64>(h, key, makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_vs(h: usize, key: f64): usize { return mapaccess<u64, i64>(h, <u64><i64>key); }
-export function assignF_k64_vs(h: usize, key: f64): usize { safePoint(); return mapassign<u64, i64>(h, <u64><i64>key); }
-export function deleteF_k64_vs(h: usize, key: f64): u32 { safePoint(); return mapdelete<u64, i64>(h, <u64><i64>key); }
+export function assignF_k64_vs(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<u64, i64>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function deleteF_k64_vs(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<u64, i64>(h, <u64><i64>key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function assignSF_k64_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<u64, i64>(h, <u64><i64>key, makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<u64, i64>(h, <u64><i64>key, makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }
 
 // ---- f64 keys, u32 values ----
@@ -311,8 +429,20 @@ export function makemap_kf_v32(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_kf_v32(h: usize, key: f64): usize { return mapaccess<f64, u32>(h, key); }
-export function assign_kf_v32(h: usize, key: f64): usize { safePoint(); return mapassign<f64, u32>(h, key); }
-export function delete_kf_v32(h: usize, key: f64): u32 { safePoint(); return mapdelete<f64, u32>(h, key); }
+export function assign_kf_v32(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<f64, u32>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_kf_v32(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<f64, u32>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_kf_v32(h: usize): bool { safePoint(); return mapclear<f64, u32>(h); }
 export function shrink_kf_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, u32>(h); }
 export function iternext_kf_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -350,8 +480,20 @@ export function makemap_kf_v64(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_kf_v64(h: usize, key: f64): usize { return mapaccess<f64, u64>(h, key); }
-export function assign_kf_v64(h: usize, key: f64): usize { safePoint(); return mapassign<f64, u64>(h, key); }
-export function delete_kf_v64(h: usize, key: f64): u32 { safePoint(); return mapdelete<f64, u64>(h, key); }
+export function assign_kf_v64(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<f64, u64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_kf_v64(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<f64, u64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_kf_v64(h: usize): bool { safePoint(); return mapclear<f64, u64>(h); }
 export function shrink_kf_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, u64>(h); }
 export function iternext_kf_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -389,8 +531,20 @@ export function makemap_kf_vs(hint: f64, hash0: u32, typ: u32, root: u32): usize
   return h;
 }
 export function access_kf_vs(h: usize, key: f64): usize { return mapaccess<f64, i64>(h, key); }
-export function assign_kf_vs(h: usize, key: f64): usize { safePoint(); return mapassign<f64, i64>(h, key); }
-export function delete_kf_vs(h: usize, key: f64): u32 { safePoint(); return mapdelete<f64, i64>(h, key); }
+export function assign_kf_vs(h: usize, key: f64): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<f64, i64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_kf_vs(h: usize, key: f64): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<f64, i64>(h, key);
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_kf_vs(h: usize): bool { safePoint(); return mapclear<f64, i64>(h); }
 export function shrink_kf_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, i64>(h); }
 export function iternext_kf_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -416,7 +570,10 @@ export function zeroValues_kf_vs(h: usize, keys: usize, n: u32): u32 {
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_kf_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<f64, i64>(h, key, makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<f64, i64>(h, key, makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }
 
 // ---- string/bytes keys, u32 values ----
@@ -435,8 +592,20 @@ export function makemap_ks_v32(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_ks_v32(h: usize, kp: usize, kl: u32): usize { return mapaccess<i64, u32>(h, makeStr(kp, kl)); }
-export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize { safePoint(); return mapassign<i64, u32>(h, makeStr(kp, kl)); }
-export function delete_ks_v32(h: usize, kp: usize, kl: u32): u32 { safePoint(); return mapdelete<i64, u32>(h, makeStr(kp, kl)); }
+export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<i64, u32>(h, makeStr(kp, kl));
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_ks_v32(h: usize, kp: usize, kl: u32): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<i64, u32>(h, makeStr(kp, kl));
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_ks_v32(h: usize): bool { safePoint(); return mapclear<i64, u32>(h); }
 export function shrink_ks_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<i64, u32>(h); }
 export function iternext_ks_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -474,8 +643,20 @@ export function makemap_ks_v64(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_ks_v64(h: usize, kp: usize, kl: u32): usize { return mapaccess<i64, u64>(h, makeStr(kp, kl)); }
-export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize { safePoint(); return mapassign<i64, u64>(h, makeStr(kp, kl)); }
-export function delete_ks_v64(h: usize, kp: usize, kl: u32): u32 { safePoint(); return mapdelete<i64, u64>(h, makeStr(kp, kl)); }
+export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<i64, u64>(h, makeStr(kp, kl));
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_ks_v64(h: usize, kp: usize, kl: u32): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<i64, u64>(h, makeStr(kp, kl));
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_ks_v64(h: usize): bool { safePoint(); return mapclear<i64, u64>(h); }
 export function shrink_ks_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<i64, u64>(h); }
 export function iternext_ks_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -513,8 +694,20 @@ export function makemap_ks_vs(hint: f64, hash0: u32, typ: u32, root: u32): usize
   return h;
 }
 export function access_ks_vs(h: usize, kp: usize, kl: u32): usize { return mapaccess<i64, i64>(h, makeStr(kp, kl)); }
-export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize { safePoint(); return mapassign<i64, i64>(h, makeStr(kp, kl)); }
-export function delete_ks_vs(h: usize, kp: usize, kl: u32): u32 { safePoint(); return mapdelete<i64, i64>(h, makeStr(kp, kl)); }
+export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize {
+  safePoint();
+  enterOp(EntryOp.SET);
+  const r = mapassign<i64, i64>(h, makeStr(kp, kl));
+  enterOp(EntryOp.NONE);
+  return r;
+}
+export function delete_ks_vs(h: usize, kp: usize, kl: u32): u32 {
+  safePoint();
+  enterOp(EntryOp.DELETE);
+  const r = mapdelete<i64, i64>(h, makeStr(kp, kl));
+  enterOp(EntryOp.NONE);
+  return r;
+}
 export function clear_ks_vs(h: usize): bool { safePoint(); return mapclear<i64, i64>(h); }
 export function shrink_ks_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<i64, i64>(h); }
 export function iternext_ks_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -540,5 +733,8 @@ export function zeroValues_ks_vs(h: usize, keys: usize, n: u32): u32 {
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_ks_vs(h: usize, kp: usize, kl: u32, vp: usize, vl: u32): usize {
   safePoint();
-  return assignStrValue<i64, i64>(h, makeStr(kp, kl), makeStr(vp, vl));
+  enterOp(EntryOp.SET);
+  const r = assignStrValue<i64, i64>(h, makeStr(kp, kl), makeStr(vp, vl));
+  enterOp(EntryOp.NONE);
+  return r;
 }

@@ -62,7 +62,7 @@ import { fastrand } from "./fastrand";
 
 // @ts-ignore: decorator
 @external("env", "memProfAlloc")
-declare function hostMemProfAlloc(p: usize, size: u32, site: u32): void;
+declare function hostMemProfAlloc(p: usize, size: u32, site: u32, op: u32): void;
 // @ts-ignore: decorator
 @external("env", "memProfFree")
 declare function hostMemProfFree(p: usize): void;
@@ -95,6 +95,25 @@ export enum AllocSite {
 }
 
 export let allocSite: u32 = AllocSite.unknown;
+
+/** The public single-call operation a core call serves, for heap-profile
+ *  frames: set by the generated set/delete exports (map/api.ts) around
+ *  their work. The host labels everything else itself; its hot paths
+ *  (m.set, m.delete) cannot afford a store per call (bench/maps measured
+ *  +40 % on a u32 delete), a wasm global store costs nothing there. */
+export enum EntryOp {
+  /** The host's label says (src/profile.ts currentOp). */
+  NONE = 0,
+  /** GoMap.set */
+  SET = 1,
+  /** GoMap.delete */
+  DELETE = 2,
+}
+export let entryOp: u32 = EntryOp.NONE;
+// @ts-ignore: decorator
+@inline export function enterOp(op: EntryOp): void {
+  entryOp = <u32>op;
+}
 
 /** Set the site of the next mallocgc. */
 // @ts-ignore: decorator
@@ -186,7 +205,7 @@ export function setMemProfileRate(rate: u32): u32 {
   sp.next = s.specials;
   s.specials = <u32>p;
   sampledLive++;
-  hostMemProfAlloc(v, s.elemsize, allocSite);
+  hostMemProfAlloc(v, s.elemsize, allocSite, entryOp);
 }
 
 /** Sweep step 1 for a span with specials (the caller tests specials != 0):
