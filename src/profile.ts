@@ -102,7 +102,8 @@ const profiles = new WeakMap<Boundary, MemProfile>();
 export function attachProfile(b: Boundary): MemProfile {
   const ops = b.enumOf("EntryOp");
   for (const name of ops.keys()) {
-    if (name !== "NONE" && !(name in ENTRY_OPS)) throw new Error(`core's EntryOp.${name} has no public operation in src/profile.ts (ENTRY_OPS)`);
+    if (name !== "NONE" && !(name in ENTRY_OPS))
+      throw new Error(`core's EntryOp.${name} has no public operation in src/profile.ts (ENTRY_OPS)`);
   }
   const p = new MemProfile(b.enumOf("AllocSite"), b.memProfileRateNow(), b.constant("MEMPROF_MAX_MEAN"), ops);
   b.profile = p;
@@ -137,7 +138,12 @@ export class MemProfile implements ProfileSink {
   readonly maxMean: number;
 
   /** `sites`: the core's AllocSite enum, name → code. */
-  constructor(sites: ReadonlyMap<string, number>, rate: number, maxMean: number, ops: ReadonlyMap<string, number> = new Map()) {
+  constructor(
+    sites: ReadonlyMap<string, number>,
+    rate: number,
+    maxMean: number,
+    ops: ReadonlyMap<string, number> = new Map(),
+  ) {
     for (const [name, code] of sites) this.#sites[code] = name.split("_");
     for (const [name, code] of ops) if (name in ENTRY_OPS) this.#ops[code] = ENTRY_OPS[name]!;
     this.rate = rate;
