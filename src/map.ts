@@ -33,6 +33,7 @@ import {
 import { encodeInto } from "./wtf8.js";
 import { READ, readBytes, readString, type ValueReader } from "./codec.js";
 import { GoMapIterator, GoMapProjection, type IterHooks, type MapGeneration } from "./iterator.js";
+import { EventQueue } from "./events.js";
 import { HALF_SCRATCH, copyOut, packChunk, type NumArray } from "./batch.js";
 import {
   BATCH_CONCURRENT,
@@ -211,6 +212,9 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   readonly valueType: V;
   #owner: MapOwner;
   #b: Boundary;
+  /** The instance's event queue, cached: its \`pending\` flag is read after
+   *  every write (one load fewer than through the boundary). */
+  #ev: EventQueue;
   #ops: MapOps;
   #h: number;
   #freed = false;
@@ -253,6 +257,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#owner = owner;
     this.#root = root;
     this.#b = owner.boundary;
+    this.#ev = owner.boundary.events;
     this.#ops = ops;
     this.#h = h;
     this.keyType = shape.key;
@@ -401,11 +406,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const slot = this.#access(key);
     if (slot <= SLOT_CONCURRENT) {
       if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-      if (this.#b.events.pending) this.#b.events.deliver(); // a long key's copy may have ended a cycle
+      if (this.#ev.pending) this.#ev.deliver(); // a long key's copy may have ended a cycle
       return undefined;
     }
     const v = this.#readValue(slot) as KindValue<V>;
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return v;
   }
 
@@ -414,7 +419,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return slot !== 0;
   }
 
@@ -489,7 +494,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         b.f64[slot >>> 3] = value as number;
     }
     this.#gen.writes++;
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return this;
   }
 
@@ -554,7 +559,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       throw new ConcurrentMapWriteError();
     }
     this.#gen.writes++;
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return this;
   }
 
@@ -653,7 +658,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         r = ops.delete(h, key);
     }
     this.#gen.writes++;
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     if (r === DELETE_DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
@@ -666,7 +671,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#live();
     if (!this.#ops.clear(this.#h)) throw new ConcurrentMapWriteError();
     this.#invalidate("cleared");
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
   }
 
   /** Rebuild into the smallest bucket array that holds `size` entries (what
@@ -679,7 +684,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (r === SHRINK_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()");
     if (r === SHRINK_CONCURRENT) throw new ConcurrentMapWriteError();
     this.#invalidate("shrunk");
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
   }
 
   /** Release the map: its memory is reclaimed by the collector. Any later
@@ -859,12 +864,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         this.#freed = true;
         this.#hooked = false;
         this.#b = CLOSED as unknown as Boundary;
+        this.#ev = CLOSED_EVENTS;
         this.#ops = CLOSED as unknown as MapOps;
         this.#owner = CLOSED as unknown as MapOwner;
       },
       rebind: (owner, ops, h) => {
         this.#owner = owner;
         this.#b = owner.boundary;
+        this.#ev = owner.boundary.events;
         this.#ops = ops;
         this.#h = h;
         this.#invalidate("compacted (moved to a fresh memory)");
@@ -982,7 +989,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (done < n) this.#batchFailed(i + done, "setMany");
       i += n;
     }
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return this;
   }
 
@@ -1043,7 +1050,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (found) found.set(b.u8.subarray(fAddr, fAddr + m), i);
       i += m;
     }
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return result as KindArray<V>;
   }
 
@@ -1074,7 +1081,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (done < n) this.#batchFailed(i + done, "deleteMany");
       i += n;
     }
-    if (this.#b.events.pending) this.#b.events.deliver();
+    if (this.#ev.pending) this.#ev.deliver();
     return deleted;
   }
 
@@ -1149,3 +1156,5 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
 /** What a closed map's wrapper holds instead of its runtime's objects. */
 const CLOSED = Object.freeze({});
+/** A closed map's event queue: nothing pending, ever. */
+const CLOSED_EVENTS = new EventQueue(() => {});
