@@ -65,6 +65,11 @@ export class RootTable {
     this.#values[slot] = p;
   }
 
+  /** What a slot holds now (compaction keeps it current). */
+  valueAt(slot: number): number {
+    return this.#values[slot] ?? 0;
+  }
+
   /** Clear a slot and make it reusable. */
   release(slot: number): void {
     if (this.#closed) return;

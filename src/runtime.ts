@@ -390,6 +390,10 @@ export class Runtime {
       m,
       {
         release: () => {
+          // The hmap this wrapper held (the root slot follows compactions):
+          // its hooks go with it, or a map made later at the same address
+          // would inherit them.
+          boundaries.get(this)?.events.setHooks(roots.valueAt(slot), null);
           this.#maps.delete(slot);
           roots.release(slot);
           this.#liveMaps--;

@@ -629,3 +629,49 @@ describe("hooks", () => {
     );
   });
 });
+
+describe("hooks and the FinalizationRegistry backstop", () => {
+  it("a map released by the backstop takes its hooks with it: a later map at the same address inherits none, compaction included", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { fileURLToPath } = await import("node:url");
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const dir = mkdtempSync(join(root, "test", ".tmp-hookfin-"));
+    try {
+      writeFileSync(
+        join(dir, "probe.mjs"),
+        `
+        import { Runtime } from "gomap-wasm";
+        const rt = await Runtime.create({ trusted: true, gcPercent: "off" });
+        let calls = 0;
+        (() => {
+          const m = rt.map({ key: "u64", value: "u64" });
+          rt.unsafe.onAssign(m, () => calls++);
+          m.set(1n, 1n);
+        })();
+        for (let i = 0; i < 40 && rt.liveMaps > 0; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+        const released = rt.liveMaps === 0;
+        rt.gc();
+        const before = calls;
+        const maps = Array.from({ length: 16 }, () => rt.map({ key: "u64", value: "u64" }));
+        await rt.compact();
+        for (const m of maps) m.set(2n, 2n);
+        console.log(JSON.stringify({ released, before, after: calls }));
+      `,
+      );
+      const r = spawnSync(process.execPath, ["--expose-gc", "probe.mjs"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, GOMAP_WASM_TRUSTED: "1" },
+      });
+      expect(r.stderr).toBe("");
+      const out = JSON.parse(r.stdout.trim());
+      expect(out.released).toBe(true);
+      expect(out.before).toBe(1);
+      expect(out.after).toBe(1); // no hook fired on the new maps
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
