@@ -89,11 +89,15 @@ export class EventQueue {
     this.pending = true;
   }
 
-  /** Forget everything queued (the runtime closed or died). */
-  clear(): void {
+  /** The runtime closed: forget everything queued, deliver nothing more
+   *  (not even the rest of a batch being delivered), drop the hooks. */
+  close(): void {
+    this.#closed = true;
     this.#q = [];
+    this.#hooks.clear();
     this.pending = false;
   }
+  #closed = false;
 
   /** Deliver every queued event, in order. Rethrows the first error a
    *  callback threw once the queue is empty. */
@@ -107,6 +111,7 @@ export class EventQueue {
         this.#q = [];
         this.pending = false;
         for (const e of batch as unknown[][]) {
+          if (this.#closed) break;
           try {
             this.#one(e);
           } catch (error) {

@@ -105,7 +105,15 @@ export function loadCore(build: BuildName, input?: WasmInput | PromiseLike<WasmI
   if (input !== undefined) return compileInput(input);
   let p = cache.get(build);
   if (!p) {
-    p = source ? Promise.resolve().then(() => compileInput(source!(build))) : defaultCore(build);
+    const fn = source;
+    p = fn
+      ? Promise.resolve()
+          .then(() => fn(build))
+          .then(
+            (x) => compileInput(x),
+            (e: unknown) => compileInput(Promise.reject(e)),
+          )
+      : defaultCore(build);
     p.catch(() => cache.delete(build));
     cache.set(build, p);
   }
@@ -136,7 +144,22 @@ function debugNotFound(where: string, cause?: WasmLoadError): WasmLoadError {
 }
 
 async function compileInput(x: WasmInput | PromiseLike<WasmInput>): Promise<WebAssembly.Module> {
-  const input = await x;
+  let input: WasmInput;
+  try {
+    input = await x;
+  } catch (e) {
+    if (e instanceof WasmLoadError) throw e;
+    throw new WasmLoadError(`the core's source failed: ${(e as Error)?.message ?? String(e)}`, {}, e);
+  }
+  try {
+    return await compileGiven(input);
+  } catch (e) {
+    if (e instanceof WasmLoadError) throw e;
+    throw new WasmLoadError(`reading the given core failed: ${(e as Error)?.message ?? String(e)}`, {}, e);
+  }
+}
+
+async function compileGiven(input: WasmInput): Promise<WebAssembly.Module> {
   if (input instanceof WebAssembly.Module) return input;
   if (typeof input === "string") {
     let url: URL;

@@ -470,8 +470,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       slot = this.#assignSlot(key);
     }
     if (slot <= SLOT_CONCURRENT) {
-      if (slot === 0) throw new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map");
-      throw new ConcurrentMapWriteError();
+      if (slot === 0) this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map"));
+      this.#fail(new ConcurrentMapWriteError());
     }
     switch (this.#vk) {
       case VK_U32:
@@ -555,8 +555,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       slot = this.#assignRef(key, value);
     }
     if (slot <= SLOT_CONCURRENT) {
-      if (slot === 0) throw new OutOfMemoryError(this.#len, this.#owner.maxMemory, "storing the value");
-      throw new ConcurrentMapWriteError();
+      if (slot === 0) this.#fail(new OutOfMemoryError(this.#len, this.#owner.maxMemory, "storing the value"));
+      this.#fail(new ConcurrentMapWriteError());
     }
     this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
@@ -681,8 +681,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     currentOp.name = "GoMap.shrink";
     this.#live();
     const r = this.#ops.shrink(this.#h);
-    if (r === SHRINK_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()");
-    if (r === SHRINK_CONCURRENT) throw new ConcurrentMapWriteError();
+    if (r === SHRINK_OOM) this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()"));
+    if (r === SHRINK_CONCURRENT) this.#fail(new ConcurrentMapWriteError());
     this.#invalidate("shrunk");
     if (this.#ev.pending) this.#ev.deliver();
   }
@@ -1100,16 +1100,34 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         );
       }
       throw e;
+    } finally {
+      currentOp.name = `GoMap.${what}`; // the entry's own call may have relabelled (a long key)
     }
   }
 
   #batchFailed(done: number, what: string): never {
     const status = this.#b.exports.batchStatus();
     if (status === BATCH_OOM) {
-      throw new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`, done);
+      this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`, done));
     }
-    if (status === BATCH_CONCURRENT) throw new ConcurrentMapWriteError();
-    throw new Error(`${what}: core stopped after ${done} entries with status ${status}`);
+    if (status === BATCH_CONCURRENT) this.#fail(new ConcurrentMapWriteError());
+    this.#fail(new Error(`${what}: core stopped after ${done} entries with status ${status}`));
+  }
+
+  /** Throw `err`, the failed operation's own error — after delivering the
+   *  events its core calls queued (a cycle may have ended on the way), so
+   *  they reach this caller rather than a later, unrelated call. A
+   *  callback's exception then becomes err's `cause`. */
+  #fail(err: Error): never {
+    if (this.#ev.pending) {
+      try {
+        this.#ev.deliver();
+      } catch (e) {
+        if (err.cause === undefined)
+          Object.defineProperty(err, "cause", { value: e, writable: true, configurable: true });
+      }
+    }
+    throw err;
   }
 
   /** A batch argument, checked in full: a typed array in the kind's memory

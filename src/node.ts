@@ -16,8 +16,8 @@ setPlatform({
     const b = await readFile(url);
     return new Uint8Array(b.buffer, b.byteOffset, b.length);
   },
-  // An absolute URL ("https://…", "file:///…") as is; anything else is a path.
-  resolve: (s) => (/^[a-z][a-z\d+.-]*:\/\//i.test(s) ? new URL(s) : pathToFileURL(s)),
+  // A URL with a scheme of two or more letters ("https:", "file:", "data:") as is; anything else is a path.
+  resolve: (s) => (/^[a-z][a-z\d+.-]+:/i.test(s) ? new URL(s) : pathToFileURL(s)),
 });
 
 // Heap profiles are gzipped with node:zlib here (CompressionStream elsewhere).

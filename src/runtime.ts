@@ -235,7 +235,7 @@ export class Runtime {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    boundaryOf(this).events.clear(); // nothing more is delivered
+    boundaryOf(this).events.close(); // nothing more is delivered
     closedRuntimes.add(this);
     for (const ref of this.#maps.values()) {
       const m = ref.deref();
@@ -614,12 +614,14 @@ export class Runtime {
       const ob = boundaryOf(this);
       if (ob.dead) throw new RuntimeDeadError(ob.dead);
       if (ob.events.pending) ob.events.deliver(); // the old instance's, before it is left
+      if (this.#closed) throw new RuntimeClosedError(); // a callback just closed it
       const report = compactInto(ob, nb, maxPages, {
         maxMemory: this.maxMemory,
         rootsCapacity: this.#roots.capacity,
         stats: this.#stats,
         maps: () => this.#liveWrappers(),
         switchTo: (to, moved, moves) => {
+          if (this.#closed) throw new RuntimeClosedError(); // cannot happen: nothing runs user code in between
           this.#roots.rebind(to, (p) => moved.get(p) ?? 0);
           boundaries.set(this, to);
           this.#owner.boundary = to;

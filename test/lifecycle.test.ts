@@ -691,3 +691,103 @@ describe("one key rule per kind", () => {
     rt.close();
   });
 });
+
+describe("events and failures (review findings)", () => {
+  it("events a failing call queued are delivered to that call, not to a later unrelated one", async () => {
+    let throwIt = false;
+    const rt = await Runtime.create({
+      maxMemory: "4MiB",
+      gctrace: () => {
+        if (throwIt) throw new Error("gctrace callback error");
+      },
+    });
+    const m = rt.map({ key: "u32", value: "u64" });
+    let err: unknown;
+    try {
+      for (let i = 0; ; i++) m.set(i, 1n); // runs out of memory after a retry cycle
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OutOfMemoryError);
+    throwIt = true;
+    expect(() => m.delete(0)).not.toThrow(); // nothing was left queued for it
+    rt.close();
+  });
+
+  it("a gctrace callback that closes the runtime during compact() makes the compaction fail; the runtime stays closed", async () => {
+    let armed = false;
+    const rt: Runtime = await Runtime.create({
+      maxMemory: 64 << 20,
+      gctrace: () => {
+        if (armed) rt.close();
+      },
+    });
+    const m = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 1000; i++) m.set(i, i);
+    rt.gcStart();
+    armed = true;
+    // A cycle ends inside the compaction's first steps or before: either way
+    // the compaction must not bring the closed runtime back.
+    const done = rt.compact().then(
+      () => "resolved",
+      (e: unknown) => (e as Error).name,
+    );
+    rt.gcStep(1 << 30);
+    expect(rt.closed).toBe(true);
+    expect(await done).toBe("RuntimeClosedError");
+    expect(() => rt.readMemStats()).toThrow(RuntimeClosedError);
+    expect(() => rt.gc()).toThrow(RuntimeClosedError);
+  });
+
+  it("every failure of a supplied core is a WasmLoadError", async () => {
+    const probes: [string, () => unknown][] = [
+      ["a rejected promise", () => Promise.reject(new TypeError("fetch failed"))],
+      [
+        "a thenable that throws",
+        () => ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is what is being tested
+          then: () => {
+            throw new Error("x");
+          },
+        }),
+      ],
+      [
+        "a Response whose headers.get throws",
+        () => ({
+          ok: true,
+          status: 200,
+          url: "x",
+          headers: {
+            get() {
+              throw new Error("hdr");
+            },
+          },
+          arrayBuffer: async () => new ArrayBuffer(0),
+        }),
+      ],
+      [
+        "a Proxy that throws on every read",
+        () =>
+          new Proxy(
+            {},
+            {
+              get() {
+                throw new Error("p");
+              },
+            },
+          ),
+      ],
+    ];
+    for (const [what, make] of probes) {
+      await expect(Runtime.create({ wasm: make() as never }), what).rejects.toBeInstanceOf(WasmLoadError);
+    }
+    setWasmSource(() => {
+      throw new Error("src");
+    });
+    try {
+      await expect(Runtime.create()).rejects.toBeInstanceOf(WasmLoadError);
+    } finally {
+      setWasmSource(null);
+    }
+  });
+});

@@ -675,3 +675,24 @@ describe("hooks and the FinalizationRegistry backstop", () => {
     }
   });
 });
+
+describe("hooks and close", () => {
+  it("no hook runs after rt.close(), even one queued behind the gctrace line whose callback closed the runtime", async () => {
+    let rt: Runtime | null = null;
+    rt = await Runtime.create({ trusted: true, maxMemory: "64MiB", gctrace: () => rt?.close() });
+    const m = rt.map({ key: "u64", value: "u64" });
+    let afterClose = 0;
+    rt.unsafe.onAssign(m, () => {
+      if (rt?.closed) afterClose++;
+    });
+    let err: unknown;
+    try {
+      for (let i = 0n; i < 10_000_000n; i++) m.set(i, i);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe("RuntimeClosedError");
+    expect(afterClose).toBe(0);
+  });
+});
