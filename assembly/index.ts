@@ -29,7 +29,7 @@ import { findObject } from "./mem/mbitmap";
 import { sweepgen } from "./mem/sweep";
 import { MAX_SAMPLE_MEAN, memProfileRate, sampledLive, droppedSamples } from "./mem/mprof";
 import { rootReserve, rootSet } from "./gc/roots";
-import { safePoint, gcFull, gcStep as markStep, gcStart as startCycle, inHook, cycle, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
+import { safePoint, gcFull, gcStep as markStep, gcStart as startCycle, cycle, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
 import { setGCPercent as setPercent } from "./gc/pacer";
 import { hmap, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TYP_GEN_SHIFT as GEN_SHIFT } from "./map/hmap";
@@ -115,8 +115,6 @@ export function gcPauseEndRing(): usize { return pauseEnd; }
 export function gcStepLog(): usize { return stepLog; }
 export function gcStepCount(): u32 { return stepCount; }
 export const GC_STEP_LOG: u32 = STEP_LOG;
-/** Is the host inside a map hook right now? */
-export function inMapHook(): bool { return inHook(); }
 
 // ---------------------------------------------------------------------------
 // Maps (map/). One export set per key × value storage type, in map/api.ts;

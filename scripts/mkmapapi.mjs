@@ -47,6 +47,19 @@ export const VARIANTS = KEYS.flatMap((k) => VALUES.map((v) => ({ ...k, ...v, sfx
 
 /** @typedef {(typeof VARIANTS)[number]} Variant */
 
+/** A single-call write export: a safe point, then the work with the core's
+ *  EntryOp set around it (heap-profile frames name GoMap.set/delete from it).
+ *  @param {"SET" | "DELETE"} op @param {string} signature @param {string} call */
+function single(op, signature, call) {
+  return `export function ${signature} {
+  safePoint();
+  enterOp(EntryOp.${op});
+  const r = ${call};
+  enterOp(EntryOp.NONE);
+  return r;
+}`;
+}
+
 /** @param {Variant} variant */
 function variant({ sfx, K, V, params, arg, k, v }) {
   const desc = `${K === "i64" ? "string/bytes" : K} keys, ${V === "i64" ? "string/bytes" : V} values`;
@@ -68,20 +81,8 @@ export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32, root: u32): usiz
   return h;
 }
 export function access_${sfx}(h: usize, ${params}): usize { return mapaccess<${K}, ${V}>(h, ${arg}); }
-export function assign_${sfx}(h: usize, ${params}): usize {
-  safePoint();
-  enterOp(EntryOp.SET);
-  const r = mapassign<${K}, ${V}>(h, ${arg});
-  enterOp(EntryOp.NONE);
-  return r;
-}
-export function delete_${sfx}(h: usize, ${params}): u32 {
-  safePoint();
-  enterOp(EntryOp.DELETE);
-  const r = mapdelete<${K}, ${V}>(h, ${arg});
-  enterOp(EntryOp.NONE);
-  return r;
-}
+${single("SET", `assign_${sfx}(h: usize, ${params}): usize`, `mapassign<${K}, ${V}>(h, ${arg})`)}
+${single("DELETE", `delete_${sfx}(h: usize, ${params}): u32`, `mapdelete<${K}, ${V}>(h, ${arg})`)}
 export function clear_${sfx}(h: usize): bool { safePoint(); return mapclear<${K}, ${V}>(h); }
 export function shrink_${sfx}(h: usize): i32 { safePoint(); return <i32>mapshrink<${K}, ${V}>(h); }
 export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): u32 {
@@ -107,42 +108,18 @@ export function zeroValues_${sfx}(h: usize, keys: usize, n: u32): u32 {
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
-export function assignS_${sfx}(h: usize, ${params}, vp: usize, vl: u32): usize {
-  safePoint();
-  enterOp(EntryOp.SET);
-  const r = assignStrValue<${K}, ${V}>(h, ${arg}, makeStr(vp, vl));
-  enterOp(EntryOp.NONE);
-  return r;
-}`;
+${single("SET", `assignS_${sfx}(h: usize, ${params}, vp: usize, vl: u32): usize`, `assignStrValue<${K}, ${V}>(h, ${arg}, makeStr(vp, vl))`)}`;
   }
   if (K === "u64") {
     out += `
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_${sfx}(h: usize, key: f64): usize { return mapaccess<u64, ${V}>(h, <u64><i64>key); }
-export function assignF_${sfx}(h: usize, key: f64): usize {
-  safePoint();
-  enterOp(EntryOp.SET);
-  const r = mapassign<u64, ${V}>(h, <u64><i64>key);
-  enterOp(EntryOp.NONE);
-  return r;
-}
-export function deleteF_${sfx}(h: usize, key: f64): u32 {
-  safePoint();
-  enterOp(EntryOp.DELETE);
-  const r = mapdelete<u64, ${V}>(h, <u64><i64>key);
-  enterOp(EntryOp.NONE);
-  return r;
-}`;
+${single("SET", `assignF_${sfx}(h: usize, key: f64): usize`, `mapassign<u64, ${V}>(h, <u64><i64>key)`)}
+${single("DELETE", `deleteF_${sfx}(h: usize, key: f64): u32`, `mapdelete<u64, ${V}>(h, <u64><i64>key)`)}`;
     if (strVal) {
       out += `
-export function assignSF_${sfx}(h: usize, key: f64, vp: usize, vl: u32): usize {
-  safePoint();
-  enterOp(EntryOp.SET);
-  const r = assignStrValue<u64, ${V}>(h, <u64><i64>key, makeStr(vp, vl));
-  enterOp(EntryOp.NONE);
-  return r;
-}`;
+${single("SET", `assignSF_${sfx}(h: usize, key: f64, vp: usize, vl: u32): usize`, `assignStrValue<u64, ${V}>(h, <u64><i64>key, makeStr(vp, vl))`)}`;
     }
   }
   void k;

@@ -158,10 +158,6 @@ export interface HmapLayout {
   typ: number;
 }
 
-/** Object types the host may allocate raw (assembly/gc/types.ts). */
-export const OBJ_NOSCAN = 0;
-export const OBJ_PTRARRAY = 3;
-
 /** The heap profiler's side of the boundary (src/profile.ts's MemProfile):
  *  host bookkeeping, called at once from inside core calls — no user code
  *  runs there (src/events.ts says why these are not queued). */
@@ -359,6 +355,9 @@ export class Boundary {
       );
     }
     this.typGenShift = exportedConst(raw, "TYP_GEN_SHIFT");
+    const types = exportedEnum(raw, "ObjType");
+    this.#objNoscan = types.get("NOSCAN")!;
+    this.#objPtrArray = types.get("PTRARRAY")!;
     const status = exportedEnum(raw, "MapStatus");
     for (const [name, value] of Object.entries(MAP_STATUS)) {
       const core = status.get(name);
@@ -590,11 +589,11 @@ export class Boundary {
   /** Allocate raw heap bytes: noscan, or an array of pointer words
    *  (which the collector scans). 0 when out of memory. */
   alloc(size: number, noscan: boolean): number {
-    return this.#ex.alloc(size, noscan ? OBJ_NOSCAN : OBJ_PTRARRAY) >>> 0;
+    return this.#ex.alloc(size, noscan ? this.#objNoscan : this.#objPtrArray) >>> 0;
   }
 
   allocMany(size: number, count: number, noscan: boolean): number {
-    return this.#ex.allocMany(size, count, noscan ? OBJ_NOSCAN : OBJ_PTRARRAY) >>> 0;
+    return this.#ex.allocMany(size, count, noscan ? this.#objNoscan : this.#objPtrArray) >>> 0;
   }
 
   rootsReserve(n: number): boolean {
@@ -629,6 +628,9 @@ export class Boundary {
   readonly cycleFields: readonly (readonly [string, number])[];
   /** hmap.typ's generation byte starts at this bit (the core's TYP_GEN_SHIFT). */
   readonly typGenShift: number;
+  /** The object types raw host allocations use (the core's ObjType). */
+  #objNoscan: number;
+  #objPtrArray: number;
 
   /** The debug build's hooks, or an error saying the runtime needs debug. */
   requireDebug(what: string): Required<CoreExports> {

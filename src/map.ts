@@ -86,23 +86,24 @@ const MAX_U64 = (1n << 64n) - 1n;
 const MAX_I64 = (1n << 63n) - 1n;
 const MIN_I64 = -(1n << 63n);
 
-/** Key storage codes for the hot-path switches. */
-const KK_U32 = 0,
-  KK_I32 = 1,
-  KK_U64 = 2,
-  KK_I64 = 3,
-  KK_F64 = 4,
-  KK_STR = 5,
-  KK_BYTES = 6;
-const VK_U32 = 0,
-  VK_I32 = 1,
-  VK_U64 = 2,
-  VK_I64 = 3,
-  VK_F64 = 4,
-  VK_STR = 5,
-  VK_BYTES = 6;
-const KIND_INDEX: Record<KindName, number> = { u32: 0, i32: 1, u64: 2, i64: 3, f64: 4, string: 5, bytes: 6 };
-void KK_F64;
+/** Kind codes for the hot-path switches (`#kk` for the key, `#vk` for the
+ *  value): small ints, so each switch stays monomorphic for V8. */
+const K_U32 = 0,
+  K_I32 = 1,
+  K_U64 = 2,
+  K_I64 = 3,
+  K_F64 = 4,
+  K_STR = 5,
+  K_BYTES = 6;
+const KIND_INDEX: Record<KindName, number> = {
+  u32: K_U32,
+  i32: K_I32,
+  u64: K_U64,
+  i64: K_I64,
+  f64: K_F64,
+  string: K_STR,
+  bytes: K_BYTES,
+};
 
 const ARRAY_CTOR: Record<
   Exclude<KindName, "string" | "bytes">,
@@ -298,30 +299,30 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const ops = this.#ops;
     const h = this.#h;
     switch (this.#kk) {
-      case KK_U32:
+      case K_U32:
         if (!(typeof key === "number" && key >>> 0 === key)) break;
         return ops.access(h, key) >>> 0;
-      case KK_I32:
+      case K_I32:
         if (!(typeof key === "number" && (key | 0) === key)) break;
         return ops.access(h, key) >>> 0;
-      case KK_U64:
+      case K_U64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) break;
           return ops.accessF!(h, key) >>> 0;
         }
         if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) break;
         return ops.access(h, key) >>> 0;
-      case KK_I64:
+      case K_I64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key))) break;
           return ops.accessF!(h, key) >>> 0;
         }
         if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) break;
         return ops.access(h, key) >>> 0;
-      case KK_STR:
+      case K_STR:
         if (typeof key !== "string") break;
         return ops.access(h, this.#placeStr(key, 0), this.#len) >>> 0;
-      case KK_BYTES:
+      case K_BYTES:
         if (!isBytes(key)) break;
         return ops.access(h, this.#placeBytes(key, 0), this.#len) >>> 0;
       default:
@@ -382,17 +383,17 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #readValue(slot: number): number | bigint | string | Uint8Array {
     const b = this.#b;
     switch (this.#vk) {
-      case VK_U32:
+      case K_U32:
         return b.u32[slot >>> 2]!;
-      case VK_I32:
+      case K_I32:
         return b.i32[slot >>> 2]!;
-      case VK_U64:
+      case K_U64:
         return b.u64[slot >>> 3]!;
-      case VK_I64:
+      case K_I64:
         return b.i64[slot >>> 3]!;
-      case VK_STR:
+      case K_STR:
         return readString(b, slot);
-      case VK_BYTES:
+      case K_BYTES:
         return readBytes(b, slot);
       default:
         return b.f64[slot >>> 3]!;
@@ -434,24 +435,24 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const b = this.#b;
     // Check the value before anything changes.
     switch (this.#vk) {
-      case VK_U32:
+      case K_U32:
         if (!(typeof value === "number" && value >>> 0 === value)) this.#val.toCore(value, "value");
         break;
-      case VK_I32:
+      case K_I32:
         if (!(typeof value === "number" && (value | 0) === value)) this.#val.toCore(value, "value");
         break;
-      case VK_F64:
+      case K_F64:
         if (typeof value !== "number") this.#val.toCore(value, "value");
         break;
-      case VK_STR:
-      case VK_BYTES:
+      case K_STR:
+      case K_BYTES:
         this.#val.toCore(value, "value");
         return this.#setRef(key, value as string | Uint8Array);
-      case VK_U64:
-      case VK_I64:
+      case K_U64:
+      case K_I64:
         // A safe-integer number is stored as two u32 halves below: no BigInt.
         if (
-          this.#vk === VK_U64
+          this.#vk === K_U64
             ? typeof value === "number" && Number.isSafeInteger(value) && value >= 0
             : typeof value === "number" && Number.isSafeInteger(value)
         )
@@ -474,20 +475,20 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       this.#fail(new ConcurrentMapWriteError());
     }
     switch (this.#vk) {
-      case VK_U32:
+      case K_U32:
         b.u32[slot >>> 2] = value as number;
         break;
-      case VK_I32:
+      case K_I32:
         b.i32[slot >>> 2] = value as number;
         break;
-      case VK_U64:
-      case VK_I64:
+      case K_U64:
+      case K_I64:
         if (typeof value === "number") {
           // Little-endian halves; two's complement for negative i64 numbers.
           const u32 = b.u32;
           u32[slot >>> 2] = value >>> 0;
           u32[(slot >>> 2) + 1] = Math.floor(value / 4294967296) >>> 0;
-        } else if (this.#vk === VK_U64) b.u64[slot >>> 3] = value as bigint;
+        } else if (this.#vk === K_U64) b.u64[slot >>> 3] = value as bigint;
         else b.i64[slot >>> 3] = value as bigint;
         break;
       default:
@@ -505,15 +506,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const h = this.#h;
     let slot: number;
     switch (this.#kk) {
-      case KK_U32:
+      case K_U32:
         if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
         slot = ops.assign(h, key) >>> 0;
         break;
-      case KK_I32:
+      case K_I32:
         if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
         slot = ops.assign(h, key) >>> 0;
         break;
-      case KK_U64:
+      case K_U64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
           slot = ops.assignF!(h, key) >>> 0;
@@ -522,7 +523,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           slot = ops.assign(h, key) >>> 0;
         }
         break;
-      case KK_I64:
+      case K_I64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
           slot = ops.assignF!(h, key) >>> 0;
@@ -531,11 +532,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           slot = ops.assign(h, key) >>> 0;
         }
         break;
-      case KK_STR:
+      case K_STR:
         if (typeof key !== "string") throw this.#badKey(key);
         slot = ops.assign(h, this.#placeStr(key, 0), this.#len) >>> 0;
         break;
-      case KK_BYTES:
+      case K_BYTES:
         if (!isBytes(key)) throw this.#badKey(key);
         slot = ops.assign(h, this.#placeBytes(key, 0), this.#len) >>> 0;
         break;
@@ -570,19 +571,19 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const vl = this.#len;
     let slot: number;
     switch (this.#kk) {
-      case KK_U32:
+      case K_U32:
         if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
         break;
-      case KK_I32:
+      case K_I32:
         if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
         break;
-      case KK_U64:
-      case KK_I64: {
+      case K_U64:
+      case K_I64: {
         if (typeof key === "number") {
           if (
-            !(this.#kk === KK_U64
+            !(this.#kk === K_U64
               ? typeof key === "number" && Number.isSafeInteger(key) && key >= 0
               : typeof key === "number" && Number.isSafeInteger(key))
           )
@@ -594,11 +595,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         }
         break;
       }
-      case KK_STR:
+      case K_STR:
         if (typeof key !== "string") throw this.#badKey(key);
         slot = ops.assignS!(h, this.#placeStr(key, 0), this.#len, vp, vl) >>> 0;
         break;
-      case KK_BYTES:
+      case K_BYTES:
         if (!isBytes(key)) throw this.#badKey(key);
         slot = ops.assignS!(h, this.#placeBytes(key, 0), this.#len, vp, vl) >>> 0;
         break;
@@ -619,15 +620,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const h = this.#h;
     let r: number;
     switch (this.#kk) {
-      case KK_U32:
+      case K_U32:
         if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
         r = ops.delete(h, key);
         break;
-      case KK_I32:
+      case K_I32:
         if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
         r = ops.delete(h, key);
         break;
-      case KK_U64:
+      case K_U64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
           r = ops.deleteF!(h, key);
@@ -636,7 +637,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           r = ops.delete(h, key);
         }
         break;
-      case KK_I64:
+      case K_I64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
           r = ops.deleteF!(h, key);
@@ -645,11 +646,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           r = ops.delete(h, key);
         }
         break;
-      case KK_STR:
+      case K_STR:
         if (typeof key !== "string") throw this.#badKey(key);
         r = ops.delete(h, this.#placeStr(key, 0), this.#len);
         break;
-      case KK_BYTES:
+      case K_BYTES:
         if (!isBytes(key)) throw this.#badKey(key);
         r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
         break;

@@ -123,14 +123,6 @@ export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
 
 let inGC: bool = false;
 
-/** Non-zero while the host runs a map hook (map/unsafe.ts): the hook's
- *  caller is mid-write and may hold an object not linked yet, so no safe
- *  point may end marking or sweep until the hook returns. */
-let safePointsOff: u32 = 0;
-export function stopSafePoints(): void { safePointsOff++; }
-export function startSafePoints(): void { safePointsOff--; }
-/** Is the host inside a map hook? (gc/gcStep from there are refused.) */
-export function inHook(): bool { return safePointsOff != 0; }
 
 /** The last STEP_LOG pauses, ns (for bench/gc's distribution). */
 // @ts-ignore: decorator
@@ -246,7 +238,6 @@ export function mallocSlowHook(bytes: usize): void {
 /** Entry of every exported mutating operation: no core code holds a heap
  *  pointer here, so marking may end. */
 export function safePoint(): void {
-  if (safePointsOff != 0) return;
   if (gcphase != Phase.MARK) {
     if (sweepPending && !inGC) {
       for (let i: u32 = 0; i < SAFEPOINT_SWEEP; i++) if (sweepone() == 0) break;
@@ -263,7 +254,7 @@ export function safePoint(): void {
 /** An explicit step of at most `budget` bytes of scan work; ends the cycle
  *  if marking is done. Returns the work done. */
 export function gcStep(budget: u64): u64 {
-  if (gcphase != Phase.MARK || inGC || safePointsOff != 0) return 0;
+  if (gcphase != Phase.MARK || inGC) return 0;
   inGC = true;
   let work = markStep(budget, false);
   if (markDone()) gcMarkTermination();
@@ -274,7 +265,7 @@ export function gcStep(budget: u64): u64 {
 /** Go's runtime.GC(): finish the cycle in progress, run a full forced
  *  cycle, sweep everything. Must be called at a safe point. */
 export function gcFull(): void {
-  if (inGC || safePointsOff != 0) return;
+  if (inGC) return;
   if (gcphase == Phase.MARK) finishMarking();
   gcStart(true);
   finishMarking();

@@ -39,7 +39,6 @@ import {
 } from "./hmap";
 import { mapaccess } from "./access";
 import { COUNT_CONCURRENT, SLOT_CONCURRENT } from "./status";
-import { stopSafePoints, startSafePoints } from "../gc/gc";
 
 // @ts-ignore: decorator
 @external("env", "mapHook")
@@ -67,9 +66,9 @@ export enum HookOp {
 }
 
 function callHook(hp: usize, op: u32, key: u64): void {
-  stopSafePoints();
+  // The host only queues the report (src/events.ts): no JS runs here, so
+  // the write in progress needs no protection from safe points.
   hostMapHook(hp, op, key);
-  startSafePoints();
 }
 
 /** Set or clear a map's hooked flag. */
