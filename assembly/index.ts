@@ -126,6 +126,8 @@ export { MapStatus } from "./map/status";
 export { Kind } from "./map/hmap";
 export { mapiterinit } from "./map/iter";
 export { setAdoptRefs } from "./map/assign";
+// Lookups of keys longer than the scratch area, hashed a piece at a time.
+export { longHashBegin, longHashFeed, longCandidate } from "./map/longkey";
 
 export const HMAP_BYTES: u32 = <u32>HMAP_SIZE;
 export const HITER_BYTES: u32 = <u32>HITER_SIZE;

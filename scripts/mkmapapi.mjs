@@ -122,6 +122,12 @@ ${single("DELETE", `deleteF_${sfx}(h: usize, key: f64): u32`, `mapdelete<u64, ${
 ${single("SET", `assignSF_${sfx}(h: usize, key: f64, vp: usize, vl: u32): usize`, `assignStrValue<u64, ${V}>(h, <u64><i64>key, makeStr(vp, vl))`)}`;
     }
   }
+  if (K === "i64") {
+    out += `
+/** A key longer than the scratch area, hashed by longHashBegin/Feed: the
+ *  value slot of its skip-th candidate (longkey.ts). Allocates nothing. */
+export function accessLong_${sfx}(h: usize, n: u32, skip: u32): usize { return mapaccessLong<${K}, ${V}>(h, n, skip); }`;
+  }
   void k;
   void v;
   return out;
@@ -141,6 +147,7 @@ export function render() {
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
 import { mapaccess } from "./access";
+import { mapaccessLong } from "./longkey";
 import { mapassign, assignStrValue } from "./assign";
 import { mapdelete } from "./delete";
 import { mapclear, mapshrink } from "./clear";

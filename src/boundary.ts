@@ -64,6 +64,10 @@ export interface MapOps {
   accessF?(h: number, key: number): number;
   assignF?(h: number, key: number): number;
   deleteF?(h: number, key: number): number;
+  /** String/bytes-key shapes only: a key longer than the scratch area,
+   *  hashed by longHashBegin/longHashFeed; the value slot of its skip-th
+   *  candidate (bytes at longCandidate()), 0 or SLOT_CONCURRENT. */
+  accessLong?(h: number, n: number, skip: number): number;
 }
 
 const MAP_OPS: readonly (keyof MapOps)[] = [
@@ -85,8 +89,17 @@ const MAP_OPS: readonly (keyof MapOps)[] = [
   "deleteF",
   "assignS",
   "assignSF",
+  "accessLong",
 ];
-const OPTIONAL_OPS = new Set<string>(["checkMap", "accessF", "assignF", "deleteF", "assignS", "assignSF"]);
+const OPTIONAL_OPS = new Set<string>([
+  "checkMap",
+  "accessF",
+  "assignF",
+  "deleteF",
+  "assignS",
+  "assignSF",
+  "accessLong",
+]);
 
 /** An hmap's fields, read raw (src/records.ts: readHmap). */
 export interface HmapState {

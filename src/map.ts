@@ -321,15 +321,67 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         return ops.access(h, key) >>> 0;
       case K_STR:
         if (typeof key !== "string") break;
+        if (key.length * 3 > HALF_SCRATCH) return this.#accessLong(encodeLong(key));
         return ops.access(h, this.#placeStr(key, 0), this.#len) >>> 0;
       case K_BYTES:
         if (!isBytes(key)) break;
+        if (viewLength(key) > HALF_SCRATCH) return this.#accessLong(copyBytes(key));
         return ops.access(h, this.#placeBytes(key, 0), this.#len) >>> 0;
       default:
         if (typeof key !== "number") break;
         return ops.access(h, key) >>> 0;
     }
     throw this.#badKey(key);
+  }
+
+  /** The value slot of a string/bytes key that may not fit the scratch area
+   *  (`x`: the host's own copy of its bytes), found without allocating
+   *  (assembly/map/longkey.ts): the core hashes the key as the host feeds it
+   *  through the scratch area, then names candidate slots (matching tophash
+   *  and length) one at a time; their bytes are compared here. 0 when
+   *  absent, SLOT_CONCURRENT during a write. */
+  #accessLong(x: Uint8Array): number {
+    const b = this.#b;
+    const ex = b.exports;
+    const ops = this.#ops;
+    const h = this.#h;
+    const n = x.length;
+    const at = b.scratchBase;
+    if (n <= HALF_SCRATCH) {
+      b.u8.set(x, at);
+      return ops.access(h, at, n) >>> 0;
+    }
+    ex.longHashBegin(h, n);
+    const piece = b.scratchBytes & ~7; // whole words in every piece but the last
+    for (let off = 0; off < n; off += piece) {
+      const len = Math.min(piece, n - off);
+      b.u8.set(x.subarray(off, off + len), at);
+      ex.longHashFeed(at, len);
+    }
+    for (let skip = 0; ; skip++) {
+      const slot = ops.accessLong!(h, n, skip) >>> 0;
+      if (slot <= SLOT_CONCURRENT) return slot;
+      if (bytesAt(b.u8, ex.longCandidate() >>> 0, x)) return slot;
+    }
+  }
+
+  /** Candidate key of the last #accessLong that found its key: the address
+   *  of the map's own copy of the key's bytes. */
+  #longKeyAt(): number {
+    return this.#b.exports.longCandidate() >>> 0;
+  }
+
+  /** Whether a long argument's temporary is rooted (#placeBytes). */
+  #temps = false;
+
+  /** Unroot the temporaries of long arguments once the call that needed
+   *  them has returned: the map holds its own copies (newStr), so keeping
+   *  them would retain up to two long arguments until the next one. */
+  #dropTemps(): void {
+    const o = this.#owner;
+    o.roots.set(o.tempRoots[0], 0);
+    o.roots.set(o.tempRoots[1], 0);
+    this.#temps = false;
   }
 
   /** Length of the last placed string/bytes argument. */
@@ -365,8 +417,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     // m.has and m.delete do not pay a label store per call).
     currentOp.name = region === 0 ? "GoMap (a long key)" : "GoMap.set (a long value)";
     const p = b.alloc(n, true);
-    if (p === 0) throw new OutOfMemoryError(n, this.#owner.maxMemory, "placing a long key or value");
+    if (p === 0) {
+      if (this.#temps) this.#dropTemps();
+      throw new OutOfMemoryError(n, this.#owner.maxMemory, "placing a long key or value");
+    }
     this.#owner.roots.set(this.#owner.tempRoots[region], p);
+    this.#temps = true;
     b.u8.set(x, p);
     return p;
   }
@@ -407,12 +463,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const slot = this.#access(key);
     if (slot <= SLOT_CONCURRENT) {
       if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-      if (this.#ev.pending) this.#ev.deliver(); // a long key's copy may have ended a cycle
       return undefined;
     }
-    const v = this.#readValue(slot) as KindValue<V>;
-    if (this.#ev.pending) this.#ev.deliver();
-    return v;
+    // A lookup reaches no safe point and allocates nothing, long keys
+    // included (#accessLong): it queues no event, so there is none to deliver.
+    return this.#readValue(slot) as KindValue<V>;
   }
 
   /** Is `key` present? Throws like `get`. */
@@ -420,7 +475,6 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed) throw this.#deadError();
     const slot = this.#access(key);
     if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-    if (this.#ev.pending) this.#ev.deliver();
     return slot !== 0;
   }
 
@@ -535,10 +589,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       case K_STR:
         if (typeof key !== "string") throw this.#badKey(key);
         slot = ops.assign(h, this.#placeStr(key, 0), this.#len) >>> 0;
+        if (this.#temps) this.#dropTemps();
         break;
       case K_BYTES:
         if (!isBytes(key)) throw this.#badKey(key);
         slot = ops.assign(h, this.#placeBytes(key, 0), this.#len) >>> 0;
+        if (this.#temps) this.#dropTemps();
         break;
       default:
         if (typeof key !== "number") throw this.#badKey(key);
@@ -607,6 +663,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (typeof key !== "number") throw this.#badKey(key);
         slot = ops.assignS!(h, key, vp, vl) >>> 0;
     }
+    if (this.#temps) this.#dropTemps();
     return slot;
   }
 
@@ -648,10 +705,18 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         break;
       case K_STR:
         if (typeof key !== "string") throw this.#badKey(key);
+        if (key.length * 3 > HALF_SCRATCH) {
+          r = this.#deleteLong(encodeLong(key));
+          break;
+        }
         r = ops.delete(h, this.#placeStr(key, 0), this.#len);
         break;
       case K_BYTES:
         if (!isBytes(key)) throw this.#badKey(key);
+        if (viewLength(key) > HALF_SCRATCH) {
+          r = this.#deleteLong(copyBytes(key));
+          break;
+        }
         r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
         break;
       default:
@@ -664,6 +729,24 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
     if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
     return false;
+  }
+
+  /** delete() of a key that may not fit the scratch area. A present key is
+   *  deleted by naming the map's own copy of its bytes, so nothing is
+   *  allocated; an absent one goes through the core's delete all the same
+   *  (a delete during growth evacuates first, as Go's does), on a rooted
+   *  temporary copy that is unrooted when it returns. */
+  #deleteLong(x: Uint8Array): number {
+    const ops = this.#ops;
+    const h = this.#h;
+    const n = x.length;
+    if (n <= HALF_SCRATCH) return ops.delete(h, this.#placeBytes(x, 0), n);
+    const slot = this.#accessLong(x);
+    if (slot === SLOT_CONCURRENT) return DELETE_CONCURRENT;
+    if (slot !== 0) return ops.delete(h, this.#longKeyAt(), n);
+    const r = ops.delete(h, this.#placeBytes(x, 0), n);
+    if (this.#temps) this.#dropTemps();
+    return r;
   }
 
   /** Go's mapclear: remove every entry, keep B and the bucket array. */
@@ -1177,3 +1260,25 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 const CLOSED = Object.freeze({});
 /** A closed map's event queue: nothing pending, ever. */
 const CLOSED_EVENTS = new EventQueue(() => {});
+
+/** The WTF-8 bytes of a string too long to be encoded straight into the
+ *  scratch area (a copy the host owns). */
+function encodeLong(s: string): Uint8Array {
+  const tmp = new Uint8Array(s.length * 3);
+  return tmp.subarray(0, encodeInto(s, tmp, 0));
+}
+
+/** A copy of a Uint8Array's real extent (not its `length` property, which
+ *  an own property may fake): the host's own bytes, which no one can change
+ *  between hashing and comparing. */
+function copyBytes(x: Uint8Array): Uint8Array {
+  return new Uint8Array(x.buffer, x.byteOffset, viewLength(x)).slice();
+}
+
+/** Do the x.length bytes at address p of memory equal x? */
+function bytesAt(mem: Uint8Array, p: number, x: Uint8Array): boolean {
+  const n = x.length;
+  if (p + n > mem.length) return false;
+  for (let i = 0; i < n; i++) if (mem[p + i] !== x[i]) return false;
+  return true;
+}

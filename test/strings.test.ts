@@ -3,7 +3,7 @@
 // bytes after delete, clear and shrink.
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
-import { Runtime } from "../src/node.js";
+import { Runtime, OutOfMemoryError } from "../src/node.js";
 import { encodeInto, decode, maxBytes } from "../src/wtf8.js";
 import { boundaryOf } from "../src/runtime.js";
 import { mapHandle, mapOps } from "../src/map.js";
@@ -159,5 +159,104 @@ describe("arguments longer than the scratch area", () => {
     expect(rt.readMemStats().NumGC).toBeGreaterThan(0);
     for (const [k, v] of model) expect(m.get(k)).toEqual(v);
     boundaryOf(rt).requireDebug("checks").checkHeap();
+  });
+
+  it("a lookup of a long key allocates nothing and cannot run out of memory", async () => {
+    const rt = await Runtime.create({ maxMemory: "4MiB" });
+    const m = rt.map({ key: "string", value: "u32" });
+    const stored = `${"s".repeat(40_000)}!`;
+    m.set(stored, 7).set("short", 1);
+    const bytes = rt.map({ key: "bytes", value: "u32" });
+    bytes.set(new Uint8Array(50_000).fill(9), 3);
+    const before = rt.readMemStats();
+    const probe = "p".repeat(20_000_000); // five times the whole heap
+    expect(m.get(probe)).toBeUndefined();
+    expect(m.has(probe)).toBe(false);
+    expect(m.get(stored)).toBe(7);
+    expect(m.get(`${"s".repeat(40_000)}?`)).toBeUndefined(); // same length, last byte differs
+    expect(m.getMany([stored, probe, "short"])).toEqual(new Uint32Array([7, 0, 1]));
+    // An own `length` that lies: the real extent is what is looked up.
+    const liar = Object.defineProperty(new Uint8Array(50_000).fill(9), "length", { value: 4 });
+    expect(bytes.get(liar)).toBe(3);
+    expect(bytes.has(new Uint8Array(20_000_000))).toBe(false);
+    const after = rt.readMemStats();
+    expect(after.Mallocs).toBe(before.Mallocs);
+    expect(after.TotalAlloc).toBe(before.TotalAlloc);
+  });
+
+  it("many long keys of one length: each found, its near twins not (candidates sharing a tophash)", async () => {
+    const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
+    const m = rt.map({ key: "bytes", value: "u32", seed: 7 });
+    const s = rt.map({ key: "string", value: "u32", seed: 7 });
+    const N = 600;
+    const key = (i: number, salt: number) => {
+      const k = new Uint8Array(33_000).fill(0x61);
+      new DataView(k.buffer).setUint32(32_990, i * 2 + salt, true);
+      return k;
+    };
+    const text = (i: number, salt: number) => `${"t".repeat(33_000)}${i * 2 + salt}`.slice(-33_004);
+    for (let i = 0; i < N; i++) {
+      m.set(key(i, 0), i);
+      s.set(text(i, 0), i);
+    }
+    // Equal tophash bytes in one chain: a lookup of the later key passes
+    // over the earlier one (the keys all have one length).
+    const shared = (x: ReturnType<typeof rt.inspectBuckets>) => {
+      const a = x.current!;
+      let dup = 0,
+        o = 0;
+      for (let bi = 0; bi < a.nbuckets; bi++) {
+        const tops = [...a.tophash.subarray(8 * bi, 8 * bi + 8)];
+        for (let c = 0; c < a.chainLength[bi]!; c++, o++) tops.push(...a.overflowTophash.subarray(8 * o, 8 * o + 8));
+        const live = tops.filter((t) => t >= x.tophashValues.minTopHash);
+        dup += live.length - new Set(live).size;
+      }
+      return dup;
+    };
+    expect(shared(rt.inspectBuckets(m))).toBeGreaterThan(2);
+    expect(shared(rt.inspectBuckets(s))).toBeGreaterThan(2);
+    for (let i = 0; i < N; i++) {
+      expect(m.get(key(i, 0))).toBe(i);
+      expect(m.get(key(i, 1))).toBeUndefined();
+      expect(s.get(text(i, 0))).toBe(i);
+      expect(s.has(text(i, 1))).toBe(false);
+    }
+    // Deleting names the map's own copy of the key: half of them, then the rest is intact.
+    for (let i = 0; i < N; i += 2) {
+      expect(m.delete(key(i, 0))).toBe(true);
+      expect(m.delete(key(i, 1))).toBe(false);
+      expect(s.delete(text(i, 0))).toBe(true);
+    }
+    for (let i = 0; i < N; i++) {
+      expect(m.get(key(i, 0))).toBe(i % 2 ? i : undefined);
+      expect(s.get(text(i, 0))).toBe(i % 2 ? i : undefined);
+    }
+    expect(m.size).toBe(N / 2);
+    boundaryOf(rt).requireDebug("checks").checkHeap();
+  });
+
+  it("deleting a present long key needs no memory; long arguments are not retained after the call", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "string", value: "string" });
+    const big = "K".repeat(3_000_000);
+    m.set(big, "V".repeat(2_000_000));
+    rt.gc();
+    rt.gc();
+    const held = rt.readMemStats().HeapAlloc;
+    // No temporary outlives its call: a set of a new long key, then its delete.
+    m.set(`${big}2`, "v");
+    expect(m.delete(`${big}2`)).toBe(true);
+    rt.gc();
+    rt.gc();
+    expect(rt.readMemStats().HeapAlloc).toBeLessThan(held + 64 * 1024);
+    // Fill the heap to its cap.
+    const filler = rt.map({ key: "u32", value: "bytes" });
+    let i = 0;
+    expect(() => {
+      for (; ; i++) filler.set(i, new Uint8Array(4096));
+    }).toThrow(OutOfMemoryError);
+    expect(i).toBeGreaterThan(100);
+    expect(m.delete(big)).toBe(true);
+    expect(m.size).toBe(0);
   });
 });

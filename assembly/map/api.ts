@@ -12,6 +12,7 @@
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
 import { makemap } from "./make";
 import { mapaccess } from "./access";
+import { mapaccessLong } from "./longkey";
 import { mapassign, assignStrValue } from "./assign";
 import { mapdelete } from "./delete";
 import { mapclear, mapshrink } from "./clear";
@@ -626,6 +627,9 @@ export function deleteMany_ks_v32(h: usize, keys: usize, n: u32): u32 {
 export function zeroValues_ks_v32(h: usize, keys: usize, n: u32): u32 {
   return n == 0xffffffff ? zeroAllValues<i64, u32>(h) : zeroKeyValues<i64, u32>(h, keys, n);
 }
+/** A key longer than the scratch area, hashed by longHashBegin/Feed: the
+ *  value slot of its skip-th candidate (longkey.ts). Allocates nothing. */
+export function accessLong_ks_v32(h: usize, n: u32, skip: u32): usize { return mapaccessLong<i64, u32>(h, n, skip); }
 
 // ---- string/bytes keys, u64 values ----
 
@@ -677,6 +681,9 @@ export function deleteMany_ks_v64(h: usize, keys: usize, n: u32): u32 {
 export function zeroValues_ks_v64(h: usize, keys: usize, n: u32): u32 {
   return n == 0xffffffff ? zeroAllValues<i64, u64>(h) : zeroKeyValues<i64, u64>(h, keys, n);
 }
+/** A key longer than the scratch area, hashed by longHashBegin/Feed: the
+ *  value slot of its skip-th candidate (longkey.ts). Allocates nothing. */
+export function accessLong_ks_v64(h: usize, n: u32, skip: u32): usize { return mapaccessLong<i64, u64>(h, n, skip); }
 
 // ---- string/bytes keys, string/bytes values ----
 
@@ -738,3 +745,6 @@ export function assignS_ks_vs(h: usize, kp: usize, kl: u32, vp: usize, vl: u32):
   enterOp(EntryOp.NONE);
   return r;
 }
+/** A key longer than the scratch area, hashed by longHashBegin/Feed: the
+ *  value slot of its skip-th candidate (longkey.ts). Allocates nothing. */
+export function accessLong_ks_vs(h: usize, n: u32, skip: u32): usize { return mapaccessLong<i64, i64>(h, n, skip); }

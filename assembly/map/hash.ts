@@ -48,13 +48,36 @@ import { fastrand64 } from "../mem/fastrand";
 /** Seeded hash of n bytes at p: 8 bytes at a time through fmix64 (Go's
  *  memhash; the recipe is in the essay above). */
 export function hashBytes(p: usize, n: u32, seed: u64): u64 {
-  let h = seed ^ (<u64>n * 0x9e3779b97f4a7c15);
   let end = p + <usize>n;
+  let h = hashWords(hashStart(n, seed), p, end);
+  return hashFinish(h, p + ((end - p) & ~<usize>7), end, n);
+}
+
+// hashBytes in three steps, so a key longer than the scratch area can be
+// hashed a piece at a time (longkey.ts): the pieces before the last hold
+// whole words, so the result is the same as over the whole key at once.
+
+/** The state before any byte of an n-byte key. */
+// @ts-ignore: decorator
+@inline export function hashStart(n: u32, seed: u64): u64 {
+  return seed ^ (<u64>n * 0x9e3779b97f4a7c15);
+}
+
+/** Fold the whole 8-byte words of [p, end) into h (a trailing partial word
+ *  is left for hashFinish). */
+// @ts-ignore: decorator
+@inline export function hashWords(h: u64, p: usize, end: usize): u64 {
   while (end - p >= 8) {
     h ^= fmix64(load<u64>(p));
     h = rotl<u64>(h, 27) * 0x9e3779b97f4a7c15 + 0x52dce729;
     p += 8;
   }
+  return h;
+}
+
+/** Fold the key's last n mod 8 bytes, [p, end), and finalise. */
+// @ts-ignore: decorator
+@inline export function hashFinish(h: u64, p: usize, end: usize, n: u32): u64 {
   let k: u64 = 0;
   let shift: u64 = 0;
   while (p < end) {
