@@ -144,6 +144,16 @@ function typedKeys(kind: KindName, ks: Key[]) {
   }
 }
 
+/** 64-bit bigints that are safe integers as numbers, in a Float64Array or a
+ *  number[] (mixed with bigints when some are not safe); other keys as is. */
+function asNumbers(ks: Key[], r: () => number): Key[] | Float64Array {
+  const safe = (k: Key) =>
+    typeof k === "bigint" && k >= BigInt(Number.MIN_SAFE_INTEGER) && k <= BigInt(Number.MAX_SAFE_INTEGER);
+  if (!ks.some(safe)) return ks;
+  const nums = ks.map((k) => (safe(k) ? Number(k) : k));
+  return nums.every((k) => typeof k === "number") && r() < 0.5 ? Float64Array.from(nums as number[]) : nums;
+}
+
 /** One seeded stream. With `stress`, the debug build starts a collection
  *  every 4 allocations and marks in 512-byte steps, and the tri-colour
  *  invariant is checked as the stream goes. */
@@ -192,7 +202,13 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
           ks.push(genKey(keyKind, r, range));
           vs.push(genValue(valueKind, r));
         }
-        m.setMany((r() < 0.5 ? typedKeys(keyKind, ks) : ks) as never, vs as never);
+        // 64-bit keys/values that are safe integers also go in as numbers
+        // (a Float64Array or a number[]: no BigInt per element).
+        const y = r();
+        m.setMany(
+          (y < 0.4 ? typedKeys(keyKind, ks) : y < 0.7 ? ks : asNumbers(ks, r)) as never,
+          (r() < 0.5 ? vs : asNumbers(vs, r)) as never,
+        );
         ks.forEach((k, i) => o.set(k, vs[i]!));
         const found = new Uint8Array(n);
         const q: Key[] = ks.map((k) => (r() < 0.5 ? k : genKey(keyKind, r, range)));
