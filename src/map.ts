@@ -1249,11 +1249,34 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     }
     const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];
     const out = new Ctor(n);
+    if (spec.name === "u64" || spec.name === "i64") return fill64(out as BigUint64Array, xs, spec, what);
     for (let i = 0; i < n; i++) {
       (out as unknown as (number | bigint)[])[i] = spec.toCore(xs[i], `${what}[${i}]`);
     }
     return out;
   }
+}
+
+/** Fill a u64/i64 snapshot from numbers and bigints (a Float64Array, a
+ *  number[], a mix): a number that is a safe integer (non-negative for u64)
+ *  is written as its two little-endian u32 halves — two's complement for a
+ *  negative i64 — with no BigInt made for it (a BigInt per element made a
+ *  Float64Array batch slower than one call per key); anything else goes
+ *  through the kind's checked conversion. */
+function fill64(out: BigUint64Array | BigInt64Array, xs: ArrayLike<unknown>, spec: KindSpec, what: string) {
+  const n = out.length;
+  const u32 = new Uint32Array(out.buffer, out.byteOffset, n * 2);
+  const signed = spec.name === "i64";
+  for (let i = 0; i < n; i++) {
+    const x = xs[i];
+    if (typeof x === "number" && Number.isSafeInteger(x) && (signed || x >= 0)) {
+      u32[2 * i] = x >>> 0;
+      u32[2 * i + 1] = Math.floor(x / 4294967296) >>> 0;
+    } else {
+      (out as unknown as (number | bigint)[])[i] = spec.toCore(x, `${what}[${i}]`);
+    }
+  }
+  return out;
 }
 
 /** What a closed map's wrapper holds instead of its runtime's objects. */
