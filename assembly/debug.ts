@@ -16,6 +16,7 @@ import { metaPages } from "./mem/fixalloc";
 import { findObject, markObject, isMarked } from "./mem/mbitmap";
 import { gcSweepStart, sweepone, finishSweep } from "./mem/sweep";
 import { rootsObj } from "./gc/roots";
+import { hashWords2, hashBytes } from "./map/hash";
 
 /** checkSpan on the span holding p (0 if p is in no in-use span). */
 export function checkSpanOf(p: usize): bool {
@@ -108,3 +109,8 @@ export function dbgSetBarrier(on: bool): void { setBarrierForTest(on); }
 /** A cycle every `every` allocations, marking `budget` bytes per step (0: off). */
 export function dbgStress(every: u32, budget: u32): void { setStress(every, budget); }
 export function dbgQueued(): u32 { return queued; }
+
+/** The map's hash of a numeric key's words, and of n bytes at p (tests
+ *  check the host's JS twin, src/hash.ts, against these). */
+export function dbgHashWords(lo: u32, hi: u32, hash0: u32): u64 { return hashWords2(lo, hi, hash0); }
+export function dbgHashBytes(p: usize, n: u32, hash0: u32): u64 { return hashBytes(p, n, hash0); }

@@ -19,19 +19,21 @@
 //                              bytes at longCandidate()), 0, or CONCURRENT
 
 import { hmap, Flag, keyAt, valAt, overflowOf, tophash } from "./hmap";
-import { hashStart, hashWords, hashFinish, seedOf } from "./hash";
+import { hashStart, hashWords, hashFinish, seed1 } from "./hash";
 import { lookupBucket } from "./access";
 import { strLen, strPtr } from "./str";
 import { matchTop, matchEmptyRest, firstSlot, dropFirst } from "./group";
 import { SLOT_ABSENT, SLOT_CONCURRENT } from "./status";
 import { scratchBase, SCRATCH_SIZE } from "../mem/mheap";
 
-/** The map being hashed for, the key's length, bytes folded so far, and the
- *  running state (the finished hash once fed == n). */
+/** The map being hashed for, the key's length, bytes folded so far, the
+ *  running state and second seed word, and the finished hash (once fed == n). */
 let lkMap: usize = 0;
 let lkLen: u32 = 0;
 let lkFed: u32 = 0;
-let lkState: u64 = 0;
+let lkState: u32 = 0;
+let lkSeed1: u32 = 0;
+let lkHash: u64 = 0;
 /** Bytes of the last candidate mapaccessLong named. */
 let lkCandidate: usize = 0;
 
@@ -40,7 +42,9 @@ export function longHashBegin(hp: usize, n: u32): void {
   lkMap = hp;
   lkLen = n;
   lkFed = 0;
-  lkState = hashStart(n, seedOf(changetype<hmap>(hp).hash0));
+  let hash0 = changetype<hmap>(hp).hash0;
+  lkState = hashStart(n, hash0);
+  lkSeed1 = seed1(hash0);
 }
 
 /** Fold the next len bytes of the key, at p in the scratch area. Every piece
@@ -52,11 +56,11 @@ export function longHashFeed(p: usize, len: u32): void {
     abort("longHashFeed: piece outside the scratch area");
   }
   let fed = <u64>lkFed + <u64>len;
-  if (fed > <u64>lkLen || (fed < <u64>lkLen && (len & 7) != 0)) abort("longHashFeed: misaligned piece");
+  if (fed > <u64>lkLen || (fed < <u64>lkLen && (len & 3) != 0)) abort("longHashFeed: misaligned piece");
   let end = p + <usize>len;
-  lkState = hashWords(lkState, p, end);
+  lkState = hashWords(lkState, lkSeed1, p, end);
   lkFed = <u32>fed;
-  if (lkFed == lkLen) lkState = hashFinish(lkState, p + (<usize>len & ~<usize>7), end, lkLen);
+  if (lkFed == lkLen) lkHash = hashFinish(lkState, lkSeed1, p + (<usize>len & ~<usize>3), end, lkLen);
 }
 
 /** The value slot of the skip-th slot whose tophash and length match the
@@ -68,7 +72,7 @@ export function mapaccessLong<K, V>(hp: usize, n: u32, skip: u32): usize {
   if (h.count == 0) return SLOT_ABSENT;
   if ((h.flags & <u8>Flag.hashWriting) != 0) return SLOT_CONCURRENT;
   if (hp != lkMap || n != lkLen || lkFed != lkLen) abort("mapaccessLong: the key was not hashed for this map");
-  let hash = lkState;
+  let hash = lkHash;
   let top = tophash(hash);
   let b = lookupBucket<K, V>(h, hash);
   do {
