@@ -69,7 +69,8 @@ export interface MapOptions<K extends KindName, V extends KindName> {
   /** A fixed hash seed (u32) instead of a random one: the same keys then
    *  land in the same buckets and iterate in the same order on every run
    *  (until clear() or a delete that empties the map draws a random seed,
-   *  as Go does). */
+   *  as Go does). The price: anyone who knows the seed can aim keys at one
+   *  bucket (hash flooding, docs/map.md); keep it off for untrusted keys. */
   seed?: number;
 }
 
