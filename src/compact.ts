@@ -15,8 +15,9 @@
  * with hint = count, so it never grows while filling: what `shrink()` would
  * pick. Nothing in the old instance is written.
  */
-import type { Boundary } from "./boundary.js";
-import { OutOfMemoryError } from "./errors.js";
+import { Boundary } from "./boundary.js";
+import { CompactionMemoryError, InvalidOptionError } from "./errors.js";
+import { parseBytes } from "./options.js";
 import { readHmap, readMemStatsRecord } from "./records.js";
 import { mapHandle, type GoMap } from "./map.js";
 import type { CumulativeStats } from "./memstats.js";
@@ -181,6 +182,69 @@ export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   return nh;
 }
 
+/** Options of `rt.compact()`, all optional. An unknown option, or a value
+ *  of the wrong type, throws InvalidOptionError. */
+export interface CompactOptions {
+  /** A bound on the compaction's transient peak: the old instance's linear
+   *  memory, which stays allocated during the copy, plus the new instance's
+   *  (bytes, or a string like "512MiB"). Without it the new memory is capped
+   *  by `maxMemory` alone, so the peak is at most twice `maxMemory`. A peak
+   *  over the bound throws CompactionMemoryError and changes nothing. */
+  maxPeakMemory?: number | bigint | string;
+}
+
+/** The limits of one compaction. */
+export interface CompactionLimits {
+  /** The runtime's cap on linear memory: it caps the new memory too. */
+  readonly maxMemory: number;
+  /** `CompactOptions.maxPeakMemory` in bytes, or undefined (no bound). */
+  readonly maxPeakMemory: number | undefined;
+}
+
+/** Validate `rt.compact()`'s options; the peak bound in bytes, if any. */
+export function resolveCompactOptions(options: unknown): number | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object" || Array.isArray(options))
+    throw new InvalidOptionError("options", "must be an object");
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o))
+    if (key !== "maxPeakMemory") throw new InvalidOptionError(key, "unknown option; the known option is maxPeakMemory");
+  return o.maxPeakMemory === undefined ? undefined : parseBytes("maxPeakMemory", o.maxPeakMemory);
+}
+
+/** Instantiate the core for a compaction. The engine's refusal to allocate
+ *  the new memory (a RangeError) becomes CompactionMemoryError. */
+export async function freshCore(
+  module: WebAssembly.Module,
+  maxPages: number,
+  debug: boolean,
+  ob: Boundary,
+  limits: CompactionLimits,
+): Promise<Boundary> {
+  try {
+    return await Boundary.instantiate(module, maxPages, debug);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const oldBytes = ob.memory.buffer.byteLength;
+    throw new CompactionMemoryError(
+      oldBytes + 65536,
+      oldBytes,
+      limits.maxMemory,
+      limits.maxPeakMemory,
+      `but the engine could not allocate a new memory (${e.message})`,
+    );
+  }
+}
+
+/** Go's bucket count for a map made with hint = count (makemap's B:
+ *  the smallest B with count ≤ 8 or count ≤ 6.5 · 2^B), plus the overflow
+ *  buckets makeBucketArray preallocates from B = 4 on. */
+function bucketsForHint(count: number): number {
+  let B = 0;
+  while (count > 8 && count > 13 * Math.floor(2 ** B / 2)) B++;
+  return B === 0 ? (count > 0 ? 1 : 0) : 2 ** B + (B >= 4 ? 2 ** (B - 4) : 0);
+}
+
 /** What `rt.compact()` did. */
 export interface CompactionReport {
   /** Maps moved (pooled maps are dropped instead: the pools are emptied). */
@@ -205,8 +269,7 @@ export interface Move {
 }
 
 /** What compaction needs from its runtime (src/runtime.ts). */
-export interface CompactionHost {
-  readonly maxMemory: number;
+export interface CompactionHost extends CompactionLimits {
   /** Root-table slots to reserve in the new instance. */
   readonly rootsCapacity: number;
   /** Every map with a live wrapper, by root slot. */
@@ -219,35 +282,70 @@ export interface CompactionHost {
 
 /** The copy and the switch of `rt.compact()` (src/runtime.ts documents
  *  the contract): every live map of `ob` into the fresh, initialised-here
- *  instance `nb`, then the runtime switches. Throws OutOfMemoryError (and
- *  changes nothing) when both heaps do not fit under maxMemory. */
+ *  instance `nb`, then the runtime switches. The new memory may grow to
+ *  maxMemory (its own cap afterwards) whatever the old one holds, or to
+ *  what maxPeakMemory leaves beside the old memory when that is less.
+ *  Throws CompactionMemoryError (and changes nothing) when the new memory
+ *  cannot have what the survivors need. */
 export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: CompactionHost): CompactionReport {
   const t0 = performance.now();
   const before = readMemStatsRecord(ob);
   const oldBytes = ob.memory.buffer.byteLength;
-  const room = maxPages - oldBytes / 65536;
-  const oom = (what: string) =>
-    new OutOfMemoryError(
-      0,
-      host.maxMemory,
-      `compaction (${what}): the old heap (${oldBytes} bytes of linear memory) and its compacted copy must fit under maxMemory together`,
-    );
+  const bound = host.maxPeakMemory;
+  // Wasm pages the new memory may take.
+  const room = bound === undefined ? maxPages : Math.max(0, Math.min(maxPages, Math.floor((bound - oldBytes) / 65536)));
+
+  // Every live map with a wrapper (freed ones are garbage already), and a
+  // lower bound on what they need in the new heap: their right-sized
+  // bucket arrays (what makemap(hint = count) allocates).
+  const moves: Move[] = [];
+  let mapsNeed = 0;
+  for (const [slot, m] of host.maps()) {
+    if (m.freed) continue;
+    const mv: Move = { h: mapHandle(m), root: slot, key: m.keyType, value: m.valueType, map: m };
+    moves.push(mv);
+    const size = ob.bucketLayout(coreSuffix(mv.key, mv.value)).size;
+    const count = ob.readU32(mv.h + ob.hmap.count);
+    if (size * count <= 0xffff0000) mapsNeed += size * bucketsForHint(count);
+  }
+  let need = mapsNeed; // new linear memory needed, at least (fixed areas added after init)
+
+  /** The typed failure: `newBytes` is what the new memory had when it was
+   *  refused more (one wasm page at least). */
+  const fail = (newBytes: number): CompactionMemoryError => {
+    const newNeed = Math.max(need, newBytes + 65536);
+    // Which limit: the bound or maxMemory if the engine could have given
+    // the new memory everything up to it (probed on the memory about to be
+    // dropped), else the engine.
+    let limited = newNeed > room * 65536;
+    if (!limited && room * 65536 > nb.memory.buffer.byteLength) {
+      try {
+        nb.memory.grow(room - nb.memory.buffer.byteLength / 65536);
+        limited = true;
+      } catch {
+        limited = false;
+      }
+    }
+    const why = !limited
+      ? "but the engine could not grow the new memory"
+      : bound !== undefined && room < maxPages
+        ? `over maxPeakMemory (${bound} bytes)`
+        : `but maxMemory (${host.maxMemory} bytes) caps the new memory too`;
+    return new CompactionMemoryError(oldBytes + newNeed, oldBytes, host.maxMemory, bound, why);
+  };
+
   nb.setMemProfileRate(ob.profile.rate); // the heap profile's rate is a runtime setting: it carries over
-  if (!nb.init(maxPages) || nb.memory.buffer.byteLength / 65536 > room) throw oom("the new core's fixed areas");
+  if (!nb.init(maxPages)) throw fail(nb.memory.buffer.byteLength);
+  need += nb.memory.buffer.byteLength; // the core's fixed areas
+  if (need > room * 65536) throw fail(nb.memory.buffer.byteLength);
   nb.exports.setGrowthPolicy(true, room);
   const seed = crypto.getRandomValues(new Uint32Array(2));
   nb.exports.seedRandom(seed[0]!, seed[1]!);
   const percent = ob.exports.setGCPercent(-1);
   ob.exports.setGCPercent(percent);
   nb.exports.setGCPercent(-1);
-  if (!nb.rootsReserve(host.rootsCapacity)) throw oom("the root table");
+  if (!nb.rootsReserve(host.rootsCapacity)) throw fail(nb.memory.buffer.byteLength);
 
-  // Every live map with a wrapper (freed ones are garbage already).
-  const moves: Move[] = [];
-  for (const [slot, m] of host.maps()) {
-    if (m.freed) continue;
-    moves.push({ h: mapHandle(m), root: slot, key: m.keyType, value: m.valueType, map: m });
-  }
   // Pooled maps are not moved: compaction empties the pools (as a
   // collection's victim step would, twice) — their point is warm bucket
   // arrays, and compaction is about giving memory back.
@@ -261,7 +359,7 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
       h: mv.h,
       root: mv.root,
     });
-    if (nh === 0) throw oom(`copying a ${mv.key}→${mv.value} map of ${ob.readU32(mv.h + ob.hmap.count)} entries`);
+    if (nh === 0) throw fail(nb.memory.buffer.byteLength);
     moved.set(mv.h, nh);
     entries += ob.readU32(mv.h + ob.hmap.count);
   }

@@ -56,6 +56,38 @@ export class OutOfMemoryError extends GomapError {
   }
 }
 
+/** `rt.compact()` could not have its transient peak: during the copy the
+ *  old instance's linear memory stays allocated beside the new instance's,
+ *  and the two together were refused — by `maxPeakMemory` when that was
+ *  given, else by the engine (the new memory could not be allocated or
+ *  grown) or by `maxMemory` (which caps the new memory alone). Nothing was
+ *  changed: the runtime keeps its old instance and every map its entries.
+ *  Also an `OutOfMemoryError`; `requested` is `peakBytes`. */
+export class CompactionMemoryError extends OutOfMemoryError {
+  /** "CompactionMemoryError". */
+  override name = "CompactionMemoryError";
+  /** Bytes of linear memory the compaction needs at its peak, at least: the
+   *  old instance's plus what the new one had reached, or was estimated to
+   *  need for the surviving maps (right-sized bucket arrays; string bytes
+   *  not counted), whichever is more. */
+  readonly peakBytes: number;
+  /** The old instance's linear memory, bytes (part of `peakBytes`). */
+  readonly oldBytes: number;
+  /** The bound that refused the peak (`rt.compact({ maxPeakMemory })`), or
+   *  undefined when there was none. */
+  readonly maxPeakMemory: number | undefined;
+  constructor(peakBytes: number, oldBytes: number, maxMemory: number, maxPeakMemory: number | undefined, why: string) {
+    super(peakBytes, maxMemory, "compaction");
+    this.message =
+      `out of memory: compaction needs at least ${peakBytes} bytes of linear memory at its peak ` +
+      `(the old instance's ${oldBytes} plus at least ${peakBytes - oldBytes} for the new one), ${why}; ` +
+      "nothing was changed";
+    this.peakBytes = peakBytes;
+    this.oldBytes = oldBytes;
+    this.maxPeakMemory = maxPeakMemory;
+  }
+}
+
 /** The core hit a broken invariant (an AssemblyScript `abort`). The
  *  runtime is dead from then on. */
 export class RuntimeAbortError extends GomapError {

@@ -19,7 +19,7 @@ export type {
   BucketsInspection,
   BucketArrayTophash,
 } from "./inspect.js";
-export type { CompactionReport } from "./compact.js";
+export type { CompactionReport, CompactOptions } from "./compact.js";
 export { GoMap } from "./map.js";
 export { MapPool, GENERATIONS, type Generation, type PoolOptions, type PoolStats } from "./pool.js";
 export type { KindName, KindValue, KindInput, KindArray } from "./maptypes.js";
@@ -30,6 +30,7 @@ export {
   GomapError,
   InvalidOptionError,
   OutOfMemoryError,
+  CompactionMemoryError,
   RuntimeAbortError,
   RuntimeDeadError,
   InvalidArgumentError,

@@ -30,7 +30,13 @@ import {
   type PoolHost,
   type PoolOptions,
 } from "./pool.js";
-import { compactInto, type CompactionReport } from "./compact.js";
+import {
+  compactInto,
+  freshCore,
+  resolveCompactOptions,
+  type CompactionReport,
+  type CompactOptions,
+} from "./compact.js";
 import {
   inspectBuckets,
   inspectHeap,
@@ -63,7 +69,8 @@ export interface MapOptions<K extends KindName, V extends KindName> {
   /** A fixed hash seed (u32) instead of a random one: the same keys then
    *  land in the same buckets and iterate in the same order on every run
    *  (until clear() or a delete that empties the map draws a random seed,
-   *  as Go does). */
+   *  as Go does). The price: anyone who knows the seed can aim keys at one
+   *  bucket (hash flooding, docs/map.md); keep it off for untrusted keys. */
   seed?: number;
 }
 
@@ -591,24 +598,28 @@ export class Runtime {
    * their maps, pins of raw objects hold nothing afterwards; pools are
    * emptied (their idle maps are dropped, counted in `dropped`).
    *
-   * Both heaps exist during the copy, and together they must fit under
-   * `maxMemory`: the new heap may grow to maxMemory − (old linear memory)
-   * while copying; if that is not enough, OutOfMemoryError and nothing
-   * changed. Cumulative MemStats (TotalAlloc, Mallocs, Frees, NumGC,
+   * Both memories exist during the copy: the transient peak is the old
+   * linear memory plus the survivors' new one. The new memory is capped by
+   * `maxMemory` alone (so compaction works when the old one is at its cap),
+   * and by `options.maxPeakMemory` − (old linear memory) when that bound is
+   * given. If the peak cannot be had (over the bound, or the engine refuses
+   * the new memory), CompactionMemoryError naming the bytes it needs, and
+   * nothing changed. Cumulative MemStats (TotalAlloc, Mallocs, Frees, NumGC,
    * PauseTotalNs, the pause rings) carry on across it; the old heap's
    * objects count as freed. Async only because instantiating the new core
    * is; the copy and the switch happen in one synchronous step.
    */
-  async compact(): Promise<CompactionReport> {
+  async compact(options?: CompactOptions): Promise<CompactionReport> {
     currentOp.name = "Runtime.compact";
     if (this.#compacting)
       throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
     this.#compacting = true;
     try {
+      const limits = { maxMemory: this.maxMemory, maxPeakMemory: resolveCompactOptions(options) };
       boundaryOf(this); // closed: RuntimeClosedError
       const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
-      const nb = await Boundary.instantiate(module, maxPages, this.debug);
+      const nb = await freshCore(module, maxPages, this.debug, boundaryOf(this), limits);
       attachProfile(nb);
       currentOp.name = "Runtime.compact";
       const ob = boundaryOf(this);
@@ -616,7 +627,7 @@ export class Runtime {
       if (ob.events.pending) ob.events.deliver(); // the old instance's, before it is left
       if (this.#closed) throw new RuntimeClosedError(); // a callback just closed it
       const report = compactInto(ob, nb, maxPages, {
-        maxMemory: this.maxMemory,
+        ...limits,
         rootsCapacity: this.#roots.capacity,
         stats: this.#stats,
         maps: () => this.#liveWrappers(),

@@ -1,9 +1,12 @@
 // rt.compact(): every live map moves into a fresh instance with a fresh,
 // right-sized memory; every GoMap keeps its contents and keeps working;
-// iterators and unsafe views fail clearly; MemStats carry on; a maxMemory
-// too small for both heaps fails and leaves the original intact.
+// iterators and unsafe views fail clearly; MemStats carry on; compaction
+// works when linear memory is at its cap; a peak over maxPeakMemory (or a new
+// memory the engine refuses) fails typed and leaves the original intact.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CompactionMemoryError,
+  InvalidOptionError,
   IteratorInvalidatedError,
   OutOfMemoryError,
   Runtime,
@@ -205,15 +208,15 @@ describe("rt.compact", () => {
     expect(boundaryOf(rt).objectBase(h)).toBe(0);
   });
 
-  it("fails clearly when maxMemory cannot hold both heaps, and leaves the original intact", async () => {
+  it("fails clearly when maxPeakMemory cannot hold both memories, and leaves the original intact", async () => {
     const rt = await Runtime.create({ maxMemory: "40MiB", debug: true });
     const m = rt.map({ key: "u32", value: "string" });
     let i = 0;
     while (rt.memoryBytes < 24 * 1024 * 1024) m.set(i++, `value ${i} ${"x".repeat(40)}`);
     const bytes = rt.memoryBytes;
     const size = m.size;
-    await expect(rt.compact()).rejects.toThrow(OutOfMemoryError);
-    await expect(rt.compact()).rejects.toThrow(/must fit under maxMemory together/);
+    await expect(rt.compact({ maxPeakMemory: "40MiB" })).rejects.toThrow(CompactionMemoryError);
+    await expect(rt.compact({ maxPeakMemory: "40MiB" })).rejects.toThrow(/over maxPeakMemory \(41943040 bytes\)/);
     expect(rt.compactions).toBe(0);
     expect(rt.memoryBytes).toBe(bytes);
     expect(m.size).toBe(size);
@@ -221,11 +224,134 @@ describe("rt.compact", () => {
     mapOps(m).checkMap!(mapHandle(m));
     boundaryOf(rt).requireDebug("checks").checkHeap();
     // After deleting most entries, a collection leaves room... but linear
-    // memory does not shrink: the old heap still counts in full.
+    // memory does not shrink: the old memory still counts in full.
     for (let j = 0; j < i; j++) if (j % 10) m.delete(j);
     rt.gc();
-    await rt.compact();
+    const report = await rt.compact({ maxPeakMemory: "40MiB" });
+    expect(report.before.linearBytes + report.after.linearBytes).toBeLessThanOrEqual(40 * 1024 * 1024);
     expect(rt.memoryBytes).toBeLessThan(bytes / 4);
     expect(m.get(10)).toBe(`value 11 ${"x".repeat(40)}`);
+  });
+
+  it("refuses bad options", async () => {
+    const rt = await Runtime.create();
+    await expect(rt.compact({ maxPeek: 1 } as never)).rejects.toThrow(InvalidOptionError);
+    await expect(rt.compact({ maxPeakMemory: "lots" })).rejects.toThrow(/maxPeakMemory: cannot read/);
+    await expect(rt.compact({ maxPeakMemory: -1 })).rejects.toThrow(InvalidOptionError);
+    expect(rt.compactions).toBe(0);
+  });
+});
+
+// Compaction is needed most when linear memory has reached maxMemory: the
+// new memory has a cap of its own (maxMemory), so the transient peak is the
+// old memory plus the survivors' new one.
+describe("rt.compact at the memory cap", () => {
+  type Model = Map<number, string>[];
+  /** A debug runtime filled to its cap (OutOfMemoryError seen), then all
+   *  maps but every tenth freed and collected. */
+  async function fullThenMostlyFreed(): Promise<{ rt: Runtime; kept: GoMap<"u32", "string">[]; model: Model }> {
+    const rt = await Runtime.create({ maxMemory: "32MiB", debug: true });
+    const maps: GoMap<"u32", "string">[] = [];
+    let oom: unknown;
+    for (let j = 0; oom === undefined; j++) {
+      const m = rt.map({ key: "u32", value: "string" });
+      maps.push(m);
+      try {
+        for (let i = 0; i < 2000; i++) m.set(i * 7919, `${j}:${i} ${"x".repeat(100 + (i % 50))}`);
+      } catch (e) {
+        oom = e;
+      }
+    }
+    expect(oom).toBeInstanceOf(OutOfMemoryError);
+    expect(rt.memoryBytes).toBe(rt.maxMemory);
+    const kept = maps.filter((_, j) => j % 10 === 3);
+    for (const m of maps) if (!kept.includes(m)) m.free();
+    rt.gc();
+    expect(kept.length).toBeGreaterThan(5);
+    return { rt, kept, model: kept.map((m) => new Map(m)) };
+  }
+  function expectIntact(rt: Runtime, kept: GoMap<"u32", "string">[], model: Model): void {
+    kept.forEach((m, j) => {
+      expect(m.size).toBe(model[j]!.size);
+      for (const [k, v] of model[j]!) expect(m.get(k)).toBe(v);
+      mapOps(m).checkMap!(mapHandle(m));
+    });
+    boundaryOf(rt).requireDebug("checks").checkHeap();
+  }
+
+  it("works when linear memory is at its cap and the survivors are small", async () => {
+    const { rt, kept, model } = await fullThenMostlyFreed();
+    const report = await rt.compact();
+    expect(report.before.linearBytes).toBe(rt.maxMemory);
+    expect(report.maps).toBe(kept.length);
+    expect(rt.compactions).toBe(1);
+    expect(rt.memoryBytes).toBeLessThan(rt.maxMemory / 4);
+    expectIntact(rt, kept, model);
+    // The runtime keeps working, and may grow to its cap again.
+    kept[0]!.set(1, "one");
+    expect(kept[0]!.get(1)).toBe("one");
+  });
+
+  it("under maxPeakMemory: CompactionMemoryError naming the bytes until the bound holds the peak; nothing lost", async () => {
+    const { rt, kept, model } = await fullThenMostlyFreed();
+    const cap = rt.maxMemory;
+    // Bounds from one page above the old memory upwards: the first fail
+    // before copying (the new core's fixed areas do not fit), later ones may
+    // fail during the copy (the estimate leaves out string bytes).
+    let failures = 0;
+    let bound = cap + 65536;
+    for (; ; bound += 512 * 1024) {
+      let err: unknown;
+      try {
+        const report = await rt.compact({ maxPeakMemory: bound });
+        expect(report.before.linearBytes).toBe(cap);
+        expect(report.before.linearBytes + report.after.linearBytes).toBeLessThanOrEqual(bound);
+        break;
+      } catch (e) {
+        err = e;
+      }
+      failures++;
+      expect(err).toBeInstanceOf(CompactionMemoryError);
+      expect(err).toBeInstanceOf(OutOfMemoryError);
+      const ce = err as CompactionMemoryError;
+      expect(ce.oldBytes).toBe(cap);
+      expect(ce.maxPeakMemory).toBe(bound);
+      expect(ce.peakBytes).toBeGreaterThan(bound);
+      expect(ce.requested).toBe(ce.peakBytes);
+      expect(ce.message).toContain(`needs at least ${ce.peakBytes} bytes`);
+      expect(ce.message).toContain(`over maxPeakMemory (${bound} bytes)`);
+      expect(rt.compactions).toBe(0);
+      expect(rt.memoryBytes).toBe(cap);
+      expectIntact(rt, kept, model);
+    }
+    expect(failures).toBeGreaterThan(1);
+    expect(rt.compactions).toBe(1);
+    expectIntact(rt, kept, model);
+  });
+
+  it("the engine refusing the new memory: CompactionMemoryError, runtime intact", async () => {
+    const { rt, kept, model } = await fullThenMostlyFreed();
+    const Real = WebAssembly.Memory;
+    (WebAssembly as { Memory: unknown }).Memory = function Memory(): never {
+      throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+    };
+    let err: unknown;
+    try {
+      await rt.compact();
+    } catch (e) {
+      err = e;
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = Real;
+    }
+    expect(err).toBeInstanceOf(CompactionMemoryError);
+    const ce = err as CompactionMemoryError;
+    expect(ce.maxPeakMemory).toBeUndefined();
+    expect(ce.oldBytes).toBe(rt.maxMemory);
+    expect(ce.peakBytes).toBeGreaterThan(ce.oldBytes);
+    expect(ce.message).toMatch(/engine could not allocate a new memory/);
+    expect(rt.compactions).toBe(0);
+    expectIntact(rt, kept, model);
+    await rt.compact(); // and with the engine willing, it goes through
+    expectIntact(rt, kept, model);
   });
 });

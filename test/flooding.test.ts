@@ -1,0 +1,156 @@
+// Hash flooding: with a known seed, keys can be aimed at one bucket; with a
+// fresh random seed the same keys spread like random ones.
+//
+// The core hashes a u64 key as fmix64(key ^ seedOf(hash0)) (the recipe is
+// in assembly/map/hash.ts) and takes the bucket index from the low B bits.
+// fmix64 is a bijection (xorshifts by 33 undo themselves, the multipliers
+// are odd), so no search is needed: pick hashes whose low 14 bits are 0 and
+// high bits random, invert fmix64, xor the seed — every key lands in bucket
+// 0 at every B up to 14, the B a map reaches at 1e5 entries (6.5 · 2^14 ≥
+// 1e5 > 6.5 · 2^13). Inserting them costs a chain walk per key (quadratic:
+// the point of the attack), a few seconds for 1e5 keys. No timing is
+// asserted: only the layout, from rt.inspect and rt.inspectBuckets.
+import { describe, expect, it } from "vitest";
+import { Runtime, type GoMap } from "../src/node.js";
+
+const M64 = (1n << 64n) - 1n;
+/** The inverse of an odd a modulo 2^64 (Newton's iteration). */
+function inverse(a: bigint): bigint {
+  let x = a;
+  for (let i = 0; i < 6; i++) x = (x * (2n - a * x)) & M64;
+  return x;
+}
+const C1 = 0xff51afd7ed558ccdn;
+const C2 = 0xc4ceb9fe1a85ec53n;
+const C1inv = inverse(C1);
+const C2inv = inverse(C2);
+/** The core's fmix64 (murmur3's finaliser). */
+function fmix64(x: bigint): bigint {
+  x ^= x >> 33n;
+  x = (x * C1) & M64;
+  x ^= x >> 33n;
+  x = (x * C2) & M64;
+  x ^= x >> 33n;
+  return x;
+}
+function unfmix64(x: bigint): bigint {
+  x ^= x >> 33n;
+  x = (x * C2inv) & M64;
+  x ^= x >> 33n;
+  x = (x * C1inv) & M64;
+  x ^= x >> 33n;
+  return x;
+}
+/** The 64-bit seed the core expands a map's u32 hash0 into. */
+const seedOf = (hash0: number): bigint => ((BigInt(hash0) * 0x9e3779b97f4a7c15n) & M64) ^ (BigInt(hash0) << 32n);
+const hashU64 = (key: bigint, hash0: number): bigint => fmix64(key ^ seedOf(hash0));
+
+const N = 100_000;
+const B = 14;
+const SEED = 0x5eed_f10d;
+const MASK = (1n << BigInt(B)) - 1n;
+
+/** N distinct u64 keys whose hash under SEED has its low B bits 0, and
+ *  random (seeded, distinct) high bits: the tophash bytes vary. */
+function craft(): { keys: BigUint64Array; hashes: bigint[] } {
+  const keys = new BigUint64Array(N);
+  const hashes: bigint[] = [];
+  const seen = new Set<bigint>();
+  let r = 0x243f6a8885a308d3n;
+  while (hashes.length < N) {
+    r = (r * 6364136223846793005n + 1442695040888963407n) & M64; // an LCG: its high bits are good
+    const h = r & ~MASK;
+    if (seen.has(h)) continue;
+    seen.add(h);
+    keys[hashes.length] = unfmix64(h) ^ seedOf(SEED);
+    hashes.push(h);
+  }
+  return { keys, hashes };
+}
+
+/** N random u64 keys (crypto.getRandomValues takes at most 64 KiB at once). */
+function randomKeys(): BigUint64Array {
+  const a = new BigUint64Array(N);
+  for (let i = 0; i < N; i += 8192) crypto.getRandomValues(a.subarray(i, i + 8192));
+  return a;
+}
+
+interface Layout {
+  B: number;
+  count: number;
+  overflowBuckets: number;
+  /** Buckets in the longest chain, the head bucket included. */
+  longestChain: number;
+  /** Entries in bucket 0's chain. */
+  inBucket0: number;
+}
+function layout(rt: Runtime, m: GoMap<"u64", "u32">): Layout {
+  const info = rt.inspect(m);
+  const tb = rt.inspectBuckets(m);
+  expect(info.growing).toBe(false); // growth finished: one array to look at
+  const cur = tb.current!;
+  const min = tb.tophashValues.minTopHash;
+  let longest = 0;
+  for (const c of cur.chainLength) longest = Math.max(longest, c + 1);
+  let inBucket0 = 0;
+  for (let i = 0; i < 8; i++) if (cur.tophash[i]! >= min) inBucket0++;
+  for (let i = 0; i < cur.chainLength[0]! * 8; i++) if (cur.overflowTophash[i]! >= min) inBucket0++;
+  return { B: info.B, count: info.count, overflowBuckets: info.overflowBuckets, longestChain: longest, inBucket0 };
+}
+
+function fill(rt: Runtime, keys: BigUint64Array, seed?: number): GoMap<"u64", "u32"> {
+  const m = rt.map({ key: "u64", value: "u32", ...(seed === undefined ? {} : { seed }) });
+  const values = new Uint32Array(N).map((_, i) => i);
+  m.setMany(keys, values);
+  expect(m.size).toBe(N);
+  return m;
+}
+
+describe("hash flooding", () => {
+  it("keys aimed at one bucket for a known seed pile up there; under a fresh random seed they spread like random keys", async () => {
+    const { keys, hashes } = craft();
+    // The JS recipe aims them: every key's hash has its low B bits 0.
+    for (let i = 0; i < N; i += 97) expect(hashU64(keys[i]!, SEED) & MASK).toBe(0n);
+    expect(new Set(keys).size).toBe(N);
+
+    const rt = await Runtime.create();
+    const random = layout(rt, fill(rt, randomKeys()));
+    expect(random.B).toBe(B);
+    expect(random.longestChain).toBeLessThanOrEqual(4); // Poisson(6.1) over 16384 buckets: 3 almost always
+
+    // (1) Under the known seed: the whole map is one chain hanging off bucket 0.
+    const aimed = fill(rt, keys, SEED);
+    const known = layout(rt, aimed);
+    expect(rt.inspect(aimed).hash0).toBe(SEED);
+    expect(known.B).toBe(B);
+    expect(known.inBucket0).toBe(N);
+    expect(known.longestChain).toBe(N / 8);
+    expect(known.overflowBuckets).toBeGreaterThanOrEqual(N / 8 - 1);
+    expect(known.longestChain).toBeGreaterThan(1000 * random.longestChain);
+    expect(known.overflowBuckets).toBeGreaterThan(3 * random.overflowBuckets);
+    // The core's tophash bytes are the top bytes of the hashes computed here
+    // (below minTopHash, Go adds minTopHash): host recipe and core agree.
+    const cur = rt.inspectBuckets(aimed).current!;
+    const min = BigInt(rt.inspectBuckets(aimed).tophashValues.minTopHash);
+    const want = new Uint32Array(256);
+    for (const h of hashes) {
+      const top = h >> 56n;
+      want[Number(top < min ? top + min : top)]!++;
+    }
+    const got = new Uint32Array(256);
+    for (const t of cur.tophash.subarray(0, 8)) got[t]!++;
+    for (const t of cur.overflowTophash.subarray(0, cur.chainLength[0]! * 8)) got[t]!++;
+    for (let t = 0; t < Number(min); t++) got[t] = 0; // empty slots
+    expect(got).toEqual(want);
+    // Still a correct map, only slow: every key is found.
+    for (let i = 0; i < N; i += 997) expect(aimed.get(keys[i]!)).toBe(i);
+
+    // (2) The same keys under a fresh random seed: like random keys.
+    const spread = layout(rt, fill(rt, keys));
+    expect(spread.B).toBe(B);
+    expect(spread.inBucket0).toBeLessThan(40);
+    expect(spread.overflowBuckets).toBeLessThanOrEqual(1.5 * random.overflowBuckets);
+    expect(spread.longestChain).toBeLessThanOrEqual(1.5 * random.longestChain);
+    rt.close();
+  }, 60_000);
+});
