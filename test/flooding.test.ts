@@ -1,71 +1,67 @@
 // Hash flooding: with a known seed, keys can be aimed at one bucket; with a
 // fresh random seed the same keys spread like random ones.
 //
-// The core hashes a u64 key as fmix64(key ^ seedOf(hash0)) (the recipe is
-// in assembly/map/hash.ts) and takes the bucket index from the low B bits.
-// fmix64 is a bijection (xorshifts by 33 undo themselves, the multipliers
-// are odd), so no search is needed: pick hashes whose low 14 bits are 0 and
-// high bits random, invert fmix64, xor the seed — every key lands in bucket
-// 0 at every B up to 14, the B a map reaches at 1e5 entries (6.5 · 2^14 ≥
-// 1e5 > 6.5 · 2^13). Inserting them costs a chain walk per key (quadratic:
-// the point of the attack), a few seconds for 1e5 keys. No timing is
-// asserted: only the layout, from rt.inspect and rt.inspectBuckets.
+// The core hashes a u64 key's two 32-bit words (lo, hi) as
+//    x = mix32((lo ^ hash0)·C1 ^ (hi ^ s1)·C2)
+// (the recipe is in assembly/map/hash.ts, its JS twin in src/hash.ts) and
+// takes the bucket index from x's low B bits, the tophash from the top byte
+// of x·φ. mix32 is a bijection (its xorshifts undo themselves, its
+// multipliers are odd) and so is multiplying by the odd C1, so no search
+// is needed: pick an x whose low 14 bits are 0 and high bits random, any
+// hi, invert mix32, solve for lo — every key lands in bucket 0 at every B
+// up to 14, the B a map reaches at 1e5 entries (6.5 · 2^14 ≥ 1e5 >
+// 6.5 · 2^13). Inserting them costs a chain walk per key (quadratic: the
+// point of the attack), a few seconds for 1e5 keys. No timing is asserted:
+// only the layout, from rt.inspect and rt.inspectBuckets.
 import { describe, expect, it } from "vitest";
 import { Runtime, type GoMap } from "../src/node.js";
+import { hashWordsX, seed1, tophashOf } from "../src/hash.js";
 
-const M64 = (1n << 64n) - 1n;
-/** The inverse of an odd a modulo 2^64 (Newton's iteration). */
-function inverse(a: bigint): bigint {
+/** The inverse of an odd a modulo 2^32 (Newton's iteration). */
+function inverse(a: number): number {
   let x = a;
-  for (let i = 0; i < 6; i++) x = (x * (2n - a * x)) & M64;
+  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(a, x));
   return x;
 }
-const C1 = 0xff51afd7ed558ccdn;
-const C2 = 0xc4ceb9fe1a85ec53n;
-const C1inv = inverse(C1);
-const C2inv = inverse(C2);
-/** The core's fmix64 (murmur3's finaliser). */
-function fmix64(x: bigint): bigint {
-  x ^= x >> 33n;
-  x = (x * C1) & M64;
-  x ^= x >> 33n;
-  x = (x * C2) & M64;
-  x ^= x >> 33n;
-  return x;
+/** Undo x ^= x >>> s. */
+function unshift(x: number, s: number): number {
+  let y = x;
+  for (let i = s; i < 32; i += s) y = x ^ (y >>> s);
+  return y >>> 0;
 }
-function unfmix64(x: bigint): bigint {
-  x ^= x >> 33n;
-  x = (x * C2inv) & M64;
-  x ^= x >> 33n;
-  x = (x * C1inv) & M64;
-  x ^= x >> 33n;
-  return x;
+/** The inverse of mix32 (src/hash.ts). */
+function unmix32(x: number): number {
+  x = unshift(x, 16);
+  x = Math.imul(x, inverse(0x846ca68b));
+  x = unshift(x, 15);
+  x = Math.imul(x, inverse(0x7feb352d));
+  return unshift(x, 16);
 }
-/** The 64-bit seed the core expands a map's u32 hash0 into. */
-const seedOf = (hash0: number): bigint => ((BigInt(hash0) * 0x9e3779b97f4a7c15n) & M64) ^ (BigInt(hash0) << 32n);
-const hashU64 = (key: bigint, hash0: number): bigint => fmix64(key ^ seedOf(hash0));
+const C1inv = inverse(0x9e3779b1);
 
 const N = 100_000;
 const B = 14;
 const SEED = 0x5eed_f10d;
-const MASK = (1n << BigInt(B)) - 1n;
+const MASK = (1 << B) - 1;
+const keyWords = (k: bigint): [number, number] => [Number(k & 0xffffffffn), Number(k >> 32n)];
+const hashU64 = (k: bigint, hash0: number): number => hashWordsX(...keyWords(k), hash0, seed1(hash0));
 
-/** N distinct u64 keys whose hash under SEED has its low B bits 0, and
- *  random (seeded, distinct) high bits: the tophash bytes vary. */
-function craft(): { keys: BigUint64Array; hashes: bigint[] } {
+/** N distinct u64 keys whose hash x under SEED has its low B bits 0, and
+ *  random (seeded) high bits: the tophash bytes vary. */
+function craft(): { keys: BigUint64Array; xs: number[] } {
   const keys = new BigUint64Array(N);
-  const hashes: bigint[] = [];
-  const seen = new Set<bigint>();
-  let r = 0x243f6a8885a308d3n;
-  while (hashes.length < N) {
-    r = (r * 6364136223846793005n + 1442695040888963407n) & M64; // an LCG: its high bits are good
-    const h = r & ~MASK;
-    if (seen.has(h)) continue;
-    seen.add(h);
-    keys[hashes.length] = unfmix64(h) ^ seedOf(SEED);
-    hashes.push(h);
+  const xs: number[] = [];
+  const s1 = seed1(SEED);
+  let r = 0x243f6a88;
+  for (let hi = 0; xs.length < N; hi++) {
+    r = (Math.imul(r, 1664525) + 1013904223) >>> 0; // an LCG: its high bits are good
+    const x = (r & ~MASK) >>> 0;
+    // mix32⁻¹(x) = (lo ^ SEED)·C1 ^ (hi ^ s1)·C2, solved for lo.
+    const lo = (Math.imul(unmix32(x) ^ Math.imul(hi ^ s1, 0x85ebca77), C1inv) ^ SEED) >>> 0;
+    keys[xs.length] = (BigInt(hi) << 32n) | BigInt(lo);
+    xs.push(x);
   }
-  return { keys, hashes };
+  return { keys, xs };
 }
 
 /** N random u64 keys (crypto.getRandomValues takes at most 64 KiB at once). */
@@ -108,9 +104,10 @@ function fill(rt: Runtime, keys: BigUint64Array, seed?: number): GoMap<"u64", "u
 
 describe("hash flooding", () => {
   it("keys aimed at one bucket for a known seed pile up there; under a fresh random seed they spread like random keys", async () => {
-    const { keys, hashes } = craft();
+    const { keys, xs } = craft();
     // The JS recipe aims them: every key's hash has its low B bits 0.
-    for (let i = 0; i < N; i += 97) expect(hashU64(keys[i]!, SEED) & MASK).toBe(0n);
+    for (let i = 0; i < N; i += 97) expect(hashU64(keys[i]!, SEED)).toBe(xs[i]);
+    for (let i = 0; i < N; i += 97) expect(hashU64(keys[i]!, SEED) & MASK).toBe(0);
     expect(new Set(keys).size).toBe(N);
 
     const rt = await Runtime.create();
@@ -128,19 +125,16 @@ describe("hash flooding", () => {
     expect(known.overflowBuckets).toBeGreaterThanOrEqual(N / 8 - 1);
     expect(known.longestChain).toBeGreaterThan(1000 * random.longestChain);
     expect(known.overflowBuckets).toBeGreaterThan(3 * random.overflowBuckets);
-    // The core's tophash bytes are the top bytes of the hashes computed here
-    // (below minTopHash, Go adds minTopHash): host recipe and core agree.
+    // The core's tophash bytes are the ones computed here (below
+    // minTopHash, Go adds minTopHash): host recipe and core agree.
     const cur = rt.inspectBuckets(aimed).current!;
-    const min = BigInt(rt.inspectBuckets(aimed).tophashValues.minTopHash);
+    const min = rt.inspectBuckets(aimed).tophashValues.minTopHash;
     const want = new Uint32Array(256);
-    for (const h of hashes) {
-      const top = h >> 56n;
-      want[Number(top < min ? top + min : top)]!++;
-    }
+    for (const x of xs) want[tophashOf(x)]!++;
     const got = new Uint32Array(256);
     for (const t of cur.tophash.subarray(0, 8)) got[t]!++;
     for (const t of cur.overflowTophash.subarray(0, cur.chainLength[0]! * 8)) got[t]!++;
-    for (let t = 0; t < Number(min); t++) got[t] = 0; // empty slots
+    for (let t = 0; t < min; t++) got[t] = 0; // empty slots
     expect(got).toEqual(want);
     // Still a correct map, only slow: every key is found.
     for (let i = 0; i < N; i += 997) expect(aimed.get(keys[i]!)).toBe(i);
