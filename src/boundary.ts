@@ -27,6 +27,7 @@ import type { instantiate as instantiateRelease } from "../build/release.js";
 import type { instantiate as instantiateDebug } from "../build/debug.js";
 import { DEBUG_ONLY_EXPORTS, RELEASE_EXPORTS } from "../build/core-exports.js";
 import { MAP_STATUS } from "./status.js";
+import * as JS_LAYOUT from "./jsread.js";
 import { SHAPES } from "./shapes.js";
 import { CYCLE_FIELD_NAMES } from "./gctrace.js";
 
@@ -382,6 +383,30 @@ export class Boundary {
     }
     if (status.size !== Object.keys(MAP_STATUS).length)
       throw new Error("core's MapStatus has codes the host does not know (src/status.ts)");
+    // The JS read path's layout numbers (src/jsread.ts), written there as
+    // constants so its hot loop loads none of them.
+    const jsread: [string, number, number][] = [
+      ["HMAP_count", JS_LAYOUT.HMAP_COUNT, exportedConst(raw, "HMAP_count")],
+      ["HMAP_flags", JS_LAYOUT.HMAP_FLAGS, exportedConst(raw, "HMAP_flags")],
+      ["HMAP_B", JS_LAYOUT.HMAP_B, exportedConst(raw, "HMAP_B")],
+      ["HMAP_hash0", JS_LAYOUT.HMAP_HASH0, exportedConst(raw, "HMAP_hash0")],
+      ["HMAP_buckets", JS_LAYOUT.HMAP_BUCKETS, exportedConst(raw, "HMAP_buckets")],
+      ["HMAP_oldbuckets", JS_LAYOUT.HMAP_OLDBUCKETS, exportedConst(raw, "HMAP_oldbuckets")],
+      ["FLAG_HASH_WRITING", JS_LAYOUT.FLAG_HASH_WRITING, exportedConst(raw, "FLAG_HASH_WRITING")],
+      ["FLAG_SAME_SIZE_GROW", JS_LAYOUT.FLAG_SAME_SIZE_GROW, exportedConst(raw, "FLAG_SAME_SIZE_GROW")],
+      ["TOPHASH.EMPTY_REST", JS_LAYOUT.EMPTY_REST, t.get("EMPTY_REST")!],
+      ["TOPHASH.EVACUATED_X", JS_LAYOUT.EVACUATED_X, t.get("EVACUATED_X")!],
+      ["TOPHASH.EVACUATED_EMPTY", JS_LAYOUT.EVACUATED_EMPTY, t.get("EVACUATED_EMPTY")!],
+      ["TOPHASH.MIN_TOPHASH", JS_LAYOUT.MIN_TOPHASH, t.get("MIN_TOPHASH")!],
+      ["TOPHASH_BYTES", JS_LAYOUT.KEYS_OFFSET, exportedConst(raw, "TOPHASH_BYTES")],
+    ];
+    for (const [name, host, core] of jsread) {
+      if (host !== core) {
+        throw new Error(
+          `core's ${name} is ${core}, the host's JS read path (src/jsread.ts) has ${host}; rebuild with npm run build`,
+        );
+      }
+    }
     const info = exportedEnum(raw, "MapInfo");
     this.mapInfoCount = info.get("COUNT")!;
     info.delete("COUNT");
@@ -583,10 +608,22 @@ export class Boundary {
 
   /** A map shape's bucket layout, read from the core's exported constants. */
   bucketLayout(suffix: string): BucketLayout {
-    const raw = this.#ex as unknown as WebAssembly.Exports;
-    const c = (f: string) => exportedConst(raw, `BUCKET_${suffix}_${f}`);
-    return { size: c("size"), tophash: 0, keys: c("keys"), values: c("values"), overflow: c("overflow") };
+    let layout = this.#layouts.get(suffix);
+    if (layout === undefined) {
+      const raw = this.#ex as unknown as WebAssembly.Exports;
+      const c = (f: string) => exportedConst(raw, `BUCKET_${suffix}_${f}`);
+      layout = Object.freeze({
+        size: c("size"),
+        tophash: 0,
+        keys: c("keys"),
+        values: c("values"),
+        overflow: c("overflow"),
+      });
+      this.#layouts.set(suffix, layout);
+    }
+    return layout;
   }
+  #layouts = new Map<string, BucketLayout>();
 
   readU64(addr: number): number {
     const dv = this.dv;

@@ -22,6 +22,7 @@ import {
 import {
   KINDS,
   isBytes,
+  coreSuffix,
   isRefKind,
   viewLength,
   type KindArray,
@@ -47,6 +48,7 @@ import {
   SLOT_CONCURRENT,
 } from "./status.js";
 import { currentOp } from "./profile.js";
+import { FLAG_HASH_WRITING, HMAP_FLAGS, lookupWords } from "./jsread.js";
 import type { RootTable } from "./roots.js";
 
 /** @internal */
@@ -228,6 +230,12 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #random: () => number;
   #kk: number;
   #vk: number;
+  /** The shape's layout for the JS read path (src/jsread.ts): bucket
+   *  size, value offset, value size, overflow-pointer offset. */
+  #bs: number;
+  #vo: number;
+  #vs: number;
+  #oo: number;
   #root: number;
   /** rt.unsafe installed assign/delete hooks on this map. */
   #hooked = false;
@@ -269,6 +277,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#kk = KIND_INDEX[shape.key];
     this.#vk = KIND_INDEX[shape.value];
     this.#random = random;
+    const layout = owner.boundary.bucketLayout(coreSuffix(shape.key, shape.value));
+    this.#bs = layout.size;
+    this.#vo = layout.values;
+    this.#vs = this.#val.bytes;
+    this.#oo = layout.overflow;
   }
 
   #live(): void {
@@ -294,31 +307,38 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   // typed-array access. u64/i64 keys that are JS numbers (safe integers)
   // cross as doubles (the *F exports), never as BigInt.
 
-  /** Address of key's value slot (0: absent), or throw on a bad key. */
+  /** Address of key's value slot (0: absent), or throw on a bad key.
+   *  Numeric keys are looked up in JS over linear memory (src/jsread.ts:
+   *  Go's mapaccess, no crossing); string and bytes keys by the core. */
   #access(key: unknown): number {
     const ops = this.#ops;
     const h = this.#h;
+    const b = this.#b;
     switch (this.#kk) {
       case K_U32:
         if (!(typeof key === "number" && key >>> 0 === key)) break;
-        return ops.access(h, key) >>> 0;
+        return lookupWords(b.u8, b.u32, h, key, 0, 0, 4, this.#bs, this.#vo, this.#vs, this.#oo);
       case K_I32:
         if (!(typeof key === "number" && (key | 0) === key)) break;
-        return ops.access(h, key) >>> 0;
+        return lookupWords(b.u8, b.u32, h, key >>> 0, 0, 0, 4, this.#bs, this.#vo, this.#vs, this.#oo);
       case K_U64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) break;
-          return ops.accessF!(h, key) >>> 0;
+          const hi = (key / 4294967296) >>> 0;
+          return lookupWords(b.u8, b.u32, h, key >>> 0, hi, hi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
         }
         if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) break;
-        return ops.access(h, key) >>> 0;
+        WORDS_U64[0] = key;
+        return lookupWords(b.u8, b.u32, h, WORDS[0]!, WORDS[1]!, WORDS[1]!, 8, this.#bs, this.#vo, this.#vs, this.#oo);
       case K_I64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key))) break;
-          return ops.accessF!(h, key) >>> 0;
+          const hi = Math.floor(key / 4294967296) >>> 0;
+          return lookupWords(b.u8, b.u32, h, key >>> 0, hi, hi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
         }
         if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) break;
-        return ops.access(h, key) >>> 0;
+        WORDS_I64[0] = key;
+        return lookupWords(b.u8, b.u32, h, WORDS[0]!, WORDS[1]!, WORDS[1]!, 8, this.#bs, this.#vo, this.#vs, this.#oo);
       case K_STR:
         if (typeof key !== "string") break;
         if (key.length * 3 > HALF_SCRATCH) return this.#accessLong(encodeLong(key));
@@ -329,7 +349,25 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         return ops.access(h, this.#placeBytes(key, 0), this.#len) >>> 0;
       default:
         if (typeof key !== "number") break;
-        return ops.access(h, key) >>> 0;
+        if (key !== key) {
+          // NaN is never found (the core hashes it at random); a write in
+          // progress is reported all the same, as the core would.
+          return (b.u8[h + HMAP_FLAGS]! & FLAG_HASH_WRITING) !== 0 ? SLOT_CONCURRENT : 0;
+        }
+        WORDS_F64[0] = key === 0 ? 0 : key; // −0 is +0's key: both are looked up
+        return lookupWords(
+          b.u8,
+          b.u32,
+          h,
+          WORDS[0]!,
+          WORDS[1]!,
+          key === 0 ? 0x80000000 : WORDS[1]!,
+          8,
+          this.#bs,
+          this.#vo,
+          this.#vs,
+          this.#oo,
+        );
     }
     throw this.#badKey(key);
   }
@@ -1278,6 +1316,12 @@ function fill64(out: BigUint64Array | BigInt64Array, xs: ArrayLike<unknown>, spe
   }
   return out;
 }
+
+/** A 64-bit key's two little-endian 32-bit words, through one buffer. */
+const WORDS = new Uint32Array(2);
+const WORDS_U64 = new BigUint64Array(WORDS.buffer);
+const WORDS_I64 = new BigInt64Array(WORDS.buffer);
+const WORDS_F64 = new Float64Array(WORDS.buffer);
 
 /** What a closed map's wrapper holds instead of its runtime's objects. */
 const CLOSED = Object.freeze({});

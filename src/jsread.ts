@@ -1,0 +1,132 @@
+/**
+ * jsread.ts — map lookups in JS, over the core's linear memory.
+ *
+ * A call into wasm costs only a few nanoseconds, but it ends the CPU's
+ * overlap of one lookup's cache misses with the next: a u32 `get` that
+ * crossed into the core was no faster than JS `Map`. Go's `mapaccess`
+ * writes nothing, allocates nothing and needs no write barrier, so it can
+ * run here instead, reading the core's memory through typed arrays — the
+ * same steps as assembly/map/access.ts (Go's mapaccess1_fast32/64):
+ *
+ *   1. count == 0 → absent. hashWriting set → SLOT_CONCURRENT (Go's
+ *      "concurrent map read and map write").
+ *   2. The hash (src/hash.ts, bit for bit the core's); bucket = its low B
+ *      bits. While growing, the old bucket for the hash is searched
+ *      instead when it is not evacuated yet (its first tophash byte is not
+ *      evacuatedX/Y/Empty); the old array has half the buckets, or as many
+ *      in a same-size grow.
+ *   3. Walk the chain: a slot whose tophash matches has its key compared;
+ *      emptyRest ends the search; the overflow pointer gives the next
+ *      bucket.
+ *
+ * Each function returns what the core's access export returns: the value
+ * slot's address, 0 when absent, SLOT_CONCURRENT during a write. Keys are
+ * given as two 32-bit words (lo, hi) — hi is 0 for 4-byte keys — so one
+ * body serves u32, i32, u64, i64 and f64 keys; callers have checked the key
+ * and turned it into words (f64: its bits, with −0 as +0; NaN never gets
+ * here: it is never found). A stored key matches when its words are
+ * (lo, hi) or (lo, hi2): f64 zero is stored as +0 or −0 (Go keeps the
+ * first key stored, and +0 == −0), so its hi2 is −0's high word; every
+ * other key passes hi2 = hi.
+ *
+ * The layout numbers below are the core's (tophash sentinels, hmap field
+ * offsets, flags); src/boundary.ts checks them against the core's exports
+ * when it loads a core, so they cannot drift apart.
+ */
+
+import { SLOT_CONCURRENT } from "./status.js";
+
+/** hmap field offsets (the core's HMAP_* exports). */
+export const HMAP_COUNT = 0;
+export const HMAP_FLAGS = 4;
+export const HMAP_B = 5;
+export const HMAP_HASH0 = 8;
+export const HMAP_BUCKETS = 12;
+export const HMAP_OLDBUCKETS = 16;
+/** hmap.flags bits (the core's Flag enum). */
+export const FLAG_HASH_WRITING = 4;
+export const FLAG_SAME_SIZE_GROW = 8;
+/** Tophash sentinels: emptyRest ends a search; an old bucket whose first
+ *  byte is in [EVACUATED_X, EVACUATED_EMPTY] has been evacuated. */
+export const EMPTY_REST = 0;
+export const EVACUATED_X = 2;
+export const EVACUATED_EMPTY = 4;
+export const MIN_TOPHASH = 5;
+/** Byte offset of a bucket's keys (after the 8 tophash bytes). */
+export const KEYS_OFFSET = 8;
+
+/**
+ * The value slot of the key (lo, hi) in map h, or 0, or SLOT_CONCURRENT.
+ * `ks` is the key's size (4 or 8 bytes); `bs`, `vo`, `vs`, `oo` the bucket
+ * size, value offset, value size and overflow-pointer offset of the map's
+ * shape.
+ */
+export function lookupWords(
+  u8: Uint8Array,
+  u32: Uint32Array,
+  h: number,
+  lo: number,
+  hi: number,
+  hi2: number,
+  ks: number,
+  bs: number,
+  vo: number,
+  vs: number,
+  oo: number,
+): number {
+  if (u32[(h + HMAP_COUNT) >>> 2] === 0) return 0;
+  const flags = u8[h + HMAP_FLAGS]!;
+  if ((flags & FLAG_HASH_WRITING) !== 0) return SLOT_CONCURRENT;
+  const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
+  // hashWordsX(lo, hi, hash0, seed1(hash0)), written out (src/hash.ts).
+  let s = hash0 ^ 0x5bd1e995;
+  s ^= s >>> 16;
+  s = Math.imul(s, 0x7feb352d);
+  s ^= s >>> 15;
+  s = Math.imul(s, 0x846ca68b);
+  s ^= s >>> 16;
+  let x = Math.imul(lo ^ hash0, 0x9e3779b1) ^ Math.imul(hi ^ s, 0x85ebca77);
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  const B = u8[h + HMAP_B]!;
+  const mask = B >= 32 ? -1 : (1 << B) - 1;
+  let b = u32[(h + HMAP_BUCKETS) >>> 2]! + ((x & mask) >>> 0) * bs;
+  const old = u32[(h + HMAP_OLDBUCKETS) >>> 2]!;
+  if (old !== 0) {
+    const om = (flags & FLAG_SAME_SIZE_GROW) !== 0 ? mask : mask >>> 1;
+    const ob = old + ((x & om) >>> 0) * bs;
+    const t0 = u8[ob]!;
+    if (t0 < EVACUATED_X || t0 > EVACUATED_EMPTY) b = ob;
+  }
+  let top = Math.imul(x, 0x9e3779b1) >>> 24;
+  if (top < MIN_TOPHASH) top += MIN_TOPHASH;
+  if (ks === 4) {
+    do {
+      for (let i = 0; i < 8; i++) {
+        const t = u8[b + i]!;
+        if (t === top) {
+          if (u32[(b + KEYS_OFFSET + 4 * i) >>> 2] === lo) return b + vo + i * vs;
+        } else if (t === EMPTY_REST) return 0;
+      }
+      b = u32[(b + oo) >>> 2]!;
+    } while (b !== 0);
+    return 0;
+  }
+  do {
+    for (let i = 0; i < 8; i++) {
+      const t = u8[b + i]!;
+      if (t === top) {
+        const k = (b + KEYS_OFFSET + 8 * i) >>> 2;
+        if (u32[k] === lo) {
+          const kh = u32[k + 1];
+          if (kh === hi || kh === hi2) return b + vo + i * vs;
+        }
+      } else if (t === EMPTY_REST) return 0;
+    }
+    b = u32[(b + oo) >>> 2]!;
+  } while (b !== 0);
+  return 0;
+}
