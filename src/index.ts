@@ -31,6 +31,7 @@ export {
   InvalidOptionError,
   OutOfMemoryError,
   RuntimeAbortError,
+  CoreTrapError,
   RuntimeDeadError,
   InvalidArgumentError,
   UseAfterFreeError,

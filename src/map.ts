@@ -12,13 +12,7 @@
  * through a typed-array view.
  */
 import type { Boundary, MapOps } from "./boundary.js";
-import {
-  ConcurrentMapWriteError,
-  InvalidArgumentError,
-  OutOfMemoryError,
-  RuntimeClosedError,
-  UseAfterFreeError,
-} from "./errors.js";
+import { GomapError, InvalidArgumentError, OutOfMemoryError, RuntimeClosedError, UseAfterFreeError } from "./errors.js";
 import {
   KINDS,
   isBytes,
@@ -404,22 +398,31 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. */
   get(key: KindInput<K>): KindValue<V> | undefined {
     if (this.#freed) throw this.#deadError();
-    const slot = this.#access(key);
-    if (slot <= SLOT_CONCURRENT) {
-      if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-      if (this.#ev.pending) this.#ev.deliver(); // a long key's copy may have ended a cycle
-      return undefined;
+    let slot: number;
+    let v: KindValue<V> | undefined;
+    try {
+      // A read: a trap in the lookup changes nothing (a long key's copy is
+      // an allocation, guarded by the boundary as a write).
+      slot = this.#access(key);
+      v = slot > SLOT_CONCURRENT ? (this.#readValue(slot) as KindValue<V>) : undefined;
+    } catch (e) {
+      throw this.#trapped(e, "GoMap.get", false);
     }
-    const v = this.#readValue(slot) as KindValue<V>;
-    if (this.#ev.pending) this.#ev.deliver();
+    if (slot === SLOT_CONCURRENT) throw this.#b.halfWay("GoMap.get");
+    if (this.#ev.pending) this.#ev.deliver(); // a long key's copy may have ended a cycle
     return v;
   }
 
   /** Is `key` present? Throws like `get`. */
   has(key: KindInput<K>): boolean {
     if (this.#freed) throw this.#deadError();
-    const slot = this.#access(key);
-    if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+    let slot: number;
+    try {
+      slot = this.#access(key);
+    } catch (e) {
+      throw this.#trapped(e, "GoMap.has", false);
+    }
+    if (slot === SLOT_CONCURRENT) throw this.#b.halfWay("GoMap.has");
     if (this.#ev.pending) this.#ev.deliver();
     return slot !== 0;
   }
@@ -462,41 +465,64 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       default:
         value = this.#val.toCore(value, "value") as KindInput<V>;
     }
-    let slot = this.#assignSlot(key);
-    if (slot === 0) {
-      // Out of memory: collect (garbage such as outgrown bucket arrays may
-      // be what is in the way) and try once more. The failed attempt changed
-      // nothing.
-      b.gc();
+    let slot: number;
+    try {
+      // From mapassign to the value's store, an exception (a trap, a stack
+      // overflow) may leave the write half-done: it kills the runtime.
       slot = this.#assignSlot(key);
+      if (slot === 0) {
+        // Out of memory: collect (garbage such as outgrown bucket arrays may
+        // be what is in the way) and try once more. The failed attempt changed
+        // nothing.
+        b.gc();
+        slot = this.#assignSlot(key);
+      }
+      if (slot > SLOT_CONCURRENT) {
+        switch (this.#vk) {
+          case K_U32:
+            b.u32[slot >>> 2] = value as number;
+            break;
+          case K_I32:
+            b.i32[slot >>> 2] = value as number;
+            break;
+          case K_U64:
+          case K_I64:
+            if (typeof value === "number") {
+              // Little-endian halves; two's complement for negative i64 numbers.
+              const u32 = b.u32;
+              u32[slot >>> 2] = value >>> 0;
+              u32[(slot >>> 2) + 1] = Math.floor(value / 4294967296) >>> 0;
+            } else if (this.#vk === K_U64) b.u64[slot >>> 3] = value as bigint;
+            else b.i64[slot >>> 3] = value as bigint;
+            break;
+          default:
+            b.f64[slot >>> 3] = value as number;
+        }
+        this.#gen.writes++;
+      }
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.set", true);
     }
     if (slot <= SLOT_CONCURRENT) {
       if (slot === 0) this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map"));
-      this.#fail(new ConcurrentMapWriteError());
+      this.#fail(this.#b.halfWay("GoMap.set"));
     }
-    switch (this.#vk) {
-      case K_U32:
-        b.u32[slot >>> 2] = value as number;
-        break;
-      case K_I32:
-        b.i32[slot >>> 2] = value as number;
-        break;
-      case K_U64:
-      case K_I64:
-        if (typeof value === "number") {
-          // Little-endian halves; two's complement for negative i64 numbers.
-          const u32 = b.u32;
-          u32[slot >>> 2] = value >>> 0;
-          u32[(slot >>> 2) + 1] = Math.floor(value / 4294967296) >>> 0;
-        } else if (this.#vk === K_U64) b.u64[slot >>> 3] = value as bigint;
-        else b.i64[slot >>> 3] = value as bigint;
-        break;
-      default:
-        b.f64[slot >>> 3] = value as number;
-    }
-    this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
     return this;
+  }
+
+  /** The error to throw for `e`, caught around a core call made for
+   *  `operation`: ours as it is (bad input, out of memory, a dead
+   *  runtime); anything else unwound through the core (or through the
+   *  host's code between the core call and the end of the write) — for a
+   *  write (`fatal`) it kills the runtime (src/boundary.ts: trapped). */
+  #trapped(e: unknown, operation: string, fatal: boolean): unknown {
+    if (e instanceof GomapError) {
+      if (this.#b.escaped === e) this.#b.escaped = undefined; // ours: not a trap
+      return e;
+    }
+    return this.#b.trapped(e, operation, fatal);
   }
 
   /** mapassign for the key (checked here): the value slot, 0 (out of
@@ -550,16 +576,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** set() for string/bytes values: the core copies the value's bytes
    *  into the heap before it touches the map (assignS). */
   #setRef(key: unknown, value: string | Uint8Array): this {
-    let slot = this.#assignRef(key, value);
-    if (slot === 0) {
-      this.#b.gc(); // out of memory: collect, then try once more
+    let slot: number;
+    try {
       slot = this.#assignRef(key, value);
+      if (slot === 0) {
+        this.#b.gc(); // out of memory: collect, then try once more
+        slot = this.#assignRef(key, value);
+      }
+      if (slot > SLOT_CONCURRENT) this.#gen.writes++;
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.set", true);
     }
     if (slot <= SLOT_CONCURRENT) {
       if (slot === 0) this.#fail(new OutOfMemoryError(this.#len, this.#owner.maxMemory, "storing the value"));
-      this.#fail(new ConcurrentMapWriteError());
+      this.#fail(this.#b.halfWay("GoMap.set"));
     }
-    this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
     return this;
   }
@@ -619,50 +651,55 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const ops = this.#ops;
     const h = this.#h;
     let r: number;
-    switch (this.#kk) {
-      case K_U32:
-        if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
-        r = ops.delete(h, key);
-        break;
-      case K_I32:
-        if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
-        r = ops.delete(h, key);
-        break;
-      case K_U64:
-        if (typeof key === "number") {
-          if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
-          r = ops.deleteF!(h, key);
-        } else {
-          if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) throw this.#badKey(key);
+    try {
+      switch (this.#kk) {
+        case K_U32:
+          if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
           r = ops.delete(h, key);
-        }
-        break;
-      case K_I64:
-        if (typeof key === "number") {
-          if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
-          r = ops.deleteF!(h, key);
-        } else {
-          if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) throw this.#badKey(key);
+          break;
+        case K_I32:
+          if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
           r = ops.delete(h, key);
-        }
-        break;
-      case K_STR:
-        if (typeof key !== "string") throw this.#badKey(key);
-        r = ops.delete(h, this.#placeStr(key, 0), this.#len);
-        break;
-      case K_BYTES:
-        if (!isBytes(key)) throw this.#badKey(key);
-        r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
-        break;
-      default:
-        if (typeof key !== "number") throw this.#badKey(key);
-        r = ops.delete(h, key);
+          break;
+        case K_U64:
+          if (typeof key === "number") {
+            if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
+            r = ops.deleteF!(h, key);
+          } else {
+            if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) throw this.#badKey(key);
+            r = ops.delete(h, key);
+          }
+          break;
+        case K_I64:
+          if (typeof key === "number") {
+            if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
+            r = ops.deleteF!(h, key);
+          } else {
+            if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) throw this.#badKey(key);
+            r = ops.delete(h, key);
+          }
+          break;
+        case K_STR:
+          if (typeof key !== "string") throw this.#badKey(key);
+          r = ops.delete(h, this.#placeStr(key, 0), this.#len);
+          break;
+        case K_BYTES:
+          if (!isBytes(key)) throw this.#badKey(key);
+          r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
+          break;
+        default:
+          if (typeof key !== "number") throw this.#badKey(key);
+          r = ops.delete(h, key);
+      }
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.delete", true);
     }
     this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
     if (r === DELETE_DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
-    if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
+    if (r === DELETE_CONCURRENT) throw this.#b.halfWay("GoMap.delete");
     return false;
   }
 
@@ -670,8 +707,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   clear(): void {
     currentOp.name = "GoMap.clear";
     this.#live();
-    if (!this.#ops.clear(this.#h)) throw new ConcurrentMapWriteError();
-    this.#invalidate("cleared");
+    let ok: boolean;
+    try {
+      ok = Boolean(this.#ops.clear(this.#h));
+      if (ok) this.#invalidate("cleared");
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.clear", true);
+    }
+    if (!ok) throw this.#b.halfWay("GoMap.clear");
     if (this.#ev.pending) this.#ev.deliver();
   }
 
@@ -681,10 +725,16 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   shrink(): void {
     currentOp.name = "GoMap.shrink";
     this.#live();
-    const r = this.#ops.shrink(this.#h);
+    let r: number;
+    try {
+      r = this.#ops.shrink(this.#h);
+      if (r !== SHRINK_OOM && r !== SHRINK_CONCURRENT) this.#invalidate("shrunk");
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.shrink", true);
+    }
     if (r === SHRINK_OOM) this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()"));
-    if (r === SHRINK_CONCURRENT) this.#fail(new ConcurrentMapWriteError());
-    this.#invalidate("shrunk");
+    if (r === SHRINK_CONCURRENT) this.#fail(this.#b.halfWay("GoMap.shrink"));
     if (this.#ev.pending) this.#ev.deliver();
   }
 
@@ -885,8 +935,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#live();
     return {
       slot: (key) => {
-        const slot = this.#access(key);
-        if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+        let slot: number;
+        try {
+          slot = this.#access(key);
+        } catch (e) {
+          throw this.#trapped(e, "unsafe.slot", false);
+        }
+        if (slot === SLOT_CONCURRENT) throw this.#b.halfWay("unsafe.slot");
         return slot;
       },
       zero: (keys) => this.#zeroValues(keys),
@@ -901,12 +956,21 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** unsafe.zeroValues: a raw fill of value slots in the core (all of them,
    *  or those of the given keys). Returns buckets filled / keys found. */
   #zeroValues(keys?: ArrayLike<unknown>): number {
+    try {
+      return this.#zeroValuesIn(keys);
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "unsafe.zeroValues", true);
+    }
+  }
+
+  #zeroValuesIn(keys?: ArrayLike<unknown>): number {
     const ALL = 0xffffffff;
     const b = this.#b;
     this.#gen.writes++; // an iterator's fetched batch is looked up again
     if (keys === undefined) {
       const r = this.#ops.zeroValues(this.#h, 0, ALL) >>> 0;
-      if (r === COUNT_CONCURRENT) throw new ConcurrentMapWriteError();
+      if (r === COUNT_CONCURRENT) throw this.#b.halfWay("unsafe.zeroValues");
       return r;
     }
     const ks = this.#batchArg(keys, this.#key, "keys");
@@ -925,7 +989,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         continue;
       }
       const r = this.#ops.zeroValues(this.#h, kAddr, n) >>> 0;
-      if (r === COUNT_CONCURRENT) throw new ConcurrentMapWriteError();
+      if (r === COUNT_CONCURRENT) throw this.#b.halfWay("unsafe.zeroValues");
       found += r;
       i += n;
     }
@@ -961,37 +1025,54 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
       return this;
     }
-    const b = this.#b;
-    const kAddr = b.scratchBase,
-      vAddr = kAddr + HALF_SCRATCH;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
-      let n = packChunk(this.#b, ks, this.#key, i, kAddr);
-      n = Math.min(n, packChunk(this.#b, vs, this.#val, i, vAddr, n));
+      let n: number;
+      try {
+        // Between chunks the map is consistent, but the batch is half-done:
+        // an exception here (a trap, a stack overflow) kills the runtime.
+        n = this.#setChunk(ks, vs, i);
+      } catch (e) {
+        this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+        throw this.#trapped(e, "GoMap.setMany", true);
+      }
       if (n === 0) {
-        // One entry too long for the scratch area: set it on its own.
+        // One entry too long for the scratch area: set it on its own (its
+        // events are delivered by set(), whose errors pass through here).
         this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
         i++;
         continue;
       }
-      const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
-      if (done < n && this.#b.exports.batchStatus() === BATCH_OOM) {
-        // Collect and retry the rest of the chunk once (repacked: the
-        // collection used the scratch area).
-        b.gc();
-        i += done;
-        const m = packChunk(this.#b, ks, this.#key, i, kAddr, n - done);
-        packChunk(this.#b, vs, this.#val, i, vAddr, m);
-        const again = this.#ops.setMany(this.#h, kAddr, vAddr, m) >>> 0;
-        if (again < m) this.#batchFailed(i + again, "setMany");
-        i += m;
-        continue;
-      }
-      if (done < n) this.#batchFailed(i + done, "setMany");
       i += n;
     }
     if (this.#ev.pending) this.#ev.deliver();
     return this;
+  }
+
+  /** setMany's chunk from entry i: packed, stored by one core call (out
+   *  of memory: collected and retried once). Returns the entries stored,
+   *  0 when entry i is too long for the scratch area. */
+  #setChunk(ks: NumArray | (string | Uint8Array)[], vs: NumArray | (string | Uint8Array)[], i: number): number {
+    const b = this.#b;
+    const kAddr = b.scratchBase,
+      vAddr = kAddr + HALF_SCRATCH;
+    let n = packChunk(b, ks, this.#key, i, kAddr);
+    n = Math.min(n, packChunk(b, vs, this.#val, i, vAddr, n));
+    if (n === 0) return 0;
+    const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
+    if (done < n && b.exports.batchStatus() === BATCH_OOM) {
+      // Collect and retry the rest of the chunk once (repacked: the
+      // collection used the scratch area).
+      b.gc();
+      const at = i + done;
+      const m = packChunk(b, ks, this.#key, at, kAddr, n - done);
+      packChunk(b, vs, this.#val, at, vAddr, m);
+      const again = this.#ops.setMany(this.#h, kAddr, vAddr, m) >>> 0;
+      if (again < m) this.#batchFailed(at + again, "setMany");
+      return done + m;
+    }
+    if (done < n) this.#batchFailed(i + done, "setMany");
+    return n;
   }
 
   /** Look up many keys. Numeric values go to `out` (a typed array, new if
@@ -1071,14 +1152,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     let deleted = 0;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
-      const n = packChunk(this.#b, ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+      let n: number;
+      let done: number;
+      try {
+        // As in setMany: an exception between packing and counting kills.
+        n = packChunk(b, ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+        done = n === 0 ? 0 : this.#ops.deleteMany(this.#h, kAddr, n) >>> 0;
+        if (n !== 0) deleted += b.batchCount();
+      } catch (e) {
+        this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+        throw this.#trapped(e, "GoMap.deleteMany", true);
+      }
       if (n === 0) {
         if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) deleted++;
         i++;
         continue;
       }
-      const done = this.#ops.deleteMany(this.#h, kAddr, n) >>> 0;
-      deleted += b.batchCount();
       if (done < n) this.#batchFailed(i + done, "deleteMany");
       i += n;
     }
@@ -1111,7 +1200,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (status === BATCH_OOM) {
       this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`, done));
     }
-    if (status === BATCH_CONCURRENT) this.#fail(new ConcurrentMapWriteError());
+    if (status === BATCH_CONCURRENT) this.#fail(this.#b.halfWay(`GoMap.${what}`));
     this.#fail(new Error(`${what}: core stopped after ${done} entries with status ${status}`));
   }
 
