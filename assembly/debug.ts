@@ -17,6 +17,7 @@ import { findObject, markObject, isMarked } from "./mem/mbitmap";
 import { gcSweepStart, sweepone, finishSweep } from "./mem/sweep";
 import { rootsObj } from "./gc/roots";
 import { hashWords2, hashBytes } from "./map/hash";
+import { enterOp, EntryOp } from "./mem/mprof";
 
 /** checkSpan on the span holding p (0 if p is in no in-use span). */
 export function checkSpanOf(p: usize): bool {
@@ -114,3 +115,6 @@ export function dbgQueued(): u32 { return queued; }
  *  check the host's JS twin, src/hash.ts, against these). */
 export function dbgHashWords(lo: u32, hi: u32, hash0: u32): u64 { return hashWords2(lo, hi, hash0); }
 export function dbgHashBytes(p: usize, n: u32, hash0: u32): u64 { return hashBytes(p, n, hash0); }
+/** Leave the set/delete label set, as a call that never returned would
+ *  (tests of openEntry, mem/mprof.ts). */
+export function dbgSetEntryOp(op: u32): void { enterOp(<EntryOp>op); }

@@ -47,13 +47,14 @@ export const VARIANTS = KEYS.flatMap((k) => VALUES.map((v) => ({ ...k, ...v, sfx
 
 /** @typedef {(typeof VARIANTS)[number]} Variant */
 
-/** A single-call write export: a safe point, then the work with the core's
- *  EntryOp set around it (heap-profile frames name GoMap.set/delete from it).
+/** A single-call write export: the core's EntryOp set around all of it
+ *  (heap-profile frames name GoMap.set/delete from it; openEntry aborts if
+ *  an earlier call left it set, i.e. never returned), a safe point, the work.
  *  @param {"SET" | "DELETE"} op @param {string} signature @param {string} call */
 function single(op, signature, call) {
   return `export function ${signature} {
+  openEntry(EntryOp.${op});
   safePoint();
-  enterOp(EntryOp.${op});
   const r = ${call};
   enterOp(EntryOp.NONE);
   return r;
@@ -157,7 +158,7 @@ import { setMany, getMany, deleteMany } from "./batch";
 import { makeStr } from "./str";
 import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
-import { enterOp, EntryOp } from "../mem/mprof";
+import { enterOp, openEntry, EntryOp } from "../mem/mprof";
 import { rootSet } from "../gc/roots";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */

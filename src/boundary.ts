@@ -8,6 +8,15 @@
  *   (and the structure dump the core traced just before), then swaps the
  *   exports for ones that throw `RuntimeDeadError`, so the runtime is dead
  *   for every later call.
+ * - Guards every other way out of a core call: an exception unwinding
+ *   through it (a trap — stack overflow, unreachable, out-of-bounds access —
+ *   or an error thrown by the host's code inside an import) kills the
+ *   runtime the same way with a `CoreTrapError` whose `cause` is the
+ *   original exception, unless the call was a read (lookups, iteration
+ *   steps: they write nothing in the core), which throws a non-fatal
+ *   `CoreTrapError` and leaves the runtime usable. The map ops GoMap's hot
+ *   paths call (access/assign/delete) stay raw exports: GoMap wraps those
+ *   calls itself (one try/catch, no extra call per operation).
  * - Keeps typed-array views over memory and refreshes them after the core
  *   grew memory (growth detaches every old view: its length becomes 0).
  * - Reads the core's own field lists (exported enums like `MemStat.*`) so
@@ -18,7 +27,7 @@
  * every call), and installs an `Object.hasOwn` polyfill. We need raw exports,
  * one memory we create ourselves, and our own error types.
  */
-import { RuntimeAbortError, RuntimeDeadError } from "./errors.js";
+import { CoreTrapError, GomapError, RuntimeAbortError, RuntimeDeadError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
@@ -26,7 +35,7 @@ import { readCycle } from "./records.js";
 import type { instantiate as instantiateRelease } from "../build/release.js";
 import type { instantiate as instantiateDebug } from "../build/debug.js";
 import { DEBUG_ONLY_EXPORTS, RELEASE_EXPORTS } from "../build/core-exports.js";
-import { MAP_STATUS } from "./status.js";
+import { COUNT_CONCURRENT, MAP_STATUS } from "./status.js";
 import * as JS_LAYOUT from "./jsread.js";
 import { SHAPES } from "./shapes.js";
 import { CYCLE_FIELD_NAMES } from "./gctrace.js";
@@ -101,6 +110,21 @@ const OPTIONAL_OPS = new Set<string>([
   "assignSF",
   "accessLong",
 ]);
+/** Map ops GoMap's hot paths call raw (GoMap catches around them). */
+const RAW_OPS = new Set<string>([
+  "access",
+  "accessF",
+  "assign",
+  "assignF",
+  "assignS",
+  "assignSF",
+  "delete",
+  "deleteF",
+  "accessLong",
+]);
+/** Map ops that only read (hmap, buckets; outputs go to the scratch area
+ *  or the caller's hiter): a trap there leaves the core as it was. */
+const READ_OPS = new Set<string>(["iternext", "getMany", "inspect"]);
 
 /** An hmap's fields, read raw (src/records.ts: readHmap). */
 export interface HmapState {
@@ -245,10 +269,14 @@ export interface SpanClassRow {
 const TRACE_KEEP = 64;
 
 export class Boundary {
+  /** The exports as the host calls them: each function guarded (an
+   *  exception through it kills the runtime); after death, the dead ones. */
   #ex: CoreExports;
+  /** The instance's own exports (map ops are taken from here, constants read). */
+  #raw: WebAssembly.Exports;
   readonly memory: WebAssembly.Memory;
   readonly debug: boolean;
-  #dead: RuntimeAbortError | null = null;
+  #dead: RuntimeAbortError | CoreTrapError | null = null;
   #trace: string[] = [];
   #buf: ArrayBuffer;
   #u8: Uint8Array;
@@ -294,7 +322,8 @@ export class Boundary {
         `core is missing the export${missing.length > 1 ? "s" : ""} ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", …" : ""}; rebuild with npm run build`,
       );
     }
-    this.#ex = raw as unknown as CoreExports;
+    this.#raw = raw;
+    this.#ex = guardExports(this, raw);
     this.memory = memory;
     this.debug = debug;
     this.#buf = memory.buffer as ArrayBuffer;
@@ -446,28 +475,55 @@ export class Boundary {
         memory,
         now: (): number => performance.now(),
         // Notifications that reach user code are queued (src/events.ts).
+        // The host's code inside a core call: an exception there unwinds
+        // through the core and may leave it half-way, so it kills the
+        // runtime (Boundary.trapped) before it goes on unwinding.
         mapHook(h: number, op: number, key: bigint): void {
-          holder.b!.events.hook(h >>> 0, op, key);
+          try {
+            holder.b!.events.hook(h >>> 0, op, key);
+          } catch (e) {
+            throw holder.b!.trapped(e, "a write hook's report", true);
+          }
         },
         gcDone(): void {
           const b = holder.b!;
-          b.profile.nextCycle();
-          b.events.gcDone(readCycle(b), performance.now());
+          try {
+            b.profile.nextCycle();
+            b.events.gcDone(readCycle(b), performance.now());
+          } catch (e) {
+            throw b.trapped(e, "the end of a collection", true);
+          }
         },
         gcStart(): void {
-          holder.b!.onGCStart?.();
+          try {
+            holder.b!.onGCStart?.();
+          } catch (e) {
+            throw holder.b!.trapped(e, "the start of a collection", true);
+          }
         },
         memProfAlloc(p: number, size: number, site: number, op: number): void {
-          holder.b!.profile.alloc(p >>> 0, size >>> 0, site, op);
+          try {
+            holder.b!.profile.alloc(p >>> 0, size >>> 0, site, op);
+          } catch (e) {
+            throw holder.b!.trapped(e, "a heap-profile sample", true);
+          }
         },
         memProfFree(p: number): void {
-          holder.b!.profile.free(p >>> 0);
+          try {
+            holder.b!.profile.free(p >>> 0);
+          } catch (e) {
+            throw holder.b!.trapped(e, "a heap-profile free", true);
+          }
         },
         abort(msg: number, file: number, line: number, column: number): never {
           throw holder.b!.onAbort(msg, file, line, column);
         },
         trace(msg: number, n: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
-          holder.b!.onTrace(msg, n, [a0, a1, a2, a3, a4]);
+          try {
+            holder.b!.onTrace(msg, n, [a0, a1, a2, a3, a4]);
+          } catch (e) {
+            throw holder.b!.trapped(e, "a core trace line", true);
+          }
         },
       },
     };
@@ -510,10 +566,10 @@ export class Boundary {
 
   /** Exported constants and enums of the core, by name (unsafe.layout). */
   constant(name: string): number {
-    return exportedConst(this.#ex as unknown as WebAssembly.Exports, name);
+    return exportedConst(this.#raw, name);
   }
   enumOf(prefix: string): Map<string, number> {
-    return exportedEnum(this.#ex as unknown as WebAssembly.Exports, prefix);
+    return exportedEnum(this.#raw, prefix);
   }
 
   /** Called by the core when a cycle starts, before marking and before the
@@ -525,8 +581,56 @@ export class Boundary {
    *  end time; delivered after the core call that ended it returned. */
   onGCDone: ((record: Record<string, number>, endMs: number) => void) | null = null;
 
-  get dead(): RuntimeAbortError | null {
+  /** What killed the runtime (an abort or a fatal trap), or null. */
+  get dead(): RuntimeAbortError | CoreTrapError | null {
     return this.#dead;
+  }
+
+  /** The error to throw for exception `e`, which unwound through a core
+   *  call made for `operation` (or through the host's code around one).
+   *  A dead runtime: `e` if it is ours, else RuntimeDeadError. A read
+   *  (`fatal` false): `e` if ours, else a non-fatal CoreTrapError — the
+   *  core wrote nothing. Otherwise the core may be half-way: the runtime
+   *  dies, and the fatal CoreTrapError (cause: `e`) is returned. */
+  trapped(e: unknown, operation: string, fatal: boolean): unknown {
+    if (this.#dead) return e instanceof GomapError ? e : new RuntimeDeadError(this.#dead);
+    if (!fatal) return e instanceof GomapError ? e : new CoreTrapError(operation, e, false);
+    const err = new CoreTrapError(operation, e, true);
+    this.#die(err);
+    return err;
+  }
+
+  /** The runtime died (set by the Runtime): its maps stop answering too —
+   *  their numeric lookups run in JS (src/jsread.ts) and call no export
+   *  that death could replace. */
+  onDeath: ((reason: RuntimeAbortError | CoreTrapError) => void) | null = null;
+
+  /** An exception caught around a write, stored by the catch before it
+   *  calls anything: at the stack's limit the catch itself may have no
+   *  room left to call trapped(), and the exception then goes on
+   *  unwinding raw. The next guarded call (or a map found with its write
+   *  flag still set: halfWay) kills the runtime with it as the cause. */
+  escaped: unknown = undefined;
+
+  /** A map was found with its write flag (hashWriting) set. No user code
+   *  runs inside a core call, so only an interrupted write leaves it so:
+   *  the runtime dies (cause: the exception that interrupted it, when the
+   *  host saw it). Returns the error to throw. */
+  halfWay(operation: string): Error {
+    const cause =
+      this.escaped ??
+      new Error(`${operation} found the map's write flag set: an earlier write was interrupted inside the core`);
+    return this.trapped(cause, `an earlier write (found by ${operation})`, true) as Error;
+  }
+
+  /** Every later call into the core throws RuntimeDeadError(reason). */
+  #die(reason: RuntimeAbortError | CoreTrapError): void {
+    // `dead` last: if the stack runs out in here, the runtime is not yet
+    // marked and the next guarded call (escaped) kills it again, whole.
+    for (const ops of this.#ops.values()) killOps(ops, reason);
+    this.onDeath?.(reason);
+    this.#ex = deadExports(reason);
+    this.#dead = reason;
   }
 
   /** The core's exports, typed by its bindings: callers use them directly
@@ -587,12 +691,25 @@ export class Boundary {
   mapOps(suffix: string): MapOps {
     let ops = this.#ops.get(suffix);
     if (!ops) {
-      const ex = this.#ex as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const ex = this.#raw as unknown as Record<string, (...a: unknown[]) => unknown>;
       const o: Record<string, unknown> = {};
       for (const name of MAP_OPS) {
         const f = ex[`${name}_${suffix}`];
-        if (typeof f === "function") o[name] = f;
-        else if (!OPTIONAL_OPS.has(name)) throw new Error(`core is missing ${name}_${suffix}`);
+        if (typeof f !== "function") {
+          if (!OPTIONAL_OPS.has(name)) throw new Error(`core is missing ${name}_${suffix}`);
+          continue;
+        }
+        o[name] = RAW_OPS.has(name) ? f : guard(this, `${name}_${suffix}`, f, !READ_OPS.has(name));
+        if (name === "iternext") {
+          // An iteration step finding the map's write flag set (the
+          // iterator would say ConcurrentMapWriteError forever): halfWay.
+          const step = o[name] as (...a: unknown[]) => number;
+          o[name] = (...a: unknown[]): number => {
+            const n = step(...a);
+            if (n >>> 0 === COUNT_CONCURRENT) throw this.halfWay("a map iteration step");
+            return n;
+          };
+        }
       }
       ops = o as unknown as MapOps;
       if (this.#dead) killOps(ops, this.#dead);
@@ -610,8 +727,7 @@ export class Boundary {
   bucketLayout(suffix: string): BucketLayout {
     let layout = this.#layouts.get(suffix);
     if (layout === undefined) {
-      const raw = this.#ex as unknown as WebAssembly.Exports;
-      const c = (f: string) => exportedConst(raw, `BUCKET_${suffix}_${f}`);
+      const c = (f: string) => exportedConst(this.#raw, `BUCKET_${suffix}_${f}`);
       layout = Object.freeze({
         size: c("size"),
         tophash: 0,
@@ -652,7 +768,11 @@ export class Boundary {
 
   gc(): void {
     this.#ex.gc();
-    this.profile.postSweep(); // runtime.GC publishes the heap profile after its sweep
+    try {
+      this.profile.postSweep(); // runtime.GC publishes the heap profile after its sweep
+    } catch (e) {
+      throw this.trapped(e, "gc", true);
+    }
   }
 
   /** Go's runtime.MemProfileRate = rate (0 off, 1 every object); returns
@@ -705,9 +825,7 @@ export class Boundary {
       ...this.#trace,
     ]);
     this.#trace = [];
-    this.#dead = err;
-    this.#ex = deadExports(err);
-    for (const ops of this.#ops.values()) killOps(ops, err);
+    this.#die(err);
     return err;
   }
 
@@ -718,7 +836,7 @@ export class Boundary {
   }
 }
 
-function killOps(ops: MapOps, reason: RuntimeAbortError): void {
+function killOps(ops: MapOps, reason: RuntimeAbortError | CoreTrapError): void {
   const o = ops as unknown as Record<string, unknown>;
   for (const name of Object.keys(o)) {
     o[name] = () => {
@@ -728,7 +846,7 @@ function killOps(ops: MapOps, reason: RuntimeAbortError): void {
 }
 
 /** Exports of a dead runtime: every call throws RuntimeDeadError. */
-function deadExports(reason: RuntimeAbortError): CoreExports {
+function deadExports(reason: RuntimeAbortError | CoreTrapError): CoreExports {
   return new Proxy({} as CoreExports, {
     get(_t, name) {
       if (name === "then") return undefined;
@@ -737,4 +855,45 @@ function deadExports(reason: RuntimeAbortError): CoreExports {
       };
     },
   });
+}
+
+/** `f` (the core's export `name`) called through a try/catch: an exception
+ *  unwinding through it goes to Boundary.trapped (fatal unless the export
+ *  only reads). */
+function guard(
+  b: Boundary,
+  name: string,
+  f: (...a: unknown[]) => unknown,
+  fatal: boolean,
+): (...a: unknown[]) => unknown {
+  return {
+    [name](...args: unknown[]): unknown {
+      // An earlier write's exception that the host could not handle (no
+      // stack left in its catch): the runtime dies before going on.
+      if (b.escaped !== undefined && !b.dead) throw b.trapped(b.escaped, "an earlier write", true);
+      try {
+        return f(...args);
+      } catch (e) {
+        if (fatal) b.escaped = e; // no call: kept if the next line has no stack left
+        throw b.trapped(e, name, fatal);
+      }
+    },
+  }[name]!;
+}
+
+/** Exports outside the map shapes that write nothing but their own
+ *  transient state (a long key's running hash, restarted by every lookup):
+ *  a trap in them leaves the runtime usable. */
+const READ_EXPORTS = new Set<string>(["longHashBegin", "longHashFeed", "longCandidate"]);
+
+/** The exports with every function guarded (fatal: the host calls them
+ *  for writes, collection, allocation and roots, and for reads of records
+ *  too rare to be worth sorting out); constants and globals as they are. */
+function guardExports(b: Boundary, raw: WebAssembly.Exports): CoreExports {
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(raw)) {
+    out[name] =
+      typeof v === "function" ? guard(b, name, v as (...a: unknown[]) => unknown, !READ_EXPORTS.has(name)) : v;
+  }
+  return out as unknown as CoreExports;
 }

@@ -4,8 +4,9 @@
  *
  * Three kinds of failure: recoverable ones (`OutOfMemoryError`,
  * bad input such as `InvalidOptionError`) change nothing; misuse gets a
- * clear error; corruption inside the core (`RuntimeAbortError`) kills the
- * runtime, and every later call on it throws `RuntimeDeadError`.
+ * clear error; corruption inside the core (`RuntimeAbortError`), or a core
+ * call interrupted half-way by a trap (`CoreTrapError` with `fatal`), kills
+ * the runtime, and every later call on it throws `RuntimeDeadError`.
  */
 
 /** The base class of gomap-wasm's typed errors: one `instanceof GomapError`
@@ -110,15 +111,64 @@ export class RuntimeAbortError extends GomapError {
   }
 }
 
-/** A call on a runtime that aborted earlier. */
+/** An exception unwound through a core call instead of the call
+ *  returning: a trap (a stack overflow — a RangeError, "Maximum call
+ *  stack size exceeded" —, `RuntimeError: unreachable`, a memory access out
+ *  of bounds) or an error thrown by the host's own code while the core was
+ *  inside the call. `cause` is the original exception.
+ *
+ *  When `fatal` (a write, or anything that may have run the allocator or
+ *  the collector), the core may have stopped half-way — a map with its
+ *  write flag still set, a span half-updated — so the runtime is dead from
+ *  then on: every later call throws `RuntimeDeadError` naming this error.
+ *  When not (a lookup or an iteration step, which change nothing in the
+ *  core), the map is as it was and the runtime stays usable. */
+export class CoreTrapError extends GomapError {
+  /** "CoreTrapError". */
+  override name = "CoreTrapError";
+  /** The operation that was interrupted (e.g. "GoMap.set", "gc"). */
+  readonly operation: string;
+  /** Did it kill the runtime? */
+  readonly fatal: boolean;
+  constructor(operation: string, cause: unknown, fatal: boolean) {
+    super(
+      `${operation} was interrupted inside the core by ${describeCause(cause)}; ` +
+        (fatal
+          ? "the core may have stopped half-way, so the runtime is dead (every later call throws RuntimeDeadError)"
+          : "it was a read: nothing was changed and the runtime is usable"),
+      { cause },
+    );
+    this.operation = operation;
+    this.fatal = fatal;
+  }
+}
+
+/** "RangeError: Maximum call stack size exceeded", or what the thrown value says. */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  try {
+    return String(cause);
+  } catch {
+    return "an exception";
+  }
+}
+
+/** A call on a runtime that died earlier: the core aborted
+ *  (`RuntimeAbortError`) or a core call was interrupted half-way
+ *  (`CoreTrapError`). */
 export class RuntimeDeadError extends GomapError {
   /** "RuntimeDeadError". */
   override name = "RuntimeDeadError";
   constructor(
-    /** The abort that killed the runtime (also the error's `cause`). */
-    readonly reason: RuntimeAbortError,
+    /** What killed the runtime (also the error's `cause`). */
+    readonly reason: RuntimeAbortError | CoreTrapError,
   ) {
-    super(`this runtime is dead since the core aborted: ${reason.message.split("\n")[0]}`, { cause: reason });
+    super(
+      reason instanceof CoreTrapError
+        ? `this runtime is dead since ${reason.operation} was interrupted inside the core by ${describeCause(reason.cause)}`
+        : `this runtime is dead since the core aborted: ${reason.message.split("\n")[0]}`,
+      { cause: reason },
+    );
   }
 }
 
@@ -159,7 +209,9 @@ export class WrongRuntimeError extends GomapError {
  *  meeting a write in progress says "concurrent map read and map write".
  *  The map is unchanged. No user code runs inside a write (hooks and
  *  gctrace lines are delivered after it returns), so a single JS thread
- *  meets it only after a trap left a write half-done. */
+ *  only finds a write in progress after a trap left one half-done — and
+ *  that kills the runtime instead (CoreTrapError); the maps of this
+ *  package no longer throw this error. */
 export class ConcurrentMapWriteError extends GomapError {
   /** "ConcurrentMapWriteError". */
   override name = "ConcurrentMapWriteError";

@@ -32,6 +32,7 @@ export {
   OutOfMemoryError,
   CompactionMemoryError,
   RuntimeAbortError,
+  CoreTrapError,
   RuntimeDeadError,
   InvalidArgumentError,
   UseAfterFreeError,

@@ -13,10 +13,13 @@
  */
 import type { Boundary, MapOps } from "./boundary.js";
 import {
-  ConcurrentMapWriteError,
+  type CoreTrapError,
+  GomapError,
   InvalidArgumentError,
   OutOfMemoryError,
+  type RuntimeAbortError,
   RuntimeClosedError,
+  RuntimeDeadError,
   UseAfterFreeError,
 } from "./errors.js";
 import {
@@ -63,6 +66,8 @@ export interface MapInternals {
   detach(how: string): void;
   /** The map moved to another instance (compaction). */
   rebind(owner: MapOwner, ops: MapOps, h: number): void;
+  /** The runtime died (an abort or a fatal trap). */
+  kill(reason: RuntimeAbortError | CoreTrapError): void;
   /** The runtime was closed. */
   close(): void;
 }
@@ -290,8 +295,11 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Why this wrapper is dead: freed, or handed back to a pool. */
   #deadHow = "";
-  #deadError(): UseAfterFreeError | RuntimeClosedError {
+  /** Why the runtime died, once it has (MapInternals.kill). */
+  #killed: RuntimeAbortError | CoreTrapError | null = null;
+  #deadError(): UseAfterFreeError | RuntimeClosedError | RuntimeDeadError {
     if (this.#gen.closed) return new RuntimeClosedError("map");
+    if (this.#killed) return new RuntimeDeadError(this.#killed);
     return this.#deadHow ? new UseAfterFreeError("map", this.#deadHow) : new UseAfterFreeError();
   }
 
@@ -349,7 +357,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         return ops.access(h, this.#placeBytes(key, 0), this.#len) >>> 0;
       default:
         if (typeof key !== "number") break;
-        if (key !== key) {
+        if (Number.isNaN(key)) {
           // NaN is never found (the core hashes it at random); a write in
           // progress is reported all the same, as the core would.
           return (b.u8[h + HMAP_FLAGS]! & FLAG_HASH_WRITING) !== 0 ? SLOT_CONCURRENT : 0;
@@ -498,21 +506,31 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. */
   get(key: KindInput<K>): KindValue<V> | undefined {
     if (this.#freed) throw this.#deadError();
-    const slot = this.#access(key);
-    if (slot <= SLOT_CONCURRENT) {
-      if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
-      return undefined;
+    let slot: number;
+    let v: KindValue<V> | undefined;
+    try {
+      // A read: it writes nothing (long keys included, #accessLong), so a
+      // trap in it changes nothing. It reaches no safe point and allocates
+      // nothing: it queues no event, so there is none to deliver.
+      slot = this.#access(key);
+      v = slot > SLOT_CONCURRENT ? (this.#readValue(slot) as KindValue<V>) : undefined;
+    } catch (e) {
+      throw this.#trapped(e, "GoMap.get", false);
     }
-    // A lookup reaches no safe point and allocates nothing, long keys
-    // included (#accessLong): it queues no event, so there is none to deliver.
-    return this.#readValue(slot) as KindValue<V>;
+    if (slot === SLOT_CONCURRENT) throw this.#b.halfWay("GoMap.get");
+    return v;
   }
 
   /** Is `key` present? Throws like `get`. */
   has(key: KindInput<K>): boolean {
     if (this.#freed) throw this.#deadError();
-    const slot = this.#access(key);
-    if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+    let slot: number;
+    try {
+      slot = this.#access(key);
+    } catch (e) {
+      throw this.#trapped(e, "GoMap.has", false);
+    }
+    if (slot === SLOT_CONCURRENT) throw this.#b.halfWay("GoMap.has");
     return slot !== 0;
   }
 
@@ -554,41 +572,64 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       default:
         value = this.#val.toCore(value, "value") as KindInput<V>;
     }
-    let slot = this.#assignSlot(key);
-    if (slot === 0) {
-      // Out of memory: collect (garbage such as outgrown bucket arrays may
-      // be what is in the way) and try once more. The failed attempt changed
-      // nothing.
-      b.gc();
+    let slot: number;
+    try {
+      // From mapassign to the value's store, an exception (a trap, a stack
+      // overflow) may leave the write half-done: it kills the runtime.
       slot = this.#assignSlot(key);
+      if (slot === 0) {
+        // Out of memory: collect (garbage such as outgrown bucket arrays may
+        // be what is in the way) and try once more. The failed attempt changed
+        // nothing.
+        b.gc();
+        slot = this.#assignSlot(key);
+      }
+      if (slot > SLOT_CONCURRENT) {
+        switch (this.#vk) {
+          case K_U32:
+            b.u32[slot >>> 2] = value as number;
+            break;
+          case K_I32:
+            b.i32[slot >>> 2] = value as number;
+            break;
+          case K_U64:
+          case K_I64:
+            if (typeof value === "number") {
+              // Little-endian halves; two's complement for negative i64 numbers.
+              const u32 = b.u32;
+              u32[slot >>> 2] = value >>> 0;
+              u32[(slot >>> 2) + 1] = Math.floor(value / 4294967296) >>> 0;
+            } else if (this.#vk === K_U64) b.u64[slot >>> 3] = value as bigint;
+            else b.i64[slot >>> 3] = value as bigint;
+            break;
+          default:
+            b.f64[slot >>> 3] = value as number;
+        }
+        this.#gen.writes++;
+      }
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.set", true);
     }
     if (slot <= SLOT_CONCURRENT) {
       if (slot === 0) this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, "growing the map"));
-      this.#fail(new ConcurrentMapWriteError());
+      this.#fail(this.#b.halfWay("GoMap.set"));
     }
-    switch (this.#vk) {
-      case K_U32:
-        b.u32[slot >>> 2] = value as number;
-        break;
-      case K_I32:
-        b.i32[slot >>> 2] = value as number;
-        break;
-      case K_U64:
-      case K_I64:
-        if (typeof value === "number") {
-          // Little-endian halves; two's complement for negative i64 numbers.
-          const u32 = b.u32;
-          u32[slot >>> 2] = value >>> 0;
-          u32[(slot >>> 2) + 1] = Math.floor(value / 4294967296) >>> 0;
-        } else if (this.#vk === K_U64) b.u64[slot >>> 3] = value as bigint;
-        else b.i64[slot >>> 3] = value as bigint;
-        break;
-      default:
-        b.f64[slot >>> 3] = value as number;
-    }
-    this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
     return this;
+  }
+
+  /** The error to throw for `e`, caught around a core call made for
+   *  `operation`: ours as it is (bad input, out of memory, a dead
+   *  runtime); anything else unwound through the core (or through the
+   *  host's code between the core call and the end of the write) — for a
+   *  write (`fatal`) it kills the runtime (src/boundary.ts: trapped). */
+  #trapped(e: unknown, operation: string, fatal: boolean): unknown {
+    if (e instanceof GomapError) {
+      if (this.#b.escaped === e) this.#b.escaped = undefined; // ours: not a trap
+      return e;
+    }
+    return this.#b.trapped(e, operation, fatal);
   }
 
   /** mapassign for the key (checked here): the value slot, 0 (out of
@@ -644,16 +685,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** set() for string/bytes values: the core copies the value's bytes
    *  into the heap before it touches the map (assignS). */
   #setRef(key: unknown, value: string | Uint8Array): this {
-    let slot = this.#assignRef(key, value);
-    if (slot === 0) {
-      this.#b.gc(); // out of memory: collect, then try once more
+    let slot: number;
+    try {
       slot = this.#assignRef(key, value);
+      if (slot === 0) {
+        this.#b.gc(); // out of memory: collect, then try once more
+        slot = this.#assignRef(key, value);
+      }
+      if (slot > SLOT_CONCURRENT) this.#gen.writes++;
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.set", true);
     }
     if (slot <= SLOT_CONCURRENT) {
       if (slot === 0) this.#fail(new OutOfMemoryError(this.#len, this.#owner.maxMemory, "storing the value"));
-      this.#fail(new ConcurrentMapWriteError());
+      this.#fail(this.#b.halfWay("GoMap.set"));
     }
-    this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
     return this;
   }
@@ -714,58 +761,63 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     const ops = this.#ops;
     const h = this.#h;
     let r: number;
-    switch (this.#kk) {
-      case K_U32:
-        if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
-        r = ops.delete(h, key);
-        break;
-      case K_I32:
-        if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
-        r = ops.delete(h, key);
-        break;
-      case K_U64:
-        if (typeof key === "number") {
-          if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
-          r = ops.deleteF!(h, key);
-        } else {
-          if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) throw this.#badKey(key);
+    try {
+      switch (this.#kk) {
+        case K_U32:
+          if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
           r = ops.delete(h, key);
-        }
-        break;
-      case K_I64:
-        if (typeof key === "number") {
-          if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
-          r = ops.deleteF!(h, key);
-        } else {
-          if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) throw this.#badKey(key);
+          break;
+        case K_I32:
+          if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
           r = ops.delete(h, key);
-        }
-        break;
-      case K_STR:
-        if (typeof key !== "string") throw this.#badKey(key);
-        if (key.length * 3 > HALF_SCRATCH) {
-          r = this.#deleteLong(encodeLong(key));
           break;
-        }
-        r = ops.delete(h, this.#placeStr(key, 0), this.#len);
-        break;
-      case K_BYTES:
-        if (!isBytes(key)) throw this.#badKey(key);
-        if (viewLength(key) > HALF_SCRATCH) {
-          r = this.#deleteLong(copyBytes(key));
+        case K_U64:
+          if (typeof key === "number") {
+            if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
+            r = ops.deleteF!(h, key);
+          } else {
+            if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) throw this.#badKey(key);
+            r = ops.delete(h, key);
+          }
           break;
-        }
-        r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
-        break;
-      default:
-        if (typeof key !== "number") throw this.#badKey(key);
-        r = ops.delete(h, key);
+        case K_I64:
+          if (typeof key === "number") {
+            if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
+            r = ops.deleteF!(h, key);
+          } else {
+            if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) throw this.#badKey(key);
+            r = ops.delete(h, key);
+          }
+          break;
+        case K_STR:
+          if (typeof key !== "string") throw this.#badKey(key);
+          if (key.length * 3 > HALF_SCRATCH) {
+            r = this.#deleteLong(encodeLong(key));
+            break;
+          }
+          r = ops.delete(h, this.#placeStr(key, 0), this.#len);
+          break;
+        case K_BYTES:
+          if (!isBytes(key)) throw this.#badKey(key);
+          if (viewLength(key) > HALF_SCRATCH) {
+            r = this.#deleteLong(copyBytes(key));
+            break;
+          }
+          r = ops.delete(h, this.#placeBytes(key, 0), this.#len);
+          break;
+        default:
+          if (typeof key !== "number") throw this.#badKey(key);
+          r = ops.delete(h, key);
+      }
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.delete", true);
     }
     this.#gen.writes++;
     if (this.#ev.pending) this.#ev.deliver();
     if (r === DELETE_DELETED) return true;
     if (r === DELETE_OOM) throw new OutOfMemoryError(0, this.#owner.maxMemory, "evacuating before the delete");
-    if (r === DELETE_CONCURRENT) throw new ConcurrentMapWriteError();
+    if (r === DELETE_CONCURRENT) throw this.#b.halfWay("GoMap.delete");
     return false;
   }
 
@@ -791,8 +843,15 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   clear(): void {
     currentOp.name = "GoMap.clear";
     this.#live();
-    if (!this.#ops.clear(this.#h)) throw new ConcurrentMapWriteError();
-    this.#invalidate("cleared");
+    let ok: boolean;
+    try {
+      ok = Boolean(this.#ops.clear(this.#h));
+      if (ok) this.#invalidate("cleared");
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.clear", true);
+    }
+    if (!ok) throw this.#b.halfWay("GoMap.clear");
     if (this.#ev.pending) this.#ev.deliver();
   }
 
@@ -802,10 +861,16 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   shrink(): void {
     currentOp.name = "GoMap.shrink";
     this.#live();
-    const r = this.#ops.shrink(this.#h);
+    let r: number;
+    try {
+      r = this.#ops.shrink(this.#h);
+      if (r !== SHRINK_OOM && r !== SHRINK_CONCURRENT) this.#invalidate("shrunk");
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "GoMap.shrink", true);
+    }
     if (r === SHRINK_OOM) this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, "rebuilding the map for shrink()"));
-    if (r === SHRINK_CONCURRENT) this.#fail(new ConcurrentMapWriteError());
-    this.#invalidate("shrunk");
+    if (r === SHRINK_CONCURRENT) this.#fail(this.#b.halfWay("GoMap.shrink"));
     if (this.#ev.pending) this.#ev.deliver();
   }
 
@@ -977,6 +1042,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         this.#deadHow = how;
         this.#hooked = false;
       },
+      kill: (reason) => {
+        // The runtime died: every later use throws RuntimeDeadError (the
+        // lookups in JS would otherwise go on answering from memory).
+        if (this.#freed) return;
+        this.#freed = true;
+        this.#killed = reason;
+      },
       close: () => {
         // The runtime was closed: every later use throws RuntimeClosedError,
         // and this wrapper lets go of the instance so that the JS engine
@@ -1006,8 +1078,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#live();
     return {
       slot: (key) => {
-        const slot = this.#access(key);
-        if (slot === SLOT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map read and map write");
+        let slot: number;
+        try {
+          slot = this.#access(key);
+        } catch (e) {
+          throw this.#trapped(e, "unsafe.slot", false);
+        }
+        if (slot === SLOT_CONCURRENT) throw this.#b.halfWay("unsafe.slot");
         return slot;
       },
       zero: (keys) => this.#zeroValues(keys),
@@ -1022,12 +1099,21 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** unsafe.zeroValues: a raw fill of value slots in the core (all of them,
    *  or those of the given keys). Returns buckets filled / keys found. */
   #zeroValues(keys?: ArrayLike<unknown>): number {
+    try {
+      return this.#zeroValuesIn(keys);
+    } catch (e) {
+      this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+      throw this.#trapped(e, "unsafe.zeroValues", true);
+    }
+  }
+
+  #zeroValuesIn(keys?: ArrayLike<unknown>): number {
     const ALL = 0xffffffff;
     const b = this.#b;
     this.#gen.writes++; // an iterator's fetched batch is looked up again
     if (keys === undefined) {
       const r = this.#ops.zeroValues(this.#h, 0, ALL) >>> 0;
-      if (r === COUNT_CONCURRENT) throw new ConcurrentMapWriteError();
+      if (r === COUNT_CONCURRENT) throw this.#b.halfWay("unsafe.zeroValues");
       return r;
     }
     const ks = this.#batchArg(keys, this.#key, "keys");
@@ -1046,7 +1132,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         continue;
       }
       const r = this.#ops.zeroValues(this.#h, kAddr, n) >>> 0;
-      if (r === COUNT_CONCURRENT) throw new ConcurrentMapWriteError();
+      if (r === COUNT_CONCURRENT) throw this.#b.halfWay("unsafe.zeroValues");
       found += r;
       i += n;
     }
@@ -1082,37 +1168,54 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
       return this;
     }
-    const b = this.#b;
-    const kAddr = b.scratchBase,
-      vAddr = kAddr + HALF_SCRATCH;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
-      let n = packChunk(this.#b, ks, this.#key, i, kAddr);
-      n = Math.min(n, packChunk(this.#b, vs, this.#val, i, vAddr, n));
+      let n: number;
+      try {
+        // Between chunks the map is consistent, but the batch is half-done:
+        // an exception here (a trap, a stack overflow) kills the runtime.
+        n = this.#setChunk(ks, vs, i);
+      } catch (e) {
+        this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+        throw this.#trapped(e, "GoMap.setMany", true);
+      }
       if (n === 0) {
-        // One entry too long for the scratch area: set it on its own.
+        // One entry too long for the scratch area: set it on its own (its
+        // events are delivered by set(), whose errors pass through here).
         this.#oneOfMany(i, "setMany", () => this.set(ks[i] as KindInput<K>, vs[i] as KindInput<V>));
         i++;
         continue;
       }
-      const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
-      if (done < n && this.#b.exports.batchStatus() === BATCH_OOM) {
-        // Collect and retry the rest of the chunk once (repacked: the
-        // collection used the scratch area).
-        b.gc();
-        i += done;
-        const m = packChunk(this.#b, ks, this.#key, i, kAddr, n - done);
-        packChunk(this.#b, vs, this.#val, i, vAddr, m);
-        const again = this.#ops.setMany(this.#h, kAddr, vAddr, m) >>> 0;
-        if (again < m) this.#batchFailed(i + again, "setMany");
-        i += m;
-        continue;
-      }
-      if (done < n) this.#batchFailed(i + done, "setMany");
       i += n;
     }
     if (this.#ev.pending) this.#ev.deliver();
     return this;
+  }
+
+  /** setMany's chunk from entry i: packed, stored by one core call (out
+   *  of memory: collected and retried once). Returns the entries stored,
+   *  0 when entry i is too long for the scratch area. */
+  #setChunk(ks: NumArray | (string | Uint8Array)[], vs: NumArray | (string | Uint8Array)[], i: number): number {
+    const b = this.#b;
+    const kAddr = b.scratchBase,
+      vAddr = kAddr + HALF_SCRATCH;
+    let n = packChunk(b, ks, this.#key, i, kAddr);
+    n = Math.min(n, packChunk(b, vs, this.#val, i, vAddr, n));
+    if (n === 0) return 0;
+    const done = this.#ops.setMany(this.#h, kAddr, vAddr, n) >>> 0;
+    if (done < n && b.exports.batchStatus() === BATCH_OOM) {
+      // Collect and retry the rest of the chunk once (repacked: the
+      // collection used the scratch area).
+      b.gc();
+      const at = i + done;
+      const m = packChunk(b, ks, this.#key, at, kAddr, n - done);
+      packChunk(b, vs, this.#val, at, vAddr, m);
+      const again = this.#ops.setMany(this.#h, kAddr, vAddr, m) >>> 0;
+      if (again < m) this.#batchFailed(at + again, "setMany");
+      return done + m;
+    }
+    if (done < n) this.#batchFailed(i + done, "setMany");
+    return n;
   }
 
   /** Look up many keys. Numeric values go to `out` (a typed array, new if
@@ -1192,14 +1295,22 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     let deleted = 0;
     this.#gen.writes++;
     for (let i = 0; i < ks.length; ) {
-      const n = packChunk(this.#b, ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+      let n: number;
+      let done: number;
+      try {
+        // As in setMany: an exception between packing and counting kills.
+        n = packChunk(b, ks, this.#key, i, kAddr, Infinity, b.scratchBytes);
+        done = n === 0 ? 0 : this.#ops.deleteMany(this.#h, kAddr, n) >>> 0;
+        if (n !== 0) deleted += b.batchCount();
+      } catch (e) {
+        this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
+        throw this.#trapped(e, "GoMap.deleteMany", true);
+      }
       if (n === 0) {
         if (this.#oneOfMany(i, "deleteMany", () => this.delete(ks[i] as KindInput<K>))) deleted++;
         i++;
         continue;
       }
-      const done = this.#ops.deleteMany(this.#h, kAddr, n) >>> 0;
-      deleted += b.batchCount();
       if (done < n) this.#batchFailed(i + done, "deleteMany");
       i += n;
     }
@@ -1232,7 +1343,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (status === BATCH_OOM) {
       this.#fail(new OutOfMemoryError(0, this.#owner.maxMemory, `${what} after ${done} entries`, done));
     }
-    if (status === BATCH_CONCURRENT) this.#fail(new ConcurrentMapWriteError());
+    if (status === BATCH_CONCURRENT) this.#fail(this.#b.halfWay(`GoMap.${what}`));
     this.#fail(new Error(`${what}: core stopped after ${done} entries with status ${status}`));
   }
 

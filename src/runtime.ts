@@ -185,6 +185,12 @@ export class Runtime {
       r.gcCpuNs += this.#stats.base.GCCPUNanos;
       this.#gctrace(formatGCTrace(r, this.#createdMs, endMs));
     };
+    b.onDeath = (reason) => {
+      for (const ref of this.#maps.values()) {
+        const m = ref.deref();
+        if (m) mapInternals(m).kill(reason);
+      }
+    };
     b.onGCStart = () => {
       for (const p of this.#pools) poolCycleStart(p);
     };

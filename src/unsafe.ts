@@ -168,6 +168,13 @@ let makeBuckets: (
   current: UnsafeArray,
 ) => UnsafeBuckets;
 let makeUnsafe: (ctx: UnsafeContext) => Unsafe;
+/** What a pointer or view was taken from: module-private (a public getter
+ *  would hand its instance — memory, exports — to anyone holding one). */
+let pointerStamp: (p: UnsafePointer) => Stamp;
+let bucketsStamp: (v: UnsafeBuckets) => Stamp;
+function stampOf(x: UnsafePointer | UnsafeBuckets): Stamp {
+  return x instanceof UnsafePointer ? pointerStamp(x) : bucketsStamp(x);
+}
 
 /** A raw address from `rt.unsafe` (hmap or value slot). Arithmetic works
  *  through `valueOf()` (`ptr + 8`); in the debug build every use checks
@@ -180,6 +187,7 @@ export class UnsafePointer {
   #u: Unsafe;
   static {
     makePointer = (u, kind, address, stamp) => new UnsafePointer(u, kind, address, stamp);
+    pointerStamp = (p) => p.#stamp;
   }
   /** Pointers are made by `rt.unsafe.pointer(m)` and `rt.unsafe.slot(m, k)`. */
   private constructor(u: Unsafe, kind: "hmap" | "slot", address: number, stamp: Stamp) {
@@ -196,10 +204,6 @@ export class UnsafePointer {
   /** The address, so that arithmetic works (`ptr + 8`); checked as `address` is. */
   valueOf(): number {
     return this.address;
-  }
-  /** @internal */
-  get stamp(): Stamp {
-    return this.#stamp;
   }
   /** Slot pointers: the value stored in the slot, decoded like `m.get`. */
   load(): number | bigint | string | Uint8Array {
@@ -289,6 +293,7 @@ export class UnsafeBuckets {
   #debug: boolean;
   static {
     makeBuckets = (u, map, stamp, layout, old, current) => new UnsafeBuckets(u, map, stamp, layout, old, current);
+    bucketsStamp = (v) => v.#stamp;
   }
   /** Views are made by `rt.unsafe.buckets(m)`. */
   private constructor(
@@ -311,10 +316,6 @@ export class UnsafeBuckets {
     this.current = current;
     this.old = old;
     this.nevacuate = stamp.nevacuate;
-  }
-  /** @internal */
-  get stamp(): Stamp {
-    return this.#stamp;
   }
   #mem(): Boundary {
     if (this.#debug) useCheck(this.#u, this.#stamp, "bucket view");
@@ -594,7 +595,7 @@ export class Unsafe {
     const b = this.#ctx.boundary;
     if (b.debug && (x instanceof UnsafePointer || x instanceof UnsafeBuckets)) {
       const addr = x instanceof UnsafePointer ? x.address : x.current.address;
-      const why = staleness(b, x.stamp);
+      const why = staleness(b, stampOf(x));
       if (why) throw new StaleViewError(x instanceof UnsafePointer ? `${x.kind} pointer` : "bucket view", why);
       if (addr !== 0 && b.objectBase(addr) === 0) throw new StaleViewError("pointer", "its object was freed");
     }
@@ -606,7 +607,7 @@ export class Unsafe {
   isStale(x: UnsafePointer | UnsafeBuckets): boolean {
     if (!(x instanceof UnsafePointer || x instanceof UnsafeBuckets))
       throw new InvalidArgumentError("x", "expected an unsafe pointer or bucket view");
-    return staleness(this.#ctx.boundary, x.stamp) !== "";
+    return staleness(this.#ctx.boundary, stampOf(x)) !== "";
   }
 
   /** Call `fn(key, inserted)` on every assign to m (an i64/u64-key map).

@@ -22,7 +22,7 @@ import { setMany, getMany, deleteMany } from "./batch";
 import { makeStr } from "./str";
 import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
-import { enterOp, EntryOp } from "../mem/mprof";
+import { enterOp, openEntry, EntryOp } from "../mem/mprof";
 import { rootSet } from "../gc/roots";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */
@@ -47,15 +47,15 @@ export function makemap_k32_v32(hint: f64, hash0: u32, typ: u32, root: u32): usi
 }
 export function access_k32_v32(h: usize, key: u32): usize { return mapaccess<u32, u32>(h, key); }
 export function assign_k32_v32(h: usize, key: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u32, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_k32_v32(h: usize, key: u32): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u32, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -98,15 +98,15 @@ export function makemap_k32_v64(hint: f64, hash0: u32, typ: u32, root: u32): usi
 }
 export function access_k32_v64(h: usize, key: u32): usize { return mapaccess<u32, u64>(h, key); }
 export function assign_k32_v64(h: usize, key: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u32, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_k32_v64(h: usize, key: u32): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u32, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -149,15 +149,15 @@ export function makemap_k32_vs(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 }
 export function access_k32_vs(h: usize, key: u32): usize { return mapaccess<u32, i64>(h, key); }
 export function assign_k32_vs(h: usize, key: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u32, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_k32_vs(h: usize, key: u32): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u32, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -186,8 +186,8 @@ export function zeroValues_k32_vs(h: usize, keys: usize, n: u32): u32 {
  *  heap first, so running out of memory changes nothing. Returns the value
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_k32_vs(h: usize, key: u32, vp: usize, vl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = assignStrValue<u32, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -210,15 +210,15 @@ export function makemap_k64_v32(hint: f64, hash0: u32, typ: u32, root: u32): usi
 }
 export function access_k64_v32(h: usize, key: u64): usize { return mapaccess<u64, u32>(h, key); }
 export function assign_k64_v32(h: usize, key: u64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_k64_v32(h: usize, key: u64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -247,15 +247,15 @@ export function zeroValues_k64_v32(h: usize, keys: usize, n: u32): u32 {
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u64, u32>(h, <u64><i64>key); }
 export function assignF_k64_v32(h: usize, key: f64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u64, u32>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function deleteF_k64_v32(h: usize, key: f64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u64, u32>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -278,15 +278,15 @@ export function makemap_k64_v64(hint: f64, hash0: u32, typ: u32, root: u32): usi
 }
 export function access_k64_v64(h: usize, key: u64): usize { return mapaccess<u64, u64>(h, key); }
 export function assign_k64_v64(h: usize, key: u64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_k64_v64(h: usize, key: u64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -315,15 +315,15 @@ export function zeroValues_k64_v64(h: usize, keys: usize, n: u32): u32 {
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u64, u64>(h, <u64><i64>key); }
 export function assignF_k64_v64(h: usize, key: f64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u64, u64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function deleteF_k64_v64(h: usize, key: f64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u64, u64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -346,15 +346,15 @@ export function makemap_k64_vs(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 }
 export function access_k64_vs(h: usize, key: u64): usize { return mapaccess<u64, i64>(h, key); }
 export function assign_k64_vs(h: usize, key: u64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_k64_vs(h: usize, key: u64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -383,8 +383,8 @@ export function zeroValues_k64_vs(h: usize, keys: usize, n: u32): u32 {
  *  heap first, so running out of memory changes nothing. Returns the value
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_k64_vs(h: usize, key: u64, vp: usize, vl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = assignStrValue<u64, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -393,22 +393,22 @@ export function assignS_k64_vs(h: usize, key: u64, vp: usize, vl: u32): usize {
 // boundary as f64 (no BigInt), and becomes its i64 bits.
 export function accessF_k64_vs(h: usize, key: f64): usize { return mapaccess<u64, i64>(h, <u64><i64>key); }
 export function assignF_k64_vs(h: usize, key: f64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<u64, i64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function deleteF_k64_vs(h: usize, key: f64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<u64, i64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function assignSF_k64_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = assignStrValue<u64, i64>(h, <u64><i64>key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -431,15 +431,15 @@ export function makemap_kf_v32(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 }
 export function access_kf_v32(h: usize, key: f64): usize { return mapaccess<f64, u32>(h, key); }
 export function assign_kf_v32(h: usize, key: f64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<f64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_kf_v32(h: usize, key: f64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<f64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -482,15 +482,15 @@ export function makemap_kf_v64(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 }
 export function access_kf_v64(h: usize, key: f64): usize { return mapaccess<f64, u64>(h, key); }
 export function assign_kf_v64(h: usize, key: f64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<f64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_kf_v64(h: usize, key: f64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<f64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -533,15 +533,15 @@ export function makemap_kf_vs(hint: f64, hash0: u32, typ: u32, root: u32): usize
 }
 export function access_kf_vs(h: usize, key: f64): usize { return mapaccess<f64, i64>(h, key); }
 export function assign_kf_vs(h: usize, key: f64): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<f64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_kf_vs(h: usize, key: f64): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<f64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -570,8 +570,8 @@ export function zeroValues_kf_vs(h: usize, keys: usize, n: u32): u32 {
  *  heap first, so running out of memory changes nothing. Returns the value
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_kf_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = assignStrValue<f64, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -594,15 +594,15 @@ export function makemap_ks_v32(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 }
 export function access_ks_v32(h: usize, kp: usize, kl: u32): usize { return mapaccess<i64, u32>(h, makeStr(kp, kl)); }
 export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<i64, u32>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_ks_v32(h: usize, kp: usize, kl: u32): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<i64, u32>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -648,15 +648,15 @@ export function makemap_ks_v64(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 }
 export function access_ks_v64(h: usize, kp: usize, kl: u32): usize { return mapaccess<i64, u64>(h, makeStr(kp, kl)); }
 export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<i64, u64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_ks_v64(h: usize, kp: usize, kl: u32): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<i64, u64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -702,15 +702,15 @@ export function makemap_ks_vs(hint: f64, hash0: u32, typ: u32, root: u32): usize
 }
 export function access_ks_vs(h: usize, kp: usize, kl: u32): usize { return mapaccess<i64, i64>(h, makeStr(kp, kl)); }
 export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = mapassign<i64, i64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
 }
 export function delete_ks_vs(h: usize, kp: usize, kl: u32): u32 {
+  openEntry(EntryOp.DELETE);
   safePoint();
-  enterOp(EntryOp.DELETE);
   const r = mapdelete<i64, i64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -739,8 +739,8 @@ export function zeroValues_ks_vs(h: usize, keys: usize, n: u32): u32 {
  *  heap first, so running out of memory changes nothing. Returns the value
  *  slot, 0 (out of memory) or 1 (a write is in progress). */
 export function assignS_ks_vs(h: usize, kp: usize, kl: u32, vp: usize, vl: u32): usize {
+  openEntry(EntryOp.SET);
   safePoint();
-  enterOp(EntryOp.SET);
   const r = assignStrValue<i64, i64>(h, makeStr(kp, kl), makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;

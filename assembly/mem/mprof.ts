@@ -115,6 +115,18 @@ export let entryOp: u32 = EntryOp.NONE;
   entryOp = <u32>op;
 }
 
+/** Open a set/delete export: its label is set before anything else and
+ *  cleared when it returns, so a label still set here means an earlier call
+ *  never returned — a trap or a stack overflow unwound through it, and the
+ *  heap or a map may be half-way through a change. Abort (the runtime is
+ *  then dead) rather than work on it; the host notices most such unwinds
+ *  itself, this catches the rest (a catch with no stack left to report). */
+// @ts-ignore: decorator
+@inline export function openEntry(op: EntryOp): void {
+  if (entryOp != <u32>EntryOp.NONE) abort("an earlier set/delete never returned (a trap unwound through it)");
+  entryOp = <u32>op;
+}
+
 /** Set the site of the next mallocgc. */
 // @ts-ignore: decorator
 @inline export function allocAt(site: AllocSite): void {

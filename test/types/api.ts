@@ -20,6 +20,7 @@ import {
   OutOfMemoryError,
   RuntimeAbortError,
   RuntimeDeadError,
+  CoreTrapError,
   InvalidArgumentError,
   UseAfterFreeError,
   WrongRuntimeError,
@@ -493,8 +494,13 @@ if (e instanceof RuntimeAbortError) {
   void [where, dump];
 }
 if (e instanceof RuntimeDeadError) {
-  const reason: RuntimeAbortError = e.reason;
+  const reason: RuntimeAbortError | CoreTrapError = e.reason;
   void reason;
+}
+if (e instanceof CoreTrapError) {
+  const what: string = e.operation;
+  const fatal: boolean = e.fatal;
+  void [what, fatal];
 }
 if (e instanceof UnsafeNotAllowedError) {
   const entry: string = e.entry;
