@@ -83,9 +83,3 @@ export function packChunk(
 export function copyIn(b: Boundary, src: NumArray, addr: number): void {
   b.u8.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), addr);
 }
-
-/** Copy n values from memory at addr into dst from index `at`. */
-export function copyOut(b: Boundary, addr: number, dst: NumArray, at: number, n: number): void {
-  const bytes = dst.BYTES_PER_ELEMENT;
-  new Uint8Array(dst.buffer, dst.byteOffset + at * bytes, n * bytes).set(b.u8.subarray(addr, addr + n * bytes));
-}

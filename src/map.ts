@@ -27,6 +27,7 @@ import {
   isBytes,
   coreSuffix,
   isRefKind,
+  realBytes,
   viewLength,
   type KindArray,
   type KindInput,
@@ -38,7 +39,7 @@ import { encodeInto } from "./wtf8.js";
 import { READ, readBytes, readString, type ValueReader } from "./codec.js";
 import { GoMapIterator, GoMapProjection, type IterHooks, type MapGeneration } from "./iterator.js";
 import { EventQueue } from "./events.js";
-import { HALF_SCRATCH, copyOut, packChunk, type NumArray } from "./batch.js";
+import { HALF_SCRATCH, packChunk, type NumArray } from "./batch.js";
 import {
   BATCH_CONCURRENT,
   BATCH_OOM,
@@ -1250,11 +1251,17 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       vAddr = kAddr + HALF_SCRATCH;
     const maxOut = Math.floor(HALF_SCRATCH / (vb + 1));
     const fAddr = vAddr + maxOut * vb;
+    // Outputs are written through views of their real bytes (no user code
+    // runs on a typed array's write), or — string/bytes values into an
+    // array, whose writes may run user code that uses the scratch area —
+    // only after the whole chunk was read out of it.
+    const outBytes = ref ? null : realBytes(result as NumArray, vb);
+    const foundBytes = found === undefined ? null : realBytes(found, 1);
     for (let i = 0; i < n; ) {
       const m = packChunk(this.#b, ks, this.#key, i, kAddr, maxOut);
       if (m === 0) {
         const v = this.get(ks[i] as KindInput<K>);
-        if (found) found[i] = v === undefined ? 0 : 1;
+        if (foundBytes) foundBytes[i] = v === undefined ? 0 : 1;
         if (ref) (result as (KindValue<V> | undefined)[])[i] = v;
         else
           (result as unknown as (number | bigint)[])[i] =
@@ -1264,15 +1271,17 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       }
       const done = this.#ops.getMany(this.#h, kAddr, vAddr, fAddr, m) >>> 0;
       if (done < m) this.#batchFailed(i + done, "getMany");
+      if (foundBytes) foundBytes.set(b.u8.subarray(fAddr, fAddr + m), i);
       if (ref) {
         const u8 = b.u8;
-        const arr = result as (KindValue<V> | undefined)[];
+        const vals = new Array<KindValue<V> | undefined>(m);
         for (let j = 0; j < m; j++)
-          arr[i + j] = u8[fAddr + j] ? (this.#read(b, vAddr + j * 8) as KindValue<V>) : undefined;
+          vals[j] = u8[fAddr + j] ? (this.#read(b, vAddr + j * 8) as KindValue<V>) : undefined;
+        const arr = result as (KindValue<V> | undefined)[];
+        for (let j = 0; j < m; j++) arr[i + j] = vals[j];
       } else {
-        copyOut(b, vAddr, result as NumArray, i, m);
+        outBytes!.set(b.u8.subarray(vAddr, vAddr + m * vb), i * vb);
       }
-      if (found) found.set(b.u8.subarray(fAddr, fAddr + m), i);
       i += m;
     }
     if (this.#ev.pending) this.#ev.deliver();
@@ -1375,7 +1384,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       // its real extent, so a `length` it defines on itself cannot lie.
       if (xs instanceof Ctor && ArrayBuffer.isView(xs)) {
         const v = xs as NumArray;
-        return new Ctor(v.buffer, v.byteOffset, viewLength(v));
+        const bytes = realBytes(v, spec.bytes); // its real buffer, by the intrinsic getters
+        return new Ctor(bytes.buffer, bytes.byteOffset, viewLength(v));
       }
     }
     const n = ArrayBuffer.isView(xs) ? viewLength(xs) : (xs as ArrayLike<unknown>).length;

@@ -71,6 +71,19 @@ const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(U
 export function viewLength(x: ArrayBufferView): number {
   return typedArrayLength.call(x);
 }
+const typedArrayGetter = (name: string) =>
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), name)!.get as (
+    this: ArrayBufferView,
+  ) => number | ArrayBufferLike;
+const typedArrayBuffer = typedArrayGetter("buffer") as (this: ArrayBufferView) => ArrayBufferLike;
+const typedArrayByteOffset = typedArrayGetter("byteOffset") as (this: ArrayBufferView) => number;
+/** The bytes of typed array x as a fresh Uint8Array over its real buffer
+ *  and extent (the intrinsic getters: a subclass's `buffer`, `byteOffset`
+ *  or `length` getters run no code here and cannot lie); `bytesPer`: its
+ *  element size, from its kind. */
+export function realBytes(x: ArrayBufferView, bytesPer: number): Uint8Array {
+  return new Uint8Array(typedArrayBuffer.call(x), typedArrayByteOffset.call(x), typedArrayLength.call(x) * bytesPer);
+}
 
 /** A real Uint8Array (ArrayBuffer.isView reads an internal slot: an object
  *  that only has Uint8Array.prototype on its chain is not one). */

@@ -581,6 +581,45 @@ describe("arguments are read once, at their real extent", () => {
     rt.close();
   });
 
+  it("getMany's outputs run no user code while results sit in the scratch area", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "u32", value: "string" });
+    m.setMany([1, 2, 3], ["one", "two", "three"]);
+    // An out array whose writes re-enter the runtime (a write with a string
+    // argument uses the scratch area the results are read from).
+    const t = new Array(3);
+    const out = new Proxy(t, {
+      set(a, p, v) {
+        a[p as unknown as number] = v;
+        if (p === "0") m.set(4, "a longer value");
+        return true;
+      },
+    });
+    m.getMany([1, 2, 3], out as never);
+    expect(t).toEqual(["one", "two", "three"]);
+    // A typed array subclass whose buffer/byteOffset getters re-enter: the
+    // real buffer is written, and nothing is read after they ran.
+    const n = rt.map({ key: "u32", value: "u32" });
+    n.setMany([1, 2, 3], [10, 20, 30]);
+    class Sneaky extends Uint32Array {
+      override get buffer(): ArrayBuffer {
+        m.set(5, "x".repeat(100));
+        return new ArrayBuffer(64);
+      }
+      override get byteOffset(): number {
+        m.set(6, "y".repeat(100));
+        return 8;
+      }
+    }
+    const sneaky = new Sneaky(3);
+    const found = new Uint8Array(3);
+    n.getMany([1, 2, 3], sneaky as never, found);
+    expect([...new Uint32Array(sneaky)]).toEqual([10, 20, 30]);
+    expect([...found]).toEqual([1, 1, 1]);
+    expect(m.has(5)).toBe(false); // the getters never ran
+    rt.close();
+  });
+
   it("a batch argument with an impossible length is a typed error", async () => {
     const rt = await Runtime.create({ maxMemory: "4MiB" });
     const m = rt.map({ key: "u32", value: "u32" });

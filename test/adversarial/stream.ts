@@ -31,7 +31,11 @@
 // stand — or an adversary's own exception came back (from an argument's
 // getter: nothing done; from a callback: the write done, a batch done up
 // to some entry), or the runtime is declared dead with a typed error (only
-// where a trap was injected; the stream then goes on in a new runtime).
+// where a trap was injected; the stream then goes on in a new runtime). A
+// stack overflow may come back raw — at the stack's limit the host's catch
+// has no room to build an error — and then the very next call must find
+// the runtime dead with a typed error naming it, or the map done or
+// untouched, never half-done.
 // The keys an operation touched are read back after every failure and
 // after a quarter of the successes; every map is compared in full, and the
 // debug build's checkMap / checkHeap run, every few hundred operations.
@@ -39,7 +43,7 @@
 // divergence, a checker's abort — fails the stream with its seed.
 import { prng, randInt } from "../helpers.js";
 import {
-  ConcurrentMapWriteError,
+  CoreTrapError,
   GomapError,
   InvalidArgumentError,
   IteratorInvalidatedError,
@@ -103,6 +107,10 @@ export interface StreamStats {
   hookEvents: number;
   hostOverflows: number;
   deaths: number;
+  /** Raw overflows after which the next call found the runtime dead. */
+  lazyDeaths: number;
+  /** Reads that trapped (CoreTrapError, not fatal): nothing changed. */
+  readTraps: number;
   checkpoints: number;
   runtimes: number;
 }
@@ -251,6 +259,8 @@ class Stream {
     hookEvents: 0,
     hostOverflows: 0,
     deaths: 0,
+    lazyDeaths: 0,
+    readTraps: 0,
     checkpoints: 0,
     runtimes: 0,
   };
@@ -493,18 +503,44 @@ class Stream {
       return;
     }
     if (this.inOverflow) {
+      if (err instanceof CoreTrapError && !err.fatal) {
+        // A read trapped: it changed nothing, and the runtime goes on.
+        this.stats.readTraps++;
+        this.probe(slot, op.effects, 0, `${op.desc} (a read trapped)`);
+        return;
+      }
       if (err instanceof Error && STACK_OVERFLOW.test(err.message) && !(err instanceof GomapError)) {
         const stack = err.stack ?? "";
         if (/wasm:\/\/|wasm-function/.test(stack) && TRIAGE_OFF.has("rawTraps")) {
           this.pendingRestart = true; // triage only: abandon this runtime
           return;
         }
-        if (/wasm:\/\/|wasm-function/.test(stack))
-          this.fail(
-            `a stack overflow inside the core leaked as a raw ${err.name} and the runtime still answers ` +
-              `(trap safety): ${stack.split("\n").slice(0, 6).join(" | ")}`,
-          );
-        // Overflowed in the host's own code: done or not, never half-done.
+        // Raw: no stack was left to make it typed. The next call must find
+        // the runtime dead, naming the overflow — or it lives on, and the
+        // map is done or untouched.
+        let after: unknown = null;
+        try {
+          this.rt.gc();
+        } catch (e) {
+          after = e;
+        }
+        if (after !== null) {
+          const named = (x: unknown) =>
+            x instanceof Error && (STACK_OVERFLOW.test(x.message) || /never returned/.test(x.message));
+          const dead =
+            (after instanceof CoreTrapError && after.fatal) ||
+            after instanceof RuntimeAbortError ||
+            after instanceof RuntimeDeadError;
+          if (!dead || !(named(after) || named((after as Error).cause)))
+            this.fail(
+              `a raw ${err.name} from ${op.desc}, then the next call threw ${String(after)} ` +
+                `(want the runtime dead, naming the overflow): ${stack.split("\n").slice(0, 6).join(" | ")}`,
+            );
+          this.declaredDead(after as GomapError);
+          this.stats.lazyDeaths++;
+          return;
+        }
+        // Alive: done or not, never half-done.
         this.stats.hostOverflows++;
         const where = stack.split("\n").slice(1, 4).join(" |");
         this.applyEffects(
@@ -515,7 +551,7 @@ class Stream {
         if (this.opt.debug) this.checkMaps();
         return;
       }
-      if (err instanceof GomapError && !(err instanceof ConcurrentMapWriteError)) {
+      if (err instanceof GomapError) {
         this.declaredDead(err);
         return;
       }
