@@ -19,13 +19,27 @@ const BUILDS = [
   ["debug", true],
 ] as const;
 
-/** Fill freed memory of the size classes near `bytes` with 0x41 (bytes
- *  values are raw noscan objects of their length). */
-function poison(rt: Runtime, bytes: number, count: number): GoMap<"u32", "bytes"> {
-  const p = rt.map({ key: "u32", value: "bytes", seed: 7 });
-  const v = new Uint8Array(bytes).fill(0x41);
-  for (let i = 0; i < count; i++) p.set(i, v);
-  return p;
+/** A map to hold the poison: made before the collection, with room for
+ *  every poison entry, so its own buckets are not what takes the freed
+ *  memory. */
+function poisonMap(rt: Runtime): GoMap<"u32", "bytes"> {
+  return rt.map({ key: "u32", value: "bytes", seed: 7, hint: 8192 });
+}
+
+/** Fill freed memory with 0x41 (bytes values are raw noscan objects of
+ *  their length): slots of the 80-byte class (u32→u32 buckets), then every
+ *  idle page of the heap, one 8 KiB value per page, until the heap would
+ *  have to grow. */
+function poison(rt: Runtime, p: GoMap<"u32", "bytes">): void {
+  const small = new Uint8Array(80).fill(0x41);
+  for (let i = 0; i < 4000; i++) p.set(i, small);
+  const page = new Uint8Array(8192).fill(0x41);
+  const sys = rt.readMemStats().HeapSys;
+  for (let i = 0; i < 4000; i++) {
+    const s = rt.readMemStats();
+    if (s.HeapIdle === 0 || s.HeapSys > sys) break;
+    p.set(4000 + i, page);
+  }
 }
 
 /** Every key left to yield: checks it was inserted with its value and is
@@ -97,9 +111,10 @@ describe("an iterator roots what it reads between batches (issue 15 items 2, 3)"
       // Grow to B = 11 and finish evacuating: the old array's overflow list
       // is dropped by the map.
       for (; rt.inspect(m).growing || rt.inspect(m).B === 10; n++) m.set(n, n);
+      const p = poisonMap(rt);
       rt.gc();
       checks(rt, debug, m);
-      const p = poison(rt, 80, 4000);
+      poison(rt, p);
       drain(it, seen, new Set(Array.from({ length: n }, (_, i) => i)));
       for (let i = 0; i < N0; i++) if (!seen.has(i)) throw new Error(`key ${i}, present throughout, never yielded`);
       checks(rt, debug, m);
@@ -125,13 +140,69 @@ describe("an iterator roots what it reads between batches (issue 15 items 2, 3)"
       seen.add(it.next().value![0]); // the first batch: the iterator stops inside an old bucket
       // Finish the evacuation (the map drops the old array), collect.
       for (; rt.inspect(m).growing; n++) m.set(n, n);
+      const p = poisonMap(rt);
       rt.gc();
       checks(rt, debug, m);
-      const p = poison(rt, 128 * 76, 64);
+      poison(rt, p);
       drain(it, seen, new Set([...keys, ...Array.from({ length: n - n0 }, (_, i) => i + n0)]));
       for (const k of keys) if (!seen.has(k)) throw new Error(`key ${k}, present throughout, never yielded`);
       checks(rt, debug, m);
       p.free();
+      rt.close();
+    });
+  }
+});
+
+/** Insert keys 0, 1, 2… into m until a grow fails for lack of memory (the
+ *  map is over its load factor and not growing); returns the count. */
+function growUntilDeferred(rt: Runtime, m: GoMap<"u64", "u64">): number {
+  for (let n = 0; n < 10_000_000; ) {
+    m.set(n, n);
+    n++;
+    const B = rt.inspect(m).B;
+    const limit = Math.floor(6.5 * 2 ** B);
+    // Jump to the next insert that must grow the map, then look.
+    for (; n <= limit; n++) m.set(n, n);
+    m.set(n, n);
+    n++;
+    const info = rt.inspect(m);
+    if (!info.growing && info.B === B) return n;
+  }
+  throw new Error("the map never ran out of memory");
+}
+
+describe("growth deferral after out of memory is per map (issue 15 item 8)", () => {
+  for (const [name, debug] of BUILDS) {
+    it(`${name}: a map that failed to grow does not stop a fresh map from growing`, async () => {
+      const rt = await Runtime.create({ debug, maxMemory: "4MiB" });
+      const a = rt.map({ key: "u64", value: "u64", seed: 5 });
+      const count = growUntilDeferred(rt, a);
+      expect(rt.inspect(a).count).toBe(count);
+      a.free();
+      rt.gc();
+      const m = rt.map({ key: "u32", value: "u32", seed: 6 });
+      for (let i = 0; i < 4000; i++) m.set(i, i);
+      const info = rt.inspect(m);
+      expect(info.B).toBe(10); // what make(map, 4000) picks: 4000 > 6.5 · 2^9
+      expect(info.overflowBuckets).toBeLessThan(64);
+      checks(rt, debug, m);
+      rt.close();
+    });
+
+    it(`${name}: a map whose grow failed grows at its first insert after a collection freed memory`, async () => {
+      const rt = await Runtime.create({ debug, maxMemory: "4MiB" });
+      const filler = rt.map({ key: "u32", value: "u32", seed: 4 });
+      for (let i = 0; i < 30_000; i++) filler.set(i, i);
+      const a = rt.map({ key: "u64", value: "u64", seed: 5 });
+      let n = growUntilDeferred(rt, a);
+      const B = rt.inspect(a).B;
+      filler.free();
+      rt.gc();
+      a.set(n, n++);
+      const info = rt.inspect(a);
+      expect(info.growing || info.B > B).toBe(true);
+      for (let i = 0; i < n; i++) if (a.get(i) !== BigInt(i)) throw new Error(`key ${i} lost`);
+      checks(rt, debug, a);
       rt.close();
     });
   }
