@@ -93,34 +93,49 @@ function checks(rt: Runtime, debug: boolean, m: GoMap): void {
 
 describe("an iterator roots what it reads between batches (issue 15 items 2, 3)", () => {
   for (const [name, debug] of BUILDS) {
-    it(`${name}: overflow buckets added after the iterator started survive a list replacement, growth and a collection`, async () => {
-      const rt = await Runtime.create({ debug, gcPercent: "off", maxMemory: "64MiB" });
-      const m = rt.map({ key: "u32", value: "u32", seed: 1 });
-      // B = 10 (1024 buckets) with a few overflow buckets.
-      const N0 = 4000;
-      for (let i = 0; i < N0; i++) m.set(i, i);
-      expect(rt.inspect(m).B).toBe(10);
-      const it = m.entries();
-      const seen = new Set<number>();
-      seen.add(it.next().value![0]); // the first batch is fetched
-      // Fill B = 10 up to its load factor: many more overflow buckets, so
-      // extra.overflow is replaced by bigger lists several times.
-      let n = N0;
-      for (; n < 6656; n++) m.set(n, n);
-      expect(rt.inspect(m).B).toBe(10);
-      // Grow to B = 11 and finish evacuating: the old array's overflow list
-      // is dropped by the map.
-      for (; rt.inspect(m).growing || rt.inspect(m).B === 10; n++) m.set(n, n);
-      const p = poisonMap(rt);
-      rt.gc();
-      checks(rt, debug, m);
-      poison(rt, p);
-      drain(it, seen, new Set(Array.from({ length: n }, (_, i) => i)));
-      for (let i = 0; i < N0; i++) if (!seen.has(i)) throw new Error(`key ${i}, present throughout, never yielded`);
-      checks(rt, debug, m);
-      p.free();
-      rt.close();
-    });
+    for (const [what, withList] of [
+      ["with an overflow list at its start", true],
+      ["with no overflow list at its start", false],
+    ] as const) {
+      it(`${name}: ${what}, overflow buckets added later survive list replacements, growth and a collection`, async () => {
+        const rt = await Runtime.create({ debug, gcPercent: "off", maxMemory: "64MiB" });
+        const m = rt.map({ key: "u32", value: "u32", seed: SEED });
+        // B = 10 (1024 buckets): keys 0… leave a few overflow buckets (in
+        // the array's preallocated ones, recorded in extra.overflow); keys
+        // chosen by bucket leave none, and the map has no list yet.
+        const keys = withList ? Array.from({ length: 4000 }, (_, i) => i) : keysWithoutOverflow(10, 4000);
+        for (const k of keys) m.set(k, k);
+        const start = rt.inspect(m);
+        expect(start.B).toBe(10);
+        expect(start.overflowBuckets > 0).toBe(withList);
+        const it = m.entries();
+        const seen = new Set<number>();
+        seen.add(it.next().value![0]); // the first batch is fetched
+        // Fill B = 10 up to its load factor: many more overflow buckets, so
+        // extra.overflow is outgrown and replaced several times.
+        const inserted = new Set(keys);
+        const insert = (k: number) => {
+          m.set(k, k);
+          inserted.add(k);
+        };
+        let n = keys[keys.length - 1]! + 1;
+        for (; inserted.size < 6656; n++) insert(n);
+        expect(rt.inspect(m)).toMatchObject({ B: 10, growing: false });
+        expect(rt.inspect(m).overflowBuckets).toBeGreaterThan(100);
+        // Grow to B = 11 and finish evacuating: the map lets go of the old
+        // array's overflow list.
+        for (; rt.inspect(m).growing || rt.inspect(m).B === 10; n++) insert(n);
+        const p = poisonMap(rt);
+        rt.gc();
+        checks(rt, debug, m);
+        poison(rt, p);
+        drain(it, seen, inserted);
+        for (const k of keys) if (!seen.has(k)) throw new Error(`key ${k}, present throughout, never yielded`);
+        checks(rt, debug, m);
+        p.free();
+        rt.close();
+      });
+    }
 
     it(`${name}: an iterator started during growth survives evacuation finishing and a collection between batches`, async () => {
       const rt = await Runtime.create({ debug, gcPercent: "off", maxMemory: "64MiB" });
