@@ -17,7 +17,9 @@
 // Buckets of numeric maps hold no pointers, so they are noscan: the
 // collector never looks inside them, and (as in Go) every overflow bucket is
 // also recorded in extra.overflow, a growable array of bucket pointers that
-// the collector does scan.
+// the collector does scan. An outgrown list links to the list that replaces
+// it (hmap.ts), so a running iterator holding an older list of the same
+// bucket array still reaches every overflow bucket (iter.ts).
 
 import { mallocgc } from "../mem/malloc";
 import {
@@ -154,6 +156,7 @@ function growOverflowList(e: mapextra, need: u32): bool {
   let words = max<u64>(max<u64>((<u64>e.overflowCap + 1) << 1, <u64>need + 1), 8);
   let bytes = roundupsize(words << 2);
   if (bytes > MAX_ALLOC) return false;
+  // The caller set the site (ensureOverflowCap or createOverflowList).
   let arr = mallocgc(<usize>bytes, ObjType.PTRARRAY);
   if (arr == 0) return false;
   let old = <usize>e.overflow;
