@@ -224,3 +224,57 @@ describe("growth deferral after out of memory is per map (issue 15 item 8)", () 
     });
   }
 });
+
+describe("iterators under GC stress (debug build: a cycle every 4 allocations, 512-byte mark steps)", () => {
+  for (const key of ["u32", "string"] as const) {
+    it(`${key} keys: writes between batches grow the map several times; Go's iteration guarantees hold`, async () => {
+      const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
+      const dbg = boundaryOf(rt).requireDebug("stress");
+      dbg.dbgStress(4, 512);
+      const k = (i: number) => (key === "u32" ? i : `key-${i}`) as never;
+      const m = rt.map({ key, value: "u32", seed: 11 }) as GoMap<typeof key, "u32">;
+      const model = new Map<number, number>();
+      let next = 0;
+      for (; next < 3000; next++) {
+        m.set(k(next), next);
+        model.set(next, next);
+      }
+      const atStart = new Set(model.keys());
+      const deleted = new Set<number>();
+      const seen = new Set<number>();
+      let round = 0;
+      for (const [kk, v] of m) {
+        const i = key === "u32" ? (kk as number) : Number((kk as string).slice(4));
+        if (seen.has(i)) throw new Error(`${kk} yielded twice`);
+        if (model.get(i) !== v) throw new Error(`${kk} → ${v}: not in the map now (model ${model.get(i)})`);
+        seen.add(i);
+        if (seen.size % 100 === 0) {
+          // Between batches and inside them: grow, update, delete.
+          round++;
+          for (let j = 0; j < 300; j++, next++) {
+            m.set(k(next), next);
+            model.set(next, next);
+          }
+          for (let j = 0; j < 20; j++) {
+            const d = (round * 7919 + j * 104729) % next;
+            if (model.delete(d)) deleted.add(d);
+            m.delete(k(d));
+          }
+          const u = (round * 15485863) % next;
+          if (model.has(u)) {
+            model.set(u, u + 1);
+            m.set(k(u), u + 1);
+          }
+        }
+      }
+      for (const i of atStart)
+        if (!deleted.has(i) && !seen.has(i)) throw new Error(`key ${i}, present throughout, never yielded`);
+      expect(rt.inspect(m).B).toBeGreaterThan(10);
+      expect(rt.readMemStats().NumGC).toBeGreaterThan(10);
+      dbg.checkTriColor();
+      dbg.checkHeap();
+      mapOps(m).checkMap!(mapHandle(m));
+      rt.close();
+    });
+  }
+});
