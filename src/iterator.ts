@@ -7,13 +7,16 @@
  * keys()/values() over it. Both inherit %IteratorPrototype%, as Map's
  * iterators do, so engines with iterator helpers give them map/filter/take.
  *
- * While it runs, an iterator holds three root slots (the bucket array it
- * walks and the overflow lists that keep its overflow buckets alive),
- * released when it finishes, on `return()` / dispose, or by its map's
- * FinalizationRegistry backstop if it is dropped half-way.
+ * While it runs, an iterator holds four root slots, in which the core
+ * keeps exactly what the iterator will read on its next call (Go's hiter
+ * fields buckets, bptr, overflow, oldoverflow: the snapshot array, the
+ * bucket it stopped in, and for noscan maps the overflow lists of the
+ * snapshot and of the old array; assembly/map/iter.ts), released when it
+ * finishes, on `return()` / dispose, or by its map's FinalizationRegistry
+ * backstop if it is dropped half-way.
  */
 import type { Boundary, MapOps } from "./boundary.js";
-import { ConcurrentMapWriteError, IteratorInvalidatedError, RuntimeClosedError } from "./errors.js";
+import { ConcurrentMapWriteError, IteratorInvalidatedError, OutOfMemoryError, RuntimeClosedError } from "./errors.js";
 import type { KindName, KindSpec, KindValue } from "./maptypes.js";
 import { readBatch, type ValueReader } from "./codec.js";
 import { COUNT_CONCURRENT } from "./status.js";
@@ -59,7 +62,7 @@ const FINISHED_ITER = Object.freeze({}) as IterHooks;
 const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
 
 /** Go's hiter on the host side: the state between core calls, a batch of
- *  fetched entries, and three root slots. */
+ *  fetched entries, and four root slots. */
 export class GoMapIterator<K extends KindName, V extends KindName> {
   #m: GoMap<K, V>;
   #x: IterHooks;
@@ -78,10 +81,37 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     this.#epoch = x.gen.epoch;
     this.#state = new Uint8Array(b.hiterBytes);
     const roots = x.owner.roots;
-    const slots = [roots.acquire(), roots.acquire(), roots.acquire()];
+    const slots: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) slots.push(roots.acquire());
+    } catch (e) {
+      for (const s of slots) roots.release(s);
+      throw e;
+    }
     this.#slots = slots;
     const itAddr = b.scratchBase;
-    b.exports.mapiterinit(x.h, itAddr, x.random(), slots[0]!, slots[1]!, slots[2]!);
+    const r = x.random();
+    // A noscan map's iterator needs the map's overflow list to exist (Go's
+    // createOverflow in mapiterinit): out of memory, collect and try once
+    // more, as a write does.
+    let ok = b.exports.mapiterinit(x.h, itAddr, r, slots[0]!, slots[1]!, slots[2]!, slots[3]!);
+    if (!ok) {
+      b.gc();
+      ok = b.exports.mapiterinit(x.h, itAddr, r, slots[0]!, slots[1]!, slots[2]!, slots[3]!);
+    }
+    if (!ok) {
+      for (const s of slots) roots.release(s);
+      this.#slots = null;
+      const err = new OutOfMemoryError(0, x.owner.maxMemory, "starting an iteration");
+      if (b.events.pending) {
+        try {
+          b.events.deliver(); // the collection's gctrace line, before the error
+        } catch (e) {
+          Object.defineProperty(err, "cause", { value: e, writable: true, configurable: true });
+        }
+      }
+      throw err;
+    }
     this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
     x.owner.iterRegistry.register(this, slots, this);
     if (b.events.pending) b.events.deliver(); // taking root slots may have ended a cycle

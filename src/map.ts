@@ -921,9 +921,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  mapiternext would produce. (NaN keys cannot be looked up, nor deleted
    *  or updated, so they are yielded as fetched.)
    *
-   *  While it runs, the iterator holds three roots (the bucket array it
-   *  walks and the overflow lists that keep its overflow buckets alive),
-   *  released when it finishes, on `return()` (a `break` out of for-of), or
+   *  While it runs, the iterator holds four roots (what it will read next:
+   *  the bucket array it walks, the bucket it stopped in — possibly in the
+   *  old array of a grow — and the overflow lists that keep its overflow
+   *  buckets alive), released when it finishes, on `return()` (a `break` out of for-of), or
    *  by a FinalizationRegistry if it is dropped half-way. */
   entries(): MapIterator<[KindValue<K>, KindValue<V>]> {
     currentOp.name = "GoMap.entries";

@@ -1,9 +1,10 @@
 /**
  * The host's handle table: the collector's roots.
  *
- * Every live GoMap holds one slot, every pin one, every live iterator three
- * (its bucket-array snapshot and the overflow lists that keep the
- * snapshot's overflow buckets alive, as Go's hiter does for noscan maps).
+ * Every live GoMap holds one slot, every pin one, every live iterator four
+ * (what it will read next: its bucket-array snapshot, the bucket it stopped
+ * in, and the overflow lists that keep a noscan map's overflow buckets
+ * alive, as Go's hiter does; assembly/map/iter.ts).
  * Slot numbers are chosen here (a free list); the table itself lives in the
  * core's heap and every store to it goes through the write barrier.
  */

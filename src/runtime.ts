@@ -528,7 +528,7 @@ export class Runtime {
     return this.#liveMaps;
   }
 
-  /** Root slots in use: live maps, pins and live iterators (×3) — not
+  /** Root slots in use: live maps, pins and live iterators (×4) — not
    *  counting the runtime's own two (temporaries of long arguments). */
   get roots(): number {
     return this.#roots.live - this.#owner.tempRoots.length;

@@ -13,7 +13,7 @@
 //    id          stride  pointer words (bit i = word i of each stride)   defined by
 //    NOSCAN      —       none: noscan spans are never scanned            —
 //    HMAP        32      buckets, oldbuckets, extra                       map/hmap.ts:mapTypesInit
-//    MAPEXTRA    28      overflow, oldoverflow, nextOverflow              map/hmap.ts:mapTypesInit
+//    MAPEXTRA    32      overflow, oldoverflow, nextOverflow              map/hmap.ts:mapTypesInit
 //    PTRARRAY    4       word 0: every word is a pointer (or 0)           typesInit, here
 //    FIRST_BUCKET + 0..5 bucketsize  string refs' pointer words, overflow map/hmap.ts:mapTypesInit
 //

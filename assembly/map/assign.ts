@@ -15,22 +15,27 @@
 //   5. New key, not growing, and count+1 overloads the map or there are too
 //      many overflow buckets → hashGrow, goto again. If the new array does
 //      not fit in memory (Go would die), the insert goes on without growing
-//      and growth is retried GROW_RETRY inserts later: near maxMemory a map
-//      keeps taking entries in overflow buckets (docs/map.md).
+//      and this map retries growth GROW_RETRY inserts later, or at its
+//      first insert after a collection completed (which may have freed
+//      what was in the way): near maxMemory a map keeps taking entries in
+//      overflow buckets (docs/map.md). The deferral is the map's own
+//      (mapextra.growRetry): one map running out of memory does not stop
+//      the others from growing.
 //   6. No empty slot → newoverflow (reserved first, so it cannot fail).
 //   7. Store tophash and key, count++, clear hashWriting.
 // Out of memory at 2, 3, 5 or 6 returns 0 with the map holding exactly
 // what it held (evacuation done in step 3 moves entries, never loses them).
 
 import {
-  hmap, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
+  hmap, mapextra, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
   growing, overLoadFactor, tooManyOverflowBuckets, setBuckets, bucketType,
 } from "./hmap";
 import { ObjType } from "../gc/types";
 import { hashKey, keysEqual } from "./hash";
 import { isStr, newStr, storeRef, STR_OOM } from "./str";
 import { growWork, hashGrow } from "./evacuate";
-import { reserveOverflow, newoverflow } from "./make";
+import { reserveOverflow, newoverflow, createOverflow } from "./make";
+import { numgc } from "../gc/gc";
 import { SLOT_CONCURRENT } from "./status";
 import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./group";
 import { mallocgc } from "../mem/malloc";
@@ -40,7 +45,33 @@ import { hookable, fireHook, HookOp } from "./unsafe";
 /** Inserts to wait before trying a grow that failed for lack of memory. */
 // @ts-ignore: decorator
 @inline const GROW_RETRY: u32 = 4096;
-let growDeferral: u32 = 0;
+
+// mapextra.growRetry: 0, or the deferral after a failed grow:
+//    bits 31..16: the collector's cycle count (numgc, low 16 bits) then;
+//    bits 15..0:  inserts that would have grown the map, still to skip.
+// Deferred while inserts are left and no collection completed since.
+
+/** Is this map's growth deferred (counting one more skipped insert)? */
+function growDeferred(h: hmap): bool {
+  let e = changetype<mapextra>(<usize>h.extra);
+  if (changetype<usize>(e) == 0) return false;
+  let r = e.growRetry;
+  if ((r & 0xffff) == 0) return false;
+  if ((r >>> 16) != (numgc & 0xffff)) {
+    // A collection completed since the grow failed: try again now.
+    e.growRetry = 0;
+    return false;
+  }
+  e.growRetry = r - 1;
+  return true;
+}
+
+/** A grow of this map failed for lack of memory: defer the next tries.
+ *  (Without a mapextra, which needs memory too, the next insert retries.) */
+function deferGrowth(h: hmap): void {
+  let e = createOverflow(h);
+  if (changetype<usize>(e) != 0) e.growRetry = ((numgc & 0xffff) << 16) | GROW_RETRY;
+}
 
 /** Set by shrink while it re-inserts keys it already owns: store the given
  *  string reference instead of copying the bytes again. */
@@ -125,15 +156,14 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
     } while (b != 0);
 
     // Did not find the key: maybe grow, then insert.
-    if (!growing(h) && growDeferral == 0 && (overLoadFactor(<u64>h.count + 1, <u32>h.B) || tooManyOverflowBuckets(<u32>h.noverflow, <u32>h.B))) {
+    if (!growing(h) && (overLoadFactor(<u64>h.count + 1, <u32>h.B) || tooManyOverflowBuckets(<u32>h.noverflow, <u32>h.B)) && !growDeferred(h)) {
       if (hashGrow<K, V>(h)) continue; // growing the table invalidates everything: try again
       // Beyond Go: the new array does not fit in memory (Go would die).
       // Insert anyway, into an overflow bucket if need be — the map gets
       // fuller than 6.5 per bucket, not broken — and try growing again
-      // after GROW_RETRY more inserts.
-      growDeferral = GROW_RETRY;
+      // after GROW_RETRY more such inserts or a collection.
+      deferGrowth(h);
     }
-    if (growDeferral != 0) growDeferral--;
     // A string key is copied into the heap first: nothing is linked yet if
     // that runs out of memory.
     let kref: i64 = 0;

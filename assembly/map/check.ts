@@ -13,7 +13,9 @@
 //      bucket holds only evacuatedX/Y/Empty marks;
 //   6. noverflow == overflow buckets in the new array's chains (B < 16,
 //      where Go counts exactly), and every overflow bucket is recorded in
-//      extra.overflow (new array) or extra.oldoverflow (old array).
+//      extra.overflow (new array) or extra.oldoverflow (old array);
+//   7. extra.overflow and extra.oldoverflow are the newest lists of their
+//      arrays: their link word (hmap.ts) is 0, and len <= cap.
 //
 // inspect fills the MapInfo field list (the host reads the names from the
 // exported enum, as for MemStats).
@@ -161,6 +163,21 @@ export function checkMap<K, V>(hp: usize): void {
     throw new Error("checkMap: noverflow differs from the overflow buckets");
   }
   if (!growing(h) && (h.flags & <u8>Flag.sameSizeGrow) != 0) { dumpMap(h); throw new Error("checkMap: sameSizeGrow set while not growing"); }
+  let e = changetype<mapextra>(<usize>h.extra);
+  if (changetype<usize>(e) != 0) {
+    checkList(h, e.overflow, e.overflowLen, e.overflowCap);
+    checkList(h, e.oldoverflow, e.oldoverflowLen, e.oldoverflowCap);
+  }
+}
+
+/** Invariant 7 for one overflow list. */
+function checkList(h: hmap, list: u32, len: u32, cap: u32): void {
+  if (list == 0) {
+    if (len != 0 || cap != 0) { dumpMap(h); throw new Error("checkMap: overflow list length without a list"); }
+    return;
+  }
+  if (len > cap) { dumpMap(h); throw new Error("checkMap: overflow list longer than its capacity"); }
+  if (load<u32>(<usize>list + (<usize>cap << 2)) != 0) { dumpMap(h); throw new Error("checkMap: the map's overflow list links to a newer one"); }
 }
 
 // ---------------------------------------------------------------------------

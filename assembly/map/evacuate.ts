@@ -66,6 +66,7 @@ export function hashGrow<K, V>(h: hmap): bool {
   h.nevacuate = 0;
   h.noverflow = 0;
   if (changetype<usize>(e) != 0) {
+    e.growRetry = 0; // grown: no deferral left (assign.ts)
     // Overflow buckets of the old array stay alive through oldoverflow.
     setOldoverflowList(e, <usize>e.overflow);
     e.oldoverflowLen = e.overflowLen;

@@ -39,15 +39,29 @@
 //      u64→u32        8  4      112       112           112 / 108
 //      u64→u64        8  8      144       144           144 / 140
 //
-// mapextra (28 bytes, class 32): for noscan buckets, Go keeps overflow
+// mapextra (32 bytes, class 32): for noscan buckets, Go keeps overflow
 // buckets alive through extra.overflow / oldoverflow (slices of bucket
 // pointers) because the collector never looks inside a noscan bucket. We do
 // the same: `overflow` is a growable array object of u32 bucket pointers.
 //
-//    0          4           8           12           16            20            24
-//    ├──────────┼───────────┼───────────┼────────────┼─────────────┼─────────────┼──────────────┤
-//    │ overflow │ overflowN │ overflowC │ oldoverflow│ oldoverflowN│ oldoverflowC│ nextOverflow │
-//    └──────────┴───────────┴───────────┴────────────┴─────────────┴─────────────┴──────────────┘
+//    0          4           8           12           16            20            24             28          32
+//    ├──────────┼───────────┼───────────┼────────────┼─────────────┼─────────────┼──────────────┼───────────┤
+//    │ overflow │ overflowN │ overflowC │ oldoverflow│ oldoverflowN│ oldoverflowC│ nextOverflow │ growRetry │
+//    └──────────┴───────────┴───────────┴────────────┴─────────────┴─────────────┴──────────────┴───────────┘
+//
+// An overflow list (a PTRARRAY) has one word more than its capacity C:
+//
+//    0                          4·len          4·C       4·C+4
+//    ├── bucket pointers ───────┼── (unused) ──┼── next ──┤
+//
+// `next` is 0 until the list is outgrown (make.ts:ensureOverflowCap): then
+// it points to the bigger list that replaced it. Go's mapextra holds
+// *[]*bmap, a slice header that an iterator can point at and that sees
+// every later append; our list object is replaced when it grows, so the
+// replaced list leads to its replacement instead: whoever holds the first
+// list of a bucket array (a running iterator: iter.ts) keeps every overflow
+// bucket that array will ever get. `growRetry` (ours) is the per-map
+// deferral of growth after a grow failed for lack of memory (assign.ts).
 
 import { MAX_SMALL_SIZE, PAGE_SIZE, sizeToClass, classSize } from "../mem/sizeclasses";
 import { writePointer } from "../gc/barrier";
@@ -119,6 +133,7 @@ export class mapextra {
   oldoverflowLen: u32;
   oldoverflowCap: u32;
   nextOverflow: u32;
+  growRetry: u32;
 }
 
 // @ts-ignore: decorator

@@ -5,17 +5,42 @@
 // own memory between steps and copies it into the scratch area for each
 // call, so an abandoned iterator costs nothing on the heap.
 //
-// hiter (40 bytes):
+// hiter (56 bytes):
 //    0 h  4 B  8 buckets  12 bptr  16 i  20 bucket  24 startBucket
 //    28 offset  32 wrapped  36 checkBucket (NO_CHECK = none)
+//    40..52 root slots: rootBuckets rootBptr rootOverflow rootOldoverflow
 //
-// Rooting. Go's hiter lives on the goroutine's stack and holds pointers the
-// collector scans: buckets (the snapshot), and overflow/oldoverflow (which
-// keep the overflow buckets of a noscan map alive across a grow). Ours lives
-// in host memory, which the collector never sees, so mapiterinit stores
-// those three pointers in root slots the host reserved for the iterator
-// (s0: the snapshot's bucket array, s1: extra.overflow, s2:
-// extra.oldoverflow); the host releases them when the iteration ends.
+// Rooting. Go's hiter lives on the goroutine's stack, and the collector
+// scans what it points at: buckets (the snapshot), bptr (the bucket being
+// read: a bucket of the snapshot, of the old array, or an overflow bucket
+// of either), and, for noscan maps, overflow and oldoverflow (the slice
+// headers that keep the overflow buckets of the snapshot and of the old
+// array alive — the collector never looks inside a noscan bucket). Ours
+// lives in host memory, which the collector never sees, so the host
+// reserves four root slots per iterator, and the core keeps in them exactly
+// what the iterator will dereference when it is next called:
+//   rootBuckets      it.buckets, the snapshot array, from mapiterinit on.
+//   rootBptr         it.bptr, the bucket it stopped in (0 between chains).
+//                    An interior pointer keeps the whole object: the old
+//                    array while the iterator is inside one of its chains,
+//                    even after evacuation finished and the map let go of
+//                    it; and an overflow bucket of a scan map, whose later
+//                    buckets the collector reaches by scanning it.
+//   rootOverflow     noscan only: the overflow list of the snapshot array.
+//                    mapiterinit creates the list if the array has none yet
+//                    (Go's createOverflow), and a list that is outgrown
+//                    links to its replacement (make.ts), so this list
+//                    reaches every overflow bucket the snapshot will ever
+//                    get — through a later grow that drops the map's own
+//                    reference. Refreshed to the newest list at the end of
+//                    each call (the older ones can then be freed).
+//   rootOldoverflow  noscan only: while it.bptr is in a chain of the old
+//                    array, that array's overflow list (extra.oldoverflow
+//                    when the chain was entered); 0 otherwise.
+// mapiternext updates rootBptr, rootOverflow and rootOldoverflow before it
+// returns, when they change; between calls nothing else is read (the old
+// array itself is read through h.oldbuckets, which the map holds while it
+// is growing). The host releases the slots when the iteration ends.
 //
 // Go's rules, kept exactly:
 //   - Start at a random bucket and a random in-bucket offset; the same
@@ -36,11 +61,13 @@
 
 import {
   hmap, mapextra, Flag, TopHash, bucketCnt, bucketSize, bucketShift, bucketMask, keyAt, valAt, overflowOf,
-  evacuated, growing, sameSizeGrow, oldbucketmask, isEmpty,
+  evacuated, growing, sameSizeGrow, oldbucketmask, isEmpty, isScanShape, Kind,
 } from "./hmap";
 import { hashKey, reflexive } from "./hash";
 import { mapaccessK, foundBucket } from "./access";
-import { rootSet } from "../gc/roots";
+import { rootSet, rootGet, rootsCap } from "../gc/roots";
+import { safePoint } from "../gc/gc";
+import { createOverflowList } from "./make";
 import { COUNT_CONCURRENT } from "./status";
 
 @unmanaged
@@ -55,6 +82,10 @@ export class hiter {
   offset: u32;
   wrapped: u32;
   checkBucket: u32;
+  rootBuckets: u32;
+  rootBptr: u32;
+  rootOverflow: u32;
+  rootOldoverflow: u32;
 }
 
 // @ts-ignore: decorator
@@ -65,17 +96,33 @@ export class hiter {
 // @ts-ignore: decorator
 @inline const DONE: u32 = 0xffffffff;
 
-/** Go's mapiterinit with the random number r supplied by the caller; the
- *  snapshot's bucket array and the map's overflow lists go into root slots
- *  s0..s2, so they outlive a grow and a collection while the host iterates
- *  (see Rooting above). */
-export function mapiterinit(hp: usize, itp: usize, r: u32, s0: u32, s1: u32, s2: u32): void {
+/** Do buckets of the map with this typ hold pointers (string or bytes
+ *  keys or values)? mapiterinit serves every shape, so it reads the kinds
+ *  from hmap.typ (the generic code asks isScanShape<K, V>()). */
+// @ts-ignore: decorator
+@inline function scanTyp(typ: u32): bool {
+  return (typ & 0xff) >= <u32>Kind.STRING || ((typ >> 8) & 0xff) >= <u32>Kind.STRING;
+}
+
+/** Store p in one of the iterator's root slots. The slot numbers come back
+ *  from host memory with the hiter: one outside the root table is a broken
+ *  invariant, not a write to make. */
+function iterRootSet(slot: u32, p: usize): void {
+  if (slot >= rootsCap) throw new Error("iterator: root slot outside the root table");
+  rootSet(slot, p);
+}
+
+/** Go's mapiterinit with the random number r supplied by the caller, and
+ *  the four root slots the host reserved for this iterator (see Rooting
+ *  above). Returns false, with the iterator not started, when out of memory
+ *  (a noscan map's first overflow list could not be allocated). */
+export function mapiterinit(hp: usize, itp: usize, r: u32, s0: u32, s1: u32, s2: u32, s3: u32): bool {
+  safePoint();
   let h = changetype<hmap>(hp);
   let it = changetype<hiter>(itp);
-  let e = changetype<mapextra>(<usize>h.extra);
-  rootSet(s0, <usize>h.buckets);
-  rootSet(s1, changetype<usize>(e) != 0 ? <usize>e.overflow : 0);
-  rootSet(s2, changetype<usize>(e) != 0 ? <usize>e.oldoverflow : 0);
+  if (s0 >= rootsCap || s1 >= rootsCap || s2 >= rootsCap || s3 >= rootsCap) {
+    throw new Error("mapiterinit: root slot outside the root table");
+  }
   it.h = <u32>hp;
   it.B = h.B;
   it.buckets = h.buckets;
@@ -83,16 +130,55 @@ export function mapiterinit(hp: usize, itp: usize, r: u32, s0: u32, s1: u32, s2:
   it.i = 0;
   it.wrapped = 0;
   it.checkBucket = NO_CHECK;
+  it.rootBuckets = s0;
+  it.rootBptr = s1;
+  it.rootOverflow = s2;
+  it.rootOldoverflow = s3;
   if (h.count == 0 || h.buckets == 0) {
     it.bucket = DONE;
-    return;
+    return true;
   }
+  if (!scanTyp(h.typ)) {
+    if (!createOverflowList(h)) return false;
+    rootSet(s2, <usize>changetype<mapextra>(<usize>h.extra).overflow);
+  }
+  rootSet(s0, <usize>h.buckets);
   it.startBucket = r & <u32>bucketMask(it.B);
   it.offset = (r >> it.B) & (bucketCnt - 1);
   it.bucket = it.startBucket;
   h.flags |= <u8>(Flag.iterator | Flag.oldIterator);
+  return true;
 }
 
+/** End of a mapiternext call: root what the next call will read first
+ *  (see Rooting above). `entered` says a chain was entered in this call, so
+ *  `checkBucket` tells whether b is in the old array's chain. */
+function iterRoots<K, V>(it: hiter, h: hmap, b: usize, entered: bool): void {
+  if (b != <usize>it.bptr) iterRootSet(it.rootBptr, b);
+  if (isScanShape<K, V>()) return;
+  let e = changetype<mapextra>(<usize>h.extra);
+  if (changetype<usize>(e) == 0) return; // mapiterinit made one; only a clear() (iterator invalidated) drops it
+  let list: usize = 0;
+  if (it.buckets == h.buckets) list = <usize>e.overflow;
+  else if (it.buckets == h.oldbuckets) list = <usize>e.oldoverflow;
+  if (list != 0 && list != rootGet(it.rootOverflow)) iterRootSet(it.rootOverflow, list);
+  if (b == 0) {
+    if (rootGet(it.rootOldoverflow) != 0) iterRootSet(it.rootOldoverflow, 0);
+  } else if (entered) {
+    let old: usize = it.checkBucket != NO_CHECK ? <usize>e.oldoverflow : 0;
+    if (old != rootGet(it.rootOldoverflow)) iterRootSet(it.rootOldoverflow, old);
+  }
+}
+
+/** The iteration is over: let go of everything it held. */
+function iterDone(it: hiter): void {
+  it.bucket = DONE;
+  it.bptr = 0;
+  iterRootSet(it.rootBuckets, 0);
+  iterRootSet(it.rootBptr, 0);
+  iterRootSet(it.rootOverflow, 0);
+  iterRootSet(it.rootOldoverflow, 0);
+}
 
 export function mapiternext<K, V>(itp: usize, outK: usize, outV: usize, max: u32): u32 {
   let it = changetype<hiter>(itp);
@@ -104,13 +190,15 @@ export function mapiternext<K, V>(itp: usize, outK: usize, outV: usize, max: u32
   let b = <usize>it.bptr;
   let i = it.i;
   let checkBucket = it.checkBucket;
+  let entered = false;
   let n: u32 = 0;
   while (n < max) {
     if (b == 0) {
       if (bucket == it.startBucket && it.wrapped != 0) {
-        it.bucket = DONE;
+        iterDone(it);
         return n;
       }
+      entered = true;
       if (growing(h) && it.B == <u32>h.B) {
         // Started mid-grow and the grow is not done: maybe iterate the old bucket.
         let oldbucket = <usize>bucket & oldbucketmask(h);
@@ -163,8 +251,9 @@ export function mapiternext<K, V>(itp: usize, outK: usize, outV: usize, max: u32
     }
   }
   it.bucket = bucket;
-  it.bptr = <u32>b;
   it.i = i;
   it.checkBucket = checkBucket;
+  iterRoots<K, V>(it, h, b, entered);
+  it.bptr = <u32>b;
   return n;
 }

@@ -17,7 +17,9 @@
 // Buckets of numeric maps hold no pointers, so they are noscan: the
 // collector never looks inside them, and (as in Go) every overflow bucket is
 // also recorded in extra.overflow, a growable array of bucket pointers that
-// the collector does scan.
+// the collector does scan. An outgrown list links to the list that replaces
+// it (hmap.ts), so a running iterator holding an older list of the same
+// bucket array still reaches every overflow bucket (iter.ts).
 
 import { mallocgc } from "../mem/malloc";
 import {
@@ -139,17 +141,45 @@ export function createOverflow(h: hmap): mapextra {
 function ensureOverflowCap(e: mapextra, n: u32): bool {
   let need = e.overflowLen + n;
   if (need <= e.overflowCap) return true;
-  let cap = max<u32>(max<u32>(e.overflowCap << 1, need), 8);
   allocAt(AllocSite.newoverflow_growslice);
-  let arr = mallocgc(<usize>cap << 2, ObjType.PTRARRAY);
+  return growOverflowList(e, need);
+}
+
+/** Replace extra.overflow by a list with room for at least `need` pointers
+ *  (a new list when there is none). The list it replaces gets a link to
+ *  the new one in its last word (hmap.ts: an iterator holding the old list
+ *  keeps every overflow bucket recorded after it). False, with nothing
+ *  changed, when out of memory. */
+function growOverflowList(e: mapextra, need: u32): bool {
+  // Go's growslice doubles; one word more for the link, and the list takes
+  // the whole size class it gets.
+  let words = max<u64>(max<u64>((<u64>e.overflowCap + 1) << 1, <u64>need + 1), 8);
+  let bytes = roundupsize(words << 2);
+  if (bytes > MAX_ALLOC) return false;
+  // The caller set the site (ensureOverflowCap or createOverflowList).
+  let arr = mallocgc(<usize>bytes, ObjType.PTRARRAY);
   if (arr == 0) return false;
+  let old = <usize>e.overflow;
   if (e.overflowLen != 0) {
-    bulkBarrierPreWrite(arr, <usize>e.overflow, <usize>e.overflowLen);
-    memory.copy(arr, <usize>e.overflow, <usize>e.overflowLen << 2);
+    bulkBarrierPreWrite(arr, old, <usize>e.overflowLen);
+    memory.copy(arr, old, <usize>e.overflowLen << 2);
   }
+  if (old != 0) writePointer(old + (<usize>e.overflowCap << 2), arr);
   setOverflowList(e, arr);
-  e.overflowCap = cap;
+  e.overflowCap = <u32>(bytes >> 2) - 1;
   return true;
+}
+
+/** Go's createOverflow as mapiterinit calls it: make sure the map has a
+ *  mapextra and an overflow list for its current array, so an iterator can
+ *  hold the list that every later overflow bucket of that array will be
+ *  reachable from. False when out of memory. */
+export function createOverflowList(h: hmap): bool {
+  let e = createOverflow(h);
+  if (changetype<usize>(e) == 0) return false;
+  if (e.overflow != 0) return true;
+  allocAt(AllocSite.createOverflow);
+  return growOverflowList(e, 0);
 }
 
 /** Reserve `n` overflow buckets for the operation about to run. Returns

@@ -82,7 +82,8 @@ export enum AllocSite {
   mapassign = 4,
   /** The doubled (or same-size) array of a grow. */
   hashGrow_makeBucketArray = 5,
-  /** mapextra, made on first need. */
+  /** mapextra, made on first need; a noscan map's first extra.overflow
+   *  when an iteration starts (Go's createOverflow in mapiterinit). */
   createOverflow = 6,
   /** Overflow buckets (reserved as one block before the write that links them). */
   newoverflow = 7,
