@@ -16,7 +16,7 @@
  * backstop if it is dropped half-way.
  */
 import type { Boundary, MapOps } from "./boundary.js";
-import { ConcurrentMapWriteError, IteratorInvalidatedError, OutOfMemoryError, RuntimeClosedError } from "./errors.js";
+import { IteratorInvalidatedError, OutOfMemoryError, RuntimeClosedError } from "./errors.js";
 import type { KindName, KindSpec, KindValue } from "./maptypes.js";
 import { readBatch, type ValueReader } from "./codec.js";
 import { COUNT_CONCURRENT } from "./status.js";
@@ -73,6 +73,8 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
   #pos = 0;
   #batchWrites = 0;
   #done = false;
+  /** Set when a fetched batch was lost: every later step throws it. */
+  #broken: IteratorInvalidatedError | null = null;
 
   constructor(m: GoMap<K, V>, x: IterHooks) {
     this.#m = m;
@@ -134,7 +136,10 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
   #step(): [KindValue<K>, KindValue<V>] | null {
     const x = this.#x;
     for (;;) {
-      if (this.#done) return null;
+      if (this.#done) {
+        if (this.#broken !== null) throw this.#broken;
+        return null;
+      }
       if (x.gen.epoch !== this.#epoch) {
         const closed = x.gen.closed;
         this.#finish();
@@ -181,12 +186,25 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     const vAddr = kAddr + ITER_BATCH * 8;
     b.u8.set(this.#state, itAddr);
     const n = x.ops.iternext(itAddr, kAddr, vAddr, ITER_BATCH) >>> 0;
-    if (n === COUNT_CONCURRENT) throw new ConcurrentMapWriteError("concurrent map iteration and map write");
+    if (n === COUNT_CONCURRENT) throw b.halfWay("a map iteration step"); // (the boundary's wrapper says so first)
     this.#state.set(b.u8.subarray(itAddr, itAddr + b.hiterBytes));
-    const ks = readBatch(b, x.keyKind, kAddr, n);
-    const vs = readBatch(b, x.valueKind, vAddr, n);
-    const batch: [KindValue<K>, KindValue<V>][] = new Array(n);
-    for (let i = 0; i < n; i++) batch[i] = [ks[i] as KindValue<K>, vs[i] as KindValue<V>];
+    // The core has moved on (its roots follow the new position): if the
+    // batch cannot be read out now (a stack overflow, say), its entries are
+    // lost to this iteration, which must then fail rather than end early.
+    let batch: [KindValue<K>, KindValue<V>][];
+    try {
+      const ks = readBatch(b, x.keyKind, kAddr, n);
+      const vs = readBatch(b, x.valueKind, vAddr, n);
+      batch = new Array(n);
+      for (let i = 0; i < n; i++) batch[i] = [ks[i] as KindValue<K>, vs[i] as KindValue<V>];
+    } catch (e) {
+      const broken = new IteratorInvalidatedError("");
+      broken.message =
+        "map iterator invalidated: a step failed after the core had handed out its entries (they are lost to this iteration); start a new one";
+      this.#broken = broken;
+      this.#finish();
+      throw e;
+    }
     this.#batch = batch;
     this.#pos = 0;
     this.#batchWrites = x.gen.writes;

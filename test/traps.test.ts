@@ -220,3 +220,49 @@ describe("an unwind the host never saw", () => {
     }
   });
 });
+
+describe("an iterator a stack overflow interrupted", () => {
+  it("never ends early: it yields every entry, or its later steps throw", async () => {
+    const rt = await Runtime.create();
+    const m = rt.map({ key: "u32", value: "u32" });
+    const N = 2000; // four fetches of 512
+    for (let i = 0; i < N; i++) m.set(i, i);
+    // The depth at which a whole iteration still fits.
+    let lo = 0,
+      hi = 40000;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      try {
+        at(mid, 0, () => [...m]);
+        lo = mid;
+      } catch {
+        hi = mid;
+      }
+    }
+    const outcomes = { whole: 0, refused: 0 };
+    for (let d = lo - 4; d <= lo + 40; d++) {
+      for (let pad = 0; pad < 8; pad++) {
+        const it = m.entries();
+        const seen = new Set<number>();
+        try {
+          at(d, pad, () => {
+            for (let r = it.next(); !r.done; r = it.next()) seen.add(r.value[0]);
+          });
+        } catch {
+          // the overflow, somewhere in a step
+        }
+        try {
+          for (let r = it.next(); !r.done; r = it.next()) seen.add(r.value[0]);
+        } catch (e) {
+          expect(e).toBeInstanceOf(GomapError);
+          outcomes.refused++;
+          continue;
+        }
+        expect(seen.size, `depth ${d} pad ${pad}: ended early`).toBe(N);
+        outcomes.whole++;
+      }
+    }
+    expect(outcomes.whole).toBeGreaterThan(0);
+    expect(m.size).toBe(N);
+  }, 120_000);
+});
