@@ -59,6 +59,9 @@ const FINISHED_ITER = Object.freeze({}) as IterHooks;
 /** %IteratorPrototype%: where engines with iterator helpers (Node 22+,
  *  Chromium) keep map/filter/take/toArray…; our iterators inherit from it,
  *  as Map's do. (Node 20 has no helpers: the prototype is still right.) */
+/** No batch (before the first fetch, after the end). */
+const EMPTY: ArrayLike<unknown> = Object.freeze([]);
+
 const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
 
 /** Go's hiter on the host side: the state between core calls, a batch of
@@ -69,7 +72,11 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
   #state: Uint8Array;
   #epoch: number;
   #slots: number[] | null;
-  #batch: [KindValue<K>, KindValue<V>][] = [];
+  /** The fetched batch: keys and values (typed arrays for numeric kinds,
+   *  copied out of the scratch area in one go), #n of them, #pos read. */
+  #ks: ArrayLike<unknown> = EMPTY;
+  #vs: ArrayLike<unknown> = EMPTY;
+  #n = 0;
   #pos = 0;
   #batchWrites = 0;
   #done = false;
@@ -128,6 +135,14 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
   }
 
   next(): IteratorResult<[KindValue<K>, KindValue<V>], undefined> {
+    // The common step, small enough for V8 to inline into a for-of loop:
+    // the next fetched entry while the map was not written since the fetch.
+    const i = this.#pos;
+    const x = this.#x;
+    if (i < this.#n && x.gen.writes === this.#batchWrites && x.gen.epoch === this.#epoch) {
+      this.#pos = i + 1;
+      return { done: false, value: [this.#ks[i] as KindValue<K>, this.#vs[i] as KindValue<V>] };
+    }
     const e = this.#step();
     return e === null ? { done: true, value: undefined } : { done: false, value: e };
   }
@@ -145,14 +160,15 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
         this.#finish();
         throw closed ? new RuntimeClosedError("map iterator") : new IteratorInvalidatedError(x.gen.invalidation);
       }
-      if (this.#pos < this.#batch.length) {
-        const e = this.#batch[this.#pos++]!;
-        if (x.gen.writes !== this.#batchWrites && !(typeof e[0] === "number" && Number.isNaN(e[0]))) {
-          const slot = x.lookup(e[0]);
+      if (this.#pos < this.#n) {
+        const i = this.#pos++;
+        const k = this.#ks[i] as KindValue<K>;
+        if (x.gen.writes !== this.#batchWrites && !(typeof k === "number" && Number.isNaN(k))) {
+          const slot = x.lookup(k);
           if (slot === 0) continue;
-          e[1] = x.read(x.b, slot) as KindValue<V>;
+          return [k, x.read(x.b, slot) as KindValue<V>];
         }
-        return e;
+        return [k, this.#vs[i] as KindValue<V>];
       }
       if (!this.#fetch()) {
         this.#finish();
@@ -171,10 +187,37 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     this.#finish();
   }
 
-  /** Call fn for every remaining entry (forEach's loop: same rules as
-   *  next(), without an iterator-result object per entry). */
-  each(fn: (k: KindValue<K>, v: KindValue<V>) => void): void {
-    for (let e = this.#step(); e !== null; e = this.#step()) fn(e[0], e[1]);
+  /** Call fn(value, key, m) for every remaining entry (with `this` =
+   *  thisArg): forEach's loop, under next()'s rules, with no entry array or
+   *  iterator result per entry. */
+  each<M>(fn: (this: unknown, v: KindValue<V>, k: KindValue<K>, m: M) => void, thisArg: unknown, m: M): void {
+    for (;;) {
+      const x = this.#x;
+      const gen = x.gen;
+      const ks = this.#ks;
+      const vs = this.#vs;
+      const n = this.#n;
+      const writes = this.#batchWrites;
+      const epoch = this.#epoch;
+      // Straight through the batch while nothing was written; the checks
+      // and re-lookups of #step otherwise (fn may write, free or clear).
+      // (fn cannot reach this iterator: #pos is stored once, after the run.)
+      let i = this.#pos;
+      try {
+        if (thisArg === undefined) {
+          for (; i < n && gen.writes === writes && gen.epoch === epoch; i++)
+            fn(vs[i] as KindValue<V>, ks[i] as KindValue<K>, m);
+        } else {
+          for (; i < n && gen.writes === writes && gen.epoch === epoch; i++)
+            fn.call(thisArg, vs[i] as KindValue<V>, ks[i] as KindValue<K>, m);
+        }
+      } finally {
+        this.#pos = i;
+      }
+      const e = this.#step(); // a written map's next entry, or the next batch (or the end)
+      if (e === null) return;
+      fn.call(thisArg, e[1], e[0], m);
+    }
   }
 
   /** One core call: up to ITER_BATCH entries. False when there are none. */
@@ -191,12 +234,11 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     // The core has moved on (its roots follow the new position): if the
     // batch cannot be read out now (a stack overflow, say), its entries are
     // lost to this iteration, which must then fail rather than end early.
-    let batch: [KindValue<K>, KindValue<V>][];
+    let ks: ArrayLike<unknown>;
+    let vs: ArrayLike<unknown>;
     try {
-      const ks = readBatch(b, x.keyKind, kAddr, n);
-      const vs = readBatch(b, x.valueKind, vAddr, n);
-      batch = new Array(n);
-      for (let i = 0; i < n; i++) batch[i] = [ks[i] as KindValue<K>, vs[i] as KindValue<V>];
+      ks = readBatch(b, x.keyKind, kAddr, n);
+      vs = readBatch(b, x.valueKind, vAddr, n);
     } catch (e) {
       const broken = new IteratorInvalidatedError("");
       broken.message =
@@ -205,7 +247,9 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
       this.#finish();
       throw e;
     }
-    this.#batch = batch;
+    this.#ks = ks;
+    this.#vs = vs;
+    this.#n = n;
     this.#pos = 0;
     this.#batchWrites = x.gen.writes;
     return n > 0;
@@ -214,7 +258,9 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#batch = [];
+    this.#ks = EMPTY;
+    this.#vs = EMPTY;
+    this.#n = 0;
     const slots = this.#slots;
     this.#slots = null;
     if (slots && !this.#x.gen.closed) {

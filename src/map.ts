@@ -984,7 +984,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     currentOp.name = "GoMap.forEach";
     const it = this.entries() as unknown as GoMapIterator<K, V>;
     try {
-      it.each((k, v) => fn.call(thisArg, v, k, this));
+      it.each(fn as (this: unknown, v: KindValue<V>, k: KindValue<K>, m: this) => void, thisArg, this);
     } finally {
       it.return();
     }

@@ -190,6 +190,7 @@ export function mapiternext<K, V>(itp: usize, outK: usize, outV: usize, max: u32
   let b = <usize>it.bptr;
   let i = it.i;
   let checkBucket = it.checkBucket;
+  let offset = it.offset;
   let entered = false;
   let n: u32 = 0;
   while (n < max) {
@@ -220,12 +221,22 @@ export function mapiternext<K, V>(itp: usize, outK: usize, outV: usize, max: u32
       }
       i = 0;
     }
+    // Only a bucket of the old array (checkBucket set) or an evacuated
+    // slot needs more than a copy; the common case is the first branch.
+    let plain = checkBucket == NO_CHECK || sameSizeGrow(h);
     for (; i < bucketCnt && n < max; i++) {
-      let offi = <usize>((i + it.offset) & (bucketCnt - 1));
+      let offi = <usize>((i + offset) & (bucketCnt - 1));
       let top = load<u8>(b + offi);
-      if (isEmpty(top) || top == <u8>TopHash.evacuatedEmpty) continue;
+      if (top >= <u8>TopHash.minTopHash) {
+        if (plain) {
+          store<K>(outK + (<usize>n << alignof<K>()), load<K>(keyAt<K>(b, offi)));
+          store<V>(outV + (<usize>n << alignof<V>()), load<V>(valAt<K, V>(b, offi)));
+          n++;
+          continue;
+        }
+      } else if (isEmpty(top) || top == <u8>TopHash.evacuatedEmpty) continue;
       let k = load<K>(keyAt<K>(b, offi));
-      if (checkBucket != NO_CHECK && !sameSizeGrow(h)) {
+      if (!plain) {
         if (reflexive<K>(k)) {
           let hash = hashKey<K>(k, h.hash0);
           if ((<u32>(<usize>hash & bucketMask(it.B))) != checkBucket) continue;
