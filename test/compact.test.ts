@@ -169,7 +169,10 @@ describe("rt.compact", () => {
     await rt.compact();
     const s1 = rt.readMemStats();
     expect(s1.HeapInuse).toBeLessThanOrEqual(s0.HeapInuse * 1.05);
-    expect(s1.HeapObjects).toBeLessThanOrEqual(s0.HeapObjects);
+    // A second copy of each long string would be 100+ more objects; the
+    // rebuilt map may chain a few more or fewer overflow buckets than the
+    // old one did (its layout depends on the random hash seed).
+    expect(s1.HeapObjects).toBeLessThanOrEqual(s0.HeapObjects + 8);
     expect(m.size).toBe(model.size);
     for (const [k, v] of model) expect(m.get(k)).toEqual(v);
     mapOps(m).checkMap!(mapHandle(m));
