@@ -40,7 +40,7 @@ import { gcDrain, resetMarkCounters, bytesMarked, scanWork } from "./mark";
 import { queueEmpty, overflowed, queued } from "./gcwork";
 import { markroots } from "./roots";
 import {
-  heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork,
+  heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork, creditBackground,
 } from "./pacer";
 import { gcSweepStart, finishSweep, sweepone, sweepDone, sweepPending } from "../mem/sweep";
 import { growMs, growCount, growMaxMs } from "../mem/mheap";
@@ -265,7 +265,10 @@ function markStep(budget: u64, kind: StepKind): u64 {
   let work = gcDrain(budget);
   let ns = pause(t0, kind, work);
   if (kind == StepKind.ASSIST) rec().assistNs += ns;
-  else rec().workerNs += ns;
+  else {
+    rec().workerNs += ns;
+    creditBackground(work);
+  }
   return work;
 }
 
