@@ -115,6 +115,9 @@ export function gcPauseEndRing(): usize { return pauseEnd; }
 export function gcStepLog(): usize { return stepLog; }
 export function gcStepCount(): u32 { return stepCount; }
 export const GC_STEP_LOG: u32 = STEP_LOG;
+/** The step log's kind/work ring (u32 each, gc/gc.ts) and memory.grow's
+ *  statistics (bench/gc, the tests' bounds on a step's work). */
+export { StepKind, stepLogMeta as gcStepMeta, growStats } from "./gc/gc";
 
 // ---------------------------------------------------------------------------
 // Maps (map/). One export set per key × value storage type, in map/api.ts;

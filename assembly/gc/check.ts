@@ -2,8 +2,9 @@
 //
 // While marking, the hybrid barrier keeps the strong tri-colour invariant:
 // no black object points to a white one. checkTriColor walks every marked
-// scan object; a marked object still in the grey queue is grey (as is an
-// unscanned oblet of a large object); every other marked object is black,
+// scan object; a marked object still in the grey queue is grey (as is the
+// unscanned rest of an object whose scan was cut, from its queued
+// continuation on: mark.ts); every other marked object is black,
 // and each pointer it holds must lead to a marked object. A violation dumps
 // the edge and aborts.
 
@@ -11,8 +12,7 @@ import { mspan, SpanState, isBitSet, objIndex } from "../mem/span";
 import { spanOf, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "../mem/mheap";
 import { isAllocated } from "../mem/mbitmap";
 import { typeStride, typePtrMask } from "./types";
-import { inQueue } from "./gcwork";
-import { OBLET_BYTES } from "./mark";
+import { queuedFrom } from "./gcwork";
 import { gcphase, Phase } from "./phase";
 
 function isWhite(p: usize): bool {
@@ -34,18 +34,15 @@ export function triColorViolations(): u32 {
       for (let i: u32 = 0; i < s.nelems; i++) {
         if (!isBitSet(<usize>s.gcmarkBits, i) || !isAllocated(s, i)) continue;
         let base = <usize>s.startAddr + <usize>i * <usize>s.elemsize;
-        let greyWhole = inQueue(base);
+        let end = base + <usize>s.elemsize;
+        // Queued at base: all grey; queued inside (a continuation, mark.ts):
+        // grey from there on; black before it.
+        let greyFrom = queuedFrom(base, end);
         let typ = <u32>load<u8>(<usize>s.typeBytes + <usize>i);
         let stride = typeStride(typ);
         let mask = typePtrMask(typ);
-        let end = base + <usize>s.elemsize;
         for (let e = base; e + stride <= end; e += stride) {
-          let grey = greyWhole;
-          if (!grey && <usize>s.elemsize > OBLET_BYTES) {
-            let oblet = base + ((e - base) / OBLET_BYTES) * OBLET_BYTES;
-            grey = oblet != base && inQueue(oblet);
-          }
-          if (grey) continue;
+          if (e >= greyFrom) break;
           let m = mask;
           while (m != 0) {
             let w = <usize>ctz(m);

@@ -40,9 +40,10 @@ import { gcDrain, resetMarkCounters, bytesMarked, scanWork } from "./mark";
 import { queueEmpty, overflowed, queued } from "./gcwork";
 import { markroots } from "./roots";
 import {
-  heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork,
+  heapLive, heapGoal, trigger, gcPercent, commit, setHeapLive, startAssists, assistDebt, creditWork, creditBackground,
 } from "./pacer";
 import { gcSweepStart, finishSweep, sweepone, sweepDone, sweepPending } from "../mem/sweep";
+import { growMs, growCount, growMaxMs } from "../mem/mheap";
 
 // @ts-ignore: decorator
 @external("env", "now")
@@ -124,16 +125,65 @@ export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
 let inGC: bool = false;
 
 
-/** The last STEP_LOG pauses, ns (for bench/gc's distribution). */
+/** The last STEP_LOG pauses (for bench/gc's distribution and the tests'
+ *  bounds), a ring of two parallel arrays indexed by stepCount:
+ *    stepLog   f32  the step's duration, ns (memory.grow inside included)
+ *    stepMeta  u32  bits 29..31 StepKind; bit 28 set when the step called
+ *                   memory.grow (its time is in stepGrowMs); bits 0..27 the
+ *                   step's work, clamped: scan work for mark steps (bytes
+ *                   scanned + POINTER_WORK per pointer, mark.ts), spans
+ *                   swept for a cycle's start, 0 for termination */
 // @ts-ignore: decorator
 @inline export const STEP_LOG: u32 = 4096;
 export const stepLog: usize = memory.data(STEP_LOG * 4, 4);
+export const stepMeta: usize = memory.data(STEP_LOG * 4, 4);
 export let stepCount: u32 = 0;
+// @ts-ignore: decorator
+@inline const STEP_WORK_MASK: u32 = (1 << 28) - 1;
+// @ts-ignore: decorator
+@inline const STEP_GREW: u32 = 1 << 28;
+/** Time spent inside memory.grow during steps (ms): total and longest. */
+export let stepGrowMs: f64 = 0;
+export let stepGrowMaxMs: f64 = 0;
 
-function pause(t0: f64): f64 {
+/** What a logged step was. */
+export enum StepKind {
+  /** gcStart: finish the sweep, shade the roots (Go's STW #1). */
+  START = 0,
+  /** A mutator assist on an allocation slow path. */
+  ASSIST = 1,
+  /** The safe-point step of an exported operation (Go's dedicated worker). */
+  SAFEPOINT = 2,
+  /** rt.gcStep(budget). */
+  EXPLICIT = 3,
+  /** gcMarkTermination (Go's STW #2). */
+  TERMINATION = 4,
+  /** rt.gc() finishing a cycle in one go (unbounded on purpose). */
+  FULL = 5,
+}
+
+/** memory.grow's ms counter (mem/mheap.ts) when the current step began. */
+let growAtStepStart: f64 = 0;
+
+// @ts-ignore: decorator
+@inline function stepBegin(): f64 {
+  growAtStepStart = growMs;
+  return hostNow();
+}
+
+function pause(t0: f64, kind: StepKind, work: u64): f64 {
   let ns = (hostNow() - t0) * 1e6;
   if (ns < 0) ns = 0;
-  store<f32>(stepLog + (<usize>(stepCount & (STEP_LOG - 1)) << 2), <f32>ns);
+  let i = <usize>(stepCount & (STEP_LOG - 1));
+  store<f32>(stepLog + (i << 2), <f32>ns);
+  let meta = (<u32>kind << 29) | (work > <u64>STEP_WORK_MASK ? STEP_WORK_MASK : <u32>work);
+  let grew = growMs - growAtStepStart;
+  if (grew > 0) {
+    meta |= STEP_GREW;
+    stepGrowMs += grew;
+    if (grew > stepGrowMaxMs) stepGrowMaxMs = grew;
+  }
+  store<u32>(stepMeta + (i << 2), meta);
   stepCount++;
   gcCpuNs += <u64>ns;
   let r = rec();
@@ -143,12 +193,25 @@ function pause(t0: f64): f64 {
   return ns;
 }
 
+/** The step log's kind/work ring, for the host (index.ts). */
+export function stepLogMeta(): usize { return stepMeta; }
+/** memory.grow statistics (mem/mheap.ts), f64 each at out: calls, total
+ *  ms, longest ms, then the ms of it spent inside collector steps (total,
+ *  longest). */
+export function growStats(out: usize): void {
+  store<f64>(out, <f64>growCount);
+  store<f64>(out + 8, growMs);
+  store<f64>(out + 16, growMaxMs);
+  store<f64>(out + 24, stepGrowMs);
+  store<f64>(out + 32, stepGrowMaxMs);
+}
+
 /** Go's gcStart. */
 export function gcStart(forced: bool): void {
   if (gcphase != Phase.OFF) return;
   inGC = true;
-  let t0 = hostNow();
-  finishSweep();
+  let t0 = stepBegin();
+  let swept = finishSweep();
   // Go's clearpools (STW, before the write barrier is on): the host drops
   // pooled maps not reused since the last cycle (src/pool.ts).
   hostGCStart();
@@ -163,13 +226,13 @@ export function gcStart(forced: bool): void {
   setGCPhase(Phase.MARK);
   markroots();
   startAssists();
-  r.sweepTermNs = pause(t0);
+  r.sweepTermNs = pause(t0, StepKind.START, <u64>swept);
   inGC = false;
 }
 
 /** Go's gcMarkTermination; the grey queue must be empty. */
 function gcMarkTermination(): void {
-  let t0 = hostNow();
+  let t0 = stepBegin();
   let r = rec();
   setGCPhase(Phase.MARKTERMINATION);
   r.heap1 = <f64>heapLive;
@@ -183,7 +246,7 @@ function gcMarkTermination(): void {
   commit(marked, scanned);
   r.markWallNs = (t0 - r.startMs) * 1e6 - r.sweepTermNs;
   if (r.markWallNs < 0) r.markWallNs = 0;
-  r.markTermNs = pause(t0);
+  r.markTermNs = pause(t0, StepKind.TERMINATION, 0);
   let total = <u64>(r.sweepTermNs + r.markTermNs);
   let slot = <usize>(numgc & 255) << 3;
   store<u64>(pauseNs + slot, total);
@@ -196,13 +259,16 @@ function gcMarkTermination(): void {
   hostGCDone();
 }
 
-/** Marking work with its pause measured; `assist` says whose time it is. */
-function markStep(budget: u64, assist: bool): u64 {
-  let t0 = hostNow();
+/** Marking work with its pause measured; `kind` says whose time it is. */
+function markStep(budget: u64, kind: StepKind): u64 {
+  let t0 = stepBegin();
   let work = gcDrain(budget);
-  let ns = pause(t0);
-  if (assist) rec().assistNs += ns;
-  else rec().workerNs += ns;
+  let ns = pause(t0, kind, work);
+  if (kind == StepKind.ASSIST) rec().assistNs += ns;
+  else {
+    rec().workerNs += ns;
+    creditBackground(work);
+  }
   return work;
 }
 
@@ -230,7 +296,7 @@ export function mallocSlowHook(bytes: usize): void {
   let debt = assistDebt(<u64>bytes);
   if (debt != 0) {
     inGC = true;
-    creditWork(markStep(debt, true));
+    creditWork(markStep(debt, StepKind.ASSIST));
     inGC = false;
   }
 }
@@ -246,7 +312,7 @@ export function safePoint(): void {
   }
   if (inGC) return;
   inGC = true;
-  markStep(SAFEPOINT_WORK, false);
+  markStep(SAFEPOINT_WORK, StepKind.SAFEPOINT);
   if (markDone()) gcMarkTermination();
   inGC = false;
 }
@@ -256,7 +322,7 @@ export function safePoint(): void {
 export function gcStep(budget: u64): u64 {
   if (gcphase != Phase.MARK || inGC) return 0;
   inGC = true;
-  let work = markStep(budget, false);
+  let work = markStep(budget, StepKind.EXPLICIT);
   if (markDone()) gcMarkTermination();
   inGC = false;
   return work;
@@ -274,7 +340,7 @@ export function gcFull(): void {
 
 function finishMarking(): void {
   inGC = true;
-  while (!markDone()) markStep(UNBOUNDED, false);
+  while (!markDone()) markStep(UNBOUNDED, StepKind.FULL);
   gcMarkTermination();
   inGC = false;
 }
@@ -313,7 +379,7 @@ export function stressTick(): void {
   if (gcphase == Phase.OFF) gcStart(false);
   else {
     inGC = true;
-    markStep(stressBudget, true);
+    markStep(stressBudget, StepKind.ASSIST);
     inGC = false;
   }
 }

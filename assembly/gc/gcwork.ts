@@ -86,6 +86,19 @@ export function inQueue(p: usize): bool {
   return false;
 }
 
+/** The lowest queued address in [lo, hi), or hi (debug checker; linear). */
+export function queuedFrom(lo: usize, hi: usize): usize {
+  let best = hi;
+  for (let c = top; c != 0; c = <usize>load<u32>(c)) {
+    let count = load<u32>(c + 4);
+    for (let i: u32 = 0; i < count; i++) {
+      let q = <usize>load<u32>(c + 8 + (<usize>i << 2));
+      if (q >= lo && q < best) best = q;
+    }
+  }
+  return best;
+}
+
 export function clearOverflow(): void {
   overflowed = false;
 }

@@ -10,16 +10,22 @@
 // shade(p): resolve p (possibly interior) to its object; if white, set the
 // mark bit, count its bytes as marked, and queue it if it can hold
 // pointers.
-// scanobject(p): read the object's type byte (span.typeBytes), walk its
-// pointer words (gc/types.ts) and shade each non-nil one. Objects larger
-// than 128 KiB are scanned in oblets (Go's maxObletBytes): scanning the base
-// queues the start of every further oblet, and each oblet is scanned on its
-// own, so one step never scans more than 32 KiB of one object (Go uses
-// 128 KiB; our pointer arrays are all pointers, so we cut finer).
-// Work is counted as bytes scanned plus POINTER_WORK per pointer followed,
-// which is what bounds a step's time.
-// gcDrain(budget): pop and scan until `budget` bytes were scanned or the
-// queue is empty; returns the work done.
+// scanobject(p, limit): read the object's type byte (span.typeBytes), walk
+// its pointer words (gc/types.ts) and shade each non-nil one. Work is
+// counted as bytes scanned plus POINTER_WORK per pointer followed, which is
+// what bounds a step's time. A scan stops once it has done `limit` work
+// (and at least MIN_CUT_WORK, 16 KiB) and queues the address of the next
+// element: the rest of the object stays grey and is scanned from there by a
+// later pop (a continuation). Go cuts objects over 128 KiB into oblets
+// (maxObletBytes) and queues all of them when it scans the first; we cut
+// any object wherever the step's budget runs out and queue one
+// continuation at a time, so a step's work is its budget plus at most
+// MIN_CUT_WORK and one element (MAX_ELEMENT_WORK) whatever the object's
+// size or pointer density (a 32 KiB oblet of a pointer array was 288 KiB of
+// work), and scanning a 1 GiB bucket array's base queues one address, not
+// 32768.
+// gcDrain(budget): pop and scan until `budget` work is done or the queue is
+// empty; returns the work done.
 
 import { mspan, objIndex, isBitSet, setBit } from "../mem/span";
 import { spanOf, arenaStartPage, arenaEndPage, spanStartingAt, nextPage } from "../mem/mheap";
@@ -29,13 +35,20 @@ import { typeStride, typePtrMask } from "./types";
 import { push, pop, overflowed, clearOverflow } from "./gcwork";
 import { gcphase, Phase } from "./phase";
 
-// @ts-ignore: decorator
-@inline export const OBLET_BYTES: usize = 32 << 10;
 /** Work charged per pointer followed, on top of the bytes scanned: shading
  *  costs a span lookup and a mark-bit test, often two cache misses, so a
  *  pointer-dense object is more work than its size says. */
 // @ts-ignore: decorator
-@inline const POINTER_WORK: u64 = 32;
+@inline export const POINTER_WORK: u64 = 32;
+/** A scan is cut no sooner than this much work: an object worth less is
+ *  scanned whole, as Go scans every object below its oblet size whole (and a
+ *  one-byte rt.gcStep still scans a small object, as tests rely on). */
+// @ts-ignore: decorator
+@inline export const MIN_CUT_WORK: u64 = 16 << 10;
+/** The most work one element can cost: a 256-byte stride (types.ts's
+ *  largest) whose 64 words are all pointers. */
+// @ts-ignore: decorator
+@inline export const MAX_ELEMENT_WORK: u64 = 256 + 64 * POINTER_WORK;
 
 /** Bytes marked this cycle (Go: work.bytesMarked); heapMarked at the end. */
 export let bytesMarked: u64 = 0;
@@ -74,29 +87,28 @@ export function shade(p: usize): void {
   push(<usize>s.startAddr + <usize>idx * <usize>s.elemsize);
 }
 
-/** Scan the object (or oblet) at p; returns the work done (bytes scanned
- *  plus POINTER_WORK per pointer followed). */
-export function scanobject(p: usize): u64 {
+/** Scan the object at p, or its rest from p on (p inside it: a
+ *  continuation); returns the work done (bytes scanned plus POINTER_WORK per
+ *  pointer followed). Stops after the element that brings the work to
+ *  max(`limit`, MIN_CUT_WORK) and queues the next element's address, so no
+ *  call does more than that plus one element's work (MAX_ELEMENT_WORK),
+ *  however large the object. */
+export function scanobject(p: usize, limit: u64): u64 {
   let s = spanOf(p);
   let idx = objIndex(s, p);
   let base = <usize>s.startAddr + <usize>idx * <usize>s.elemsize;
   let objEnd = base + <usize>s.elemsize;
-  let end = objEnd;
-  let start = p;
-  if (p == base && <usize>s.elemsize > OBLET_BYTES) {
-    // A large object: queue its other oblets, scan the first here.
-    for (let o = base + OBLET_BYTES; o < end; o += OBLET_BYTES) push(o);
-  }
-  if (end - start > OBLET_BYTES) end = start + OBLET_BYTES;
   let typ = <u32>load<u8>(<usize>s.typeBytes + <usize>idx);
   let stride = typeStride(typ);
   if (!ASC_NO_ASSERT) assert(stride != 0, "scanobject: type byte names an undefined type (gc/types.ts)");
   let mask = typePtrMask(typ);
-  // Whole elements whose start lies in [start, end) (a 28-byte struct in a
+  // Whole elements whose start lies at or after p (a 28-byte struct in a
   // 32-byte slot is one element, not one and a bit).
-  let first = base + ((start - base + stride - 1) / stride) * stride;
+  let first = base + ((p - base + stride - 1) / stride) * stride;
   let ptrs: u64 = 0;
-  for (let e = first; e < end && e + stride <= objEnd; e += stride) {
+  let e = first;
+  let stop = objEnd; // where the bytes scanned end
+  while (e < objEnd && e + stride <= objEnd) {
     let m = mask;
     while (m != 0) {
       let w = <usize>ctz(m);
@@ -112,13 +124,22 @@ export function scanobject(p: usize): u64 {
       }
       m &= m - 1;
     }
+    e += stride;
+    let w = <u64>(e - p) + ptrs * POINTER_WORK;
+    if (w >= limit && w >= MIN_CUT_WORK && e + stride <= objEnd) {
+      // Budget reached with elements left: the rest stays grey.
+      push(e);
+      stop = e;
+      break;
+    }
   }
-  let n = <u64>(end - start);
+  let n = <u64>(stop - p);
   scanWork += n;
   return n + ptrs * POINTER_WORK;
 }
 
-/** Mark until `budget` bytes are scanned or no grey object is left. */
+/** Mark until `budget` work is done or no grey object is left; the work
+ *  done is at most budget + MIN_CUT_WORK + MAX_ELEMENT_WORK. */
 export function gcDrain(budget: u64): u64 {
   let done: u64 = 0;
   while (done < budget) {
@@ -128,7 +149,7 @@ export function gcDrain(budget: u64): u64 {
       rescanMarked();
       continue;
     }
-    done += scanobject(p);
+    done += scanobject(p, budget - done);
   }
   return done;
 }

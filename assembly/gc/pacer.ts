@@ -17,16 +17,24 @@
 //              assistWorkPerByte = expected scan work / remaining runway
 //              (goal − heapLive at the cycle's start, at least 1 MiB), the
 //              expected scan work being what the last cycle scanned. Debt is
-//              paid in steps of at least 64 KiB (Go's gcOverAssistWork) and
-//              at most ASSIST_MAX per allocation, so no single pause grows
-//              with the heap.
+//              first paid from background credit — the work safe-point and
+//              explicit steps did (Go's bgScanCredit, which assists steal
+//              from) — then by an assist of at least 64 KiB (Go's
+//              gcOverAssistWork) and at most ASSIST_MAX of work. What one
+//              assist leaves unpaid stays owed (assistCredit negative) and
+//              is paid by the next slow paths, so no single pause grows with
+//              the heap or with the allocation (a 150 MB bucket array owes
+//              ~150 MB of work: paid ASSIST_MAX at a time, or by the
+//              background). Go's gcAssistAlloc pays the whole debt before
+//              the allocation returns, in preemptible chunks; we have no
+//              preemption, so the chunks are spread over allocations.
 
 // @ts-ignore: decorator
 @inline export const HEAP_MINIMUM: u64 = 4 << 20;
 // @ts-ignore: decorator
 @inline export const ASSIST_MIN: u64 = 64 << 10;
 // @ts-ignore: decorator
-@inline export const ASSIST_MAX: u64 = 512 << 10;
+@inline export const ASSIST_MAX: u64 = 256 << 10;
 
 export let heapLive: u64 = 0;
 /** Live heap found by the last mark (Go: heapMarked). */
@@ -39,6 +47,9 @@ export let lastScanWork: u64 = 0;
 export let assistWorkPerByte: f64 = 0;
 /** Negative: scan work the mutator owes. */
 export let assistCredit: f64 = 0;
+/** Work done by safe-point and explicit steps not yet taken by an assist
+ *  (Go: gcController.bgScanCredit). */
+export let bgScanCredit: f64 = 0;
 
 export function addHeapLive(n: u64): void {
   heapLive += n;
@@ -89,19 +100,31 @@ export function startAssists(): void {
   if (expected < ASSIST_MIN) expected = ASSIST_MIN;
   assistWorkPerByte = <f64>expected / <f64>runway;
   assistCredit = 0;
+  bgScanCredit = 0;
 }
 
 /** Scan work an allocation of `bytes` must do now (0 if it has credit). */
 export function assistDebt(bytes: u64): u64 {
   assistCredit -= <f64>bytes * assistWorkPerByte;
   if (assistCredit >= 0) return 0;
+  // Steal background credit first (Go: gcAssistAlloc's bgScanCredit).
+  if (bgScanCredit > 0) {
+    let steal = min<f64>(bgScanCredit, -assistCredit);
+    bgScanCredit -= steal;
+    assistCredit += steal;
+    if (assistCredit >= 0) return 0;
+  }
   let debt = <u64>(-assistCredit);
   if (debt < ASSIST_MIN) debt = ASSIST_MIN;
-  // Past the goal the mutator is outrunning the collector: pay double.
-  let cap = heapLive > heapGoal ? ASSIST_MAX * 2 : ASSIST_MAX;
-  return debt > cap ? cap : debt;
+  return debt > ASSIST_MAX ? ASSIST_MAX : debt;
 }
 
+/** An assist did `work`. */
 export function creditWork(work: u64): void {
   assistCredit += <f64>work;
+}
+
+/** A safe-point or explicit step did `work` (Go: gcFlushBgCredit). */
+export function creditBackground(work: u64): void {
+  bgScanCredit += <f64>work;
 }

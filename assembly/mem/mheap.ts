@@ -46,6 +46,22 @@ import { mspan, SpanState, SPAN_RECORD_SIZE, spanEndPage } from "./span";
 import { listPush, listRemove, listFirst } from "./list";
 import { metaAlloc, metaFree, metaEnsure, metaInstallChunk, MetaKind } from "./fixalloc";
 
+// @ts-ignore: decorator
+@external("env", "now")
+declare function hostNow(): f64;
+
+/** memory.grow, timed (growCount, growMs, growMaxMs). */
+function timedGrow(wasmPages: u32): i32 {
+  let t0 = hostNow();
+  let r = memory.grow(<i32>wasmPages);
+  let ms = hostNow() - t0;
+  if (ms < 0) ms = 0;
+  growCount++;
+  growMs += ms;
+  if (ms > growMaxMs) growMaxMs = ms;
+  return r;
+}
+
 /** Page-map entry of a meta page. Span records are never at address 1. */
 // @ts-ignore: decorator
 @inline export const META_PAGE: u32 = 1;
@@ -85,6 +101,12 @@ export function setGrowthPolicy(exact: bool, limitWasmPages: u32): void {
   growLimitPages = limitWasmPages >= 0x10000 ? 0xffffffff : limitWasmPages * PAGES_PER_WASM_PAGE;
 }
 export let heapInusePages: u32 = 0;
+/** memory.grow calls, their total and longest time (host clock, ms): the
+ *  host may run its own collector inside (V8 counts wasm memory as external
+ *  memory), so bench/gc reports it apart from the collector's steps. */
+export let growCount: u32 = 0;
+export let growMs: f64 = 0;
+export let growMaxMs: f64 = 0;
 export let heapFreePages: u32 = 0;
 export let spansInUse: u32 = 0;
 
@@ -225,8 +247,8 @@ function growRaw(pages: u32): u32 {
   let room = cap > arenaEndPage ? (cap - arenaEndPage) / PAGES_PER_WASM_PAGE : 0;
   if (want > room) want = need;
   if (want > room) return 0;
-  if (memory.grow(<i32>want) < 0) {
-    if (want == need || memory.grow(<i32>need) < 0) return 0;
+  if (timedGrow(want) < 0) {
+    if (want == need || timedGrow(need) < 0) return 0;
     want = need;
   }
   let added = want * PAGES_PER_WASM_PAGE;

@@ -74,9 +74,12 @@ export function sweepone(): u32 {
   return 0;
 }
 
-/** Sweep everything still unswept (Go: finishsweep_m). */
-export function finishSweep(): void {
-  while (sweepone() != 0) {}
+/** Sweep everything still unswept (Go: finishsweep_m); returns how many
+ *  spans that was. */
+export function finishSweep(): u32 {
+  let n: u32 = 0;
+  while (sweepone() != 0) n++;
+  return n;
 }
 
 /** Is anything left to sweep? */
