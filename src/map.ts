@@ -52,7 +52,7 @@ import {
   SLOT_CONCURRENT,
 } from "./status.js";
 import { currentOp } from "./profile.js";
-import { FLAG_HASH_WRITING, HMAP_FLAGS, assignWords, deleteWords, lookupWords } from "./jsread.js";
+import { FLAG_HASH_WRITING, HMAP_COUNT, HMAP_FLAGS, assignWords, deleteWords, lookupWords } from "./jsread.js";
 import type { RootTable } from "./roots.js";
 
 /** @internal */
@@ -366,7 +366,9 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (Number.isNaN(key)) {
           // NaN is never found (the core hashes it at random); a write in
           // progress is reported all the same, as the core would.
-          return (b.u8[h + HMAP_FLAGS]! & FLAG_HASH_WRITING) !== 0 ? SLOT_CONCURRENT : 0;
+          return b.u32[(h + HMAP_COUNT) >>> 2] !== 0 && (b.u8[h + HMAP_FLAGS]! & FLAG_HASH_WRITING) !== 0
+            ? SLOT_CONCURRENT
+            : 0;
         }
         WORDS_F64[0] = key === 0 ? 0 : key; // −0 is +0's key: both are looked up
         return lookupWords(

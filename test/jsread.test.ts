@@ -861,12 +861,10 @@ describe("a JS read never answers from a map whose write flag is set", () => {
     });
   }
 
-  // KNOWN DIVERGENCE (reported, src/map.ts is not this file's to change):
-  // GoMap#access answers a NaN f64 key without lookupWords and tests the
-  // write flag before the count, so on an empty map with the flag set the
-  // JS path kills the runtime where the core's lookup (and Go's) answers
-  // "absent". `it.fails` until the two agree; make it `it` then.
-  it.fails("f64 NaN key, empty map with the flag set: the JS path answers as the core does", async () => {
+  // GoMap#access answers a NaN f64 key without lookupWords: it must test
+  // the count before the write flag, as the core's lookup (and Go's) does,
+  // so an empty map with the flag set answers "absent" on both paths.
+  it("f64 NaN key, empty map with the flag set: the JS path answers as the core does", async () => {
     const rt = await Runtime.create({ debug: true });
     const dbg = boundaryOf(rt).requireDebug("jsread");
     const m = rt.map({ key: "f64", value: "u32" }) as AnyMap;
