@@ -552,8 +552,7 @@ export class Unsafe {
    * elsewhere without the barrier (e.g. through a view) while a collection
    * is marking: the collector may then never see the object and free it
    * while that copy still points at it (docs/unsafe.md shows it with the
-   * tri-colour checker). Refused (ConcurrentMapWriteError) from inside a
-   * hook of the same map. Returns the value slots written: 8 per bucket
+   * tri-colour checker). Returns the value slots written: 8 per bucket
    * when zeroing everything, one per present key otherwise.
    */
   zeroValues(m: GoMap, keys?: ArrayLike<unknown>): number {

@@ -18,6 +18,7 @@ import {
   GomapError,
   InvalidOptionError,
   OutOfMemoryError,
+  CompactionMemoryError,
   RuntimeAbortError,
   RuntimeDeadError,
   CoreTrapError,
@@ -42,6 +43,7 @@ import type {
   BucketsInspection,
   BucketArrayTophash,
   CompactionReport,
+  CompactOptions,
   Generation,
   PoolOptions,
   PoolStats,
@@ -316,6 +318,12 @@ rt.keepAlive(mu32);
 const report: CompactionReport = await rt.compact();
 const moved: number = report.maps + report.entries + report.before.linearBytes + report.after.heapInuse + report.copyMs;
 void moved;
+const bounded: CompactOptions = { maxPeakMemory: "512MiB" };
+const bytesBound: CompactOptions = { maxPeakMemory: 1 << 29 };
+await rt.compact(bounded);
+await rt.compact(bytesBound);
+// @ts-expect-error an unknown option
+await rt.compact({ maxPeak: 1 });
 
 // ------------------------------------------------------------ pools
 
@@ -496,6 +504,12 @@ if (e instanceof RuntimeAbortError) {
 if (e instanceof RuntimeDeadError) {
   const reason: RuntimeAbortError | CoreTrapError = e.reason;
   void reason;
+}
+if (e instanceof CompactionMemoryError) {
+  const peak: number = e.peakBytes + e.oldBytes;
+  const bound: number | undefined = e.maxPeakMemory;
+  const oom: OutOfMemoryError = e;
+  void [peak, bound, oom];
 }
 if (e instanceof CoreTrapError) {
   const what: string = e.operation;
