@@ -315,3 +315,98 @@ export function deleteWords(
   u32[(h + HMAP_COUNT) >>> 2] = count - 1;
   return DELETE_DELETED;
 }
+
+/** Byte offset of a string key's length in its 8-byte slot (ptr u32, len u32). */
+const STR_LEN = 4;
+
+/**
+ * The value slot of string key `s` in map h, when `s` is ASCII: its UTF-16
+ * code units are its bytes, so it is hashed (src/hash.ts's hashBytesX, on
+ * the code units) and compared with the stored keys' bytes without being
+ * encoded or copied into the scratch area. −1 when `s` is not ASCII (the
+ * caller encodes it and asks the core); else as lookupWords: the slot, 0,
+ * or SLOT_CONCURRENT.
+ */
+export function lookupAscii(
+  u8: Uint8Array,
+  u32: Uint32Array,
+  h: number,
+  s: string,
+  bs: number,
+  vo: number,
+  vs: number,
+  oo: number,
+): number {
+  const n = s.length;
+  const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
+  let s1 = hash0 ^ 0x5bd1e995;
+  s1 ^= s1 >>> 16;
+  s1 = Math.imul(s1, 0x7feb352d);
+  s1 ^= s1 >>> 15;
+  s1 = Math.imul(s1, 0x846ca68b);
+  s1 ^= s1 >>> 16;
+  let x = hash0 ^ Math.imul(n, 0x9e3779b1);
+  let or = 0;
+  const whole = n & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    const c0 = s.charCodeAt(i),
+      c1 = s.charCodeAt(i + 1),
+      c2 = s.charCodeAt(i + 2),
+      c3 = s.charCodeAt(i + 3);
+    or |= c0 | c1 | c2 | c3;
+    let k = Math.imul(((c0 | (c1 << 8) | (c2 << 16) | (c3 << 24)) ^ s1) | 0, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    x ^= k;
+    x = (Math.imul((x << 13) | (x >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  if (i < n) {
+    let t = 0;
+    for (let shift = 0; i < n; i++, shift += 8) {
+      const c = s.charCodeAt(i);
+      or |= c;
+      t |= c << shift;
+    }
+    let k = Math.imul(t ^ s1, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    x ^= k;
+  }
+  if (or > 0x7f) return -1;
+  if (u32[(h + HMAP_COUNT) >>> 2] === 0) return 0;
+  const flags = u8[h + HMAP_FLAGS]!;
+  if ((flags & FLAG_HASH_WRITING) !== 0) return SLOT_CONCURRENT;
+  x ^= n;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  const B = u8[h + HMAP_B]!;
+  const mask = B >= 32 ? -1 : (1 << B) - 1;
+  let b = u32[(h + HMAP_BUCKETS) >>> 2]! + ((x & mask) >>> 0) * bs;
+  const old = u32[(h + HMAP_OLDBUCKETS) >>> 2]!;
+  if (old !== 0) {
+    const om = (flags & FLAG_SAME_SIZE_GROW) !== 0 ? mask : mask >>> 1;
+    const ob = old + ((x & om) >>> 0) * bs;
+    const t0 = u8[ob]!;
+    if (t0 < EVACUATED_X || t0 > EVACUATED_EMPTY) b = ob;
+  }
+  let top = Math.imul(x, 0x9e3779b1) >>> 24;
+  if (top < MIN_TOPHASH) top += MIN_TOPHASH;
+  do {
+    for (let j = 0; j < 8; j++) {
+      const t = u8[b + j]!;
+      if (t === top) {
+        const ks = b + KEYS_OFFSET + 8 * j;
+        if (u32[(ks + STR_LEN) >>> 2] === n) {
+          const p = u32[ks >>> 2]!;
+          let c = 0;
+          while (c < n && u8[p + c] === s.charCodeAt(c)) c++;
+          if (c === n) return b + vo + j * vs;
+        }
+      } else if (t === EMPTY_REST) return 0;
+    }
+    b = u32[(b + oo) >>> 2]!;
+  } while (b !== 0);
+  return 0;
+}

@@ -52,7 +52,15 @@ import {
   SLOT_CONCURRENT,
 } from "./status.js";
 import { currentOp } from "./profile.js";
-import { FLAG_HASH_WRITING, HMAP_COUNT, HMAP_FLAGS, assignWords, deleteWords, lookupWords } from "./jsread.js";
+import {
+  FLAG_HASH_WRITING,
+  HMAP_COUNT,
+  HMAP_FLAGS,
+  assignWords,
+  deleteWords,
+  lookupAscii,
+  lookupWords,
+} from "./jsread.js";
 import type { RootTable } from "./roots.js";
 
 /** @internal */
@@ -353,10 +361,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) break;
         WORDS_I64[0] = key;
         return lookupWords(b.u8, b.u32, h, WORDS[0]!, WORDS[1]!, WORDS[1]!, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-      case K_STR:
+      case K_STR: {
         if (typeof key !== "string") break;
+        // ASCII keys are hashed and compared in JS, from their code units.
+        const r = lookupAscii(b.u8, b.u32, h, key, this.#bs, this.#vo, this.#vs, this.#oo);
+        if (r >= 0) return r;
         if (key.length * 3 > HALF_SCRATCH) return this.#accessLong(encodeLong(key));
         return ops.access(h, this.#placeStr(key, 0), this.#len) >>> 0;
+      }
       case K_BYTES:
         if (!isBytes(key)) break;
         if (viewLength(key) > HALF_SCRATCH) return this.#accessLong(copyBytes(key));

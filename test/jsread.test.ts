@@ -964,3 +964,67 @@ describe("a JS read never answers after the map or its runtime is gone", () => {
     refuses(maps, RuntimeDeadError);
   });
 });
+
+// String keys: an ASCII key is hashed from its UTF-16 code units and
+// compared with the stored bytes in JS (lookupAscii); any other key is
+// encoded and looked up by the core. Both must name the core's slot.
+describe("string keys: the JS path (ASCII) and the core agree", () => {
+  for (const debug of [false, true]) {
+    for (const seed of seeds(SEEDS)) {
+      it(`${debug ? "debug" : "release"} (seed ${seed})`, async () => {
+        await withSeed(seed, async () => {
+          const r = prng(seed);
+          const rt = await Runtime.create({ debug, maxMemory: "256MiB" });
+          const b = boundaryOf(rt);
+          const enc = new TextEncoder();
+          const alphabet = ["a", "b", "Z", "0", "-", " ", "~", "\u007f", "é", "中", "\u0000", "🎉", "\ud800"];
+          const randKey = (): string => {
+            const len = r() < 0.05 ? randInt(r, 40, 200) : randInt(r, 0, 12);
+            let s = "";
+            const ascii = r() < 0.7;
+            for (let i = 0; i < len; i++) s += alphabet[randInt(r, 0, ascii ? 7 : alphabet.length - 1)];
+            return s;
+          };
+          let probes = 0;
+          for (let round = 0; round < 6; round++) {
+            const m = rt.map({ key: "string", value: "u32", ...(r() < 0.5 ? { seed: randInt(r, 1, 1e9) } : {}) });
+            const ops = mapOps(m);
+            const oracle = new Map<string, number>();
+            const n = randInt(r, 0, 3000);
+            const check = (k: string) => {
+              const bytes = enc.encode(k);
+              // (TextEncoder turns a lone surrogate into U+FFFD: compare the core on WTF-8 only for well-formed keys)
+              const wellFormed = !/[\ud800-\udfff]/.test(k.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ""));
+              const js = mapUnsafe(m).slot(k);
+              if (wellFormed) {
+                b.u8.set(bytes, b.scratchBase);
+                const core = ops.access(mapHandle(m), b.scratchBase, bytes.length) >>> 0;
+                if (js !== core)
+                  throw new Error(`[seed ${seed}] slot(${JSON.stringify(k)}) = ${js}, core ${core} (round ${round})`);
+              }
+              expect(m.get(k)).toBe(oracle.get(k));
+              probes++;
+            };
+            for (let i = 0; i < n; i++) {
+              const k = randKey();
+              if (r() < 0.15 && oracle.size > 0) {
+                const victim = [...oracle.keys()][randInt(r, 0, oracle.size - 1)]!;
+                m.delete(victim);
+                oracle.delete(victim);
+              } else {
+                m.set(k, i);
+                oracle.set(k, i);
+              }
+              if (i % 7 === 0) check(k); // mid-growth too
+            }
+            for (const k of oracle.keys()) check(k);
+            for (let i = 0; i < 500; i++) check(randKey());
+            if (debug) ops.checkMap!(mapHandle(m));
+          }
+          expect(probes).toBeGreaterThan(1000);
+          rt.close();
+        });
+      });
+    }
+  }
+});
