@@ -78,6 +78,8 @@ const OPS = Math.max(100, Math.round(6000 * OPS_SCALE));
 /** The core's mapextra (assembly/map/hmap.ts): 32 bytes. */
 const MAPEXTRA_BYTES = 32;
 const TWO32 = 4294967296;
+/** hmap.flags' iterator | oldIterator bits (the core's Flag enum). */
+const FLAG_ITERATORS = 1 | 2;
 const is64 = (k: NumKind) => k === "u64" || k === "i64";
 
 /** What the runs went through, checked at the end (so the suite cannot pass
@@ -106,6 +108,10 @@ const seen = {
   shrinks: 0,
   gcs: 0,
   freshMaps: 0,
+  compactions: 0,
+  iterators: 0,
+  iterated: 0,
+  jsWritesUnderIterator: 0, // hmap.flags' iterator bits set
   gets: 0,
   fullChecks: 0,
 };
@@ -514,7 +520,7 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
   const growingA = () => a.b.u32[(hmapA() + HMAP_OLDBUCKETS) >>> 2] !== 0;
   const countA = () => a.b.u32[(hmapA() + HMAP_COUNT) >>> 2]!;
   const fail = (msg: string): never => {
-    throw new Error(`${msg}\n  last ops:\n    ${log.slice(-12).join("\n    ")}`);
+    throw new Error(msg);
   };
 
   const doSet = (k: Key) => {
@@ -535,6 +541,7 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
     if (slotB <= SLOT_CONCURRENT) fail(`core assign of ${show(k)} returned ${slotB}`);
     const where = !existing && !growing ? p.place(slotB) : null;
     const topBefore = where ? a.b.u8[where.top]! : -1;
+    const flagsBefore = a.b.u8[hmapA() + HMAP_FLAGS]!;
     const before = coreCalls;
     const ret = a.m.set(k as never, v as never);
     const core = coreCalls !== before;
@@ -546,6 +553,7 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
       model.add(n, k, v);
       if (keyKind === "f64") model.stored.set(n, k); // the core stores the given zero
     }
+    if (!core && (flagsBefore & FLAG_ITERATORS) !== 0) seen.jsWritesUnderIterator++;
     if (existing) {
       if (!growing && core) fail(`set(${show(k)}): an update of a present key on a stable map entered the core`);
       core ? seen.updatesCore++ : seen.updatesJS++;
@@ -572,9 +580,11 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
     const rb = coreDelete(bs, keyKind, k);
     if (rb !== DELETE_DELETED && rb !== DELETE_ABSENT) fail(`core delete of ${show(k)} returned ${rb}`);
     const emptyRests = want && !growing ? countTop(p, EMPTY_REST) : 0;
+    const flagsBefore = a.b.u8[hmapA() + HMAP_FLAGS]!;
     const before = coreCalls;
     const got = a.m.delete(k as never);
     const core = coreCalls !== before;
+    if (!core && (flagsBefore & FLAG_ITERATORS) !== 0) seen.jsWritesUnderIterator++;
     if (got !== (rb === DELETE_DELETED) || got !== want)
       fail(`delete(${show(k)}): public API ${got}, core ${rb === DELETE_DELETED}, oracle ${want}`);
     if (want) {
@@ -599,6 +609,42 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
       fail(`get(${show(k)}): map A ${show(ga)}, map B ${show(gb)}, oracle ${show(want)}`);
     if (a.m.has(k as never) !== (want !== undefined)) fail(`has(${show(k)}) = ${want === undefined}`);
     seen.gets++;
+  };
+
+  // Iterators on both maps, stepped alike between writes: the core's
+  // iteration sets hmap.flags' iterator bits, and Go's writes go on under
+  // them. Map A's entries must be the oracle's (GoMap re-checks entries
+  // fetched before a write); map B's iterator only keeps its core calls
+  // level with A's (B's writes bypass GoMap, whose re-check would differ).
+  let itA: Iterator<[Key, Val]> | null = null;
+  let itB: Iterator<[Key, Val]> | null = null;
+  const dropIterators = () => {
+    itA?.return?.();
+    itB?.return?.();
+    itA = itB = null;
+  };
+  const doIterate = () => {
+    if (itA === null || itB === null) {
+      itA = a.m.entries() as unknown as Iterator<[Key, Val]>;
+      itB = bs.m.entries() as unknown as Iterator<[Key, Val]>;
+      seen.iterators++;
+    }
+    const steps = randInt(r, 1, 64);
+    log.push(`iterate ${steps}`);
+    for (let i = 0; i < steps; i++) {
+      const x = itA.next();
+      itB.next();
+      if (x.done) {
+        dropIterators();
+        return;
+      }
+      const [k, v] = x.value;
+      seen.iterated++;
+      if (k !== k) continue;
+      const want = model.o.get(norm(keyKind, k));
+      if (!Object.is(normVal(valueKind, v), normVal(valueKind, want)))
+        fail(`iteration yielded ${show(k)} → ${show(v)}, oracle ${show(want)}`);
+    }
   };
 
   /** A present key (in the form it was stored, or the other form). */
@@ -639,12 +685,14 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
       const y = r();
       if (y < 0.0008) {
         log.push("clear()");
+        dropIterators();
         a.m.clear();
         bs.m.clear();
         model.clear();
         seen.clears++;
       } else if (y < 0.0016) {
         log.push("shrink()");
+        dropIterators();
         a.m.shrink();
         bs.m.shrink();
         seen.shrinks++;
@@ -655,9 +703,35 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
         seen.gcs++;
       } else if (y < 0.0025) {
         log.push("new maps");
+        dropIterators();
         newMaps();
         model = new Model();
         seen.freshMaps++;
+      } else if (y < 0.0028) {
+        // Compaction moves both maps to fresh instances (new boundaries,
+        // new ops objects); the new cores' fastrand is seeded alike again.
+        // The new core is seeded from crypto.getRandomValues before the maps
+        // are rebuilt (NaN keys hash by fastrand): both get the same bits.
+        log.push("compact()");
+        dropIterators();
+        for (const s of [a, bs]) {
+          const real = crypto.getRandomValues;
+          crypto.getRandomValues = <T extends ArrayBufferView | null>(x: T): T => {
+            if (x instanceof Uint32Array) for (let i = 0; i < x.length; i++) x[i] = (seed + op * 7 + i) >>> 0;
+            else throw new Error("compaction asked crypto for something else");
+            return x;
+          };
+          try {
+            await s.rt.compact();
+          } finally {
+            crypto.getRandomValues = real;
+          }
+          s.b = boundaryOf(s.rt);
+        }
+        spy(mapOps(a.m));
+        seen.compactions++;
+      } else if (y < 0.008) {
+        doIterate();
       } else if (keyKind === "f64" && y < 0.012) {
         // f64 zero: +0 and −0 are one key, stored as the last set gave it.
         const z = r() < 0.5 ? 0 : -0;
@@ -710,10 +784,11 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
       seen.ops++;
     } catch (e) {
       const err = e as Error;
-      err.message = `${keyKind} → ${valueKind}, op ${op} (${mode}, size ${model.size}): ${err.message}`;
+      err.message = `${keyKind} → ${valueKind}, op ${op} (${mode}, size ${model.size}): ${err.message}\n  last ops:\n    ${log.slice(-12).join("\n    ")}`;
       throw err;
     }
   }
+  dropIterators();
   // The end: every present key answers alike; the whole maps, the heaps.
   for (const n of model.present) doGet(model.stored.get(n)!);
   p.compare();
@@ -784,5 +859,8 @@ describe("the differential write runs", () => {
     expect(seen.clears).toBeGreaterThan(0);
     expect(seen.shrinks).toBeGreaterThan(0);
     expect(seen.freshMaps).toBeGreaterThan(0);
+    expect(seen.compactions).toBeGreaterThan(0);
+    expect(seen.iterated).toBeGreaterThan(1000);
+    expect(seen.jsWritesUnderIterator).toBeGreaterThan(1000);
   });
 });
