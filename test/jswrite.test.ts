@@ -633,7 +633,17 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
     log.push(`iterate ${steps}`);
     for (let i = 0; i < steps; i++) {
       const x = itA.next();
-      itB.next();
+      // B's iterator to the same entry of the core's iteration: it yields
+      // entries A's skips (deleted since they were fetched), so both have
+      // made the same core calls (what iterators hold keeps memory alive).
+      for (;;) {
+        const y = itB.next();
+        if (y.done) {
+          if (!x.done) fail(`map B's iteration ended before map A's (at ${show(x.value[0])})`);
+          break;
+        }
+        if (!x.done && Object.is(y.value[0], x.value[0])) break;
+      }
       if (x.done) {
         dropIterators();
         return;
@@ -797,6 +807,17 @@ async function stream(debug: boolean, keyKind: NumKind, valueKind: NumKind, seed
     mapOps(bs.m).checkMap!(mapHandle(bs.m));
     a.b.requireDebug("jswrite").checkHeap();
     bs.b.requireDebug("jswrite").checkHeap();
+  }
+  // And the whole heap arena: the runtimes' allocations coincided, so every
+  // page — the maps, outgrown bucket arrays, span records, free memory —
+  // must match too. (The static area below the scratch area is left out:
+  // it holds the collector's wall-clock pause times.)
+  {
+    const x = bufOf(a.b);
+    const y = bufOf(bs.b);
+    if (x.length !== y.length) throw new Error(`the memories' sizes differ: ${x.length} and ${y.length}`);
+    const start = a.b.scratchBase + a.b.scratchBytes;
+    p.same(start, x.length - start, "the heap arena", () => "");
   }
   seen.streams++;
   rtA.close();
