@@ -18,9 +18,12 @@
 // keys as numbers and as bigints, f64 zero as +0 and −0), deletes of
 // present and absent keys, NaN keys, ±Infinity, i32 negatives, interleaved
 // gets, clears, shrinks, collections, growth (doubling) and same-size growth
-// from insert/delete churn, deletes down to an empty map (the core reseeds
-// hash0), fresh maps (with hints) mid-stream — for every numeric key kind ×
-// every numeric value kind (u32, i32, u64, i64, f64), release and debug.
+// from insert/delete churn (keys aimed at one bucket after another), deletes
+// down to an empty map (the core reseeds hash0), fresh maps (with hints),
+// rt.compact() (both new cores get the same random bits: NaN keys hash by
+// fastrand), iterators stepped between writes (hmap's iterator flags set) —
+// for every numeric key kind × every numeric value kind (u32, i32, u64,
+// i64, f64), release and debug.
 //
 // After every op: the same return value (set returns the map / a value
 // slot; delete the same boolean), the same size, the same answer from an
@@ -28,7 +31,10 @@
 // bucket (current and old arrays, each chain's overflow buckets followed
 // through the overflow pointers) — the JS path writes only there. In the
 // debug build checkMap runs on both maps every few ops, and checkHeap on
-// both runtimes at the end of each stream.
+// both runtimes at the end of each stream. At the end of each stream the
+// whole heap arena (everything above the scratch area: maps, outgrown
+// arrays, span records, free pages) must match too; the static area below
+// holds the collector's wall-clock pause times, which differ.
 //
 // Which path an op of map A took is seen from a counting wrapper around
 // runtime A's assign/assignF/delete/deleteF exports (GoMap reads them from
