@@ -219,7 +219,7 @@ export function assignWords(
   if (insertb === 0) return 0;
   if (count + 1 > 8 && count + 1 > (B === 0 ? 0 : LOAD_NUM * 2 ** (B - 1))) return 0;
   const noverflow = u8[h + HMAP_NOVERFLOW]! | (u8[h + HMAP_NOVERFLOW + 1]! << 8);
-  if (noverflow >= 2 ** (B > 15 ? 15 : B)) return 0;
+  if (noverflow >= 2 ** Math.min(B, 15)) return 0;
   // Straight-line stores, no call in between: nothing can cut them short.
   const k = (insertb + KEYS_OFFSET + ks * inserti) >>> 2;
   u32[k] = slo;
