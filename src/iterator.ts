@@ -16,7 +16,14 @@
  * backstop if it is dropped half-way.
  */
 import type { Boundary, MapOps } from "./boundary.js";
-import { IteratorInvalidatedError, OutOfMemoryError, RuntimeClosedError } from "./errors.js";
+import {
+  type CoreTrapError,
+  IteratorInvalidatedError,
+  type RuntimeAbortError,
+  RuntimeDeadError,
+  OutOfMemoryError,
+  RuntimeClosedError,
+} from "./errors.js";
 import type { KindName, KindSpec, KindValue } from "./maptypes.js";
 import { readBatch, type ValueReader } from "./codec.js";
 import { COUNT_CONCURRENT } from "./status.js";
@@ -34,6 +41,8 @@ export interface MapGeneration {
   invalidation: string;
   /** The runtime was closed (iterators throw RuntimeClosedError). */
   closed: boolean;
+  /** The runtime died (iterators throw RuntimeDeadError naming this). */
+  dead?: RuntimeAbortError | CoreTrapError;
 }
 
 /** What an iterator needs from its map. */
@@ -158,7 +167,12 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
       if (x.gen.epoch !== this.#epoch) {
         const closed = x.gen.closed;
         this.#finish();
-        throw closed ? new RuntimeClosedError("map iterator") : new IteratorInvalidatedError(x.gen.invalidation);
+        const dead = x.gen.dead;
+        throw closed
+          ? new RuntimeClosedError("map iterator")
+          : dead
+            ? new RuntimeDeadError(dead)
+            : new IteratorInvalidatedError(x.gen.invalidation);
       }
       if (this.#pos < this.#n) {
         const i = this.#pos++;

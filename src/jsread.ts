@@ -251,11 +251,12 @@ export function deleteWords(
   vs: number,
   oo: number,
 ): number {
+  // Go's order: an empty map answers before the write flag is looked at.
+  const count = u32[(h + HMAP_COUNT) >>> 2]!;
+  if (count === 0) return DELETE_ABSENT;
   const flags = u8[h + HMAP_FLAGS]!;
   if ((flags & (FLAG_HASH_WRITING | FLAG_HOOKED)) !== 0)
     return (flags & FLAG_HASH_WRITING) !== 0 ? DELETE_CONCURRENT : -1;
-  const count = u32[(h + HMAP_COUNT) >>> 2]!;
-  if (count === 0) return DELETE_ABSENT;
   if (u32[(h + HMAP_OLDBUCKETS) >>> 2] !== 0) return -1;
   const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
   let s = hash0 ^ 0x5bd1e995;

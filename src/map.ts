@@ -27,6 +27,7 @@ import {
   isBytes,
   coreSuffix,
   isRefKind,
+  isTypedArrayOf,
   realBytes,
   viewLength,
   type KindArray,
@@ -309,6 +310,16 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Why this wrapper is dead: freed, or handed back to a pool. */
   #deadHow = "";
+  /** Why a call is refused before it starts: the map is dead, or an
+   *  earlier write was cut short where the host had no stack left to say
+   *  so (Boundary.escaped) — the numeric paths run in JS and reach no
+   *  guarded export that would notice, so they check here, and the runtime
+   *  dies naming it. */
+  #refusal(): Error {
+    if (this.#freed) return this.#deadError();
+    return this.#b.trapped(this.#b.escaped, "an earlier write", true) as Error;
+  }
+
   /** Why the runtime died, once it has (MapInternals.kill). */
   #killed: RuntimeAbortError | CoreTrapError | null = null;
   #deadError(): UseAfterFreeError | RuntimeClosedError | RuntimeDeadError {
@@ -525,7 +536,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** The value stored for `key`, or undefined when it is absent (Go's
    *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. */
   get(key: KindInput<K>): KindValue<V> | undefined {
-    if (this.#freed) throw this.#deadError();
+    if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
     let slot: number;
     let v: KindValue<V> | undefined;
     try {
@@ -543,7 +554,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Is `key` present? Throws like `get`. */
   has(key: KindInput<K>): boolean {
-    if (this.#freed) throw this.#deadError();
+    if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
     let slot: number;
     try {
       slot = this.#access(key);
@@ -561,7 +572,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  after it completed (src/events.ts); the first error one throws is
    *  rethrown here, with the write done. */
   set(key: KindInput<K>, value: KindInput<V>): this {
-    if (this.#freed) throw this.#deadError();
+    if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
     const b = this.#b;
     // Check the value before anything changes.
     switch (this.#vk) {
@@ -834,7 +845,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  need memory: OutOfMemoryError, and nothing is deleted. Hooks are
    *  delivered, and their errors rethrown, as in `set`. */
   delete(key: KindInput<K>): boolean {
-    if (this.#freed) throw this.#deadError();
+    if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
     const ops = this.#ops;
     const h = this.#h;
     const b = this.#b;
@@ -1168,6 +1179,8 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         if (this.#freed) return;
         this.#freed = true;
         this.#killed = reason;
+        this.#gen.dead = reason; // a live iterator's next step throws it
+        this.#gen.epoch++;
       },
       close: () => {
         // The runtime was closed: every later use throws RuntimeClosedError,
@@ -1357,7 +1370,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     } else {
       const Ctor = ARRAY_CTOR[this.valueType as Exclude<KindName, "string" | "bytes">];
       result = given ?? new Ctor(n);
-      if (!(result instanceof Ctor) || !ArrayBuffer.isView(result) || viewLength(result) < n) {
+      if (!isTypedArrayOf(result, Ctor) || viewLength(result as NumArray) < n) {
         throw new InvalidArgumentError("out", `must be a ${Ctor.name} of at least ${n} elements`);
       }
     }
@@ -1501,7 +1514,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       const Ctor = ARRAY_CTOR[spec.name as Exclude<KindName, "string" | "bytes">];
       // The kind's own typed array goes in as is — through a fresh view of
       // its real extent, so a `length` it defines on itself cannot lie.
-      if (xs instanceof Ctor && ArrayBuffer.isView(xs)) {
+      if (isTypedArrayOf(xs, Ctor)) {
         const v = xs as NumArray;
         const bytes = realBytes(v, spec.bytes); // its real buffer, by the intrinsic getters
         return new Ctor(bytes.buffer, bytes.byteOffset, viewLength(v));

@@ -85,10 +85,20 @@ export function realBytes(x: ArrayBufferView, bytesPer: number): Uint8Array {
   return new Uint8Array(typedArrayBuffer.call(x), typedArrayByteOffset.call(x), typedArrayLength.call(x) * bytesPer);
 }
 
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!
+  .get as (this: unknown) => string | undefined;
+/** Is x really a typed array of this constructor's element type? The
+ *  intrinsic toStringTag getter reads the internal type: an Int8Array
+ *  re-prototyped to Float64Array is not a Float64Array (its length would be
+ *  counted in the wrong element size). */
+export function isTypedArrayOf(x: unknown, ctor: { readonly name: string }): boolean {
+  return ArrayBuffer.isView(x) && typedArrayTag.call(x) === ctor.name;
+}
+
 /** A real Uint8Array (ArrayBuffer.isView reads an internal slot: an object
  *  that only has Uint8Array.prototype on its chain is not one). */
 export function isBytes(x: unknown): x is Uint8Array {
-  return x instanceof Uint8Array && ArrayBuffer.isView(x);
+  return x instanceof Uint8Array && typedArrayTag.call(x) === "Uint8Array";
 }
 
 /** A u32: an integer from 0 to 2^32 − 1 (−0 is 0). */

@@ -1028,3 +1028,76 @@ describe("string keys: the JS path (ASCII) and the core agree", () => {
     }
   }
 });
+
+// Review findings on the JS paths (each failed before its fix).
+describe("JS paths: review findings", () => {
+  it("an earlier write cut short where the host had no stack left is noticed by the JS paths too", async () => {
+    for (const op of ["get", "has", "set", "delete"] as const) {
+      const rt = await Runtime.create();
+      const m = rt.map({ key: "u32", value: "u32" }).set(1, 1).set(2, 2);
+      // What a write's catch records when it has no room to do more.
+      boundaryOf(rt).escaped = new RangeError("Maximum call stack size exceeded");
+      const call = { get: () => m.get(1), has: () => m.has(1), set: () => m.set(3, 3), delete: () => m.delete(2) }[op];
+      expect(call, op).toThrow(CoreTrapError);
+      expect(() => m.get(1)).toThrow(RuntimeDeadError);
+      expect(() => m.set(1, 5)).toThrow(RuntimeDeadError);
+    }
+  });
+
+  it("a live iterator stops when its runtime dies", async () => {
+    const rt = await Runtime.create({ debug: true });
+    const m = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 2000; i++) m.set(i, i);
+    const other = rt.map({ key: "u32", value: "u32" }).set(1, 1);
+    const it = m.entries();
+    it.next();
+    let calls = 0;
+    const kill = () => {
+      boundaryOf(rt).requireDebug("test").dbgSetWriting(mapHandle(other), true);
+      expect(() => other.get(1)).toThrow(CoreTrapError); // the runtime dies here
+    };
+    kill();
+    expect(() => it.next()).toThrow(RuntimeDeadError);
+    // forEach in progress: its next callback never comes.
+    const rt2 = await Runtime.create({ debug: true });
+    const m2 = rt2.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 2000; i++) m2.set(i, i);
+    const other2 = rt2.map({ key: "u32", value: "u32" }).set(1, 1);
+    expect(() =>
+      m2.forEach(() => {
+        if (++calls === 3) {
+          boundaryOf(rt2).requireDebug("test").dbgSetWriting(mapHandle(other2), true);
+          try {
+            other2.get(1);
+          } catch {
+            // dies
+          }
+        }
+      }),
+    ).toThrow(RuntimeDeadError);
+    expect(calls).toBe(3);
+  });
+
+  it("delete on an empty map with the write flag set answers absent, as the core and Go do", async () => {
+    for (const key of ["u32", "u64", "f64"] as const) {
+      const rt = await Runtime.create({ debug: true });
+      const m = rt.map({ key, value: "u32" }) as GoMap;
+      boundaryOf(rt).requireDebug("test").dbgSetWriting(mapHandle(m), true);
+      expect((m as GoMap<"u32", "u32">).delete(5), key).toBe(false);
+      expect(mapOps(m).delete(mapHandle(m), key === "u32" ? 5 : key === "u64" ? 5n : 5) >>> 0).toBe(0);
+    }
+  });
+
+  it("a typed array's element type is its real one, not its prototype's", async () => {
+    const rt = await Runtime.create();
+    const m = rt.map({ key: "u32", value: "f64" });
+    m.setMany([1, 2], [1.5, 2.5]);
+    const buf = new ArrayBuffer(64);
+    const fakeOut = Object.setPrototypeOf(new Int8Array(buf, 0, 8), Float64Array.prototype);
+    expect(() => m.getMany([1, 2], fakeOut)).toThrow(/Float64Array/);
+    expect(new Uint8Array(buf).some((x) => x !== 0)).toBe(false); // nothing written past the view
+    const fakeKeys = Object.setPrototypeOf(new Int8Array(new ArrayBuffer(64), 0, 4), Uint32Array.prototype);
+    expect(() => m.getMany(fakeKeys)).not.toThrow(RangeError);
+    rt.close();
+  });
+});

@@ -133,8 +133,11 @@ let inGC: bool = false;
  *                   step's work, clamped: scan work for mark steps (bytes
  *                   scanned + POINTER_WORK per pointer, mark.ts), spans
  *                   swept for a cycle's start, 0 for termination */
+// (2048 entries: the two arrays then take the 16 KiB the one log had, and
+// the static data stays inside its first 64 KiB page — past it, every new
+// runtime had to grow a whole chunk of heap before its first allocation.)
 // @ts-ignore: decorator
-@inline export const STEP_LOG: u32 = 4096;
+@inline export const STEP_LOG: u32 = 2048;
 export const stepLog: usize = memory.data(STEP_LOG * 4, 4);
 export const stepMeta: usize = memory.data(STEP_LOG * 4, 4);
 export let stepCount: u32 = 0;
