@@ -4,7 +4,8 @@
 //
 //   npm run bench:maps [-- options]   (builds core, dist/ and the peers first)
 //   node --expose-gc --max-old-space-size=8192 bench/maps.mjs [options]
-//     --quick                 sizes 1e3,1e5,1e6, 3 reps (strings at 1e6: 1+2): for iterating fast
+//     --quick                 sizes 1e3,1e6, workloads u32,u53,u64,str, without the
+//                             ours-bytes-batch and encode peers: for iterating fast
 //     --sizes=1e3,1e5         map sizes (entries)
 //     --workloads=u32,u53,u64,str,rstr  key workloads (see WORKLOADS);
 //                             --workloads=str,rstr runs only the string ones
@@ -174,7 +175,9 @@ const RESULTS_MD = join(here, "results", "maps.md");
 
 const QUICK = flag("quick");
 const SIZES = list(arg("sizes", QUICK ? "1e3,1e6" : "1e3,1e5,1e6,1e7"));
-const WORKLOAD_NAMES = arg("workloads", "u32,u53,u64,str,rstr").split(",").filter(Boolean);
+const WORKLOAD_NAMES = arg("workloads", QUICK ? "u32,u53,u64,str" : "u32,u53,u64,str,rstr")
+  .split(",")
+  .filter(Boolean);
 /** String workloads skip sizes above these: "key-<i>" (str) and random strings (rstr,
  *  whose generator keeps a Set of every key: 1e7 of them would take GBs). */
 const STR_MAX = Number(arg("str-max", "1e7"));
@@ -186,7 +189,8 @@ const STR_REUSE = flag("str-reuse");
 const RAW = flag("raw");
 const PEER_NAMES = arg(
   "peers",
-  `js,ours,ours-batch,ours-f64-batch,ours-bytes-batch,as,as-batch,go,encode${RAW ? ",ours-core" : ""}`,
+  // (--quick leaves out the pre-encoded bytes map and the encode-only column.)
+  `js,ours,ours-batch,ours-f64-batch,${QUICK ? "" : "ours-bytes-batch,"}as,as-batch,go${QUICK ? "" : ",encode"}${RAW ? ",ours-core" : ""}`,
 )
   .split(",")
   .filter(Boolean);
@@ -1804,6 +1808,45 @@ function targetTable(doc) {
   return out;
 }
 
+/** README.md's table: 1e6 keys, every workload but rstr, "ns (ratio×)"
+ *  per peer (ratio: median of the per-repetition JS Map ÷ peer ratios).
+ *  @param {Doc} doc */
+function readmeTable(doc, n = 1e6) {
+  const rows = doc.results.filter((r) => r.size === n && !r.group);
+  const cols = ["js", "ours", "ours-batch", "ours-f64-batch", "as", "as-batch", "go"].filter((p) =>
+    rows.some((r) => r.peer === p),
+  );
+  /** @type {Record<string, string>} */
+  const title = {
+    u32: "u32 (Smi keys 0..n−1)",
+    u53: "53-bit Numbers → u64",
+    u64: "64-bit BigInt → u64",
+    str: '"key-<i>" strings → u32',
+    rstr: "random strings → u32",
+  };
+  const out = [
+    `| keys | op | ${cols.map((p) => PEER_LABEL[p]).join(" | ")} |`,
+    `|---|---|${cols.map(() => "---:|").join("")}`,
+  ];
+  for (const w of ["u32", "u53", "u64", "str"]) {
+    let first = true;
+    for (const op of OP_ORDER) {
+      const here = rows.filter((r) => r.workload === w && r.op === op);
+      if (!here.length) continue;
+      const cells = cols.map((p) => {
+        const r = here.find((x) => x.peer === p);
+        if (!r) return "–";
+        return p === "js" || r.xFasterThanJs === undefined
+          ? fmt(r.median)
+          : `${fmt(r.median)} (${r.xFasterThanJs.toFixed(2)}×)`;
+      });
+      out.push(`| ${first ? title[w] : ""} | ${OP_LABEL[op]} | ${cells.join(" | ")} |`);
+      first = false;
+    }
+  }
+  return out.join("\n");
+}
+
 /** maps.md from the results document (what maps.json holds). @param {Doc} doc */
 function renderMd(doc) {
   const { machine, config } = doc;
@@ -1951,6 +1994,21 @@ function renderMd(doc) {
   );
   md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the loops convert with `Number()`.");
   md.push(
+    "- iterate (for…of) is `for (const [k, v] of m)`, iterate (forEach) `m.forEach((v, k) => …)`, same sums; AS and Go",
+  );
+  md.push("  have only the first row (AS: one export call; Go: `range`).");
+  md.push(
+    "- ours batch, Float64Array keys (u53): the 53-bit keys in a `Float64Array`; values and `out` are `BigUint64Array`s",
+  );
+  md.push("  as in ours batch, so the two columns differ only in the key array.");
+  md.push(
+    `- Go native: ${doc.config.go ?? "not run"}; a subprocess of each child, handed the same keys through a temp file`,
+  );
+  md.push(
+    "  and asked for one turn at a time, so its turns interleave with the others'; it times its own loops. Its delete",
+  );
+  md.push("  is `delete(m, k)` (one probe).");
+  md.push(
     "- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the",
   );
   md.push(
@@ -2029,6 +2087,12 @@ if (CHILD) {
   const out = await runChild(/** @type {string} */ (w), Number(size));
   if (GO.built) removeGoPeer(GO.bin);
   process.stdout.write(JSON.stringify(out) + "\n");
+  process.exit(0);
+}
+
+// --readme: print README.md's performance table (1e6) from maps.json.
+if (flag("readme")) {
+  console.log(readmeTable(JSON.parse(readFileSync(RESULTS_JSON, "utf8"))));
   process.exit(0);
 }
 
