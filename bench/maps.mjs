@@ -1358,7 +1358,12 @@ async function runChild(wname, n) {
   const strBig = !!wl.str && n >= STR_BIG && n < BIG;
   const ops = OPS.filter((op) => !big || strBig || BIG_OPS.includes(op));
   const peers = makePeers(wl)
-    .filter((p) => (strBig ? STR_BIG_PEERS.includes(p.name) : !big || BIG_PEERS.includes(p.name)))
+    // (Strings at --big: no AS peers either, as from --str-big on: AS's string map is slow there.)
+    .filter((p) =>
+      strBig
+        ? STR_BIG_PEERS.includes(p.name)
+        : !big || (BIG_PEERS.includes(p.name) && !(wl.str && (p.name === "as" || p.name === "as-batch"))),
+    )
     .filter(
       (p) =>
         !CHILD_GROUP ||
@@ -1620,8 +1625,10 @@ const repsLine = (c, wl, sizes) => {
   if (wl.str && c.strBig !== undefined && sizes.some((n) => n >= c.strBig)) {
     const left = (c.peers ?? []).filter((p) => !(c.strBigPeers ?? []).includes(p) && p !== "ours-core");
     t += ` (${c.strBigWarmup} + ${c.strBigReps} at ≥ ${sizeLabel(c.strBig)}${left.length ? `, without ${peers(left)}` : ""})`;
-  } else if (!wl.str && sizes.some((n) => n >= c.big)) {
-    t += ` (${c.bigWarmup} + ${c.bigReps} at ≥ ${sizeLabel(c.big)}, only ${(c.bigOps ?? []).join(", ")} and ${peers(c.bigPeers)})`;
+  }
+  if (sizes.some((n) => n >= c.big)) {
+    const bp = wl.str ? (c.bigPeers ?? []).filter((p) => p !== "as" && p !== "as-batch") : c.bigPeers;
+    t += ` (${c.bigWarmup} + ${c.bigReps} at ≥ ${sizeLabel(c.big)}, only ${(c.bigOps ?? []).join(", ")} and ${peers(bp)})`;
   }
   return t;
 };
