@@ -48,6 +48,29 @@ export function summary(xs) {
   return { median, min: /** @type {number} */ (s[0]), max: /** @type {number} */ (s[s.length - 1]) };
 }
 
+/**
+ * @typedef {Summary & { q1: number, q3: number, n: number }} Quartiles
+ */
+
+/**
+ * Median, min, max and the quartiles (linear interpolation between order
+ * statistics, as numpy's default) of a list of samples (at least one).
+ * @param {readonly number[]} xs
+ * @returns {Quartiles}
+ */
+export function quartiles(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  /** @param {number} p */
+  const at = (p) => {
+    const h = (s.length - 1) * p,
+      lo = Math.floor(h);
+    const a = /** @type {number} */ (s[lo]),
+      b = /** @type {number} */ (s[Math.min(lo + 1, s.length - 1)]);
+    return a + (h - lo) * (b - a);
+  };
+  return { ...summary(s), q1: at(0.25), q3: at(0.75), n: s.length };
+}
+
 // ------------------------------------------------------------ machine info
 
 /**

@@ -4,7 +4,8 @@
 //
 //   npm run bench:maps [-- options]   (builds core, dist/ and the peers first)
 //   node --expose-gc --max-old-space-size=8192 bench/maps.mjs [options]
-//     --quick                 sizes 1e3,1e5,1e6, 3 reps (strings at 1e6: 1+2): for iterating fast
+//     --quick                 sizes 1e3,1e6, workloads u32,u53,u64,str, without the
+//                             ours-bytes-batch and encode peers: for iterating fast
 //     --sizes=1e3,1e5         map sizes (entries)
 //     --workloads=u32,u53,u64,str,rstr  key workloads (see WORKLOADS);
 //                             --workloads=str,rstr runs only the string ones
@@ -100,11 +101,14 @@ import { boundaryOf } from "../dist/runtime.js";
 import { mapHandle, mapOps } from "../dist/map.js";
 import { encodeInto as wtf8EncodeInto } from "../dist/wtf8.js";
 import { ASMAP_WASM } from "./peer/build-peer.mjs";
+import { buildGoPeer, removeGoPeer, GoPeer } from "./gopeer.mjs";
+import os from "node:os";
 import {
   arg,
   flag,
   list,
   summary,
+  quartiles,
   machineInfo,
   finishMachine,
   machineLine,
@@ -170,21 +174,30 @@ const RESULTS_MD = join(here, "results", "maps.md");
 // ------------------------------------------------------------------ options
 
 const QUICK = flag("quick");
-const SIZES = list(arg("sizes", QUICK ? "1e3,1e5,1e6" : "1e3,1e5,1e6,1e7"));
-const WORKLOAD_NAMES = arg("workloads", "u32,u53,u64,str,rstr").split(",").filter(Boolean);
-const STR_MAX = Number(arg("str-max", "1e6"));
+const SIZES = list(arg("sizes", QUICK ? "1e3,1e6" : "1e3,1e5,1e6,1e7"));
+const WORKLOAD_NAMES = arg("workloads", QUICK ? "u32,u53,u64,str" : "u32,u53,u64,str,rstr")
+  .split(",")
+  .filter(Boolean);
+/** String workloads skip sizes above these: "key-<i>" (str) and random strings (rstr,
+ *  whose generator keeps a Set of every key: 1e7 of them would take GBs). */
+const STR_MAX = Number(arg("str-max", "1e7"));
+const RSTR_MAX = Number(arg("rstr-max", "1e6"));
 const STR_BIG = Number(arg("str-big", "1e6"));
-const STR_BIG_REPS = Number(arg("str-big-reps", QUICK ? "2" : "3"));
+const STR_BIG_REPS = Number(arg("str-big-reps", "5"));
 const STR_BIG_WARMUP = Number(arg("str-big-warmup", "1"));
 const STR_REUSE = flag("str-reuse");
 const RAW = flag("raw");
-const PEER_NAMES = arg("peers", `js,ours,ours-batch,ours-bytes-batch,as,as-batch,encode${RAW ? ",ours-core" : ""}`)
+const PEER_NAMES = arg(
+  "peers",
+  // (--quick leaves out the pre-encoded bytes map and the encode-only column.)
+  `js,ours,ours-batch,ours-f64-batch,${QUICK ? "" : "ours-bytes-batch,"}as,as-batch,go${QUICK ? "" : ",encode"}${RAW ? ",ours-core" : ""}`,
+)
   .split(",")
   .filter(Boolean);
 // (A name that is no op matches no peer's op and is skipped.)
-const OPS = /** @type {OpName[]} */ (arg("ops", "insert,hit,miss,iterate,delete").split(",").filter(Boolean));
+const OPS = /** @type {OpName[]} */ (arg("ops", "insert,hit,miss,iterate,forEach,delete").split(",").filter(Boolean));
 const BIG = Number(arg("big", "1e7"));
-const BIG_OPS = /** @type {OpName[]} */ (arg("big-ops", "insert,hit").split(",").filter(Boolean));
+const BIG_OPS = /** @type {OpName[]} */ (arg("big-ops", "insert,hit,miss,iterate").split(",").filter(Boolean));
 const BIG_PEERS = arg(
   "big-peers",
   PEER_NAMES.filter((p) => !["as", "ours-bytes", "ours-bytes-batch", "encode"].includes(p)).join(","),
@@ -197,7 +210,7 @@ const CHILD_GROUP = arg("child-group", "");
 const STR_BIG_PEERS = arg("str-big-peers", PEER_NAMES.filter((p) => p !== "as" && p !== "as-batch").join(","))
   .split(",")
   .filter(Boolean);
-const REPS = Number(arg("reps", QUICK ? "3" : "5"));
+const REPS = Number(arg("reps", "5"));
 const BIG_REPS = Number(arg("big-reps", "3"));
 const WARMUP = Number(arg("warmup", "1"));
 const BIG_WARMUP = Number(arg("big-warmup", "0"));
@@ -561,6 +574,23 @@ const LOOPS = {
     }
     return s + ":" + x;
   }`,
+  // The same sums through forEach (one closure per call, as user code makes).
+  forEach: `(m) => {
+    let s = 0, x = 0;
+    m.forEach((v, k) => {
+      s += Number(v);
+      x ^= Number(k);
+    });
+    return s + ":" + x;
+  }`,
+  forEachStr: `(m) => {
+    let s = 0, x = 0;
+    m.forEach((v, k) => {
+      s += v;
+      x += k.length;
+    });
+    return s + ":" + x;
+  }`,
   // The "encode" column: only the WTF-8 encoding ours does per key.
   encode: `(enc, keys, n) => {
     let s = 0;
@@ -585,26 +615,28 @@ function compile(name, missing = "undefined") {
 /**
  * A peer's timed operation: (map, data) -> checksum. The map is the peer's
  * own (see makePeers), handed to a loop compiled from LOOPS.
- * @typedef {"insert" | "hit" | "miss" | "iterate" | "delete"} OpName
+ * @typedef {"insert" | "hit" | "miss" | "iterate" | "forEach" | "delete"} OpName
  * @typedef {(m: any, d: OpData) => unknown} Op
  */
 
 /** The single-call op set: each op is (m, data) -> checksum. Deletes use
  *  `del` (string workloads: fresh strings in the lookup order) or `look`.
  *  @param {(d: OpData) => KeySet} [keysOf]
- *  @param {"iterate" | "iterateStr"} [iterLoop]
+ *  @param {boolean} [str] string keys (the iteration loops sum key lengths)
  *  @returns {Record<OpName, Op>} */
-function singleOps(missing = "undefined", keysOf = (d) => d.single, iterLoop = "iterate") {
+function singleOps(missing = "undefined", keysOf = (d) => d.single, str = false) {
   const insert = compile("insert"),
     hit = compile("get", missing),
     miss = compile("get", missing);
   const del = compile("delete"),
-    iterate = compile(iterLoop);
+    iterate = compile(str ? "iterateStr" : "iterate"),
+    forEach = compile(str ? "forEachStr" : "forEach");
   return {
     insert: (m, d) => insert(m, keysOf(d).ins, d.n),
     hit: (m, d) => hit(m, keysOf(d).look, d.n),
     miss: (m, d) => miss(m, keysOf(d).miss, d.n),
     iterate: (m) => iterate(m),
+    forEach: (m) => forEach(m),
     delete: (m, d) => del(m, keysOf(d).del ?? keysOf(d).look, d.n),
   };
 }
@@ -626,8 +658,10 @@ function encodeOps() {
 }
 
 /** The batch op set; getMany's checksum is summed from `out` after the clock stops.
- *  @param {boolean} withIterate */
-function batchOps(withIterate) {
+ *  `keysOf` picks the key arrays (default: `batch`, the typed arrays of the
+ *  map's key kind; the u53 Float64Array row passes `single`).
+ *  @param {boolean} withIterate @param {(d: OpData) => KeySet} [keysOf] */
+function batchOps(withIterate, keysOf = (d) => d.batch) {
   const setMany = compile("setMany"),
     hit = compile("getMany"),
     miss = compile("getMany");
@@ -635,10 +669,10 @@ function batchOps(withIterate) {
     iterate = compile("iterateCall");
   /** @type {Partial<Record<OpName, Op>>} */
   const ops = {
-    insert: (m, d) => setMany(m, d.batch.ins, d.vals),
-    hit: (m, d) => hit(m, d.batch.look, d.out),
-    miss: (m, d) => miss(m, d.batch.miss, d.out),
-    delete: (m, d) => del(m, d.batch.del ?? d.batch.look),
+    insert: (m, d) => setMany(m, keysOf(d).ins, d.vals),
+    hit: (m, d) => hit(m, keysOf(d).look, d.out),
+    miss: (m, d) => miss(m, keysOf(d).miss, d.out),
+    delete: (m, d) => del(m, keysOf(d).del ?? keysOf(d).look),
   };
   if (withIterate) ops.iterate = (m) => iterate(m);
   return ops;
@@ -691,9 +725,24 @@ const WORKLOADS = {
   },
 };
 /** The sizes a workload runs (string workloads: up to --str-max). @param {Workload} wl */
-const sizesOf = (wl) => SIZES.filter((n) => !wl.str || n <= STR_MAX);
+const sizesOf = (wl) => SIZES.filter((n) => !wl.str || n <= (wl.name === "rstr" ? RSTR_MAX : STR_MAX));
 
 const asModule = await WebAssembly.compile(readFileSync(ASMAP_WASM));
+
+/** The Go peer's binary (bench/go/maps): built once by the parent, which
+ *  passes it to its children (--go-bin=PATH --go-version=V, or
+ *  --go-bin=none:WHY); a --child run on its own builds it itself. `bin` null:
+ *  no Go column, `why` says why. */
+const GO = (() => {
+  const given = arg("go-bin", "");
+  if (given.startsWith("none:")) return { bin: null, version: "", why: given.slice(5), built: false };
+  if (given) return { bin: given, version: arg("go-version", "go?"), why: "", built: false };
+  if (!PEER_NAMES.includes("go") || flag("render"))
+    return { bin: null, version: "", why: "not asked for", built: false };
+  const g = buildGoPeer();
+  if (!g.bin) console.error(`Go peer left out: ${g.why}`);
+  return { ...g, built: true };
+})();
 
 /** AssemblyScript's Map behind a batch API shaped like GoMap's: keys (and
  *  values) copied into a staging region of its memory with TypedArray.set(),
@@ -914,7 +963,10 @@ function rawValueIO(b, wide) {
  * @typedef {{ label: string, setup: () => Promise<any>, collect: (ctx: any) => unknown, make: (ctx: any) => any,
  *   ops: Partial<Record<OpName, Op>>, size: (m: any, ctx: any, d: OpData) => number,
  *   mem: (ctx: any, m?: any) => Record<string, number>, free: (ctx: any, m: any) => void,
- *   applies?: boolean, keyForm?: "string" | "bytes", freshKeys?: boolean, noCheck?: boolean }} PeerSpec
+ *   applies?: boolean, keyForm?: "string" | "bytes", freshKeys?: boolean, noCheck?: boolean,
+ *   external?: (ctx: any, d: Data, inner: number, ops: OpName[], measureMem: boolean) => Promise<TurnOut>,
+ *   close?: (ctx: any) => void }} PeerSpec
+ *   (`external`: a peer timed in another process (Go), which runs a whole turn itself.)
  * @typedef {PeerSpec & { name: string }} Peer
  * @typedef {{ rt: Runtime, keeper: import("../dist/node.js").GoMap | null }} OursCtx
  * @typedef {{ ex: import("./lib.mjs").AsMapPeer }} AsCtx
@@ -956,7 +1008,6 @@ function makePeers(wl) {
   const asCollect = (ctx) => ctx.ex.collect();
   const asFresh = wl.str ? "freshS" : wl.wide ? "fresh64" : "fresh32";
   const asSize = wl.str ? "sizeS" : wl.wide ? "size64" : "size32";
-  const iterLoop = wl.str ? "iterateStr" : "iterate";
   const str = !!wl.str;
   /** @param {AsCtx} ctx */
   const asMem = (ctx) => ({ memory: ctx.ex.memory.buffer.byteLength });
@@ -969,7 +1020,7 @@ function makePeers(wl) {
       setup: async () => ({}),
       collect: () => gc(),
       make: () => new Map(),
-      ops: singleOps("undefined", undefined, iterLoop),
+      ops: singleOps("undefined", undefined, str),
       size: (m) => m.size,
       mem: () => ({ heapUsed: heapUsed() }),
       free: () => {},
@@ -979,7 +1030,7 @@ function makePeers(wl) {
       setup: oursSetup,
       collect: oursCollect,
       make: (ctx) => ctx.rt.map(wl.ours),
-      ops: singleOps("undefined", undefined, iterLoop),
+      ops: singleOps("undefined", undefined, str),
       size: (m) => m.size,
       mem: oursMem,
       free: (_ctx, m) => m.free(),
@@ -994,6 +1045,39 @@ function makePeers(wl) {
       mem: oursMem,
       free: (_ctx, m) => m.free(),
     },
+    "ours-f64-batch": {
+      label: "ours batch, Float64Array keys",
+      applies: !!wl.bits53, // 53-bit Number keys for a u64 map, as a program holds them
+      setup: oursSetup,
+      collect: oursCollect,
+      make: (ctx) => ctx.rt.map(wl.ours),
+      ops: batchOps(false, (d) => d.single), // the Float64Array keys; values and out as ours-batch
+      size: (m) => m.size,
+      mem: oursMem,
+      free: (_ctx, m) => m.free(),
+    },
+    go: {
+      label: "Go native",
+      applies: GO.bin !== null,
+      setup: async () => new GoPeer(/** @type {string} */ (GO.bin)),
+      collect: () => {},
+      make: () => null,
+      // (Which ops it runs; the turn itself is external.)
+      ops: { insert: () => 0, hit: () => 0, miss: () => 0, iterate: () => 0, delete: () => 0 },
+      size: (_m, _ctx, d) => d.n,
+      mem: () => ({}),
+      free: () => {},
+      external: async (/** @type {GoPeer} */ g, d, inner, ops, measureMem) => {
+        await g.load(d, wl.str ? "str" : wl.wide ? "u64" : "u32", d.n, (put) => goKeyFile(d, put));
+        const a = await g.turn(inner, ops, measureMem);
+        return {
+          ns: /** @type {Partial<Record<OpName, number>>} */ (a.ns ?? {}),
+          checks: a.checks ?? {},
+          mem: a.mem,
+        };
+      },
+      close: (/** @type {GoPeer} */ g) => g.close(),
+    },
     "ours-bytes": {
       label: "ours pre-encoded (bytes keys)",
       applies: str,
@@ -1001,7 +1085,7 @@ function makePeers(wl) {
       setup: oursSetupOf(bytesShape),
       collect: oursCollect,
       make: (ctx) => ctx.rt.map(bytesShape),
-      ops: singleOps("undefined", undefined, iterLoop),
+      ops: singleOps("undefined", undefined, str),
       size: (m) => m.size,
       mem: oursMem,
       free: (_ctx, m) => m.free(),
@@ -1050,7 +1134,7 @@ function makePeers(wl) {
           delete: ctx.ex[/** @type {string} */ (wl.as.del)],
         };
       },
-      ops: (({ iterate, ...rest }) => rest)(singleOps(wl.as.missing)),
+      ops: (({ iterate, forEach, ...rest }) => rest)(singleOps(wl.as.missing)),
       size: (_m, ctx) => ctx.ex[asSize](),
       mem: asMem,
       free: () => {},
@@ -1100,7 +1184,7 @@ function makePeers(wl) {
           delete: (/** @type {number | bigint} */ k) => del(h, k) === 1,
         };
       },
-      ops: (({ iterate, ...rest }) => rest)(singleOps("undefined", (d) => /** @type {KeySet} */ (d.coreKeys))), // numeric workloads only
+      ops: (({ iterate, forEach, ...rest }) => rest)(singleOps("undefined", (d) => /** @type {KeySet} */ (d.coreKeys))), // numeric workloads only
       size: (m) => m.gomap.size,
       mem: oursMem,
       free: (_ctx, m) => m.gomap.free(),
@@ -1121,6 +1205,16 @@ function makePeers(wl) {
  *  @param {Peer} peer @param {any} ctx the peer's (what its setup() made) @param {Workload} wl @param {Data} d
  *  @param {number} inner @param {OpName[]} ops @param {boolean} measureMem */
 async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
+  if (peer.external) {
+    await quiesce(SETTLE_MS);
+    return peer.external(
+      ctx,
+      d,
+      inner,
+      ops.filter((op) => peer.ops[op]),
+      measureMem,
+    );
+  }
   // String workloads: this turn's key objects (fresh strings, or byte views),
   // one set per map, made before the collection below.
   /** @type {(KeySet | null)[] | null} */
@@ -1179,6 +1273,28 @@ async function turn(peer, ctx, wl, d, inner, ops, measureMem) {
   for (const op of ops) if (peer.ops[op]) ns[op] = (ms[op] * 1e6) / (d.n * inner);
   return { ns, checks, mem };
 }
+/** What a turn returns. @typedef {{ ns: Partial<Record<OpName, number>>, checks: Partial<Record<OpName, unknown>>,
+ *   mem?: Record<string, number> | undefined }} TurnOut */
+
+/** The key file of the Go peer: insert, lookup and absent keys (u32 / u64
+ *  little-endian; strings one per line).
+ *  @param {Data} d @param {(b: Uint8Array | string) => void} put */
+function goKeyFile(d, put) {
+  if (d.single) {
+    for (const a of [d.batch.ins, d.batch.look, d.batch.miss]) {
+      const t = /** @type {Uint32Array | BigUint64Array} */ (a);
+      put(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+    }
+    return;
+  }
+  for (const ids of [d.ids.ins, d.ids.look, d.ids.miss]) {
+    for (let i = 0; i < ids.length; i += 65536) {
+      const part = [];
+      for (let j = i; j < Math.min(ids.length, i + 65536); j++) part.push(d.strAt(/** @type {number} */ (ids[j])));
+      put(part.join("\n") + "\n");
+    }
+  }
+}
 /** @param {Peer} peer */
 const isBatch = (peer) => peer.name.endsWith("-batch");
 
@@ -1232,15 +1348,22 @@ function jsBigintMapBytes(d) {
  */
 async function runChild(wname, n) {
   const stampAtStart = codeStamp();
+  const loadBefore = /** @type {number} */ (os.loadavg()[0]);
   const wl = WORKLOADS[wname];
   if (!wl) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
   const big = n >= BIG;
   // String workloads from --str-big (1e6) on: every op, --str-big-peers,
   // --str-big-warmup + --str-big-reps (time budget).
-  const strBig = !!wl.str && n >= STR_BIG;
+  // (From --big on, strings too run the --big-* set.)
+  const strBig = !!wl.str && n >= STR_BIG && n < BIG;
   const ops = OPS.filter((op) => !big || strBig || BIG_OPS.includes(op));
   const peers = makePeers(wl)
-    .filter((p) => (strBig ? STR_BIG_PEERS.includes(p.name) : !big || BIG_PEERS.includes(p.name)))
+    // (Strings at --big: no AS peers either, as from --str-big on: AS's string map is slow there.)
+    .filter((p) =>
+      strBig
+        ? STR_BIG_PEERS.includes(p.name)
+        : !big || (BIG_PEERS.includes(p.name) && !(wl.str && (p.name === "as" || p.name === "as-batch"))),
+    )
     .filter(
       (p) =>
         !CHILD_GROUP ||
@@ -1303,13 +1426,19 @@ async function runChild(wname, n) {
       console.error(`CHECKSUM MISMATCH ${msg}`);
     }
   }
+  for (const p of peers) p.close?.(ctxs.get(p.name));
   const results = [];
   for (const op of ops) {
-    const js = samples.js?.[op] ? summary(samples.js[op]) : undefined;
+    const jsXs = samples.js?.[op];
+    const js = jsXs ? summary(jsXs) : undefined;
     for (const p of peers) {
       const xs = /** @type {PeerSamples} */ (samples[p.name])[op];
       if (!xs) continue;
       const s = summary(xs);
+      // Per-repetition ratios (JS Map's time and this peer's, same repetition),
+      // their median and spread: JS Map's own time moves between repetitions.
+      const ratios = jsXs && jsXs.length === xs.length ? xs.map((x, i) => /** @type {number} */ (jsXs[i]) / x) : null;
+      const rs = ratios ? quartiles(ratios) : undefined;
       results.push({
         workload: wname,
         size: n,
@@ -1322,7 +1451,9 @@ async function runChild(wname, n) {
         min: s.min,
         max: s.max,
         samples: xs,
-        xFasterThanJs: js ? js.median / s.median : undefined,
+        xFasterThanJs: rs ? rs.median : js ? js.median / s.median : undefined,
+        ratioOfMedians: js ? js.median / s.median : undefined,
+        ratioSpread: rs,
         checksum: checks[op]?.[p.name],
       });
     }
@@ -1351,7 +1482,16 @@ async function runChild(wname, n) {
     .join(" | ");
   process.stderr.write(`  ${line}  (${((now() - tg) / 1000).toFixed(1)} s)\n`);
   d = null;
-  return { results, memory, mismatches, codeStamp: stampAtStart };
+  /** @type {LoadRow} */
+  const load = {
+    workload: wname,
+    size: n,
+    group: CHILD_GROUP,
+    before: loadBefore,
+    after: /** @type {number} */ (os.loadavg()[0]),
+  };
+  process.stderr.write(`  load avg (1 min) ${load.before.toFixed(2)} → ${load.after.toFixed(2)}\n`);
+  return { results, memory, mismatches, codeStamp: stampAtStart, load };
 }
 
 /**
@@ -1364,19 +1504,22 @@ async function runChild(wname, n) {
  *   js?: PeerMem, ours?: PeerMem, "ours-batch"?: PeerMem, as?: PeerMem, "as-batch"?: PeerMem,
  *   [peer: string]: PeerMem | string | number | undefined }} MemoryRow
  * @typedef {{ results: ResultRow[], memory?: MemoryRow | undefined, mismatches: string[], codeStamp?: string,
- *   codeStamps?: string[] }} SizeOut
+ *   codeStamps?: string[], loads?: LoadRow[] }} SizeOut
+ * @typedef {{ workload: string, size: number, group: string, before: number, after: number }} LoadRow
  */
 
 /** Run one child process per (workload, size); collect their results.
  *  @param {string} wname @param {number} n @returns {ChildOut} (its JSON) */
 function spawnChild(wname, n, group = "") {
-  const passArgs = process.argv.slice(2).filter((a) => !a.startsWith("--child=") && !a.startsWith("--child-group="));
+  const passArgs = process.argv.slice(2).filter((a) => !/^--(child|child-group|go-bin|go-version)=/.test(a));
   const args = [
     "--expose-gc",
     "--max-old-space-size=8192",
     fileURLToPath(import.meta.url),
     ...passArgs,
     `--child=${wname}:${n}`,
+    GO.bin ? `--go-bin=${GO.bin}` : `--go-bin=none:${GO.why}`,
+    `--go-version=${GO.version}`,
   ];
   if (group) args.push(`--child-group=${group}`);
   const r = spawnSync(process.execPath, args, {
@@ -1401,9 +1544,14 @@ function spawnChild(wname, n, group = "") {
  * @returns {SizeOut}
  */
 function runSize(wl, n) {
-  const bytesPeers = PEER_NAMES.filter((p) => BYTES_PEERS.includes(p) && (n < STR_BIG || STR_BIG_PEERS.includes(p)));
+  const bytesPeers = PEER_NAMES.filter(
+    (p) => BYTES_PEERS.includes(p) && (n >= BIG ? BIG_PEERS.includes(p) : n < STR_BIG || STR_BIG_PEERS.includes(p)),
+  );
   const split = wl.str && bytesPeers.length > 0 && PEER_NAMES.some((p) => p !== "js" && !BYTES_PEERS.includes(p));
-  if (!split) return spawnChild(wl.name, n);
+  if (!split) {
+    const c = spawnChild(wl.name, n);
+    return { ...c, loads: [c.load] };
+  }
   const main = spawnChild(wl.name, n, "main");
   const bytes = spawnChild(wl.name, n, "bytes");
   for (const r of /** @type {ResultRow[]} */ (bytes.results)) r.group = "bytes";
@@ -1417,6 +1565,7 @@ function runSize(wl, n) {
     memory,
     mismatches: [...main.mismatches, ...bytes.mismatches],
     codeStamps: [main.codeStamp, bytes.codeStamp],
+    loads: [main.load, bytes.load],
   };
 }
 
@@ -1426,10 +1575,12 @@ const PEER_ORDER = [
   "js",
   "ours",
   "ours-batch",
+  "ours-f64-batch",
   "ours-bytes",
   "ours-bytes-batch",
   "as",
   "as-batch",
+  "go",
   "ours-core",
   "encode",
 ];
@@ -1438,6 +1589,8 @@ const PEER_LABEL = {
   js: "JS Map",
   ours: "ours",
   "ours-batch": "ours batch",
+  "ours-f64-batch": "ours batch, Float64Array keys",
+  go: "Go native",
   as: "AS Map",
   "as-batch": "AS batch",
   "ours-core": "ours core calls",
@@ -1446,9 +1599,16 @@ const PEER_LABEL = {
   encode: "WTF-8 encode only (share of ours)",
 };
 /** @type {Record<OpName, string>} */
-const OP_LABEL = { insert: "insert", hit: "lookup hit", miss: "lookup miss", iterate: "iterate", delete: "delete all" };
+const OP_LABEL = {
+  insert: "insert",
+  hit: "lookup hit",
+  miss: "lookup miss",
+  iterate: "iterate (for…of)",
+  forEach: "iterate (forEach)",
+  delete: "delete all",
+};
 /** @type {OpName[]} */
-const OP_ORDER = ["insert", "hit", "miss", "iterate", "delete"];
+const OP_ORDER = ["insert", "hit", "miss", "iterate", "forEach", "delete"];
 /** @param {number} n */
 const sizeLabel = (n) => {
   const e = Math.log10(n);
@@ -1465,8 +1625,10 @@ const repsLine = (c, wl, sizes) => {
   if (wl.str && c.strBig !== undefined && sizes.some((n) => n >= c.strBig)) {
     const left = (c.peers ?? []).filter((p) => !(c.strBigPeers ?? []).includes(p) && p !== "ours-core");
     t += ` (${c.strBigWarmup} + ${c.strBigReps} at ≥ ${sizeLabel(c.strBig)}${left.length ? `, without ${peers(left)}` : ""})`;
-  } else if (!wl.str && sizes.some((n) => n >= c.big)) {
-    t += ` (${c.bigWarmup} + ${c.bigReps} at ≥ ${sizeLabel(c.big)}, only ${(c.bigOps ?? []).join(", ")} and ${peers(c.bigPeers)})`;
+  }
+  if (sizes.some((n) => n >= c.big)) {
+    const bp = wl.str ? (c.bigPeers ?? []).filter((p) => p !== "as" && p !== "as-batch") : c.bigPeers;
+    t += ` (${c.bigWarmup} + ${c.bigReps} at ≥ ${sizeLabel(c.big)}, only ${(c.bigOps ?? []).join(", ")} and ${peers(bp)})`;
   }
   return t;
 };
@@ -1474,6 +1636,223 @@ const repsLine = (c, wl, sizes) => {
  *  @param {Run} r @param {Workload} wl @param {number[]} sizes */
 const runLine = (r, wl, sizes) =>
   `${machineLine(r.machine)}; ${repsLine(r.config ?? /** @type {Config} */ ({}), wl, sizes)}; whole run ${Math.round(r.elapsedSeconds)} s; code ${(r.codeStamps ?? []).join(", ")}`;
+
+// ----------------------------------------------------------- targets
+//
+// Issue 16's targets, at 1e6 keys, from this run's rows. A ratio is the
+// median of per-repetition ratios of two peers that ran in the same child
+// (turns interleaved); BigInt vs Number keys compares two children
+// (workloads u64 and u53), so that one pairs repetitions by index.
+
+/** Bytes per entry (ours, HeapInuse after a collection, 1e6 u32→u32 and
+ *  u64→u64, no hint) measured before issue 16 (README, 2026-11-26). */
+const MEM_BEFORE = { u32: 21.2, u53: 40.1 };
+
+/**
+ * @typedef {{ what: string, value?: number, spread?: string, status: string }} TargetRow
+ */
+
+/** The target table (markdown lines) for a results document. @param {Doc} doc */
+function targetTable(doc) {
+  const N = 1e6;
+  const rows = doc.results.filter((r) => r.size === N && !r.group);
+  if (!rows.length) return [];
+  /** @param {string} w @param {string} peer @param {string} op */
+  const row = (w, peer, op) => rows.find((r) => r.workload === w && r.peer === peer && r.op === op);
+  /** Per-repetition ratios a/b (ns over ns) of two rows, paired by repetition.
+   *  @param {ResultRow | undefined} a @param {ResultRow | undefined} b */
+  const paired = (a, b) =>
+    a && b && a.samples.length === b.samples.length
+      ? a.samples.map((x, i) => x / /** @type {number} */ (b.samples[i]))
+      : null;
+  /** @param {number[] | null} rs */
+  const spreadOf = (rs) => {
+    if (!rs) return "";
+    const q = quartiles(rs);
+    return `${q.min.toFixed(2)}–${q.max.toFixed(2)} (IQR ${q.q1.toFixed(2)}–${q.q3.toFixed(2)}, ${q.n} reps)`;
+  };
+  /**
+   * @param {string} what @param {number[] | null} rs per-repetition ratios
+   * @param {number} goal @param {number | undefined} stretch
+   * @param {"atLeast" | "atMost"} dir
+   * @returns {TargetRow}
+   */
+  const judge = (what, rs, goal, stretch, dir = "atLeast") => {
+    if (!rs?.length) return { what, status: "not measured in this run" };
+    const v = quartiles(rs).median;
+    const ok = dir === "atLeast" ? v >= goal : v <= goal;
+    const okS = stretch !== undefined && (dir === "atLeast" ? v >= stretch : v <= stretch);
+    const far = dir === "atLeast" ? v / goal : goal / v; // < 1 when missed
+    return {
+      what,
+      value: v,
+      spread: spreadOf(rs),
+      status: ok
+        ? okS
+          ? "**met** (stretch met)"
+          : stretch !== undefined
+            ? "**met** (stretch missed)"
+            : "**met**"
+        : `missed (at ${(100 * far).toFixed(0)}% of the target)`,
+    };
+  };
+  /** JS Map ÷ peer per repetition. @param {string} w @param {string} peer @param {OpName} op */
+  const vsJs = (w, peer, op) => paired(row(w, "js", op), row(w, peer, op));
+  /** @type {[string, TargetRow[]][]} */
+  const groups = [];
+  /** @param {string} w @param {string} title @param {[OpName, number, number?][]} items */
+  const single = (w, title, items) =>
+    groups.push([
+      title,
+      items.map(([op, goal, stretch]) =>
+        judge(
+          `${OP_LABEL[op]} ≥ ${goal}×${stretch ? ` (stretch ${stretch}×)` : ""}`,
+          vsJs(w, "ours", op),
+          goal,
+          stretch,
+        ),
+      ),
+    ]);
+  single("u32", "u32 (Smi keys) one call per op — JS Map ÷ ours", [
+    ["hit", 1.6, 2],
+    ["miss", 2, 2.5],
+    ["insert", 1.2],
+    ["delete", 1.5],
+  ]);
+  single("u53", "53-bit Numbers (u64 map) one call per op — JS Map ÷ ours", [
+    ["hit", 3, 3.5],
+    ["miss", 3],
+    ["insert", 2],
+    ["delete", 2.5],
+  ]);
+  groups.push([
+    "BigInt keys within 1.3× of Number keys — ours u64 (BigInt) ns ÷ ours u53 (Number) ns, one call per op (two child processes: repetitions paired by index, not interleaved)",
+    /** @type {OpName[]} */ (["insert", "hit", "miss", "delete"]).map((op) =>
+      judge(`${OP_LABEL[op]} ≤ 1.3`, paired(row("u64", "ours", op), row("u53", "ours", op)), 1.3, undefined, "atMost"),
+    ),
+  ]);
+  single("str", 'strings ("key-<i>") one call per op — JS Map ÷ ours', [
+    ["hit", 1.5],
+    ["miss", 2],
+    ["insert", 1.0, 1.2],
+  ]);
+  /** @type {TargetRow[]} */
+  const iter = [];
+  for (const w of ["u32", "u53", "u64"])
+    for (const op of /** @type {OpName[]} */ (["iterate", "forEach"]))
+      iter.push(judge(`${w} ${OP_LABEL[op]} ≥ 1×`, vsJs(w, "ours", op), 1, undefined));
+  for (const op of /** @type {OpName[]} */ (["iterate", "forEach"]))
+    iter.push(judge(`str ${OP_LABEL[op]} ≥ 0.5× (within 2×)`, vsJs("str", "ours", op), 0.5, undefined));
+  groups.push(["iteration per entry, numeric maps as fast as JS Map, string maps within 2× — JS Map ÷ ours", iter]);
+  groups.push([
+    "batch: Float64Array keys for u64 maps as fast as BigUint64Array — ours batch (BigUint64Array) ns ÷ ours batch (Float64Array) ns, u53 keys",
+    /** @type {OpName[]} */ (["insert", "hit", "miss", "delete"]).map((op) =>
+      judge(
+        `${OP_LABEL[op]} ≥ 1×`,
+        paired(row("u53", "ours-batch", op), row("u53", "ours-f64-batch", op)),
+        1,
+        undefined,
+      ),
+    ),
+  ]);
+  groups.push([
+    "batch: u64 batch hit within 1.3× of Go native — ours batch ns ÷ Go ns (BigUint64Array keys)",
+    [
+      judge(
+        "u64 (BigInt keys) lookup hit ≤ 1.3",
+        paired(row("u64", "ours-batch", "hit"), row("u64", "go", "hit")),
+        1.3,
+        undefined,
+        "atMost",
+      ),
+      judge(
+        "u53 (53-bit keys) lookup hit ≤ 1.3",
+        paired(row("u53", "ours-batch", "hit"), row("u53", "go", "hit")),
+        1.3,
+        undefined,
+        "atMost",
+      ),
+    ],
+  ]);
+  // Memory per entry: ours' HeapInuse after 1e6 inserts against the figure before issue 16.
+  /** @type {TargetRow[]} */
+  const mem = [];
+  for (const [w, before] of /** @type {[keyof typeof MEM_BEFORE, number][]} */ (Object.entries(MEM_BEFORE))) {
+    const m = (doc.memoryBytesPerEntry ?? []).find((r) => r.workload === w && r.size === N);
+    const v = /** @type {PeerMem | undefined} */ (m?.ours ?? m?.["ours-batch"])?.heapInuse;
+    mem.push(
+      v === undefined
+        ? { what: `${w} bytes per entry (was ${before})`, status: "not measured in this run" }
+        : {
+            what: `${w} bytes per entry (was ${before})`,
+            value: v,
+            spread: "one measurement (HeapInuse Δ)",
+            status: v <= before * 1.02 ? "**met**" : `missed (${((100 * v) / before).toFixed(0)}% of before)`,
+          },
+    );
+  }
+  groups.push(["memory per entry unchanged — ours HeapInuse bytes per entry after 1e6 inserts (no hint)", mem]);
+  const out = [
+    `## Issue 16 targets at 1e6 keys`,
+    "",
+    "Ratio = JS Map ns ÷ ours ns unless the group says otherwise: the median of per-repetition ratios " +
+      "(peers interleaved within each repetition), spread = min–max and interquartile range of those ratios.",
+    "",
+    "| target | measured | spread | status |",
+    "|---|---:|---|---|",
+  ];
+  for (const [title, items] of groups) {
+    out.push(`| **${title}** | | | |`);
+    for (const t of items)
+      out.push(`| ${t.what} | ${t.value === undefined ? "–" : t.value.toFixed(2)} | ${t.spread ?? ""} | ${t.status} |`);
+  }
+  out.push(
+    "| **not measured by bench/maps** | | | |",
+    "| no collector step above 1 ms at 1 GiB of string-keyed maps | – | | see bench/gc |",
+    "| no model test or checker lost; CI time (differential tests ≤ 2 min) | – | | see the test suite |",
+  );
+  out.push("");
+  return out;
+}
+
+/** README.md's table: 1e6 keys, every workload but rstr, "ns (ratio×)"
+ *  per peer (ratio: median of the per-repetition JS Map ÷ peer ratios).
+ *  @param {Doc} doc */
+function readmeTable(doc, n = 1e6) {
+  const rows = doc.results.filter((r) => r.size === n && !r.group);
+  const cols = ["js", "ours", "ours-batch", "ours-f64-batch", "as", "as-batch", "go"].filter((p) =>
+    rows.some((r) => r.peer === p),
+  );
+  /** @type {Record<string, string>} */
+  const title = {
+    u32: "u32 (Smi keys 0..n−1)",
+    u53: "53-bit Numbers → u64",
+    u64: "64-bit BigInt → u64",
+    str: '"key-<i>" strings → u32',
+    rstr: "random strings → u32",
+  };
+  const out = [
+    `| keys | op | ${cols.map((p) => PEER_LABEL[p]).join(" | ")} |`,
+    `|---|---|${cols.map(() => "---:|").join("")}`,
+  ];
+  for (const w of ["u32", "u53", "u64", "str"]) {
+    let first = true;
+    for (const op of OP_ORDER) {
+      const here = rows.filter((r) => r.workload === w && r.op === op);
+      if (!here.length) continue;
+      const cells = cols.map((p) => {
+        const r = here.find((x) => x.peer === p);
+        if (!r) return "–";
+        return p === "js" || r.xFasterThanJs === undefined
+          ? fmt(r.median)
+          : `${fmt(r.median)} (${r.xFasterThanJs.toFixed(2)}×)`;
+      });
+      out.push(`| ${first ? title[w] : ""} | ${OP_LABEL[op]} | ${cells.join(" | ")} |`);
+      first = false;
+    }
+  }
+  return out.join("\n");
+}
 
 /** maps.md from the results document (what maps.json holds). @param {Doc} doc */
 function renderMd(doc) {
@@ -1502,9 +1881,11 @@ function renderMd(doc) {
   md.push("");
   md.push(machineLine(machine));
   md.push("");
+  md.push(...targetTable(doc));
   md.push(
-    `Cells: median ns/op (min–max) over the measured repetitions, then **JS Map ns ÷ peer ns** ` +
-      `(“× faster than JS Map”: above 1 the peer is faster). ` +
+    `Cells: median ns/op (min–max) over the measured repetitions, then **JS Map ns ÷ peer ns**, the median of the ` +
+      `per-repetition ratios (each repetition's JS Map time over the peer's time in that repetition), ` +
+      `[min–max of those ratios] (“× faster than JS Map”: above 1 the peer is faster). ` +
       (() => {
         // workloads with the same repetitions share one description
         const by = new Map();
@@ -1557,12 +1938,26 @@ function renderMd(doc) {
             const ours = rows.find((x) => x.peer === "ours");
             return ours ? `${c} ${Math.round((100 * r.median) / ours.median)}%` : c;
           }
-          return p === "js" || r.xFasterThanJs === undefined ? c : `${c} **${r.xFasterThanJs.toFixed(2)}×**`;
+          if (p === "js" || r.xFasterThanJs === undefined) return c;
+          const sp = r.ratioSpread;
+          return `${c} **${r.xFasterThanJs.toFixed(2)}×**${sp ? ` [${sp.min.toFixed(2)}–${sp.max.toFixed(2)}]` : ""}`;
         });
         md.push(`| ${sizeLabel(n)} | ${OP_LABEL[op]} | ${cells.join(" | ")} |`);
       }
     }
     md.push("");
+    const loadRows = (doc.loads ?? []).filter((r) => r.workload === wname);
+    if (loadRows.length) {
+      md.push(
+        `Load average (1 min) at the start → end of each size's child process: ${loadRows
+          .map(
+            (r) =>
+              `${sizeLabel(r.size)}${r.group ? ` (${r.group})` : ""} ${r.before.toFixed(2)} → ${r.after.toFixed(2)}`,
+          )
+          .join(", ")}.`,
+      );
+      md.push("");
+    }
     const memRows = allMemory.filter((r) => r.workload === wname);
     if (memRows.length) {
       md.push(`Bytes per entry after n inserts (no hint), ${wname}:`);
@@ -1576,15 +1971,17 @@ function renderMd(doc) {
             : null;
       const first = wl.str ? "JS Map (heapUsed Δ; keys already on the heap)" : "JS Map (heapUsed Δ)";
       const oursLabel = wl.str ? "ours (HeapInuse Δ, with its key bytes)" : "ours (HeapInuse Δ)";
+      const withGo = memRows.some((r) => r.go);
+      const goLabel = wl.str ? "Go (HeapInuse Δ; keys already on the heap)" : "Go (HeapInuse Δ)";
       md.push(
-        `| size | ${first}${extra ? ` | ${extra[0]}` : ""} | ${oursLabel} | ours (linear memory Δ) | AS Map (linear memory Δ) |`,
+        `| size | ${first}${extra ? ` | ${extra[0]}` : ""} | ${oursLabel} | ours (linear memory Δ) | AS Map (linear memory Δ) |${withGo ? ` ${goLabel} |` : ""}`,
       );
-      md.push(`|---:|---:|${extra ? "---:|" : ""}---:|---:|---:|`);
+      md.push(`|---:|---:|${extra ? "---:|" : ""}---:|---:|---:|${withGo ? "---:|" : ""}`);
       for (const r of memRows) {
         const ours = r.ours ?? r["ours-batch"];
         const as = r.as ?? r["as-batch"];
         md.push(
-          `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${extra ? ` | ${bpe(r[extra[1]])}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |`,
+          `| ${sizeLabel(r.size)} | ${bpe(r.js?.heapUsed)}${extra ? ` | ${bpe(r[extra[1]])}` : ""} | ${bpe(ours?.heapInuse)} | ${bpe(ours?.sys)} | ${bpe(as?.memory)} |${withGo ? ` ${bpe(/** @type {PeerMem | undefined} */ (r.go)?.heapInuse)} |` : ""}`,
         );
       }
       md.push("");
@@ -1603,6 +2000,21 @@ function renderMd(doc) {
     "- AS iteration is one export call (`keys()` + `values()` arrays, summed in wasm): its only public iteration.",
   );
   md.push("- ours returns u64 values (and u64 keys while iterating) as bigint; the loops convert with `Number()`.");
+  md.push(
+    "- iterate (for…of) is `for (const [k, v] of m)`, iterate (forEach) `m.forEach((v, k) => …)`, same sums; AS and Go",
+  );
+  md.push("  have only the first row (AS: one export call; Go: `range`).");
+  md.push(
+    "- ours batch, Float64Array keys (u53): the 53-bit keys in a `Float64Array`; values and `out` are `BigUint64Array`s",
+  );
+  md.push("  as in ours batch, so the two columns differ only in the key array.");
+  md.push(
+    `- Go native: ${doc.config.go ?? "not run"}; a subprocess of each child, handed the same keys through a temp file`,
+  );
+  md.push(
+    "  and asked for one turn at a time, so its turns interleave with the others'; it times its own loops. Its delete",
+  );
+  md.push("  is `delete(m, k)` (one probe).");
   md.push(
     "- Memory: JS = `process.memoryUsage().heapUsed` delta after `gc()`; for u53 it includes the HeapNumber boxes the",
   );
@@ -1680,7 +2092,14 @@ if (CHILD) {
   warnNoGc();
   const [w, size] = CHILD.split(":");
   const out = await runChild(/** @type {string} */ (w), Number(size));
+  if (GO.built) removeGoPeer(GO.bin);
   process.stdout.write(JSON.stringify(out) + "\n");
+  process.exit(0);
+}
+
+// --readme: print README.md's performance table (1e6) from maps.json.
+if (flag("readme")) {
+  console.log(readmeTable(JSON.parse(readFileSync(RESULTS_JSON, "utf8"))));
   process.exit(0);
 }
 
@@ -1703,21 +2122,26 @@ const results = [];
 const memory = [];
 /** @type {string[]} */
 const mismatches = [];
+/** @type {LoadRow[]} */
+const loads = [];
 const stamps = new Set([codeStamp()]);
 const t00 = now();
 for (const wname of WORKLOAD_NAMES) {
   if (!WORKLOADS[wname]) throw new Error(`unknown workload ${wname}; known: ${Object.keys(WORKLOADS).join(", ")}`);
   const sizes = sizesOf(WORKLOADS[wname]);
-  if (sizes.length < SIZES.length) console.error(`${wname}: sizes above ${STR_MAX} skipped (--str-max)`);
+  if (sizes.length < SIZES.length)
+    console.error(`${wname}: sizes above ${sizes[sizes.length - 1]} skipped (--str-max, --rstr-max)`);
   for (const n of sizes) {
     const r = runSize(WORKLOADS[wname], n);
     results.push(...r.results);
     if (r.memory) memory.push(r.memory);
     mismatches.push(...r.mismatches);
+    loads.push(...(r.loads ?? []));
     for (const c of r.codeStamps ?? [/** @type {string} */ (r.codeStamp)]) stamps.add(c); // one of the two is there
   }
 }
 finishMachine(machine);
+if (GO.built) removeGoPeer(GO.bin);
 stamps.add(codeStamp());
 const elapsedS = (now() - t00) / 1000;
 const codeChanged = stamps.size > 1;
@@ -1740,6 +2164,7 @@ const config = {
   settleMs: SETTLE_MS,
   quick: QUICK,
   strMax: STR_MAX,
+  rstrMax: RSTR_MAX,
   strReuse: STR_REUSE,
   strBig: STR_BIG,
   strBigReps: STR_BIG_REPS,
@@ -1747,6 +2172,9 @@ const config = {
   strBigPeers: STR_BIG_PEERS,
   ours: 'Runtime.create({ maxMemory: "4GiB" }) per repetition, rt.map({ key, value }), build/release.wasm',
   as: "bench/peer/asmap.ts (Map<u32,u32>, Map<u64,u64>, Map<string,u32>), asc --runtime incremental -O3 --noAssert, fresh instance per repetition",
+  go: GO.bin
+    ? `${GO.version} (bench/go/maps: map[uint32]uint32, map[uint64]uint64, map[string]uint32; GOMAXPROCS ${os.cpus().length}, GOGC default)`
+    : `not run: ${GO.why}`,
 };
 /** @typedef {typeof config} Config */
 const thisRun = {
@@ -1768,6 +2196,7 @@ const MERGE = WRITE && !flag("no-merge");
 /** @type {Run[]} */
 const earlierRuns = [];
 let /** @type {ResultRow[]} */ keptResults = [],
+  /** @type {LoadRow[]} */ keptLoads = [],
   /** @type {MemoryRow[]} */ keptMemory = [],
   /** @type {string[]} */ keptMismatches = [];
 if (MERGE) {
@@ -1797,6 +2226,7 @@ if (MERGE) {
     const kept = new Set(earlierRuns.flatMap((r) => r.workloads));
     keptResults = prev.results.filter((/** @type {ResultRow} */ r) => kept.has(r.workload));
     keptMemory = (prev.memoryBytesPerEntry ?? []).filter((/** @type {MemoryRow} */ r) => kept.has(r.workload));
+    keptLoads = (prev.loads ?? []).filter((/** @type {LoadRow} */ r) => kept.has(r.workload));
     keptMismatches = (prev.checksumMismatches ?? []).filter((/** @type {string} */ m) =>
       kept.has(/** @type {string} */ (m.split(" ")[0])),
     );
@@ -1820,6 +2250,7 @@ const doc = {
   workloads: Object.fromEntries(allWorkloads.map((w) => [w, /** @type {Workload} */ (WORKLOADS[w]).title])),
   results: allResults,
   memoryBytesPerEntry: allMemory,
+  loads: allWorkloads.flatMap((w) => [...keptLoads, ...loads].filter((r) => r.workload === w)),
   checksumMismatches: allMismatches,
   codeStamps: [...stamps],
   codeChangedDuringRun: codeChanged,
