@@ -737,7 +737,7 @@ const GO = (() => {
   const given = arg("go-bin", "");
   if (given.startsWith("none:")) return { bin: null, version: "", why: given.slice(5), built: false };
   if (given) return { bin: given, version: arg("go-version", "go?"), why: "", built: false };
-  if (!PEER_NAMES.includes("go") || flag("render"))
+  if (!PEER_NAMES.includes("go") || flag("render") || flag("readme"))
     return { bin: null, version: "", why: "not asked for", built: false };
   const g = buildGoPeer();
   if (!g.bin) console.error(`Go peer left out: ${g.why}`);
