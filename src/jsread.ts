@@ -34,7 +34,7 @@
  * when it loads a core, so they cannot drift apart.
  */
 
-import { DELETE_ABSENT, DELETE_CONCURRENT, DELETE_DELETED, SLOT_CONCURRENT } from "./status.js";
+import { SLOT_CONCURRENT } from "./status.js";
 
 /** hmap field offsets (the core's HMAP_* exports). */
 export const HMAP_COUNT = 0;
@@ -49,7 +49,6 @@ export const FLAG_SAME_SIZE_GROW = 8;
 /** Tophash sentinels: emptyRest ends a search; an old bucket whose first
  *  byte is in [EVACUATED_X, EVACUATED_EMPTY] has been evacuated. */
 export const EMPTY_REST = 0;
-export const EMPTY_ONE = 1;
 export const EVACUATED_X = 2;
 export const EVACUATED_EMPTY = 4;
 export const MIN_TOPHASH = 5;
@@ -130,191 +129,6 @@ export function lookupWords(
     b = u32[(b + oo) >>> 2]!;
   } while (b !== 0);
   return 0;
-}
-
-/** hmap.noverflow (u16) and the flag a map with rt.unsafe hooks carries. */
-export const HMAP_NOVERFLOW = 6;
-export const FLAG_HOOKED = 16;
-/** Go's load factor, 6.5 = 13 / 2 entries per bucket. */
-const LOAD_NUM = 13;
-
-/**
- * Go's mapassign_fast32/64 in JS, for the common case only; otherwise 0,
- * and the caller has the core do it. The common case: the map has a bucket
- * array, is not growing, has no hooks, and either holds the key (its value
- * slot is returned; an f64 key's stored bits take the given key's, as the
- * core's needkeyupdate store does) or has room in the key's chain and
- * needs no grow (the key goes into the first empty slot of the chain,
- * where the core would put it: tophash, key, count — the same bytes). The
- * caller stores the value. SLOT_CONCURRENT: the write flag is set.
- *
- * (lo, hi) / hi2 are the lookup words as for lookupWords; (slo, shi) the
- * words to store (they differ only for f64 −0, looked up as +0).
- */
-export function assignWords(
-  u8: Uint8Array,
-  u32: Uint32Array,
-  h: number,
-  lo: number,
-  hi: number,
-  hi2: number,
-  slo: number,
-  shi: number,
-  ks: number,
-  bs: number,
-  vo: number,
-  vs: number,
-  oo: number,
-): number {
-  const flags = u8[h + HMAP_FLAGS]!;
-  if ((flags & (FLAG_HASH_WRITING | FLAG_HOOKED)) !== 0) return (flags & FLAG_HASH_WRITING) !== 0 ? SLOT_CONCURRENT : 0;
-  const buckets = u32[(h + HMAP_BUCKETS) >>> 2]!;
-  if (buckets === 0 || u32[(h + HMAP_OLDBUCKETS) >>> 2] !== 0) return 0;
-  const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
-  let s = hash0 ^ 0x5bd1e995;
-  s ^= s >>> 16;
-  s = Math.imul(s, 0x7feb352d);
-  s ^= s >>> 15;
-  s = Math.imul(s, 0x846ca68b);
-  s ^= s >>> 16;
-  let x = Math.imul(lo ^ hash0, 0x9e3779b1) ^ Math.imul(hi ^ s, 0x85ebca77);
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  const B = u8[h + HMAP_B]!;
-  const mask = B >= 32 ? -1 : (1 << B) - 1;
-  let b = buckets + ((x & mask) >>> 0) * bs;
-  let top = Math.imul(x, 0x9e3779b1) >>> 24;
-  if (top < MIN_TOPHASH) top += MIN_TOPHASH;
-  let insertb = 0;
-  let inserti = 0;
-  chain: do {
-    for (let i = 0; i < 8; i++) {
-      const t = u8[b + i]!;
-      if (t === top) {
-        const k = (b + KEYS_OFFSET + ks * i) >>> 2;
-        if (u32[k] === lo && (ks === 4 || u32[k + 1] === hi || u32[k + 1] === hi2)) {
-          if (ks === 8) {
-            u32[k] = slo;
-            u32[k + 1] = shi;
-          }
-          return b + vo + i * vs;
-        }
-      } else if (t <= 1) {
-        // emptyOne or emptyRest: the first one is where an insert goes.
-        if (insertb === 0) {
-          insertb = b;
-          inserti = i;
-        }
-        if (t === EMPTY_REST) break chain;
-      }
-    }
-    b = u32[(b + oo) >>> 2]!;
-  } while (b !== 0);
-  // Absent. Inserting here needs room in the chain and no grow (the core
-  // grows, defers a failed grow, or chains a new overflow bucket).
-  const count = u32[(h + HMAP_COUNT) >>> 2]!;
-  if (insertb === 0) return 0;
-  if (count + 1 > 8 && count + 1 > (B === 0 ? 0 : LOAD_NUM * 2 ** (B - 1))) return 0;
-  const noverflow = u8[h + HMAP_NOVERFLOW]! | (u8[h + HMAP_NOVERFLOW + 1]! << 8);
-  if (noverflow >= 2 ** Math.min(B, 15)) return 0;
-  // Straight-line stores, no call in between: nothing can cut them short.
-  const k = (insertb + KEYS_OFFSET + ks * inserti) >>> 2;
-  u32[k] = slo;
-  if (ks === 8) u32[k + 1] = shi;
-  u8[insertb + inserti] = top;
-  u32[(h + HMAP_COUNT) >>> 2] = count + 1;
-  return insertb + vo + inserti * vs;
-}
-
-/**
- * Go's mapdelete_fast32/64 in JS, for the common case: not growing, no
- * hooks, and the map keeps at least one entry (the core reseeds hash0 when
- * count reaches 0, from its own random source). Returns the core's delete
- * status (DELETE_DELETED, DELETE_ABSENT, DELETE_CONCURRENT when the write
- * flag is set), or −1 when the core must do it. The same bytes as the core's delete.ts: the value zeroed, the key
- * left, tophash emptyOne — emptyRest backwards when the slot ends the
- * occupied run — and count − 1.
- */
-export function deleteWords(
-  u8: Uint8Array,
-  u32: Uint32Array,
-  h: number,
-  lo: number,
-  hi: number,
-  hi2: number,
-  ks: number,
-  bs: number,
-  vo: number,
-  vs: number,
-  oo: number,
-): number {
-  // Go's order: an empty map answers before the write flag is looked at.
-  const count = u32[(h + HMAP_COUNT) >>> 2]!;
-  if (count === 0) return DELETE_ABSENT;
-  const flags = u8[h + HMAP_FLAGS]!;
-  if ((flags & (FLAG_HASH_WRITING | FLAG_HOOKED)) !== 0)
-    return (flags & FLAG_HASH_WRITING) !== 0 ? DELETE_CONCURRENT : -1;
-  if (u32[(h + HMAP_OLDBUCKETS) >>> 2] !== 0) return -1;
-  const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
-  let s = hash0 ^ 0x5bd1e995;
-  s ^= s >>> 16;
-  s = Math.imul(s, 0x7feb352d);
-  s ^= s >>> 15;
-  s = Math.imul(s, 0x846ca68b);
-  s ^= s >>> 16;
-  let x = Math.imul(lo ^ hash0, 0x9e3779b1) ^ Math.imul(hi ^ s, 0x85ebca77);
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  const B = u8[h + HMAP_B]!;
-  const mask = B >= 32 ? -1 : (1 << B) - 1;
-  const head = u32[(h + HMAP_BUCKETS) >>> 2]! + ((x & mask) >>> 0) * bs;
-  let top = Math.imul(x, 0x9e3779b1) >>> 24;
-  if (top < MIN_TOPHASH) top += MIN_TOPHASH;
-  let b = head;
-  let i = 0;
-  find: do {
-    for (i = 0; i < 8; i++) {
-      const t = u8[b + i]!;
-      if (t === top) {
-        const k = (b + KEYS_OFFSET + ks * i) >>> 2;
-        if (u32[k] === lo && (ks === 4 || u32[k + 1] === hi || u32[k + 1] === hi2)) break find;
-      } else if (t === EMPTY_REST) return DELETE_ABSENT;
-    }
-    b = u32[(b + oo) >>> 2]!;
-  } while (b !== 0);
-  if (b === 0) return DELETE_ABSENT;
-  if (count === 1) return -1; // the core reseeds hash0
-  // Straight-line stores and loops, no call: nothing can cut them short.
-  const v = (b + vo + i * vs) >>> 2;
-  u32[v] = 0;
-  if (vs === 8) u32[v + 1] = 0;
-  u8[b + i] = EMPTY_ONE;
-  let last: boolean;
-  if (i === 7) {
-    const ovf = u32[(b + oo) >>> 2]!;
-    last = ovf === 0 || u8[ovf] === EMPTY_REST;
-  } else last = u8[b + i + 1] === EMPTY_REST;
-  if (last) {
-    for (;;) {
-      u8[b + i] = EMPTY_REST;
-      if (i === 0) {
-        if (b === head) break;
-        const c = b;
-        b = head;
-        while (u32[(b + oo) >>> 2] !== c) b = u32[(b + oo) >>> 2]!;
-        i = 7;
-      } else i--;
-      if (u8[b + i] !== EMPTY_ONE) break;
-    }
-  }
-  u32[(h + HMAP_COUNT) >>> 2] = count - 1;
-  return DELETE_DELETED;
 }
 
 /** Byte offset of a string key's length in its 8-byte slot (ptr u32, len u32). */

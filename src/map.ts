@@ -53,15 +53,7 @@ import {
   SLOT_CONCURRENT,
 } from "./status.js";
 import { currentOp } from "./profile.js";
-import {
-  FLAG_HASH_WRITING,
-  HMAP_COUNT,
-  HMAP_FLAGS,
-  assignWords,
-  deleteWords,
-  lookupAscii,
-  lookupWords,
-} from "./jsread.js";
+import { FLAG_HASH_WRITING, HMAP_COUNT, HMAP_FLAGS, lookupAscii, lookupWords } from "./jsread.js";
 import type { RootTable } from "./roots.js";
 
 /** @internal */
@@ -248,10 +240,6 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** The shape's layout for the JS read path (src/jsread.ts): bucket
    *  size, value offset, value size, overflow-pointer offset. */
   #bs: number;
-  /** Numeric values (noscan buckets with numeric keys): deletes may run in
-   *  JS. A string/bytes value slot is a pointer, cleared through the core's
-   *  deletion barrier. */
-  #noscan: boolean;
   #vo: number;
   #vs: number;
   #oo: number;
@@ -298,7 +286,6 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#random = random;
     const layout = owner.boundary.bucketLayout(coreSuffix(shape.key, shape.value));
     this.#bs = layout.size;
-    this.#noscan = !isRefKind(shape.value);
     this.#vo = layout.values;
     this.#vs = this.#val.bytes;
     this.#oo = layout.overflow;
@@ -668,78 +655,32 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #assignSlot(key: unknown): number {
     const ops = this.#ops;
     const h = this.#h;
-    const b = this.#b;
     let slot: number;
-    // Numeric keys: in JS when it is the common case (src/jsread.ts:
-    // assignWords — an update, or an insert with room and no grow), else
-    // (0) by the core.
     switch (this.#kk) {
       case K_U32:
         if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
-        slot = assignWords(b.u8, b.u32, h, key, 0, 0, key, 0, 4, this.#bs, this.#vo, this.#vs, this.#oo);
-        if (slot === 0) slot = ops.assign(h, key) >>> 0;
+        slot = ops.assign(h, key) >>> 0;
         break;
       case K_I32:
         if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
-        slot = assignWords(b.u8, b.u32, h, key >>> 0, 0, 0, key >>> 0, 0, 4, this.#bs, this.#vo, this.#vs, this.#oo);
-        if (slot === 0) slot = ops.assign(h, key) >>> 0;
+        slot = ops.assign(h, key) >>> 0;
         break;
       case K_U64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
-          const hi = (key / 4294967296) >>> 0;
-          slot = assignWords(
-            b.u8,
-            b.u32,
-            h,
-            key >>> 0,
-            hi,
-            hi,
-            key >>> 0,
-            hi,
-            8,
-            this.#bs,
-            this.#vo,
-            this.#vs,
-            this.#oo,
-          );
-          if (slot === 0) slot = ops.assignF!(h, key) >>> 0;
+          slot = ops.assignF!(h, key) >>> 0;
         } else {
           if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) throw this.#badKey(key);
-          WORDS_U64[0] = key;
-          const lo = WORDS[0]!,
-            hi = WORDS[1]!;
-          slot = assignWords(b.u8, b.u32, h, lo, hi, hi, lo, hi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-          if (slot === 0) slot = ops.assign(h, key) >>> 0;
+          slot = ops.assign(h, key) >>> 0;
         }
         break;
       case K_I64:
         if (typeof key === "number") {
           if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
-          const hi = Math.floor(key / 4294967296) >>> 0;
-          slot = assignWords(
-            b.u8,
-            b.u32,
-            h,
-            key >>> 0,
-            hi,
-            hi,
-            key >>> 0,
-            hi,
-            8,
-            this.#bs,
-            this.#vo,
-            this.#vs,
-            this.#oo,
-          );
-          if (slot === 0) slot = ops.assignF!(h, key) >>> 0;
+          slot = ops.assignF!(h, key) >>> 0;
         } else {
           if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) throw this.#badKey(key);
-          WORDS_I64[0] = key;
-          const lo = WORDS[0]!,
-            hi = WORDS[1]!;
-          slot = assignWords(b.u8, b.u32, h, lo, hi, hi, lo, hi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-          if (slot === 0) slot = ops.assign(h, key) >>> 0;
+          slot = ops.assign(h, key) >>> 0;
         }
         break;
       case K_STR:
@@ -754,18 +695,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
         break;
       default:
         if (typeof key !== "number") throw this.#badKey(key);
-        slot = 0;
-        if (!Number.isNaN(key)) {
-          // Looked up as +0 for ±0; stored as given (the core's key update).
-          WORDS_F64[0] = key;
-          const slo = WORDS[0]!,
-            shi = WORDS[1]!;
-          slot =
-            key === 0
-              ? assignWords(b.u8, b.u32, h, 0, 0, 0x80000000, slo, shi, 8, this.#bs, this.#vo, this.#vs, this.#oo)
-              : assignWords(b.u8, b.u32, h, slo, shi, shi, slo, shi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-        }
-        if (slot === 0) slot = ops.assign(h, key) >>> 0;
+        slot = ops.assign(h, key) >>> 0;
     }
     return slot;
   }
@@ -848,56 +778,33 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
     const ops = this.#ops;
     const h = this.#h;
-    const b = this.#b;
     let r: number;
     try {
-      // Numeric keys: in JS in the common case (src/jsread.ts:
-      // deleteWords), else (−1) by the core.
       switch (this.#kk) {
         case K_U32:
           if (!(typeof key === "number" && key >>> 0 === key)) throw this.#badKey(key);
-          r = !this.#noscan ? -1 : deleteWords(b.u8, b.u32, h, key, 0, 0, 4, this.#bs, this.#vo, this.#vs, this.#oo);
-          if (r < 0) r = ops.delete(h, key);
+          r = ops.delete(h, key);
           break;
         case K_I32:
           if (!(typeof key === "number" && (key | 0) === key)) throw this.#badKey(key);
-          r = !this.#noscan
-            ? -1
-            : deleteWords(b.u8, b.u32, h, key >>> 0, 0, 0, 4, this.#bs, this.#vo, this.#vs, this.#oo);
-          if (r < 0) r = ops.delete(h, key);
+          r = ops.delete(h, key);
           break;
         case K_U64:
           if (typeof key === "number") {
             if (!(typeof key === "number" && Number.isSafeInteger(key) && key >= 0)) throw this.#badKey(key);
-            const hi = (key / 4294967296) >>> 0;
-            r = !this.#noscan
-              ? -1
-              : deleteWords(b.u8, b.u32, h, key >>> 0, hi, hi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-            if (r < 0) r = ops.deleteF!(h, key);
+            r = ops.deleteF!(h, key);
           } else {
             if (!(typeof key === "bigint" && key >= 0n && key <= MAX_U64)) throw this.#badKey(key);
-            WORDS_U64[0] = key;
-            r = !this.#noscan
-              ? -1
-              : deleteWords(b.u8, b.u32, h, WORDS[0]!, WORDS[1]!, WORDS[1]!, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-            if (r < 0) r = ops.delete(h, key);
+            r = ops.delete(h, key);
           }
           break;
         case K_I64:
           if (typeof key === "number") {
             if (!(typeof key === "number" && Number.isSafeInteger(key))) throw this.#badKey(key);
-            const hi = Math.floor(key / 4294967296) >>> 0;
-            r = !this.#noscan
-              ? -1
-              : deleteWords(b.u8, b.u32, h, key >>> 0, hi, hi, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-            if (r < 0) r = ops.deleteF!(h, key);
+            r = ops.deleteF!(h, key);
           } else {
             if (!(typeof key === "bigint" && key >= MIN_I64 && key <= MAX_I64)) throw this.#badKey(key);
-            WORDS_I64[0] = key;
-            r = !this.#noscan
-              ? -1
-              : deleteWords(b.u8, b.u32, h, WORDS[0]!, WORDS[1]!, WORDS[1]!, 8, this.#bs, this.#vo, this.#vs, this.#oo);
-            if (r < 0) r = ops.delete(h, key);
+            r = ops.delete(h, key);
           }
           break;
         case K_STR:
@@ -918,26 +825,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
           break;
         default:
           if (typeof key !== "number") throw this.#badKey(key);
-          r = -1;
-          if (!Number.isNaN(key)) {
-            WORDS_F64[0] = key === 0 ? 0 : key; // −0 is +0's key: both are looked up
-            r = !this.#noscan
-              ? -1
-              : deleteWords(
-                  b.u8,
-                  b.u32,
-                  h,
-                  WORDS[0]!,
-                  WORDS[1]!,
-                  key === 0 ? 0x80000000 : WORDS[1]!,
-                  8,
-                  this.#bs,
-                  this.#vo,
-                  this.#vs,
-                  this.#oo,
-                );
-          }
-          if (r < 0) r = ops.delete(h, key);
+          r = ops.delete(h, key);
       }
     } catch (e) {
       this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
