@@ -601,8 +601,8 @@ export class Boundary {
   }
 
   /** The runtime died (set by the Runtime): its maps stop answering too —
-   *  their numeric lookups run in JS (src/jsread.ts) and call no export
-   *  that death could replace. */
+   *  their ASCII-string lookups run in JS (src/jsread.ts) and call no
+   *  export that death could replace. */
   onDeath: ((reason: RuntimeAbortError | CoreTrapError) => void) | null = null;
 
   /** An exception caught around a write, stored by the catch before it
