@@ -35,6 +35,7 @@
  */
 
 import { SLOT_CONCURRENT } from "./status.js";
+import { hashWordsX, mix32, seed1, tophashOf } from "./hash.js";
 
 /** hmap field offsets (the core's HMAP_* exports). */
 export const HMAP_COUNT = 0;
@@ -54,6 +55,22 @@ export const EVACUATED_EMPTY = 4;
 export const MIN_TOPHASH = 5;
 /** Byte offset of a bucket's keys (after the 8 tophash bytes). */
 export const KEYS_OFFSET = 8;
+
+/** The bucket a lookup of hash x must search in map h: its bucket in the
+ *  current array, or in the old array while that one is not evacuated
+ *  (half the buckets, or as many in a same-size grow) — Go's mapaccess and
+ *  the core's lookupBucket. */
+function searchStart(u8: Uint8Array, u32: Uint32Array, h: number, flags: number, x: number, bs: number): number {
+  const B = u8[h + HMAP_B]!;
+  const mask = B >= 32 ? -1 : (1 << B) - 1;
+  const b = u32[(h + HMAP_BUCKETS) >>> 2]! + ((x & mask) >>> 0) * bs;
+  const old = u32[(h + HMAP_OLDBUCKETS) >>> 2]!;
+  if (old === 0) return b;
+  const om = (flags & FLAG_SAME_SIZE_GROW) !== 0 ? mask : mask >>> 1;
+  const ob = old + ((x & om) >>> 0) * bs;
+  const t0 = u8[ob]!;
+  return t0 < EVACUATED_X || t0 > EVACUATED_EMPTY ? ob : b;
+}
 
 /**
  * The value slot of the key (lo, hi) in map h, or 0, or SLOT_CONCURRENT.
@@ -78,31 +95,9 @@ export function lookupWords(
   const flags = u8[h + HMAP_FLAGS]!;
   if ((flags & FLAG_HASH_WRITING) !== 0) return SLOT_CONCURRENT;
   const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
-  // hashWordsX(lo, hi, hash0, seed1(hash0)), written out (src/hash.ts).
-  let s = hash0 ^ 0x5bd1e995;
-  s ^= s >>> 16;
-  s = Math.imul(s, 0x7feb352d);
-  s ^= s >>> 15;
-  s = Math.imul(s, 0x846ca68b);
-  s ^= s >>> 16;
-  let x = Math.imul(lo ^ hash0, 0x9e3779b1) ^ Math.imul(hi ^ s, 0x85ebca77);
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  const B = u8[h + HMAP_B]!;
-  const mask = B >= 32 ? -1 : (1 << B) - 1;
-  let b = u32[(h + HMAP_BUCKETS) >>> 2]! + ((x & mask) >>> 0) * bs;
-  const old = u32[(h + HMAP_OLDBUCKETS) >>> 2]!;
-  if (old !== 0) {
-    const om = (flags & FLAG_SAME_SIZE_GROW) !== 0 ? mask : mask >>> 1;
-    const ob = old + ((x & om) >>> 0) * bs;
-    const t0 = u8[ob]!;
-    if (t0 < EVACUATED_X || t0 > EVACUATED_EMPTY) b = ob;
-  }
-  let top = Math.imul(x, 0x9e3779b1) >>> 24;
-  if (top < MIN_TOPHASH) top += MIN_TOPHASH;
+  const x = hashWordsX(lo, hi, hash0, seed1(hash0));
+  let b = searchStart(u8, u32, h, flags, x, bs);
+  const top = tophashOf(x);
   if (ks === 4) {
     do {
       for (let i = 0; i < 8; i++) {
@@ -154,12 +149,7 @@ export function lookupAscii(
 ): number {
   const n = s.length;
   const hash0 = u32[(h + HMAP_HASH0) >>> 2]!;
-  let s1 = hash0 ^ 0x5bd1e995;
-  s1 ^= s1 >>> 16;
-  s1 = Math.imul(s1, 0x7feb352d);
-  s1 ^= s1 >>> 15;
-  s1 = Math.imul(s1, 0x846ca68b);
-  s1 ^= s1 >>> 16;
+  const s1 = seed1(hash0);
   let x = hash0 ^ Math.imul(n, 0x9e3779b1);
   let or = 0;
   const whole = n & ~3;
@@ -190,24 +180,9 @@ export function lookupAscii(
   if (u32[(h + HMAP_COUNT) >>> 2] === 0) return 0;
   const flags = u8[h + HMAP_FLAGS]!;
   if ((flags & FLAG_HASH_WRITING) !== 0) return SLOT_CONCURRENT;
-  x ^= n;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  const B = u8[h + HMAP_B]!;
-  const mask = B >= 32 ? -1 : (1 << B) - 1;
-  let b = u32[(h + HMAP_BUCKETS) >>> 2]! + ((x & mask) >>> 0) * bs;
-  const old = u32[(h + HMAP_OLDBUCKETS) >>> 2]!;
-  if (old !== 0) {
-    const om = (flags & FLAG_SAME_SIZE_GROW) !== 0 ? mask : mask >>> 1;
-    const ob = old + ((x & om) >>> 0) * bs;
-    const t0 = u8[ob]!;
-    if (t0 < EVACUATED_X || t0 > EVACUATED_EMPTY) b = ob;
-  }
-  let top = Math.imul(x, 0x9e3779b1) >>> 24;
-  if (top < MIN_TOPHASH) top += MIN_TOPHASH;
+  x = mix32(x ^ n);
+  let b = searchStart(u8, u32, h, flags, x, bs);
+  const top = tophashOf(x);
   do {
     for (let j = 0; j < 8; j++) {
       const t = u8[b + j]!;

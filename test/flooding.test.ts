@@ -13,30 +13,11 @@
 // 6.5 · 2^13). Inserting them costs a chain walk per key (quadratic: the
 // point of the attack), a few seconds for 1e5 keys. No timing is asserted:
 // only the layout, from rt.inspect and rt.inspectBuckets.
+import { inverse, unmix32 } from "./helpers.js";
 import { describe, expect, it } from "vitest";
 import { Runtime, type GoMap } from "../src/node.js";
 import { hashWordsX, seed1, tophashOf } from "../src/hash.js";
 
-/** The inverse of an odd a modulo 2^32 (Newton's iteration). */
-function inverse(a: number): number {
-  let x = a;
-  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(a, x));
-  return x;
-}
-/** Undo x ^= x >>> s. */
-function unshift(x: number, s: number): number {
-  let y = x;
-  for (let i = s; i < 32; i += s) y = x ^ (y >>> s);
-  return y >>> 0;
-}
-/** The inverse of mix32 (src/hash.ts). */
-function unmix32(x: number): number {
-  x = unshift(x, 16);
-  x = Math.imul(x, inverse(0x846ca68b));
-  x = unshift(x, 15);
-  x = Math.imul(x, inverse(0x7feb352d));
-  return unshift(x, 16);
-}
 const C1inv = inverse(0x9e3779b1);
 
 const N = 100_000;

@@ -66,3 +66,26 @@ export function slowStatsMismatches(b: Boundary): string[] {
 }
 
 export const NOSCAN = true;
+
+// Undoing the map hash (src/hash.ts), to aim keys at a bucket.
+
+/** The inverse of an odd a modulo 2^32 (Newton's iteration). */
+export function inverse(a: number): number {
+  let x = a;
+  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(a, x));
+  return x;
+}
+/** Undo x ^= x >>> s. */
+function unshift(x: number, s: number): number {
+  let y = x;
+  for (let i = s; i < 32; i += s) y = x ^ (y >>> s);
+  return y >>> 0;
+}
+/** The inverse of mix32 (src/hash.ts). */
+export function unmix32(x: number): number {
+  x = unshift(x, 16);
+  x = Math.imul(x, inverse(0x846ca68b));
+  x = unshift(x, 15);
+  x = Math.imul(x, inverse(0x7feb352d));
+  return unshift(x, 16);
+}

@@ -28,7 +28,7 @@
 // set (the runtime dies with a typed error, as the core's lookup does), nor
 // after rt.close(), the runtime's death, free() or a pool taking the map.
 import { describe, expect, it } from "vitest";
-import { prng, randInt, seeds, withSeed } from "./helpers.js";
+import { inverse, prng, randInt, seeds, unmix32, withSeed } from "./helpers.js";
 import {
   CoreTrapError,
   Runtime,
@@ -150,26 +150,6 @@ const show = (k: unknown): string =>
 
 // ---------------------------------------------------------------- hash craft
 
-/** The inverse of an odd a modulo 2^32 (Newton's iteration). */
-function inverse(a: number): number {
-  let x = a;
-  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(a, x));
-  return x;
-}
-/** Undo x ^= x >>> s. */
-function unshift(x: number, s: number): number {
-  let y = x;
-  for (let i = s; i < 32; i += s) y = x ^ (y >>> s);
-  return y >>> 0;
-}
-/** The inverse of mix32 (src/hash.ts). */
-function unmix32(x: number): number {
-  x = unshift(x, 16);
-  x = Math.imul(x, inverse(0x846ca68b));
-  x = unshift(x, 15);
-  x = Math.imul(x, inverse(0x7feb352d));
-  return unshift(x, 16);
-}
 const C1 = 0x9e3779b1;
 const C2 = 0x85ebca77;
 const C1inv = inverse(C1);
