@@ -64,7 +64,14 @@ function stale(inputs, outputs) {
 
 /** What the core is built from: its sources, the compiler settings, and
  *  the generators of its generated files (a generator change rebuilds it). */
-const CORE_INPUTS = ["assembly", "asconfig.json", "package.json", "scripts/mkmapapi.mjs", "scripts/mksizeclasses.mjs"];
+const CORE_INPUTS = [
+  "assembly",
+  "asconfig.json",
+  "package.json",
+  "scripts/mkmapapi.mjs",
+  "scripts/mksizeclasses.mjs",
+  "scripts/state-globals.mjs",
+];
 /** Generators whose output is a core source: `--check` must pass first. */
 const CORE_GENERATORS = ["scripts/mkmapapi.mjs", "scripts/mksizeclasses.mjs"];
 
@@ -106,7 +113,15 @@ async function buildCore() {
     }
     const t0 = performance.now();
     const { error, stderr } = await asc.main(
-      [t.entry, "--config", "asconfig.json", "--target", t.target],
+      [
+        t.entry,
+        "--config",
+        "asconfig.json",
+        "--target",
+        t.target,
+        "--transform",
+        join(root, "scripts", "state-globals.mjs"),
+      ],
       { stdout: process.stdout, stderr: process.stderr }, // asc resolves paths against the process's cwd: main() chdirs to the root
     );
     if (error) {
