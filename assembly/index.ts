@@ -71,6 +71,10 @@ export function objectBase(p: usize): usize { return findObject(p); }
 /** Goes up by 2 every time a sweep starts (once per collection). */
 export function heapEpoch(): u32 { return sweepgen; }
 
+/** The checksum of memory bytes [p, p + len) (mem/imagehash.ts): what a
+ *  snapshot's memory sections are checked with. */
+export { imageHash } from "./mem/imagehash";
+
 // Heap inspection (rt.inspectHeap, rt.spanClasses, the explorer).
 export { HeapRec, heapWalk, heapWalkCount, heapArena, readSpanClasses, SPAN_CLASS_ROW_BYTES } from "./mem/heapwalk";
 

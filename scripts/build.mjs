@@ -19,6 +19,7 @@ import { readdirSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSy
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const force = process.argv.includes("--force");
@@ -128,6 +129,7 @@ async function buildCore() {
       console.error(stderr.toString());
       throw new Error(`asc --target ${t.target} failed: ${error.message}`);
     }
+    addFingerprint(t.outputs[0]);
     log(`built ${t.outputs[0]} in ${(performance.now() - t0).toFixed(0)} ms`);
   }
   if (
@@ -143,6 +145,26 @@ async function buildCore() {
     if (t.inline && wasm && stale([wasm, "scripts/build.mjs"], [t.inline, t.inline.replace(/\.js$/, ".d.ts")]))
       writeInline(wasm, t.inline);
   }
+}
+
+/** Name of the custom section that holds a core's fingerprint. */
+export const FINGERPRINT_SECTION = "gomap-fingerprint";
+
+/** Append the core's fingerprint to its wasm: the first 8 bytes of the
+ *  SHA-256 of the module as compiled (code, data, globals, exports). A
+ *  snapshot records it, and a restore into a core with another fingerprint
+ *  is refused (src/snapshot.ts): an image is a copy of memory laid out by
+ *  one exact build, so any other build could misread it.
+ *  @param {string} file */
+function addFingerprint(file) {
+  const path = join(root, file);
+  const wasm = readFileSync(path);
+  const digest = createHash("sha256").update(wasm).digest().subarray(0, 8);
+  const name = Buffer.from(FINGERPRINT_SECTION, "utf8");
+  // A custom section: id 0, then its size, the name's length and bytes,
+  // and the payload (sizes as one-byte LEB128: all are < 128).
+  const body = Buffer.concat([Buffer.from([name.length]), name, digest]);
+  writeFileSync(path, Buffer.concat([wasm, Buffer.from([0, body.length]), body]));
 }
 
 const EXPORTS_OUT = "build/core-exports.js";

@@ -27,7 +27,7 @@
  * every call), and installs an `Object.hasOwn` polyfill. We need raw exports,
  * one memory we create ourselves, and our own error types.
  */
-import { CoreTrapError, GomapError, RuntimeAbortError, RuntimeDeadError } from "./errors.js";
+import { CoreTrapError, GomapError, RuntimeAbortError, RuntimeDeadError, SnapshotInProgressError } from "./errors.js";
 import { KIND_NAMES } from "./maptypes.js";
 import { HALF_SCRATCH } from "./batch.js";
 import { EventQueue } from "./events.js";
@@ -268,6 +268,12 @@ export interface SpanClassRow {
 
 const TRACE_KEEP = 64;
 
+/** `Boundary.escaped` while a streamed snapshot is written (freeze). */
+export const FROZEN: unique symbol = Symbol("gomap-wasm: snapshot in progress");
+
+/** Prefix of the exports that are the core's mutable globals. */
+const STATE_PREFIX = "state:";
+
 export class Boundary {
   /** The exports as the host calls them: each function guarded (an
    *  exception through it kills the runtime); after death, the dead ones. */
@@ -467,8 +473,35 @@ export class Boundary {
 
   /** Instantiate a compiled core module with a memory capped at
    *  `maxWasmPages`. Returns the boundary and the core's init result. */
-  static async instantiate(module: WebAssembly.Module, maxWasmPages: number, debug: boolean): Promise<Boundary> {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: maxWasmPages });
+  static async instantiate(
+    module: WebAssembly.Module,
+    maxWasmPages: number,
+    debug: boolean,
+    initialWasmPages = 1,
+  ): Promise<Boundary> {
+    const { memory, holder, imports } = Boundary.#imports(maxWasmPages, initialWasmPages);
+    const instance = await WebAssembly.instantiate(module, imports);
+    return new Boundary(instance, memory, debug, holder);
+  }
+
+  /** The same, synchronously (a compiled core of ~150 KB instantiates in
+   *  well under a millisecond; engines allow it on every thread). */
+  static instantiateSync(
+    module: WebAssembly.Module,
+    maxWasmPages: number,
+    debug: boolean,
+    initialWasmPages = 1,
+  ): Boundary {
+    const { memory, holder, imports } = Boundary.#imports(maxWasmPages, initialWasmPages);
+    const instance = new WebAssembly.Instance(module, imports);
+    return new Boundary(instance, memory, debug, holder);
+  }
+
+  static #imports(
+    maxWasmPages: number,
+    initialWasmPages: number,
+  ): { memory: WebAssembly.Memory; holder: { b?: Boundary }; imports: WebAssembly.Imports } {
+    const memory = new WebAssembly.Memory({ initial: initialWasmPages, maximum: maxWasmPages });
     const holder: { b?: Boundary } = {};
     const imports = {
       env: {
@@ -527,8 +560,7 @@ export class Boundary {
         },
       },
     };
-    const instance = await WebAssembly.instantiate(module, imports);
-    return new Boundary(instance, memory, debug, holder);
+    return { memory, holder, imports };
   }
 
   /** Run the core's init. Returns false when maxMemory is too small. */
@@ -536,6 +568,31 @@ export class Boundary {
     const ok = this.#ex.init(maxWasmPages) === 0;
     if (ok) (this as { scratchBase: number }).scratchBase = this.#ex.scratch() >>> 0;
     return ok;
+  }
+
+  /** A restored image's state is in place (src/snapshot.ts): take the
+   *  scratch area's address from it, as init does. */
+  adoptImage(): void {
+    (this as { scratchBase: number }).scratchBase = this.#ex.scratch() >>> 0;
+  }
+
+  /** The core's mutable globals ("state:" exports, made by the build's
+   *  scripts/state-globals.mjs), by name without the prefix, in export
+   *  order: what a snapshot carries besides memory. */
+  stateGlobals(): [string, WebAssembly.Global][] {
+    const out: [string, WebAssembly.Global][] = [];
+    for (const [name, v] of Object.entries(this.#raw)) {
+      if (name.startsWith(STATE_PREFIX) && v instanceof WebAssembly.Global)
+        out.push([name.slice(STATE_PREFIX.length), v]);
+    }
+    return out;
+  }
+
+  /** One of the core's mutable globals by name (stateGlobals). */
+  stateGlobal(name: string): WebAssembly.Global {
+    const g = this.#raw[STATE_PREFIX + name];
+    if (!(g instanceof WebAssembly.Global)) throw new Error(`core has no global ${name}`);
+    return g;
   }
 
   minMemoryBytes(maxWasmPages: number): number {
@@ -611,6 +668,28 @@ export class Boundary {
    *  unwinding raw. The next guarded call (or a map found with its write
    *  flag still set: halfWay) kills the runtime with it as the cause. */
   escaped: unknown = undefined;
+
+  /** A streamed snapshot is being written (src/snapshot.ts): `escaped`
+   *  holds FROZEN, so every path that checks it for a write refuses with
+   *  SnapshotInProgressError (the hot paths pay nothing more: they test
+   *  `escaped` already), while map lookups go on. Returns false when the
+   *  runtime cannot be frozen (an escaped exception is pending). */
+  freeze(): boolean {
+    if (this.escaped !== undefined) return false;
+    this.escaped = FROZEN;
+    return true;
+  }
+
+  /** The streamed snapshot ended: writes are allowed again (unless an
+   *  exception escaped meanwhile: that one stays, for the next call). */
+  thaw(): void {
+    if (this.escaped === FROZEN) this.escaped = undefined;
+  }
+
+  /** Is a streamed snapshot being written? */
+  get frozen(): boolean {
+    return this.escaped === FROZEN;
+  }
 
   /** A map was found with its write flag (hashWriting) set. No user code
    *  runs inside a core call, so only an interrupted write leaves it so:
@@ -870,7 +949,10 @@ function guard(
     [name](...args: unknown[]): unknown {
       // An earlier write's exception that the host could not handle (no
       // stack left in its catch): the runtime dies before going on.
-      if (b.escaped !== undefined && !b.dead) throw b.trapped(b.escaped, "an earlier write", true);
+      if (b.escaped !== undefined && !b.dead) {
+        if (b.escaped !== FROZEN) throw b.trapped(b.escaped, "an earlier write", true);
+        if (fatal) throw new SnapshotInProgressError(name);
+      }
       try {
         return f(...args);
       } catch (e) {
@@ -884,7 +966,7 @@ function guard(
 /** Exports outside the map shapes that write nothing but their own
  *  transient state (a long key's running hash, restarted by every lookup):
  *  a trap in them leaves the runtime usable. */
-const READ_EXPORTS = new Set<string>(["longHashBegin", "longHashFeed", "longCandidate"]);
+const READ_EXPORTS = new Set<string>(["longHashBegin", "longHashFeed", "longCandidate", "imageHash"]);
 
 /** The exports with every function guarded (fatal: the host calls them
  *  for writes, collection, allocation and roots, and for reads of records

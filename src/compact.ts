@@ -23,6 +23,7 @@ import { mapHandle, type GoMap } from "./map.js";
 import type { CumulativeStats } from "./memstats.js";
 import { coreSuffix, type KindName } from "./maptypes.js";
 import { HALF_SCRATCH, writeRef } from "./batch.js";
+import { cryptoRandom32 } from "./random.js";
 
 /** Scratch layout per side (src/batch.ts's format): a reference table of
  *  at most TABLE entries, then the bytes of the strings. */
@@ -37,6 +38,8 @@ export interface MapToCopy {
   h: number;
   /** Root slot the new map is stored in (the same slot number as before). */
   root: number;
+  /** The new map's hash seed (default: the old map's). */
+  hash0?: number | undefined;
 }
 
 const isRef = (k: KindName): boolean => k === "string" || k === "bytes";
@@ -45,7 +48,7 @@ const isRef = (k: KindName): boolean => k === "string" || k === "bytes";
 export function copyMap(ob: Boundary, nb: Boundary, m: MapToCopy): number {
   const { count, hash0, kinds, B, oldB, buckets, oldbuckets } = readHmap(ob, m.h);
   const ops = nb.mapOps(m.suffix);
-  const nh = ops.makemap(count, hash0, kinds, m.root) >>> 0;
+  const nh = ops.makemap(count, m.hash0 ?? hash0, kinds, m.root) >>> 0;
   if (nh === 0) return 0;
   if (count === 0) return nh;
 
@@ -272,6 +275,8 @@ export interface Move {
 export interface CompactionHost extends CompactionLimits {
   /** Root-table slots to reserve in the new instance. */
   readonly rootsCapacity: number;
+  /** Give every copy a fresh random hash seed (Runtime.restore's reseed). */
+  readonly reseed?: boolean;
   /** Every map with a live wrapper, by root slot. */
   maps(): Iterable<[number, GoMap]>;
   readonly stats: CumulativeStats;
@@ -358,6 +363,7 @@ export function compactInto(ob: Boundary, nb: Boundary, maxPages: number, host: 
       value: mv.value,
       h: mv.h,
       root: mv.root,
+      hash0: host.reseed ? cryptoRandom32() : undefined,
     });
     if (nh === 0) throw fail(nb.memory.buffer.byteLength);
     moved.set(mv.h, nh);

@@ -311,3 +311,46 @@ export class RuntimeClosedError extends GomapError {
     );
   }
 }
+
+/** What is wrong with a snapshot image (`SnapshotError.reason`). */
+export type SnapshotFailure =
+  | "truncated"
+  | "magic"
+  | "version"
+  | "fingerprint"
+  | "sections"
+  | "too-large"
+  | "checksum"
+  | "state"
+  | "structure"
+  | "maps";
+
+/** `Runtime.restore` refused an image: it is not a gomap-wasm snapshot, is
+ *  damaged (truncated, a checksum mismatch), was made by another core
+ *  build (its fingerprint), or its contents fail the structural checks
+ *  (pointers that leave the heap, overflow chains that loop, counts that
+ *  disagree with the buckets). Nothing was created: no runtime, and no
+ *  memory is kept. `reason` says which check failed. */
+export class SnapshotError extends GomapError {
+  /** "SnapshotError". */
+  override name = "SnapshotError";
+  /** Which check refused the image. */
+  readonly reason: SnapshotFailure;
+  constructor(reason: SnapshotFailure, message: string, options?: { cause?: unknown }) {
+    super(`snapshot image refused (${reason}): ${message}`, options);
+    this.reason = reason;
+  }
+}
+
+/** A write, collection, compaction or close was attempted on a runtime
+ *  while a streamed snapshot of it (`rt.snapshotTo`, `rt.snapshotStream`)
+ *  is being written: the image must stay consistent, so the runtime is
+ *  read-only until the stream ends. Reads work as usual. Nothing was
+ *  changed; retry after the snapshot's promise settles. */
+export class SnapshotInProgressError extends GomapError {
+  /** "SnapshotInProgressError". */
+  override name = "SnapshotInProgressError";
+  constructor(what: string) {
+    super(`${what}: a streamed snapshot of this runtime is being written; the runtime is read-only until it ends`);
+  }
+}

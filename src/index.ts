@@ -9,7 +9,14 @@
  *
  * @packageDocumentation
  */
-export { Runtime, Pin, type MapOptions } from "./runtime.js";
+export {
+  Runtime,
+  Pin,
+  type MapOptions,
+  type SnapshotOptions,
+  type RestoreOptions,
+  type RestoreResult,
+} from "./runtime.js";
 export type { MemStats } from "./memstats.js";
 export type {
   MapInspection,
@@ -44,6 +51,9 @@ export {
   ReentrantCallError,
   RuntimeClosedError,
   WasmLoadError,
+  SnapshotError,
+  SnapshotInProgressError,
+  type SnapshotFailure,
 } from "./errors.js";
 export {
   Unsafe,

@@ -11,7 +11,7 @@
  * (mapaccess / mapassign) and the host reads or writes the value there
  * through a typed-array view.
  */
-import type { Boundary, MapOps } from "./boundary.js";
+import { type Boundary, FROZEN, type MapOps } from "./boundary.js";
 import {
   type CoreTrapError,
   GomapError,
@@ -20,6 +20,7 @@ import {
   type RuntimeAbortError,
   RuntimeClosedError,
   RuntimeDeadError,
+  SnapshotInProgressError,
   UseAfterFreeError,
 } from "./errors.js";
 import {
@@ -295,6 +296,13 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     if (this.#freed) throw this.#deadError();
   }
 
+  /** #live, for an operation that writes: also refused while a streamed
+   *  snapshot of the runtime is being written. */
+  #writable(): void {
+    if (this.#freed) throw this.#deadError();
+    if (this.#b.escaped === FROZEN) throw new SnapshotInProgressError(currentOp.name);
+  }
+
   /** Why this wrapper is dead: freed, or handed back to a pool. */
   #deadHow = "";
   /** Why a call is refused before it starts: the map is dead, or an
@@ -304,6 +312,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  dies naming it. */
   #refusal(): Error {
     if (this.#freed) return this.#deadError();
+    if (this.#b.escaped === FROZEN) return new SnapshotInProgressError("GoMap.set/delete");
     return this.#b.trapped(this.#b.escaped, "an earlier write", true) as Error;
   }
 
@@ -501,7 +510,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** The value stored for `key`, or undefined when it is absent (Go's
    *  `v, ok := m[k]`): i64/u64 values as bigint, bytes as a copy. */
   get(key: KindInput<K>): KindValue<V> | undefined {
-    if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
+    if (this.#freed || (this.#b.escaped !== undefined && this.#b.escaped !== FROZEN)) throw this.#refusal();
     let slot: number;
     let v: KindValue<V> | undefined;
     try {
@@ -519,7 +528,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
 
   /** Is `key` present? Throws like `get`. */
   has(key: KindInput<K>): boolean {
-    if (this.#freed || this.#b.escaped !== undefined) throw this.#refusal();
+    if (this.#freed || (this.#b.escaped !== undefined && this.#b.escaped !== FROZEN)) throw this.#refusal();
     let slot: number;
     try {
       slot = this.#access(key);
@@ -838,7 +847,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** Go's mapclear: remove every entry, keep B and the bucket array. */
   clear(): void {
     currentOp.name = "GoMap.clear";
-    this.#live();
+    this.#writable();
     let ok: boolean;
     try {
       ok = Boolean(this.#ops.clear(this.#h));
@@ -856,7 +865,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  Go cannot do this (golang/go#20135). */
   shrink(): void {
     currentOp.name = "GoMap.shrink";
-    this.#live();
+    this.#writable();
     let r: number;
     try {
       r = this.#ops.shrink(this.#h);
@@ -877,6 +886,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (this.#deadHow && !this.#gen.closed) throw this.#deadError();
       return; // freed already, or its runtime closed (which released it)
     }
+    if (this.#b.escaped === FROZEN) throw new SnapshotInProgressError("GoMap.free");
     this.#invalidate("freed");
     this.#freed = true;
     this.#owner.onFree(this as unknown as GoMap<KindName, KindName>, this.#root, this.#h);
@@ -1152,7 +1162,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
    *  of memory part-way throws OutOfMemoryError with `.done` entries stored. */
   setMany(keys: ArrayLike<KindInput<K>>, values: ArrayLike<KindInput<V>>): this {
     currentOp.name = "GoMap.setMany";
-    this.#live();
+    this.#writable();
     // Each argument is read once, into a snapshot (a Proxy or a view with a
     // lying length gets one reading); the lengths compared are the snapshots'.
     const ks = this.#batchArg(keys, this.#key, "keys");
@@ -1289,7 +1299,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   /** Delete many keys; returns how many were present. */
   deleteMany(keys: ArrayLike<KindInput<K>>): number {
     currentOp.name = "GoMap.deleteMany";
-    this.#live();
+    this.#writable();
     const ks = this.#batchArg(keys, this.#key, "keys");
     if (this.#hooked) {
       let n = 0;

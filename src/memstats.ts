@@ -142,6 +142,33 @@ export class CumulativeStats {
     return s;
   }
 
+  /** What a snapshot carries (src/snapshot.ts): the counts of instances
+   *  left behind, as plain JSON. */
+  toJSON(): unknown {
+    return { base: this.base, ringBase: this.#ringBase, bySizeBase: this.#bySizeBase };
+  }
+
+  /** Take the counts a snapshot carried (toJSON); false when `x` is not of
+   *  that shape (nothing is changed then). */
+  load(x: unknown): boolean {
+    const o = x as { base?: unknown; ringBase?: unknown; bySizeBase?: unknown } | null;
+    const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+    if (typeof o !== "object" || o === null || typeof o.base !== "object" || o.base === null) return false;
+    const base = o.base as Record<string, unknown>;
+    if (!Object.keys(this.base).every((k) => num(base[k]))) return false;
+    const ring = o.ringBase as { pauseNs?: unknown; pauseEnd?: unknown } | null;
+    const ringOk = (a: unknown): a is number[] => Array.isArray(a) && a.length === 256 && a.every(num);
+    if (ring !== null && (typeof ring !== "object" || !ringOk(ring.pauseNs) || !ringOk(ring.pauseEnd))) return false;
+    const by = o.bySizeBase;
+    if (!Array.isArray(by) || !by.every((e) => e && num(e.Mallocs) && num(e.Frees))) return false;
+    for (const k of Object.keys(this.base) as (keyof typeof this.base)[]) this.base[k] = base[k] as number;
+    this.#ringBase = ring
+      ? { pauseNs: [...(ring.pauseNs as number[])], pauseEnd: [...(ring.pauseEnd as number[])] }
+      : null;
+    this.#bySizeBase = by.map((e: { Mallocs: number; Frees: number }) => ({ Mallocs: e.Mallocs, Frees: e.Frees }));
+    return true;
+  }
+
   /** The runtime is leaving instance `ob` (a compaction's switch); `before`
    *  is its raw reading (Boundary.readMemStats) taken before the copy. */
   leave(ob: Boundary, before: Record<string, number>): void {

@@ -15,9 +15,23 @@ import {
   RuntimeDeadError,
   UnsafeNotAllowedError,
   UseAfterFreeError,
+  SnapshotError,
+  SnapshotInProgressError,
   WasmLoadError,
   WrongRuntimeError,
 } from "./errors.js";
+import {
+  bytesReader,
+  coreFingerprint,
+  imageBytes,
+  planImage,
+  readImage,
+  verifyStructure,
+  type ImageMap,
+  type ImagePlan,
+  type ImageReader,
+  type ImageState,
+} from "./snapshot.js";
 import { createUnsafe, type Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
 import { GoMap, mapHandle, mapInternals, mapOps, mapOwner, newGoMap, type MapOwner } from "./map.js";
@@ -32,6 +46,7 @@ import {
 } from "./pool.js";
 import {
   compactInto,
+  copyMap,
   freshCore,
   resolveCompactOptions,
   type CompactionReport,
@@ -72,6 +87,62 @@ export interface MapOptions<K extends KindName, V extends KindName> {
    *  as Go does). The price: anyone who knows the seed can aim keys at one
    *  bucket (hash flooding, docs/map.md); keep it off for untrusted keys. */
   seed?: number;
+}
+
+/** Options of `rt.snapshot` (and its streamed forms). */
+export interface SnapshotOptions {
+  /** The maps to save, by the names `Runtime.restore` gives them back
+   *  under: `{ maps: { users: m1, index: m2 } }`. */
+  maps: Record<string, GoMap>;
+}
+
+/** Options of `Runtime.restore`: those of `Runtime.create` (`debug` must
+ *  name the build that made the image; `maxMemory` may only lower the cap
+ *  the image was made under; `gcPercent` and `memProfileRate` override the
+ *  image's), plus `reseed`. */
+export interface RestoreOptions extends RuntimeOptions {
+  /** Rebuild every map under a fresh random hash seed (default false):
+   *  for images from elsewhere, whose seeds their maker knows. */
+  reseed?: boolean;
+}
+
+/** What `Runtime.restore` returns: the new runtime and its maps by name. */
+export interface RestoreResult {
+  /** The new runtime (close it with `rt.close()` when done). */
+  rt: Runtime;
+  /** The image's maps, by the names they were saved under. */
+  maps: Record<string, GoMap>;
+}
+
+/** Split restore's own option from Runtime.create's, and note which of
+ *  those were given (the image's values stand for the others). */
+function splitRestoreOptions(options: unknown): {
+  reseed: boolean;
+  rest: Record<string, unknown>;
+  given: { maxMemory: boolean; gcPercent: boolean; memProfileRate: boolean };
+} {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== "object" || Array.isArray(options))
+    throw new InvalidOptionError("options", "must be an object");
+  const { reseed, ...rest } = options as Record<string, unknown>;
+  if (reseed !== undefined && typeof reseed !== "boolean")
+    throw new InvalidOptionError("reseed", `must be a boolean, got ${typeof reseed}`);
+  return {
+    reseed: reseed === true,
+    rest,
+    given: {
+      maxMemory: rest.maxMemory !== undefined,
+      gcPercent: rest.gcPercent !== undefined,
+      memProfileRate: rest.memProfileRate !== undefined,
+    },
+  };
+}
+
+/** GOGC now (setGCPercent returns the previous value: set it back). */
+function readGCPercent(b: Boundary): number {
+  const p = b.exports.setGCPercent(-1);
+  b.exports.setGCPercent(p);
+  return p;
 }
 
 const boundaries = new WeakMap<Runtime, Boundary>();
@@ -622,6 +693,8 @@ export class Runtime {
     this.#compacting = true;
     try {
       const limits = { maxMemory: this.maxMemory, maxPeakMemory: resolveCompactOptions(options) };
+      const reseed = this.#reseedNext;
+      this.#reseedNext = false;
       boundaryOf(this); // closed: RuntimeClosedError
       const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
@@ -635,6 +708,7 @@ export class Runtime {
       const report = compactInto(ob, nb, maxPages, {
         ...limits,
         rootsCapacity: this.#roots.capacity,
+        reseed,
         stats: this.#stats,
         maps: () => this.#liveWrappers(),
         switchTo: (to, moved, moves) => {
@@ -655,6 +729,224 @@ export class Runtime {
       this.#compacting = false;
     }
   }
+
+  // ------------------------------------------------------------ snapshots
+
+  /**
+   * An image of maps of this runtime (docs/snapshot.md): bytes that
+   * `Runtime.restore` turns back into a runtime holding the same maps —
+   * same kinds, entries, hash seeds and bucket layout (B, buckets, overflow
+   * chains) — in any process, worker or browser running this same
+   * gomap-wasm build.
+   *
+   * When `maps` names every live map of the runtime, the image is this
+   * runtime's heap itself, taken after a full collection (`rt.gc()`: the
+   * collector's quiet point), with its MemStats counters, GOGC and heap
+   * profile rate. When it names only some, those maps are first copied into
+   * a scratch instance (as `rt.compact()` copies: right-sized bucket
+   * arrays, same seeds) and the image is of that copy: nothing of the other
+   * maps is in the bytes. Pools and pins are not carried (their objects are
+   * dropped at restore); iterators are not either.
+   */
+  snapshot(options: SnapshotOptions): Uint8Array<ArrayBuffer> {
+    currentOp.name = "Runtime.snapshot";
+    const src = this.#imageSource(options, "rt.snapshot");
+    try {
+      return imageBytes(src.plan, src.b);
+    } finally {
+      src.done();
+    }
+  }
+
+  /** The STATE and memory of an image of the named maps (rt.snapshot and
+   *  the streamed forms): the plan, the instance it reads from, and what to
+   *  do when the image is written. */
+  #imageSource(options: SnapshotOptions, what: string): { plan: ImagePlan; b: Boundary; done: () => void } {
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("options", "must be an object");
+    for (const k of Object.keys(options)) {
+      if (k !== "maps") throw new InvalidArgumentError(k, "unknown snapshot option; known: maps");
+    }
+    const sel = options.maps;
+    if (sel === null || typeof sel !== "object" || Array.isArray(sel))
+      throw new InvalidArgumentError("maps", "expected an object of maps by name, e.g. { maps: { users: m } }");
+    const chosen: [string, GoMap][] = [];
+    for (const name of Object.keys(sel)) {
+      const m = sel[name];
+      this.#own(m as GoMap);
+      if ((m as GoMap).freed) throw new UseAfterFreeError();
+      chosen.push([name, m as GoMap]);
+    }
+    const b = boundaryOf(this);
+    if (b.frozen) throw new SnapshotInProgressError(what);
+    if (b.dead) throw new RuntimeDeadError(b.dead);
+    const fingerprint = this.#module ? coreFingerprint(this.#module) : null;
+    if (!fingerprint)
+      throw new InvalidArgumentError("rt", "this runtime's core has no fingerprint section: it cannot make snapshots");
+    const chosenHandles = new Set(chosen.map(([, m]) => mapHandle(m)));
+    let all = true;
+    for (const [, m] of this.#liveWrappers()) if (!m.freed && !chosenHandles.has(mapHandle(m))) all = false;
+    const maxPages = this.maxMemory / 65536;
+    const host = (src: Boundary, stats: unknown): ImageState["host"] => ({
+      maxMemory: this.maxMemory,
+      memProfileRate: profileOf(src).rate,
+      gcPercent: readGCPercent(src),
+      timeOrigin: performance.timeOrigin,
+      stats,
+    });
+    if (all) {
+      b.gc(); // the quiet point: no cycle running, sweeping done
+      if (b.events.pending) b.events.deliver();
+      if (this.#closed || b.dead) throw this.#closed ? new RuntimeClosedError() : new RuntimeDeadError(b.dead!);
+      const maps = chosen.map(([name, m]) => ({ name, key: m.keyType, value: m.valueType, h: mapHandle(m) }));
+      return { plan: planImage(b, fingerprint, maxPages, host(b, this.#stats.toJSON()), maps), b, done: () => {} };
+    }
+    // Some maps: copy them into a scratch instance, image that.
+    let nb: Boundary;
+    try {
+      nb = Boundary.instantiateSync(this.#module!, maxPages, this.debug);
+    } catch (e) {
+      if (e instanceof RangeError) throw new OutOfMemoryError(0, this.maxMemory, "a scratch instance for the snapshot");
+      throw e;
+    }
+    attachProfile(nb);
+    nb.setMemProfileRate(profileOf(b).rate);
+    if (!nb.init(maxPages)) throw new OutOfMemoryError(0, this.maxMemory, "a scratch instance for the snapshot");
+    const seed = crypto.getRandomValues(new Uint32Array(2));
+    nb.exports.seedRandom(seed[0]!, seed[1]!);
+    nb.exports.setGCPercent(-1);
+    if (!nb.rootsReserve(Math.max(64, chosen.length)))
+      throw new OutOfMemoryError(0, this.maxMemory, "the snapshot's root table");
+    const copied = new Map<number, number>();
+    const maps: ImageMap[] = [];
+    for (const [name, m] of chosen) {
+      const h = mapHandle(m);
+      let nh = copied.get(h);
+      if (nh === undefined) {
+        nh = copyMap(b, nb, {
+          suffix: coreSuffix(m.keyType, m.valueType),
+          key: m.keyType,
+          value: m.valueType,
+          h,
+          root: copied.size,
+        });
+        if (nh === 0) throw new OutOfMemoryError(0, this.maxMemory, "copying the maps for the snapshot");
+        copied.set(h, nh);
+      }
+      maps.push({ name, key: m.keyType, value: m.valueType, h: nh });
+    }
+    nb.exports.setGCPercent(readGCPercent(b));
+    nb.gc();
+    return {
+      plan: planImage(nb, fingerprint, maxPages, host(nb, new CumulativeStats().toJSON()), maps),
+      b: nb,
+      done: () => {},
+    };
+  }
+
+  /**
+   * Load an image made by `rt.snapshot` (docs/snapshot.md): a new runtime
+   * holding its maps, by the names they were saved under. The image is
+   * checked before anything is trusted — its header, its core fingerprint
+   * (only the gomap-wasm build that made it reads it; `debug` must match),
+   * its checksum, and the core's structural checks of the heap and of every
+   * map — and refused with a `SnapshotError` naming what is wrong; nothing
+   * is kept then. Memory needed: the image's linear memory, which must fit
+   * under `maxMemory` (by default the cap the image was made under, the
+   * most it can have: the page map's size depends on it).
+   *
+   * `reseed: true` rebuilds every map under a fresh random hash seed (for
+   * images from elsewhere: their seeds are known to whoever made them).
+   */
+  static async restore(image: Uint8Array, options?: RestoreOptions): Promise<RestoreResult> {
+    currentOp.name = "Runtime.restore";
+    if (!(image instanceof Uint8Array))
+      throw new InvalidArgumentError("image", "expected a Uint8Array (the bytes of rt.snapshot)");
+    return Runtime.#restore(bytesReader(image), options);
+  }
+
+  /** @internal The restore of any image source (bytes, files, streams). */
+  static async restoreReader(reader: ImageReader, options?: RestoreOptions): Promise<RestoreResult> {
+    return Runtime.#restore(reader, options);
+  }
+
+  static async #restore(reader: ImageReader, options?: RestoreOptions): Promise<RestoreResult> {
+    const { reseed, rest, given } = splitRestoreOptions(options);
+    const o = resolveOptions(rest);
+    const build = o.debug ? "debug" : "release";
+    const module = await loadCore(build, o.wasm);
+    const img = await readImage(
+      module,
+      o.debug,
+      reader,
+      (maxPages, initialPages) => {
+        if (given.maxMemory && o.maxMemory < initialPages * 65536)
+          throw new InvalidOptionError(
+            "maxMemory",
+            `${o.maxMemory} bytes cannot hold the image's ${initialPages * 65536} bytes of memory`,
+          );
+        try {
+          return Boundary.instantiateSync(module, maxPages, o.debug, initialPages);
+        } catch (e) {
+          if (e instanceof RangeError)
+            throw new OutOfMemoryError(initialPages * 65536, maxPages * 65536, "the image's memory");
+          throw e;
+        }
+      },
+      verifyStructure,
+    );
+    const { b, header, state } = img;
+    const maxMemory = given.maxMemory ? Math.min(o.maxMemory, header.maxPages * 65536) : header.maxPages * 65536;
+    if (maxMemory < header.maxPages * 65536) b.exports.setGrowthPolicy(false, maxMemory / 65536);
+    attachProfile(b);
+    currentOp.name = "Runtime.restore";
+    // A fresh random stream: a restored runtime must not replay the
+    // image's (new maps' seeds, iteration starts).
+    const seed = crypto.getRandomValues(new Uint32Array(2));
+    b.exports.seedRandom(seed[0]!, seed[1]!);
+    if (given.memProfileRate) b.setMemProfileRate(o.memProfileRate);
+    b.exports.setGCPercent(given.gcPercent ? o.gcPercent : state.host.gcPercent);
+    const trace = o.gctrace === true ? (line: string) => console.error(line) : o.gctrace === false ? null : o.gctrace;
+    // Roots: the image's slots held its maps, pins, iterators and pools;
+    // only the maps come back. Clear every slot, then root the maps anew.
+    const rootsCap = Number(b.stateGlobal("assembly/gc/roots/rootsCap").value) >>> 0;
+    for (let i = 0; i < rootsCap; i++) b.exports.rootsSet(i, 0);
+    const rt = new Runtime(b, maxMemory, trace, o.trusted);
+    rt.#module = module;
+    if (!rt.#stats.load(state.host.stats)) {
+      rt.close();
+      throw new SnapshotError("state", "host.stats is not the shape of cumulative MemStats");
+    }
+    const maps: Record<string, GoMap> = {};
+    const byHandle = new Map<number, GoMap>();
+    for (const e of state.maps) {
+      let m = byHandle.get(e.h);
+      if (!m) {
+        const slot = rt.#roots.acquire();
+        rt.#roots.set(slot, e.h);
+        rt.#liveMaps++;
+        m = rt.#wrap(e.key as KindName, e.value as KindName, e.h, slot, cryptoRandom32);
+        byHandle.set(e.h, m);
+      }
+      maps[e.name] = m;
+    }
+    if (reseed) {
+      try {
+        await rt.#reseedAll();
+      } catch (e) {
+        rt.close();
+        throw e;
+      }
+    }
+    return { rt, maps };
+  }
+
+  /** restore({ reseed: true }): every map again under a fresh seed, by a
+   *  compaction whose copies draw new seeds. */
+  async #reseedAll(): Promise<void> {
+    this.#reseedNext = true;
+    await this.compact();
+  }
+  #reseedNext = false;
 
   /** Every map with a live wrapper, by root slot. */
   *#liveWrappers(): Iterable<[number, GoMap]> {
