@@ -213,7 +213,7 @@ export function checksum(head: Uint8Array, hashes: readonly bigint[]): [number, 
   data.set(head);
   data.fill(0, 48, 56);
   const dv = new DataView(data.buffer);
-  hashes.forEach((h, i) => dv.setBigUint64(head.length + i * 8, h, true));
+  for (let i = 0; i < hashes.length; i++) dv.setBigUint64(head.length + i * 8, hashes[i]!, true);
   return [hashBytesX(data, CHECK_SEEDS[0]) >>> 0, hashBytesX(data, CHECK_SEEDS[1]) >>> 0];
 }
 
