@@ -21,6 +21,8 @@ const seen = {
   clears: 0,
   iterations: 0,
   gcCycles: 0,
+  snapshots: 0,
+  snapshotsWhileGrowing: 0,
 };
 
 type Key = number | bigint | string | Uint8Array;
@@ -159,12 +161,12 @@ function asNumbers(ks: Key[], r: () => number): Key[] | Float64Array {
  *  invariant is checked as the stream goes. */
 async function runStream(keyKind: KindName, valueKind: KindName, seed: number, opsPerStream: number, stress: boolean) {
   await withSeed(seed, async () => {
-    const rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
-    const b = boundaryOf(rt);
-    const dbg = b.requireDebug("model");
+    let rt = await Runtime.create({ debug: true, maxMemory: "256MiB" });
+    let b = boundaryOf(rt);
+    let dbg = b.requireDebug("model");
     if (stress) dbg.dbgStress(4, 512);
     const r = prng(seed);
-    const m = rt.map({
+    let m = rt.map({
       key: keyKind,
       value: valueKind,
       hint: r() < 0.3 ? randInt(r, 0, 3000) : 0,
@@ -242,6 +244,24 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
       } else if (x < 0.87) {
         iterateWithMutations(rt, m, o, keyKind, valueKind, r, range);
         seen.iterations++;
+      } else if (x < 0.8705) {
+        // Snapshot and restore (src/snapshot.ts): the stream goes on in the
+        // restored runtime, whose heap and map the debug checkers see first.
+        const before = rt.inspect(m);
+        const img = rt.snapshot({ maps: { m } });
+        const restored = await Runtime.restore(img, { debug: true });
+        rt.close();
+        rt = restored.rt;
+        m = restored.maps.m as GoMap;
+        b = boundaryOf(rt);
+        dbg = b.requireDebug("model");
+        dbg.checkHeap();
+        checkMap();
+        const after = rt.inspect(m);
+        expect({ ...after, hash0: 0 }).toEqual({ ...before, hash0: 0 });
+        expect(after.hash0).toBe(before.hash0);
+        seen.snapshots++;
+        if (before.growing) seen.snapshotsWhileGrowing++;
       } else if (x < 0.8715) {
         // Churn: insert fresh keys and delete old ones at a steady size,
         // which piles up overflow buckets until a same-size grow. Start
@@ -394,6 +414,8 @@ describe("the streams", () => {
     expect(seen.shrinks).toBeGreaterThan(0);
     expect(seen.clears).toBeGreaterThan(0);
     expect(seen.gcCycles).toBeGreaterThan(100);
+    expect(seen.snapshots).toBeGreaterThan(0);
+    expect(seen.snapshotsWhileGrowing).toBeGreaterThan(0);
   });
 });
 
