@@ -443,6 +443,7 @@ export class Runtime {
 
   #makeMap<K extends KindName, V extends KindName>(key: K, value: V, hint: number, seed?: number): GoMap<K, V> {
     const b = boundaryOf(this);
+    if (b.frozen) throw new SnapshotInProgressError(currentOp.name);
     const ops = b.mapOps(coreSuffix(key, value));
     const hash0 = seed ?? cryptoRandom32();
     const slot = this.#roots.acquire();
@@ -695,7 +696,7 @@ export class Runtime {
       const limits = { maxMemory: this.maxMemory, maxPeakMemory: resolveCompactOptions(options) };
       const reseed = this.#reseedNext;
       this.#reseedNext = false;
-      boundaryOf(this); // closed: RuntimeClosedError
+      if (boundaryOf(this).frozen) throw new SnapshotInProgressError("rt.compact()"); // closed: RuntimeClosedError
       const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
       const nb = await freshCore(module, maxPages, this.debug, boundaryOf(this), limits);
@@ -872,6 +873,13 @@ export class Runtime {
   static async #restore(reader: ImageReader, options?: RestoreOptions): Promise<RestoreResult> {
     const { reseed, rest, given } = splitRestoreOptions(options);
     const o = resolveOptions(rest);
+    if (o.trusted) {
+      // The same whitelist as Runtime.create: an image cannot bring trust.
+      const failed = environmentChecks()
+        .filter((c) => !c.ok)
+        .map((c) => c.name);
+      if (failed.length) throw new UnsafeNotAllowedError("Runtime.restore({ trusted: true })", failed, true);
+    }
     const build = o.debug ? "debug" : "release";
     const module = await loadCore(build, o.wasm);
     const img = await readImage(
@@ -884,6 +892,11 @@ export class Runtime {
             "maxMemory",
             `${o.maxMemory} bytes cannot hold the image's ${initialPages * 65536} bytes of memory`,
           );
+        if (given.maxMemory && o.maxMemory > maxPages * 65536)
+          throw new InvalidOptionError(
+            "maxMemory",
+            `${o.maxMemory} bytes is over the cap the image was made under (${maxPages * 65536} bytes); a restore may lower the cap, not raise it`,
+          );
         try {
           return Boundary.instantiateSync(module, maxPages, o.debug, initialPages);
         } catch (e) {
@@ -895,7 +908,7 @@ export class Runtime {
       verifyStructure,
     );
     const { b, header, state } = img;
-    const maxMemory = given.maxMemory ? Math.min(o.maxMemory, header.maxPages * 65536) : header.maxPages * 65536;
+    const maxMemory = given.maxMemory ? o.maxMemory : header.maxPages * 65536;
     if (maxMemory < header.maxPages * 65536) b.exports.setGrowthPolicy(false, maxMemory / 65536);
     attachProfile(b);
     currentOp.name = "Runtime.restore";
@@ -921,6 +934,7 @@ export class Runtime {
     for (const e of state.maps) {
       let m = byHandle.get(e.h);
       if (!m) {
+        b.setHooked(e.h, false); // hooks are host callbacks: not carried
         const slot = rt.#roots.acquire();
         rt.#roots.set(slot, e.h);
         rt.#liveMaps++;

@@ -490,18 +490,21 @@ export async function readImage(
  *  the table (assembly/mem/verify.ts, assembly/map/verify.ts): each
  *  terminates on any memory contents and reads only inside memory. */
 export function verifyStructure(b: Boundary, state: ImageState, memPages: number): void {
+  const kinds = state.maps.map((m) => {
+    const k = b.kindCodes.get(m.key.toUpperCase()),
+      v = b.kindCodes.get(m.value.toUpperCase());
+    if (k === undefined || v === undefined || m.key !== m.key.toLowerCase() || m.value !== m.value.toLowerCase())
+      throw fail("maps", `map ${JSON.stringify(m.name)}: unknown kinds ${m.key}→${m.value}`);
+    return k | (v << 8);
+  });
   const ex = b.exports as unknown as { verifyHeap?(p: number): number; verifyMap?(h: number, k: number): number };
   if (!ex.verifyHeap || !ex.verifyMap) return; // TEMPORARY until the verifier lands: REMOVE
   const codes = b.enumOf("VerifyFailure");
   const nameOf = (code: number): string => [...codes].find(([, v]) => v === code)?.[0] ?? `code ${code}`;
   const heap = ex.verifyHeap(memPages) >>> 0;
   if (heap !== 0) throw fail("structure", `the heap fails the core's check ${nameOf(heap)}`);
-  for (const m of state.maps) {
-    const k = b.kindCodes.get(m.key.toUpperCase()),
-      v = b.kindCodes.get(m.value.toUpperCase());
-    if (k === undefined || v === undefined || m.key !== m.key.toLowerCase() || m.value !== m.value.toLowerCase())
-      throw fail("maps", `map ${JSON.stringify(m.name)}: unknown kinds ${m.key}→${m.value}`);
-    const r = ex.verifyMap(m.h, k | (v << 8)) >>> 0;
+  state.maps.forEach((m, i) => {
+    const r = ex.verifyMap!(m.h, kinds[i]!) >>> 0;
     if (r !== 0) throw fail("maps", `map ${JSON.stringify(m.name)} fails the core's check ${nameOf(r)}`);
-  }
+  });
 }
