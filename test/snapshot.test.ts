@@ -402,7 +402,11 @@ describe("refusals", () => {
       "checksum",
     );
     // STATE edits with the checksum recomputed.
-    const st = stateOf(img) as { globals: Record<string, unknown>; maps: { name: string; key: string; h: number }[] };
+    const st = stateOf(img) as {
+      globals: Record<string, unknown>;
+      host: Record<string, unknown>;
+      maps: { name: string; key: string; h: number }[];
+    };
     await refuse(withState(img, { ...st, globals: { ...st.globals, bogus: 1 } }), "state");
     const g = { ...st.globals };
     delete g[Object.keys(g)[0]!];
@@ -410,7 +414,7 @@ describe("refusals", () => {
     await refuse(withState(img, { ...st, maps: [{ ...st.maps[0]!, key: "u32" }] }), "maps");
     await refuse(withState(img, { ...st, maps: [{ ...st.maps[0]!, key: "nope" }] }), "maps");
     await refuse(withState(img, { ...st, maps: [st.maps[0]!, st.maps[0]!] }), "state");
-    await refuse(withState(img, { ...st, host: { ...(st as { host: object }).host, stats: 5 } }), "state");
+    await refuse(withState(img, { ...st, host: { ...st.host, stats: 5 } }), "state");
     const notJson = edit((dv, u) => {
       const s = sectionsOf(img)[0]!;
       u[s.offset] = 0x7b ^ 0x20;
