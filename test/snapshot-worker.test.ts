@@ -20,9 +20,12 @@
 // (test/workers/browser-worker.js, importing dist/browser.js), which
 // restores it and answers lookups by message. Skipped without Chromium
 // unless CI=true, as test/explorer.test.ts is.
+//
+// And the worker_threads recipe of docs/snapshot.md runs as printed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +60,12 @@ class Model {
   }
   delete(k: Key): void {
     this.entries.delete(k);
+  }
+  clone(): Model {
+    const c = new Model();
+    for (const [k, e] of this.entries) c.entries.set(k, e);
+    c.nan.push(...this.nan);
+    return c;
   }
   /** Parallel arrays, for the worker. */
   expected(): { keys: Key[]; values: Value[] } {
@@ -245,9 +254,13 @@ async function fixture(): Promise<Fixture> {
   return { rt, maps, models };
 }
 
-/** What the worker writes in the round trip (applied to the models too). */
-function writes(models: Record<string, Model>): NonNullable<Request["writes"]> {
+/** What the worker writes in the round trip, and the models after it. */
+function writes(before: Record<string, Model>): {
+  writes: NonNullable<Request["writes"]>;
+  after: Record<string, Model>;
+} {
   const out: NonNullable<Request["writes"]> = {};
+  const models = Object.fromEntries(Object.entries(before).map(([n, m]) => [n, m.clone()]));
   const plan = (name: string, set: [Key, Value][], del: Key[]) => {
     out[name] = { set: { keys: set.map((e) => e[0]), values: set.map((e) => e[1]) }, del };
     for (const [k, v] of set) models[name]!.set(k, v);
@@ -279,7 +292,7 @@ function writes(models: Record<string, Model>): NonNullable<Request["writes"]> {
     [],
     Array.from({ length: 50_000 }, (_, i) => Math.imul(i * 2, 0x9e3779b1) >>> 0),
   );
-  return out;
+  return { writes: out, after: models };
 }
 
 const expectedOf = (models: Record<string, Model>, names = Object.keys(models)) =>
@@ -305,7 +318,8 @@ describe("moving maps to a Node worker (worker_threads)", () => {
     expectOwnBuffer(img);
     const expected = expectedOf(models);
     const w = startWorker();
-    const pending = ask(w, { image: img, expect: expected, writes: writes(models), back: true });
+    const { writes: toWrite, after } = writes(models);
+    const pending = ask(w, { image: img, expect: expected, writes: toWrite, back: true });
     expectDetached(img); // moved, not copied
 
     const r = await pending;
@@ -330,7 +344,7 @@ describe("moving maps to a Node worker (worker_threads)", () => {
     const { rt: rt2, maps: maps2 } = await Runtime.restore(back);
     try {
       expect(Object.keys(maps2).sort()).toEqual(Object.keys(maps).sort());
-      for (const name of Object.keys(maps)) expect(mismatches(name, maps2[name]!, models[name]!)).toEqual([]);
+      for (const name of Object.keys(maps)) expect(mismatches(name, maps2[name]!, after[name]!)).toEqual([]);
       expect(Object.is([...maps2.floats!].find(([, v]) => v === "plus-zero")?.[0], 0)).toBe(true);
       for (const name of Object.keys(maps)) expect(rt2.inspect(maps2[name]!).hash0).toBe(before[name]!.hash0);
     } finally {
@@ -339,36 +353,30 @@ describe("moving maps to a Node worker (worker_threads)", () => {
   });
 
   it("{ reseed: true } in the worker: the same answers under new hash seeds", async () => {
-    // The round trip above changed the models, not these maps: fresh ones.
-    const g = await fixture();
+    const { rt, maps, models } = f;
+    const seeds = Object.fromEntries(Object.entries(maps).map(([n, m]) => [n, rt.inspect(m).hash0]));
+    const img = rt.snapshot({ maps });
+    const r = await ask(startWorker(), {
+      image: img,
+      options: { reseed: true },
+      expect: expectedOf(models),
+      back: true,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.mismatches).toEqual([]);
+    for (const name of Object.keys(maps)) {
+      expect(r.info![name]!.hash0).not.toBe(seeds[name]);
+      expect(r.info![name]!.size).toBe(maps[name]!.size);
+    }
+    // The reseeded image restores here with the same entries and new seeds.
+    const { rt: rt2, maps: maps2 } = await Runtime.restore(r.image!);
     try {
-      const seeds = Object.fromEntries(Object.entries(g.maps).map(([n, m]) => [n, g.rt.inspect(m).hash0]));
-      const img = g.rt.snapshot({ maps: g.maps });
-      const w = startWorker();
-      const plain = ask(w, { image: img.slice(), expect: expectedOf(g.models) });
-      const reseeded = ask(w, { image: img, options: { reseed: true }, expect: expectedOf(g.models), back: true });
-      const [p, r] = await Promise.all([plain, reseeded]);
-      expect(p.error).toBeUndefined();
-      expect(r.error).toBeUndefined();
-      expect(p.mismatches).toEqual([]);
-      expect(r.mismatches).toEqual([]);
-      for (const name of Object.keys(g.maps)) {
-        expect(p.info![name]!.hash0).toBe(seeds[name]);
-        expect(r.info![name]!.hash0).not.toBe(seeds[name]);
-        expect(r.info![name]!.size).toBe(g.maps[name]!.size);
-      }
-      // The reseeded image restores here with the same entries.
-      const { rt: rt2, maps: maps2 } = await Runtime.restore(r.image!);
-      try {
-        for (const name of Object.keys(g.maps)) {
-          expect(mismatches(name, maps2[name]!, g.models[name]!)).toEqual([]);
-          expect(rt2.inspect(maps2[name]!).hash0).toBe(r.info![name]!.hash0);
-        }
-      } finally {
-        rt2.close();
+      for (const name of Object.keys(maps)) {
+        expect(mismatches(name, maps2[name]!, models[name]!)).toEqual([]);
+        expect(rt2.inspect(maps2[name]!).hash0).toBe(r.info![name]!.hash0);
       }
     } finally {
-      g.rt.close();
+      rt2.close();
     }
   });
 
@@ -458,6 +466,28 @@ describe("moving maps to a Node worker (worker_threads)", () => {
       await expect(Runtime.restore(truncated)).rejects.toMatchObject({ reason: "truncated" });
     } finally {
       rt.close();
+    }
+  });
+});
+
+// ------------------------------------------------------------------ the docs
+
+describe("docs/snapshot.md, Moving maps to a worker", () => {
+  it("the worker_threads recipe runs and prints what it says", () => {
+    const doc = readFileSync(join(ROOT, "docs", "snapshot.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## Moving maps to a worker"));
+    const recipe = /```js\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(recipe).toContain("postMessage(image, [image.buffer])");
+    // Inside the repository, so that `gomap-wasm` resolves to this package.
+    const dir = mkdtempSync(join(ROOT, "test", ".tmp-snapshot-worker-"));
+    try {
+      writeFileSync(join(dir, "move.mjs"), recipe);
+      const r = spawnSync(process.execPath, ["move.mjs"], { cwd: dir, encoding: "utf8", timeout: 20_000 });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe("ada");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -26,7 +26,7 @@ function verify(name, m, keys, values, limit = 10) {
       nanValues.push(v);
       continue;
     }
-    byKey.set(k, [k, v]);
+    byKey.set(k, i);
     const got = m.get(k);
     if (!Object.is(got, v)) note(`get(${String(k)}) = ${String(got)}, expected ${String(v)}`);
   }
@@ -38,10 +38,10 @@ function verify(name, m, keys, values, limit = 10) {
       nanSeen.push(v);
       continue;
     }
-    const e = byKey.get(k);
-    if (!e || !Object.is(e[0], k) || !Object.is(e[1], v))
+    const i = byKey.get(k);
+    if (i === undefined || !Object.is(keys[i], k) || !Object.is(values[i], v))
       note(
-        `iteration gave ${Object.is(k, -0) ? "-0" : String(k)} => ${String(v)}, expected ${e ? String(e[1]) : "no such key"}`,
+        `iteration gave ${Object.is(k, -0) ? "-0" : String(k)} => ${String(v)}, expected ${i === undefined ? "no such key" : String(values[i])}`,
       );
   }
   if (n !== keys.length) note(`iteration gave ${n} entries, expected ${keys.length}`);
