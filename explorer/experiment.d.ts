@@ -1,6 +1,14 @@
 // Types for explorer/experiment.js (plain JavaScript, loaded as is by the
 // page), so test/explorer.test.ts can run the page's steps in Node.
-import type { GoMap, KindName, MemStats, Runtime, RuntimeOptions } from "../src/index.js";
+import type {
+  GoMap,
+  KindName,
+  MemStats,
+  RestoreOptions,
+  RestoreResult,
+  Runtime,
+  RuntimeOptions,
+} from "../src/index.js";
 
 export declare const CHUNK: number;
 export declare const KIND_NAMES: readonly KindName[];
@@ -9,6 +17,8 @@ export declare const SAMPLE_FIELDS: readonly (keyof MemStats)[];
 // biome-ignore lint/suspicious/noShadowRestrictedNames: a module export, not Object.prototype.valueOf
 export declare function valueOf(kind: KindName, i: number): number | bigint | string | Uint8Array;
 export declare function batchOf(kind: KindName, from: number, n: number): ArrayLike<unknown>;
+export declare function numberOf(kind: KindName, k: unknown): number;
+export declare function keyRange(m: GoMap): { low: number; next: number } | null;
 
 export interface MapSettings {
   key: KindName;
@@ -41,6 +51,7 @@ export interface StepOptions {
 /** The Runtime class of either entry (src/node.ts, dist/browser.js). */
 export interface RuntimeClass {
   create(options?: RuntimeOptions): Promise<Runtime>;
+  restore(image: Uint8Array, options?: RestoreOptions): Promise<RestoreResult>;
 }
 
 export declare class Session {
@@ -61,7 +72,12 @@ export declare class Session {
       onTrace?: (t: TraceLine) => void;
     },
   ): Promise<Session>;
-  get options(): { trusted: boolean; gcPercent: number | "off"; maxMemory?: string | number; debug: boolean };
+  static restore(
+    Runtime: RuntimeClass,
+    bytes: Uint8Array,
+    options?: { name?: string; trusted?: boolean; debug?: boolean; onTrace?: (t: TraceLine) => void },
+  ): Promise<Session>;
+  get options(): { trusted: boolean; gcPercent?: number | "off"; maxMemory?: string | number; debug: boolean };
   get hasMap(): boolean;
   record(label: string, ms?: number): Sample;
   makeMap(settings: { key?: string; value?: string; hint?: number | string; seed?: number | string | null }): GoMap;
@@ -74,5 +90,6 @@ export declare class Session {
   get canCompact(): boolean;
   compact(): Promise<unknown>;
   zeroValues(): number;
+  save(): Uint8Array<ArrayBuffer>;
   freeMap(): void;
 }

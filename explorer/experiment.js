@@ -29,8 +29,10 @@
  * @typedef {import("./experiment.js").TraceLine} TraceLine
  * @typedef {import("./experiment.js").StepOptions} StepOptions
  * @typedef {{ key?: string, value?: string, hint?: number | string, seed?: number | string | null }} LooseSettings
- * @typedef {{ trusted: boolean, gcPercent: number | "off", maxMemory?: string | number | undefined, debug: boolean }} SessionOptions
- * @typedef {{ create(options?: import("../src/index.js").RuntimeOptions): Promise<Runtime> }} RuntimeClass
+ * @typedef {{ trusted: boolean, gcPercent?: number | "off" | undefined, maxMemory?: string | number | undefined, debug: boolean }} SessionOptions
+ *   (gcPercent absent: a restored runtime's, the image's)
+ * @typedef {{ create(options?: import("../src/index.js").RuntimeOptions): Promise<Runtime>,
+ *   restore(image: Uint8Array, options?: import("../src/index.js").RestoreOptions): Promise<import("../src/index.js").RestoreResult> }} RuntimeClass
  *   the Runtime class of either entry (dist/browser.js, dist/node.js)
  */
 
@@ -45,6 +47,7 @@ export const KIND_NAMES = ["u32", "i32", "u64", "i64", "f64", "string", "bytes"]
 export const SAMPLE_FIELDS = ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "HeapObjects", "NumGC"];
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
 
 /** Key or value number i as a JS value of `kind`.
  *  @param {KindName} kind @param {number} i */
@@ -85,6 +88,52 @@ export function batchOf(kind, from, n) {
   const a = new Array(n);
   for (let j = 0; j < n; j++) a[j] = valueOf(kind, from + j);
   return a;
+}
+
+/** The number i of key `k` of `kind` (see valueOf), or -1 when `k` is no
+ *  key of the explorer's numbering.
+ *  @param {KindName} kind @param {unknown} k */
+export function numberOf(kind, k) {
+  switch (kind) {
+    case "u32":
+    case "i32":
+    case "f64":
+      return typeof k === "number" && Number.isSafeInteger(k) && k >= 0 ? k : -1;
+    case "u64":
+    case "i64":
+      return typeof k === "bigint" && k >= 0n && k <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(k) : -1;
+    case "string":
+    case "bytes": {
+      const s = kind === "bytes" ? (k instanceof Uint8Array ? decoder.decode(k) : "") : k;
+      const m = typeof s === "string" ? /^key-(0|[1-9]\d{0,15})$/.exec(s) : null;
+      const i = m ? Number(m[1]) : -1;
+      return Number.isSafeInteger(i) ? i : -1;
+    }
+    default:
+      return -1;
+  }
+}
+
+/**
+ * The live keys of a map as the explorer numbers them: `{ low, next }` when
+ * they are exactly the keys low … next-1 (an empty map: 0 … -1), else null
+ * (a map the explorer did not fill). Iterates the map once.
+ * @param {GoMap} m @returns {{ low: number, next: number } | null}
+ */
+export function keyRange(m) {
+  const kind = /** @type {KindName} */ (m.keyType);
+  let low = Number.POSITIVE_INFINITY;
+  let high = -1;
+  let n = 0;
+  for (const k of m.keys()) {
+    const i = numberOf(kind, k);
+    if (i < 0) return null;
+    if (i < low) low = i;
+    if (i > high) high = i;
+    n++;
+  }
+  if (n === 0) return { low: 0, next: 0 };
+  return high - low + 1 === n ? { low, next: high + 1 } : null;
 }
 
 /** Parse a map's settings from loose input (form fields, URL parameters).
@@ -165,6 +214,73 @@ export class Session {
     session = new Session(rt, { trusted, gcPercent, maxMemory, debug });
     session.traces.push(...early);
     session.record("runtime created");
+    return session;
+  }
+
+  /**
+   * A session on the runtime an image holds (`Runtime.restore`, of bytes
+   * made by `save()` or any `rt.snapshot`). Its map: the one `save()` named
+   * `map[low:next]` (the key range, checked against the map's size and its
+   * first and last key), else the image's first, whose key range is found
+   * by iterating it (which sets Go's iterator flags in its hmap; keys not
+   * numbered the explorer's way: no range, and insert starts at key 0).
+   * The first sample is the restore. options: name (of the file, for the
+   * label), trusted, debug, onTrace. Throws what Runtime.restore throws
+   * (SnapshotError for a bad image).
+   * @param {RuntimeClass} Runtime @param {Uint8Array} bytes
+   * @param {{ name?: string, trusted?: boolean, debug?: boolean, onTrace?: (t: TraceLine) => void }} [options]
+   */
+  static async restore(Runtime, bytes, { name = "image", trusted = false, debug = false, onTrace } = {}) {
+    /** @type {Session | null} */
+    let session = null;
+    /** @type {TraceLine[]} */
+    const early = [];
+    /** @param {string} line */
+    const gctrace = (line) => {
+      const t = { step: session ? session.#step : 0, line };
+      if (session) session.traces.push(t);
+      else early.push(t);
+      onTrace?.(t);
+    };
+    const t0 = performance.now();
+    const { rt, maps } = await Runtime.restore(bytes, { trusted, debug, gctrace });
+    const ms = performance.now() - t0;
+    session = new Session(rt, { trusted: rt.trusted, maxMemory: rt.maxMemory, debug });
+    session.traces.push(...early);
+    /** @type {GoMap | null} */
+    let m = null;
+    /** @type {{ low: number, next: number } | null} */
+    let r = null;
+    for (const [name, map] of Object.entries(maps)) {
+      const x = /^map\[(\d{1,15}):(\d{1,15})\]$/.exec(name);
+      if (!x) continue;
+      const low = Number(x[1]);
+      const next = Number(x[2]);
+      const kind = /** @type {KindName} */ (map.keyType);
+      const has = (/** @type {number} */ i) => map.has(/** @type {never} */ (valueOf(kind, i)));
+      if (map.size === next - low && (low === next || (has(low) && has(next - 1)))) {
+        m = map;
+        r = { low, next };
+        break;
+      }
+    }
+    if (!m) {
+      m = Object.values(maps)[0] ?? null;
+      if (m) r = keyRange(m);
+    }
+    if (m) {
+      session.map = m;
+      session.settings = {
+        key: /** @type {KindName} */ (m.keyType),
+        value: /** @type {KindName} */ (m.valueType),
+        hint: 0,
+      };
+      if (r) {
+        session.low = r.low;
+        session.next = r.next;
+      }
+    }
+    session.record(`Runtime.restore(${name})`, ms);
     return session;
   }
 
@@ -330,6 +446,16 @@ export class Session {
     const n = u.zeroValues(m);
     this.record("unsafe.zeroValues(m)", performance.now() - t0);
     return n;
+  }
+
+  /** rt.snapshot of the map under the name `map[low:next]` (its live keys,
+   *  for `Session.restore`; no map: an image of none): the bytes of a file.
+   *  When the map is the runtime's only one, the snapshot runs a full GC
+   *  first. */
+  save() {
+    /** @type {Record<string, GoMap>} */
+    const maps = this.hasMap ? { [`map[${this.low}:${this.next}]`]: /** @type {GoMap} */ (this.map) } : {};
+    return this.#timed("rt.snapshot()", () => this.rt.snapshot({ maps }));
   }
 
   /** Release the map (its memory goes at the next collection). */

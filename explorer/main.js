@@ -44,9 +44,10 @@ import { drawChart } from "./chart.js";
  *   free: HTMLButtonElement, gc: HTMLButtonElement, gcInfo: HTMLTableElement, gcPercent: HTMLInputElement,
  *   gcStep: HTMLButtonElement, gctrace: HTMLPreElement, gridNote: HTMLParagraphElement, heapCanvas: HTMLCanvasElement,
  *   heapNote: HTMLParagraphElement, hint: HTMLInputElement, insert: HTMLButtonElement, key: HTMLSelectElement,
- *   legend: HTMLTableElement, make: HTMLButtonElement, mapForm: HTMLFormElement, mapInfo: HTMLTableElement,
+ *   legend: HTMLTableElement, load: HTMLButtonElement, loadFile: HTMLInputElement, make: HTMLButtonElement, mapForm: HTMLFormElement, mapInfo: HTMLTableElement,
  *   maxMemory: HTMLInputElement, memStats: HTMLTableElement, message: HTMLDivElement, n: HTMLInputElement,
- *   newRuntime: HTMLButtonElement, progress: HTMLParagraphElement, runtimeForm: HTMLFormElement, seed: HTMLInputElement,
+ *   newRuntime: HTMLButtonElement, progress: HTMLParagraphElement, runtimeForm: HTMLFormElement, save: HTMLButtonElement,
+ *   seed: HTMLInputElement,
  *   shrink: HTMLButtonElement, stats: HTMLElement, status: HTMLParagraphElement, steps: HTMLTableElement,
  *   tooltip: HTMLDivElement, trusted: HTMLInputElement, value: HTMLSelectElement, zero: HTMLButtonElement,
  * }} PageElements
@@ -232,6 +233,63 @@ async function newRuntime() {
     onTrace: () => {},
   });
   setStatus();
+}
+
+// --------------------------------------------------------- save and load
+
+/** The object URL of the last file saved (revoked at the next save).
+ *  @type {string | null} */
+let savedUrl = null;
+
+/** Save: rt.snapshot of the map, downloaded as a file (a Blob and an
+ *  <a download>). */
+function save() {
+  const m = session.hasMap ? /** @type {import("../src/index.js").GoMap} */ (session.map) : null;
+  const bytes = session.save();
+  const name = m ? `gomap-${m.keyType}-${m.valueType}-${m.size}.gomapsnap` : "gomap-no-map.gomapsnap";
+  if (savedUrl) URL.revokeObjectURL(savedUrl);
+  savedUrl = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  const a = document.createElement("a");
+  a.href = savedUrl;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  showMessage(
+    "info",
+    `rt.snapshot(): ${num(bytes.length)} bytes saved as ${name} (${m ? `${num(m.size)} entries` : "no map"}; HeapInuse ${num(session.rt.readMemStats().HeapInuse)} bytes).`,
+  );
+}
+
+/** Load: Runtime.restore of a chosen file; on success the page switches
+ *  to the restored runtime and map, and the previous runtime is closed.
+ *  A bad file throws (SnapshotError), which act() shows; nothing changes.
+ *  @param {File} file */
+async function load(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const next = await Session.restore(/** @type {NonNullable<typeof pkg>} */ (pkg).Runtime, bytes, {
+    name: file.name,
+    trusted: session.rt.trusted,
+    onTrace: () => {},
+  });
+  const old = session;
+  session = next;
+  old.rt.close();
+  $("gctrace").textContent = "";
+  $("trusted").checked = next.rt.trusted;
+  const m = next.hasMap ? /** @type {import("../src/index.js").GoMap} */ (next.map) : null;
+  if (next.settings) {
+    $("key").value = next.settings.key;
+    $("value").value = next.settings.value;
+  }
+  let what = "no map";
+  if (m) {
+    what = `map[${m.keyType}]${m.valueType} with ${num(m.size)} entries`;
+    if (m.size === next.next - next.low) what += m.size ? `, keys ${num(next.low)}…${num(next.next - 1)}` : "";
+    else what += " whose keys are not numbered as here: insert N starts at key 0, delete N has nothing to delete";
+  }
+  showMessage("info", `Runtime.restore(${file.name}): ${num(bytes.length)} bytes → a new runtime, ${what}.`);
 }
 
 function makeMap() {
@@ -540,7 +598,7 @@ function renderButtons() {
   const hasMap = !!session?.hasMap;
   for (const id of /** @type {const} */ (["insert", "delete", "clear", "shrink", "zero", "free"]))
     $(id).disabled = busy || !hasMap;
-  for (const id of /** @type {const} */ (["gcStep", "gc", "make", "newRuntime", "article", "trusted"]))
+  for (const id of /** @type {const} */ (["gcStep", "gc", "make", "newRuntime", "article", "trusted", "save", "load"]))
     $(id).disabled = busy || !session;
   const canCompact = !!session?.canCompact;
   $("compact").disabled = busy || !canCompact;
@@ -622,6 +680,14 @@ function wire() {
     }),
   );
   $("free").addEventListener("click", () => act(() => session.freeMap()));
+  $("save").addEventListener("click", () => act(() => save()));
+  $("load").addEventListener("click", () => $("loadFile").click());
+  $("loadFile").addEventListener("change", () => {
+    const input = $("loadFile");
+    const file = input.files?.[0];
+    input.value = ""; // the same file again is a change too
+    if (file) act(() => load(file));
+  });
   $("article").addEventListener("click", () =>
     act(async () => {
       const n = count("n");

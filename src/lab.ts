@@ -8,6 +8,9 @@
  * and the map's B, count, noverflow and bucket bytes — with Go 1.19's own
  * figures for the same experiment beside them (Go 1.19.8's, docs/go-facts.md, or
  * measured on the spot with --go when a Go toolchain is installed).
+ * Last, beyond Go: a map of n entries again, saved with rt.snapshot and
+ * loaded with Runtime.restore (image size and times), against building it
+ * again by inserting.
  * With --profile DIR it also writes a heap profile per phase
  * (DIR/01-start.pb.gz …) for `go tool pprof`, `-base` between any two.
  */
@@ -24,7 +27,9 @@ The article's experiment, on gomap-wasm's Go-style map, allocator and
 collector: make(map[string]int, n), fill it with "key-<i>" → i, delete every
 key, then try each way out: a GC, clear(), shrink(). Each phase prints Go's
 MemStats, linear memory, and the map's B / count / noverflow / bucket bytes,
-with Go 1.19's own figures beside ours.
+with Go 1.19's own figures beside ours. Last, beyond Go: n entries again,
+saved with rt.snapshot and loaded with Runtime.restore (image bytes, times),
+against building the same map again with setMany.
 
 Options:
   --n <count>          entries (default 1000000)
@@ -162,7 +167,8 @@ type PhaseName =
   | "compact"
   | "zero"
   | "pool"
-  | "victim";
+  | "victim"
+  | "snapshot";
 
 interface Row {
   HeapInuse: number;
@@ -179,6 +185,19 @@ interface Row {
   zeroValuesMs?: number | null;
   deleteMs?: number;
   dropped?: number;
+  /** The snapshot phase: rt.snapshot / Runtime.restore of the refilled map. */
+  snapshotMs?: number;
+  imageBytes?: number;
+  restoreMs?: number;
+  /** Entries read back from the restored map and found equal. */
+  sampled?: number;
+  /** rt.inspect of the restored map equals that of the original (every field). */
+  inspectEqual?: boolean;
+  /** The restored runtime's MemStats and map. */
+  restored?: { HeapInuse: number; HeapAlloc: number; Sys: number; B: number; count: number; noverflow: number };
+  /** Runtime.create + make(hint) + setMany of the same n entries. */
+  rebuildMs?: number;
+  rebuilt?: { B: number; count: number; noverflow: number };
 }
 
 /** Heap-profile file names, one per phase, in phase order. */
@@ -194,6 +213,7 @@ const PROFILE_FILES: Record<PhaseName, string> = {
   zero: "09-after-zero.pb.gz",
   pool: "10-after-pool.pb.gz",
   victim: "11-after-victim.pb.gz",
+  snapshot: "12-after-snapshot.pb.gz",
 };
 
 const PHASES: { name: PhaseName; title: string; explain: string }[] = [
@@ -237,6 +257,12 @@ const PHASES: { name: PhaseName; title: string; explain: string }[] = [
     name: "victim",
     title: "pool idle over 2 GCs",
     explain: "sync.Pool's victim cache: an idle pooled map is dropped across two collections",
+  },
+  {
+    name: "snapshot",
+    title: "refill n, rt.snapshot",
+    explain:
+      "beyond Go: n entries again, saved with rt.snapshot (a GC, then a copy of the used memory) and loaded with Runtime.restore: numbers below",
   },
 ];
 
@@ -310,12 +336,6 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   rt.gc();
   out.start = row(rt, null);
   await profile("start");
-  const m =
-    o.keys === "string"
-      ? rt.map({ key: "string", value: "i64", hint: o.hint })
-      : rt.map({ key: "u64", value: "i64", hint: o.hint });
-  out.make = row(rt, m);
-  await profile("make");
   const CHUNK = 50_000;
   const keyChunk = (from: number, to: number) => {
     const ks: (string | bigint)[] = [];
@@ -323,19 +343,30 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
       ks.push(o.keys === "string" ? `key-${i}` : (BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn);
     return ks;
   };
-  let p = progress(verbose, "fill");
-  for (let i = 0; i < o.n; i += CHUNK) {
-    const to = Math.min(o.n, i + CHUNK);
-    const ks = keyChunk(i, to);
-    const vs = new BigInt64Array(to - i);
-    for (let j = 0; j < vs.length; j++) vs[j] = BigInt(i + j);
-    (m as GoMap<"string" | "u64", "i64">).setMany(ks as never, vs);
-    p.tick(to, o.n);
-  }
-  p.end();
+  // Keys 0 … n-1, key i → i.
+  const fill = (target: GoMap, what: string) => {
+    const p = progress(verbose, what);
+    for (let i = 0; i < o.n; i += CHUNK) {
+      const to = Math.min(o.n, i + CHUNK);
+      const ks = keyChunk(i, to);
+      const vs = new BigInt64Array(to - i);
+      for (let j = 0; j < vs.length; j++) vs[j] = BigInt(i + j);
+      (target as GoMap<"string" | "u64", "i64">).setMany(ks as never, vs);
+      p.tick(to, o.n);
+    }
+    p.end();
+  };
+  const makeMap = (r: Runtime) =>
+    o.keys === "string"
+      ? r.map({ key: "string", value: "i64", hint: o.hint })
+      : r.map({ key: "u64", value: "i64", hint: o.hint });
+  const m = makeMap(rt);
+  out.make = row(rt, m);
+  await profile("make");
+  fill(m, "fill");
   out.fill = row(rt, m);
   await profile("fill");
-  p = progress(verbose, "delete");
+  let p = progress(verbose, "delete");
   const tDel = performance.now();
   for (let i = 0; i < o.n; i += CHUNK) {
     const to = Math.min(o.n, i + CHUNK);
@@ -392,6 +423,62 @@ async function runOurs(o: LabOptions, gctrace: (line: string) => void): Promise<
   rt.gc(); // victim dropped at this cycle's start, freed by its sweep
   out.victim = { ...row(rt, null), dropped: pool.stats().dropped };
   await profile("victim");
+
+  // Beyond Go: a map of n entries again, saved and loaded back
+  // (docs/snapshot.md), against building it again by inserting.
+  const m3 = makeMap(rt);
+  fill(m3, "refill");
+  let t0 = performance.now();
+  const image = rt.snapshot({ maps: { m: m3 } });
+  const snapshotMs = performance.now() - t0;
+  const snap: Row = { ...row(rt, m3), snapshotMs, imageBytes: image.length };
+  await profile("snapshot");
+  t0 = performance.now();
+  const restored = await Runtime.restore(image);
+  snap.restoreMs = performance.now() - t0;
+  try {
+    const rm = restored.maps.m as GoMap<"string" | "u64", "i64">;
+    const info = restored.rt.inspect(rm);
+    snap.inspectEqual = JSON.stringify(info) === JSON.stringify(rt.inspect(m3));
+    const s = restored.rt.readMemStats();
+    snap.restored = {
+      HeapInuse: s.HeapInuse,
+      HeapAlloc: s.HeapAlloc,
+      Sys: s.Sys,
+      B: info.B,
+      count: info.count,
+      noverflow: info.noverflow,
+    };
+    // Read back a sample of entries (every (n/1000)th key and the last),
+    // and one key that was never inserted.
+    const step = Math.max(1, Math.floor(o.n / 1000));
+    const sample: number[] = [];
+    for (let i = 0; i < o.n; i += step) sample.push(i);
+    if (sample[sample.length - 1] !== o.n - 1) sample.push(o.n - 1);
+    for (const i of sample) {
+      const k = keyChunk(i, i + 1)[0]!;
+      const v = rm.get(k as never);
+      if (v !== BigInt(i)) throw new Error(`the restored map holds ${v} for key ${k}, the original ${i}`);
+    }
+    const absent = keyChunk(o.n, o.n + 1)[0]!;
+    if (rm.has(absent as never)) throw new Error(`the restored map holds key ${absent}, never inserted`);
+    snap.sampled = sample.length;
+  } finally {
+    restored.rt.close();
+  }
+  // The same map built again, as a program without snapshots starts.
+  t0 = performance.now();
+  const rt3 = await Runtime.create({ maxMemory: o.maxMemory, gcPercent: o.gcPercent });
+  try {
+    const m4 = makeMap(rt3);
+    fill(m4, "rebuild");
+    snap.rebuildMs = performance.now() - t0;
+    const info = rt3.inspect(m4);
+    snap.rebuilt = { B: info.B, count: info.count, noverflow: info.noverflow };
+  } finally {
+    rt3.close();
+  }
+  out.snapshot = snap;
   return out;
 }
 
@@ -491,7 +578,7 @@ async function main(): Promise<number> {
               phase: p.name,
               title: p.title,
               ours: ours[p.name],
-              go: go ? go[p.name] : (GO_FACTS[p.name] ?? null),
+              go: (go ? go[p.name] : GO_FACTS[p.name]) ?? null,
               ...(o!.profile ? { profile: join(o!.profile, PROFILE_FILES[p.name]) } : {}),
             })),
             goSource: go ? "measured" : "docs/go-facts.md (Go 1.19.8, n = 1,000,000 string keys)",
@@ -527,6 +614,20 @@ async function main(): Promise<number> {
     } else {
       console.log("unsafe.zeroValues: skipped (run with --trusted, as npm start does).");
     }
+    const sn = ours.snapshot;
+    const n = o.n.toLocaleString("en");
+    const r = sn.restored!;
+    console.log(
+      `\nrt.snapshot of the refilled map (${n} entries): ${MB(sn.imageBytes)} MB image (HeapInuse ${MB(sn.HeapInuse)} MB, linear memory ${MB(sn.Sys)} MB) in ${sn.snapshotMs!.toFixed(1)} ms.`,
+    );
+    console.log(
+      `Runtime.restore: ${sn.restoreMs!.toFixed(1)} ms; the restored map has B ${r.B}, noverflow ${r.noverflow}, count ${r.count.toLocaleString("en")}, ` +
+        `inspect() ${sn.inspectEqual ? "equal to" : "DIFFERENT from"} the original's; HeapInuse ${MB(r.HeapInuse)} MB; ${sn.sampled!.toLocaleString("en")} sampled entries read back equal.`,
+    );
+    const rb = sn.rebuilt!;
+    console.log(
+      `Building it again instead (Runtime.create + make(hint) + setMany of ${n} entries): ${sn.rebuildMs!.toFixed(1)} ms (B ${rb.B}, noverflow ${rb.noverflow}: a new hash seed, its own layout).`,
+    );
     if (o.profile) {
       const f = (p: PhaseName) => join(o!.profile!, PROFILE_FILES[p]);
       console.log(

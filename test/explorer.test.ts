@@ -13,14 +13,27 @@
 // - the numbers: the MemStats, map and tophash tables of the page, the
 //   chart's samples, the heap's spans, the gctrace lines (times aside);
 // - the unsafe gate: "unsafe zero" on an untrusted runtime shows
-//   UnsafeNotAllowedError; after ticking "trusted" it works.
+//   UnsafeNotAllowedError; after ticking "trusted" it works;
+// - save and load: "save" downloads rt.snapshot of the map, "load…"
+//   restores that file (the page then shows the image's map and runtime,
+//   as a Node twin restored from the same file does); a damaged file or
+//   one that is no image shows the SnapshotError and changes nothing.
 //
 // Without /usr/bin/chromium the suite is skipped with a notice; under
 // CI=true it fails instead (.ci/run installs chromium). The screenshot is
 // written to docs/explorer.png when that file is missing or
 // UPDATE_SCREENSHOT=1 (so ordinary runs leave the committed PNG alone).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,6 +109,7 @@ interface ExplorerApi {
   slotPixel(role: string, bucket: number, slot: number, chain?: number): number[];
   groupPixel(role: string, g: number): number[];
   states: { name: StateName; color: string }[];
+  session: Session;
 }
 
 declare global {
@@ -464,6 +478,109 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     expect(pageErrors).toEqual([]);
   });
 
+  it("saves the map to a file (rt.snapshot) and loads it back (Runtime.restore); a bad file shows the SnapshotError", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gomap-explorer-files-"));
+    try {
+      // A trusted page whose first map is string → i64 with a fixed seed,
+      // and its twin in Node taking the same steps.
+      await page.goto(`${server.url}?trusted=1&key=string&value=i64&hint=0&seed=${SEED}`);
+      await page.evaluate(() => window.explorer.ready);
+      let node = await Session.create(Runtime, { trusted: true });
+      node.makeMap({ key: "string", value: "i64", hint: 0, seed: SEED });
+      await click("insert", 5000);
+      await node.insert(5000);
+      await click("delete", 1200);
+      await node.delete(1200);
+      await expectSame(node, "before save");
+
+      // Save: the download is rt.snapshot's bytes (the snapshot collects first).
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
+      await idle();
+      node.save();
+      const saved = await expectSame(node, "save");
+      expect(saved.samples.at(-1)!.label).toBe("rt.snapshot()");
+      const name = download.suggestedFilename();
+      expect(name).toBe("gomap-string-i64-3800.gomapsnap");
+      const file = join(dir, name);
+      await download.saveAs(file);
+      const bytes = new Uint8Array(readFileSync(file));
+      expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe("GOMAPSNP");
+      expect(saved.message?.text).toContain(
+        `rt.snapshot(): ${bytes.length.toLocaleString("en-US")} bytes saved as ${name}`,
+      );
+
+      // Change the map, then load the file: the page shows the saved state
+      // again, on a new runtime (the twin restores the same file).
+      await click("insert", 700);
+      await node.insert(700);
+      await expectSame(node, "insert 700 after save");
+      await page.setInputFiles("#loadFile", file);
+      await idle();
+      node = await Session.restore(Runtime, bytes, { name, trusted: true });
+      const loaded = await expectSame(node, "load");
+      expect(loaded.message?.kind).toBe("info");
+      expect(loaded.message?.text).toContain(
+        `Runtime.restore(${name}): ${bytes.length.toLocaleString("en-US")} bytes → a new runtime, map[string]i64 with 3,800 entries, keys 1,200…4,999`,
+      );
+      expect(loaded.samples.map((s) => s.label)).toEqual([`Runtime.restore(${name})`]);
+      expect(loaded.trusted).toBe(true);
+      expect(loaded.map!.size).toBe(3800);
+      expect(loaded.map!.inspect).toEqual(saved.map!.inspect);
+      expect(loaded.picture!.arrays).toEqual(saved.picture!.arrays);
+      expect(loaded.heap.spans).toEqual(saved.heap.spans);
+      for (const k of ["HeapAlloc", "HeapInuse", "HeapIdle", "HeapObjects", "Sys", "NumGC", "TotalAlloc"])
+        expect(loaded.stats[k], k).toBe(saved.stats[k]);
+      expect(
+        await page.evaluate(() => [
+          window.explorer.session.low,
+          window.explorer.session.next,
+          String(window.explorer.session.map!.get("key-1200")),
+          window.explorer.session.map!.has("key-1199"),
+        ]),
+      ).toEqual([1200, 5000, "1200", false]);
+      expect(await page.inputValue("#key")).toBe("string");
+      expect(await page.isChecked("#trusted")).toBe(true);
+
+      // The loaded map goes on where the saved one stopped.
+      await click("insert", 300);
+      await node.insert(300);
+      await click("delete", 100);
+      await node.delete(100);
+      const after = await expectSame(node, "insert 300, delete 100 after load");
+      expect(after.map!.size).toBe(4000);
+
+      // Bad files: one damaged byte (the checksum), and no image at all.
+      // The message is the SnapshotError's; the page keeps its runtime and map.
+      const damaged = bytes.slice();
+      damaged[Math.floor(damaged.length / 2)]! ^= 0x40;
+      const bad: [string, Uint8Array, RegExp][] = [
+        ["damaged.gomapsnap", damaged, /^SnapshotError: snapshot image refused \(checksum\): /],
+        [
+          "notes.txt",
+          new TextEncoder().encode("not a snapshot\n".repeat(10)),
+          /^SnapshotError: snapshot image refused \(magic\): /,
+        ],
+        ["empty.gomapsnap", new Uint8Array(0), /^SnapshotError: snapshot image refused \(truncated\): /],
+      ];
+      for (const [badName, badBytes, message] of bad) {
+        writeFileSync(join(dir, badName), badBytes);
+        await page.setInputFiles("#loadFile", join(dir, badName));
+        await idle();
+        const snap = await expectSame(node, `load ${badName}`);
+        expect(snap.message?.kind, badName).toBe("error");
+        expect(snap.message?.text, badName).toMatch(message);
+        await expect.poll(() => page.textContent("#message")).toMatch(message);
+        expect(snap.samples, badName).toEqual(after.samples);
+      }
+      // Still usable: one more step on both sides.
+      await click("insert", 10);
+      await node.insert(10);
+      await expectSame(node, "insert 10 after the bad files");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("serves the core as application/wasm and the page's modules as JavaScript", async () => {
     for (const [path, type] of [
       ["/build/release.wasm", "application/wasm"],
@@ -491,6 +608,47 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("explorer in Chromium (playwright-core)",
     const root = await fetch(server.origin + "/", { redirect: "manual" });
     expect(root.status).toBe(302);
     expect(root.headers.get("location")).toBe("/explorer/");
+  });
+});
+
+// The page's load on its own (Node, no browser): Session.restore of images
+// the page did not make.
+describe("explorer Session.restore", () => {
+  it("takes the image's first map and finds its key range by iterating when no map[low:next] name says it", async () => {
+    const rt = await Runtime.create();
+    try {
+      const users = rt.map({ key: "string", value: "i64" });
+      for (let i = 10; i < 20; i++) users.set(`key-${i}`, BigInt(i));
+      const names = rt.map({ key: "string", value: "u32" });
+      names.set("ada", 1);
+      const lying = rt.map({ key: "u32", value: "u32" });
+      for (let i = 0; i < 5; i++) lying.set(i, i);
+
+      // A range found by iterating; the label names the file.
+      let s = await Session.restore(Runtime, rt.snapshot({ maps: { users, names } }), { name: "a.bin" });
+      expect([s.map!.size, s.low, s.next, s.settings]).toEqual([10, 10, 20, { key: "string", value: "i64", hint: 0 }]);
+      expect(s.samples.map((x) => x.label)).toEqual(["Runtime.restore(a.bin)"]);
+      await s.insert(5);
+      expect([s.map!.get("key-24"), s.map!.size]).toEqual([24n, 15]);
+      s.rt.close();
+
+      // Keys not numbered the explorer's way: no range (insert starts at 0).
+      s = await Session.restore(Runtime, rt.snapshot({ maps: { names, users } }));
+      expect([s.map!.keyType, s.low, s.next]).toEqual(["string", 0, 0]);
+      s.rt.close();
+
+      // A map[low:next] name that does not match the map is not believed.
+      s = await Session.restore(Runtime, rt.snapshot({ maps: { "map[100:105]": lying } }));
+      expect([s.low, s.next]).toEqual([0, 5]);
+      s.rt.close();
+
+      // No map at all.
+      s = await Session.restore(Runtime, rt.snapshot({ maps: {} }));
+      expect(s.hasMap).toBe(false);
+      s.rt.close();
+    } finally {
+      rt.close();
+    }
   });
 });
 

@@ -35,6 +35,7 @@ describe("lab", () => {
         "zero",
         "pool",
         "victim",
+        "snapshot",
       ]);
       for (const p of Object.values(phases) as Record<string, number>[]) {
         for (const f of ["HeapInuse", "HeapAlloc", "HeapIdle", "HeapSys", "Sys", "NumGC", "lastPauseNs"])
@@ -61,7 +62,32 @@ describe("lab", () => {
       expect(phases.pool.bucketBytes).toBe(phases.zero.bucketBytes);
       expect(phases.victim.dropped).toBe(1);
       expect(phases.victim.HeapAlloc).toBeLessThan(phases.pool.HeapAlloc / 10);
-      expect(out.gctrace.length).toBe(phases.victim.NumGC);
+      // Beyond Go: the map refilled, saved and loaded back. The image is the
+      // heap in use plus metadata, never the free runs; the restored runtime
+      // holds the same heap and a map that inspects the same; a rebuild by
+      // setMany gives the same sizes (its own seed: another layout).
+      const snap = phases.snapshot;
+      expect(snap.count).toBe(20000);
+      expect(snap.B).toBe(12);
+      expect(snap.imageBytes).toBeGreaterThan(snap.HeapInuse);
+      expect(snap.imageBytes).toBeLessThan(snap.Sys - snap.HeapIdle);
+      expect(snap.inspectEqual).toBe(true);
+      expect(snap.restored).toEqual({
+        HeapInuse: snap.HeapInuse,
+        HeapAlloc: snap.HeapAlloc,
+        Sys: snap.Sys,
+        B: snap.B,
+        count: 20000,
+        noverflow: snap.noverflow,
+      });
+      expect(snap.sampled).toBe(1001); // every 20th key, and the last
+      expect(snap.rebuilt).toMatchObject({ B: 12, count: 20000 });
+      for (const f of ["snapshotMs", "restoreMs", "rebuildMs"]) {
+        expect(Number.isFinite(snap[f]), f).toBe(true);
+        expect(snap[f], f).toBeGreaterThanOrEqual(0);
+      }
+      expect(snap.NumGC).toBeGreaterThan(phases.victim.NumGC); // rt.snapshot collects first
+      expect(out.gctrace.length).toBe(snap.NumGC);
       expect(out.gctrace[0]).toMatch(/^gc 1 @\d+\.\d{3}s \d+%: /);
     });
   }
@@ -80,6 +106,14 @@ describe("lab", () => {
     expect(r.stdout).toMatch(/\| after shrink\(\) \+ GC \|/);
     expect(r.stdout).toMatch(/Go \(facts, n=1e6\)/);
     expect(r.stdout).toMatch(/\| after fill \| [\d.]+ \| 82\.17 \|/);
+    expect(r.stdout).toMatch(/\| refill n, rt\.snapshot \| [\d.]+ \| — \|/);
+    expect(r.stdout).toMatch(
+      /rt\.snapshot of the refilled map \(5,000 entries\): [\d.]+ MB image \(HeapInuse [\d.]+ MB/,
+    );
+    expect(r.stdout).toMatch(
+      /Runtime\.restore: [\d.]+ ms; the restored map has B \d+, noverflow \d+, count 5,000, inspect\(\) equal to the original's; .* 1,001 sampled entries read back equal\./,
+    );
+    expect(r.stdout).toMatch(/Building it again instead .*: [\d.]+ ms \(B \d+, noverflow \d+/);
   });
 
   it("writes one heap profile per phase with --profile (go tool pprof reads them: test/pprof.test.ts)", () => {
