@@ -51,8 +51,8 @@ function keysFor(shape, n) {
     for (let i = 0; i < n; i++) k[i] = i;
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
-      const t = k[i];
-      k[i] = k[j];
+      const t = /** @type {number} */ (k[i]);
+      k[i] = /** @type {number} */ (k[j]);
       k[j] = t;
     }
     return { keys: k, values: k };
@@ -73,13 +73,13 @@ async function build(Runtime, shape, data, maxMemory = "4GiB") {
 }
 
 async function child() {
-  const [shape, nStr, repsStr] = /** @type {string} */ (arg("child", "")).split(":");
+  const [shape = "u64", nStr, repsStr] = /** @type {string} */ (arg("child", "")).split(":");
   const n = Number(nStr),
     reps = Number(repsStr);
   const { Runtime } = await import("../dist/node.js");
-  const data = keysFor(/** @type {string} */ (shape), n);
+  const data = keysFor(shape, n);
   const gc = /** @type {() => void} */ (globalThis.gc);
-  /** @type {Record<string, number[]>} */
+  /** @type {{ rebuild: number[], snapshot: number[], copy: number[], floor: number[], restore: number[] }} */
   const t = { rebuild: [], snapshot: [], copy: [], floor: [], restore: [] };
   let imageBytes = 0,
     heapInuse = 0,
@@ -88,7 +88,7 @@ async function child() {
     maxPages = 0;
   // Warm-up: load and compile the core, tier up the host code.
   {
-    const w = await build(Runtime, shape, keysFor(/** @type {string} */ (shape), 20_000));
+    const w = await build(Runtime, shape, keysFor(shape, 20_000));
     const img = w.rt.snapshot({ maps: { m: w.m } });
     (await Runtime.restore(img)).rt.close();
     w.rt.close();
@@ -130,7 +130,8 @@ async function child() {
     t0 = now();
     const back = await Runtime.restore(img);
     t.restore.push(now() - t0);
-    if (back.maps.m.size !== n) throw new Error(`restored ${back.maps.m.size} entries, want ${n}`);
+    const got = back.maps.m?.size;
+    if (got !== n) throw new Error(`restored ${got} entries, want ${n}`);
     back.rt.close();
     gc();
   }
@@ -200,6 +201,7 @@ function spawnChild(args) {
   return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
 }
 
+/** @param {number} x */
 const ms = (x) => fmt(x);
 
 async function main() {
@@ -240,6 +242,7 @@ async function main() {
     "| shape | entries | rebuild (setMany) | snapshot | copy of its bytes | snapshot ÷ copy | restore | floor | restore ÷ floor | rebuild ÷ restore | image MiB | HeapInuse MiB | image ÷ HeapInuse |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) => {
+      /** @param {string} k */
       const c = (k) => `${ms(r.s[k].median)} (${ms(r.s[k].min)}–${ms(r.s[k].max)})`;
       return `| ${r.shape} | ${r.n.toExponential(0)} | ${c("rebuild")} | ${c("snapshot")} | ${c("copy")} | ${(r.s.snapshot.median / r.s.copy.median).toFixed(2)} | ${c("restore")} | ${c("floor")} | ${(r.s.restore.median / r.s.floor.median).toFixed(2)} | ${(r.s.rebuild.median / r.s.restore.median).toFixed(1)} | ${(r.imageBytes / 2 ** 20).toFixed(1)} | ${(r.heapInuse / 2 ** 20).toFixed(1)} | ${(r.imageBytes / r.heapInuse).toFixed(3)} |`;
     }),

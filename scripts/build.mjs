@@ -129,7 +129,7 @@ async function buildCore() {
       console.error(stderr.toString());
       throw new Error(`asc --target ${t.target} failed: ${error.message}`);
     }
-    addFingerprint(t.outputs[0]);
+    addFingerprint(/** @type {string} */ (t.outputs[0]));
     log(`built ${t.outputs[0]} in ${(performance.now() - t0).toFixed(0)} ms`);
   }
   if (

@@ -17,9 +17,9 @@ import { Transform } from "assemblyscript/transform";
 export const STATE_PREFIX = "state:";
 
 export default class StateGlobals extends Transform {
-  /** @param {import("binaryen").Module} module */
+  /** @param {any} module binaryen's Module (asc passes its own binaryen.js build) */
   afterCompile(module) {
-    const binaryen = this.binaryen;
+    const binaryen = /** @type {any} */ (this).binaryen;
     const n = module.getNumGlobals();
     for (let i = 0; i < n; i++) {
       const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
