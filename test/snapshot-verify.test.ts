@@ -27,7 +27,8 @@ interface Entry {
 /** A runtime with maps of several kinds: grown, mid-growth, with deletes
  *  and overflow chains, string/bytes keys and values; then gc(). */
 async function healthy(debug: boolean) {
-  const rt = await Runtime.create({ debug, gcPercent: "off", maxMemory: "64MiB" });
+  // A heap-profile sample every 4 KiB on average: spans carry specials.
+  const rt = await Runtime.create({ debug, gcPercent: "off", maxMemory: "64MiB", memProfileRate: 4096 });
   const maps: Entry[] = [];
   const add = <K extends KindName, V extends KindName>(key: K, value: V) => {
     const m = rt.map({ key, value, seed: 0x5eed + maps.length });
@@ -50,12 +51,23 @@ async function healthy(debug: boolean) {
   const u = add("u64", "string");
   for (let i = 0; i < 400; i++) u.set(BigInt(i) * 0x1_0000_0001n, i % 7 === 0 ? "" : `v${i}`);
   add("i32", "f64"); // empty: no buckets yet
+  const c = add("i64", "bytes"); // cleared (the array is reused, its preallocated buckets reset)
+  for (let i = 0; i < 2000; i++) c.set(BigInt(-i), new Uint8Array([i & 255, 1, 2]));
+  c.clear();
+  c.set(5n, new Uint8Array(40));
+  const sh = add("u32", "string"); // shrunk after deletes
+  for (let i = 0; i < 3000; i++) sh.set(i, `s${i}`);
+  for (let i = 0; i < 2900; i++) sh.delete(i);
+  sh.shrink();
+  // A live iterator part-way through: its object holds the map's arrays.
+  const it = a.entries();
+  it.next();
   // Mid-growth: insert until a grow starts, then stop (growth is
   // incremental per write, so gc() leaves it half done).
   const g = add("u32", "u64");
   for (let i = 0; !rt.inspect(g).growing; i++) g.set(Math.imul(i, 2654435761) >>> 0, BigInt(i));
   rt.gc();
-  return { rt, b: boundaryOf(rt), maps };
+  return { rt, b: boundaryOf(rt), maps, it };
 }
 
 function kindsOf(b: Boundary, e: Entry): number {
@@ -124,15 +136,19 @@ describe("verifyHeap / verifyMap on a healthy runtime", () => {
       const info = maps.map((e) => rt.inspect(e.m));
       expect(info.some((i) => i.growing)).toBe(true);
       expect(info.some((i) => i.overflowBuckets > 0)).toBe(true);
+      expect(b.exports.memProfSampledLive()).toBeGreaterThan(0);
       expect(b.exports.verifyHeap(memPages(b))).toBe(0);
-      for (const e of maps) expect(name(b, b.exports.verifyMap(mapHandle(e.m), kindsOf(b, e))), `${e.key}→${e.value}`).toBe("OK");
+      for (const e of maps)
+        expect(name(b, b.exports.verifyMap(mapHandle(e.m), kindsOf(b, e))), `${e.key}→${e.value}`).toBe("OK");
       if (debug) {
         b.requireDebug("verify").checkHeap();
         for (const e of maps) mapOps(e.m).checkMap!(mapHandle(e.m));
       }
       // The wrong kinds are refused.
       const e0 = maps[0]!;
-      expect(b.exports.verifyMap(mapHandle(e0.m), kindsOf(b, { ...e0, value: "string" }))).toBe(codes(b).get("MAP_TYPE"));
+      expect(b.exports.verifyMap(mapHandle(e0.m), kindsOf(b, { ...e0, value: "string" }))).toBe(
+        codes(b).get("MAP_TYPE"),
+      );
       expect(b.exports.verifyMap(mapHandle(e0.m) + 4, kindsOf(b, e0))).toBe(codes(b).get("MAP_HEADER"));
       rt.close();
     });
@@ -271,6 +287,13 @@ const CORRUPTIONS: Corruption[] = [
     },
   },
   {
+    what: "rootsObj 0 (no table at all)",
+    expected: "ROOTS",
+    apply(b) {
+      global(b, "assembly/gc/roots/rootsObj").value = 0;
+    },
+  },
+  {
     what: "gcphase MARK",
     expected: "NOT_QUIET",
     apply(b) {
@@ -283,7 +306,7 @@ describe("verifyHeap / verifyMap report each corruption", () => {
   for (const [build, debug] of BUILDS) {
     for (const c of CORRUPTIONS) {
       it(`${build}: ${c.what} → ${c.expected}`, async () => {
-        const { rt, b, maps } = await healthy(debug);
+        const { b, maps } = await healthy(debug);
         expect(verifyAll(b, maps)).toBe(0);
         c.apply(b, maps);
         expect(name(b, verifyAll(b, maps))).toBe(c.expected);
@@ -293,27 +316,41 @@ describe("verifyHeap / verifyMap report each corruption", () => {
   }
 });
 
+/** Byte positions for corruptions: anywhere in the arena; in the static
+ *  data and the page map's entries up to the arena's end; in the meta
+ *  pages (span records, bitmaps, type bytes) — the last two are small but
+ *  hold the structure, so each gets a third of the positions. */
+function positions(b: Boundary): fc.Arbitrary<number> {
+  const pageMap = global(b, "assembly/mem/mheap/pageMap").value as number;
+  const startPage = global(b, "assembly/mem/mheap/arenaStartPage").value as number;
+  const endPage = global(b, "assembly/mem/mheap/arenaEndPage").value as number;
+  const metaPages: number[] = [];
+  for (let p = startPage; p < endPage; p++) if (pageMapEntry(b, p) === 1) metaPages.push(p);
+  const arenaBytes = (endPage - startPage) << PAGE_SHIFT;
+  const staticBytes = pageMap + endPage * 4;
+  return fc.oneof(
+    fc.nat(arenaBytes - 1).map((x) => (startPage << PAGE_SHIFT) + x),
+    fc.nat(staticBytes - 1),
+    fc.nat(metaPages.length * 8192 - 1).map((x) => (metaPages[x >>> PAGE_SHIFT]! << PAGE_SHIFT) + (x & 8191)),
+  );
+}
+
 describe("random byte flips (debug build)", () => {
   it("either verify nonzero or leave the debug checkers passing", async () => {
     const { b, maps } = await healthy(true);
     const dbg = b.requireDebug("verify");
     expect(verifyAll(b, maps)).toBe(0);
-    const scratch = b.scratchBase;
-    const arenaStart = (global(b, "assembly/mem/mheap/arenaStartPage").value as number) << PAGE_SHIFT;
-    const arenaEnd = (global(b, "assembly/mem/mheap/arenaEndPage").value as number) << PAGE_SHIFT;
-    // Static data and the page map [0, scratch), and the arena.
-    const span = scratch + (arenaEnd - arenaStart);
-    const at = (x: number) => (x < scratch ? x : arenaStart + (x - scratch));
+    const position = positions(b);
     const seed = Date.now() % 0x7fffffff;
     console.log(`snapshot-verify byte flips: seed ${seed}`);
     let reported = 0;
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(span - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(position, fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
         (flips) => {
           const u8 = b.u8;
-          const saved = flips.map(([x]) => [at(x), u8[at(x)]!] as const);
-          for (const [x, mask] of flips) u8[at(x)]! ^= mask;
+          const saved = flips.map(([x]) => [x, u8[x]!] as const);
+          for (const [x, mask] of flips) u8[x]! ^= mask;
           try {
             const r = verifyAll(b, maps);
             if (r !== 0) {
@@ -327,10 +364,69 @@ describe("random byte flips (debug build)", () => {
           }
         },
       ),
-      { numRuns: 200, seed, endOnFailure: true },
+      { numRuns: Number(process.env.FLIP_RUNS ?? 200), seed, endOnFailure: true },
     );
     expect(b.dead).toBe(null);
     expect(verifyAll(b, maps)).toBe(0);
+    console.log(`reported ${reported}`);
     expect(reported).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("crafted globals and words (debug build)", () => {
+  it("never trap, and a 0 from the verifiers leaves the debug checkers passing", async () => {
+    const { b, maps } = await healthy(true);
+    const dbg = b.requireDebug("verify");
+    const exports = b.exports as unknown as Record<string, unknown>;
+    // The core's 32-bit state globals (addresses, counters, flags).
+    const globals = Object.keys(exports).filter((n) => {
+      const g = exports[n];
+      return (
+        n.startsWith("state:") &&
+        g instanceof WebAssembly.Global &&
+        typeof g.value === "number" &&
+        Number.isInteger(g.value)
+      );
+    });
+    expect(globals.length).toBeGreaterThan(20);
+    const memBytes = b.memory.buffer.byteLength;
+    const word = fc.oneof(
+      fc.constantFrom(0, 1, 2, 8, 0x7fffffff, 0xffffffff, 0xfffffff0),
+      fc.nat(memBytes - 1),
+      fc.nat(0xffffffff),
+    );
+    const position = positions(b);
+    const seed = (Date.now() >>> 3) % 0x7fffffff;
+    console.log(`snapshot-verify crafted: seed ${seed}`);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...globals), word), { maxLength: 2 }),
+        fc.array(
+          fc.tuple(
+            position.map((x) => x >>> 2),
+            word,
+          ),
+          { maxLength: 3 },
+        ),
+        (gs, ws) => {
+          const savedG = gs.map(([n]) => [n, (exports[n] as WebAssembly.Global).value as number] as const);
+          const savedW = ws.map(([i]) => [i, b.u32[i]!] as const);
+          for (const [n, v] of gs) (exports[n] as WebAssembly.Global).value = v | 0;
+          for (const [i, v] of ws) b.u32[i] = v;
+          try {
+            if (verifyAll(b, maps) !== 0) return;
+            dbg.checkHeap();
+            for (const e of maps) mapOps(e.m).checkMap!(mapHandle(e.m));
+          } finally {
+            for (let k = savedW.length - 1; k >= 0; k--) b.u32[savedW[k]![0]] = savedW[k]![1];
+            for (let k = savedG.length - 1; k >= 0; k--)
+              (exports[savedG[k]![0]] as WebAssembly.Global).value = savedG[k]![1];
+          }
+        },
+      ),
+      { numRuns: Number(process.env.FLIP_RUNS ?? 200), seed, endOnFailure: true },
+    );
+    expect(b.dead).toBe(null);
+    expect(verifyAll(b, maps)).toBe(0);
   }, 60_000);
 });

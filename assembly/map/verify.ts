@@ -61,7 +61,7 @@ function bucketAt<K, V>(q: usize): bool {
 
 /** Is arr an allocated bucket array with room for the buckets B needs? */
 function arrayAt<K, V>(arr: usize, B: u32): bool {
-  if (objectAt(arr) != arr) return false;
+  if (arr == 0 || objectAt(arr) != arr) return false;
   if (bucketArrayLength<K, V>(B) * <u64>bucketSize<K, V>() > <u64>objectSize(arr)) return false;
   return isScanShape<K, V>() ? objectType(arr) == bucketType<K, V>() : !objectScanned(arr);
 }

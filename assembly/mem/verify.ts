@@ -410,9 +410,10 @@ export function verifyHeap(memPages64k: u32): VerifyFailure {
       nspans++;
       bitmapTotal += 2 * <u64>bitmapBytes(s.nelems);
       if (s.typeBytes != 0) typesTotal += <u64>typeBytesSize(s.nelems);
-      // Specials: bounded by sampledLive in all.
+      // Specials: at most one per slot, sampledLive in all.
+      let here: u32 = 0;
       for (let q = <usize>s.specials; q != 0; q = <usize>changetype<special>(q).next) {
-        if (nspecials >= sampledLive || !metaBlock(q, SPECIAL_SIZE)) return VerifyFailure.SPECIALS;
+        if (here++ >= s.nelems || nspecials >= sampledLive || !metaBlock(q, SPECIAL_SIZE)) return VerifyFailure.SPECIALS;
         let idx = changetype<special>(q).index;
         if (idx >= s.nelems || !isAllocated(s, idx)) return VerifyFailure.SPECIALS;
         nspecials++;
@@ -507,7 +508,7 @@ export function verifyHeap(memPages64k: u32): VerifyFailure {
 
   // The root table: an allocated pointer array of rootsCap slots at least,
   // each slot 0 or inside an allocated object.
-  if (rootsCap == 0 || objectAt(rootsObj) != rootsObj) return VerifyFailure.ROOTS;
+  if (rootsCap == 0 || rootsObj == 0 || objectAt(rootsObj) != rootsObj) return VerifyFailure.ROOTS;
   if (objectType(rootsObj) != ObjType.PTRARRAY || <u64>rootsCap << 2 > <u64>objectSize(rootsObj)) return VerifyFailure.ROOTS;
   for (let i: u32 = 0; i < rootsCap; i++) {
     let q = <usize>load<u32>(rootsObj + (<usize>i << 2));
