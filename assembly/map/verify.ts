@@ -35,6 +35,7 @@ import {
 import { hashKey, reflexive } from "./hash";
 import { lookupBucket, findInChain, foundBucket } from "./access";
 import { bucketArrayLength } from "./make";
+import { inList } from "./check";
 import { isStr, strPtr, strLen } from "./str";
 import { VerifyFailure, objectAt, objectSize, objectType, objectScanned } from "../mem/verify";
 import { classSize, sizeToClass, PAGE_SHIFT } from "../mem/sizeclasses";
@@ -84,11 +85,6 @@ function listAt<K, V>(list: u32, len: u32, cap: u32): bool {
   if (load<u32>(p + (<usize>cap << 2)) != 0) return false;
   for (let j: u32 = 0; j < len; j++) if (!bucketAt<K, V>(<usize>load<u32>(p + (<usize>j << 2)))) return false;
   return true;
-}
-
-function inList(list: u32, len: u32, p: usize): bool {
-  for (let j: u32 = 0; j < len; j++) if (<usize>load<u32>(<usize>list + (<usize>j << 2)) == p) return true;
-  return false;
 }
 
 /** The structure of chain b (bucket idx of an array with mask `mask`):
