@@ -106,7 +106,9 @@ function name(b: Boundary, code: number): string {
 }
 
 /** Span record field offsets (assembly/mem/span.ts). */
-const SPAN = { next: 8, prev: 12, listHead: 16, startAddr: 20, npages: 24, spanclass: 60, state: 61 };
+const SPAN = { next: 8, prev: 12, listHead: 16, startAddr: 20, npages: 24, gcmarkBits: 44, spanclass: 60, state: 61 };
+/** mapextra.nextOverflow's offset (assembly/map/hmap.ts). */
+const MAPEXTRA_NEXT_OVERFLOW = 24;
 const PAGE_SHIFT = 13;
 
 function pageMapEntry(b: Boundary, page: number): number {
@@ -291,6 +293,92 @@ const CORRUPTIONS: Corruption[] = [
     expected: "ROOTS",
     apply(b) {
       global(b, "assembly/gc/roots/rootsObj").value = 0;
+    },
+  },
+  {
+    what: "a mark bit left set",
+    expected: "NOT_QUIET",
+    apply(b, maps) {
+      const h = mapHandle(u32Map(maps).m);
+      const s = pageMapEntry(b, h >>> PAGE_SHIFT);
+      const start = b.u32[(s + SPAN.startAddr) >>> 2]! >>> 0;
+      const slot = (h - start) / 32; // hmap: size class 32
+      const marks = b.u32[(s + SPAN.gcmarkBits) >>> 2]! >>> 0;
+      b.u8[marks + (slot >>> 3)]! |= 1 << (slot & 7);
+    },
+  },
+  {
+    what: "sampledLive off by one",
+    expected: "SPECIALS",
+    apply(b) {
+      const g = global(b, "assembly/mem/mprof/sampledLive");
+      g.value = (g.value as number) + 1;
+    },
+  },
+  {
+    what: "metaPages off by one",
+    expected: "COUNTERS",
+    apply(b) {
+      const g = global(b, "assembly/mem/fixalloc/metaPages");
+      g.value = (g.value as number) - 1;
+    },
+  },
+  {
+    what: "hashWriting set",
+    expected: "MAP_HEADER",
+    apply(b, maps) {
+      const h = mapHandle(u32Map(maps).m);
+      b.u8[h + b.hmap.flags]! |= 4;
+    },
+  },
+  {
+    what: "noverflow off by one",
+    expected: "MAP_NOVERFLOW",
+    apply(b, maps) {
+      const h = mapHandle(u32Map(maps).m);
+      b.u8[h + b.hmap.noverflow]! += 1;
+    },
+  },
+  {
+    what: "extra pointing at the hmap",
+    expected: "MAP_EXTRA",
+    apply(b, maps) {
+      const h = mapHandle(u32Map(maps).m);
+      b.u32[(h + b.hmap.extra) >>> 2] = h;
+    },
+  },
+  {
+    what: "nevacuate past the old array of a growing map",
+    expected: "MAP_GROWTH",
+    apply(b, maps) {
+      const h = mapHandle(maps.find((e) => e.key === "u32" && e.value === "u64")!.m);
+      expect(b.u32[(h + b.hmap.oldbuckets) >>> 2]).not.toBe(0);
+      b.u32[(h + b.hmap.nevacuate) >>> 2] = 1 << 20;
+    },
+  },
+  {
+    what: "a duplicate key (and count raised to match)",
+    expected: "MAP_LOOKUP",
+    apply(b, maps) {
+      const e = u32Map(maps);
+      const h = mapHandle(e.m);
+      const L = b.bucketLayout("k32_v32");
+      const chain = chains(b, e).find((c) => c.length === 1 && b.u8[c[0]!]! >= 5 && b.u8[c[0]! + 7] === 0)!;
+      const bucket = chain[0]!;
+      let i = 0;
+      while (b.u8[bucket + i] !== 0) i++;
+      b.u8[bucket + i] = b.u8[bucket]!;
+      b.u32[(bucket + L.keys + 4 * i) >>> 2] = b.u32[(bucket + L.keys) >>> 2]!;
+      b.u32[(h + b.hmap.count) >>> 2] = (b.u32[(h + b.hmap.count) >>> 2]! >>> 0) + 1;
+    },
+  },
+  {
+    what: "extra.nextOverflow pointing at a primary bucket",
+    expected: "MAP_NEXT_OVERFLOW",
+    apply(b, maps) {
+      const h = mapHandle(u32Map(maps).m);
+      const extra = b.u32[(h + b.hmap.extra) >>> 2]! >>> 0;
+      b.u32[(extra + MAPEXTRA_NEXT_OVERFLOW) >>> 2] = b.u32[(h + b.hmap.buckets) >>> 2]!;
     },
   },
   {
