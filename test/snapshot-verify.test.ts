@@ -382,6 +382,27 @@ const CORRUPTIONS: Corruption[] = [
     },
   },
   {
+    what: "two spans sharing one mark bitmap",
+    expected: "META_OVERLAP",
+    apply(b) {
+      const start = global(b, "assembly/mem/mheap/arenaStartPage").value as number;
+      const end = global(b, "assembly/mem/mheap/arenaEndPage").value as number;
+      const byClass = new Map<number, number>();
+      for (let p = start; p < end; p++) {
+        const v = pageMapEntry(b, p);
+        if (v <= 1 || b.u8[v + SPAN.state] !== 1 || (b.u32[(v + SPAN.startAddr) >>> 2]! >>> 0) >>> PAGE_SHIFT !== p)
+          continue;
+        const other = byClass.get(b.u8[v + SPAN.spanclass]!);
+        if (other !== undefined) {
+          b.u32[(v + SPAN.gcmarkBits) >>> 2] = b.u32[(other + SPAN.gcmarkBits) >>> 2]!;
+          return;
+        }
+        byClass.set(b.u8[v + SPAN.spanclass]!, v);
+      }
+      throw new Error("no two spans of one class");
+    },
+  },
+  {
     what: "gcphase MARK",
     expected: "NOT_QUIET",
     apply(b) {

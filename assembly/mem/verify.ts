@@ -20,9 +20,11 @@
 //   - the static tables the allocator and the collector read (size
 //     classes, the type table, emptymspan) are well-formed;
 //   - fixalloc's chunk, free lists and byte counts account for every meta
-//     page; the grey queue's chunks and the heap-profile specials are
-//     metadata blocks; the page heap's free lists and mask, mcentral's
-//     lists and the mcache hold exactly the spans the walk found;
+//     page, and every metadata block (span records, bitmaps, type bytes,
+//     specials, grey chunks, free blocks) lies in a meta page, none
+//     overlapping another (the blocks' fingerprints add up to the pages');
+//   - the page heap's free lists and mask, mcentral's lists and the mcache
+//     hold exactly the spans the walk found;
 //   - every pointer word of every allocated scan object (as the collector
 //     scans it) is 0 or points into an allocated object; the root table is
 //     an allocated pointer array of rootsCap slots at least.
@@ -157,6 +159,10 @@ export enum VerifyFailure {
   /** extra.nextOverflow is not a free preallocated bucket of the array
    *  (ending at the array's sentinel), or a free one is not empty. */
   MAP_NEXT_OVERFLOW = 32,
+  /** Metadata blocks (span records, bitmaps, type bytes, specials, grey
+   *  chunks, fixalloc's free blocks and chunk) overlap, or leave part of a
+   *  meta page unaccounted for. */
+  META_OVERLAP = 33,
 }
 
 // ---------------------------------------------------------------------------
@@ -170,6 +176,27 @@ function metaBlock(p: usize, size: u32): bool {
   if (page < arenaStartPage || page >= arenaEndPage) return false;
   if (pageMapAt(page) != META_PAGE) return false;
   return <u32>(p & (PAGE_SIZE - 1)) + size <= PAGE_SIZE;
+}
+
+/** A fingerprint of the 8-byte units of [p, p+size): the sum of a 64-bit
+ *  mix (splitmix64's finaliser) of each unit's index. The blocks of the
+ *  meta pages tile them exactly iff their fingerprints add up to the meta
+ *  pages' own — short of a crafted sum of 64-bit mixes, which no single
+ *  wrong pointer is: one block counted twice or missed changes the sum. */
+function unitsMix(p: usize, size: u32): u64 {
+  let sum: u64 = 0;
+  let u = <u64>(p >>> 3);
+  let end = u + <u64>(size >> 3);
+  for (; u < end; u++) {
+    let x = u * 0x9e3779b97f4a7c15;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111eb;
+    x ^= x >> 31;
+    sum += x;
+  }
+  return sum;
 }
 
 /** Is v the address of a span record (a metadata block)? */
@@ -393,29 +420,44 @@ export function verifyHeap(memPages64k: u32): VerifyFailure {
   let p = arenaStartPage;
   let inuse: u32 = 0, free: u32 = 0, meta: u32 = 0, nspans: u32 = 0, nfree: u32 = 0, nspecials: u32 = 0;
   let bitmapTotal: u64 = 0, typesTotal: u64 = 0;
+  // Fingerprints of the meta pages and of the blocks found in them.
+  let metaMix: u64 = 0, blockMix: u64 = 0;
   let prevFree = false;
   while (p < arenaEndPage) {
     let v = pageMapAt(p);
-    if (v == META_PAGE) { meta++; p++; prevFree = false; continue; }
+    if (v == META_PAGE) {
+      metaMix += unitsMix(<usize>p << PAGE_SHIFT, PAGE_SIZE);
+      meta++;
+      p++;
+      prevFree = false;
+      continue;
+    }
     if (v == 0) return VerifyFailure.PAGE_MAP;
     if (!recordAddr(v)) return VerifyFailure.SPAN_RECORD_ADDR;
     let s = changetype<mspan>(<usize>v);
     if (s.startAddr != p << PAGE_SHIFT) return VerifyFailure.PAGE_MAP;
     let n = s.npages;
     if (n == 0 || <u64>p + <u64>n > <u64>arenaEndPage) return VerifyFailure.SPAN_FIELDS;
+    blockMix += unitsMix(<usize>v, <u32>SPAN_RECORD_SIZE);
     if (s.state == <u8>SpanState.INUSE) {
       r = verifySpan(s, v, p);
       if (r != VerifyFailure.OK) return r;
       inuse += n;
       nspans++;
-      bitmapTotal += 2 * <u64>bitmapBytes(s.nelems);
-      if (s.typeBytes != 0) typesTotal += <u64>typeBytesSize(s.nelems);
+      let nb = bitmapBytes(s.nelems);
+      bitmapTotal += 2 * <u64>nb;
+      blockMix += unitsMix(<usize>s.allocBits, nb) + unitsMix(<usize>s.gcmarkBits, nb);
+      if (s.typeBytes != 0) {
+        typesTotal += <u64>typeBytesSize(s.nelems);
+        blockMix += unitsMix(<usize>s.typeBytes, typeBytesSize(s.nelems));
+      }
       // Specials: at most one per slot, sampledLive in all.
       let here: u32 = 0;
       for (let q = <usize>s.specials; q != 0; q = <usize>changetype<special>(q).next) {
         if (here++ >= s.nelems || nspecials >= sampledLive || !metaBlock(q, SPECIAL_SIZE)) return VerifyFailure.SPECIALS;
         let idx = changetype<special>(q).index;
         if (idx >= s.nelems || !isAllocated(s, idx)) return VerifyFailure.SPECIALS;
+        blockMix += unitsMix(q, SPECIAL_SIZE);
         nspecials++;
       }
       prevFree = false;
@@ -484,10 +526,12 @@ export function verifyHeap(memPages64k: u32): VerifyFailure {
     if (count > CHUNK_CAP) return VerifyFailure.META_ALLOC;
     if (count != 0) return VerifyFailure.NOT_QUIET;
     if (c == greySpare) return VerifyFailure.META_ALLOC;
+    blockMix += unitsMix(c, CHUNK_BYTES);
     chunks++;
   }
   if (greySpare != 0) {
     if (!metaBlock(greySpare, CHUNK_BYTES)) return VerifyFailure.META_ALLOC;
+    blockMix += unitsMix(greySpare, CHUNK_BYTES);
     chunks++;
   }
   if (metaKindBytes(MetaKind.GCWORK) != <u64>chunks * <u64>CHUNK_BYTES) return VerifyFailure.COUNTERS;
@@ -497,14 +541,19 @@ export function verifyHeap(memPages64k: u32): VerifyFailure {
   if (chunkEnd == 0 || (chunkEnd & (PAGE_SIZE - 1)) != 0 || chunkPtr > chunkEnd || chunkEnd - chunkPtr > PAGE_SIZE) return VerifyFailure.META_ALLOC;
   if ((chunkPtr & 7) != 0 || !metaBlock(chunkEnd - PAGE_SIZE, PAGE_SIZE)) return VerifyFailure.META_ALLOC;
   let metaBytes: u64 = <u64>(chunkEnd - chunkPtr);
+  blockMix += unitsMix(chunkPtr, <u32>(chunkEnd - chunkPtr));
   for (let size: u32 = 8; size <= META_MAX; size += 8) {
     let n = metaListOk(size, (meta << PAGE_SHIFT) / size);
     if (n == u32.MAX_VALUE) return VerifyFailure.META_ALLOC;
     metaBytes += <u64>n * <u64>size;
+    for (let q = <usize>load<u32>(metaFreeLists + (<usize>(size >> 3) << 2)); q != 0; q = <usize>load<u32>(q)) {
+      blockMix += unitsMix(q, size);
+    }
   }
   if (load<u32>(metaFreeLists) != 0) return VerifyFailure.META_ALLOC;
   for (let k = <i32>MetaKind.SPAN; k <= <i32>MetaKind.PROFILE; k++) metaBytes += metaKindBytes(<MetaKind>k);
   if (metaBytes != <u64>meta << PAGE_SHIFT) return VerifyFailure.META_ALLOC;
+  if (blockMix != metaMix) return VerifyFailure.META_OVERLAP;
 
   // The root table: an allocated pointer array of rootsCap slots at least,
   // each slot 0 or inside an allocated object.
