@@ -189,6 +189,35 @@ const CORRUPTIONS: Corruption[] = [
     },
   },
   {
+    what: "an overflow pointer at an empty primary bucket",
+    expected: "MAP_CHAIN",
+    apply(b, maps) {
+      const all = chains(b, u32Map(maps));
+      const L = b.bucketLayout("k32_v32");
+      const empty = all.find((c) => c.length === 1 && b.u8[c[0]!] === 0);
+      // No empty bucket at this load: empty one (its keys go, count follows).
+      const target = empty ?? all.find((c) => c.length === 1)!;
+      const h = mapHandle(u32Map(maps).m);
+      if (!empty) {
+        let live = 0;
+        for (let i = 0; i < 8; i++) if (b.u8[target[0]! + i]! >= 5) live++;
+        b.u8.fill(0, target[0]!, target[0]! + 8);
+        b.u32[(h + b.hmap.count) >>> 2] = (b.u32[(h + b.hmap.count) >>> 2]! >>> 0) - live;
+      }
+      const chain = all.find((c) => c.length === 1 && c[0] !== target[0])!;
+      b.u32[(chain[0]! + L.overflow) >>> 2] = target[0]!;
+      // extra.overflow records it and noverflow counts it, so only the
+      // primary-bucket rule is left to fail.
+      const extra = b.u32[(h + b.hmap.extra) >>> 2]! >>> 0;
+      const list = b.u32[extra >>> 2]! >>> 0;
+      const len = b.u32[(extra + 4) >>> 2]!;
+      expect(len).toBeLessThan(b.u32[(extra + 8) >>> 2]!);
+      b.u32[(list >>> 2) + len] = target[0]!;
+      b.u32[(extra + 4) >>> 2] = len + 1;
+      b.u8[h + b.hmap.noverflow]! += 1;
+    },
+  },
+  {
     what: "buckets pointing inside the array, not at an object",
     expected: "MAP_BUCKETS",
     apply(b, maps) {

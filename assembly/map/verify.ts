@@ -17,7 +17,7 @@
 //     buckets; extra.nextOverflow is the first free preallocated bucket of
 //     the array, the free ones are zero and the last keeps its sentinel;
 //   - every overflow pointer is a bucket inside an allocated bucket-sized
-//     object; no chain loops (Brent's cycle finding on each chain) and the
+//     object, not a primary bucket of either array; no chain loops (Brent's cycle finding on each chain) and the
 //     chains of an array hold no more overflow buckets than its list
 //     records (which bounds every walk, and every later lookup);
 //   - every live string/bytes key or value is 0-length or lies inside an
@@ -65,6 +65,18 @@ function arrayAt<K, V>(arr: usize, B: u32): bool {
   if (arr == 0 || objectAt(arr) != arr) return false;
   if (bucketArrayLength<K, V>(B) * <u64>bucketSize<K, V>() > <u64>objectSize(arr)) return false;
   return isScanShape<K, V>() ? objectType(arr) == bucketType<K, V>() : !objectScanned(arr);
+}
+
+/** Is q one of the 2^B (or old) primary buckets, which are never overflow
+ *  buckets? */
+function inPrimary<K, V>(h: hmap, q: usize): bool {
+  let bsize = <u64>bucketSize<K, V>();
+  let a = <u64>h.buckets;
+  if (<u64>q >= a && <u64>q < a + <u64>bucketShift(<u32>h.B) * bsize) return true;
+  let o = <u64>h.oldbuckets;
+  if (o == 0) return false;
+  let oldB = (h.flags & <u8>Flag.sameSizeGrow) != 0 ? <u32>h.B : <u32>h.B - 1;
+  return <u64>q >= o && <u64>q < o + <u64>bucketShift(oldB) * bsize;
 }
 
 /** A string/bytes reference: 0-length, or its bytes inside one object. */
@@ -130,7 +142,7 @@ function chainOk<K, V>(h: hmap, b: usize, idx: usize, mask: usize, old: bool, ev
     }
     let next = overflowOf<K, V>(p);
     if (next == 0) return VerifyFailure.OK;
-    if (!bucketAt<K, V>(next)) return VerifyFailure.MAP_CHAIN;
+    if (!bucketAt<K, V>(next) || inPrimary<K, V>(h, next)) return VerifyFailure.MAP_CHAIN;
     // Brent: `saved` jumps to the walk's position at powers of two, so a
     // loop brings the walk back to it within twice the loop's length.
     if (next == saved) return VerifyFailure.MAP_CYCLE;
