@@ -17,9 +17,12 @@
 //     buckets; extra.nextOverflow is the first free preallocated bucket of
 //     the array, the free ones are zero and the last keeps its sentinel;
 //   - every overflow pointer is a bucket inside an allocated bucket-sized
-//     object, not a primary bucket of either array; no chain loops (Brent's cycle finding on each chain) and the
-//     chains of an array hold no more overflow buckets than its list
-//     records (which bounds every walk, and every later lookup);
+//     object, not a primary bucket of either array; no chain loops
+//     (Brent's cycle finding on each chain), and the chains of an array
+//     hold no more overflow buckets than its list records (which bounds
+//     every walk, and every later lookup); the new array's list holds
+//     exactly its chains' overflow buckets, each once (so no bucket is on
+//     two chains);
 //   - every live string/bytes key or value is 0-length or lies inside an
 //     allocated object;
 //   - every live key hashes to its tophash and bucket, and a lookup finds
@@ -37,7 +40,7 @@ import { lookupBucket, findInChain, foundBucket } from "./access";
 import { bucketArrayLength } from "./make";
 import { inList } from "./check";
 import { isStr, strPtr, strLen } from "./str";
-import { VerifyFailure, objectAt, objectSize, objectType, objectScanned } from "../mem/verify";
+import { VerifyFailure, objectAt, objectSize, objectType, objectScanned, mix64 } from "../mem/verify";
 import { classSize, sizeToClass, PAGE_SHIFT } from "../mem/sizeclasses";
 import { arenaStartPage, arenaEndPage } from "../mem/mheap";
 import { ObjType, typeStride, typePtrMask } from "../gc/types";
@@ -50,6 +53,7 @@ import { ObjType, typeStride, typePtrMask } from "../gc/types";
 let vLive: u32 = 0;
 let vOverflow: u32 = 0;
 let vBudget: u32 = 0;
+let vMix: u64 = 0;
 
 /** Is q a bucket of this shape inside an allocated bucket-sized object? */
 function bucketAt<K, V>(q: usize): bool {
@@ -158,6 +162,7 @@ function chainOk<K, V>(h: hmap, b: usize, idx: usize, mask: usize, old: bool, ev
     if (vBudget == 0) return VerifyFailure.MAP_CYCLE;
     vBudget--;
     vOverflow++;
+    vMix += mix64(<u64>next);
     p = next;
   }
   return VerifyFailure.OK; // not reached
@@ -261,6 +266,7 @@ function verifyMapOf<K, V>(hp: usize): VerifyFailure {
   let hasExtra = changetype<usize>(e) != 0;
   vLive = 0;
   vOverflow = 0;
+  vMix = 0;
   vBudget = hasExtra ? e.overflowLen : 0;
   let r: VerifyFailure;
   for (let j: usize = 0; j < nb; j++) {
@@ -268,6 +274,22 @@ function verifyMapOf<K, V>(hp: usize): VerifyFailure {
     if (r != VerifyFailure.OK) return r;
   }
   let newOverflow = vOverflow;
+  // extra.overflow holds exactly the new array's overflow buckets, once
+  // each: its entries are distinct, as many as the chains' overflow buckets
+  // (each of which is an entry), and their fingerprints add up to the
+  // chains' — so no bucket is on two chains, nor twice on one.
+  if (hasExtra) {
+    let list = <usize>e.overflow;
+    let len = e.overflowLen;
+    if (newOverflow != len) return VerifyFailure.MAP_OVERFLOW_LIST;
+    let listMix: u64 = 0;
+    for (let i: u32 = 0; i < len; i++) {
+      let q = load<u32>(list + (<usize>i << 2));
+      listMix += mix64(<u64>q);
+      for (let j: u32 = i + 1; j < len; j++) if (load<u32>(list + (<usize>j << 2)) == q) return VerifyFailure.MAP_OVERFLOW_LIST;
+    }
+    if (listMix != vMix) return VerifyFailure.MAP_OVERFLOW_LIST;
+  }
   if (growing) {
     vBudget = hasExtra ? e.oldoverflowLen : 0;
     for (let j: usize = 0; j < nold; j++) {

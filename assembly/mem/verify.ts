@@ -187,16 +187,20 @@ function unitsMix(p: usize, size: u32): u64 {
   let sum: u64 = 0;
   let u = <u64>(p >>> 3);
   let end = u + <u64>(size >> 3);
-  for (; u < end; u++) {
-    let x = u * 0x9e3779b97f4a7c15;
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111eb;
-    x ^= x >> 31;
-    sum += x;
-  }
+  for (; u < end; u++) sum += mix64(u);
   return sum;
+}
+
+/** splitmix64's finaliser (a bijection with full avalanche). */
+// @ts-ignore: decorator
+@inline export function mix64(u: u64): u64 {
+  let x = u * 0x9e3779b97f4a7c15;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111eb;
+  x ^= x >> 31;
+  return x;
 }
 
 /** Is v the address of a span record (a metadata block)? */
