@@ -218,6 +218,31 @@ const CORRUPTIONS: Corruption[] = [
     },
   },
   {
+    what: "an empty overflow bucket on two chains (listed twice)",
+    expected: "MAP_OVERFLOW_LIST",
+    apply(b, maps) {
+      const e = u32Map(maps);
+      const h = mapHandle(e.m);
+      const L = b.bucketLayout("k32_v32");
+      const all = chains(b, e);
+      const src = all.find((c) => c.length === 2 && b.u8[c[0]! + 7]! >= 5)!;
+      const x = src[1]!;
+      let live = 0;
+      for (let i = 0; i < 8; i++) if (b.u8[x + i]! >= 5) live++;
+      b.u8.fill(0, x, x + 8); // x empty: nothing in it says which chain it is on
+      b.u32[(h + b.hmap.count) >>> 2] = (b.u32[(h + b.hmap.count) >>> 2]! >>> 0) - live;
+      const t = all.find((c) => c.length === 1 && b.u8[c[0]! + 7] !== 1)!;
+      b.u32[(t[0]! + L.overflow) >>> 2] = x;
+      const extra = b.u32[(h + b.hmap.extra) >>> 2]! >>> 0;
+      const list = b.u32[extra >>> 2]! >>> 0;
+      const len = b.u32[(extra + 4) >>> 2]!;
+      expect(len).toBeLessThan(b.u32[(extra + 8) >>> 2]!);
+      b.u32[(list >>> 2) + len] = x;
+      b.u32[(extra + 4) >>> 2] = len + 1;
+      b.u8[h + b.hmap.noverflow]! += 1;
+    },
+  },
+  {
     what: "buckets pointing inside the array, not at an object",
     expected: "MAP_BUCKETS",
     apply(b, maps) {
