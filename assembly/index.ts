@@ -89,6 +89,11 @@ export function memProfSampledLive(): u32 { return sampledLive; }
 /** Samples dropped for want of metadata memory. */
 export function memProfDropped(): u32 { return droppedSamples; }
 
+// Snapshots: checking a restored image before it is used (mem/verify.ts,
+// then map/verify.ts for each map of the image's table).
+export { VerifyFailure, verifyHeap } from "./mem/verify";
+export { verifyMap } from "./map/verify";
+
 // ---------------------------------------------------------------------------
 // The collector (gc/)
 

@@ -122,7 +122,7 @@ export const cycle: usize = memory.data(offsetof<CycleRecord>(), 8);
 // @ts-ignore: decorator
 @inline function rec(): CycleRecord { return changetype<CycleRecord>(cycle); }
 
-let inGC: bool = false;
+export let inGC: bool = false;
 
 
 /** The last STEP_LOG pauses (for bench/gc's distribution and the tests'

@@ -13,13 +13,13 @@
 import { metaAlloc, metaFree, metaEnsure, MetaKind } from "../mem/fixalloc";
 
 // @ts-ignore: decorator
-@inline const CHUNK_BYTES: u32 = 1024;
+@inline export const CHUNK_BYTES: u32 = 1024;
 // @ts-ignore: decorator
-@inline const CHUNK_CAP: u32 = (CHUNK_BYTES - 8) >> 2;
+@inline export const CHUNK_CAP: u32 = (CHUNK_BYTES - 8) >> 2;
 
 // chunk: [0] next chunk, [4] count, [8..] entries
-let top: usize = 0;
-let spare: usize = 0;
+export let top: usize = 0;
+export let spare: usize = 0;
 export let overflowed: bool = false;
 /** Entries in the queue (for tests and the checker). */
 export let queued: u32 = 0;

@@ -45,12 +45,12 @@ export const enum MetaKind {
 }
 
 // Free list heads, indexed by size >> 3 (1..16).
-const freeLists: usize = memory.data(((META_MAX >> 3) + 1) * 4, 4);
+export const freeLists: usize = memory.data(((META_MAX >> 3) + 1) * 4, 4);
 // Bytes in use by kind.
 const kindBytes: usize = memory.data(5 * 8, 8);
 
-let chunkPtr: usize = 0;
-let chunkEnd: usize = 0;
+export let chunkPtr: usize = 0;
+export let chunkEnd: usize = 0;
 
 /** Meta pages taken from the page heap so far. */
 export let metaPages: u32 = 0;

@@ -67,7 +67,7 @@ function timedGrow(wasmPages: u32): i32 {
 @inline export const META_PAGE: u32 = 1;
 /** Pages on the exact-size free lists; runs of this many or more go to free[0]. */
 // @ts-ignore: decorator
-@inline const MAX_LISTED: u32 = 128;
+@inline export const MAX_LISTED: u32 = 128;
 /** Reservation made before every heap operation: two span records (the
  *  span and a split-off rest), two bitmaps and a type-byte array. */
 // @ts-ignore: decorator
@@ -77,12 +77,12 @@ function timedGrow(wasmPages: u32): i32 {
 @inline export const SCRATCH_SIZE: u32 = 65536;
 
 const WASM_PAGE_SHIFT: u32 = 16;
-const PAGES_PER_WASM_PAGE: u32 = 1 << (WASM_PAGE_SHIFT - PAGE_SHIFT);
+export const PAGES_PER_WASM_PAGE: u32 = 1 << (WASM_PAGE_SHIFT - PAGE_SHIFT);
 
 // free[0] = runs >= MAX_LISTED pages; free[n] = runs of exactly n pages.
-const freeLists: usize = memory.data(MAX_LISTED * 4, 4);
+export const freeLists: usize = memory.data(MAX_LISTED * 4, 4);
 // Bit n set iff free[n] is non-empty (n = 1..127).
-const freeMask: usize = memory.data(MAX_LISTED / 8, 8);
+export const freeMask: usize = memory.data(MAX_LISTED / 8, 8);
 
 export let pageMap: usize = 0;
 export let pageMapBytes: u32 = 0;
@@ -171,7 +171,7 @@ function mapFreeRunEnds(s: mspan): void {
 // Free-run lists
 
 // @ts-ignore: decorator
-@inline function freeHead(npages: u32): usize {
+@inline export function freeHead(npages: u32): usize {
   return freeLists + (<usize>(npages < MAX_LISTED ? npages : <u32>0) << 2);
 }
 
@@ -329,16 +329,16 @@ export function takeMetaPage(): usize {
 /** Pages a heap needs at least after the fixed areas: the first meta page
  *  and one heap page. */
 // @ts-ignore: decorator
-@inline const MIN_ARENA_PAGES: u32 = 2;
+@inline export const MIN_ARENA_PAGES: u32 = 2;
 
 // The layout of the fixed areas (see the essay), for `pages` 8 KiB pages of
 // address space. heapInit and minMemoryBytes both use these.
 // @ts-ignore: decorator
-@inline function pageMapAddr(): usize { return (__heap_base + 15) & ~15; }
+@inline export function pageMapAddr(): usize { return (__heap_base + 15) & ~15; }
 // @ts-ignore: decorator
-@inline function scratchAddr(pages: u32): usize { return (pageMapAddr() + (<usize>pages << 2) + 15) & ~15; }
+@inline export function scratchAddr(pages: u32): usize { return (pageMapAddr() + (<usize>pages << 2) + 15) & ~15; }
 // @ts-ignore: decorator
-@inline function arenaStartFor(pages: u32): u32 {
+@inline export function arenaStartFor(pages: u32): u32 {
   return <u32>((scratchAddr(pages) + SCRATCH_SIZE + PAGE_SIZE - 1) >>> PAGE_SHIFT);
 }
 

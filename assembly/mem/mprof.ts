@@ -145,13 +145,13 @@ export let droppedSamples: u32 = 0;
 
 /** One 8-byte special (see the diagram above). */
 @unmanaged
-class special {
+export class special {
   next: u32;
   index: u32;
 }
 
 // @ts-ignore: decorator
-@inline const SPECIAL_SIZE: u32 = 8;
+@inline export const SPECIAL_SIZE: u32 = 8;
 
 /** The largest mean gap drawn (Go's fastexprand cap; exported to the host,
  *  which unbiases with it). */
