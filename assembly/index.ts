@@ -32,7 +32,7 @@ import { rootReserve, rootSet } from "./gc/roots";
 import { safePoint, gcFull, gcStep as markStep, gcStart as startCycle, cycle, pauseNs, pauseEnd, stepLog, stepCount, STEP_LOG } from "./gc/gc";
 import { gcphase } from "./gc/phase";
 import { setGCPercent as setPercent } from "./gc/pacer";
-import { hmap, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TYP_GEN_SHIFT as GEN_SHIFT } from "./map/hmap";
+import { hmap, mapextra, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TYP_GEN_SHIFT as GEN_SHIFT } from "./map/hmap";
 import { HITER_SIZE } from "./map/iter";
 import { lastBatchStatus, lastBatchCount } from "./map/batch";
 import { setHooked } from "./map/unsafe";
@@ -154,6 +154,10 @@ export const HMAP_nevacuate: u32 = <u32>offsetof<hmap>("nevacuate");
 export const HMAP_extra: u32 = <u32>offsetof<hmap>("extra");
 export const HMAP_typ: u32 = <u32>offsetof<hmap>("typ");
 export const MAPEXTRA_BYTES: u32 = <u32>MAPEXTRA_SIZE;
+export const MAPEXTRA_overflow: u32 = <u32>offsetof<mapextra>("overflow");
+export const MAPEXTRA_overflowLen: u32 = <u32>offsetof<mapextra>("overflowLen");
+export const MAPEXTRA_oldoverflow: u32 = <u32>offsetof<mapextra>("oldoverflow");
+export const MAPEXTRA_oldoverflowLen: u32 = <u32>offsetof<mapextra>("oldoverflowLen");
 
 export function batchStatus(): i32 { return <i32>lastBatchStatus; }
 export function batchCount(): u32 { return lastBatchCount; }

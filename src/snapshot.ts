@@ -46,6 +46,7 @@ import type { Boundary } from "./boundary.js";
 import { SnapshotError } from "./errors.js";
 import { hashBytesX } from "./hash.js";
 import { heapWalk } from "./records.js";
+import { coreSuffix, type KindName } from "./maptypes.js";
 
 export const MAGIC = "GOMAPSNP";
 export const FORMAT_VERSION = 1;
@@ -497,14 +498,60 @@ export function verifyStructure(b: Boundary, state: ImageState, memPages: number
       throw fail("maps", `map ${JSON.stringify(m.name)}: unknown kinds ${m.key}→${m.value}`);
     return k | (v << 8);
   });
-  const ex = b.exports as unknown as { verifyHeap?(p: number): number; verifyMap?(h: number, k: number): number };
-  if (!ex.verifyHeap || !ex.verifyMap) return; // TEMPORARY until the verifier lands: REMOVE
+  const ex = b.exports;
   const codes = b.enumOf("VerifyFailure");
   const nameOf = (code: number): string => [...codes].find(([, v]) => v === code)?.[0] ?? `code ${code}`;
   const heap = ex.verifyHeap(memPages) >>> 0;
   if (heap !== 0) throw fail("structure", `the heap fails the core's check ${nameOf(heap)}`);
   state.maps.forEach((m, i) => {
-    const r = ex.verifyMap!(m.h, kinds[i]!) >>> 0;
+    const r = ex.verifyMap(m.h, kinds[i]!) >>> 0;
     if (r !== 0) throw fail("maps", `map ${JSON.stringify(m.name)} fails the core's check ${nameOf(r)}`);
+    const why = overflowListsOk(b, m);
+    if (why) throw fail("maps", `map ${JSON.stringify(m.name)}: ${why}`);
   });
+}
+
+/** The part of a map's check that wants a hash set (verifyMap proved the
+ *  rest: every pointer below is the base of a bucket of this map's shape,
+ *  every chain ends, and the new array's list is as long as its chains'
+ *  overflow buckets): the new array's overflow list holds each of its
+ *  chains' overflow buckets exactly once, and the old array's list holds
+ *  every overflow bucket of the old chains. The collector keeps a noscan
+ *  map's overflow buckets alive through these lists: a bucket missing from
+ *  them would be freed while its chain still links it. O(buckets). */
+function overflowListsOk(b: Boundary, m: ImageMap): string | null {
+  const u8 = b.u8,
+    u32 = b.u32;
+  const L = b.hmap;
+  const lay = b.bucketLayout(coreSuffix(m.key as KindName, m.value as KindName));
+  const h = m.h;
+  const extra = u32[(h + L.extra) >>> 2]!;
+  if (extra === 0) return null; // verifyMap: no chain has an overflow bucket then
+  const at = (field: string): number => u32[(extra + b.constant(`MAPEXTRA_${field}`)) >>> 2]!;
+  const B = u8[h + L.B]!;
+  const walk = (array: number, n: number, list: number, len: number, exact: boolean): string | null => {
+    if (array === 0) return null;
+    const listed = new Set<number>();
+    for (let i = 0; i < len; i++) {
+      const q = u32[(list >>> 2) + i]!;
+      if (exact && listed.has(q)) return `overflow bucket ${q} is listed twice`;
+      listed.add(q);
+    }
+    const seen = new Set<number>();
+    for (let j = 0; j < n; j++) {
+      for (let p = u32[(array + j * lay.size + lay.overflow) >>> 2]!; p !== 0; p = u32[(p + lay.overflow) >>> 2]!) {
+        if (!listed.has(p)) return `overflow bucket ${p} of chain ${j} is not on its array's overflow list`;
+        if (seen.has(p)) return `overflow bucket ${p} is on two chains`;
+        seen.add(p);
+      }
+    }
+    return null;
+  };
+  const buckets = u32[(h + L.buckets) >>> 2]!,
+    oldbuckets = u32[(h + L.oldbuckets) >>> 2]!;
+  const sameSize = (u8[h + L.flags]! & b.sameSizeFlag) !== 0;
+  return (
+    walk(buckets, 2 ** B, at("overflow"), at("overflowLen"), true) ??
+    walk(oldbuckets, sameSize ? 2 ** B : 2 ** (B - 1), at("oldoverflow"), at("oldoverflowLen"), false)
+  );
 }
