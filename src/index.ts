@@ -17,6 +17,7 @@ export {
   type RestoreOptions,
   type RestoreResult,
 } from "./runtime.js";
+export type { SnapshotSource, SnapshotTarget, SnapshotWritable } from "./snapstream.js";
 export type { MemStats } from "./memstats.js";
 export type {
   MapInspection,

@@ -217,6 +217,34 @@ export function checksum(head: Uint8Array, hashes: readonly bigint[]): [number, 
   return [hashBytesX(data, CHECK_SEEDS[0]) >>> 0, hashBytesX(data, CHECK_SEEDS[1]) >>> 0];
 }
 
+/** The image's bytes in file order, one piece per call: the head, then
+ *  views of linear memory (at most `chunk` bytes each; taken when asked
+ *  for, so a consumer that pulls slowly holds one at a time), each
+ *  section's zero padding a fresh array. null after the last. */
+export function imageViews(plan: ImagePlan, b: Boundary): (chunk: number) => Uint8Array | null {
+  let run = -1; // -1: the head
+  let at = 0;
+  return (chunk) => {
+    if (run === -1) {
+      run = 0;
+      return plan.head;
+    }
+    for (;;) {
+      const r = plan.runs[run];
+      if (!r) return null;
+      if (at < r.length) {
+        const n = Math.min(chunk, r.length - at);
+        at += n;
+        return b.u8.subarray(r.address + at - n, r.address + at);
+      }
+      run++;
+      at = 0;
+      const padding = pad8(r.length) - r.length;
+      if (padding) return new Uint8Array(padding);
+    }
+  };
+}
+
 /** Write a planned image with `write`, which gets views into linear
  *  memory it must consume (copy or write out) before it returns or its
  *  promise settles. At most `chunk` bytes per call. */
@@ -226,16 +254,8 @@ export async function writeImage(
   write: (bytes: Uint8Array) => void | Promise<void>,
   chunk = 64 * 1024 * 1024,
 ): Promise<void> {
-  await write(plan.head);
-  const zeros = new Uint8Array(8);
-  for (const r of plan.runs) {
-    for (let at = 0; at < r.length; at += chunk) {
-      const n = Math.min(chunk, r.length - at);
-      await write(b.u8.subarray(r.address + at, r.address + at + n));
-    }
-    const padding = pad8(r.length) - r.length;
-    if (padding) await write(zeros.subarray(0, padding));
-  }
+  const next = imageViews(plan, b);
+  for (let v = next(chunk); v !== null; v = next(chunk)) await write(v);
 }
 
 /** The same, synchronously, into one Uint8Array. */
@@ -407,6 +427,9 @@ export interface ImageReader {
   /** Fill `dst` with the next dst.length bytes (straight into linear
    *  memory: no second copy of the image). */
   readInto(dst: Uint8Array): void | Promise<void>;
+  /** Called after the last section: a source of unknown length (a
+   *  stream) checks that it ends there (SnapshotError "sections" else). */
+  end?(): void | Promise<void>;
 }
 
 /** A reader over bytes in hand. */
@@ -479,6 +502,7 @@ export async function readImage(
       if (p.some((x) => x !== 0)) throw fail("sections", "padding bytes are not zero");
     }
   }
+  await reader.end?.();
   verifyImage(b, head, header, runs);
   setGlobals(b, state.globals);
   b.adoptImage();
