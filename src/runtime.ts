@@ -39,6 +39,7 @@ import {
   writeJob,
   writeTarget,
   type ImageJob,
+  type SnapshotReadableStream,
   type SnapshotSource,
   type SnapshotTarget,
 } from "./snapstream.js";
@@ -785,7 +786,7 @@ export class Runtime {
    * runtime frozen: cancel it. Closing the runtime errors the stream with
    * `RuntimeClosedError`.
    */
-  snapshotStream(options: SnapshotOptions): ReadableStream<Uint8Array> {
+  snapshotStream(options: SnapshotOptions): SnapshotReadableStream {
     currentOp.name = "Runtime.snapshotStream";
     return imageStream(this.#imageJob(options, "rt.snapshotStream"));
   }

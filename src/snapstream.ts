@@ -53,22 +53,69 @@ export interface SnapshotWritable {
   /** Called once the image is written; the snapshot settles on 'finish'. */
   end(): unknown;
   /** Listens for 'drain', 'error', 'close' and 'finish'. */
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
   /** Removes the listeners again. */
-  off(event: string, listener: (...args: never[]) => void): unknown;
-  /** Called with the reason when the snapshot fails on its side. */
-  destroy(error?: Error): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Called (without an error) when the snapshot fails on its side. */
+  destroy(): unknown;
+}
+
+/** A WHATWG `WritableStream` of bytes (an OPFS file's `createWritable()`,
+ *  `new WritableStream(...)`), declared structurally so that a project
+ *  needs no DOM lib: the part `rt.snapshotTo` uses. */
+export interface SnapshotWritableStream {
+  /** Locks the stream to the writer `rt.snapshotTo` writes with. */
+  getWriter(): {
+    write(chunk: Uint8Array): Promise<void>;
+    close(): Promise<void>;
+    abort(reason?: unknown): Promise<void>;
+    releaseLock(): void;
+  };
+}
+
+/** A WHATWG `ReadableStream` of bytes, declared structurally (no DOM lib
+ *  needed): what `rt.snapshotStream` returns is a real `ReadableStream`
+ *  (in TypeScript with the DOM lib, `stream as ReadableStream<Uint8Array>`
+ *  for APIs such as `new Response(stream)`), and what `Runtime.restoreFrom`
+ *  takes is any object with this `getReader()`. */
+export interface SnapshotReadableStream {
+  /** Is a reader attached? */
+  readonly locked: boolean;
+  /** Locks the stream to a reader of its chunks. */
+  getReader(): {
+    read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>;
+    cancel(reason?: unknown): Promise<void>;
+    releaseLock(): void;
+  };
+  /** Stops the stream (a snapshot stream then thaws its runtime). */
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** A `Blob` (a browser `File` included), declared structurally. */
+export interface SnapshotBlob {
+  /** Bytes in the Blob (the image's length, checked against its header). */
+  readonly size: number;
+  /** A part of it (read a piece at a time). */
+  slice(start?: number, end?: number): SnapshotBlob;
+  /** Its bytes. */
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 /** Where `rt.snapshotTo` writes: a file path or `file:` URL (Node), a Node
  *  `Writable`, or a WHATWG `WritableStream` (e.g. an OPFS file's
  *  `createWritable()`). */
-export type SnapshotTarget = string | URL | SnapshotWritable | WritableStream<Uint8Array>;
+export type SnapshotTarget = string | URL | SnapshotWritable | SnapshotWritableStream;
 
 /** What `Runtime.restoreFrom` reads: a file path or `file:` URL (Node), a
  *  `Blob` (a browser `File` included), a WHATWG `ReadableStream`, any async
  *  iterable of `Uint8Array` chunks (a Node `Readable`), or the bytes. */
-export type SnapshotSource = string | URL | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Uint8Array;
+export type SnapshotSource =
+  | string
+  | URL
+  | SnapshotBlob
+  | SnapshotReadableStream
+  | AsyncIterable<Uint8Array>
+  | Uint8Array;
 
 // ------------------------------------------------------------ files (Node)
 
@@ -133,7 +180,7 @@ export interface ImageJob {
 const copyOut = (job: ImageJob, v: Uint8Array): Uint8Array => (job.inMemory(v) ? v.slice() : v);
 
 /** `rt.snapshotStream`: pull-based; one chunk per pull, copied then. */
-export function imageStream(job: ImageJob): ReadableStream<Uint8Array> {
+export function imageStream(job: ImageJob): SnapshotReadableStream {
   let sent = 0;
   return new ReadableStream<Uint8Array>(
     {
@@ -170,7 +217,7 @@ export function imageStream(job: ImageJob): ReadableStream<Uint8Array> {
 export type WriteTarget =
   | { kind: "path"; path: string; files: SnapshotFiles }
   | { kind: "writable"; w: SnapshotWritable }
-  | { kind: "stream"; s: WritableStream<Uint8Array> };
+  | { kind: "stream"; s: SnapshotWritableStream };
 
 export function writeTarget(target: unknown): WriteTarget {
   if (typeof target === "string" || target instanceof URL) {
@@ -179,7 +226,7 @@ export function writeTarget(target: unknown): WriteTarget {
   }
   const t = target as Record<string, unknown> | null;
   if (typeof t === "object" && t !== null) {
-    if (typeof t.getWriter === "function") return { kind: "stream", s: target as WritableStream<Uint8Array> };
+    if (typeof t.getWriter === "function") return { kind: "stream", s: target as SnapshotWritableStream };
     if (
       typeof t.write === "function" &&
       typeof t.end === "function" &&
@@ -238,8 +285,7 @@ async function toWritable(job: ImageJob, w: SnapshotWritable): Promise<void> {
     finished = true;
     rouse();
   };
-  const asyncErr = onError as (...a: never[]) => void;
-  w.on("error", asyncErr);
+  w.on("error", onError);
   w.on("close", onClose);
   w.on("drain", rouse);
   w.on("finish", onFinish);
@@ -252,8 +298,9 @@ async function toWritable(job: ImageJob, w: SnapshotWritable): Promise<void> {
       }
     } catch (e) {
       // Our side failed (the runtime closed): the Writable goes down with
-      // it, as stream.pipeline does it.
-      w.destroy(e instanceof Error ? e : new Error(String(e)));
+      // it, as in stream.pipeline, but quietly (the promise carries the
+      // reason; an 'error' event nobody listens for would crash Node).
+      w.destroy();
       throw e;
     }
     if (!failed) {
@@ -262,14 +309,14 @@ async function toWritable(job: ImageJob, w: SnapshotWritable): Promise<void> {
     }
     if (failed) throw (failed as { e: unknown }).e;
   } finally {
-    w.off("error", asyncErr);
+    w.off("error", onError);
     w.off("close", onClose);
     w.off("drain", rouse);
     w.off("finish", onFinish);
   }
 }
 
-async function toStream(job: ImageJob, s: WritableStream<Uint8Array>): Promise<void> {
+async function toStream(job: ImageJob, s: SnapshotWritableStream): Promise<void> {
   const writer = s.getWriter();
   try {
     for (let v = job.next(COPY_CHUNK); v !== null; v = job.next(COPY_CHUNK)) await writer.write(copyOut(job, v));
@@ -303,7 +350,7 @@ export async function openSource(source: unknown, bytes: (u8: Uint8Array) => Ima
   const s = source as Record<string | symbol, unknown> | null;
   if (typeof s === "object" && s !== null) {
     if (typeof s.getReader === "function") {
-      const r = (source as ReadableStream<Uint8Array>).getReader();
+      const r = (source as SnapshotReadableStream).getReader();
       return new ChunkReader(
         () => r.read() as Promise<IteratorResult<unknown>>,
         async (e) => {
@@ -330,7 +377,7 @@ export async function openSource(source: unknown, bytes: (u8: Uint8Array) => Ima
   );
 }
 
-function isBlob(x: unknown): x is Blob {
+function isBlob(x: unknown): x is SnapshotBlob {
   return typeof Blob === "function" && x instanceof Blob;
 }
 
@@ -364,7 +411,7 @@ function fileReader(f: FileSource): SourceReader {
   };
 }
 
-function blobReader(blob: Blob): SourceReader {
+function blobReader(blob: SnapshotBlob): SourceReader {
   let pos = 0;
   const readInto = async (dst: Uint8Array): Promise<void> => {
     for (let off = 0; off < dst.length; ) {
