@@ -780,10 +780,11 @@ export class Runtime {
    *
    * The image is of the maps as they are at this call, and the runtime is
    * frozen from this call until the stream has delivered its last byte,
-   * errored or been cancelled: writes, collections and compaction throw
-   * `SnapshotInProgressError`, lookups (`get`, `has`, `size`, iteration
-   * of existing iterators) go on. A stream that is never read keeps the
-   * runtime frozen: cancel it. Closing the runtime errors the stream with
+   * errored or been cancelled: writes, collections, compaction, pins and
+   * iteration steps that call the core throw `SnapshotInProgressError`;
+   * lookups (`get`, `has`, `getMany`, `size`) go on (docs/snapshot.md,
+   * "The freeze"). A stream that is never read keeps the runtime frozen:
+   * cancel it. Closing the runtime errors the stream with
    * `RuntimeClosedError`.
    */
   snapshotStream(options: SnapshotOptions): SnapshotReadableStream {

@@ -215,18 +215,26 @@ describe("round trips: the same bytes as rt.snapshot, the same maps back", () =>
 
 describe("the freeze: writes refused while a streamed snapshot is written, lookups go on", () => {
   const refusedWrites = async (b: Built) => {
+    const roots = b.rt.roots;
     expect(() => b.nums.set(1, 1)).toThrow(SnapshotInProgressError);
+    expect(() => b.nums.clear()).toThrow(SnapshotInProgressError);
+    expect(() => b.nums.free()).toThrow(SnapshotInProgressError);
+    expect(() => b.rt.pin(b.nums)).toThrow(SnapshotInProgressError);
+    expect(() => b.rt.setGCPercent(50)).toThrow(SnapshotInProgressError);
     expect(() => b.nums.delete(3)).toThrow(SnapshotInProgressError);
     expect(() => b.rt.map({ key: "u32", value: "u32" })).toThrow(SnapshotInProgressError);
     expect(() => b.rt.gc()).toThrow(SnapshotInProgressError);
     await expect(b.rt.compact()).rejects.toThrow(SnapshotInProgressError);
     expect(() => b.rt.snapshot({ maps: { nums: b.nums } })).toThrow(SnapshotInProgressError);
     expect(() => b.rt.snapshotStream({ maps: { nums: b.nums } })).toThrow(SnapshotInProgressError);
+    expect(b.rt.roots).toBe(roots); // the refused rt.map() and rt.pin() hold no root slot
     // Lookups answer, from the image's state.
     expect(b.nums.get(3)).toBe(1 ^ 0x5a5a);
     expect(b.nums.has(1)).toBe(false);
     expect(b.nums.size).toBe(N - N / 5);
     expect(b.strs.get("key-1-x")).toEqual(new Uint8Array([1, 0, 1]));
+    expect(b.nums.getMany(new Uint32Array([3, 6]))).toEqual(new Uint32Array([1 ^ 0x5a5a, 2 ^ 0x5a5a]));
+    expect(b.rt.inspect(b.nums).count).toBe(N - N / 5);
   };
   const writesWork = (b: Built) => {
     b.nums.set(1, 1);
