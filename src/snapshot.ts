@@ -57,6 +57,9 @@ const WASM_PAGE = 65536;
 /** The custom section that holds a core's fingerprint. */
 export const FINGERPRINT_SECTION = "gomap-fingerprint";
 const CHECK_SEEDS = [0x5eed0001, 0x5eed0002] as const;
+/** At most this many MEMORY sections per 64 KiB of an image's memory
+ *  (sections are runs of 8 KiB heap pages). */
+const MAX_SECTIONS_PER_WASM_PAGE = WASM_PAGE / 8192;
 /** The largest STATE section a restore reads (globals, host state and a
  *  map table of ~100k maps fit well under it). */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
@@ -300,6 +303,11 @@ export function parseHeader(bytes: Uint8Array, available: number | undefined): I
     throw fail("sections", `memory of ${memoryPages} pages under a cap of ${maxPages} (64 KiB pages) is impossible`);
   if (sections < 2 || HEADER_BYTES + sections * TABLE_ENTRY_BYTES > totalBytes)
     throw fail("sections", `${sections} sections cannot fit in ${totalBytes} bytes`);
+  // Every MEMORY section after the first is whole heap pages (8 KiB), so
+  // there are at most 8 per 64 KiB of memory: a stream (whose length is
+  // not known) cannot make the table's read allocate more than 8 MiB.
+  if (sections > 2 + memoryPages * MAX_SECTIONS_PER_WASM_PAGE)
+    throw fail("sections", `${sections} sections in ${memoryPages} pages of memory`);
   if (available !== undefined && available !== totalBytes) {
     throw fail(
       available < totalBytes ? "truncated" : "sections",

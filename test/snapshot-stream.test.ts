@@ -532,6 +532,22 @@ describe("hostile sources", () => {
     r.rt.close();
   });
 
+  it("a stream whose header declares a huge section table: refused before it is read", async () => {
+    const head = image.slice(0, 64);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(24, 0x7fffffff, true); // sections
+    dv.setUint32(44, 0x100, true); // total bytes: 2^40 and a bit, so the table "fits"
+    let pulled = 0;
+    const s = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++;
+        c.enqueue(pulled === 1 ? head : new Uint8Array(1 << 20));
+      },
+    });
+    await expect(Runtime.restoreFrom(s)).rejects.toMatchObject({ reason: "sections" });
+    expect(pulled).toBeLessThanOrEqual(2);
+  });
+
   it("a file or Blob one byte short or long: refused by the header check", async () => {
     const short = join(dir, "short.snap");
     writeFileSync(short, image.subarray(0, image.length - 1));
