@@ -166,12 +166,27 @@ const POOL_OPTIONS = new Set(["key", "value", "generation", "hint", "maxIdle"]);
 const mapRegistry = new FinalizationRegistry<{ release: () => void; rt: Runtime }>((held) => {
   const b = boundaries.get(held.rt);
   if (!b || b.dead) return; // closed or dead: nothing to release
+  if (b.frozen) {
+    deferRelease(held.rt, held.release);
+    return;
+  }
   try {
     held.release();
   } catch {
     // The runtime died in the meantime: nothing to release.
   }
 });
+
+/** Backstop releases (a map or iterator the program dropped) that came
+ *  while a streamed snapshot froze their runtime, whose root table they
+ *  write: run when it thaws (they would fail now, and their slots leak). */
+const afterThaw = new WeakMap<Runtime, (() => void)[]>();
+
+function deferRelease(rt: Runtime, release: () => void): void {
+  let q = afterThaw.get(rt);
+  if (!q) afterThaw.set(rt, (q = []));
+  q.push(release);
+}
 
 /** Internal: the boundary of a runtime (tests, lab, benchmarks). Not part of
  *  the public API. */
@@ -246,6 +261,12 @@ export class Runtime {
       iterRegistry: new FinalizationRegistry<number[]>((slots) => {
         const b = boundaries.get(this);
         if (!b || b.dead) return; // closed or dead
+        if (b.frozen) {
+          deferRelease(this, () => {
+            for (const s of slots) roots.release(s);
+          });
+          return;
+        }
         try {
           for (const s of slots) roots.release(s);
         } catch {
@@ -847,6 +868,16 @@ export class Runtime {
         finished = true;
         b.thaw();
         src.done();
+        const q = afterThaw.get(this);
+        afterThaw.delete(this);
+        if (!q || this.#closed || b.dead) return;
+        for (const release of q) {
+          try {
+            release();
+          } catch {
+            // as in the backstops: the runtime died meanwhile
+          }
+        }
       },
     };
   }

@@ -290,6 +290,39 @@ describe("the freeze: writes refused while a streamed snapshot is written, looku
     b.rt.close();
   });
 
+  it("maps and iterators the program drops while frozen are released at the thaw (FinalizationRegistry backstops)", () => {
+    const tmp = mkdtempSync(join(ROOT, "test", ".tmp-snapfin-"));
+    try {
+      writeFileSync(
+        join(tmp, "probe.mjs"),
+        `import { Runtime } from "gomap-wasm";
+        const rt = await Runtime.create();
+        const kept = rt.map({ key: "u32", value: "u32" });
+        for (let i = 0; i < 1000; i++) kept.set(i, i);
+        (() => {
+          const dropped = rt.map({ key: "u32", value: "u32" });
+          dropped.set(1, 1);
+          const it = kept.entries();
+          it.next();
+        })();
+        const reader = rt.snapshotStream({ maps: { kept } }).getReader();
+        const frozen = { liveMaps: 0, roots: 0 };
+        for (let i = 0; i < 20; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+        frozen.liveMaps = rt.liveMaps;
+        frozen.roots = rt.roots;
+        while (!(await reader.read()).done);
+        console.log(JSON.stringify({ frozen, liveMaps: rt.liveMaps, roots: rt.roots }));`,
+      );
+      const r = spawnSync(process.execPath, ["--expose-gc", "probe.mjs"], { cwd: tmp, encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      // While frozen the releases wait (the map and the iterator's 4 slots
+      // still held); at the thaw they run: one map, one root slot.
+      expect(JSON.parse(r.stdout)).toEqual({ frozen: { liveMaps: 2, roots: 6 }, liveMaps: 1, roots: 1 });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it("snapshotStream: thawed when the consumer cancels", async () => {
     const b = await build();
     const s = b.rt.snapshotStream({ maps: { nums: b.nums, strs: b.strs } });
