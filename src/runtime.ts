@@ -183,9 +183,9 @@ const mapRegistry = new FinalizationRegistry<{ release: () => void; rt: Runtime 
 const afterThaw = new WeakMap<Runtime, (() => void)[]>();
 
 function deferRelease(rt: Runtime, release: () => void): void {
-  let q = afterThaw.get(rt);
-  if (!q) afterThaw.set(rt, (q = []));
-  q.push(release);
+  const q = afterThaw.get(rt);
+  if (q) q.push(release);
+  else afterThaw.set(rt, [release]);
 }
 
 /** Internal: the boundary of a runtime (tests, lab, benchmarks). Not part of
