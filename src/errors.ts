@@ -342,11 +342,13 @@ export class SnapshotError extends GomapError {
   }
 }
 
-/** A write, collection, compaction or close was attempted on a runtime
- *  while a streamed snapshot of it (`rt.snapshotTo`, `rt.snapshotStream`)
- *  is being written: the image must stay consistent, so the runtime is
- *  read-only until the stream ends. Reads work as usual. Nothing was
- *  changed; retry after the snapshot's promise settles. */
+/** A write, collection, compaction, pin or iteration step was attempted
+ *  on a runtime while a streamed snapshot of it (`rt.snapshotTo`,
+ *  `rt.snapshotStream`) is being written: the image must stay consistent,
+ *  so the runtime is read-only until the stream ends. Lookups work as
+ *  usual; `rt.close()` is never refused (it ends the snapshot with
+ *  RuntimeClosedError). Nothing was changed; retry after the snapshot
+ *  ends. */
 export class SnapshotInProgressError extends GomapError {
   /** "SnapshotInProgressError". */
   override name = "SnapshotInProgressError";

@@ -17,6 +17,14 @@ export {
   type RestoreOptions,
   type RestoreResult,
 } from "./runtime.js";
+export type {
+  SnapshotBlob,
+  SnapshotReadableStream,
+  SnapshotSource,
+  SnapshotTarget,
+  SnapshotWritable,
+  SnapshotWritableStream,
+} from "./snapstream.js";
 export type { MemStats } from "./memstats.js";
 export type {
   MapInspection,

@@ -23,6 +23,7 @@ import {
   RuntimeDeadError,
   OutOfMemoryError,
   RuntimeClosedError,
+  SnapshotInProgressError,
 } from "./errors.js";
 import type { KindName, KindSpec, KindValue } from "./maptypes.js";
 import { readBatch, type ValueReader } from "./codec.js";
@@ -96,6 +97,10 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
     this.#m = m;
     this.#x = x;
     const b = x.b;
+    // Starting one takes root slots and writes them (mapiterinit): not
+    // while a streamed snapshot reads the heap (checked before a slot is
+    // taken, so a refused start holds none).
+    if (b.frozen) throw new SnapshotInProgressError("starting a map iteration");
     this.#epoch = x.gen.epoch;
     this.#state = new Uint8Array(b.hiterBytes);
     const roots = x.owner.roots;
@@ -238,6 +243,10 @@ export class GoMapIterator<K extends KindName, V extends KindName> {
   #fetch(): boolean {
     const x = this.#x;
     const b = x.b;
+    // A step moves the iterator's root slots, which live in the heap a
+    // streamed snapshot is reading: refused until it ends (the entries
+    // already fetched are handed out; nothing here has changed).
+    if (b.frozen) throw new SnapshotInProgressError("a map iteration step");
     const itAddr = b.scratchBase;
     const kAddr = itAddr + 64;
     const vAddr = kAddr + ITER_BATCH * 8;

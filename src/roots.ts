@@ -9,7 +9,7 @@
  * core's heap and every store to it goes through the write barrier.
  */
 import type { Boundary } from "./boundary.js";
-import { OutOfMemoryError, RuntimeClosedError } from "./errors.js";
+import { OutOfMemoryError, RuntimeClosedError, SnapshotInProgressError } from "./errors.js";
 
 export class RootTable {
   #b: Boundary;
@@ -41,6 +41,10 @@ export class RootTable {
   /** A free slot (empty), growing the core's table if needed. */
   acquire(): number {
     if (this.#closed) throw new RuntimeClosedError();
+    // Every slot taken is about to be written (makemap, rootsSet,
+    // mapiterinit): refused up front while a streamed snapshot reads the
+    // heap, so that a refused rt.map() or rt.pin() holds no slot.
+    if (this.#b.frozen) throw new SnapshotInProgressError("taking a root slot");
     let slot = this.#free.pop();
     if (slot === undefined) {
       slot = this.#next;

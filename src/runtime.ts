@@ -24,6 +24,7 @@ import {
   bytesReader,
   coreFingerprint,
   imageBytes,
+  imageViews,
   planImage,
   readImage,
   verifyStructure,
@@ -32,6 +33,16 @@ import {
   type ImageReader,
   type ImageState,
 } from "./snapshot.js";
+import {
+  imageStream,
+  openSource,
+  writeJob,
+  writeTarget,
+  type ImageJob,
+  type SnapshotReadableStream,
+  type SnapshotSource,
+  type SnapshotTarget,
+} from "./snapstream.js";
 import { createUnsafe, type Unsafe } from "./unsafe.js";
 import { environmentChecks } from "./trust.js";
 import { GoMap, mapHandle, mapInternals, mapOps, mapOwner, newGoMap, type MapOwner } from "./map.js";
@@ -155,12 +166,27 @@ const POOL_OPTIONS = new Set(["key", "value", "generation", "hint", "maxIdle"]);
 const mapRegistry = new FinalizationRegistry<{ release: () => void; rt: Runtime }>((held) => {
   const b = boundaries.get(held.rt);
   if (!b || b.dead) return; // closed or dead: nothing to release
+  if (b.frozen) {
+    deferRelease(held.rt, held.release);
+    return;
+  }
   try {
     held.release();
   } catch {
     // The runtime died in the meantime: nothing to release.
   }
 });
+
+/** Backstop releases (a map or iterator the program dropped) that came
+ *  while a streamed snapshot froze their runtime, whose root table they
+ *  write: run when it thaws (they would fail now, and their slots leak). */
+const afterThaw = new WeakMap<Runtime, (() => void)[]>();
+
+function deferRelease(rt: Runtime, release: () => void): void {
+  const q = afterThaw.get(rt);
+  if (q) q.push(release);
+  else afterThaw.set(rt, [release]);
+}
 
 /** Internal: the boundary of a runtime (tests, lab, benchmarks). Not part of
  *  the public API. */
@@ -235,6 +261,12 @@ export class Runtime {
       iterRegistry: new FinalizationRegistry<number[]>((slots) => {
         const b = boundaries.get(this);
         if (!b || b.dead) return; // closed or dead
+        if (b.frozen) {
+          deferRelease(this, () => {
+            for (const s of slots) roots.release(s);
+          });
+          return;
+        }
         try {
           for (const s of slots) roots.release(s);
         } catch {
@@ -696,7 +728,8 @@ export class Runtime {
       const limits = { maxMemory: this.maxMemory, maxPeakMemory: resolveCompactOptions(options) };
       const reseed = this.#reseedNext;
       this.#reseedNext = false;
-      if (boundaryOf(this).frozen) throw new SnapshotInProgressError("rt.compact()"); // closed: RuntimeClosedError
+      // closed: RuntimeClosedError; a streamed snapshot reads this heap
+      if (boundaryOf(this).frozen) throw new SnapshotInProgressError("rt.compact");
       const module = this.#module ?? (await loadCore(this.debug ? "debug" : "release"));
       const maxPages = this.maxMemory / 65536;
       const nb = await freshCore(module, maxPages, this.debug, boundaryOf(this), limits);
@@ -704,6 +737,7 @@ export class Runtime {
       currentOp.name = "Runtime.compact";
       const ob = boundaryOf(this);
       if (ob.dead) throw new RuntimeDeadError(ob.dead);
+      if (ob.frozen) throw new SnapshotInProgressError("rt.compact"); // one started during the await
       if (ob.events.pending) ob.events.deliver(); // the old instance's, before it is left
       if (this.#closed) throw new RuntimeClosedError(); // a callback just closed it
       const report = compactInto(ob, nb, maxPages, {
@@ -757,6 +791,96 @@ export class Runtime {
     } finally {
       src.done();
     }
+  }
+
+  /**
+   * The image of `rt.snapshot(options)` as a WHATWG `ReadableStream` of
+   * `Uint8Array` chunks (docs/snapshot.md, "Streams and files"): pull-based,
+   * each chunk (at most 8 MiB) copied out of linear memory when the
+   * consumer asks for it, so the whole image is never held twice. The
+   * bytes equal `rt.snapshot(options)`'s.
+   *
+   * The image is of the maps as they are at this call, and the runtime is
+   * frozen from this call until the stream has delivered its last byte,
+   * errored or been cancelled: writes, collections, compaction, pins and
+   * iteration steps that call the core throw `SnapshotInProgressError`;
+   * lookups (`get`, `has`, `getMany`, `size`) go on (docs/snapshot.md,
+   * "The freeze"). A stream that is never read keeps the runtime frozen:
+   * cancel it. Closing the runtime errors the stream with
+   * `RuntimeClosedError`.
+   */
+  snapshotStream(options: SnapshotOptions): SnapshotReadableStream {
+    currentOp.name = "Runtime.snapshotStream";
+    return imageStream(this.#imageJob(options, "rt.snapshotStream"));
+  }
+
+  /**
+   * Write the image of `rt.snapshot(options)` to `target` without holding
+   * it twice (docs/snapshot.md, "Streams and files"); resolves with the
+   * bytes written.
+   *
+   * - a file path or `file:` URL (Node): written straight from linear
+   *   memory to `<path>.tmp-<random>`, flushed, then renamed over `path`,
+   *   so the file appears whole or not at all (the temporary file is
+   *   removed on failure);
+   * - a Node `Writable`: a copy per chunk, honouring backpressure (waits
+   *   for 'drain'); ended at the end, settles on 'finish'; its error
+   *   rejects the promise;
+   * - a WHATWG `WritableStream` (e.g. an OPFS file's `createWritable()`):
+   *   a copy per chunk, each write awaited; closed at the end, aborted on
+   *   failure.
+   *
+   * The image is of the maps as they are at this call, and the runtime is
+   * frozen until the promise settles, as with `snapshotStream`. Closing
+   * the runtime meanwhile rejects it with `RuntimeClosedError` (the
+   * Writable is destroyed, the stream aborted, the temporary file removed).
+   */
+  async snapshotTo(target: SnapshotTarget, options: SnapshotOptions): Promise<{ bytes: number }> {
+    currentOp.name = "Runtime.snapshotTo";
+    const t = writeTarget(target);
+    const job = this.#imageJob(options, "rt.snapshotTo");
+    return { bytes: await writeJob(job, t) };
+  }
+
+  /** A streamed snapshot: the plan made now, the runtime frozen until
+   *  the job finishes (thawed once, on whichever end comes first). */
+  #imageJob(options: SnapshotOptions, what: string): ImageJob {
+    const src = this.#imageSource(options, what);
+    const b = boundaryOf(this);
+    if (!b.freeze()) {
+      // An exception escaped a write and nothing has reported it yet: the
+      // runtime dies of it here, as the next guarded call would make it.
+      src.done();
+      throw b.trapped(b.escaped, what, true);
+    }
+    const next = imageViews(src.plan, src.b);
+    const memory = src.b.memory;
+    let finished = false;
+    return {
+      totalBytes: src.plan.totalBytes,
+      next: (chunk) => {
+        if (finished) return null;
+        if (this.#closed) throw new RuntimeClosedError();
+        return next(chunk);
+      },
+      inMemory: (v) => v.buffer === memory.buffer,
+      finish: () => {
+        if (finished) return;
+        finished = true;
+        b.thaw();
+        src.done();
+        const q = afterThaw.get(this);
+        afterThaw.delete(this);
+        if (!q || this.#closed || b.dead) return;
+        for (const release of q) {
+          try {
+            release();
+          } catch {
+            // as in the backstops: the runtime died meanwhile
+          }
+        }
+      },
+    };
   }
 
   /** The STATE and memory of an image of the named maps (rt.snapshot and
@@ -863,6 +987,42 @@ export class Runtime {
     if (!(image instanceof Uint8Array))
       throw new InvalidArgumentError("image", "expected a Uint8Array (the bytes of rt.snapshot)");
     return Runtime.#restore(bytesReader(image), options);
+  }
+
+  /**
+   * `Runtime.restore` from a source read as it comes, never holding the
+   * image twice (docs/snapshot.md, "Streams and files"):
+   *
+   * - a file path or `file:` URL (Node): positional reads straight into
+   *   the new linear memory;
+   * - a `Blob` (a browser `File` included): read a piece at a time;
+   * - a WHATWG `ReadableStream`, or any async iterable of `Uint8Array`
+   *   chunks (a Node `Readable`): each chunk copied into memory as it
+   *   comes;
+   * - a `Uint8Array`: as `Runtime.restore`.
+   *
+   * The image is checked as `Runtime.restore` checks it. A file or Blob
+   * shorter or longer than its header says, or a stream that ends early,
+   * is `SnapshotError` "truncated" (longer: "sections"); a stream that
+   * goes on after the image's last section is "sections"; a chunk that is
+   * not a `Uint8Array` is `InvalidArgumentError`. An error of the source
+   * (a Readable that fails half-way, a file that cannot be opened: Node's
+   * own error, e.g. ENOENT) rejects with that error. On any failure
+   * nothing is kept and a stream source is cancelled (a Node Readable
+   * destroyed).
+   */
+  static async restoreFrom(source: SnapshotSource, options?: RestoreOptions): Promise<RestoreResult> {
+    currentOp.name = "Runtime.restoreFrom";
+    const reader = await openSource(source, bytesReader);
+    let result: RestoreResult;
+    try {
+      result = await Runtime.#restore(reader, options);
+    } catch (e) {
+      await reader.close(e);
+      throw e;
+    }
+    await reader.close();
+    return result;
   }
 
   /** @internal The restore of any image source (bytes, files, streams). */

@@ -58,6 +58,9 @@ const WASM_PAGE = 65536;
 /** The custom section that holds a core's fingerprint. */
 export const FINGERPRINT_SECTION = "gomap-fingerprint";
 const CHECK_SEEDS = [0x5eed0001, 0x5eed0002] as const;
+/** At most this many MEMORY sections per 64 KiB of an image's memory
+ *  (sections are runs of 8 KiB heap pages). */
+const MAX_SECTIONS_PER_WASM_PAGE = WASM_PAGE / 8192;
 /** The largest STATE section a restore reads (globals, host state and a
  *  map table of ~100k maps fit well under it). */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
@@ -218,6 +221,34 @@ export function checksum(head: Uint8Array, hashes: readonly bigint[]): [number, 
   return [hashBytesX(data, CHECK_SEEDS[0]) >>> 0, hashBytesX(data, CHECK_SEEDS[1]) >>> 0];
 }
 
+/** The image's bytes in file order, one piece per call: the head, then
+ *  views of linear memory (at most `chunk` bytes each; taken when asked
+ *  for, so a consumer that pulls slowly holds one at a time), each
+ *  section's zero padding a fresh array. null after the last. */
+export function imageViews(plan: ImagePlan, b: Boundary): (chunk: number) => Uint8Array | null {
+  let run = -1; // -1: the head
+  let at = 0;
+  return (chunk) => {
+    if (run === -1) {
+      run = 0;
+      return plan.head;
+    }
+    for (;;) {
+      const r = plan.runs[run];
+      if (!r) return null;
+      if (at < r.length) {
+        const n = Math.min(chunk, r.length - at);
+        at += n;
+        return b.u8.subarray(r.address + at - n, r.address + at);
+      }
+      run++;
+      at = 0;
+      const padding = pad8(r.length) - r.length;
+      if (padding) return new Uint8Array(padding);
+    }
+  };
+}
+
 /** Write a planned image with `write`, which gets views into linear
  *  memory it must consume (copy or write out) before it returns or its
  *  promise settles. At most `chunk` bytes per call. */
@@ -227,16 +258,8 @@ export async function writeImage(
   write: (bytes: Uint8Array) => void | Promise<void>,
   chunk = 64 * 1024 * 1024,
 ): Promise<void> {
-  await write(plan.head);
-  const zeros = new Uint8Array(8);
-  for (const r of plan.runs) {
-    for (let at = 0; at < r.length; at += chunk) {
-      const n = Math.min(chunk, r.length - at);
-      await write(b.u8.subarray(r.address + at, r.address + at + n));
-    }
-    const padding = pad8(r.length) - r.length;
-    if (padding) await write(zeros.subarray(0, padding));
-  }
+  const next = imageViews(plan, b);
+  for (let v = next(chunk); v !== null; v = next(chunk)) await write(v);
 }
 
 /** The same, synchronously, into one Uint8Array. */
@@ -281,6 +304,11 @@ export function parseHeader(bytes: Uint8Array, available: number | undefined): I
     throw fail("sections", `memory of ${memoryPages} pages under a cap of ${maxPages} (64 KiB pages) is impossible`);
   if (sections < 2 || HEADER_BYTES + sections * TABLE_ENTRY_BYTES > totalBytes)
     throw fail("sections", `${sections} sections cannot fit in ${totalBytes} bytes`);
+  // Every MEMORY section after the first is whole heap pages (8 KiB), so
+  // there are at most 8 per 64 KiB of memory: a stream (whose length is
+  // not known) cannot make the table's read allocate more than 8 MiB.
+  if (sections > 2 + memoryPages * MAX_SECTIONS_PER_WASM_PAGE)
+    throw fail("sections", `${sections} sections in ${memoryPages} pages of memory`);
   if (available !== undefined && available !== totalBytes) {
     throw fail(
       available < totalBytes ? "truncated" : "sections",
@@ -408,6 +436,9 @@ export interface ImageReader {
   /** Fill `dst` with the next dst.length bytes (straight into linear
    *  memory: no second copy of the image). */
   readInto(dst: Uint8Array): void | Promise<void>;
+  /** Called after the last section: a source of unknown length (a
+   *  stream) checks that it ends there (SnapshotError "sections" else). */
+  end?(): void | Promise<void>;
 }
 
 /** A reader over bytes in hand. */
@@ -480,6 +511,7 @@ export async function readImage(
       if (p.some((x) => x !== 0)) throw fail("sections", "padding bytes are not zero");
     }
   }
+  await reader.end?.();
   verifyImage(b, head, header, runs);
   setGlobals(b, state.globals);
   b.adoptImage();

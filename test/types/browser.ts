@@ -23,3 +23,17 @@ try {
 } catch (e) {
   if (e instanceof WasmLoadError) console.error(e.url, e.status, e.contentType);
 }
+
+// Streamed snapshots: Blobs, ReadableStreams, OPFS.
+{
+  const rt = await Runtime.create();
+  const m = rt.map({ key: "u32", value: "u32" });
+  const blob = await new Response(rt.snapshotStream({ maps: { m } }) as ReadableStream<Uint8Array>).blob();
+  const handle = await (await navigator.storage.getDirectory()).getFileHandle("rt.snap", { create: true });
+  await rt.snapshotTo(await handle.createWritable(), { maps: { m } });
+  const { maps } = await Runtime.restoreFrom(await handle.getFile());
+  await Runtime.restoreFrom(blob);
+  await Runtime.restoreFrom(blob.stream());
+  void maps;
+  rt.close();
+}

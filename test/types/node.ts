@@ -50,3 +50,19 @@ await Runtime.create({ wasm: releasePath });
 await Runtime.create({ wasm: fetch("https://example.com/release.wasm") }); // Node's own fetch and Response
 setWasmSource(async (build) => readFile(new URL(`../../build/${build}.wasm`, import.meta.url)));
 setWasmSource(null);
+
+// Streamed snapshots: files, Writables and Readables.
+{
+  const { createReadStream, createWriteStream } = await import("node:fs");
+  const rt = await Runtime.create();
+  const m = rt.map({ key: "u32", value: "u32" });
+  const written: { bytes: number } = await rt.snapshotTo("rt.snap", { maps: { m } });
+  void written;
+  await rt.snapshotTo(new URL("file:///tmp/rt.snap"), { maps: { m } });
+  await rt.snapshotTo(createWriteStream("rt.snap"), { maps: { m } });
+  await Runtime.restoreFrom("rt.snap");
+  await Runtime.restoreFrom(createReadStream("rt.snap"));
+  const { rt: back } = await Runtime.restoreFrom(rt.snapshotStream({ maps: { m } }), { reseed: true });
+  back.close();
+  rt.close();
+}
