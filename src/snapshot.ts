@@ -551,7 +551,7 @@ export function verifyStructure(b: Boundary, state: ImageState, memPages: number
  *  every overflow bucket of the old chains. The collector keeps a noscan
  *  map's overflow buckets alive through these lists: a bucket missing from
  *  them would be freed while its chain still links it. O(buckets). */
-function overflowListsOk(b: Boundary, m: ImageMap): string | null {
+export function overflowListsOk(b: Boundary, m: ImageMap): string | null {
   const u8 = b.u8,
     u32 = b.u32;
   const L = b.hmap;

@@ -6,6 +6,7 @@
 
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
+import { overflowListsOk } from "../src/snapshot.js";
 import { Runtime, type GoMap } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { mapHandle, mapOps } from "../src/map.js";
@@ -90,12 +91,17 @@ function memPages(b: Boundary): number {
 }
 
 /** verifyHeap, then verifyMap on every map; the first nonzero code (0: all sound). */
+/** What restore checks (src/snapshot.ts verifyStructure): the core's
+ *  verifyHeap and verifyMap, then the host's hash-set check of the
+ *  overflow lists (reported here as MAP_OVERFLOW_LIST). */
 function verifyAll(b: Boundary, maps: Entry[]): number {
   const r = b.exports.verifyHeap(memPages(b));
   if (r !== 0) return r;
   for (const e of maps) {
     const r2 = b.exports.verifyMap(mapHandle(e.m), kindsOf(b, e));
     if (r2 !== 0) return r2;
+    if (overflowListsOk(b, { name: "m", key: e.key, value: e.value, h: mapHandle(e.m) }) !== null)
+      return codes(b).get("MAP_OVERFLOW_LIST")!;
   }
   return 0;
 }
