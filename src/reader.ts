@@ -288,7 +288,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
           ? [key | 0, 0, 0]
           : null;
       case "f64": {
-        if (typeof key !== "number" || key !== key) return null;
+        if (typeof key !== "number" || Number.isNaN(key)) return null;
         this.#f64[0] = key === 0 ? 0 : key;
         const lo = this.#f64w[0]!,
           hi = this.#f64w[1]!;
