@@ -40,7 +40,18 @@ afterEach(async () => {
   for (const w of workers.splice(0)) await w.terminate();
 });
 
-async function startReader(descriptor: SharedMapDescriptor): Promise<(msg: object) => Promise<any>> {
+/** What the reader thread answers (test/workers/shared-reader.mjs). */
+interface Reply {
+  values?: unknown[];
+  size?: number;
+  value?: unknown;
+  error?: string;
+  bad?: number;
+  n?: number;
+  stats?: { lookups: number; retries: number };
+}
+
+async function startReader(descriptor: SharedMapDescriptor): Promise<(msg: object) => Promise<Reply>> {
   const w = new Worker(WORKER, { workerData: { descriptor } });
   workers.push(w);
   const queue: ((m: unknown) => void)[] = [];
@@ -51,8 +62,8 @@ async function startReader(descriptor: SharedMapDescriptor): Promise<(msg: objec
   const ready = new Promise((res) => queue.push(res));
   await ready;
   return (msg) =>
-    new Promise((res) => {
-      queue.push(res);
+    new Promise<Reply>((res) => {
+      queue.push(res as (m: unknown) => void);
       w.postMessage(msg);
     });
 }
@@ -104,7 +115,11 @@ describe("shared runtimes", () => {
     f.set(-0, 1.5).set(2.25, -3).set(Number.MAX_VALUE, 7);
     const rf = attach(rt.share(f));
     expect([rf.get(0), rf.get(-0), rf.get(2.25), rf.get(Number.NaN), rf.get(Number.MAX_VALUE)]).toEqual([
-      1.5, 1.5, -3, undefined, 7,
+      1.5,
+      1.5,
+      -3,
+      undefined,
+      7,
     ]);
     const i = rt.map({ key: "i64", value: "i32" });
     i.set(-5n, -7).set(2n ** 62n, 9);
@@ -157,7 +172,7 @@ describe("shared runtimes", () => {
     }
     Atomics.store(new Int32Array(stop), 0, 1);
     const { bad, n, stats } = await result;
-    console.log(`shared stress: ${n} reader lookups, ${stats.retries} retries, ${writes} owner writes`);
+    console.log(`shared stress: ${n} reader lookups, ${stats?.retries} retries, ${writes} owner writes`);
     expect(bad).toBe(0);
     expect(n).toBeGreaterThan(0);
     rt.close();
