@@ -36,6 +36,7 @@ import { hmap, mapextra, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TY
 import { HITER_SIZE } from "./map/iter";
 import { lastBatchStatus, lastBatchCount } from "./map/batch";
 import { setHooked } from "./map/unsafe";
+import { seqWord, SEQ_STRIPES as STRIPES, CONTROL_CLOSED as CLOSED } from "./map/seqlock";
 
 // ---------------------------------------------------------------------------
 // The runtime (proc.ts) and the allocator (mem/)
@@ -187,3 +188,12 @@ export const TYP_GEN_SHIFT: u32 = GEN_SHIFT;
 
 /** Install (on) or remove the assign/delete hook flag of a map. */
 export function mapSetHooked(h: usize, on: bool): void { setHooked(h, on); }
+
+// ---------------------------------------------------------------------------
+// Shared memory (map/seqlock.ts; the host's src/reader.ts is the reader side)
+
+export { setShared, controlWord, closeShared, retireMap } from "./map/seqlock";
+/** The address of map h's sequence word (readers load it around a lookup). */
+export function seqAddress(h: usize): usize { return seqWord(h); }
+export const SEQ_STRIPE_COUNT: u32 = STRIPES;
+export const CONTROL_CLOSED: u32 = CLOSED;

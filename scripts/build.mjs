@@ -5,6 +5,10 @@
 //                       the package loads by default, so every bundler and a
 //                       CommonJS bundle find it with no configuration
 //   build/debug.wasm    asc --target debug (asserts, checkers, source map)
+//   build/{release,debug}-shared.wasm  the same cores importing a shared
+//                       memory (Runtime.create({ shared: true })); the code is
+//                       byte-identical, so are the fingerprints
+//   build/release-shared-inline.js  the shared release core as base64
 //   build/{release,debug}.d.ts  the builds' own bindings (asc --bindings raw):
 //                       the host's type of the core's exports
 //   build/core-exports.js  the names each build exports (checked at load)
@@ -82,11 +86,14 @@ export const CORE_TARGETS = [
     entry: "assembly/index.ts",
     outputs: ["build/release.wasm", "build/release.wat", "build/release.d.ts"],
     inline: "build/release-inline.js",
+    shared: "build/release-shared.wasm",
+    sharedInline: "build/release-shared-inline.js",
   },
   {
     target: "debug",
     entry: "assembly/debug.ts",
     outputs: ["build/debug.wasm", "build/debug.wasm.map", "build/debug.d.ts"],
+    shared: "build/debug-shared.wasm",
   },
 ];
 
@@ -122,6 +129,11 @@ async function buildCore() {
         t.target,
         "--transform",
         join(root, "scripts", "state-globals.mjs"),
+        // Compiled for a shared memory (the optimiser then assumes other
+        // threads may look); splitShared below writes the unshared twin.
+        "--sharedMemory",
+        "--maximumMemory",
+        String(MAX_PAGES),
       ],
       { stdout: process.stdout, stderr: process.stderr }, // asc resolves paths against the process's cwd: main() chdirs to the root
     );
@@ -129,8 +141,8 @@ async function buildCore() {
       console.error(stderr.toString());
       throw new Error(`asc --target ${t.target} failed: ${error.message}`);
     }
-    addFingerprint(/** @type {string} */ (t.outputs[0]));
-    log(`built ${t.outputs[0]} in ${(performance.now() - t0).toFixed(0)} ms`);
+    splitShared(t.outputs[0], t.shared);
+    log(`built ${t.outputs[0]} and ${t.shared} in ${(performance.now() - t0).toFixed(0)} ms`);
   }
   if (
     stale(
@@ -144,7 +156,85 @@ async function buildCore() {
     const wasm = t.outputs[0];
     if (t.inline && wasm && stale([wasm, "scripts/build.mjs"], [t.inline, t.inline.replace(/\.js$/, ".d.ts")]))
       writeInline(wasm, t.inline);
+    if (
+      t.sharedInline &&
+      stale([t.shared, "scripts/build.mjs"], [t.sharedInline, t.sharedInline.replace(/\.js$/, ".d.ts")])
+    )
+      writeInline(t.shared, t.sharedInline);
   }
+}
+
+/** The shared build's maximum memory: 65536 pages (4 GiB), all wasm32 can
+ *  address. A shared memory must declare a maximum. */
+const MAX_PAGES = 65536;
+
+/** The core as asc wrote it imports a shared memory: write its unshared
+ *  twin to `file` and the shared build to `sharedFile`. Only the memory
+ *  import's limits differ, encoded in the same number of bytes (so every
+ *  later offset, and the debug build's source map, fits both):
+ *    shared:   flags 0x03, min 1, max 65536   (03 01 80 80 04)
+ *    unshared: flags 0x00, min 1 (padded LEB) (00 81 80 80 00)
+ *  Both carry the same fingerprint, computed on the unshared module: an
+ *  image taken by one restores into the other (the code is byte-identical).
+ *  @param {string} file @param {string} sharedFile */
+function splitShared(file, sharedFile) {
+  const shared = readFileSync(join(root, file));
+  const at = memoryLimitsAt(shared);
+  const want = [0x03, 0x01, 0x80, 0x80, 0x04];
+  if (!want.every((b, i) => shared[at + i] === b))
+    throw new Error(`${file}: the memory import's limits are not ${want.map((b) => b.toString(16)).join(" ")}`);
+  const unshared = Buffer.from(shared);
+  unshared.set([0x00, 0x81, 0x80, 0x80, 0x00], at);
+  writeFileSync(join(root, file), unshared);
+  const section = addFingerprint(file);
+  writeFileSync(join(root, sharedFile), Buffer.concat([shared, section]));
+}
+
+/** Offset of the limits of the module's memory import (env.memory).
+ *  @param {Uint8Array} b @returns {number} */
+function memoryLimitsAt(b) {
+  let p = 8;
+  const leb = () => {
+    let r = 0,
+      s = 0,
+      x = 0;
+    do {
+      x = b[p++] ?? 0;
+      r |= (x & 127) << s;
+      s += 7;
+    } while (x & 128);
+    return r >>> 0;
+  };
+  const name = () => {
+    const n = leb();
+    p += n;
+    return new TextDecoder().decode(b.subarray(p - n, p));
+  };
+  while (p < b.length) {
+    const id = b[p++];
+    const size = leb();
+    const end = p + size;
+    if (id === 2) {
+      for (let i = leb(); i > 0; i--) {
+        const mod = name();
+        const field = name();
+        const kind = b[p++];
+        if (kind === 2 && mod === "env" && field === "memory") return p;
+        if (kind === 0) leb();
+        else if (kind === 1) {
+          p++;
+          if (leb() & 1) leb();
+          leb();
+        } else if (kind === 2) {
+          if (leb() & 1) leb();
+          leb();
+        } else if (kind === 3) p += 2;
+        else throw new Error(`import kind ${kind}`);
+      }
+    }
+    p = end;
+  }
+  throw new Error("no env.memory import");
 }
 
 /** Name of the custom section that holds a core's fingerprint. */
@@ -154,8 +244,9 @@ export const FINGERPRINT_SECTION = "gomap-fingerprint";
  *  SHA-256 of the module as compiled (code, data, globals, exports). A
  *  snapshot records it, and a restore into a core with another fingerprint
  *  is refused (src/snapshot.ts): an image is a copy of memory laid out by
- *  one exact build, so any other build could misread it.
- *  @param {string} file */
+ *  one exact build, so any other build could misread it. Returns the
+ *  section appended.
+ *  @param {string} file @returns {Buffer} */
 function addFingerprint(file) {
   const path = join(root, file);
   const wasm = readFileSync(path);
@@ -164,7 +255,9 @@ function addFingerprint(file) {
   // A custom section: id 0, then its size, the name's length and bytes,
   // and the payload (sizes as one-byte LEB128: all are < 128).
   const body = Buffer.concat([Buffer.from([name.length]), name, digest]);
-  writeFileSync(path, Buffer.concat([wasm, Buffer.from([0, body.length]), body]));
+  const section = Buffer.concat([Buffer.from([0, body.length]), body]);
+  writeFileSync(path, Buffer.concat([wasm, section]));
+  return section;
 }
 
 const EXPORTS_OUT = "build/core-exports.js";

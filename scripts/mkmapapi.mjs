@@ -50,13 +50,18 @@ export const VARIANTS = KEYS.flatMap((k) => VALUES.map((v) => ({ ...k, ...v, sfx
 /** A single-call write export: the core's EntryOp set around all of it
  *  (heap-profile frames name GoMap.set/delete from it; openEntry aborts if
  *  an earlier call left it set, i.e. never returned), a safe point, the work.
+ *  On a shared runtime the map's sequence word is made odd before the work
+ *  (seqlock.ts); a delete makes it even again, an assign leaves it odd: the
+ *  host stores the value in the slot it returns, then ends the write
+ *  (src/map.ts, Atomics.add on the same word).
  *  @param {"SET" | "DELETE"} op @param {string} signature @param {string} call */
 function single(op, signature, call) {
   return `export function ${signature} {
   openEntry(EntryOp.${op});
   safePoint();
+  seqOpen(h);
   const r = ${call};
-  enterOp(EntryOp.NONE);
+${op === "DELETE" ? "  seqClose(h);\n" : ""}  enterOp(EntryOp.NONE);
   return r;
 }`;
 }
@@ -84,25 +89,46 @@ export function makemap_${sfx}(hint: f64, hash0: u32, typ: u32, root: u32): usiz
 export function access_${sfx}(h: usize, ${params}): usize { return mapaccess<${K}, ${V}>(h, ${arg}); }
 ${single("SET", `assign_${sfx}(h: usize, ${params}): usize`, `mapassign<${K}, ${V}>(h, ${arg})`)}
 ${single("DELETE", `delete_${sfx}(h: usize, ${params}): u32`, `mapdelete<${K}, ${V}>(h, ${arg})`)}
-export function clear_${sfx}(h: usize): bool { safePoint(); return mapclear<${K}, ${V}>(h); }
-export function shrink_${sfx}(h: usize): i32 { safePoint(); return <i32>mapshrink<${K}, ${V}>(h); }
+export function clear_${sfx}(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<${K}, ${V}>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_${sfx}(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<${K}, ${V}>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<${K}, ${V}>(it, outK, outV, max);
 }
 export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${V}>(h, out); }
 export function setMany_${sfx}(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<${K}, ${V}>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<${K}, ${V}>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_${sfx}(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<${K}, ${V}>(h, keys, outV, found, n);
 }
 export function deleteMany_${sfx}(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<${K}, ${V}>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<${K}, ${V}>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at \`keys\`; no write barrier. */
 export function zeroValues_${sfx}(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<${K}, ${V}>(h) : zeroKeyValues<${K}, ${V}>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<${K}, ${V}>(h) : zeroKeyValues<${K}, ${V}>(h, keys, n);
+  seqClose(h);
+  return r;
 }`;
   if (strVal) {
     out += `
@@ -142,7 +168,9 @@ export function render() {
 // string/bytes). Every function here is a one-line wrapper; the behaviour
 // lives in access.ts, assign.ts, delete.ts, clear.ts, iter.ts, batch.ts and
 // check.ts. Every operation that may allocate starts at a safe point
-// (gc/gc.ts: where marking may end). To change this file, change
+// (gc/gc.ts: where marking may end); every write opens and closes the
+// map's sequence word for shared-memory readers (seqlock.ts; an assign
+// leaves it open for the host's value store). To change this file, change
 // scripts/mkmapapi.mjs and run it.
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
@@ -160,6 +188,7 @@ import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
 import { enterOp, openEntry, EntryOp } from "../mem/mprof";
 import { rootSet } from "../gc/roots";
+import { seqOpen, seqClose } from "./seqlock";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */
 function hintOf(hint: f64): u64 {

@@ -282,6 +282,12 @@ export class Boundary {
   #raw: WebAssembly.Exports;
   readonly memory: WebAssembly.Memory;
   readonly debug: boolean;
+  /** A shared memory (Runtime.create({ shared: true })): readers in other
+   *  threads look maps up; the core bumps each map's sequence word around
+   *  its writes (assembly/map/seqlock.ts). Growth does not detach the old
+   *  views of a shared memory, so they are dropped when the core grew it
+   *  (the `now` import follows every memory.grow: staleViews). */
+  readonly shared: boolean;
   #dead: RuntimeAbortError | CoreTrapError | null = null;
   #trace: string[] = [];
   #buf: ArrayBuffer;
@@ -319,6 +325,7 @@ export class Boundary {
     memory: WebAssembly.Memory,
     debug: boolean,
     holder: { b?: Boundary },
+    shared: boolean,
   ) {
     holder.b = this;
     const raw = instance.exports;
@@ -332,6 +339,7 @@ export class Boundary {
     this.#ex = guardExports(this, raw);
     this.memory = memory;
     this.debug = debug;
+    this.shared = shared;
     this.#buf = memory.buffer as ArrayBuffer;
     this.#u8 = new Uint8Array(this.#buf);
     this.#dv = new DataView(this.#buf);
@@ -478,10 +486,23 @@ export class Boundary {
     maxWasmPages: number,
     debug: boolean,
     initialWasmPages = 1,
+    shared = false,
   ): Promise<Boundary> {
-    const { memory, holder, imports } = Boundary.#imports(maxWasmPages, initialWasmPages);
+    const { memory, holder, imports } = Boundary.#imports(maxWasmPages, initialWasmPages, shared);
     const instance = await WebAssembly.instantiate(module, imports);
-    return new Boundary(instance, memory, debug, holder);
+    return Boundary.#make(instance, memory, debug, holder, shared);
+  }
+
+  static #make(
+    instance: WebAssembly.Instance,
+    memory: WebAssembly.Memory,
+    debug: boolean,
+    holder: { b?: Boundary },
+    shared: boolean,
+  ): Boundary {
+    const b = new Boundary(instance, memory, debug, holder, shared);
+    if (shared) b.#ex.setShared(true);
+    return b;
   }
 
   /** The same, synchronously (a compiled core of ~150 KB instantiates in
@@ -491,22 +512,31 @@ export class Boundary {
     maxWasmPages: number,
     debug: boolean,
     initialWasmPages = 1,
+    shared = false,
   ): Boundary {
-    const { memory, holder, imports } = Boundary.#imports(maxWasmPages, initialWasmPages);
+    const { memory, holder, imports } = Boundary.#imports(maxWasmPages, initialWasmPages, shared);
     const instance = new WebAssembly.Instance(module, imports);
-    return new Boundary(instance, memory, debug, holder);
+    return Boundary.#make(instance, memory, debug, holder, shared);
   }
 
   static #imports(
     maxWasmPages: number,
     initialWasmPages: number,
+    shared: boolean,
   ): { memory: WebAssembly.Memory; holder: { b?: Boundary }; imports: WebAssembly.Imports } {
-    const memory = new WebAssembly.Memory({ initial: initialWasmPages, maximum: maxWasmPages });
+    const memory = new WebAssembly.Memory({ initial: initialWasmPages, maximum: maxWasmPages, shared });
     const holder: { b?: Boundary } = {};
     const imports = {
       env: {
         memory,
-        now: (): number => performance.now(),
+        // The core calls it right after every memory.grow (mem/mheap.ts:
+        // timedGrow): a shared memory's old views keep their old length.
+        now: shared
+          ? (): number => {
+              holder.b?.staleViews();
+              return performance.now();
+            }
+          : (): number => performance.now(),
         // Notifications that reach user code are queued (src/events.ts).
         // The host's code inside a core call: an exception there unwinds
         // through the core and may leave it half-way, so it kills the
@@ -730,6 +760,12 @@ export class Boundary {
   get dv(): DataView {
     if (this.#u8.length === 0) this.#refresh();
     return this.#dv;
+  }
+
+  /** Drop the views if memory grew (a shared memory's old views are not
+   *  detached by growth): the next view getter makes new ones. */
+  staleViews(): void {
+    if (this.#u8.length !== this.memory.buffer.byteLength) this.#u8 = new Uint8Array(0);
   }
 
   #refresh(): void {

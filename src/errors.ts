@@ -356,3 +356,25 @@ export class SnapshotInProgressError extends GomapError {
     super(`${what}: a streamed snapshot of this runtime is being written; the runtime is read-only until it ends`);
   }
 }
+
+/** A write (`set`, `delete`, `clear`) on a `GoMapReader`: a reader in
+ *  another thread only looks up. Writes go to the owning thread (the one
+ *  that created the runtime): post them to it (docs/shared.md). */
+export class ReadOnlyMapError extends GomapError {
+  /** "ReadOnlyMapError". */
+  override name = "ReadOnlyMapError";
+  constructor(what: string) {
+    super(`${what}: a GoMapReader is read-only; writes go to the owning thread: post them to it`);
+  }
+}
+
+/** An operation that needs a shared runtime (`rt.share(m)`) on one that is
+ *  not, or one that a shared runtime refuses (`rt.compact()`: readers in
+ *  other threads hold the old memory). Nothing was changed. */
+export class SharedRuntimeError extends GomapError {
+  /** "SharedRuntimeError". */
+  override name = "SharedRuntimeError";
+  constructor(message: string) {
+    super(message);
+  }
+}

@@ -12,7 +12,10 @@
  *             (Node: read with fs; browsers: fetch)     never rides along into a bundle; a
  *                                                       bundled app passes it as `wasm`
  *
- * (A third build, the shared-memory core, joins this table as one row.)
+ *   release-shared  build/release-shared-inline.js,    the same code importing a shared
+ *                   imported dynamically                memory (Runtime.create({ shared:
+ *                                                       true })); a bundler splits it off
+ *   debug-shared    build/debug-shared.wasm beside the package, as debug
  *
  * A caller may supply the core instead (`Runtime.create({ wasm })`, or
  * `setWasmSource` for every later create): a URL or URL string, bytes, a
@@ -29,7 +32,7 @@ import RELEASE_BASE64 from "../build/release-inline.js";
 import { WasmLoadError } from "./errors.js";
 
 /** The builds of the core. */
-export type BuildName = "release" | "debug";
+export type BuildName = "release" | "debug" | "release-shared" | "debug-shared";
 
 /** A `Response` as `fetch` returns it (declared structurally, so that a
  *  Node project needs no DOM lib to use these types). */
@@ -122,9 +125,13 @@ export function loadCore(build: BuildName, input?: WasmInput | PromiseLike<WasmI
 
 function defaultCore(build: BuildName): Promise<WebAssembly.Module> {
   if (build === "release") return compileBytes(fromBase64(RELEASE_BASE64), { url: "" }, "the inlined release core");
+  if (build === "release-shared")
+    return import("../build/release-shared-inline.js").then((m) =>
+      compileBytes(fromBase64(m.default), { url: "" }, "the inlined shared release core"),
+    );
   let url: URL;
   try {
-    url = new URL("../build/debug.wasm", MODULE_URL);
+    url = new URL(build === "debug" ? "../build/debug.wasm" : "../build/debug-shared.wasm", MODULE_URL);
   } catch {
     return Promise.reject(debugNotFound("(no module URL: this is a bundle)"));
   }

@@ -42,9 +42,15 @@ export interface RuntimeOptions {
    *  e.g. `{ debug: true }` in a bundled app. A failure to load throws
    *  `WasmLoadError`. */
   wasm?: WasmInput | PromiseLike<WasmInput>;
+  /** Back the runtime with a shared `WebAssembly.Memory`, so that other
+   *  threads can look its maps up (`rt.share(m)`, `attach`; docs/shared.md).
+   *  Loads the shared build of the core (`wasm`, if given, must be it);
+   *  needs `SharedArrayBuffer` (in browsers: a cross-origin isolated page).
+   *  This thread stays the only writer. Default false. */
+  shared?: boolean;
 }
 
-const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted", "memProfileRate", "wasm"]);
+const KNOWN = new Set(["maxMemory", "debug", "gcPercent", "gctrace", "trusted", "memProfileRate", "wasm", "shared"]);
 
 /** Go's default MemProfileRate: 512 KiB. */
 export const DEFAULT_MEM_PROFILE_RATE = 512 * 1024;
@@ -105,6 +111,7 @@ export interface ResolvedOptions {
   trusted: boolean;
   memProfileRate: number;
   wasm: WasmInput | PromiseLike<WasmInput> | undefined;
+  shared: boolean;
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -162,6 +169,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.trusted !== undefined && typeof o.trusted !== "boolean") {
     throw new InvalidOptionError("trusted", `must be a boolean, got ${typeof o.trusted}`);
   }
+  if (o.shared !== undefined && typeof o.shared !== "boolean") {
+    throw new InvalidOptionError("shared", `must be a boolean, got ${typeof o.shared}`);
+  }
+  if (o.shared === true && typeof SharedArrayBuffer !== "function") {
+    throw new InvalidOptionError(
+      "shared",
+      "this environment has no SharedArrayBuffer (browsers: the page must be cross-origin isolated, COOP same-origin and COEP require-corp)",
+    );
+  }
   const memProfileRate = o.memProfileRate ?? DEFAULT_MEM_PROFILE_RATE;
   if (!isMemProfileRate(memProfileRate)) {
     throw new InvalidOptionError(
@@ -178,5 +194,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     trusted: o.trusted === true,
     memProfileRate,
     wasm: o.wasm as ResolvedOptions["wasm"],
+    shared: o.shared === true,
   };
 }

@@ -19,6 +19,7 @@ import {
   SnapshotInProgressError,
   WasmLoadError,
   WrongRuntimeError,
+  SharedRuntimeError,
 } from "./errors.js";
 import {
   bytesReader,
@@ -73,7 +74,8 @@ import {
 } from "./inspect.js";
 import { CumulativeStats, type MemStats } from "./memstats.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
-import { loadCore } from "./loader.js";
+import { type BuildName, loadCore } from "./loader.js";
+import { shareDescriptor, type SharedMapDescriptor } from "./reader.js";
 import { resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
@@ -254,7 +256,12 @@ export class Runtime {
         boundaryOf(this).events.setHooks(h, null);
         mapRegistry.unregister(m);
         this.#maps.delete(slot);
-        roots.release(slot);
+        if (this.#shared.delete(m)) {
+          // Readers in other threads may still look at it: empty it under
+          // the seqlock, mark it freed, and keep its hmap rooted for good
+          // (32 bytes; docs/shared.md).
+          boundaryOf(this).exports.retireMap(h);
+        } else roots.release(slot);
         this.#liveMaps--;
       },
       tempRoots: [roots.acquire(), roots.acquire()],
@@ -310,9 +317,9 @@ export class Runtime {
         .map((c) => c.name);
       if (failed.length) throw new UnsafeNotAllowedError("Runtime.create({ trusted: true })", failed, true);
     }
-    const build = o.debug ? "debug" : "release";
+    const build = buildName(o.debug, o.shared);
     const module = await loadCore(build, o.wasm);
-    const b = await instantiate(module, o.maxWasmPages, o.debug, build);
+    const b = await instantiate(module, o.maxWasmPages, o.debug, build, o.shared);
     attachProfile(b);
     currentOp.name = "Runtime.create"; // again: other calls ran during the awaits
     b.setMemProfileRate(o.memProfileRate); // before init: its allocations are sampled too
@@ -327,6 +334,7 @@ export class Runtime {
         `${o.maxMemory} bytes cannot hold the core's static data, page map and a first map; use at least ${min} bytes`,
       );
     }
+    b.staleViews(); // init grew memory: a shared memory's views keep the old length
     const seed = crypto.getRandomValues(new Uint32Array(2));
     b.exports.seedRandom(seed[0]!, seed[1]!);
     b.exports.setGCPercent(o.gcPercent);
@@ -334,6 +342,32 @@ export class Runtime {
     const rt = new Runtime(b, o.maxMemory, trace, o.trusted);
     rt.#module = module;
     return rt;
+  }
+
+  /** Maps handed to other threads (`share`): kept alive, retired on free. */
+  #shared = new Set<unknown>();
+
+  /**
+   * A descriptor of map `m` for readers in other threads: post it
+   * (`postMessage`) and call `attach(descriptor)` there for a read-only
+   * `GoMapReader`. Only on a runtime created with `{ shared: true }`
+   * (else `SharedRuntimeError`). The descriptor carries the runtime's
+   * shared `WebAssembly.Memory`: readers can look up every map of this
+   * runtime through it, and the memory lives while any thread holds it.
+   * A shared map stays alive until `m.free()`; after that its 32-byte
+   * header is never reused (readers throw `UseAfterFreeError`).
+   */
+  share<K extends KindName, V extends KindName>(m: GoMap<K, V>): SharedMapDescriptor<K, V> {
+    currentOp.name = "Runtime.share";
+    const b = boundaryOf(this);
+    if (this.#closed) throw new RuntimeClosedError();
+    if (!b.shared) throw new SharedRuntimeError("rt.share(m) needs a runtime created with { shared: true }");
+    if (!(m instanceof GoMap)) throw new InvalidArgumentError("m", "expected a GoMap made by rt.map(...)");
+    const gm = m as unknown as GoMap;
+    if (mapOwner(gm) !== this.#owner) throw new WrongRuntimeError();
+    const h = mapHandle(gm); // a freed map: UseAfterFreeError
+    this.#shared.add(m);
+    return shareDescriptor(b, h, m.keyType, m.valueType);
   }
 
   /** The compiled core this runtime runs (compaction instantiates it again). */
@@ -351,6 +385,8 @@ export class Runtime {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const cb = boundaryOf(this);
+    if (cb.shared && !cb.dead) cb.exports.closeShared(); // readers in other threads throw from now on
     boundaryOf(this).events.close(); // nothing more is delivered
     closedRuntimes.add(this);
     for (const ref of this.#maps.values()) {
@@ -725,6 +761,10 @@ export class Runtime {
       throw new ReentrantCallError("rt.compact()", "a compaction of this runtime is already in progress");
     this.#compacting = true;
     try {
+      if (boundaryOf(this).shared)
+        throw new SharedRuntimeError(
+          "rt.compact() on a shared runtime: readers in other threads hold this memory, which compaction would replace",
+        );
       const limits = { maxMemory: this.maxMemory, maxPeakMemory: resolveCompactOptions(options) };
       const reseed = this.#reseedNext;
       this.#reseedNext = false;
@@ -928,7 +968,7 @@ export class Runtime {
     // Some maps: copy them into a scratch instance, image that.
     let nb: Boundary;
     try {
-      nb = Boundary.instantiateSync(this.#module!, maxPages, this.debug);
+      nb = Boundary.instantiateSync(this.#module!, maxPages, this.debug, 1, b.shared);
     } catch (e) {
       if (e instanceof RangeError) throw new OutOfMemoryError(0, this.maxMemory, "a scratch instance for the snapshot");
       throw e;
@@ -1040,7 +1080,7 @@ export class Runtime {
         .map((c) => c.name);
       if (failed.length) throw new UnsafeNotAllowedError("Runtime.restore({ trusted: true })", failed, true);
     }
-    const build = o.debug ? "debug" : "release";
+    const build = buildName(o.debug, o.shared);
     const module = await loadCore(build, o.wasm);
     const img = await readImage(
       module,
@@ -1058,7 +1098,7 @@ export class Runtime {
             `${o.maxMemory} bytes is over the cap the image was made under (${maxPages * 65536} bytes); a restore may lower the cap, not raise it`,
           );
         try {
-          return Boundary.instantiateSync(module, maxPages, o.debug, initialPages);
+          return Boundary.instantiateSync(module, maxPages, o.debug, initialPages, o.shared);
         } catch (e) {
           if (e instanceof RangeError)
             throw new OutOfMemoryError(initialPages * 65536, maxPages * 65536, "the image's memory");
@@ -1068,6 +1108,7 @@ export class Runtime {
       verifyStructure,
     );
     const { b, header, state } = img;
+    b.exports.setShared(o.shared); // the image's own flag came back with its globals: this runtime's wins
     const maxMemory = given.maxMemory ? o.maxMemory : header.maxPages * 65536;
     if (maxMemory < header.maxPages * 65536) b.exports.setGrowthPolicy(false, maxMemory / 65536);
     attachProfile(b);
@@ -1188,13 +1229,19 @@ async function instantiate(
   maxPages: number,
   debug: boolean,
   build: string,
+  shared: boolean,
 ): Promise<Boundary> {
   try {
-    return await Boundary.instantiate(module, maxPages, debug);
+    return await Boundary.instantiate(module, maxPages, debug, 1, shared);
   } catch (e) {
     if (e instanceof RangeError) throw e; // the memory itself could not be had
     throw new WasmLoadError(`the module is not gomap-wasm's ${build} core (${(e as Error).message})`, {}, e);
   }
+}
+
+/** The core build for these options. */
+function buildName(debug: boolean, shared: boolean): BuildName {
+  return shared ? (debug ? "debug-shared" : "release-shared") : debug ? "debug" : "release";
 }
 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */

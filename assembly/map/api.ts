@@ -6,7 +6,9 @@
 // string/bytes). Every function here is a one-line wrapper; the behaviour
 // lives in access.ts, assign.ts, delete.ts, clear.ts, iter.ts, batch.ts and
 // check.ts. Every operation that may allocate starts at a safe point
-// (gc/gc.ts: where marking may end). To change this file, change
+// (gc/gc.ts: where marking may end); every write opens and closes the
+// map's sequence word for shared-memory readers (seqlock.ts; an assign
+// leaves it open for the host's value store). To change this file, change
 // scripts/mkmapapi.mjs and run it.
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
@@ -24,6 +26,7 @@ import { zeroAllValues, zeroKeyValues } from "./unsafe";
 import { safePoint } from "../gc/gc";
 import { enterOp, openEntry, EntryOp } from "../mem/mprof";
 import { rootSet } from "../gc/roots";
+import { seqOpen, seqClose } from "./seqlock";
 
 /** A size hint from the host (a double, so 2^32 and beyond arrive intact). */
 function hintOf(hint: f64): u64 {
@@ -49,6 +52,7 @@ export function access_k32_v32(h: usize, key: u32): usize { return mapaccess<u32
 export function assign_k32_v32(h: usize, key: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u32, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -56,29 +60,52 @@ export function assign_k32_v32(h: usize, key: u32): usize {
 export function delete_k32_v32(h: usize, key: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u32, u32>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_k32_v32(h: usize): bool { safePoint(); return mapclear<u32, u32>(h); }
-export function shrink_k32_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, u32>(h); }
+export function clear_k32_v32(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<u32, u32>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_k32_v32(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<u32, u32>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_k32_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u32, u32>(it, outK, outV, max);
 }
 export function inspect_k32_v32(h: usize, out: usize): void { inspectMap<u32, u32>(h, out); }
 export function setMany_k32_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<u32, u32>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<u32, u32>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_k32_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u32, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_k32_v32(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<u32, u32>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<u32, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_k32_v32(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<u32, u32>(h) : zeroKeyValues<u32, u32>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<u32, u32>(h) : zeroKeyValues<u32, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 
 // ---- u32 keys, u64 values ----
@@ -100,6 +127,7 @@ export function access_k32_v64(h: usize, key: u32): usize { return mapaccess<u32
 export function assign_k32_v64(h: usize, key: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u32, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -107,29 +135,52 @@ export function assign_k32_v64(h: usize, key: u32): usize {
 export function delete_k32_v64(h: usize, key: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u32, u64>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_k32_v64(h: usize): bool { safePoint(); return mapclear<u32, u64>(h); }
-export function shrink_k32_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, u64>(h); }
+export function clear_k32_v64(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<u32, u64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_k32_v64(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<u32, u64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_k32_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u32, u64>(it, outK, outV, max);
 }
 export function inspect_k32_v64(h: usize, out: usize): void { inspectMap<u32, u64>(h, out); }
 export function setMany_k32_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<u32, u64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<u32, u64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_k32_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u32, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_k32_v64(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<u32, u64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<u32, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_k32_v64(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<u32, u64>(h) : zeroKeyValues<u32, u64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<u32, u64>(h) : zeroKeyValues<u32, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 
 // ---- u32 keys, string/bytes values ----
@@ -151,6 +202,7 @@ export function access_k32_vs(h: usize, key: u32): usize { return mapaccess<u32,
 export function assign_k32_vs(h: usize, key: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u32, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -158,29 +210,52 @@ export function assign_k32_vs(h: usize, key: u32): usize {
 export function delete_k32_vs(h: usize, key: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u32, i64>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_k32_vs(h: usize): bool { safePoint(); return mapclear<u32, i64>(h); }
-export function shrink_k32_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<u32, i64>(h); }
+export function clear_k32_vs(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<u32, i64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_k32_vs(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<u32, i64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_k32_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u32, i64>(it, outK, outV, max);
 }
 export function inspect_k32_vs(h: usize, out: usize): void { inspectMap<u32, i64>(h, out); }
 export function setMany_k32_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<u32, i64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<u32, i64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_k32_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u32, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_k32_vs(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<u32, i64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<u32, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_k32_vs(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<u32, i64>(h) : zeroKeyValues<u32, i64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<u32, i64>(h) : zeroKeyValues<u32, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -188,6 +263,7 @@ export function zeroValues_k32_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_k32_vs(h: usize, key: u32, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = assignStrValue<u32, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -212,6 +288,7 @@ export function access_k64_v32(h: usize, key: u64): usize { return mapaccess<u64
 export function assign_k64_v32(h: usize, key: u64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -219,29 +296,52 @@ export function assign_k64_v32(h: usize, key: u64): usize {
 export function delete_k64_v32(h: usize, key: u64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u64, u32>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_k64_v32(h: usize): bool { safePoint(); return mapclear<u64, u32>(h); }
-export function shrink_k64_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, u32>(h); }
+export function clear_k64_v32(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<u64, u32>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_k64_v32(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<u64, u32>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_k64_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u64, u32>(it, outK, outV, max);
 }
 export function inspect_k64_v32(h: usize, out: usize): void { inspectMap<u64, u32>(h, out); }
 export function setMany_k64_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<u64, u32>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<u64, u32>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_k64_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u64, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_k64_v32(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<u64, u32>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<u64, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_k64_v32(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<u64, u32>(h) : zeroKeyValues<u64, u32>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<u64, u32>(h) : zeroKeyValues<u64, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
@@ -249,6 +349,7 @@ export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u6
 export function assignF_k64_v32(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u64, u32>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -256,7 +357,9 @@ export function assignF_k64_v32(h: usize, key: f64): usize {
 export function deleteF_k64_v32(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u64, u32>(h, <u64><i64>key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -280,6 +383,7 @@ export function access_k64_v64(h: usize, key: u64): usize { return mapaccess<u64
 export function assign_k64_v64(h: usize, key: u64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -287,29 +391,52 @@ export function assign_k64_v64(h: usize, key: u64): usize {
 export function delete_k64_v64(h: usize, key: u64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u64, u64>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_k64_v64(h: usize): bool { safePoint(); return mapclear<u64, u64>(h); }
-export function shrink_k64_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, u64>(h); }
+export function clear_k64_v64(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<u64, u64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_k64_v64(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<u64, u64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_k64_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u64, u64>(it, outK, outV, max);
 }
 export function inspect_k64_v64(h: usize, out: usize): void { inspectMap<u64, u64>(h, out); }
 export function setMany_k64_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<u64, u64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<u64, u64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_k64_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u64, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_k64_v64(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<u64, u64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<u64, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_k64_v64(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<u64, u64>(h) : zeroKeyValues<u64, u64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<u64, u64>(h) : zeroKeyValues<u64, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 // The key as a double: a JS number that is a safe integer crosses the
 // boundary as f64 (no BigInt), and becomes its i64 bits.
@@ -317,6 +444,7 @@ export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u6
 export function assignF_k64_v64(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u64, u64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -324,7 +452,9 @@ export function assignF_k64_v64(h: usize, key: f64): usize {
 export function deleteF_k64_v64(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u64, u64>(h, <u64><i64>key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -348,6 +478,7 @@ export function access_k64_vs(h: usize, key: u64): usize { return mapaccess<u64,
 export function assign_k64_vs(h: usize, key: u64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -355,29 +486,52 @@ export function assign_k64_vs(h: usize, key: u64): usize {
 export function delete_k64_vs(h: usize, key: u64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u64, i64>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_k64_vs(h: usize): bool { safePoint(); return mapclear<u64, i64>(h); }
-export function shrink_k64_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<u64, i64>(h); }
+export function clear_k64_vs(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<u64, i64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_k64_vs(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<u64, i64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_k64_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<u64, i64>(it, outK, outV, max);
 }
 export function inspect_k64_vs(h: usize, out: usize): void { inspectMap<u64, i64>(h, out); }
 export function setMany_k64_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<u64, i64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<u64, i64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_k64_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u64, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_k64_vs(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<u64, i64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<u64, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_k64_vs(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<u64, i64>(h) : zeroKeyValues<u64, i64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<u64, i64>(h) : zeroKeyValues<u64, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -385,6 +539,7 @@ export function zeroValues_k64_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_k64_vs(h: usize, key: u64, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = assignStrValue<u64, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -395,6 +550,7 @@ export function accessF_k64_vs(h: usize, key: f64): usize { return mapaccess<u64
 export function assignF_k64_vs(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<u64, i64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -402,13 +558,16 @@ export function assignF_k64_vs(h: usize, key: f64): usize {
 export function deleteF_k64_vs(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<u64, i64>(h, <u64><i64>key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function assignSF_k64_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = assignStrValue<u64, i64>(h, <u64><i64>key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -433,6 +592,7 @@ export function access_kf_v32(h: usize, key: f64): usize { return mapaccess<f64,
 export function assign_kf_v32(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<f64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -440,29 +600,52 @@ export function assign_kf_v32(h: usize, key: f64): usize {
 export function delete_kf_v32(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<f64, u32>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_kf_v32(h: usize): bool { safePoint(); return mapclear<f64, u32>(h); }
-export function shrink_kf_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, u32>(h); }
+export function clear_kf_v32(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<f64, u32>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_kf_v32(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<f64, u32>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_kf_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<f64, u32>(it, outK, outV, max);
 }
 export function inspect_kf_v32(h: usize, out: usize): void { inspectMap<f64, u32>(h, out); }
 export function setMany_kf_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<f64, u32>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<f64, u32>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_kf_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<f64, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_kf_v32(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<f64, u32>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<f64, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_kf_v32(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<f64, u32>(h) : zeroKeyValues<f64, u32>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<f64, u32>(h) : zeroKeyValues<f64, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 
 // ---- f64 keys, u64 values ----
@@ -484,6 +667,7 @@ export function access_kf_v64(h: usize, key: f64): usize { return mapaccess<f64,
 export function assign_kf_v64(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<f64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -491,29 +675,52 @@ export function assign_kf_v64(h: usize, key: f64): usize {
 export function delete_kf_v64(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<f64, u64>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_kf_v64(h: usize): bool { safePoint(); return mapclear<f64, u64>(h); }
-export function shrink_kf_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, u64>(h); }
+export function clear_kf_v64(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<f64, u64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_kf_v64(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<f64, u64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_kf_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<f64, u64>(it, outK, outV, max);
 }
 export function inspect_kf_v64(h: usize, out: usize): void { inspectMap<f64, u64>(h, out); }
 export function setMany_kf_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<f64, u64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<f64, u64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_kf_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<f64, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_kf_v64(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<f64, u64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<f64, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_kf_v64(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<f64, u64>(h) : zeroKeyValues<f64, u64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<f64, u64>(h) : zeroKeyValues<f64, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 
 // ---- f64 keys, string/bytes values ----
@@ -535,6 +742,7 @@ export function access_kf_vs(h: usize, key: f64): usize { return mapaccess<f64, 
 export function assign_kf_vs(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<f64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -542,29 +750,52 @@ export function assign_kf_vs(h: usize, key: f64): usize {
 export function delete_kf_vs(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<f64, i64>(h, key);
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_kf_vs(h: usize): bool { safePoint(); return mapclear<f64, i64>(h); }
-export function shrink_kf_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<f64, i64>(h); }
+export function clear_kf_vs(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<f64, i64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_kf_vs(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<f64, i64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_kf_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<f64, i64>(it, outK, outV, max);
 }
 export function inspect_kf_vs(h: usize, out: usize): void { inspectMap<f64, i64>(h, out); }
 export function setMany_kf_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<f64, i64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<f64, i64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_kf_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<f64, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_kf_vs(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<f64, i64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<f64, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_kf_vs(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<f64, i64>(h) : zeroKeyValues<f64, i64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<f64, i64>(h) : zeroKeyValues<f64, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -572,6 +803,7 @@ export function zeroValues_kf_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_kf_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = assignStrValue<f64, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -596,6 +828,7 @@ export function access_ks_v32(h: usize, kp: usize, kl: u32): usize { return mapa
 export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<i64, u32>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -603,29 +836,52 @@ export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize {
 export function delete_ks_v32(h: usize, kp: usize, kl: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<i64, u32>(h, makeStr(kp, kl));
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_ks_v32(h: usize): bool { safePoint(); return mapclear<i64, u32>(h); }
-export function shrink_ks_v32(h: usize): i32 { safePoint(); return <i32>mapshrink<i64, u32>(h); }
+export function clear_ks_v32(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<i64, u32>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_ks_v32(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<i64, u32>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_ks_v32(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<i64, u32>(it, outK, outV, max);
 }
 export function inspect_ks_v32(h: usize, out: usize): void { inspectMap<i64, u32>(h, out); }
 export function setMany_ks_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<i64, u32>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<i64, u32>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_ks_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<i64, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_ks_v32(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<i64, u32>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<i64, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_ks_v32(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<i64, u32>(h) : zeroKeyValues<i64, u32>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<i64, u32>(h) : zeroKeyValues<i64, u32>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** A key longer than the scratch area, hashed by longHashBegin/Feed: the
  *  value slot of its skip-th candidate (longkey.ts). Allocates nothing. */
@@ -650,6 +906,7 @@ export function access_ks_v64(h: usize, kp: usize, kl: u32): usize { return mapa
 export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<i64, u64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -657,29 +914,52 @@ export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize {
 export function delete_ks_v64(h: usize, kp: usize, kl: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<i64, u64>(h, makeStr(kp, kl));
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_ks_v64(h: usize): bool { safePoint(); return mapclear<i64, u64>(h); }
-export function shrink_ks_v64(h: usize): i32 { safePoint(); return <i32>mapshrink<i64, u64>(h); }
+export function clear_ks_v64(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<i64, u64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_ks_v64(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<i64, u64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_ks_v64(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<i64, u64>(it, outK, outV, max);
 }
 export function inspect_ks_v64(h: usize, out: usize): void { inspectMap<i64, u64>(h, out); }
 export function setMany_ks_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<i64, u64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<i64, u64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_ks_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<i64, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_ks_v64(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<i64, u64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<i64, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_ks_v64(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<i64, u64>(h) : zeroKeyValues<i64, u64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<i64, u64>(h) : zeroKeyValues<i64, u64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** A key longer than the scratch area, hashed by longHashBegin/Feed: the
  *  value slot of its skip-th candidate (longkey.ts). Allocates nothing. */
@@ -704,6 +984,7 @@ export function access_ks_vs(h: usize, kp: usize, kl: u32): usize { return mapac
 export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = mapassign<i64, i64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -711,29 +992,52 @@ export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize {
 export function delete_ks_vs(h: usize, kp: usize, kl: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
+  seqOpen(h);
   const r = mapdelete<i64, i64>(h, makeStr(kp, kl));
+  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
-export function clear_ks_vs(h: usize): bool { safePoint(); return mapclear<i64, i64>(h); }
-export function shrink_ks_vs(h: usize): i32 { safePoint(); return <i32>mapshrink<i64, i64>(h); }
+export function clear_ks_vs(h: usize): bool {
+  safePoint();
+  seqOpen(h);
+  const r = mapclear<i64, i64>(h);
+  seqClose(h);
+  return r;
+}
+export function shrink_ks_vs(h: usize): i32 {
+  safePoint();
+  seqOpen(h);
+  const r = <i32>mapshrink<i64, i64>(h);
+  seqClose(h);
+  return r;
+}
 export function iternext_ks_vs(it: usize, outK: usize, outV: usize, max: u32): u32 {
   return mapiternext<i64, i64>(it, outK, outV, max);
 }
 export function inspect_ks_vs(h: usize, out: usize): void { inspectMap<i64, i64>(h, out); }
 export function setMany_ks_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  return setMany<i64, i64>(h, keys, vals, n);
+  seqOpen(h);
+  const r = setMany<i64, i64>(h, keys, vals, n);
+  seqClose(h);
+  return r;
 }
 export function getMany_ks_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<i64, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_ks_vs(h: usize, keys: usize, n: u32): u32 {
-  return deleteMany<i64, i64>(h, keys, n);
+  seqOpen(h);
+  const r = deleteMany<i64, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
 export function zeroValues_ks_vs(h: usize, keys: usize, n: u32): u32 {
-  return n == 0xffffffff ? zeroAllValues<i64, i64>(h) : zeroKeyValues<i64, i64>(h, keys, n);
+  seqOpen(h);
+  const r = n == 0xffffffff ? zeroAllValues<i64, i64>(h) : zeroKeyValues<i64, i64>(h, keys, n);
+  seqClose(h);
+  return r;
 }
 /** Set a string/bytes value: the value's bytes (vp, vl) are copied into the
  *  heap first, so running out of memory changes nothing. Returns the value
@@ -741,6 +1045,7 @@ export function zeroValues_ks_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_ks_vs(h: usize, kp: usize, kl: u32, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
+  seqOpen(h);
   const r = assignStrValue<i64, i64>(h, makeStr(kp, kl), makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;

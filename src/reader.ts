@@ -1,0 +1,556 @@
+/**
+ * reader.ts — maps read from other threads: `rt.share(m)` and `attach`.
+ *
+ * A runtime created with `{ shared: true }` lives in a shared
+ * `WebAssembly.Memory`. `rt.share(m)` describes map m (a plain object that
+ * `postMessage` carries: the memory, the hmap's address, the addresses of
+ * the map's sequence word and of the runtime's control word, the bucket
+ * layout); `attach(descriptor)` in any thread gives a read-only
+ * `GoMapReader` that looks keys up in JS over views of that memory — no
+ * wasm instance, no lock.
+ *
+ * The protocol (a seqlock; docs/shared.md has the proof sketch): the
+ * owning thread, the only writer, makes the map's sequence word odd before
+ * a write changes anything and even again after it (assembly/map/seqlock.ts;
+ * an assign's value store in src/map.ts is inside). A reader:
+ *   1. s1 = Atomics.load(seq); odd → retry.
+ *   2. Looks the key up with every load that decides the answer (hmap
+ *      fields, tophash bytes, key words, overflow pointers, value words)
+ *      an Atomics.load, so none can be performed after step 3 on any CPU.
+ *   3. s2 = Atomics.load(seq); s1 !== s2 → retry, else the answer stands.
+ * A read racing a write may see garbage (a bucket reused after a grow);
+ * every address is checked against the view and every chain walk is
+ * bounded, so garbage costs a retry, never a wrong answer or a hang.
+ *
+ * Keys and values of kinds u32, i32, u64, i64 and f64 are supported;
+ * string and bytes maps cannot be attached yet (SharedRuntimeError).
+ */
+
+import {
+  RuntimeClosedError,
+  SharedRuntimeError,
+  ReadOnlyMapError,
+  UseAfterFreeError,
+  InvalidArgumentError,
+} from "./errors.js";
+import type { Boundary } from "./boundary.js";
+import { hashWordsX, seed1, tophashOf } from "./hash.js";
+import type { KindInput, KindName, KindValue } from "./maptypes.js";
+import { coreSuffix } from "./maptypes.js";
+
+/** What `rt.share(m)` returns and `attach` takes: plain data and the
+ *  runtime's shared memory (structured-clonable). */
+export interface SharedMapDescriptor<K extends KindName = KindName, V extends KindName = KindName> {
+  /** "gomap-wasm/shared-map/1". */
+  readonly format: string;
+  /** The runtime's shared memory. */
+  readonly memory: WebAssembly.Memory;
+  /** The map's hmap address. */
+  readonly h: number;
+  /** The address of the map's sequence word. */
+  readonly seq: number;
+  /** The address of the runtime's control word (closed: 1). */
+  readonly control: number;
+  /** The key kind. */
+  readonly keyType: K;
+  /** The value kind. */
+  readonly valueType: V;
+  /** The bucket shape and hmap offsets the reader needs. */
+  readonly layout: {
+    readonly bucketSize: number;
+    readonly keys: number;
+    readonly values: number;
+    readonly overflow: number;
+    readonly hmapCount: number;
+    readonly hmapFlags: number;
+    readonly hmapB: number;
+    readonly hmapHash0: number;
+    readonly hmapBuckets: number;
+    readonly hmapOldbuckets: number;
+    readonly hmapTyp: number;
+    readonly sameSizeGrow: number;
+    readonly emptyRest: number;
+    readonly evacuatedX: number;
+    readonly evacuatedEmpty: number;
+    /** hmap.typ low 16 bits (the key kind, and the value kind shifted left by 8); 0 once freed. */
+    readonly kinds: number;
+  };
+}
+
+const FORMAT = "gomap-wasm/shared-map/1";
+const NUMERIC = new Set<string>(["u32", "i32", "u64", "i64", "f64"]);
+const CONTROL_CLOSED = 1;
+
+/** @internal The descriptor of map h (rt.share). */
+export function shareDescriptor<K extends KindName, V extends KindName>(
+  b: Boundary,
+  h: number,
+  keyType: K,
+  valueType: V,
+): SharedMapDescriptor<K, V> {
+  if (!NUMERIC.has(keyType) || !NUMERIC.has(valueType))
+    throw new SharedRuntimeError(
+      `rt.share(m): ${keyType}→${valueType} maps cannot be shared yet (numeric keys and values only)`,
+    );
+  const l = b.bucketLayout(coreSuffix(keyType, valueType));
+  const ex = b.exports;
+  return {
+    format: FORMAT,
+    memory: b.memory,
+    h,
+    seq: ex.seqAddress(h) >>> 0,
+    control: ex.controlWord() >>> 0,
+    keyType,
+    valueType,
+    layout: {
+      bucketSize: l.size,
+      keys: l.keys,
+      values: l.values,
+      overflow: l.overflow,
+      hmapCount: b.hmap.count,
+      hmapFlags: b.hmap.flags,
+      hmapB: b.hmap.B,
+      hmapHash0: b.hmap.hash0,
+      hmapBuckets: b.hmap.buckets,
+      hmapOldbuckets: b.hmap.oldbuckets,
+      hmapTyp: b.hmap.typ,
+      sameSizeGrow: b.sameSizeFlag,
+      emptyRest: b.tophash.emptyRest,
+      evacuatedX: b.tophash.evacuatedX,
+      evacuatedEmpty: b.tophash.evacuatedEmpty,
+      kinds: (b.kindCodes.get(keyType.toUpperCase())! | (b.kindCodes.get(valueType.toUpperCase())! << 8)) >>> 0,
+    },
+  };
+}
+
+/** Retries before a reader gives up on one call (the writer kept the map
+ *  changing the whole time): ConcurrentChangeError… is not a thing: the
+ *  reader keeps trying; a call only ends with an answer or a typed error. */
+const ITER_RETRIES = 64;
+
+function bad(what: string): never {
+  throw new InvalidArgumentError("descriptor", what);
+}
+
+function u32Field(o: Record<string, unknown>, name: string, max: number): number {
+  const v = o[name];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)
+    bad(`${name} must be an integer in [0, ${max}]`);
+  return v;
+}
+
+/**
+ * A read-only view, in any thread, of a map of a shared runtime: made by
+ * `attach(rt.share(m))`. Lookups run in JS with no lock (a seqlock:
+ * docs/shared.md); they never return a torn or mixed answer and never
+ * block the owning thread. `set`, `delete` and `clear` throw
+ * `ReadOnlyMapError`: post writes to the owning thread.
+ */
+export class GoMapReader<K extends KindName = KindName, V extends KindName = KindName> {
+  /** The key kind. */
+  readonly keyType: K;
+  /** The value kind. */
+  readonly valueType: V;
+  #memory: WebAssembly.Memory;
+  #i32: Int32Array;
+  #u8: Uint8Array;
+  #h: number;
+  #seq: number;
+  #control: number;
+  #ks: number;
+  #vs: number;
+  #bs: number;
+  #ko: number;
+  #vo: number;
+  #oo: number;
+  #L: SharedMapDescriptor["layout"];
+  #retries = 0;
+  #lookups = 0;
+  #f64 = new Float64Array(1);
+  #f64w = new Uint32Array(this.#f64.buffer);
+
+  /** @internal Use `attach(descriptor)`. */
+  constructor(d: SharedMapDescriptor<K, V>) {
+    this.keyType = d.keyType;
+    this.valueType = d.valueType;
+    this.#memory = d.memory;
+    this.#L = d.layout;
+    this.#h = d.h;
+    this.#seq = d.seq >>> 2;
+    this.#control = d.control >>> 2;
+    this.#ks = d.keyType === "u32" || d.keyType === "i32" ? 4 : 8;
+    this.#vs = d.valueType === "u32" || d.valueType === "i32" ? 4 : 8;
+    this.#bs = d.layout.bucketSize;
+    this.#ko = d.layout.keys;
+    this.#vo = d.layout.values;
+    this.#oo = d.layout.overflow;
+    const buf = d.memory.buffer;
+    this.#i32 = new Int32Array(buf);
+    this.#u8 = new Uint8Array(buf);
+  }
+
+  /** Lookups and retries so far (a retry: the map changed under a lookup). */
+  get stats(): { lookups: number; retries: number } {
+    return { lookups: this.#lookups, retries: this.#retries };
+  }
+
+  /** New views if the memory grew (a shared memory's views keep their length). */
+  #refresh(): boolean {
+    const buf = this.#memory.buffer;
+    if (buf.byteLength === this.#u8.length) return false;
+    this.#i32 = new Int32Array(buf);
+    this.#u8 = new Uint8Array(buf);
+    return true;
+  }
+
+  /** Start of a try: the sequence word, after the closed and freed checks;
+   *  -1 when a write is in progress. */
+  #begin(): number {
+    const i32 = this.#i32;
+    if (Atomics.load(i32, this.#control) === CONTROL_CLOSED) throw new RuntimeClosedError("map reader");
+    const s = Atomics.load(i32, this.#seq);
+    if ((s & 1) !== 0) return -1;
+    const typ = Atomics.load(i32, (this.#h + this.#L.hmapTyp) >>> 2);
+    if ((typ & 0xffff) !== this.#L.kinds) {
+      if (Atomics.load(i32, this.#seq) === s) throw new UseAfterFreeError("map", "was freed by its owner");
+      return -1;
+    }
+    return s;
+  }
+
+  #spin(n: number): void {
+    this.#retries++;
+    // A write is short (one entry; growth evacuates two buckets): spin.
+    // After many tries, check the views (the memory may have grown).
+    if ((n & 15) === 15) this.#refresh();
+  }
+
+  /**
+   * The value slot of key words (lo, hi/hi2) in the map, or 0; -1 when the
+   * try must be retried (garbage: an address outside memory, a chain longer
+   * than memory can hold). Every load is an Atomics.load.
+   */
+  #probe(lo: number, hi: number, hi2: number): number {
+    const i32 = this.#i32;
+    const u8 = this.#u8;
+    const L = this.#L;
+    const h = this.#h;
+    const size = u8.length;
+    if (Atomics.load(i32, (h + L.hmapCount) >>> 2) === 0) return 0;
+    const hash0 = Atomics.load(i32, (h + L.hmapHash0) >>> 2) >>> 0;
+    const x = hashWordsX(lo, hi, hash0, seed1(hash0));
+    const flags = Atomics.load(u8, h + L.hmapFlags);
+    const B = Atomics.load(u8, h + L.hmapB);
+    if (B > 31) return -1;
+    const mask = (1 << B) - 1;
+    const bs = this.#bs;
+    let b = (Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0) + ((x & mask) >>> 0) * bs;
+    const old = Atomics.load(i32, (h + L.hmapOldbuckets) >>> 2) >>> 0;
+    if (old !== 0) {
+      const om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1;
+      const ob = old + ((x & om) >>> 0) * bs;
+      if (ob + bs > size) return -1;
+      const t0 = Atomics.load(u8, ob);
+      if (t0 < L.evacuatedX || t0 > L.evacuatedEmpty) b = ob;
+    }
+    const top = tophashOf(x);
+    const ko = this.#ko,
+      ks = this.#ks,
+      er = L.emptyRest;
+    // A chain cannot hold more buckets than memory: more is garbage.
+    let steps = Math.floor(size / bs) + 1;
+    while (b !== 0) {
+      if (b + bs > size || (b & 3) !== 0 || --steps < 0) return -1;
+      for (let i = 0; i < 8; i++) {
+        const t = Atomics.load(u8, b + i);
+        if (t === top) {
+          const k = (b + ko + ks * i) >>> 2;
+          if (Atomics.load(i32, k) === (lo | 0)) {
+            if (ks === 4) return b + this.#vo + i * this.#vs;
+            const kh = Atomics.load(i32, k + 1);
+            if (kh === (hi | 0) || kh === (hi2 | 0)) return b + this.#vo + i * this.#vs;
+          }
+        } else if (t === er) return 0;
+      }
+      b = Atomics.load(i32, (b + this.#oo) >>> 2) >>> 0;
+    }
+    return 0;
+  }
+
+  /** The key as words (lo, hi, hi2), or null when no stored key can match
+   *  (NaN, a value out of the kind's range, the wrong type). */
+  #words(key: unknown): [number, number, number] | null {
+    switch (this.keyType) {
+      case "u32":
+        return typeof key === "number" && Number.isInteger(key) && key >= 0 && key <= 0xffffffff ? [key, 0, 0] : null;
+      case "i32":
+        return typeof key === "number" && Number.isInteger(key) && key >= -0x80000000 && key <= 0x7fffffff
+          ? [key | 0, 0, 0]
+          : null;
+      case "f64": {
+        if (typeof key !== "number" || Number.isNaN(key)) return null;
+        this.#f64[0] = key === 0 ? 0 : key;
+        const lo = this.#f64w[0]!,
+          hi = this.#f64w[1]!;
+        return [lo, hi, key === 0 ? 0x80000000 : hi];
+      }
+      default: {
+        let v: bigint;
+        if (typeof key === "bigint") v = key;
+        else if (typeof key === "number" && Number.isSafeInteger(key)) v = BigInt(key);
+        else return null;
+        if (this.keyType === "u64" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) return null;
+        const u = BigInt.asUintN(64, v);
+        const lo = Number(u & 0xffffffffn),
+          hi = Number(u >> 32n);
+        return [lo, hi, hi];
+      }
+    }
+  }
+
+  /** Look key words up under the seqlock: [found, value words lo, hi]. */
+  #lookup(lo: number, hi: number, hi2: number, out: Int32Array): boolean {
+    this.#lookups++;
+    for (let n = 0; ; n++) {
+      const s1 = this.#begin();
+      if (s1 < 0) {
+        this.#spin(n);
+        continue;
+      }
+      const slot = this.#probe(lo, hi, hi2);
+      if (slot > 0) {
+        const i32 = this.#i32;
+        out[0] = Atomics.load(i32, slot >>> 2);
+        if (this.#vs === 8) out[1] = Atomics.load(i32, (slot >>> 2) + 1);
+      }
+      if (slot >= 0 && Atomics.load(this.#i32, this.#seq) === s1) return slot > 0;
+      if (slot < 0 && this.#refresh()) continue;
+      this.#spin(n);
+    }
+  }
+
+  #out = new Int32Array(2);
+
+  #decode(lo: number, hi: number): KindValue<V> {
+    switch (this.valueType) {
+      case "u32":
+        return (lo >>> 0) as KindValue<V>;
+      case "i32":
+        return (lo | 0) as KindValue<V>;
+      case "f64":
+        this.#f64w[0] = lo;
+        this.#f64w[1] = hi;
+        return this.#f64[0] as KindValue<V>;
+      case "u64":
+        return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
+      default:
+        return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
+    }
+  }
+
+  /** The value of key, or undefined. */
+  get(key: KindInput<K>): KindValue<V> | undefined {
+    const w = this.#words(key);
+    if (w === null) {
+      this.#begin(); // closed or freed still throw
+      return undefined;
+    }
+    const out = this.#out;
+    if (!this.#lookup(w[0], w[1], w[2], out)) return undefined;
+    return this.#decode(out[0]!, out[1]!);
+  }
+
+  /** Whether key is in the map. */
+  has(key: KindInput<K>): boolean {
+    const w = this.#words(key);
+    if (w === null) {
+      this.#begin();
+      return false;
+    }
+    return this.#lookup(w[0], w[1], w[2], this.#out);
+  }
+
+  /** The values of the keys (undefined where absent), each looked up on its own. */
+  getMany(keys: ArrayLike<KindInput<K>>): (KindValue<V> | undefined)[] {
+    const n = keys.length;
+    const r = new Array<KindValue<V> | undefined>(n);
+    for (let i = 0; i < n; i++) r[i] = this.get(keys[i]!);
+    return r;
+  }
+
+  /** The number of entries. */
+  get size(): number {
+    for (let n = 0; ; n++) {
+      const s1 = this.#begin();
+      if (s1 >= 0) {
+        const c = Atomics.load(this.#i32, (this.#h + this.#L.hmapCount) >>> 2) >>> 0;
+        if (Atomics.load(this.#i32, this.#seq) === s1) return c;
+      }
+      this.#spin(n);
+    }
+  }
+
+  /** Every entry, read in one pass that no write overlapped (retried when
+   *  one did; after 64 tries, ConcurrentMapWriteError… see docs). */
+  #snapshot(): [KindValue<K>, KindValue<V>][] {
+    for (let n = 0; n < ITER_RETRIES * 16; n++) {
+      const s1 = this.#begin();
+      if (s1 >= 0) {
+        const r = this.#collect();
+        if (r !== null && Atomics.load(this.#i32, this.#seq) === s1) return r;
+        if (r === null) this.#refresh();
+      }
+      this.#spin(n);
+    }
+    throw new SharedRuntimeError(
+      "GoMapReader iteration: the map changed during every one of 1024 passes; iterate when the owner writes less, or ask the owner for a copy",
+    );
+  }
+
+  #collect(): [KindValue<K>, KindValue<V>][] | null {
+    const i32 = this.#i32,
+      u8 = this.#u8,
+      L = this.#L,
+      h = this.#h,
+      bs = this.#bs,
+      size = u8.length;
+    const out: [KindValue<K>, KindValue<V>][] = [];
+    const B = Atomics.load(u8, h + L.hmapB);
+    if (B > 31) return null;
+    const arrays = [Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0];
+    const old = Atomics.load(i32, (h + L.hmapOldbuckets) >>> 2) >>> 0;
+    const flags = Atomics.load(u8, h + L.hmapFlags);
+    const nb = 2 ** B;
+    const nold = old === 0 ? 0 : (flags & L.sameSizeGrow) !== 0 ? nb : nb / 2;
+    let steps = Math.floor(size / bs) + 1;
+    const count = Atomics.load(i32, (h + L.hmapCount) >>> 2) >>> 0;
+    const visit = (b0: number, skipEvacuated: boolean): boolean => {
+      if (skipEvacuated) {
+        if (b0 + bs > size) return false;
+        const t0 = Atomics.load(u8, b0);
+        if (t0 >= L.evacuatedX && t0 <= L.evacuatedEmpty) return true;
+      }
+      for (let b = b0; b !== 0; b = Atomics.load(i32, (b + this.#oo) >>> 2) >>> 0) {
+        if (b + bs > size || (b & 3) !== 0 || --steps < 0) return false;
+        for (let i = 0; i < 8; i++) {
+          const t = Atomics.load(u8, b + i);
+          if (t < 5) continue; // empty or evacuated slot
+          const k = (b + this.#ko + this.#ks * i) >>> 2;
+          const v = (b + this.#vo + this.#vs * i) >>> 2;
+          const klo = Atomics.load(i32, k),
+            khi = this.#ks === 8 ? Atomics.load(i32, k + 1) : 0;
+          const vlo = Atomics.load(i32, v),
+            vhi = this.#vs === 8 ? Atomics.load(i32, v + 1) : 0;
+          out.push([this.#decodeKey(klo, khi), this.#decode(vlo, vhi)]);
+          if (out.length > count) return false;
+        }
+      }
+      return true;
+    };
+    if (old !== 0) for (let j = 0; j < nold; j++) if (!visit(old + j * bs, true)) return null;
+    if (arrays[0] !== 0) for (let j = 0; j < nb; j++) if (!visit(arrays[0]! + j * bs, false)) return null;
+    return out;
+  }
+
+  #decodeKey(lo: number, hi: number): KindValue<K> {
+    switch (this.keyType) {
+      case "u32":
+        return (lo >>> 0) as KindValue<K>;
+      case "i32":
+        return (lo | 0) as KindValue<K>;
+      case "f64":
+        this.#f64w[0] = lo;
+        this.#f64w[1] = hi;
+        return this.#f64[0] as KindValue<K>;
+      case "u64":
+        return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<K>;
+      default:
+        return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<K>;
+    }
+  }
+
+  /** [key, value] pairs of one consistent pass over the map. */
+  *entries(): IterableIterator<[KindValue<K>, KindValue<V>]> {
+    yield* this.#snapshot();
+  }
+  /** The keys of one consistent pass over the map. */
+  *keys(): IterableIterator<KindValue<K>> {
+    for (const [k] of this.#snapshot()) yield k;
+  }
+  /** The values of one consistent pass over the map. */
+  *values(): IterableIterator<KindValue<V>> {
+    for (const [, v] of this.#snapshot()) yield v;
+  }
+  /** Calls fn for each entry of one consistent pass over the map. */
+  forEach(fn: (value: KindValue<V>, key: KindValue<K>, reader: this) => void): void {
+    for (const [k, v] of this.#snapshot()) fn(v, k, this);
+  }
+  /** The same as entries(). */
+  [Symbol.iterator](): IterableIterator<[KindValue<K>, KindValue<V>]> {
+    return this.entries();
+  }
+
+  /** Throws ReadOnlyMapError: writes go to the owning thread. */
+  set(_key: KindInput<K>, _value: KindInput<V>): never {
+    throw new ReadOnlyMapError("GoMapReader.set");
+  }
+  /** Throws ReadOnlyMapError: writes go to the owning thread. */
+  delete(_key: KindInput<K>): never {
+    throw new ReadOnlyMapError("GoMapReader.delete");
+  }
+  /** Throws ReadOnlyMapError: writes go to the owning thread. */
+  clear(): never {
+    throw new ReadOnlyMapError("GoMapReader.clear");
+  }
+}
+
+/**
+ * A read-only `GoMapReader` for a map another thread shared
+ * (`rt.share(m)`, posted here). Usable in a worker with no Runtime. The
+ * descriptor is checked: anything that is not one (wrong types, a memory
+ * that is not shared, addresses outside it) is an InvalidArgumentError.
+ */
+export function attach<K extends KindName, V extends KindName>(
+  descriptor: SharedMapDescriptor<K, V>,
+): GoMapReader<K, V> {
+  const d = descriptor as unknown as Record<string, unknown>;
+  if (d === null || typeof d !== "object") bad("expected the object rt.share(m) returned");
+  if (d.format !== FORMAT) bad(`format must be ${JSON.stringify(FORMAT)}`);
+  const memory = d.memory;
+  if (!(memory instanceof WebAssembly.Memory)) bad("memory must be a WebAssembly.Memory");
+  const buf: ArrayBufferLike = (memory as WebAssembly.Memory).buffer;
+  if (typeof SharedArrayBuffer !== "function" || !(buf instanceof SharedArrayBuffer))
+    bad("memory is not shared (the runtime must be created with { shared: true })");
+  const size = (buf as { byteLength: number }).byteLength;
+  const h = u32Field(d, "h", size - 64);
+  const seq = u32Field(d, "seq", size - 4);
+  const control = u32Field(d, "control", size - 4);
+  if ((h & 3) !== 0 || (seq & 3) !== 0 || (control & 3) !== 0 || h === 0) bad("h, seq and control must be aligned");
+  for (const k of ["keyType", "valueType"] as const)
+    if (typeof d[k] !== "string" || !NUMERIC.has(d[k] as string)) bad(`${k} must be a numeric kind`);
+  const l = d.layout as Record<string, unknown>;
+  if (l === null || typeof l !== "object") bad("layout must be an object");
+  const fields = [
+    "bucketSize",
+    "keys",
+    "values",
+    "overflow",
+    "hmapCount",
+    "hmapFlags",
+    "hmapB",
+    "hmapHash0",
+    "hmapBuckets",
+    "hmapOldbuckets",
+    "hmapTyp",
+    "sameSizeGrow",
+    "emptyRest",
+    "evacuatedX",
+    "evacuatedEmpty",
+  ];
+  for (const f of fields) u32Field(l, f, 255);
+  u32Field(l, "kinds", 0xffff);
+  if ((l.bucketSize as number) < 8 || ((l.overflow as number) & 3) !== 0 || ((l.hmapTyp as number) & 3) !== 0)
+    bad("layout is not a bucket shape");
+  const clean = Object.freeze({ ...(d as object), layout: Object.freeze({ ...l }) }) as SharedMapDescriptor<K, V>;
+  return new GoMapReader<K, V>(clean);
+}
