@@ -77,6 +77,7 @@ async function child() {
   const n = Number(nStr),
     reps = Number(repsStr);
   const { Runtime } = await import("../dist/node.js");
+  const { boundaryOf } = await import("../dist/runtime.js");
   const data = keysFor(shape, n);
   const gc = /** @type {() => void} */ (globalThis.gc);
   /** @type {{ rebuild: number[], snapshot: number[], copy: number[], floor: number[], restore: number[] }} */
@@ -110,7 +111,7 @@ async function child() {
     maxPages = new DataView(img.buffer).getUint32(36, true);
     // The copy floor: the same bytes out of linear memory into a fresh array.
     {
-      const src = new Uint8Array(linear);
+      const src = boundaryOf(rt).u8;
       gc();
       t0 = now();
       const out = new Uint8Array(img.length);
