@@ -7,7 +7,9 @@
 // HEAD only, a fixed set of top-level directories (what the page and the
 // source maps need), never a dotfile, correct MIME types (application/wasm
 // lets the browser compile the core while it downloads), no caching (a
-// rebuild shows up on reload).
+// rebuild shows up on reload), and the two headers that make the page
+// cross-origin isolated (COOP same-origin, COEP require-corp), so that a
+// shared runtime can be tried in its console.
 //
 //   npm run explore                  http://127.0.0.1:5180/explorer/
 //   npm run explore -- --port 8080   another port (0 picks a free one)
@@ -98,6 +100,11 @@ function send(res, status, body, type = "text/plain; charset=utf-8") {
  */
 export function handler(root = ROOT) {
   return (req, res) => {
+    // Cross-origin isolation (every answer): SharedArrayBuffer, and so
+    // Runtime.create({ shared: true }), exists only on an isolated page.
+    // The explorer loads nothing from another origin, so it costs nothing.
+    res.setHeader("cross-origin-opener-policy", "same-origin");
+    res.setHeader("cross-origin-embedder-policy", "require-corp");
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       return send(res, 405, "method not allowed\n");

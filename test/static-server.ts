@@ -8,6 +8,13 @@
 // `fallback: true` makes it behave like a single-page-app host: every
 // unknown path is answered with the root's index.html (200, text/html),
 // the setup under which a wrong wasm URL used to give a bare CompileError.
+//
+// `isolated: true` adds the two headers that make a page cross-origin
+// isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-
+// Policy: require-corp) to every answer: SharedArrayBuffer, and so a
+// runtime created with { shared: true }, exists only on such a page. Off by
+// default, so that the other tests see the server they were written for
+// (test/shared-browser.test.ts starts one of each).
 import { createServer, type Server } from "node:http";
 import { createReadStream, statSync } from "node:fs";
 import { pipeline } from "node:stream";
@@ -34,6 +41,9 @@ export interface StaticServerOptions {
   root: string;
   /** Answer every unknown path with root/index.html (an SPA host). */
   fallback?: boolean;
+  /** Send COOP same-origin and COEP require-corp with every answer: the
+   *  pages are cross-origin isolated. */
+  isolated?: boolean;
   host?: string;
   port?: number;
 }
@@ -50,6 +60,7 @@ export interface StaticServer {
   readonly origin: string;
   readonly root: string;
   readonly fallback: boolean;
+  readonly isolated: boolean;
   /** Every request answered, in order (for diagnostics). */
   readonly requests: RequestRecord[];
   close(): Promise<void>;
@@ -76,6 +87,7 @@ function fileFor(root: string, urlPath: string): string | null {
 export function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const root = normalize(options.root).replace(/[/\\]$/, "");
   const fallback = options.fallback ?? false;
+  const isolated = options.isolated ?? false;
   const requests: RequestRecord[] = [];
   const sockets = new Set<import("node:net").Socket>();
 
@@ -85,6 +97,10 @@ export function startStaticServer(options: StaticServerOptions): Promise<StaticS
     const answer = (status: number, type: string, file: string | null, body?: string) => {
       requests.push({ method, path, status, type });
       const headers: Record<string, string | number> = { "content-type": type, "cache-control": "no-store" };
+      if (isolated) {
+        headers["cross-origin-opener-policy"] = "same-origin";
+        headers["cross-origin-embedder-policy"] = "require-corp";
+      }
       if (file) headers["content-length"] = statSync(file).size;
       else headers["content-length"] = Buffer.byteLength(body ?? "");
       res.writeHead(status, headers);
@@ -115,6 +131,7 @@ export function startStaticServer(options: StaticServerOptions): Promise<StaticS
         origin: `http://${address}:${port}`,
         root,
         fallback,
+        isolated,
         requests,
         close: () =>
           new Promise<void>((done) => {
