@@ -6,9 +6,25 @@
 // nothing is the linear memory, its buffer or a view over it, a wasm
 // instance or module, or an exported core function. Then call every
 // trusted-only entry point with every reachable object: all refuse.
+//
+// The one documented exception (docs/shared.md): on a runtime created
+// with { shared: true }, the descriptor rt.share(m) returns carries the
+// shared WebAssembly.Memory. The walk from it finds exactly that (at
+// .memory) and nothing else; everything else that runtime hands out —
+// GoMapReaders from attach(), their iterators, stats and errors included —
+// leads nowhere, and an unshared runtime has no descriptor to hand out.
 import { describe, expect, it } from "vitest";
 import * as api from "../src/node.js";
-import { Runtime, UNSAFE_ENTRY_POINTS, Unsafe, UnsafeNotAllowedError, type GoMap } from "../src/node.js";
+import {
+  attach,
+  Runtime,
+  SharedRuntimeError,
+  UNSAFE_ENTRY_POINTS,
+  Unsafe,
+  UnsafeNotAllowedError,
+  type GoMap,
+  type GoMapReader,
+} from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { Boundary } from "../src/boundary.js";
 import { DEBUG_ONLY_EXPORTS, RELEASE_EXPORTS } from "../build/core-exports.js";
@@ -250,4 +266,147 @@ describe("nothing leads from an untrusted runtime to its memory or exports", () 
     rt.close();
     other.close();
   }, 120_000);
+
+  it("shared runtimes: the rt.share(m) descriptor carries the memory and nothing else; readers, their iterators and errors lead nowhere", async () => {
+    const rt = await Runtime.create({ shared: true, memProfileRate: 1 });
+    const closing = await Runtime.create({ shared: true });
+    const memory = boundaryOf(rt).memory;
+    const memories = [memory, boundaryOf(closing).memory];
+    expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+
+    const m = rt.map({ key: "u32", value: "u64" });
+    const f = rt.map({ key: "f64", value: "f64" });
+    const g = rt.map({ key: "i64", value: "i32" });
+    const freed = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 3000; i++) {
+      m.set(i, BigInt(i) * 3n);
+      f.set(i / 4, -i);
+      g.set(BigInt(-i), i);
+    }
+    freed.set(1, 1);
+    const strings = rt.map({ key: "string", value: "u32" });
+    strings.set("k", 1);
+    const d = rt.share(m);
+    const descriptors = { d, df: rt.share(f), dg: rt.share(g), dfreed: rt.share(freed) };
+    const r = attach(d) as GoMapReader<"u32", "u64">;
+    const rf = attach(descriptors.df);
+    const rg = attach(descriptors.dg);
+    const rfreed = attach(descriptors.dfreed);
+    const closingMap = closing.map({ key: "u32", value: "u32" });
+    closingMap.set(1, 1);
+    const rclosed = attach(closing.share(closingMap));
+    const rclosedIter = rclosed.entries();
+    r.get(5);
+    rf.getMany([0.25, 99]);
+    const mid = r.entries();
+    mid.next();
+    const midKeys = r.keys();
+    midKeys.next();
+    const midValues = r.values();
+    midValues.next();
+    const whole = r[Symbol.iterator]();
+    for (const _ of whole);
+    const seen: unknown[] = [];
+    rg.forEach((v, k, self) => seen.push(v, k, self));
+    freed.free();
+    closing.close();
+    const errors: Record<string, unknown> = {
+      readOnlySet: await thrown(() => r.set(1, 2n)),
+      readOnlyDelete: await thrown(() => r.delete(1)),
+      readOnlyClear: await thrown(() => r.clear()),
+      useAfterFree: await thrown(() => rfreed.get(1)),
+      useAfterFreeSize: await thrown(() => rfreed.size),
+      closed: await thrown(() => rclosed.get(1)),
+      closedIter: await thrown(() => rclosedIter.next()),
+      badDescriptor: await thrown(() => attach({ ...d, h: d.h + 1 })),
+      notDescriptor: await thrown(() => attach({} as never)),
+      shareString: await thrown(() => rt.share(strings as unknown as GoMap<"u32", "u32">)),
+      compact: await thrown(() => rt.compact()),
+    };
+    expect(errors.shareString).toBeInstanceOf(SharedRuntimeError);
+    expect(errors.compact).toBeInstanceOf(SharedRuntimeError);
+
+    // Everything but the descriptors: nothing.
+    rt.gc();
+    const pool = rt.pool({ key: "u32", value: "u32", generation: "transient" });
+    const pooled = pool.get();
+    pooled.set(1, 1);
+    pool.put(pooled);
+    const roots: Record<string, unknown> = {
+      api,
+      rt,
+      closing,
+      m,
+      f,
+      g,
+      freed,
+      strings,
+      closingMap,
+      r,
+      rf,
+      rg,
+      rfreed,
+      rclosed,
+      rclosedIter,
+      mid,
+      midKeys,
+      midValues,
+      whole,
+      seen,
+      stats: r.stats,
+      getMany: r.getMany([1, 2, 3000]),
+      entriesArray: [...rf],
+      keysArray: [...rg.keys()],
+      pool,
+      fromPool: pool.get(),
+      inspect: rt.inspect(m as unknown as GoMap),
+      heap: rt.inspectHeap(),
+      memStats: rt.readMemStats(),
+      profile: await rt.heapProfile(),
+      errors,
+    };
+    const { found, reached } = walk(roots, memories);
+    expect(found).toEqual([]);
+    expect(reached.length).toBeGreaterThan(100);
+
+    // The descriptors: exactly their memory, this runtime's, and nothing else
+    // (the walk stops at a forbidden value, so anything else would show).
+    for (const [name, desc] of Object.entries(descriptors)) {
+      expect(walk({ [name]: desc }, memories).found).toEqual([
+        { path: `${name}.memory`, what: "a WebAssembly.Memory" },
+      ]);
+      expect(desc.memory).toBe(memory);
+      expect(Reflect.ownKeys(desc).sort()).toEqual(
+        ["control", "format", "h", "keyType", "layout", "memory", "seq", "valueType"].sort(),
+      );
+      for (const v of Object.values(desc.layout)) expect(typeof v).toBe("number");
+    }
+    // And a WebAssembly.Memory leads to no instance or exports: it has no
+    // own properties (buffer and grow are the intrinsic prototype's).
+    expect(Reflect.ownKeys(memory)).toEqual([]);
+
+    // Every trusted-only entry point, on everything reachable from the
+    // readers and the shared runtime: refused.
+    const proto = Unsafe.prototype as unknown as Record<string, unknown>;
+    for (const name of UNSAFE_ENTRY_POINTS) {
+      const desc = Object.getOwnPropertyDescriptor(proto, name)!;
+      for (const receiver of reached) {
+        const call = () =>
+          desc.get ? desc.get.call(receiver) : (desc.value as (...a: unknown[]) => unknown).call(receiver, m);
+        expect(call, `unsafe.${name} on a reachable object`).toThrow(UnsafeNotAllowedError);
+      }
+    }
+    rt.close();
+  }, 120_000);
+
+  it("unshared runtimes hand out no descriptor: rt.share refuses, and its error leads nowhere", async () => {
+    const rt = await Runtime.create();
+    const m = rt.map({ key: "u32", value: "u32" });
+    m.set(1, 2);
+    const refused = await thrown(() => rt.share(m));
+    expect(refused).toBeInstanceOf(SharedRuntimeError);
+    const { found } = walk({ rt, m, refused }, [boundaryOf(rt).memory]);
+    expect(found).toEqual([]);
+    rt.close();
+  });
 });
