@@ -124,13 +124,16 @@ describe("package", () => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    it("holds the entries, both cores, the inlined release core and the types the package names", () => {
+    it("holds the entries, both cores, the inlined release core, the shared cores and the types the package names", () => {
       for (const f of [
         "dist/node.js",
         "dist/browser.js",
         "build/release.wasm",
         "build/release-inline.js",
         "build/debug.wasm",
+        // The shared cores (Runtime.create({ shared: true })).
+        "build/release-shared-inline.js",
+        "build/debug-shared.wasm",
         "package.json",
       ]) {
         expect(files, `tarball should contain ${f}`).toContain(f);
