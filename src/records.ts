@@ -16,9 +16,9 @@ export function heapWalk(b: Boundary): { arenaStart: number; arenaEnd: number; r
   fields.delete("COUNT");
   const names = [...fields.entries()].sort((a, b) => a[1] - b[1]);
   const out = b.scratchBase;
-  b.exports.heapArena(out);
-  const arenaStart = b.readU32(out),
-    arenaEnd = b.readU32(out + 4);
+  b.exports.heapArena(out); // in pages (a 4 GiB arena ends at 2^32: no u32 of bytes holds it)
+  const arenaStart = b.readU32(out) * b.pageBytes,
+    arenaEnd = b.readU32(out + 4) * b.pageBytes;
   const max = Math.floor(b.scratchBytes / (count * 4));
   const records: Record<string, number>[] = [];
   let page = 0;

@@ -18,7 +18,8 @@ import {
 } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import { mapHandle } from "../src/map.js";
-import { memoryHash } from "../src/snapshot.js";
+import { memoryHash, memoryRuns } from "../src/snapshot.js";
+import { allocOrThrow, rootTableOf } from "../src/runtime.js";
 import { prng, randInt } from "./helpers.js";
 import { imageHashJS, reseal, sectionsOf, stateOf, withState } from "./snapshot-helpers.js";
 
@@ -257,6 +258,38 @@ describe("what an image carries", () => {
     expect(seedsA).not.toEqual(seedsB);
     a.rt.close();
     b.rt.close();
+    rt.close();
+  });
+});
+
+describe("a 4 GiB arena", () => {
+  it("the heap walk and the image's first section reach the arena's end at 2^32", async () => {
+    // Big noscan objects fill a 4 GiB memory without touching its pages
+    // (fresh pages need no zeroing). Before, the arena's end went through a
+    // u32 of bytes and read 0 at 4 GiB: the image then left out the page
+    // map and a restore refused it (PAGE_MAP).
+    const rt = await Runtime.create({ maxMemory: "4GiB" });
+    const roots = rootTableOf(rt);
+    const fill = (size: number): void => {
+      for (let i = 0; i < 1024; i++) {
+        let p: number;
+        try {
+          p = allocOrThrow(rt, size, true);
+        } catch {
+          return;
+        }
+        roots.set(roots.acquire(), p); // kept: the collector would free it
+      }
+    };
+    for (const size of [256 * 1024 * 1024, 8 * 1024 * 1024, 64 * 1024, 8 * 1024]) fill(size);
+    const heap = rt.inspectHeap();
+    expect(rt.memoryBytes).toBe(2 ** 32);
+    expect(heap.arena.end).toBe(2 ** 32);
+    const b = boundaryOf(rt);
+    const pageMap = Number(b.stateGlobal("assembly/mem/mheap/pageMap").value) >>> 0;
+    const first = memoryRuns(b)[0]!;
+    expect(first.address).toBe(0);
+    expect(first.length).toBeGreaterThanOrEqual(pageMap + (2 ** 32 / b.pageBytes) * 4);
     rt.close();
   });
 });

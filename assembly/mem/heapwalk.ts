@@ -115,10 +115,12 @@ function writeSpan(rec: usize, s: mspan): void {
 /** Records written by the last heapWalk. */
 export function heapWalkCount(): u32 { return walkCount; }
 
-/** The arena's bounds as two u32 byte addresses at out: start, end. */
+/** The arena's bounds as two u32 page numbers at out: start, end (pages:
+ *  a 4 GiB arena ends at byte 2^32, which no u32 holds). */
 export function heapArena(out: usize): void {
-  store<u32>(out, arenaStartPage << PAGE_SHIFT);
-  store<u32>(out + 4, arenaEndPage << PAGE_SHIFT);
+  // Pages, not bytes: a 4 GiB arena's end (2^32) does not fit a u32.
+  store<u32>(out, arenaStartPage);
+  store<u32>(out + 4, arenaEndPage);
 }
 
 /** Bytes per span-class row written by readSpanClasses. */
