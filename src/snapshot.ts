@@ -107,7 +107,9 @@ export interface ImageHeader {
   checksum: [number, number];
 }
 
-const pad8 = (n: number): number => (n + 7) & ~7;
+/** n rounded up to a multiple of 8 (arithmetic, not bitwise: a memory
+ *  section may be longer than 2^31 bytes, past what `&` keeps). */
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** A core's fingerprint, or null when the module has none (a core built
  *  without scripts/build.mjs: snapshots refuse it). */

@@ -57,7 +57,9 @@ export function imageHashJS(bytes: Uint8Array, seed = 0n): bigint {
   return avalanche(h ^ d);
 }
 
-const pad8 = (n: number): number => (n + 7) & ~7;
+/** n rounded up to a multiple of 8 (arithmetic, not bitwise: a memory
+ *  section may be longer than 2^31 bytes, past what `&` keeps). */
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** The image's sections with the file offset of each one's bytes. */
 export function sectionsOf(img: Uint8Array): (Section & { offset: number })[] {

@@ -40,8 +40,9 @@
 
 export function imageHash(p: usize, len: usize, seed: u64): u64 {
   let a = seed ^ P2, b = seed + P3, c = ~seed, d = seed - P1;
-  let end = p + (len & ~<usize>31);
-  while (p < end) {
+  // Counted, not compared with an end address: a section may end at 4 GiB,
+  // where p + len wraps to 0 in 32 bits.
+  for (let blocks = len >>> 5; blocks > 0; blocks--) {
     a = lane(a, load<u64>(p));
     b = lane(b, load<u64>(p, 8));
     c = lane(c, load<u64>(p, 16));
