@@ -12,9 +12,9 @@
  *             (Node: read with fs; browsers: fetch)     never rides along into a bundle; a
  *                                                       bundled app passes it as `wasm`
  *
- *   release-shared  build/release-shared-inline.js,    the same code importing a shared
- *                   imported dynamically                memory (Runtime.create({ shared:
- *                                                       true })); a bundler splits it off
+ *   release-shared  the inlined release core with its   the same code importing a shared
+ *                   memory import patched to shared     memory (Runtime.create({ shared:
+ *                   (5 bytes: sharedTwin)               true })); no second copy to bundle
  *   debug-shared    build/debug-shared.wasm beside the package, as debug
  *
  * A caller may supply the core instead (`Runtime.create({ wasm })`, or
@@ -30,6 +30,7 @@
  */
 import RELEASE_BASE64 from "../build/release-inline.js";
 import { WasmLoadError } from "./errors.js";
+import { RELEASE_MEMORY_LIMITS_AT } from "../build/core-exports.js";
 
 /** The builds of the core. */
 export type BuildName = "release" | "debug" | "release-shared" | "debug-shared";
@@ -126,9 +127,7 @@ export function loadCore(build: BuildName, input?: WasmInput | PromiseLike<WasmI
 function defaultCore(build: BuildName): Promise<WebAssembly.Module> {
   if (build === "release") return compileBytes(fromBase64(RELEASE_BASE64), { url: "" }, "the inlined release core");
   if (build === "release-shared")
-    return import("../build/release-shared-inline.js").then((m) =>
-      compileBytes(fromBase64(m.default), { url: "" }, "the inlined shared release core"),
-    );
+    return compileBytes(sharedTwin(fromBase64(RELEASE_BASE64)), { url: "" }, "the inlined release core, shared");
   let url: URL;
   try {
     url = new URL(build === "debug" ? "../build/debug.wasm" : "../build/debug-shared.wasm", MODULE_URL);
@@ -268,5 +267,21 @@ function fromBase64(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The release core importing a shared memory: the build compiles the core
+ *  for a shared memory and then writes the memory import's limits as
+ *  unshared (scripts/build.mjs splitShared) — flags 0x00 and a padded
+ *  minimum of 1, five bytes — so writing back flags 0x03, minimum 1 and
+ *  maximum 65536 pages gives the shared build, byte for byte, code and
+ *  fingerprint alike, without shipping it twice. */
+function sharedTwin(bytes: Uint8Array): Uint8Array {
+  const at = RELEASE_MEMORY_LIMITS_AT;
+  const unshared = [0x00, 0x81, 0x80, 0x80, 0x00];
+  if (!unshared.every((x, i) => bytes[at + i] === x))
+    throw new WasmLoadError("the inlined release core's memory import is not where the build recorded it", { url: "" });
+  const out = bytes.slice();
+  out.set([0x03, 0x01, 0x80, 0x80, 0x04], at);
   return out;
 }

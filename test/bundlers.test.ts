@@ -58,9 +58,10 @@ import { CHROMIUM, CHROMIUM_FLAGS, CI, HAVE_CHROMIUM } from "./chromium.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[/\\]$/, "");
 const FIXTURES = join(ROOT, "test", "bundlers");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-/** No output file may be larger: the debug core is 428 kB (571 kB as
- *  base64); an app bundle with the release core inlined is about 314 kB. */
-const MAX_OUTPUT_FILE = 400 * 1024;
+/** No output file may be larger: the debug core is 520 kB (694 kB as
+ *  base64); an app bundle with the release core inlined is about 420 kB
+ *  (the core grew with snapshots' checks and shared readers' seqlocks). */
+const MAX_OUTPUT_FILE = 500 * 1024;
 const TEXT_EXTS = new Set([".js", ".mjs", ".cjs", ".html", ".css", ".map", ".json", ".txt", ".svg"]);
 const PAGE_TIMEOUT = 30_000;
 

@@ -132,7 +132,6 @@ describe("package", () => {
         "build/release-inline.js",
         "build/debug.wasm",
         // The shared cores (Runtime.create({ shared: true })).
-        "build/release-shared-inline.js",
         "build/debug-shared.wasm",
         "package.json",
       ]) {

@@ -112,7 +112,7 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("shared runtimes in Chromium: a page writ
   });
 
   it("the isolated server sends COOP same-origin and COEP require-corp on every answer; the plain one neither", async () => {
-    for (const path of [PAGE, "/test/workers/shared-worker.js", "/build/release-shared-inline.js", "/nope"]) {
+    for (const path of [PAGE, "/test/workers/shared-worker.js", "/build/release-inline.js", "/nope"]) {
       const a = await fetch(`${isolated.origin}${path}`);
       expect([
         path,
