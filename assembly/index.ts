@@ -36,7 +36,9 @@ import { hmap, mapextra, TopHash, Flag, dataOffset, HMAP_SIZE, MAPEXTRA_SIZE, TY
 import { HITER_SIZE } from "./map/iter";
 import { lastBatchStatus, lastBatchCount } from "./map/batch";
 import { setHooked } from "./map/unsafe";
-import { seqWord, SEQ_STRIPES as STRIPES, CONTROL_CLOSED as CLOSED } from "./map/seqlock";
+import {
+  seqWord, groupBase, SEQ_STRIPES as STRIPES, SEQ_GROUPS as GROUPS, GROUP_WORDS as GWORDS, CONTROL_CLOSED as CLOSED,
+} from "./map/seqlock";
 
 // ---------------------------------------------------------------------------
 // The runtime (proc.ts) and the allocator (mem/)
@@ -192,8 +194,14 @@ export function mapSetHooked(h: usize, on: bool): void { setHooked(h, on); }
 // ---------------------------------------------------------------------------
 // Shared memory (map/seqlock.ts; the host's src/reader.ts is the reader side)
 
-export { setShared, controlWord, closeShared, retireMap } from "./map/seqlock";
-/** The address of map h's sequence word (readers load it around a lookup). */
+export { setShared, controlWord, closeShared, retireMap, groupTable, pendingSlot } from "./map/seqlock";
+/** The address of map h's map word (readers load it around a lookup). */
 export function seqAddress(h: usize): usize { return seqWord(h); }
+/** The index, in the group table, of map h's group 0 (group g: (base + g) & (SEQ_GROUP_WORDS - 1)). */
+export function seqGroupBase(h: usize): usize { return groupBase(h); }
 export const SEQ_STRIPE_COUNT: u32 = STRIPES;
+/** Group words per map (readers: key hash x is in group x & (count - 1) & ((2^B - 1) >> 1)). */
+export function seqGroupCount(): u32 { return GROUPS; }
+/** Words in the group table. */
+export function seqGroupWords(): u32 { return GWORDS; }
 export const CONTROL_CLOSED: u32 = CLOSED;

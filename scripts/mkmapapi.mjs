@@ -50,18 +50,18 @@ export const VARIANTS = KEYS.flatMap((k) => VALUES.map((v) => ({ ...k, ...v, sfx
 /** A single-call write export: the core's EntryOp set around all of it
  *  (heap-profile frames name GoMap.set/delete from it; openEntry aborts if
  *  an earlier call left it set, i.e. never returned), a safe point, the work.
- *  On a shared runtime the map's sequence word is made odd before the work
- *  (seqlock.ts); a delete makes it even again, an assign leaves it odd: the
- *  host stores the value in the slot it returns, then ends the write
- *  (src/map.ts, Atomics.add on the same word).
+ *  On a shared runtime the core brackets its own chain and structural
+ *  writes with sequence words (seqlock.ts); an assign that returns a slot
+ *  leaves its key's group word open: the host stores the value there, then
+ *  ends the write (src/map.ts: Atomics.add on the word the pending slot
+ *  names).
  *  @param {"SET" | "DELETE"} op @param {string} signature @param {string} call */
 function single(op, signature, call) {
   return `export function ${signature} {
   openEntry(EntryOp.${op});
   safePoint();
-  seqOpen(h);
   const r = ${call};
-${op === "DELETE" ? "  seqClose(h);\n" : ""}  enterOp(EntryOp.NONE);
+  enterOp(EntryOp.NONE);
   return r;
 }`;
 }
@@ -108,19 +108,13 @@ export function iternext_${sfx}(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_${sfx}(h: usize, out: usize): void { inspectMap<${K}, ${V}>(h, out); }
 export function setMany_${sfx}(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<${K}, ${V}>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<${K}, ${V}>(h, keys, vals, n);
 }
 export function getMany_${sfx}(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<${K}, ${V}>(h, keys, outV, found, n);
 }
 export function deleteMany_${sfx}(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<${K}, ${V}>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<${K}, ${V}>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at \`keys\`; no write barrier. */
@@ -168,9 +162,11 @@ export function render() {
 // string/bytes). Every function here is a one-line wrapper; the behaviour
 // lives in access.ts, assign.ts, delete.ts, clear.ts, iter.ts, batch.ts and
 // check.ts. Every operation that may allocate starts at a safe point
-// (gc/gc.ts: where marking may end); every write opens and closes the
-// map's sequence word for shared-memory readers (seqlock.ts; an assign
-// leaves it open for the host's value store). To change this file, change
+// (gc/gc.ts: where marking may end). For shared-memory readers
+// (seqlock.ts) whole-map writes (clear, shrink, unsafe zeroing) open and
+// close the map's map word here; assign, delete and the batches bracket
+// each chain write inside the core (an assign leaves its group word open
+// for the host's value store). To change this file, change
 // scripts/mkmapapi.mjs and run it.
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";

@@ -245,9 +245,10 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
   #vs: number;
   #oo: number;
   #root: number;
-  /** On a shared runtime, the Int32Array index of this map's sequence
-   *  word (assembly/map/seqlock.ts): the core's assign leaves it odd and
-   *  set() makes it even after storing the value. 0 when not shared. */
+  /** On a shared runtime, the Int32Array index of the core's pending slot
+   *  (assembly/map/seqlock.ts): an assign that returns a slot leaves its
+   *  key's group word odd and names it there; set() makes it even after
+   *  storing the value. 0 when not shared. */
   #seq: number;
   /** rt.unsafe installed assign/delete hooks on this map. */
   #hooked = false;
@@ -294,7 +295,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     this.#vo = layout.values;
     this.#vs = this.#val.bytes;
     this.#oo = layout.overflow;
-    this.#seq = owner.boundary.shared ? owner.boundary.exports.seqAddress(h) >>> 2 : 0;
+    this.#seq = owner.boundary.shared ? owner.boundary.exports.pendingSlot() >>> 2 : 0;
   }
 
   #live(): void {
@@ -590,8 +591,7 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
       if (slot === 0) {
         // Out of memory: collect (garbage such as outgrown bucket arrays may
         // be what is in the way) and try once more. The failed attempt changed
-        // nothing.
-        if (this.#seq !== 0) Atomics.add(b.i32, this.#seq, 1);
+        // nothing (and left no sequence word open).
         b.gc();
         slot = this.#assignSlot(key);
       }
@@ -617,9 +617,9 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
             b.f64[slot >>> 3] = value as number;
         }
         this.#gen.writes++;
+        // A shared runtime: the write ends here, after the value's store.
+        if (this.#seq !== 0) Atomics.add(b.i32, b.i32[this.#seq]!, 1);
       }
-      // A shared runtime: the write ends here, after the value's store.
-      if (this.#seq !== 0) Atomics.add(b.i32, this.#seq, 1);
     } catch (e) {
       this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
       throw this.#trapped(e, "GoMap.set", true);
@@ -702,12 +702,14 @@ export class GoMap<K extends KindName = KindName, V extends KindName = KindName>
     try {
       slot = this.#assignRef(key, value);
       if (slot === 0) {
-        if (this.#seq !== 0) Atomics.add(this.#b.i32, this.#seq, 1);
         this.#b.gc(); // out of memory: collect, then try once more
         slot = this.#assignRef(key, value);
       }
-      if (slot > SLOT_CONCURRENT) this.#gen.writes++;
-      if (this.#seq !== 0) Atomics.add(this.#b.i32, this.#seq, 1); // the write ends (shared runtime)
+      if (slot > SLOT_CONCURRENT) {
+        this.#gen.writes++;
+        const i32 = this.#b.i32;
+        if (this.#seq !== 0) Atomics.add(i32, i32[this.#seq]!, 1); // the write ends (shared runtime)
+      }
     } catch (e) {
       this.#b.escaped = e; // no call (not even instanceof): kept if the next line has no stack left
       throw this.#trapped(e, "GoMap.set", true);

@@ -9,15 +9,22 @@
  * `GoMapReader` that looks keys up in JS over views of that memory — no
  * wasm instance, no lock.
  *
- * The protocol (a seqlock; docs/shared.md has the proof sketch): the
- * owning thread, the only writer, makes the map's sequence word odd before
- * a write changes anything and even again after it (assembly/map/seqlock.ts;
- * an assign's value store in src/map.ts is inside). A reader:
- *   1. s1 = Atomics.load(seq); odd → retry.
- *   2. Looks the key up with every load that decides the answer (hmap
- *      fields, tophash bytes, key words, overflow pointers, value words)
- *      an Atomics.load, so none can be performed after step 3 on any CPU.
- *   3. s2 = Atomics.load(seq); s1 !== s2 → retry, else the answer stands.
+ * The protocol (a seqlock with striped words; docs/shared.md has the proof
+ * sketch): the owning thread, the only writer, makes a sequence word odd
+ * before a write changes anything and even again after it
+ * (assembly/map/seqlock.ts; an assign's value store in src/map.ts is
+ * inside) — the map's map word for structural changes (the arrays, B,
+ * hash0, clear, free), the group word of the buckets it touches for chain
+ * writes (insert, update, delete, evacuation). A key of hash x is in group
+ * x & groupMask(B). A reader:
+ *   1. m1 = Atomics.load(map word); odd → retry.
+ *   2. Reads the hmap fields (hash0, B, flags, buckets, oldbuckets),
+ *      hashes the key, g1 = Atomics.load(its group word); odd → retry.
+ *   3. Walks the chain with every load that decides the answer (tophash
+ *      bytes, key words, overflow pointers, value words) an Atomics.load,
+ *      so none can be performed after step 4 on any CPU.
+ *   4. g2 = Atomics.load(group word), m2 = Atomics.load(map word); the
+ *      answer stands when g1 === g2 and m1 === m2, else retry.
  * A read racing a write may see garbage (a bucket reused after a grow);
  * every address is checked against the view and every chain walk is
  * bounded, so garbage costs a retry, never a wrong answer or a hang.
@@ -41,14 +48,24 @@ import { coreSuffix } from "./maptypes.js";
 /** What `rt.share(m)` returns and `attach` takes: plain data and the
  *  runtime's shared memory (structured-clonable). */
 export interface SharedMapDescriptor<K extends KindName = KindName, V extends KindName = KindName> {
-  /** "gomap-wasm/shared-map/1". */
+  /** "gomap-wasm/shared-map/2". */
   readonly format: string;
   /** The runtime's shared memory. */
   readonly memory: WebAssembly.Memory;
   /** The map's hmap address. */
   readonly h: number;
-  /** The address of the map's sequence word. */
+  /** The address of the map's map word (structural changes). */
   readonly seq: number;
+  /** The address of the group words' table (chain writes). */
+  readonly groups: number;
+  /** The index in that table of the map's group 0; group g's word is
+   *  (groupBase + g) & (groupWords - 1). */
+  readonly groupBase: number;
+  /** The words in the group table (a power of 2). */
+  readonly groupWords: number;
+  /** Groups per map (a power of 2): key hash x is in group
+   *  x & (groupCount - 1) & ((2^B - 1) >>> 1). */
+  readonly groupCount: number;
   /** The address of the runtime's control word (closed: 1). */
   readonly control: number;
   /** The key kind. */
@@ -77,9 +94,18 @@ export interface SharedMapDescriptor<K extends KindName = KindName, V extends Ki
   };
 }
 
-const FORMAT = "gomap-wasm/shared-map/1";
+const FORMAT = "gomap-wasm/shared-map/2";
 const NUMERIC = new Set<string>(["u32", "i32", "u64", "i64", "f64"]);
 const CONTROL_CLOSED = 1;
+/** Can this thread block in Atomics.wait (not a browser's main thread)? */
+const CAN_WAIT = ((): boolean => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // "not-equal" at once where allowed
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** @internal The descriptor of map h (rt.share). */
 export function shareDescriptor<K extends KindName, V extends KindName>(
@@ -99,6 +125,10 @@ export function shareDescriptor<K extends KindName, V extends KindName>(
     memory: b.memory,
     h,
     seq: ex.seqAddress(h) >>> 0,
+    groups: ex.groupTable() >>> 0,
+    groupBase: ex.seqGroupBase(h) >>> 0,
+    groupWords: ex.seqGroupWords() >>> 0,
+    groupCount: ex.seqGroupCount() >>> 0,
     control: ex.controlWord() >>> 0,
     keyType,
     valueType,
@@ -157,6 +187,11 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   #h: number;
   #seq: number;
   #control: number;
+  /** Int32Array index of the group table, the map's group 0, the table's index mask, groups - 1. */
+  #gt: number;
+  #gb: number;
+  #gwm: number;
+  #gcm: number;
   #ks: number;
   #vs: number;
   #bs: number;
@@ -178,6 +213,10 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     this.#h = d.h;
     this.#seq = d.seq >>> 2;
     this.#control = d.control >>> 2;
+    this.#gt = d.groups >>> 2;
+    this.#gb = d.groupBase;
+    this.#gwm = d.groupWords - 1;
+    this.#gcm = d.groupCount - 1;
     this.#ks = d.keyType === "u32" || d.keyType === "i32" ? 4 : 8;
     this.#vs = d.valueType === "u32" || d.valueType === "i32" ? 4 : 8;
     this.#bs = d.layout.bucketSize;
@@ -203,16 +242,17 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     return true;
   }
 
-  /** Start of a try: the sequence word, after the closed and freed checks;
-   *  -1 when a write is in progress. */
+  /** Start of a try: the map word (as an unsigned number: it wraps past
+   *  2^31), after the closed and freed checks; -1 when a structural write
+   *  is in progress. */
   #begin(): number {
     const i32 = this.#i32;
     if (Atomics.load(i32, this.#control) === CONTROL_CLOSED) throw new RuntimeClosedError("map reader");
-    const s = Atomics.load(i32, this.#seq);
+    const s = Atomics.load(i32, this.#seq) >>> 0;
     if ((s & 1) !== 0) return -1;
     const typ = Atomics.load(i32, (this.#h + this.#L.hmapTyp) >>> 2);
     if ((typ & 0xffff) !== this.#L.kinds) {
-      if (Atomics.load(i32, this.#seq) === s) throw new UseAfterFreeError("map", "was freed by its owner");
+      if (Atomics.load(i32, this.#seq) >>> 0 === s) throw new UseAfterFreeError("map", "was freed by its owner");
       return -1;
     }
     return s;
@@ -222,13 +262,26 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     this.#retries++;
     // A write is short (one entry; growth evacuates two buckets): spin.
     // After many tries, check the views (the memory may have grown).
-    if ((n & 15) === 15) this.#refresh();
+    if ((n & 15) === 15) {
+      this.#refresh();
+      // Still busy after 64 tries: the writer was most likely descheduled
+      // inside a write (more threads than cores). Where this thread may
+      // block (workers; not a browser's main thread), sleep 20 µs: that
+      // gives a core back to the writer instead of spinning it away.
+      if (n >= 63 && CAN_WAIT) Atomics.wait(this.#i32, this.#control, 0, 0.02);
+    }
   }
+
+  /** The Int32Array index of the group word #probe read, and its value. */
+  #gw = 0;
+  #g1 = 0;
 
   /**
    * The value slot of key words (lo, hi/hi2) in the map, or 0; -1 when the
    * try must be retried (garbage: an address outside memory, a chain longer
-   * than memory can hold). Every load is an Atomics.load.
+   * than memory can hold; or the key's group is being written). Reads the
+   * hmap, then the key's group word (#gw, #g1), then the chain. Every load
+   * is an Atomics.load.
    */
   #probe(lo: number, hi: number, hi2: number): number {
     const i32 = this.#i32;
@@ -236,16 +289,23 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const L = this.#L;
     const h = this.#h;
     const size = u8.length;
-    if (Atomics.load(i32, (h + L.hmapCount) >>> 2) === 0) return 0;
     const hash0 = Atomics.load(i32, (h + L.hmapHash0) >>> 2) >>> 0;
-    const x = hashWordsX(lo, hi, hash0, seed1(hash0));
     const flags = Atomics.load(u8, h + L.hmapFlags);
     const B = Atomics.load(u8, h + L.hmapB);
     if (B > 31) return -1;
-    const mask = (1 << B) - 1;
-    const bs = this.#bs;
-    let b = (Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0) + ((x & mask) >>> 0) * bs;
+    const buckets = Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0;
     const old = Atomics.load(i32, (h + L.hmapOldbuckets) >>> 2) >>> 0;
+    const x = hashWordsX(lo, hi, hash0, seed1(hash0));
+    const mask = B === 31 ? 0x7fffffff : (1 << B) - 1;
+    // The key's group (assembly/map/seqlock.ts): low bits common to its
+    // bucket index in the old and the new array.
+    const gw = this.#gt + ((this.#gb + (x & this.#gcm & (mask >>> 1))) & this.#gwm);
+    const g1 = Atomics.load(i32, gw);
+    if ((g1 & 1) !== 0) return -1;
+    this.#gw = gw;
+    this.#g1 = g1;
+    const bs = this.#bs;
+    let b = buckets + ((x & mask) >>> 0) * bs;
     if (old !== 0) {
       const om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1;
       const ob = old + ((x & om) >>> 0) * bs;
@@ -253,6 +313,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
       const t0 = Atomics.load(u8, ob);
       if (t0 < L.evacuatedX || t0 > L.evacuatedEmpty) b = ob;
     }
+    if (buckets === 0) return 0; // no array yet (or a freed map): empty
     const top = tophashOf(x);
     const ko = this.#ko,
       ks = this.#ks,
@@ -275,6 +336,48 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
       b = Atomics.load(i32, (b + this.#oo) >>> 2) >>> 0;
     }
     return 0;
+  }
+
+  /** Look key words up under the seqlock: found, value words in out. */
+  #lookup(lo: number, hi: number, hi2: number, out: Int32Array): boolean {
+    this.#lookups++;
+    for (let n = 0; ; n++) {
+      const m1 = this.#begin();
+      if (m1 < 0) {
+        this.#spin(n);
+        continue;
+      }
+      const slot = this.#probe(lo, hi, hi2);
+      const i32 = this.#i32;
+      if (slot > 0) {
+        out[0] = Atomics.load(i32, slot >>> 2);
+        if (this.#vs === 8) out[1] = Atomics.load(i32, (slot >>> 2) + 1);
+      }
+      // The group word, then the map word: both unchanged → the answer stands.
+      if (slot >= 0 && Atomics.load(i32, this.#gw) === this.#g1 && Atomics.load(i32, this.#seq) >>> 0 === m1)
+        return slot > 0;
+      if (slot < 0 && this.#refresh()) continue;
+      this.#spin(n);
+    }
+  }
+
+  #out = new Int32Array(2);
+
+  #decode(lo: number, hi: number): KindValue<V> {
+    switch (this.valueType) {
+      case "u32":
+        return (lo >>> 0) as KindValue<V>;
+      case "i32":
+        return (lo | 0) as KindValue<V>;
+      case "f64":
+        this.#f64w[0] = lo;
+        this.#f64w[1] = hi;
+        return this.#f64[0] as KindValue<V>;
+      case "u64":
+        return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
+      default:
+        return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
+    }
   }
 
   /** The key as words (lo, hi, hi2), or null when no stored key can match
@@ -305,46 +408,6 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
           hi = Number(u >> 32n);
         return [lo, hi, hi];
       }
-    }
-  }
-
-  /** Look key words up under the seqlock: [found, value words lo, hi]. */
-  #lookup(lo: number, hi: number, hi2: number, out: Int32Array): boolean {
-    this.#lookups++;
-    for (let n = 0; ; n++) {
-      const s1 = this.#begin();
-      if (s1 < 0) {
-        this.#spin(n);
-        continue;
-      }
-      const slot = this.#probe(lo, hi, hi2);
-      if (slot > 0) {
-        const i32 = this.#i32;
-        out[0] = Atomics.load(i32, slot >>> 2);
-        if (this.#vs === 8) out[1] = Atomics.load(i32, (slot >>> 2) + 1);
-      }
-      if (slot >= 0 && Atomics.load(this.#i32, this.#seq) === s1) return slot > 0;
-      if (slot < 0 && this.#refresh()) continue;
-      this.#spin(n);
-    }
-  }
-
-  #out = new Int32Array(2);
-
-  #decode(lo: number, hi: number): KindValue<V> {
-    switch (this.valueType) {
-      case "u32":
-        return (lo >>> 0) as KindValue<V>;
-      case "i32":
-        return (lo | 0) as KindValue<V>;
-      case "f64":
-        this.#f64w[0] = lo;
-        this.#f64w[1] = hi;
-        return this.#f64[0] as KindValue<V>;
-      case "u64":
-        return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
-      default:
-        return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
     }
   }
 
@@ -383,21 +446,41 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     for (let n = 0; ; n++) {
       const s1 = this.#begin();
       if (s1 >= 0) {
+        // count is one aligned word: any value a load sees is the size at
+        // some moment (a chain write changes it inside its group bracket).
         const c = Atomics.load(this.#i32, (this.#h + this.#L.hmapCount) >>> 2) >>> 0;
-        if (Atomics.load(this.#i32, this.#seq) === s1) return c;
+        if (Atomics.load(this.#i32, this.#seq) >>> 0 === s1) return c;
       }
       this.#spin(n);
     }
   }
 
-  /** Every entry, read in one pass that no write overlapped (retried when
-   *  one did; after 64 tries, ConcurrentMapWriteError… see docs). */
+  /** The map's group words, read into g; false if one is odd. */
+  #groupWords(g: Int32Array): boolean {
+    const i32 = this.#i32;
+    for (let j = 0; j < g.length; j++) {
+      const w = Atomics.load(i32, this.#gt + ((this.#gb + j) & this.#gwm));
+      if ((w & 1) !== 0) return false;
+      g[j] = w;
+    }
+    return true;
+  }
+
+  /** Every entry, read in one pass that no write overlapped: the map word
+   *  and every group word of the map unchanged (retried when one changed;
+   *  after 1024 tries, SharedRuntimeError). */
   #snapshot(): [KindValue<K>, KindValue<V>][] {
+    const g1 = new Int32Array(this.#gcm + 1),
+      g2 = new Int32Array(this.#gcm + 1);
     for (let n = 0; n < ITER_RETRIES * 16; n++) {
       const s1 = this.#begin();
-      if (s1 >= 0) {
+      if (s1 >= 0 && this.#groupWords(g1)) {
         const r = this.#collect();
-        if (r !== null && Atomics.load(this.#i32, this.#seq) === s1) return r;
+        if (r !== null && this.#groupWords(g2) && Atomics.load(this.#i32, this.#seq) >>> 0 === s1) {
+          let same = true;
+          for (let j = 0; j < g1.length; j++) if (g1[j] !== g2[j]) same = false;
+          if (same) return r;
+        }
         if (r === null) this.#refresh();
       }
       this.#spin(n);
@@ -526,6 +609,18 @@ export function attach<K extends KindName, V extends KindName>(
   const seq = u32Field(d, "seq", size - 4);
   const control = u32Field(d, "control", size - 4);
   if ((h & 3) !== 0 || (seq & 3) !== 0 || (control & 3) !== 0 || h === 0) bad("h, seq and control must be aligned");
+  const groupWords = u32Field(d, "groupWords", 1 << 20);
+  const groupCount = u32Field(d, "groupCount", groupWords);
+  if (
+    groupWords === 0 ||
+    (groupWords & (groupWords - 1)) !== 0 ||
+    groupCount === 0 ||
+    (groupCount & (groupCount - 1)) !== 0
+  )
+    bad("groupWords and groupCount must be powers of 2");
+  const groups = u32Field(d, "groups", size - groupWords * 4);
+  if ((groups & 3) !== 0) bad("groups must be aligned");
+  u32Field(d, "groupBase", groupWords - 1);
   for (const k of ["keyType", "valueType"] as const)
     if (typeof d[k] !== "string" || !NUMERIC.has(d[k] as string)) bad(`${k} must be a numeric kind`);
   const l = d.layout as Record<string, unknown>;

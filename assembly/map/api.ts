@@ -6,9 +6,11 @@
 // string/bytes). Every function here is a one-line wrapper; the behaviour
 // lives in access.ts, assign.ts, delete.ts, clear.ts, iter.ts, batch.ts and
 // check.ts. Every operation that may allocate starts at a safe point
-// (gc/gc.ts: where marking may end); every write opens and closes the
-// map's sequence word for shared-memory readers (seqlock.ts; an assign
-// leaves it open for the host's value store). To change this file, change
+// (gc/gc.ts: where marking may end). For shared-memory readers
+// (seqlock.ts) whole-map writes (clear, shrink, unsafe zeroing) open and
+// close the map's map word here; assign, delete and the batches bracket
+// each chain write inside the core (an assign leaves its group word open
+// for the host's value store). To change this file, change
 // scripts/mkmapapi.mjs and run it.
 
 import { bucketSize, keysOff, valsOff, ovfOff } from "./hmap";
@@ -52,7 +54,6 @@ export function access_k32_v32(h: usize, key: u32): usize { return mapaccess<u32
 export function assign_k32_v32(h: usize, key: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u32, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -60,9 +61,7 @@ export function assign_k32_v32(h: usize, key: u32): usize {
 export function delete_k32_v32(h: usize, key: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u32, u32>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -85,19 +84,13 @@ export function iternext_k32_v32(it: usize, outK: usize, outV: usize, max: u32):
 }
 export function inspect_k32_v32(h: usize, out: usize): void { inspectMap<u32, u32>(h, out); }
 export function setMany_k32_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<u32, u32>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<u32, u32>(h, keys, vals, n);
 }
 export function getMany_k32_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u32, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_k32_v32(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<u32, u32>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<u32, u32>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -127,7 +120,6 @@ export function access_k32_v64(h: usize, key: u32): usize { return mapaccess<u32
 export function assign_k32_v64(h: usize, key: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u32, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -135,9 +127,7 @@ export function assign_k32_v64(h: usize, key: u32): usize {
 export function delete_k32_v64(h: usize, key: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u32, u64>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -160,19 +150,13 @@ export function iternext_k32_v64(it: usize, outK: usize, outV: usize, max: u32):
 }
 export function inspect_k32_v64(h: usize, out: usize): void { inspectMap<u32, u64>(h, out); }
 export function setMany_k32_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<u32, u64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<u32, u64>(h, keys, vals, n);
 }
 export function getMany_k32_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u32, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_k32_v64(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<u32, u64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<u32, u64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -202,7 +186,6 @@ export function access_k32_vs(h: usize, key: u32): usize { return mapaccess<u32,
 export function assign_k32_vs(h: usize, key: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u32, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -210,9 +193,7 @@ export function assign_k32_vs(h: usize, key: u32): usize {
 export function delete_k32_vs(h: usize, key: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u32, i64>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -235,19 +216,13 @@ export function iternext_k32_vs(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_k32_vs(h: usize, out: usize): void { inspectMap<u32, i64>(h, out); }
 export function setMany_k32_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<u32, i64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<u32, i64>(h, keys, vals, n);
 }
 export function getMany_k32_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u32, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_k32_vs(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<u32, i64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<u32, i64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -263,7 +238,6 @@ export function zeroValues_k32_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_k32_vs(h: usize, key: u32, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = assignStrValue<u32, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -288,7 +262,6 @@ export function access_k64_v32(h: usize, key: u64): usize { return mapaccess<u64
 export function assign_k64_v32(h: usize, key: u64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -296,9 +269,7 @@ export function assign_k64_v32(h: usize, key: u64): usize {
 export function delete_k64_v32(h: usize, key: u64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u64, u32>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -321,19 +292,13 @@ export function iternext_k64_v32(it: usize, outK: usize, outV: usize, max: u32):
 }
 export function inspect_k64_v32(h: usize, out: usize): void { inspectMap<u64, u32>(h, out); }
 export function setMany_k64_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<u64, u32>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<u64, u32>(h, keys, vals, n);
 }
 export function getMany_k64_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u64, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_k64_v32(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<u64, u32>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<u64, u32>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -349,7 +314,6 @@ export function accessF_k64_v32(h: usize, key: f64): usize { return mapaccess<u6
 export function assignF_k64_v32(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u64, u32>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -357,9 +321,7 @@ export function assignF_k64_v32(h: usize, key: f64): usize {
 export function deleteF_k64_v32(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u64, u32>(h, <u64><i64>key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -383,7 +345,6 @@ export function access_k64_v64(h: usize, key: u64): usize { return mapaccess<u64
 export function assign_k64_v64(h: usize, key: u64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -391,9 +352,7 @@ export function assign_k64_v64(h: usize, key: u64): usize {
 export function delete_k64_v64(h: usize, key: u64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u64, u64>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -416,19 +375,13 @@ export function iternext_k64_v64(it: usize, outK: usize, outV: usize, max: u32):
 }
 export function inspect_k64_v64(h: usize, out: usize): void { inspectMap<u64, u64>(h, out); }
 export function setMany_k64_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<u64, u64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<u64, u64>(h, keys, vals, n);
 }
 export function getMany_k64_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u64, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_k64_v64(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<u64, u64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<u64, u64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -444,7 +397,6 @@ export function accessF_k64_v64(h: usize, key: f64): usize { return mapaccess<u6
 export function assignF_k64_v64(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u64, u64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -452,9 +404,7 @@ export function assignF_k64_v64(h: usize, key: f64): usize {
 export function deleteF_k64_v64(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u64, u64>(h, <u64><i64>key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -478,7 +428,6 @@ export function access_k64_vs(h: usize, key: u64): usize { return mapaccess<u64,
 export function assign_k64_vs(h: usize, key: u64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -486,9 +435,7 @@ export function assign_k64_vs(h: usize, key: u64): usize {
 export function delete_k64_vs(h: usize, key: u64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u64, i64>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -511,19 +458,13 @@ export function iternext_k64_vs(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_k64_vs(h: usize, out: usize): void { inspectMap<u64, i64>(h, out); }
 export function setMany_k64_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<u64, i64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<u64, i64>(h, keys, vals, n);
 }
 export function getMany_k64_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<u64, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_k64_vs(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<u64, i64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<u64, i64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -539,7 +480,6 @@ export function zeroValues_k64_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_k64_vs(h: usize, key: u64, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = assignStrValue<u64, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -550,7 +490,6 @@ export function accessF_k64_vs(h: usize, key: f64): usize { return mapaccess<u64
 export function assignF_k64_vs(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<u64, i64>(h, <u64><i64>key);
   enterOp(EntryOp.NONE);
   return r;
@@ -558,16 +497,13 @@ export function assignF_k64_vs(h: usize, key: f64): usize {
 export function deleteF_k64_vs(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<u64, i64>(h, <u64><i64>key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
 export function assignSF_k64_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = assignStrValue<u64, i64>(h, <u64><i64>key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -592,7 +528,6 @@ export function access_kf_v32(h: usize, key: f64): usize { return mapaccess<f64,
 export function assign_kf_v32(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<f64, u32>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -600,9 +535,7 @@ export function assign_kf_v32(h: usize, key: f64): usize {
 export function delete_kf_v32(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<f64, u32>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -625,19 +558,13 @@ export function iternext_kf_v32(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_kf_v32(h: usize, out: usize): void { inspectMap<f64, u32>(h, out); }
 export function setMany_kf_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<f64, u32>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<f64, u32>(h, keys, vals, n);
 }
 export function getMany_kf_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<f64, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_kf_v32(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<f64, u32>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<f64, u32>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -667,7 +594,6 @@ export function access_kf_v64(h: usize, key: f64): usize { return mapaccess<f64,
 export function assign_kf_v64(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<f64, u64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -675,9 +601,7 @@ export function assign_kf_v64(h: usize, key: f64): usize {
 export function delete_kf_v64(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<f64, u64>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -700,19 +624,13 @@ export function iternext_kf_v64(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_kf_v64(h: usize, out: usize): void { inspectMap<f64, u64>(h, out); }
 export function setMany_kf_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<f64, u64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<f64, u64>(h, keys, vals, n);
 }
 export function getMany_kf_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<f64, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_kf_v64(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<f64, u64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<f64, u64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -742,7 +660,6 @@ export function access_kf_vs(h: usize, key: f64): usize { return mapaccess<f64, 
 export function assign_kf_vs(h: usize, key: f64): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<f64, i64>(h, key);
   enterOp(EntryOp.NONE);
   return r;
@@ -750,9 +667,7 @@ export function assign_kf_vs(h: usize, key: f64): usize {
 export function delete_kf_vs(h: usize, key: f64): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<f64, i64>(h, key);
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -775,19 +690,13 @@ export function iternext_kf_vs(it: usize, outK: usize, outV: usize, max: u32): u
 }
 export function inspect_kf_vs(h: usize, out: usize): void { inspectMap<f64, i64>(h, out); }
 export function setMany_kf_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<f64, i64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<f64, i64>(h, keys, vals, n);
 }
 export function getMany_kf_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<f64, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_kf_vs(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<f64, i64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<f64, i64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -803,7 +712,6 @@ export function zeroValues_kf_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_kf_vs(h: usize, key: f64, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = assignStrValue<f64, i64>(h, key, makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;
@@ -828,7 +736,6 @@ export function access_ks_v32(h: usize, kp: usize, kl: u32): usize { return mapa
 export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<i64, u32>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -836,9 +743,7 @@ export function assign_ks_v32(h: usize, kp: usize, kl: u32): usize {
 export function delete_ks_v32(h: usize, kp: usize, kl: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<i64, u32>(h, makeStr(kp, kl));
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -861,19 +766,13 @@ export function iternext_ks_v32(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_ks_v32(h: usize, out: usize): void { inspectMap<i64, u32>(h, out); }
 export function setMany_ks_v32(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<i64, u32>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<i64, u32>(h, keys, vals, n);
 }
 export function getMany_ks_v32(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<i64, u32>(h, keys, outV, found, n);
 }
 export function deleteMany_ks_v32(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<i64, u32>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<i64, u32>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -906,7 +805,6 @@ export function access_ks_v64(h: usize, kp: usize, kl: u32): usize { return mapa
 export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<i64, u64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -914,9 +812,7 @@ export function assign_ks_v64(h: usize, kp: usize, kl: u32): usize {
 export function delete_ks_v64(h: usize, kp: usize, kl: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<i64, u64>(h, makeStr(kp, kl));
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -939,19 +835,13 @@ export function iternext_ks_v64(it: usize, outK: usize, outV: usize, max: u32): 
 }
 export function inspect_ks_v64(h: usize, out: usize): void { inspectMap<i64, u64>(h, out); }
 export function setMany_ks_v64(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<i64, u64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<i64, u64>(h, keys, vals, n);
 }
 export function getMany_ks_v64(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<i64, u64>(h, keys, outV, found, n);
 }
 export function deleteMany_ks_v64(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<i64, u64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<i64, u64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -984,7 +874,6 @@ export function access_ks_vs(h: usize, kp: usize, kl: u32): usize { return mapac
 export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = mapassign<i64, i64>(h, makeStr(kp, kl));
   enterOp(EntryOp.NONE);
   return r;
@@ -992,9 +881,7 @@ export function assign_ks_vs(h: usize, kp: usize, kl: u32): usize {
 export function delete_ks_vs(h: usize, kp: usize, kl: u32): u32 {
   openEntry(EntryOp.DELETE);
   safePoint();
-  seqOpen(h);
   const r = mapdelete<i64, i64>(h, makeStr(kp, kl));
-  seqClose(h);
   enterOp(EntryOp.NONE);
   return r;
 }
@@ -1017,19 +904,13 @@ export function iternext_ks_vs(it: usize, outK: usize, outV: usize, max: u32): u
 }
 export function inspect_ks_vs(h: usize, out: usize): void { inspectMap<i64, i64>(h, out); }
 export function setMany_ks_vs(h: usize, keys: usize, vals: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = setMany<i64, i64>(h, keys, vals, n);
-  seqClose(h);
-  return r;
+  return setMany<i64, i64>(h, keys, vals, n);
 }
 export function getMany_ks_vs(h: usize, keys: usize, outV: usize, found: usize, n: u32): u32 {
   return getMany<i64, i64>(h, keys, outV, found, n);
 }
 export function deleteMany_ks_vs(h: usize, keys: usize, n: u32): u32 {
-  seqOpen(h);
-  const r = deleteMany<i64, i64>(h, keys, n);
-  seqClose(h);
-  return r;
+  return deleteMany<i64, i64>(h, keys, n);
 }
 /** unsafe.zeroValues: every value slot (n = 0xffffffff) or those of the n
  *  keys at `keys`; no write barrier. */
@@ -1045,7 +926,6 @@ export function zeroValues_ks_vs(h: usize, keys: usize, n: u32): u32 {
 export function assignS_ks_vs(h: usize, kp: usize, kl: u32, vp: usize, vl: u32): usize {
   openEntry(EntryOp.SET);
   safePoint();
-  seqOpen(h);
   const r = assignStrValue<i64, i64>(h, makeStr(kp, kl), makeStr(vp, vl));
   enterOp(EntryOp.NONE);
   return r;

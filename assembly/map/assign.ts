@@ -25,6 +25,12 @@
 //   7. Store tophash and key, count++, clear hashWriting.
 // Out of memory at 2, 3, 5 or 6 returns 0 with the map holding exactly
 // what it held (evacuation done in step 3 moves entries, never loses them).
+//
+// Shared runtimes (seqlock.ts): step 2 is a structural change (the map
+// word), each evacuation of step 3 and hashGrow bracket themselves; a
+// returned slot leaves the key's group word open, opened after the last
+// point that can fail — the caller stores the value, then closes it
+// (closePending, or the host). Failures return with no word open.
 
 import {
   hmap, mapextra, Flag, bucketSize, keyAt, valAt, overflowOf, bucketMask, tophash,
@@ -41,6 +47,7 @@ import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./gr
 import { mallocgc } from "../mem/malloc";
 import { allocAt, AllocSite } from "../mem/mprof";
 import { hookable, fireHook, HookOp } from "./unsafe";
+import { seqOpen, seqClose, groupOpenPending } from "./seqlock";
 
 /** Inserts to wait before trying a grow that failed for lack of memory. */
 // @ts-ignore: decorator
@@ -118,7 +125,9 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
     allocAt(AllocSite.mapassign);
     let b0 = mallocgc(bsize, bucketType<K, V>());
     if (b0 == 0) return 0;
+    seqOpen(changetype<usize>(h)); // structural: the first bucket array
     setBuckets(h, b0);
+    seqClose(changetype<usize>(h));
   }
   let top = tophash(hash);
   for (;;) {
@@ -137,6 +146,8 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
           // needkeyupdate: an f64 key takes the new key (+0 over −0). A
           // string key keeps its stored copy: the bytes are equal, and the
           // probe is not a heap object we could point at (docs/map.md).
+          // Shared runtime: the key's group word stays open for the value.
+          groupOpenPending(changetype<usize>(h), <usize>hash, <u32>h.B);
           if (isFloat<K>()) store<K>(kp, key);
           return valAt<K, V>(b, i);
         }
@@ -171,9 +182,12 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
       kref = adoptKeyRefs ? <i64>key : newStr(<i64>key);
       if (kref == STR_OOM) return 0;
     }
+    // All buckets of the chain are full: a new overflow bucket, reserved
+    // before anything changes (so out of memory leaves no word open).
+    if (insertb == 0 && !reserveOverflow<K, V>(h, 1)) return 0;
+    // Shared runtime: the key's group word stays open for the value.
+    groupOpenPending(changetype<usize>(h), <usize>hash, <u32>h.B);
     if (insertb == 0) {
-      // All buckets of the chain are full: a new overflow bucket.
-      if (!reserveOverflow<K, V>(h, 1)) return 0;
       insertb = newoverflow<K, V>(h, last);
       inserti = 0;
     }
@@ -193,6 +207,6 @@ export function assignStrValue<K, V>(hp: usize, key: K, value: i64): usize {
   let vref = adoptValueRefs ? value : newStr(value);
   if (vref == STR_OOM) return 0;
   let slot = mapassign<K, V>(hp, key);
-  if (slot > SLOT_CONCURRENT) storeRef(slot, vref);
+  if (slot > SLOT_CONCURRENT) storeRef(slot, vref); // the group word stays open (mapassign)
   return slot;
 }

@@ -19,6 +19,7 @@ import { mapassign, assignStrValue } from "./assign";
 import { isStr } from "./str";
 import { mapdelete } from "./delete";
 import { safePoint } from "../gc/gc";
+import { closePending } from "./seqlock";
 
 
 export let lastBatchStatus: Batch = Batch.OK;
@@ -33,9 +34,13 @@ export function setMany<K, V>(h: usize, keys: usize, vals: usize, n: u32): u32 {
     if (isStr<V>()) {
       // The values are references to bytes in the host's buffer: copied.
       slot = assignStrValue<K, V>(h, key, load<i64>(vals + (<usize>i << 3)));
+      if (slot > SLOT_CONCURRENT) closePending();
     } else {
       slot = mapassign<K, V>(h, key);
-      if (slot > SLOT_CONCURRENT) store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
+      if (slot > SLOT_CONCURRENT) {
+        store<V>(slot, load<V>(vals + (<usize>i << alignof<V>())));
+        closePending(); // shared runtimes: each entry is its own write
+      }
     }
     if (slot <= SLOT_CONCURRENT) {
       lastBatchStatus = slot == 0 ? Batch.OOM : Batch.CONCURRENT;

@@ -31,6 +31,7 @@ import { isStr, storeRef } from "./str";
 import { clearSlots } from "./evacuate";
 import { writeBarrierEnabled } from "../gc/phase";
 import { Shrink } from "./status";
+import { sharedReaders, setShared } from "./seqlock";
 
 export function mapclear<K, V>(hp: usize): bool {
   let h = changetype<hmap>(hp);
@@ -70,21 +71,14 @@ export function mapshrink<K, V>(hp: usize): Shrink {
   let tp = makemap<K, V>(<u64>h.count, h.hash0, h.typ);
   if (tp == 0) return Shrink.OOM;
   let t = changetype<hmap>(tp);
-  let bsize = bucketSize<K, V>();
-  // Every live entry: old buckets not evacuated yet, then the new array.
-  if (growing(h)) {
-    let n = noldbuckets(h);
-    for (let j: usize = 0; j < n; j++) {
-      let b = <usize>h.oldbuckets + j * bsize;
-      if (!evacuated(b) && !copyChain<K, V>(b, tp)) return Shrink.OOM;
-    }
-  }
-  let nb = bucketShift(<u32>h.B);
-  if (h.buckets != 0) {
-    for (let j: usize = 0; j < nb; j++) {
-      if (!copyChain<K, V>(<usize>h.buckets + j * bsize, tp)) return Shrink.OOM;
-    }
-  }
+  // The scratch map is the writer's alone until it is swapped in (inside
+  // h's map bracket, shared runtimes): filling it bumps no sequence word,
+  // so no bracket of it can nest inside h's on a shared stripe.
+  let shared = sharedReaders;
+  setShared(false);
+  let copied = copyAll<K, V>(h, tp);
+  setShared(shared);
+  if (!copied) return Shrink.OOM;
   if (!ASC_NO_ASSERT) assert(t.count == h.count, "shrink: lost entries");
   h.B = t.B;
   bumpGen(h);
@@ -100,6 +94,26 @@ export function mapshrink<K, V>(hp: usize): Shrink {
     h.nevacuate = t.nevacuate;
   }
   return Shrink.OK;
+}
+
+/** Insert every live entry of h into the map at tp: old buckets not
+ *  evacuated yet, then the new array. False when out of memory. */
+function copyAll<K, V>(h: hmap, tp: usize): bool {
+  let bsize = bucketSize<K, V>();
+  if (growing(h)) {
+    let n = noldbuckets(h);
+    for (let j: usize = 0; j < n; j++) {
+      let b = <usize>h.oldbuckets + j * bsize;
+      if (!evacuated(b) && !copyChain<K, V>(b, tp)) return false;
+    }
+  }
+  let nb = bucketShift(<u32>h.B);
+  if (h.buckets != 0) {
+    for (let j: usize = 0; j < nb; j++) {
+      if (!copyChain<K, V>(<usize>h.buckets + j * bsize, tp)) return false;
+    }
+  }
+  return true;
 }
 
 /** Insert every live entry of the chain at b into the map at tp. */

@@ -31,6 +31,7 @@ import { growWork } from "./evacuate";
 import { findInChain, foundBucket } from "./access";
 import { hookable, fireHook, HookOp } from "./unsafe";
 import { Delete } from "./status";
+import { seqOpen, seqClose, groupOpen, groupClose } from "./seqlock";
 
 
 export function mapdelete<K, V>(hp: usize, key: K): u32 {
@@ -54,6 +55,8 @@ function deleteLocked<K, V>(h: hmap, key: K, hash: u64): u32 {
   if (idx < 0) return Delete.ABSENT;
   let b = foundBucket;
   let i = <usize>idx;
+  // Shared runtimes: the chain write is in the key's group (seqlock.ts).
+  groupOpen(changetype<usize>(h), <usize>hash, <u32>h.B);
   // Value always cleared; a string key's reference cleared too (Go:
   // memclrHasPointers), so the next cycle frees the bytes. A numeric key's
   // bytes stay, as in Go.
@@ -85,6 +88,12 @@ function deleteLocked<K, V>(h: hmap, key: K, hash: u64): u32 {
     }
   }
   h.count--;
-  if (h.count == 0) h.hash0 = fastrand();
+  groupClose(changetype<usize>(h), <usize>hash, <u32>h.B);
+  if (h.count == 0) {
+    // A new seed is structural: readers hash with it.
+    seqOpen(changetype<usize>(h));
+    h.hash0 = fastrand();
+    seqClose(changetype<usize>(h));
+  }
   return Delete.DELETED;
 }

@@ -37,6 +37,7 @@ import { shade } from "../gc/mark";
 import { hashKey, reflexive } from "./hash";
 import { makeBucketArray, lastNextOverflow, createOverflow, reserveOverflow, newoverflow, releaseReservation } from "./make";
 import { allocAt, AllocSite } from "../mem/mprof";
+import { seqOpen, seqClose, groupOpen, groupClose } from "./seqlock";
 
 
 /** Go's hashGrow. Returns false (map unchanged) when out of memory. */
@@ -58,6 +59,8 @@ export function hashGrow<K, V>(h: hmap): bool {
   let flags = h.flags & ~<u8>(Flag.iterator | Flag.oldIterator);
   if ((h.flags & <u8>Flag.iterator) != 0) flags |= <u8>Flag.oldIterator;
   if (!bigger) flags |= <u8>Flag.sameSizeGrow;
+  // Structural (shared runtimes: the map word): B, flags, both arrays.
+  seqOpen(changetype<usize>(h));
   h.B += <u8>bigger;
   h.flags = flags;
   bumpGen(h);
@@ -76,6 +79,7 @@ export function hashGrow<K, V>(h: hmap): bool {
     e.overflowCap = 0;
     setNextOverflow(e, nextOverflow);
   }
+  seqClose(changetype<usize>(h));
   return true;
 }
 
@@ -118,6 +122,9 @@ export function evacuate<K, V>(h: hmap, oldbucket: usize): bool {
   let newbit = noldbuckets(h);
   if (!evacuated(b)) {
     if (!reserveOverflow<K, V>(h, overflowNeeded<K, V>(h, b, newbit))) return false;
+    // Shared runtimes: old bucket oldbucket and its destinations (new
+    // oldbucket and oldbucket + newbit) are all in its group (seqlock.ts).
+    groupOpen(changetype<usize>(h), oldbucket, <u32>h.B);
     bumpGen(h);
     let same = sameSizeGrow(h);
     let xb = <usize>h.buckets + oldbucket * bsize;
@@ -169,6 +176,7 @@ export function evacuate<K, V>(h: hmap, oldbucket: usize): bool {
     if (isScanShape<K, V>() && (h.flags & <u8>Flag.oldIterator) == 0) {
       for (let p = b; p != 0; p = overflowOf<K, V>(p)) clearSlots<K, V>(p);
     }
+    groupClose(changetype<usize>(h), oldbucket, <u32>h.B);
   }
   if (oldbucket == <usize>h.nevacuate) advanceEvacuationMark<K, V>(h, newbit);
   return true;
@@ -196,6 +204,8 @@ function advanceEvacuationMark<K, V>(h: hmap, newbit: usize): void {
   if (stop > newbit) stop = newbit;
   while (<usize>h.nevacuate != stop && evacuated(<usize>h.oldbuckets + <usize>h.nevacuate * bsize)) h.nevacuate++;
   if (<usize>h.nevacuate == newbit) {
+    // The end of growth is structural (shared runtimes: the map word).
+    seqOpen(changetype<usize>(h));
     setOldbuckets(h, 0);
     let e = changetype<mapextra>(<usize>h.extra);
     if (changetype<usize>(e) != 0) {
@@ -204,6 +214,7 @@ function advanceEvacuationMark<K, V>(h: hmap, newbit: usize): void {
       e.oldoverflowCap = 0;
     }
     h.flags &= ~<u8>Flag.sameSizeGrow;
+    seqClose(changetype<usize>(h));
   }
 }
 
