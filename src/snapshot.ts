@@ -563,20 +563,34 @@ export function overflowListsOk(b: Boundary, m: ImageMap): string | null {
   if (extra === 0) return null; // verifyMap: no chain has an overflow bucket then
   const at = (field: string): number => u32[(extra + b.constant(`MAPEXTRA_${field}`)) >>> 2]!;
   const B = u8[h + L.B]!;
+  // A bitmap over the list's address range, one bit per 4 bytes (buckets
+  // are 4-aligned; verifyMap proved every entry is a bucket): a JS Set holds
+  // at most 2^24 entries, and a 4 GiB map's list has more.
   const walk = (array: number, n: number, list: number, len: number, exact: boolean): string | null => {
     if (array === 0) return null;
-    const listed = new Set<number>();
+    let lo = 2 ** 32,
+      hi = 0;
     for (let i = 0; i < len; i++) {
       const q = u32[(list >>> 2) + i]!;
-      if (exact && listed.has(q)) return `overflow bucket ${q} is listed twice`;
-      listed.add(q);
+      if (q < lo) lo = q;
+      if (q > hi) hi = q;
     }
-    const seen = new Set<number>();
+    const bits = new Uint8Array(len === 0 ? 0 : Math.floor((hi - lo) / 32) + 1);
+    for (let i = 0; i < len; i++) {
+      const k = (u32[(list >>> 2) + i]! - lo) >>> 2;
+      const bit = 1 << (k & 7);
+      if (exact && (bits[k >>> 3]! & bit) !== 0) return `overflow bucket ${u32[(list >>> 2) + i]} is listed twice`;
+      bits[k >>> 3]! |= bit;
+    }
+    // Each chain bucket clears its bit: a bucket not listed, or reached a
+    // second time (on two chains), finds it clear.
     for (let j = 0; j < n; j++) {
       for (let p = u32[(array + j * lay.size + lay.overflow) >>> 2]!; p !== 0; p = u32[(p + lay.overflow) >>> 2]!) {
-        if (!listed.has(p)) return `overflow bucket ${p} of chain ${j} is not on its array's overflow list`;
-        if (seen.has(p)) return `overflow bucket ${p} is on two chains`;
-        seen.add(p);
+        const k = (p - lo) >>> 2;
+        const bit = 1 << (k & 7);
+        if (p < lo || p > hi || (bits[k >>> 3]! & bit) === 0)
+          return `overflow bucket ${p} of chain ${j} is not on its array's overflow list, or is on two chains`;
+        bits[k >>> 3]! &= ~bit;
       }
     }
     return null;
