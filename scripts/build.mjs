@@ -143,7 +143,7 @@ async function buildCore() {
       console.error(stderr.toString());
       throw new Error(`asc --target ${t.target} failed: ${error.message}`);
     }
-    splitShared(t.outputs[0], t.shared);
+    splitShared(/** @type {string} */ (t.outputs[0]), t.shared);
     log(`built ${t.outputs[0]} and ${t.shared} in ${(performance.now() - t0).toFixed(0)} ms`);
   }
   if (
