@@ -33,6 +33,18 @@ const VAL = 0x5bd1e995; // value = key ^ VAL
 const ROUND = 0,
   STOP = 1;
 
+/** @typedef {import("./lib.mjs").Summary} Summary */
+/** @typedef {import("../dist/node.js").SharedMapDescriptor<"u32", "u32">} Descriptor */
+/** What a reader thread looks up with: the library (lib), a JS Map built from
+ *  posted entries (map), nothing (empty), or makeLookup's atomic/plain loads.
+ *  @typedef {"lib" | "map" | "empty" | "atomic" | "plain"} Mode */
+/** @typedef {{ descriptor: Descriptor, mode: Mode, n: number, ctl: SharedArrayBuffer }} ReaderData */
+/** A reader's report of one round. @typedef {{ lookups: number, hits: number, ok: number, retries: number }} RoundResult */
+/** @typedef {Awaited<ReturnType<typeof spawn>>} Reader */
+/** The samples of main's S (one a rep) that are summarized, as M/s or retries per lookup.
+ * @typedef {"one" | "two" | "idle" | "busy" | "insAlone" | "insWith" | "insWithMap" | "busyOther"
+ *   | "retryBusy" | "retryIdle" | "atomic" | "plain" | "lib"} Measure */
+
 // ------------------------------------------------------------ reader side
 
 /**
@@ -134,16 +146,23 @@ function expandLoads(src, atomic) {
 }
 
 async function readerThread() {
-  const { descriptor: d, mode, n, ctl: ctlBuf } = workerData;
+  const port = parentPort;
+  if (port === null) throw new Error("bench/shared: readerThread runs in a worker thread only");
+  const { descriptor: d, mode, n, ctl: ctlBuf } = /** @type {ReaderData} */ (workerData);
   const ctl = new Int32Array(ctlBuf);
   const t0 = now();
-  let get, stats;
+  /** @type {(k: number) => number} */
+  let get;
+  /** @type {() => { lookups: number, retries: number }} */
+  let stats;
   if (mode === "map") {
     // The JS alternative: a Map built from entries posted here.
-    const { keys } = await new Promise((res) => parentPort.once("message", res));
+    /** @type {{ keys: ArrayBuffer }} */
+    const { keys } = await new Promise((res) => port.once("message", res));
     const ks = new Uint32Array(keys);
+    /** @type {Map<number, number>} */
     const m = new Map();
-    for (let i = 0; i < ks.length; i++) m.set(ks[i], ks[i] ^ VAL);
+    for (let i = 0; i < ks.length; i++) m.set(/** @type {number} */ (ks[i]), /** @type {number} */ (ks[i]) ^ VAL);
     get = (k) => m.get(k) ?? -1;
     stats = () => ({ lookups: 0, retries: 0 });
   } else if (mode === "lib") {
@@ -161,7 +180,7 @@ async function readerThread() {
     stats = () => ({ lookups: 0, retries: l.st.retries });
   }
   const first = mode === "empty" ? -1 : get(1);
-  parentPort.postMessage({ ready: now() - t0, first, rss: process.memoryUsage().rss });
+  port.postMessage({ ready: now() - t0, first, rss: process.memoryUsage().rss });
   let round = 0;
   for (;;) {
     Atomics.wait(ctl, ROUND, round);
@@ -186,14 +205,16 @@ async function readerThread() {
       }
       lookups += 1024;
     }
-    parentPort.postMessage({ lookups, hits, ok: (sum === Math.imul(hits, VAL)) | 0, retries: stats().retries - r0 });
+    port.postMessage({ lookups, hits, ok: sum === Math.imul(hits, VAL) ? 1 : 0, retries: stats().retries - r0 });
   }
 }
 
 // -------------------------------------------------------------- owner side
 
 /** A reader thread: resolves once it answered its first lookup. Each has
- *  its own ctl words: a round starts only the readers it names. */
+ *  its own ctl words: a round starts only the readers it names.
+ * @param {Descriptor} descriptor @param {Mode} mode @param {number} n
+ * @param {Uint32Array} [keys] the map's keys (mode "map": posted to the worker) */
 async function spawn(descriptor, mode, n, keys) {
   const ctl = new Int32Array(new SharedArrayBuffer(8));
   const t0 = now();
@@ -203,18 +224,24 @@ async function spawn(descriptor, mode, n, keys) {
     w.once("error", rej);
   });
   if (mode === "map") {
+    if (keys === undefined) throw new Error("bench/shared: a map reader needs the keys");
     // Message passing: the entries (keys; values are key ^ VAL) as a copy.
     w.postMessage({ keys: keys.buffer.slice(0) });
   }
   const r = /** @type {any} */ (await ready);
   if (mode !== "empty" && r.first !== (1 ^ VAL) >>> 0) throw new Error(`${mode}: wrong first answer ${r.first}`);
+  /** @type {RoundResult[]} */
   const results = [];
   w.on("message", (m) => results.push(m));
   return { w, ctl, startMs: now() - t0, results };
 }
 
-/** Run the readers for ms (the owner idle, or running `busy` until the time is up). */
 let rounds = 0;
+/** Run the readers for ms (the owner idle, or running `busy` until the time is up).
+ *  res: each reader's result, in the order of readers.
+ * @template {[] | readonly Reader[]} R
+ * @param {R} readers @param {number} ms @param {(deadline: number) => number} [busy]
+ * @returns {Promise<{ secs: number, res: { [I in keyof R]: RoundResult }, ops: number }>} */
 async function runRound(readers, ms, busy) {
   const round = ++rounds;
   const before = readers.map((r) => r.results.length);
@@ -229,12 +256,13 @@ async function runRound(readers, ms, busy) {
   for (const r of readers) Atomics.store(r.ctl, STOP, round);
   const el = now() - t0;
   for (;;) {
-    if (readers.every((r, i) => r.results.length > before[i])) break;
+    if (readers.every((r, i) => r.results.length > /** @type {number} */ (before[i]))) break;
     await sleep(1);
   }
-  const res = readers.map((r) => r.results[r.results.length - 1]);
+  // Every reader has a result of this round (the loop above waited for it).
+  const res = readers.map((r) => /** @type {RoundResult} */ (r.results[r.results.length - 1]));
   for (const r of res) if (!r.ok) throw new Error("a reader saw a wrong value");
-  return { secs: el / 1000, res, ops };
+  return { secs: el / 1000, res: /** @type {{ [I in keyof R]: RoundResult }} */ (res), ops };
 }
 
 async function main() {
@@ -256,6 +284,7 @@ async function main() {
   // The owner's insert loop: fresh keys until the deadline; cleanup()
   // removes them again (untimed, after the round).
   let fresh = n;
+  /** @param {number} deadline */
   const insert = (deadline) => {
     let c = 0;
     while (now() < deadline) {
@@ -274,6 +303,7 @@ async function main() {
   const m2 = rt2.map({ key: "u32", value: "u32" });
   for (let i = 0; i < n; i += 100_000) m2.setMany(keys.subarray(i, i + 100_000), vals.subarray(i, i + 100_000));
   let fresh2 = n;
+  /** @param {number} deadline */
   const insert2 = (deadline) => {
     let c = 0;
     while (now() < deadline) {
@@ -287,6 +317,7 @@ async function main() {
     fresh2 = n;
   };
 
+  /** @type {Record<Measure, number[]> & { twoEach: number[][] }} */
   const S = {
     one: [],
     two: [],
@@ -303,7 +334,7 @@ async function main() {
     plain: [],
     lib: [],
   };
-  const lib1 = [await spawn(d, "lib", n)];
+  const lib1 = /** @type {const} */ ([await spawn(d, "lib", n)]);
   const lib2 = await spawn(d, "lib", n);
   const atomicR = await spawn(d, "atomic", n);
   const plainR = await spawn(d, "plain", n);
@@ -351,7 +382,9 @@ async function main() {
   await Promise.all(all.map((r) => r.w.terminate()));
 
   // (c) memory and start-up, one worker at a time, interleaved kinds.
+  /** @type {Record<"lib" | "map" | "empty", number[]>} */
   const mem = { lib: [], map: [], empty: [] };
+  /** @type {Record<"lib" | "map" | "empty", number[]>} */
   const start = { lib: [], map: [], empty: [] };
   for (let rep = 0; rep < reps; rep++) {
     for (const kind of /** @type {const} */ (["empty", "lib", "map"])) {
@@ -370,11 +403,23 @@ async function main() {
   }
   finishMachine(machine);
 
-  const sm = Object.fromEntries(Object.entries(S).map(([k, v]) => [k, typeof v[0] === "number" ? summary(v) : v]));
+  // twoEach stays as it is (arrays of per-reader samples): not a Measure.
+  const sm = /** @type {Record<Measure, Summary>} */ (
+    Object.fromEntries(
+      Object.entries(S).map(([k, v]) => [k, typeof v[0] === "number" ? summary(/** @type {number[]} */ (v)) : v]),
+    )
+  );
+  /** @param {Summary} s @param {number} [d] */
   const c = (s, d = 2) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+  /** @param {Measure} a @param {Measure} b */
   const ratio = (a, b) => (sm[a].median / sm[b].median).toFixed(2);
-  const memS = Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, summary(v)]));
-  const startS = Object.fromEntries(Object.entries(start).map(([k, v]) => [k, summary(v)]));
+  /** @typedef {Record<"lib" | "map" | "empty", Summary>} WorkerSummaries */
+  const memS = /** @type {WorkerSummaries} */ (
+    Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, summary(v)]))
+  );
+  const startS = /** @type {WorkerSummaries} */ (
+    Object.fromEntries(Object.entries(start).map(([k, v]) => [k, summary(v)]))
+  );
   const lines = [
     "# bench/shared",
     "",
