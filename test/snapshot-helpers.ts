@@ -4,6 +4,7 @@
 // structural checks, not the checksum, are what must catch the edit.
 import {
   checksum,
+  HASH_CHUNK,
   HEADER_BYTES,
   parseHeader,
   parseTable,
@@ -81,7 +82,12 @@ export function reseal(img: Uint8Array): Uint8Array {
   const head = img.subarray(0, state.offset + pad8(state.length));
   const hashes = secs
     .filter((s) => s.kind === SECTION_MEMORY)
-    .map((s) => imageHashJS(img.subarray(s.offset, s.offset + s.length)));
+    .flatMap((s) => {
+      const out: bigint[] = [];
+      for (let at = 0, i = 0; at < s.length; at += HASH_CHUNK, i++)
+        out.push(imageHashJS(img.subarray(s.offset + at, s.offset + Math.min(s.length, at + HASH_CHUNK)), BigInt(i)));
+      return out;
+    });
   const [lo, hi] = checksum(head, hashes);
   const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
   dv.setUint32(48, lo, true);
