@@ -36,7 +36,7 @@ export type {
 } from "./inspect.js";
 export type { CompactionReport, CompactOptions } from "./compact.js";
 export { GoMap } from "./map.js";
-export { attach, GoMapReader, type SharedMapDescriptor } from "./reader.js";
+export { attach, GoMapReader, type SharedMapDescriptor, type SharedMemory } from "./reader.js";
 export { MapPool, GENERATIONS, type Generation, type PoolOptions, type PoolStats } from "./pool.js";
 export type { KindName, KindValue, KindInput, KindArray } from "./maptypes.js";
 export type { RuntimeOptions } from "./options.js";

@@ -45,13 +45,20 @@ import { hashWordsX, seed1, tophashOf } from "./hash.js";
 import type { KindInput, KindName, KindValue } from "./maptypes.js";
 import { coreSuffix } from "./maptypes.js";
 
+/** A shared `WebAssembly.Memory`, as the descriptor carries it. */
+export interface SharedMemory {
+  /** The memory's bytes now (a `SharedArrayBuffer`; a new one after growth). */
+  readonly buffer: ArrayBufferLike;
+}
+
 /** What `rt.share(m)` returns and `attach` takes: plain data and the
  *  runtime's shared memory (structured-clonable). */
 export interface SharedMapDescriptor<K extends KindName = KindName, V extends KindName = KindName> {
   /** "gomap-wasm/shared-map/2". */
   readonly format: string;
-  /** The runtime's shared memory. */
-  readonly memory: WebAssembly.Memory;
+  /** The runtime's shared `WebAssembly.Memory` (typed structurally: the
+   *  published types name no DOM or Node type). */
+  readonly memory: SharedMemory;
   /** The map's hmap address. */
   readonly h: number;
   /** The address of the map's map word (structural changes). */
@@ -64,7 +71,7 @@ export interface SharedMapDescriptor<K extends KindName = KindName, V extends Ki
   /** The words in the group table (a power of 2). */
   readonly groupWords: number;
   /** Groups per map (a power of 2): key hash x is in group
-   *  x & (groupCount - 1) & ((2^B - 1) >>> 1). */
+   *  x & (groupCount - 1) & `((2^B - 1) >>> 1)`. */
   readonly groupCount: number;
   /** The address of the runtime's control word (closed: 1). */
   readonly control: number;
@@ -208,7 +215,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   constructor(d: SharedMapDescriptor<K, V>) {
     this.keyType = d.keyType;
     this.valueType = d.valueType;
-    this.#memory = d.memory;
+    this.#memory = d.memory as WebAssembly.Memory; // attach() checked it is one
     this.#L = d.layout;
     this.#h = d.h;
     this.#seq = d.seq >>> 2;

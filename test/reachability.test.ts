@@ -377,7 +377,20 @@ describe("nothing leads from an untrusted runtime to its memory or exports", () 
       ]);
       expect(desc.memory).toBe(memory);
       expect(Reflect.ownKeys(desc).sort()).toEqual(
-        ["control", "format", "h", "keyType", "layout", "memory", "seq", "valueType"].sort(),
+        [
+          "control",
+          "format",
+          "groupBase",
+          "groupCount",
+          "groupWords",
+          "groups",
+          "h",
+          "keyType",
+          "layout",
+          "memory",
+          "seq",
+          "valueType",
+        ].sort(),
       );
       for (const v of Object.values(desc.layout)) expect(typeof v).toBe("number");
     }

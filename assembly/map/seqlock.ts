@@ -56,13 +56,13 @@
 import { hmap, TYP_GEN_SHIFT, setBuckets, setOldbuckets, setExtra, bucketMask } from "./hmap";
 
 // @ts-ignore: decorator
-@inline export const SEQ_STRIPES: u32 = 1024;
+@inline export const SEQ_STRIPES: u32 = 256;
 /** Group words per map (a power of 2). */
 // @ts-ignore: decorator
 @inline export const SEQ_GROUPS: u32 = 64;
 /** Group words in all (a power of 2, a multiple of SEQ_GROUPS). */
 // @ts-ignore: decorator
-@inline export const GROUP_WORDS: u32 = 4096;
+@inline export const GROUP_WORDS: u32 = 1024;
 /** The control word's value once the runtime is closed. */
 // @ts-ignore: decorator
 @inline export const CONTROL_CLOSED: u32 = 1;
