@@ -1124,6 +1124,9 @@ export class Runtime {
     // only the maps come back. Clear every slot, then root the maps anew.
     const rootsCap = Number(b.stateGlobal("assembly/gc/roots/rootsCap").value) >>> 0;
     for (let i = 0; i < rootsCap; i++) b.exports.rootsSet(i, 0);
+    // The host's root table starts at 64 slots (as Runtime.create's does):
+    // the core's must hold them, whatever rootsCap the image claimed.
+    if (!b.rootsReserve(64)) throw new OutOfMemoryError(256, maxMemory, "the restored runtime's root table");
     const rt = new Runtime(b, maxMemory, trace, o.trusted);
     rt.#module = module;
     if (!rt.#stats.load(state.host.stats)) {
@@ -1142,7 +1145,9 @@ export class Runtime {
         m = rt.#wrap(e.key as KindName, e.value as KindName, e.h, slot, cryptoRandom32);
         byHandle.set(e.h, m);
       }
-      maps[e.name] = m;
+      // An own property even for "__proto__" (an assignment would set the
+      // object's prototype instead).
+      Object.defineProperty(maps, e.name, { value: m, enumerable: true, writable: true, configurable: true });
     }
     if (reseed) {
       try {

@@ -46,7 +46,7 @@ import type { Boundary } from "./boundary.js";
 import { SnapshotError } from "./errors.js";
 import { hashBytesX } from "./hash.js";
 import { heapWalk } from "./records.js";
-import { coreSuffix, type KindName } from "./maptypes.js";
+import { coreSuffix, KIND_NAMES, type KindName } from "./maptypes.js";
 
 export const MAGIC = "GOMAPSNP";
 export const FORMAT_VERSION = 1;
@@ -411,10 +411,29 @@ export function parseState(bytes: Uint8Array, names: readonly string[]): ImageSt
   return s;
 }
 
+/** Core globals that only live during one core call (its operation, its
+ *  scratch results, the verifier's counters): whatever an image says, a
+ *  restore leaves them as a fresh instance has them. A crafted image could
+ *  otherwise start the runtime mid-operation (an entry label set: the next
+ *  write aborts) or with references adopted instead of copied. */
+const PER_CALL_GLOBALS =
+  /^assembly\/(mem\/mprof\/(allocSite|entryOp)|map\/access\/foundBucket|map\/make\/(lastNextOverflow|reserveNext|reserveLeft)|map\/assign\/adopt(Key|Value)Refs|map\/batch\/lastBatch(Status|Count)|mem\/heapwalk\/walkCount|map\/longkey\/lk\w+|map\/check\/(ovfCount|infoOut)|map\/verify\/v\w+)$/;
+
+/** Core globals that are the core's layout, computed when it starts (the
+ *  bucket sizes of the map shapes): an image must hold exactly the fresh
+ *  instance's values. */
+const LAYOUT_GLOBALS = /^assembly\/map\/api\/BUCKET_\w+_size$/;
+
 /** Set the core's globals from the image (parseState checked the names). */
 export function setGlobals(b: Boundary, globals: ImageState["globals"]): void {
   for (const [name, g] of b.stateGlobals()) {
     const v = globals[name];
+    if (PER_CALL_GLOBALS.test(name)) continue; // a fresh instance's value stays
+    if (LAYOUT_GLOBALS.test(name)) {
+      if (v !== globalValue(g))
+        throw fail("state", `core global ${name}: ${JSON.stringify(v)} is not this core's layout`);
+      continue;
+    }
     const cur = g.value as unknown;
     try {
       if (typeof cur === "bigint") {
@@ -541,10 +560,12 @@ export async function readImage(
  *  terminates on any memory contents and reads only inside memory. */
 export function verifyStructure(b: Boundary, state: ImageState, memPages: number): void {
   const kinds = state.maps.map((m) => {
-    const k = b.kindCodes.get(m.key.toUpperCase()),
-      v = b.kindCodes.get(m.value.toUpperCase());
-    if (k === undefined || v === undefined || m.key !== m.key.toLowerCase() || m.value !== m.value.toLowerCase())
+    // Exact names only: "ſtring".toUpperCase() is "STRING".
+    const known = (x: string): boolean => (KIND_NAMES as readonly string[]).includes(x);
+    if (!known(m.key) || !known(m.value))
       throw fail("maps", `map ${JSON.stringify(m.name)}: unknown kinds ${m.key}→${m.value}`);
+    const k = b.kindCodes.get(m.key.toUpperCase())!,
+      v = b.kindCodes.get(m.value.toUpperCase())!;
     return k | (v << 8);
   });
   const ex = b.exports;
@@ -552,6 +573,20 @@ export function verifyStructure(b: Boundary, state: ImageState, memPages: number
   const nameOf = (code: number): string => [...codes].find(([, v]) => v === code)?.[0] ?? `code ${code}`;
   const heap = ex.verifyHeap(memPages) >>> 0;
   if (heap !== 0) throw fail("structure", `the heap fails the core's check ${nameOf(heap)}`);
+  // Each map's arrays and extra record belong to it alone (verifyMap checks
+  // one map at a time; two hmaps sharing a bucket array would each pass).
+  const owner = new Map<number, number>();
+  const L = b.hmap;
+  for (const m of state.maps) {
+    for (const f of [L.buckets, L.oldbuckets, L.extra]) {
+      const p = b.u32[(m.h + f) >>> 2];
+      if (p === undefined || p === 0) continue;
+      const o = owner.get(p);
+      if (o !== undefined && o !== m.h)
+        throw fail("maps", `map ${JSON.stringify(m.name)} shares memory (at ${p}) with another map`);
+      owner.set(p, m.h);
+    }
+  }
   state.maps.forEach((m, i) => {
     const r = ex.verifyMap(m.h, kinds[i]!) >>> 0;
     if (r !== 0) throw fail("maps", `map ${JSON.stringify(m.name)} fails the core's check ${nameOf(r)}`);

@@ -461,6 +461,103 @@ describe("refusals", () => {
   });
 });
 
+describe("crafted runtime state (found by attacking restore)", () => {
+  const base = async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "string", value: "string" });
+    for (let i = 0; i < 100; i++) m.set(`k${i}`, `v${i}`);
+    return { rt, m, img: rt.snapshot({ maps: { m } }) };
+  };
+  type St = { globals: Record<string, number | string>; maps: { name: string; key: string; h: number }[] };
+  const healthy = (m: GoMap<"string", "string">): void => {
+    for (let i = 0; i < 1100; i++) m.set(`k${i}`, `v${i}`);
+    for (let i = 0; i < 1100; i++) expect(m.get(`k${i}`)).toBe(`v${i}`);
+    let n = 0;
+    for (const _ of m) n++;
+    expect(n).toBe(1100);
+  };
+
+  it("per-call core globals in an image are ignored: no adopted references, no write left half-way", async () => {
+    const { rt, img } = await base();
+    const st = stateOf(img) as St;
+    for (const [name, v] of [
+      ["assembly/map/assign/adoptKeyRefs", 1],
+      ["assembly/map/assign/adoptValueRefs", 1],
+      ["assembly/mem/mprof/entryOp", 3],
+    ] as const) {
+      const bad = withState(img, { ...st, globals: { ...st.globals, [name]: v } });
+      const r = await Runtime.restore(bad);
+      healthy(r.maps.m as GoMap<"string", "string">);
+      await r.rt.compact();
+      r.rt.close();
+    }
+    rt.close();
+  });
+
+  it("a layout global that is not this core's is refused (state); a small rootsCap cannot shrink the root table", async () => {
+    const { rt, img } = await base();
+    const st = stateOf(img) as St;
+    const name = Object.keys(st.globals).find((k) => /BUCKET_ks_vs_size$/.test(k))!;
+    await expect(
+      Runtime.restore(withState(img, { ...st, globals: { ...st.globals, [name]: 0 } })),
+    ).rejects.toMatchObject({
+      reason: "state",
+    });
+    const small = withState(img, { ...st, globals: { ...st.globals, "assembly/gc/roots/rootsCap": 1 } });
+    const r = await Runtime.restore(small);
+    healthy(r.maps.m as GoMap<"string", "string">);
+    r.rt.close();
+    rt.close();
+  });
+
+  it("two maps sharing a bucket array are refused (maps)", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const a = rt.map({ key: "u32", value: "u32" });
+    const c = rt.map({ key: "u32", value: "u32" });
+    for (let i = 0; i < 50; i++) a.set(i, i);
+    c.set(1, 1);
+    const img = rt.snapshot({ maps: { a, c } });
+    const st = stateOf(img) as St;
+    const ha = st.maps.find((x) => x.name === "a")!.h,
+      hc = st.maps.find((x) => x.name === "c")!.h;
+    const secs = sectionsOf(img).slice(1);
+    const off = (addr: number): number => {
+      const sec = secs.find((x) => addr >= x.address && addr < x.address + x.length)!;
+      return sec.offset + (addr - sec.address);
+    };
+    const bad = img.slice();
+    bad.copyWithin(off(hc), off(ha), off(ha) + boundaryOf(rt).hmap.size);
+    const e = await Runtime.restore(reseal(bad)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SnapshotError);
+    expect((e as SnapshotError).reason).toBe("maps");
+    rt.close();
+  });
+
+  it("kind names match exactly ('ſtring' upper-cases to STRING: refused, typed)", async () => {
+    const { rt, img } = await base();
+    const st = stateOf(img) as St;
+    await expect(
+      Runtime.restore(withState(img, { ...st, maps: [{ ...st.maps[0]!, key: "ſtring" }] })),
+    ).rejects.toMatchObject({ name: "SnapshotError", reason: "maps" });
+    rt.close();
+  });
+
+  it("a map saved under the name __proto__ comes back as an own property", async () => {
+    const rt = await Runtime.create({ maxMemory: "16MiB" });
+    const m = rt.map({ key: "u32", value: "u32" });
+    m.set(1, 2);
+    const sel: Record<string, GoMap> = {};
+    Object.defineProperty(sel, "__proto__", { value: m, enumerable: true });
+    const r = await Runtime.restore(rt.snapshot({ maps: sel }));
+    expect(Object.keys(r.maps)).toEqual(["__proto__"]);
+    expect(Object.hasOwn(r.maps, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(r.maps)).toBe(Object.prototype);
+    expect((Object.getOwnPropertyDescriptor(r.maps, "__proto__")!.value as GoMap<"u32", "u32">).get(1)).toBe(2);
+    r.rt.close();
+    rt.close();
+  });
+});
+
 describe("the freeze while a streamed image is written", () => {
   it("writes and collections throw SnapshotInProgressError, lookups go on, thaw undoes it", async () => {
     const rt = await Runtime.create({ maxMemory: "16MiB" });
