@@ -283,7 +283,8 @@ export class Boundary {
   readonly memory: WebAssembly.Memory;
   readonly debug: boolean;
   /** A shared memory (Runtime.create({ shared: true })): readers in other
-   *  threads look maps up; the core bumps each map's sequence word around
+   *  threads look maps up; the core bumps a map's sequence words (its map word,
+   *  its chains' group words) around
    *  its writes (assembly/map/seqlock.ts). Growth does not detach the old
    *  views of a shared memory, so they are dropped when the core grew it
    *  (the `now` import follows every memory.grow: staleViews). */

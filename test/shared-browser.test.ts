@@ -19,12 +19,9 @@
 // The explorer's server (scripts/explore.mjs) sends both headers on every
 // answer: the explorer page is isolated and a shared runtime works there.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, CI, HAVE_CHROMIUM } from "./chromium.js";
+import type { Page } from "playwright-core";
+import { CHROMIUM, CI, HAVE_CHROMIUM, launchChromium } from "./chromium.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
 import { startServer, type ExploreServer } from "../scripts/explore.mjs";
 
@@ -76,39 +73,25 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("shared runtimes in Chromium: a page writ
   let isolated: StaticServer;
   let plain: StaticServer;
   let explore: ExploreServer;
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let page: Page;
-  let userDataDir = "";
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     if (!HAVE_CHROMIUM)
       throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
-    const { chromium } = await import("playwright-core");
     isolated = await startStaticServer({ root: ROOT, isolated: true });
     plain = await startStaticServer({ root: ROOT });
     explore = await startServer({ port: 0 });
-    userDataDir = mkdtempSync(join(tmpdir(), "gomap-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      timeout: 60_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`console.error: ${m.text()}`);
-    });
+    browser = await launchChromium(pageErrors);
+    page = browser.page;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await isolated?.close();
     await plain?.close();
     await explore?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it("the isolated server sends COOP same-origin and COEP require-corp on every answer; the plain one neither", async () => {

@@ -35,7 +35,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import {
   type GoMap,
   InvalidArgumentError,
@@ -45,7 +45,7 @@ import {
   SnapshotInProgressError,
 } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
-import { CHROMIUM, CHROMIUM_FLAGS, CI, HAVE_CHROMIUM } from "./chromium.js";
+import { CHROMIUM, CI, HAVE_CHROMIUM, launchChromium } from "./chromium.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -621,27 +621,17 @@ if (!HAVE_CHROMIUM && !CI) {
 
 describe.skipIf(!HAVE_CHROMIUM && !CI)("in Chromium (playwright-core)", () => {
   let server: StaticServer;
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let page: Page;
-  let userDataDir = "";
   const errors: string[] = [];
 
   beforeAll(async () => {
     if (!HAVE_CHROMIUM)
       throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
     if (!existsSync(join(ROOT, "dist", "browser.js"))) throw new Error("dist/ is missing: run node scripts/build.mjs");
-    const { chromium } = await import("playwright-core");
     server = await startStaticServer({ root: ROOT });
-    userDataDir = mkdtempSync(join(tmpdir(), "gomap-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      timeout: 60_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(60_000);
-    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+    browser = await launchChromium(errors, { pageTimeout: 60_000, consoleErrors: false });
+    page = browser.page;
     // A page of our origin (http://127.0.0.1: a secure context, so OPFS is there).
     await page.goto(`${server.origin}/package.json`);
     await page.addScriptTag({
@@ -652,9 +642,8 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)("in Chromium (playwright-core)", () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it("snapshotStream → Response → Blob → restoreFrom(Blob)", async () => {

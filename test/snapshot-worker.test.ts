@@ -26,12 +26,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { Runtime, SnapshotError, type GoMap, type KindName } from "../src/node.js";
-import { CHROMIUM, CHROMIUM_FLAGS, CI, HAVE_CHROMIUM } from "./chromium.js";
+import { CHROMIUM, CI, HAVE_CHROMIUM, launchChromium } from "./chromium.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -508,35 +507,21 @@ interface BrowserResult {
 
 describe.skipIf(!HAVE_CHROMIUM && !CI)("moving a map to a Web Worker (Chromium)", () => {
   let server: StaticServer;
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let page: Page;
-  let userDataDir = "";
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     if (!HAVE_CHROMIUM)
       throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
-    const { chromium } = await import("playwright-core");
     server = await startStaticServer({ root: ROOT });
-    userDataDir = mkdtempSync(join(tmpdir(), "gomap-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      timeout: 60_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`console.error: ${m.text()}`);
-    });
+    browser = await launchChromium(pageErrors);
+    page = browser.page;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it("a page snapshots a map, transfers the bytes to a module worker, which restores it and answers lookups", async () => {

@@ -62,7 +62,7 @@ function dumpSlot(b: usize, i: usize): void {
   trace("bucket slot: bucket i tophash", 3, <f64>b, <f64>i, <f64>load<u8>(b + i));
 }
 
-export function inList(list: u32, len: u32, p: usize): bool {
+function inList(list: u32, len: u32, p: usize): bool {
   for (let j: u32 = 0; j < len; j++) if (<usize>load<u32>(<usize>list + (<usize>j << 2)) == p) return true;
   return false;
 }

@@ -38,7 +38,6 @@ import {
 import { hashKey, reflexive } from "./hash";
 import { lookupBucket, findInChain, foundBucket } from "./access";
 import { bucketArrayLength } from "./make";
-import { inList } from "./check";
 import { isStr, strPtr, strLen } from "./str";
 import { VerifyFailure, objectAt, objectSize, objectType, objectScanned, mix64 } from "../mem/verify";
 import { classSize, sizeToClass, PAGE_SHIFT } from "../mem/sizeclasses";
