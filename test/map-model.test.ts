@@ -247,6 +247,17 @@ async function runStream(keyKind: KindName, valueKind: KindName, seed: number, o
       } else if (x < 0.8705) {
         // Snapshot and restore (src/snapshot.ts): the stream goes on in the
         // restored runtime, whose heap and map the debug checkers see first.
+        // Half the time, insert fresh keys until a growth is under way, so
+        // every run snapshots a half-evacuated map (from a map of 26+
+        // entries a growth outlives the insert that starts it).
+        if (r() < 0.5) {
+          for (let i = 0; i < 4096 && !rt.inspect(m).growing; i++) {
+            const k = genKey(keyKind, r, 1 << 30),
+              v = genValue(valueKind, r);
+            m.set(k as never, v as never);
+            o.set(k, v);
+          }
+        }
         const before = rt.inspect(m);
         const img = rt.snapshot({ maps: { m } });
         const restored = await Runtime.restore(img, { debug: true });
