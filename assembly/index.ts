@@ -37,7 +37,8 @@ import { HITER_SIZE } from "./map/iter";
 import { lastBatchStatus, lastBatchCount } from "./map/batch";
 import { setHooked } from "./map/unsafe";
 import {
-  seqWord, groupBase, SEQ_STRIPES as STRIPES, SEQ_GROUPS as GROUPS, GROUP_WORDS as GWORDS, CONTROL_CLOSED as CLOSED,
+  seqWord, groupBase, SEQ_STRIPES as STRIPES, SEQ_GROUPS as GROUPS, GROUP_WORDS as GWORDS, GROUP_SLOTS as GSLOTS,
+  CONTROL_CLOSED as CLOSED,
 } from "./map/seqlock";
 
 // ---------------------------------------------------------------------------
@@ -197,8 +198,10 @@ export function mapSetHooked(h: usize, on: bool): void { setHooked(h, on); }
 export { setShared, controlWord, closeShared, retireMap, groupTable, pendingSlot } from "./map/seqlock";
 /** The address of map h's map word (readers load it around a lookup). */
 export function seqAddress(h: usize): usize { return seqWord(h); }
-/** The index, in the group table, of map h's group 0 (group g: (base + g) & (SEQ_GROUP_WORDS - 1)). */
+/** The index, in the group table, of map h's group 0 (group g: g * stride + base). */
 export function seqGroupBase(h: usize): usize { return groupBase(h); }
+/** The distance, in words, between a map's consecutive group words. */
+export function seqGroupStride(): u32 { return GSLOTS; }
 export const SEQ_STRIPE_COUNT: u32 = STRIPES;
 /** Group words per map (readers: key hash x is in group x & (count - 1) & ((2^B - 1) >> 1)). */
 export function seqGroupCount(): u32 { return GROUPS; }

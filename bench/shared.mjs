@@ -59,24 +59,29 @@ function makeLookup(d, atomic, hash) {
   const src = `
     let i32 = new Int32Array(memory.buffer), u8 = new Uint8Array(memory.buffer);
     const st = { retries: 0 };
-    const h = d.h, seq = d.seq >>> 2, gt = d.groups >>> 2, gb = d.groupBase, gwm = d.groupWords - 1, gcm = d.groupCount - 1;
+    const h = d.h, seq = d.seq >>> 2, g0 = (d.groups >>> 2) + d.groupBase, gs = d.groupStride, gcm = d.groupCount - 1;
     const bs = L.bucketSize, ko = L.keys, vo = L.values, oo = L.overflow;
-    function probe(key) {
-      const size = u8.length;
-      const hash0 = L32((h + L.hmapHash0) >>> 2) >>> 0;
+    // The header fields, read under map word hs (as GoMapReader caches them).
+    let hs = -1, hash0 = 0, s1 = 0, mask = 0, gmask = 0, buckets = 0, old = 0, om = 0;
+    function header(m1) {
+      const h0 = L32((h + L.hmapHash0) >>> 2) >>> 0;
       const flags = L8(h + L.hmapFlags);
       const B = L8(h + L.hmapB);
-      if (B > 31) return -2;
-      const buckets = L32((h + L.hmapBuckets) >>> 2) >>> 0;
-      const old = L32((h + L.hmapOldbuckets) >>> 2) >>> 0;
-      const x = hashWordsX(key, 0, hash0, seed1(hash0));
-      const mask = (1 << B) - 1;
-      gw = gt + ((gb + (x & gcm & (mask >>> 1))) & gwm);
+      const bk = L32((h + L.hmapBuckets) >>> 2) >>> 0;
+      const ol = L32((h + L.hmapOldbuckets) >>> 2) >>> 0;
+      if (B > 31 || Atomics.load(i32, seq) >>> 0 !== m1) return false;
+      hash0 = h0; s1 = seed1(h0); mask = B === 31 ? 0x7fffffff : (1 << B) - 1; gmask = gcm & (mask >>> 1);
+      buckets = bk; old = ol; om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1; hs = m1;
+      return true;
+    }
+    function probe(key) {
+      const size = u8.length;
+      const x = hashWordsX(key, 0, hash0, s1);
+      gw = g0 + (x & gmask) * gs;
       g1 = L32(gw);
       if ((g1 & 1) !== 0) return -2;
       let b = buckets + ((x & mask) >>> 0) * bs;
       if (old !== 0) {
-        const om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1;
         const ob = old + ((x & om) >>> 0) * bs;
         if (ob + bs > size) return -2;
         const t0 = L8(ob);
@@ -101,7 +106,7 @@ function makeLookup(d, atomic, hash) {
     function get(key) {
       for (;;) {
         const m1 = Atomics.load(i32, seq) >>> 0;
-        if ((m1 & 1) === 0) {
+        if ((m1 & 1) === 0 && (m1 === hs || header(m1))) {
           const v = probe(key);
           if (v !== -2 && Atomics.load(i32, gw) === g1 && Atomics.load(i32, seq) >>> 0 === m1) return v;
           if (u8.length !== memory.buffer.byteLength) { i32 = new Int32Array(memory.buffer); u8 = new Uint8Array(memory.buffer); }

@@ -18,8 +18,11 @@
  * writes (insert, update, delete, evacuation). A key of hash x is in group
  * x & groupMask(B). A reader:
  *   1. m1 = Atomics.load(map word); odd → retry.
- *   2. Reads the hmap fields (hash0, B, flags, buckets, oldbuckets),
- *      hashes the key, g1 = Atomics.load(its group word); odd → retry.
+ *   2. Uses the hmap fields (hash0, B, flags, buckets, oldbuckets) it read
+ *      when the map word was last m1 (reads them again, then the map word,
+ *      when it has not seen m1: the writer changes them only inside map
+ *      brackets, and the map word only grows), hashes the key,
+ *      g1 = Atomics.load(its group word); odd → retry.
  *   3. Walks the chain with every load that decides the answer (tophash
  *      bytes, key words, overflow pointers, value words) an Atomics.load,
  *      so none can be performed after step 4 on any CPU.
@@ -54,7 +57,7 @@ export interface SharedMemory {
 /** What `rt.share(m)` returns and `attach` takes: plain data and the
  *  runtime's shared memory (structured-clonable). */
 export interface SharedMapDescriptor<K extends KindName = KindName, V extends KindName = KindName> {
-  /** "gomap-wasm/shared-map/2". */
+  /** "gomap-wasm/shared-map/3". */
   readonly format: string;
   /** The runtime's shared `WebAssembly.Memory` (typed structurally: the
    *  published types name no DOM or Node type). */
@@ -66,8 +69,11 @@ export interface SharedMapDescriptor<K extends KindName = KindName, V extends Ki
   /** The address of the group words' table (chain writes). */
   readonly groups: number;
   /** The index in that table of the map's group 0; group g's word is
-   *  (groupBase + g) & (groupWords - 1). */
+   *  g * groupStride + groupBase. */
   readonly groupBase: number;
+  /** Words between the map's consecutive group words (the maps' words are
+   *  interleaved so each group word of a map has a cache line of its own). */
+  readonly groupStride: number;
   /** The words in the group table (a power of 2). */
   readonly groupWords: number;
   /** Groups per map (a power of 2): key hash x is in group
@@ -101,7 +107,7 @@ export interface SharedMapDescriptor<K extends KindName = KindName, V extends Ki
   };
 }
 
-const FORMAT = "gomap-wasm/shared-map/2";
+const FORMAT = "gomap-wasm/shared-map/3";
 const NUMERIC = new Set<string>(["u32", "i32", "u64", "i64", "f64"]);
 const CONTROL_CLOSED = 1;
 /** Can this thread block in Atomics.wait (not a browser's main thread)? */
@@ -134,6 +140,7 @@ export function shareDescriptor<K extends KindName, V extends KindName>(
     seq: ex.seqAddress(h) >>> 0,
     groups: ex.groupTable() >>> 0,
     groupBase: ex.seqGroupBase(h) >>> 0,
+    groupStride: ex.seqGroupStride() >>> 0,
     groupWords: ex.seqGroupWords() >>> 0,
     groupCount: ex.seqGroupCount() >>> 0,
     control: ex.controlWord() >>> 0,
@@ -194,10 +201,9 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   #h: number;
   #seq: number;
   #control: number;
-  /** Int32Array index of the group table, the map's group 0, the table's index mask, groups - 1. */
-  #gt: number;
-  #gb: number;
-  #gwm: number;
+  /** Int32Array index of the map's group 0, the stride between its group words, groups - 1. */
+  #g0: number;
+  #gs: number;
   #gcm: number;
   #ks: number;
   #vs: number;
@@ -220,9 +226,8 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     this.#h = d.h;
     this.#seq = d.seq >>> 2;
     this.#control = d.control >>> 2;
-    this.#gt = d.groups >>> 2;
-    this.#gb = d.groupBase;
-    this.#gwm = d.groupWords - 1;
+    this.#g0 = (d.groups >>> 2) + d.groupBase;
+    this.#gs = d.groupStride;
     this.#gcm = d.groupCount - 1;
     this.#ks = d.keyType === "u32" || d.keyType === "i32" ? 4 : 8;
     this.#vs = d.valueType === "u32" || d.valueType === "i32" ? 4 : 8;
@@ -249,19 +254,56 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     return true;
   }
 
+  /** The map word the header fields below were read under (-1: none).
+   *  The hmap's cache line is written by every insert (count, flags); a
+   *  reader that loaded it on every lookup made each insert of the owner
+   *  and each lookup miss the cache (docs/shared.md: what the words cost). */
+  #hs = -1;
+  #hash0 = 0;
+  #seed1 = 0;
+  #mask = 0;
+  /** The group mask: groupCount - 1 & (mask >>> 1). */
+  #gmask = 0;
+  #buckets = 0;
+  #old = 0;
+  /** The old array's bucket mask (mask for a same-size grow, mask >>> 1 when doubling). */
+  #om = 0;
+
   /** Start of a try: the map word (as an unsigned number: it wraps past
-   *  2^31), after the closed and freed checks; -1 when a structural write
-   *  is in progress. */
+   *  2^31), after the closed and freed checks, with the header fields read
+   *  under it; -1 when a structural write is in progress (or garbage). */
   #begin(): number {
     const i32 = this.#i32;
     if (Atomics.load(i32, this.#control) === CONTROL_CLOSED) throw new RuntimeClosedError("map reader");
     const s = Atomics.load(i32, this.#seq) >>> 0;
     if ((s & 1) !== 0) return -1;
-    const typ = Atomics.load(i32, (this.#h + this.#L.hmapTyp) >>> 2);
-    if ((typ & 0xffff) !== this.#L.kinds) {
+    if (s === this.#hs) return s;
+    // The map word moved since the fields were read: read them again, under
+    // the map word (a header read that a structural write overlapped is
+    // dropped: the word is no longer s).
+    const h = this.#h,
+      L = this.#L,
+      u8 = this.#u8;
+    const typ = Atomics.load(i32, (h + L.hmapTyp) >>> 2);
+    if ((typ & 0xffff) !== L.kinds) {
       if (Atomics.load(i32, this.#seq) >>> 0 === s) throw new UseAfterFreeError("map", "was freed by its owner");
       return -1;
     }
+    const hash0 = Atomics.load(i32, (h + L.hmapHash0) >>> 2) >>> 0;
+    const flags = Atomics.load(u8, h + L.hmapFlags);
+    const B = Atomics.load(u8, h + L.hmapB);
+    const buckets = Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0;
+    const old = Atomics.load(i32, (h + L.hmapOldbuckets) >>> 2) >>> 0;
+    if (B > 31 || Atomics.load(i32, this.#seq) >>> 0 !== s) return -1;
+    const mask = B === 31 ? 0x7fffffff : (1 << B) - 1;
+    this.#hash0 = hash0;
+    this.#seed1 = seed1(hash0);
+    this.#mask = mask;
+    this.#gmask = this.#gcm & (mask >>> 1);
+    this.#buckets = buckets;
+    this.#old = old;
+    this.#om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1;
+    this.#hs = s;
     return s;
   }
 
@@ -294,28 +336,21 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const i32 = this.#i32;
     const u8 = this.#u8;
     const L = this.#L;
-    const h = this.#h;
     const size = u8.length;
-    const hash0 = Atomics.load(i32, (h + L.hmapHash0) >>> 2) >>> 0;
-    const flags = Atomics.load(u8, h + L.hmapFlags);
-    const B = Atomics.load(u8, h + L.hmapB);
-    if (B > 31) return -1;
-    const buckets = Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0;
-    const old = Atomics.load(i32, (h + L.hmapOldbuckets) >>> 2) >>> 0;
-    const x = hashWordsX(lo, hi, hash0, seed1(hash0));
-    const mask = B === 31 ? 0x7fffffff : (1 << B) - 1;
+    const buckets = this.#buckets,
+      old = this.#old;
+    const x = hashWordsX(lo, hi, this.#hash0, this.#seed1);
     // The key's group (assembly/map/seqlock.ts): low bits common to its
     // bucket index in the old and the new array.
-    const gw = this.#gt + ((this.#gb + (x & this.#gcm & (mask >>> 1))) & this.#gwm);
+    const gw = this.#g0 + (x & this.#gmask) * this.#gs;
     const g1 = Atomics.load(i32, gw);
     if ((g1 & 1) !== 0) return -1;
     this.#gw = gw;
     this.#g1 = g1;
     const bs = this.#bs;
-    let b = buckets + ((x & mask) >>> 0) * bs;
+    let b = buckets + ((x & this.#mask) >>> 0) * bs;
     if (old !== 0) {
-      const om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1;
-      const ob = old + ((x & om) >>> 0) * bs;
+      const ob = old + ((x & this.#om) >>> 0) * bs;
       if (ob + bs > size) return -1;
       const t0 = Atomics.load(u8, ob);
       if (t0 < L.evacuatedX || t0 > L.evacuatedEmpty) b = ob;
@@ -387,57 +422,67 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     }
   }
 
-  /** The key as words (lo, hi, hi2), or null when no stored key can match
-   *  (NaN, a value out of the kind's range, the wrong type). */
-  #words(key: unknown): [number, number, number] | null {
+  /** The key's words (#klo, #khi, and #khi2: the high word -0 also
+   *  matches), set by #words. */
+  #klo = 0;
+  #khi = 0;
+  #khi2 = 0;
+
+  /** The key as words (#klo, #khi, #khi2); false when no stored key can
+   *  match (NaN, a value out of the kind's range, the wrong type). No
+   *  allocation for 32-bit and f64 keys. */
+  #words(key: unknown): boolean {
     switch (this.keyType) {
       case "u32":
-        return typeof key === "number" && Number.isInteger(key) && key >= 0 && key <= 0xffffffff ? [key, 0, 0] : null;
+        if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key > 0xffffffff) return false;
+        this.#klo = key | 0;
+        this.#khi = this.#khi2 = 0;
+        return true;
       case "i32":
-        return typeof key === "number" && Number.isInteger(key) && key >= -0x80000000 && key <= 0x7fffffff
-          ? [key | 0, 0, 0]
-          : null;
+        if (typeof key !== "number" || !Number.isInteger(key) || key < -0x80000000 || key > 0x7fffffff) return false;
+        this.#klo = key;
+        this.#khi = this.#khi2 = 0;
+        return true;
       case "f64": {
-        if (typeof key !== "number" || Number.isNaN(key)) return null;
+        if (typeof key !== "number" || Number.isNaN(key)) return false;
         this.#f64[0] = key === 0 ? 0 : key;
-        const lo = this.#f64w[0]!,
-          hi = this.#f64w[1]!;
-        return [lo, hi, key === 0 ? 0x80000000 : hi];
+        this.#klo = this.#f64w[0]! | 0;
+        this.#khi = this.#f64w[1]! | 0;
+        this.#khi2 = key === 0 ? 0x80000000 | 0 : this.#khi;
+        return true;
       }
       default: {
         let v: bigint;
         if (typeof key === "bigint") v = key;
         else if (typeof key === "number" && Number.isSafeInteger(key)) v = BigInt(key);
-        else return null;
-        if (this.keyType === "u64" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) return null;
+        else return false;
+        if (this.keyType === "u64" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) return false;
         const u = BigInt.asUintN(64, v);
-        const lo = Number(u & 0xffffffffn),
-          hi = Number(u >> 32n);
-        return [lo, hi, hi];
+        this.#klo = Number(u & 0xffffffffn) | 0;
+        this.#khi = this.#khi2 = Number(u >> 32n) | 0;
+        return true;
       }
     }
   }
 
   /** The value of key, or undefined. */
   get(key: KindInput<K>): KindValue<V> | undefined {
-    const w = this.#words(key);
-    if (w === null) {
+    if (!this.#words(key)) {
       this.#begin(); // closed or freed still throw
       return undefined;
     }
     const out = this.#out;
-    if (!this.#lookup(w[0], w[1], w[2], out)) return undefined;
+    if (!this.#lookup(this.#klo, this.#khi, this.#khi2, out)) return undefined;
     return this.#decode(out[0]!, out[1]!);
   }
 
   /** Whether key is in the map. */
   has(key: KindInput<K>): boolean {
-    const w = this.#words(key);
-    if (w === null) {
+    if (!this.#words(key)) {
       this.#begin();
       return false;
     }
-    return this.#lookup(w[0], w[1], w[2], this.#out);
+    return this.#lookup(this.#klo, this.#khi, this.#khi2, this.#out);
   }
 
   /** The values of the keys (undefined where absent), each looked up on its own. */
@@ -466,7 +511,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   #groupWords(g: Int32Array): boolean {
     const i32 = this.#i32;
     for (let j = 0; j < g.length; j++) {
-      const w = Atomics.load(i32, this.#gt + ((this.#gb + j) & this.#gwm));
+      const w = Atomics.load(i32, this.#g0 + j * this.#gs);
       if ((w & 1) !== 0) return false;
       g[j] = w;
     }
@@ -627,7 +672,9 @@ export function attach<K extends KindName, V extends KindName>(
     bad("groupWords and groupCount must be powers of 2");
   const groups = u32Field(d, "groups", size - groupWords * 4);
   if ((groups & 3) !== 0) bad("groups must be aligned");
-  u32Field(d, "groupBase", groupWords - 1);
+  const groupStride = u32Field(d, "groupStride", groupWords);
+  u32Field(d, "groupBase", groupStride - 1);
+  if (groupStride * groupCount > groupWords) bad("groupStride × groupCount must fit the group table");
   for (const k of ["keyType", "valueType"] as const)
     if (typeof d[k] !== "string" || !NUMERIC.has(d[k] as string)) bad(`${k} must be a numeric kind`);
   const l = d.layout as Record<string, unknown>;

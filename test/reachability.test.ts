@@ -382,6 +382,7 @@ describe("nothing leads from an untrusted runtime to its memory or exports", () 
           "format",
           "groupBase",
           "groupCount",
+          "groupStride",
           "groupWords",
           "groups",
           "h",

@@ -94,7 +94,7 @@ describe("shared maps under a busy writer", () => {
     const i32 = new Int32Array(d.memory.buffer);
     Atomics.store(i32, d.seq >>> 2, 0x80000000 | 0);
     for (let g = 0; g < d.groupCount; g++)
-      Atomics.store(i32, (d.groups >>> 2) + ((d.groupBase + g) & (d.groupWords - 1)), 0xfffffffe | 0);
+      Atomics.store(i32, (d.groups >>> 2) + g * d.groupStride + d.groupBase, 0xfffffffe | 0);
     m.set(2, 20); // the group word wraps through 2^32 to 0; the map word stays high
     m.clear(); // the map word: 0x80000002
     m.set(3, 30);

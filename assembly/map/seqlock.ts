@@ -32,8 +32,14 @@
 //
 // The words are striped, not per map: SEQ_STRIPES map words, map h using
 // (h >> 5) & (SEQ_STRIPES - 1) (hmaps are 32-byte objects, so consecutive
-// maps take consecutive words), and GROUP_WORDS group words, map h's group
-// g using ((h >> 5) * SEQ_GROUPS + g) & (GROUP_WORDS - 1). Per-map words
+// maps take consecutive words), and GROUP_WORDS group words in
+// GROUP_SLOTS = GROUP_WORDS / SEQ_GROUPS slots, map h's group g using word
+// g * GROUP_SLOTS + ((h >> 5) & (GROUP_SLOTS - 1)). The words of one map
+// are interleaved with other maps' (a 64-byte line holds group g of 16
+// slots), so each of a map's groups has a cache line of its own: a reader
+// of group g and the writer of group g' != g share no line (docs/shared.md:
+// what the words cost; with the 64 words of a map side by side, every
+// write made the next lookup miss). Per-map words
 // would grow every hmap of every runtime; two maps sharing a word only
 // cost each other's readers retries. No bracket ever nests inside another
 // on the same word: the writer is one thread and a bracket covers one
@@ -62,7 +68,7 @@ import { hmap, TYP_GEN_SHIFT, setBuckets, setOldbuckets, setExtra, bucketMask } 
 @inline export const SEQ_GROUPS: u32 = 64;
 /** Group words in all (a power of 2, a multiple of SEQ_GROUPS). */
 // @ts-ignore: decorator
-@inline export const GROUP_WORDS: u32 = 1024;
+@inline export const GROUP_WORDS: u32 = 2048;
 /** The control word's value once the runtime is closed. */
 // @ts-ignore: decorator
 @inline export const CONTROL_CLOSED: u32 = 1;
@@ -72,9 +78,9 @@ import { hmap, TYP_GEN_SHIFT, setBuckets, setOldbuckets, setExtra, bucketMask } 
 // stores the pending slot on every assign), 128 the map words, then the
 // group words.
 // @ts-ignore: decorator
-@inline const PENDING_OFF: usize = 64;
+@inline const PENDING_OFF: usize = 128;
 // @ts-ignore: decorator
-@inline const MAP_OFF: usize = 128;
+@inline const MAP_OFF: usize = 256;
 // @ts-ignore: decorator
 @inline const GROUP_OFF: usize = MAP_OFF + (<usize>SEQ_STRIPES << 2);
 
@@ -97,16 +103,20 @@ export function setShared(on: bool): void { sharedReaders = on; }
   return (<usize>SEQ_GROUPS - 1) & (bucketMask(B) >>> 1);
 }
 
-/** The index (in group words) of map h's group 0. */
+/** Slots in the group table: group g of map h is word g * GROUP_SLOTS + slot(h). */
+// @ts-ignore: decorator
+@inline export const GROUP_SLOTS: u32 = GROUP_WORDS / SEQ_GROUPS;
+
+/** The index (in group words) of map h's group 0: its slot. */
 // @ts-ignore: decorator
 @inline export function groupBase(h: usize): usize {
-  return ((h >>> 5) * SEQ_GROUPS) & (GROUP_WORDS - 1);
+  return (h >>> 5) & (GROUP_SLOTS - 1);
 }
 
 /** The address of the group word of bucket index (or hash) x of map h with B. */
 // @ts-ignore: decorator
 @inline export function groupWord(h: usize, x: usize, B: u32): usize {
-  return seqTable + GROUP_OFF + (((groupBase(h) + (x & groupMask(B))) & (GROUP_WORDS - 1)) << 2);
+  return seqTable + GROUP_OFF + ((((x & groupMask(B)) * GROUP_SLOTS) + groupBase(h)) << 2);
 }
 
 /** The group table's address (readers index it). */
