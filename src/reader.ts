@@ -831,8 +831,16 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
             khi = this.#ks === 8 ? Atomics.load(i32, k + 1) : 0;
           let vlo = Atomics.load(i32, v),
             vhi = this.#vs === 8 ? Atomics.load(i32, v + 1) : 0;
-          if (kref && (klo = this.#toArena(klo >>> 0, (khi >>>= 0), size)) < 0) return false;
-          if (vref && (vlo = this.#toArena(vlo >>> 0, (vhi >>>= 0), size)) < 0) return false;
+          if (kref) {
+            khi >>>= 0;
+            klo = this.#toArena(klo >>> 0, khi, size);
+            if (klo < 0) return false;
+          }
+          if (vref) {
+            vhi >>>= 0;
+            vlo = this.#toArena(vlo >>> 0, vhi, size);
+            if (vlo < 0) return false;
+          }
           out.push(klo, khi, vlo, vhi);
         }
       }
@@ -982,7 +990,7 @@ export function attach<K extends KindName, V extends KindName>(
   if (
     (l.keys as number) < 8 ||
     (l.values as number) !== (l.keys as number) + 8 * ks ||
-    (l.overflow as number) < (l.values as number) + 8 * vs ||
+    (l.overflow as number) !== (l.values as number) + 8 * vs ||
     (l.bucketSize as number) < (l.overflow as number) + 4
   )
     bad(`layout does not hold ${d.keyType as string} keys and ${d.valueType as string} values`);
