@@ -697,7 +697,8 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   getMany(keys: ArrayLike<KindInput<K>>, out?: KindArray<V>, found?: Uint8Array): KindArray<V> {
     if (keys === null || typeof keys !== "object")
       throw new InvalidArgumentError("keys", "expected an array or typed array");
-    const n = ArrayBuffer.isView(keys) ? viewLength(keys) : (keys as ArrayLike<unknown>).length;
+    const n =
+      ArrayBuffer.isView(keys) && !(keys instanceof DataView) ? viewLength(keys) : (keys as ArrayLike<unknown>).length;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 0xffffffff)
       throw new InvalidArgumentError(
         "keys",

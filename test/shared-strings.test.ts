@@ -233,6 +233,7 @@ describe("shared readers of string and bytes maps", () => {
       [() => rn.getMany(null as never), "keys"],
       [() => rn.getMany({ length: -1 } as never), "keys"],
       [() => rn.getMany({ length: 2 ** 40 } as never), "keys"],
+      [() => rn.getMany(new DataView(new ArrayBuffer(4)) as never), "keys"],
     ];
     for (const [call, arg] of bad) {
       let err: unknown;
