@@ -40,6 +40,26 @@ function wordK(w: number, s1: number): number {
   return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
 }
 
+/** x of the n bytes of a string/bytes key at u8[at..]; s1 = seed1(hash0)
+ *  (hashBytesX without a view of its own: readers hash from a scratch
+ *  buffer; test/hash.test.ts checks the two agree). */
+export function hashBytesAtX(u8: Uint8Array, at: number, n: number, hash0: number, s1: number): number {
+  let h = hash0 ^ Math.imul(n, 0x9e3779b1);
+  const whole = at + (n & ~3),
+    end = at + n;
+  let i = at;
+  for (; i < whole; i += 4) {
+    h ^= wordK(u8[i]! | (u8[i + 1]! << 8) | (u8[i + 2]! << 16) | (u8[i + 3]! << 24), s1);
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  if (i < end) {
+    let t = 0;
+    for (let shift = 0; i < end; i++, shift += 8) t |= u8[i]! << shift;
+    h ^= wordK(t, s1);
+  }
+  return mix32(h ^ n);
+}
+
 /** x of a string/bytes key's bytes. */
 export function hashBytesX(b: Uint8Array, hash0: number): number {
   const n = b.length;

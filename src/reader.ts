@@ -28,12 +28,27 @@
  *      so none can be performed after step 4 on any CPU.
  *   4. g2 = Atomics.load(group word), m2 = Atomics.load(map word); the
  *      answer stands when g1 === g2 and m1 === m2, else retry.
- * A read racing a write may see garbage (a bucket reused after a grow);
- * every address is checked against the view and every chain walk is
- * bounded, so garbage costs a retry, never a wrong answer or a hang.
+ * A read racing a write may see garbage (a bucket reused after a grow, a
+ * string reference whose object was freed and reused); every address and
+ * length is checked against the view and every chain walk is bounded, so
+ * garbage costs a retry, never a wrong answer, a hang or a huge
+ * allocation.
  *
- * Keys and values of kinds u32, i32, u64, i64 and f64 are supported;
- * string and bytes maps cannot be attached yet (SharedRuntimeError).
+ * Every kind is supported. A string or bytes key or value is a reference
+ * in its slot (ptr u32 | len u32: assembly/map/str.ts) to a heap object
+ * with its bytes (a string's WTF-8: src/wtf8.ts). A key is hashed over
+ * those bytes (src/hash.ts, the core's hash) and matches a slot whose
+ * tophash and length match and whose bytes are equal; every byte of the
+ * object is read with Atomics.load, and the object's address and length
+ * are checked against the view first. The object may have been freed and
+ * reused since the slot was read: it became unreachable only by a store
+ * inside a bracket of the key's group word (delete, overwrite) or of the
+ * map word (clear, shrink, the end of growth, free), opened before that
+ * store, so before the collector could free it; a reader that read any
+ * byte of the reuse sees the word moved in step 4 and retries. A value's
+ * bytes are copied (into a scratch buffer) only after the group and map
+ * words were found unchanged since step 1–2 — so the length is one the
+ * owner really stored — and decoded only after step 4.
  */
 
 import {
@@ -44,9 +59,10 @@ import {
   InvalidArgumentError,
 } from "./errors.js";
 import type { Boundary } from "./boundary.js";
-import { hashWordsX, seed1, tophashOf } from "./hash.js";
-import type { KindInput, KindName, KindValue } from "./maptypes.js";
-import { coreSuffix } from "./maptypes.js";
+import { hashBytesAtX, hashWordsX, seed1, tophashOf } from "./hash.js";
+import type { KindArray, KindInput, KindName, KindValue } from "./maptypes.js";
+import { coreSuffix, isBytes, isTypedArrayOf, realBytes, viewLength } from "./maptypes.js";
+import { decode, encodeInto } from "./wtf8.js";
 
 /** A shared `WebAssembly.Memory`, as the descriptor carries it. */
 export interface SharedMemory {
@@ -108,7 +124,17 @@ export interface SharedMapDescriptor<K extends KindName = KindName, V extends Ki
 }
 
 const FORMAT = "gomap-wasm/shared-map/3";
-const NUMERIC = new Set<string>(["u32", "i32", "u64", "i64", "f64"]);
+const KINDS = new Set<string>(["u32", "i32", "u64", "i64", "f64", "string", "bytes"]);
+/** Bytes of a kind's slot in a bucket (a string/bytes slot is a reference). */
+const SLOT_BYTES: Readonly<Record<string, number>> = { u32: 4, i32: 4, u64: 8, i64: 8, f64: 8, string: 8, bytes: 8 };
+/** getMany's output array of each numeric value kind. */
+const ARRAY_CTOR = {
+  u32: Uint32Array,
+  i32: Int32Array,
+  u64: BigUint64Array,
+  i64: BigInt64Array,
+  f64: Float64Array,
+} as const;
 const CONTROL_CLOSED = 1;
 /** Can this thread block in Atomics.wait (not a browser's main thread)? */
 const CAN_WAIT = ((): boolean => {
@@ -127,10 +153,6 @@ export function shareDescriptor<K extends KindName, V extends KindName>(
   keyType: K,
   valueType: V,
 ): SharedMapDescriptor<K, V> {
-  if (!NUMERIC.has(keyType) || !NUMERIC.has(valueType))
-    throw new SharedRuntimeError(
-      `rt.share(m): ${keyType}→${valueType} maps cannot be shared yet (numeric keys and values only)`,
-    );
   const l = b.bucketLayout(coreSuffix(keyType, valueType));
   const ex = b.exports;
   return {
@@ -212,6 +234,11 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   #vo: number;
   #oo: number;
   #L: SharedMapDescriptor["layout"];
+  /** String/bytes keys, values (references in their slots); strings. */
+  #kref: boolean;
+  #kstr: boolean;
+  #vref: boolean;
+  #vstr: boolean;
   #retries = 0;
   #lookups = 0;
   #f64 = new Float64Array(1);
@@ -229,8 +256,12 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     this.#g0 = (d.groups >>> 2) + d.groupBase;
     this.#gs = d.groupStride;
     this.#gcm = d.groupCount - 1;
-    this.#ks = d.keyType === "u32" || d.keyType === "i32" ? 4 : 8;
-    this.#vs = d.valueType === "u32" || d.valueType === "i32" ? 4 : 8;
+    this.#ks = SLOT_BYTES[d.keyType]!;
+    this.#vs = SLOT_BYTES[d.valueType]!;
+    this.#kstr = d.keyType === "string";
+    this.#kref = this.#kstr || d.keyType === "bytes";
+    this.#vstr = d.valueType === "string";
+    this.#vref = this.#vstr || d.valueType === "bytes";
     this.#bs = d.layout.bucketSize;
     this.#ko = d.layout.keys;
     this.#vo = d.layout.values;
@@ -380,8 +411,122 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     return 0;
   }
 
-  /** Look key words up under the seqlock: found, value words in out. */
-  #lookup(lo: number, hi: number, hi2: number, out: Int32Array): boolean {
+  /**
+   * #probe for a string/bytes key: its bytes are #kb[0..#kn). A slot
+   * matches when its tophash and length match and the bytes of the object
+   * its reference points at are the key's (Go's map_faststr: length, then
+   * bytes). The reference and every byte are Atomics.loads (a word at a
+   * time where the object is aligned, as heap objects are: an
+   * Atomics.load costs ~8 ns here, a plain load ~0.5); an address or
+   * length outside the view is garbage (-1: retry), checked before a byte
+   * is read, so a compare never runs past the view or the key.
+   */
+  #probeRef(): number {
+    const i32 = this.#i32;
+    const u8 = this.#u8;
+    const L = this.#L;
+    const size = u8.length;
+    const buckets = this.#buckets,
+      old = this.#old;
+    const kb = this.#kb,
+      kb32 = this.#kb32,
+      kn = this.#kn;
+    const x = hashBytesAtX(kb, 0, kn, this.#hash0, this.#seed1);
+    const gw = this.#g0 + (x & this.#gmask) * this.#gs;
+    const g1 = Atomics.load(i32, gw);
+    if ((g1 & 1) !== 0) return -1;
+    this.#gw = gw;
+    this.#g1 = g1;
+    const bs = this.#bs;
+    let b = buckets + ((x & this.#mask) >>> 0) * bs;
+    if (old !== 0) {
+      const ob = old + ((x & this.#om) >>> 0) * bs;
+      if (ob + bs > size) return -1;
+      const t0 = Atomics.load(u8, ob);
+      if (t0 < L.evacuatedX || t0 > L.evacuatedEmpty) b = ob;
+    }
+    if (buckets === 0) return 0;
+    const top = tophashOf(x);
+    const ko = this.#ko,
+      er = L.emptyRest;
+    let steps = Math.floor(size / bs) + 1;
+    while (b !== 0) {
+      if (b + bs > size || (b & 3) !== 0 || --steps < 0) return -1;
+      for (let i = 0; i < 8; i++) {
+        const t = Atomics.load(u8, b + i);
+        if (t === top) {
+          const k = (b + ko + 8 * i) >>> 2;
+          if (Atomics.load(i32, k + 1) >>> 0 === kn) {
+            if (kn === 0) return b + this.#vo + i * this.#vs;
+            const p = Atomics.load(i32, k) >>> 0;
+            if (p === 0 || p + kn > size) return -1; // no real key is there
+            let j = 0;
+            if ((p & 3) === 0) {
+              const w = p >>> 2,
+                words = kn >>> 2;
+              while (j < words && Atomics.load(i32, w + j) === kb32[j]) j++;
+              j = j === words ? j << 2 : -1;
+            }
+            if (j >= 0) {
+              while (j < kn && Atomics.load(u8, p + j) === kb[j]) j++;
+              if (j === kn) return b + this.#vo + i * this.#vs;
+            }
+          }
+        } else if (t === er) return 0;
+      }
+      b = Atomics.load(i32, (b + this.#oo) >>> 2) >>> 0;
+    }
+    return 0;
+  }
+
+  /** The bytes of the last string/bytes value #lookup found: #vb[0..#vn). */
+  #vb = new Uint8Array(64);
+  #vb32 = new Int32Array(this.#vb.buffer);
+  #vn = 0;
+
+  /**
+   * Copy the n bytes of a value object at p into #vb (a string/bytes
+   * value, whose reference (p, n) the try read from its slot). False when
+   * the try must be retried: (p, n) outside the view (garbage), or the
+   * group or map word moved since the try began (then (p, n) may be torn
+   * or stale: copying could allocate for a length nobody stored). So #vb
+   * only ever grows to a length a value of the map really had. Every byte
+   * is an Atomics.load (a word at a time where p is aligned); the try's
+   * final check decides whether the copy stands.
+   */
+  #copyValue(p: number, n: number, m1: number): boolean {
+    if (n === 0) {
+      this.#vn = 0;
+      return true;
+    }
+    const i32 = this.#i32,
+      u8 = this.#u8;
+    if (p === 0 || n > u8.length || p + n > u8.length) return false;
+    if (Atomics.load(i32, this.#gw) !== this.#g1 || Atomics.load(i32, this.#seq) >>> 0 !== m1) return false;
+    if (this.#vb.length < n) {
+      let c = this.#vb.length;
+      while (c < n) c *= 2;
+      this.#vb = new Uint8Array(c);
+      this.#vb32 = new Int32Array(this.#vb.buffer);
+    }
+    const vb = this.#vb;
+    let j = 0;
+    if ((p & 3) === 0) {
+      const vb32 = this.#vb32,
+        w = p >>> 2,
+        words = n >>> 2;
+      for (; j < words; j++) vb32[j] = Atomics.load(i32, w + j);
+      j <<= 2;
+    }
+    for (; j < n; j++) vb[j] = Atomics.load(u8, p + j);
+    this.#vn = n;
+    return true;
+  }
+
+  /** Look the key up under the seqlock (its words, or for a string/bytes
+   *  key its bytes #kb[0..#kn)): found, value words in out — and with
+   *  `copy`, a string/bytes value's bytes in #vb[0..#vn). */
+  #lookup(lo: number, hi: number, hi2: number, out: Int32Array, copy: boolean): boolean {
     this.#lookups++;
     for (let n = 0; ; n++) {
       const m1 = this.#begin();
@@ -389,11 +534,12 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         this.#spin(n);
         continue;
       }
-      const slot = this.#probe(lo, hi, hi2);
+      let slot = this.#kref ? this.#probeRef() : this.#probe(lo, hi, hi2);
       const i32 = this.#i32;
       if (slot > 0) {
         out[0] = Atomics.load(i32, slot >>> 2);
         if (this.#vs === 8) out[1] = Atomics.load(i32, (slot >>> 2) + 1);
+        if (copy && this.#vref && !this.#copyValue(out[0]! >>> 0, out[1]! >>> 0, m1)) slot = -1;
       }
       // The group word, then the map word: both unchanged → the answer stands.
       if (slot >= 0 && Atomics.load(i32, this.#gw) === this.#g1 && Atomics.load(i32, this.#seq) >>> 0 === m1)
@@ -404,6 +550,12 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   }
 
   #out = new Int32Array(2);
+
+  /** The value #lookup found (with copy): its words in #out, or its bytes in #vb. */
+  #value(): KindValue<V> {
+    if (!this.#vref) return this.#decode(this.#out[0]!, this.#out[1]!);
+    return (this.#vstr ? decode(this.#vb, 0, this.#vn) : this.#vb.slice(0, this.#vn)) as KindValue<V>;
+  }
 
   #decode(lo: number, hi: number): KindValue<V> {
     switch (this.valueType) {
@@ -428,11 +580,59 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   #khi = 0;
   #khi2 = 0;
 
-  /** The key as words (#klo, #khi, #khi2); false when no stored key can
-   *  match (NaN, a value out of the kind's range, the wrong type). No
-   *  allocation for 32-bit and f64 keys. */
+  /** A string/bytes key's bytes: #kb[0..#kn) (a string key's WTF-8, a
+   *  copy of a bytes key), and the same buffer as words. */
+  #kb = new Uint8Array(64);
+  #kb32 = new Int32Array(this.#kb.buffer);
+  #kn = 0;
+
+  /** Make #kb hold at least n bytes. */
+  #keyRoom(n: number): void {
+    let c = this.#kb.length;
+    while (c < n) c *= 2;
+    this.#kb = new Uint8Array(c);
+    this.#kb32 = new Int32Array(this.#kb.buffer);
+  }
+
+  /** The key as words (#klo, #khi, #khi2), or a string/bytes key as bytes
+   *  (#kb, #kn); false when no stored key can match (NaN, a value out of
+   *  the kind's range, the wrong type — a Proxy or a String object is not
+   *  a string, a Proxy of a Uint8Array not bytes —, a key longer than
+   *  memory). No allocation for 32-bit and f64 keys. */
   #words(key: unknown): boolean {
     switch (this.keyType) {
+      case "string": {
+        if (typeof key !== "string") return false;
+        // Each UTF-16 unit is at least one byte: a longer key is in no map here.
+        const n = key.length;
+        if (n > this.#u8.length) {
+          this.#refresh();
+          if (n > this.#u8.length) return false;
+        }
+        if (this.#kb.length < n * 3) this.#keyRoom(n * 3);
+        const kb = this.#kb;
+        let i = 0;
+        for (; i < n; i++) {
+          const c = key.charCodeAt(i);
+          if (c >= 0x80) break;
+          kb[i] = c;
+        }
+        this.#kn = i === n ? n : encodeInto(key, kb, 0); // ASCII: its code units
+        return true;
+      }
+      case "bytes": {
+        if (!isBytes(key)) return false;
+        // The real extent (the intrinsic getter: an own `length` cannot lie).
+        const n = viewLength(key);
+        if (n > this.#u8.length) {
+          this.#refresh();
+          if (n > this.#u8.length) return false; // no stored key is that long
+        }
+        if (this.#kb.length < n) this.#keyRoom(n);
+        if (n > 0) this.#kb.set(key); // copied: compared a word at a time
+        this.#kn = n;
+        return true;
+      }
       case "u32":
         if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key > 0xffffffff) return false;
         this.#klo = key | 0;
@@ -471,9 +671,8 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
       this.#begin(); // closed or freed still throw
       return undefined;
     }
-    const out = this.#out;
-    if (!this.#lookup(this.#klo, this.#khi, this.#khi2, out)) return undefined;
-    return this.#decode(out[0]!, out[1]!);
+    if (!this.#lookup(this.#klo, this.#khi, this.#khi2, this.#out, true)) return undefined;
+    return this.#value();
   }
 
   /** Whether key is in the map. */
@@ -482,15 +681,65 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
       this.#begin();
       return false;
     }
-    return this.#lookup(this.#klo, this.#khi, this.#khi2, this.#out);
+    return this.#lookup(this.#klo, this.#khi, this.#khi2, this.#out, false);
   }
 
-  /** The values of the keys (undefined where absent), each looked up on its own. */
-  getMany(keys: ArrayLike<KindInput<K>>): (KindValue<V> | undefined)[] {
-    const n = keys.length;
-    const r = new Array<KindValue<V> | undefined>(n);
-    for (let i = 0; i < n; i++) r[i] = this.get(keys[i]!);
-    return r;
+  /**
+   * Look many keys up, as `GoMap.getMany`: numeric values go to `out` (a
+   * typed array of the value kind, new if omitted; 0 for absent keys);
+   * string/bytes values to an array (undefined for absent keys).
+   * `found[i]` says whether key i was present. Returns `out`. Each key is
+   * looked up on its own (the answers are each linearizable, not one
+   * snapshot); a key no stored key can match is absent, as for `get`.
+   * `keys` that is not an array or typed array, or an `out` or `found` of
+   * the wrong type or too short: InvalidArgumentError.
+   */
+  getMany(keys: ArrayLike<KindInput<K>>, out?: KindArray<V>, found?: Uint8Array): KindArray<V> {
+    if (keys === null || typeof keys !== "object")
+      throw new InvalidArgumentError("keys", "expected an array or typed array");
+    const n =
+      ArrayBuffer.isView(keys) && !(keys instanceof DataView) ? viewLength(keys) : (keys as ArrayLike<unknown>).length;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0 || n > 0xffffffff)
+      throw new InvalidArgumentError(
+        "keys",
+        `expected an array or typed array with a length from 0 to 2^32 − 1, got length ${String(n)}`,
+      );
+    const given = out as unknown;
+    let refs: (KindValue<V> | undefined)[] | null = null;
+    let words: Int32Array | null = null;
+    let result: unknown;
+    if (this.#vref) {
+      result = given ?? new Array<KindValue<V> | undefined>(n);
+      if (!Array.isArray(result) || result.length < n)
+        throw new InvalidArgumentError("out", `must be an array of at least ${n} elements`);
+      refs = result as (KindValue<V> | undefined)[];
+    } else {
+      const Ctor = ARRAY_CTOR[this.valueType as keyof typeof ARRAY_CTOR];
+      result = given ?? new Ctor(n);
+      if (!isTypedArrayOf(result, Ctor) || viewLength(result as ArrayBufferView) < n)
+        throw new InvalidArgumentError("out", `must be a ${Ctor.name} of at least ${n} elements`);
+      // Written as 32-bit words through a view of its real bytes (the
+      // intrinsic getters): no BigInt per value, no user code on a write.
+      const bytes = realBytes(result as ArrayBufferView, this.#vs);
+      words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+    }
+    if (found !== undefined && (!isBytes(found) || viewLength(found) < n))
+      throw new InvalidArgumentError("found", `must be a Uint8Array of at least ${n} elements`);
+    const fb = found === undefined ? null : realBytes(found, 1);
+    this.#begin(); // closed or freed throw, even for no keys
+    const o = this.#out;
+    const wide = this.#vs === 8;
+    for (let i = 0; i < n; i++) {
+      const hit =
+        this.#words((keys as ArrayLike<unknown>)[i]) && this.#lookup(this.#klo, this.#khi, this.#khi2, o, true);
+      if (fb !== null) fb[i] = hit ? 1 : 0;
+      if (refs !== null) refs[i] = hit ? this.#value() : undefined;
+      else if (wide) {
+        words![2 * i] = hit ? o[0]! : 0;
+        words![2 * i + 1] = hit ? o[1]! : 0;
+      } else words![i] = hit ? o[0]! : 0;
+    }
+    return result as KindArray<V>;
   }
 
   /** The number of entries. */
@@ -531,7 +780,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         if (r !== null && this.#groupWords(g2) && Atomics.load(this.#i32, this.#seq) >>> 0 === s1) {
           let same = true;
           for (let j = 0; j < g1.length; j++) if (g1[j] !== g2[j]) same = false;
-          if (same) return r;
+          if (same) return this.#entriesOf(r);
         }
         if (r === null) this.#refresh();
       }
@@ -542,14 +791,48 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     );
   }
 
-  #collect(): [KindValue<K>, KindValue<V>][] | null {
+  /** The bytes of the string/bytes keys and values the last #collect read. */
+  #arena = new Uint8Array(256);
+  #arenaUsed = 0;
+
+  /** Copy the n bytes at p (a reference read from a slot) to the arena:
+   *  their offset there, or -1 when (p, n) is outside the view or the
+   *  pass copied more bytes than memory holds (garbage: a consistent pass
+   *  reads distinct objects, so no more than the view). */
+  #toArena(p: number, n: number, size: number): number {
+    const at = this.#arenaUsed;
+    if (n === 0) return at;
+    if (p === 0 || n > size || p + n > size || at + n > size) return -1;
+    if (this.#arena.length < at + n) {
+      let c = this.#arena.length;
+      while (c < at + n) c *= 2;
+      const a = new Uint8Array(c);
+      a.set(this.#arena.subarray(0, at));
+      this.#arena = a;
+    }
+    const arena = this.#arena,
+      u8 = this.#u8;
+    for (let j = 0; j < n; j++) arena[at + j] = Atomics.load(u8, p + j);
+    this.#arenaUsed = at + n;
+    return at;
+  }
+
+  /** One pass over the map: per entry its key words and value words (for
+   *  a string/bytes kind: its bytes' offset in the arena and its length),
+   *  four numbers each; null for garbage (an address outside the view, a
+   *  chain longer than memory, more entries than the count). Decoded by
+   *  #entriesOf once the pass is known to be consistent. */
+  #collect(): number[] | null {
     const i32 = this.#i32,
       u8 = this.#u8,
       L = this.#L,
       h = this.#h,
       bs = this.#bs,
       size = u8.length;
-    const out: [KindValue<K>, KindValue<V>][] = [];
+    const out: number[] = [];
+    this.#arenaUsed = 0;
+    const kref = this.#kref,
+      vref = this.#vref;
     const B = Atomics.load(u8, h + L.hmapB);
     if (B > 31) return null;
     const arrays = [Atomics.load(i32, (h + L.hmapBuckets) >>> 2) >>> 0];
@@ -570,20 +853,48 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         for (let i = 0; i < 8; i++) {
           const t = Atomics.load(u8, b + i);
           if (t < 5) continue; // empty or evacuated slot
+          if (out.length >= 4 * count) return false;
           const k = (b + this.#ko + this.#ks * i) >>> 2;
           const v = (b + this.#vo + this.#vs * i) >>> 2;
-          const klo = Atomics.load(i32, k),
+          let klo = Atomics.load(i32, k),
             khi = this.#ks === 8 ? Atomics.load(i32, k + 1) : 0;
-          const vlo = Atomics.load(i32, v),
+          let vlo = Atomics.load(i32, v),
             vhi = this.#vs === 8 ? Atomics.load(i32, v + 1) : 0;
-          out.push([this.#decodeKey(klo, khi), this.#decode(vlo, vhi)]);
-          if (out.length > count) return false;
+          if (kref) {
+            khi >>>= 0;
+            klo = this.#toArena(klo >>> 0, khi, size);
+            if (klo < 0) return false;
+          }
+          if (vref) {
+            vhi >>>= 0;
+            vlo = this.#toArena(vlo >>> 0, vhi, size);
+            if (vlo < 0) return false;
+          }
+          out.push(klo, khi, vlo, vhi);
         }
       }
       return true;
     };
     if (old !== 0) for (let j = 0; j < nold; j++) if (!visit(old + j * bs, true)) return null;
     if (arrays[0] !== 0) for (let j = 0; j < nb; j++) if (!visit(arrays[0]! + j * bs, false)) return null;
+    return out;
+  }
+
+  /** The entries of a consistent pass #collect read. */
+  #entriesOf(r: number[]): [KindValue<K>, KindValue<V>][] {
+    const out = new Array<[KindValue<K>, KindValue<V>]>(r.length >>> 2);
+    const arena = this.#arena;
+    const ref = (str: boolean, at: number, n: number) => (str ? decode(arena, at, n) : arena.slice(at, at + n));
+    for (let e = 0; e < out.length; e++) {
+      const klo = r[4 * e]!,
+        khi = r[4 * e + 1]!,
+        vlo = r[4 * e + 2]!,
+        vhi = r[4 * e + 3]!;
+      out[e] = [
+        this.#kref ? (ref(this.#kstr, klo, khi) as KindValue<K>) : this.#decodeKey(klo, khi),
+        this.#vref ? (ref(this.#vstr, vlo, vhi) as KindValue<V>) : this.#decode(vlo, vhi),
+      ];
+    }
     return out;
   }
 
@@ -676,7 +987,7 @@ export function attach<K extends KindName, V extends KindName>(
   u32Field(d, "groupBase", groupStride - 1);
   if (groupStride * groupCount > groupWords) bad("groupStride × groupCount must fit the group table");
   for (const k of ["keyType", "valueType"] as const)
-    if (typeof d[k] !== "string" || !NUMERIC.has(d[k] as string)) bad(`${k} must be a numeric kind`);
+    if (typeof d[k] !== "string" || !KINDS.has(d[k] as string)) bad(`${k} must be a kind name`);
   const l = d.layout as Record<string, unknown>;
   if (l === null || typeof l !== "object") bad("layout must be an object");
   const fields = [
@@ -700,6 +1011,18 @@ export function attach<K extends KindName, V extends KindName>(
   u32Field(l, "kinds", 0xffff);
   if ((l.bucketSize as number) < 8 || ((l.overflow as number) & 3) !== 0 || ((l.hmapTyp as number) & 3) !== 0)
     bad("layout is not a bucket shape");
+  // The slots must be the kinds' (8 keys, then 8 values, then the overflow
+  // pointer): a descriptor whose kinds do not match its map's layout (a
+  // u32 map's descriptor claiming string keys) would read keys as references.
+  const ks = SLOT_BYTES[d.keyType as string]!,
+    vs = SLOT_BYTES[d.valueType as string]!;
+  if (
+    (l.keys as number) < 8 ||
+    (l.values as number) !== (l.keys as number) + 8 * ks ||
+    (l.overflow as number) !== (l.values as number) + 8 * vs ||
+    (l.bucketSize as number) < (l.overflow as number) + 4
+  )
+    bad(`layout does not hold ${d.keyType as string} keys and ${d.valueType as string} values`);
   const clean = Object.freeze({ ...(d as object), layout: Object.freeze({ ...l }) }) as SharedMapDescriptor<K, V>;
   return new GoMapReader<K, V>(clean);
 }

@@ -5,7 +5,7 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { Runtime } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
-import { hashBytesX, hashWordsX, seed1, tophashOf } from "../src/hash.js";
+import { hashBytesAtX, hashBytesX, hashWordsX, seed1, tophashOf } from "../src/hash.js";
 
 const rt = await Runtime.create({ debug: true });
 const b = boundaryOf(rt);
@@ -40,6 +40,10 @@ describe("the JS hash is the core's", () => {
         const jx = hashBytesX(bytes, h0);
         expect(jx).toBe(x);
         expect(tophashOf(jx)).toBe(top);
+        // The readers' variant (src/reader.ts), over bytes at an offset of a larger buffer.
+        const big = new Uint8Array(bytes.length + 7).fill(0xa5);
+        big.set(bytes, 3);
+        expect(hashBytesAtX(big, 3, bytes.length, h0, seed1(h0))).toBe(x);
       }),
       { numRuns: 3000 },
     );

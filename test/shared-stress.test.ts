@@ -7,7 +7,9 @@
 // their key and a version that only moves forward per key, so a torn,
 // foreign, stale or future answer shows, and while a key's state did not
 // change around a lookup the answer must be exactly that state. At least
-// 1e7 lookups in all; the lookups and retries are printed.
+// 1e7 lookups in all; the lookups and retries are printed. The same run on a
+// string→string map (2e6 lookups): references to heap objects the collector
+// frees and reuses while readers hold them.
 import { afterEach, describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
 import { Runtime } from "../src/node.js";
@@ -37,50 +39,62 @@ interface ReaderResult {
   stats: { lookups: number; retries: number };
 }
 
-/** Lookups per reader (two readers: 1e7 in all). */
+/** Lookups per reader (two readers: 1e7 in all; 2e6 for the string map). */
 const PER_READER = 5e6;
+const PER_READER_STRINGS = 1e6;
 /** Clears (half of them followed by a shrink) each reader must overlap. */
 const CLEARS = 4;
 
+/** One run: the writer and two readers on a map of `kind` ("u32": u32→u64,
+ *  "string": string→string), each reader making `perReader` lookups. */
+async function run(kind: "u32" | "string", perReader: number, span: number): Promise<void> {
+  const writer = new Worker(WRITER, { workerData: { span, seed: 0x5eed, kind } });
+  workers.push(writer);
+  const setup = await next<{ descriptor: unknown; ctl: SharedArrayBuffer; committed: SharedArrayBuffer }>(writer);
+  const ctl = new Int32Array(setup.ctl);
+  const readers = [1, 2].map((i) => {
+    const w = new Worker(READER, {
+      workerData: { ...setup, span, max: perReader, clears: CLEARS, seed: 0x1234567 * i, kind },
+    });
+    workers.push(w);
+    return next<ReaderResult>(w);
+  });
+  const writerDone = next<{ ops: number; size: number }>(writer);
+  writer.postMessage("go");
+  const results = await Promise.all(readers);
+  Atomics.store(ctl, 0, 1); // stop the writer
+  const w = await writerDone;
+  const lookups = results.reduce((a, r) => a + r.n, 0);
+  const retries = results.reduce((a, r) => a + r.stats.retries, 0);
+  const exact = results.reduce((a, r) => a + r.exact, 0);
+  const hits = results.reduce((a, r) => a + r.hits, 0);
+  console.log(
+    `shared stress (${kind}): ${lookups} reader lookups (${hits} hits, ${exact} checked exactly), ${retries} retries ` +
+      `(${(retries / lookups).toFixed(4)} per lookup); writer: ${w.ops} ops, ${Atomics.load(ctl, 3)} clears, ` +
+      `${Atomics.load(ctl, 5)} shrinks, ${Atomics.load(ctl, 4)} collections`,
+  );
+  for (const r of results) expect(r.samples).toEqual([]);
+  expect(results.map((r) => r.bad)).toEqual([0, 0]);
+  expect(lookups).toBeGreaterThanOrEqual(2 * perReader);
+  // The run exercised what it claims: hits and exact checks, and
+  // every kind of write (the readers ran until the writer cleared the map
+  // CLEARS times; each clear follows 2^18 sets and deletes).
+  expect(hits).toBeGreaterThan(lookups / 10);
+  expect(exact).toBeGreaterThan(lookups / 10);
+  expect(Atomics.load(ctl, 3)).toBeGreaterThanOrEqual(CLEARS);
+  expect(Atomics.load(ctl, 5)).toBeGreaterThanOrEqual(CLEARS / 2);
+  expect(Atomics.load(ctl, 4)).toBeGreaterThan(0);
+}
+
 describe("shared maps under a busy writer", () => {
   it("two reader threads never see a wrong answer while the owner inserts, deletes, grows, clears, shrinks and collects", async () => {
-    const span = 1 << 16;
-    const writer = new Worker(WRITER, { workerData: { span, seed: 0x5eed } });
-    workers.push(writer);
-    const setup = await next<{ descriptor: unknown; ctl: SharedArrayBuffer; committed: SharedArrayBuffer }>(writer);
-    const ctl = new Int32Array(setup.ctl);
-    const readers = [1, 2].map((i) => {
-      const w = new Worker(READER, {
-        workerData: { ...setup, span, max: PER_READER, clears: CLEARS, seed: 0x1234567 * i },
-      });
-      workers.push(w);
-      return next<ReaderResult>(w);
-    });
-    const writerDone = next<{ ops: number; size: number }>(writer);
-    writer.postMessage("go");
-    const results = await Promise.all(readers);
-    Atomics.store(ctl, 0, 1); // stop the writer
-    const w = await writerDone;
-    const lookups = results.reduce((a, r) => a + r.n, 0);
-    const retries = results.reduce((a, r) => a + r.stats.retries, 0);
-    const exact = results.reduce((a, r) => a + r.exact, 0);
-    const hits = results.reduce((a, r) => a + r.hits, 0);
-    console.log(
-      `shared stress: ${lookups} reader lookups (${hits} hits, ${exact} checked exactly), ${retries} retries ` +
-        `(${(retries / lookups).toFixed(4)} per lookup); writer: ${w.ops} ops, ${Atomics.load(ctl, 3)} clears, ` +
-        `${Atomics.load(ctl, 5)} shrinks, ${Atomics.load(ctl, 4)} collections`,
-    );
-    for (const r of results) expect(r.samples).toEqual([]);
-    expect(results.map((r) => r.bad)).toEqual([0, 0]);
-    expect(lookups).toBeGreaterThanOrEqual(1e7);
-    // The run exercised what it claims: hits and exact checks, and
-    // every kind of write (the readers ran until the writer cleared the map
-    // CLEARS times; each clear follows 2^18 sets and deletes).
-    expect(hits).toBeGreaterThan(lookups / 10);
-    expect(exact).toBeGreaterThan(lookups / 10);
-    expect(Atomics.load(ctl, 3)).toBeGreaterThanOrEqual(CLEARS);
-    expect(Atomics.load(ctl, 5)).toBeGreaterThanOrEqual(CLEARS / 2);
-    expect(Atomics.load(ctl, 4)).toBeGreaterThan(0);
+    await run("u32", PER_READER, 1 << 16);
+  }, 120_000);
+
+  it("string→string: two reader threads never see a wrong or torn string while the owner writes and collects", async () => {
+    // Fewer keys: string writes are slower, so each key is written more
+    // often for the readers to meet.
+    await run("string", PER_READER_STRINGS, 1 << 12);
   }, 120_000);
 
   it("sequence words past 2^31 (negative as Int32) still read as even: readers answer", async () => {

@@ -11,10 +11,15 @@
 //     op pending, no clear running), the answer is exactly that state:
 //     that version if present, undefined if absent;
 //   - keys at and above `span` are never written: always undefined.
+// With kind "string" (a string→string map) a value is "version|key·φ ^
+// version|filler": the filler's length follows the version, so a value
+// read from a reused object, torn or cut short shows too.
 import { parentPort, workerData } from "node:worker_threads";
 import { attach } from "../../dist/node.js";
 
-const { descriptor, span, max, clears, seed } = workerData;
+const { descriptor, span, max, clears, seed, kind = "u32" } = workerData;
+const str = kind === "string";
+const keyOf = str ? (k) => (k % 16 === 0 ? "ü€".repeat(30) + k : `key${k}`) : (k) => k;
 const ctl = new Int32Array(workerData.ctl);
 const committed = new Int32Array(workerData.committed);
 const CLEARING = 1,
@@ -43,14 +48,14 @@ while (n < max || Atomics.load(ctl, CLEARS) < clears) {
     if ((u & 255) === 0) {
       // never written
       const k = span + (u >>> 8);
-      if (r.get(k) !== undefined) fail(`key ${k} was never written`);
+      if (r.get(keyOf(k)) !== undefined) fail(`key ${k} was never written`);
       n++;
       continue;
     }
     const k = u % span;
     const e0 = Atomics.load(ctl, CLEARING);
     const c0 = Atomics.load(committed, k);
-    const v = r.get(k);
+    const v = r.get(keyOf(k));
     const c1 = Atomics.load(committed, k);
     const e1 = Atomics.load(ctl, CLEARING);
     n++;
@@ -61,8 +66,19 @@ while (n < max || Atomics.load(ctl, CLEARS) < clears) {
       continue;
     }
     hits++;
-    const hi = Number(v >> 32n),
+    let hi, lo;
+    if (str) {
+      const [a, b, fill] = v.split("|");
+      hi = Number(a);
+      lo = Number(b);
+      if (fill !== "x".repeat((hi * 7) % 50)) {
+        fail(`key ${k}: torn or foreign value ${JSON.stringify(v)}`);
+        continue;
+      }
+    } else {
+      hi = Number(v >> 32n);
       lo = Number(v & 0xffffffffn);
+    }
     const before = (c0 >>> 2) - (c0 & 1) - ((c0 & 3) === 0 ? -1 : 0); // lowest version the answer may have
     if (lo !== (Math.imul(k, PHI) ^ hi) >>> 0) fail(`key ${k}: torn or foreign value ${v}`);
     else if (stable && !((c0 & 2) !== 0 && hi === c0 >>> 2)) fail(`key ${k}: v${hi}, committed ${c0 >>> 2}/${c0 & 3}`);

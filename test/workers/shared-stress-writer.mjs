@@ -6,11 +6,17 @@
 // version << 2 | present << 1 | pending) before it starts and confirmed
 // after it returned, and each clear brackets ctl[CLEARING] (odd while the
 // committed words lag the map), so readers can tell what answer a key may
-// have (test/workers/shared-stress-reader.mjs).
+// have (test/workers/shared-stress-reader.mjs). With kind "string" the map
+// is string→string (keys some long and multi-byte; a value spells its
+// version, key·φ ^ version and a filler whose length follows the version),
+// so freed strings' memory is reused under the readers' feet.
 import { parentPort, workerData } from "node:worker_threads";
 import { Runtime } from "../../dist/node.js";
 
-const { span, seed } = workerData;
+const PHI = 0x9e3779b1;
+
+const { span, seed, kind = "u32" } = workerData;
+const str = kind === "string";
 const STOP = 0,
   CLEARING = 1,
   OPS = 2,
@@ -20,14 +26,18 @@ const STOP = 0,
 const ctl = new Int32Array(new SharedArrayBuffer(64));
 const committed = new Int32Array(new SharedArrayBuffer(span * 4));
 const rt = await Runtime.create({ shared: true });
-const m = rt.map({ key: "u32", value: "u64" });
+const m = str ? rt.map({ key: "string", value: "string" }) : rt.map({ key: "u32", value: "u64" });
+/** The key of number k, the value of k at version v (the reader's twins). */
+const keyOf = str ? (k) => (k % 16 === 0 ? "ü€".repeat(30) + k : `key${k}`) : (k) => k;
+const valueAt = str
+  ? (k, v) => `${v}|${(Math.imul(k, PHI) ^ v) >>> 0}|${"x".repeat((v * 7) % 50)}`
+  : (k, v) => v * 4294967296 + ((Math.imul(k, PHI) ^ v) >>> 0);
 parentPort.postMessage({ descriptor: rt.share(m), ctl: ctl.buffer, committed: committed.buffer });
 await new Promise((res) => parentPort.once("message", res)); // go
 
 const ver = new Uint32Array(span);
 const present = new Uint8Array(span);
 let x = seed | 1;
-const PHI = 0x9e3779b1;
 let ops = 0;
 while (Atomics.load(ctl, STOP) === 0) {
   for (let i = 0; i < 1024; i++) {
@@ -38,13 +48,13 @@ while (Atomics.load(ctl, STOP) === 0) {
     const v = ++ver[k];
     if (x >>> 24 < 64 && present[k]) {
       Atomics.store(committed, k, (v << 2) | 1);
-      m.delete(k);
+      m.delete(keyOf(k));
       present[k] = 0;
       Atomics.store(committed, k, v << 2);
     } else {
       Atomics.store(committed, k, (v << 2) | 3);
       // value: version in the high half, key·φ ^ version in the low half
-      m.set(k, v * 4294967296 + ((Math.imul(k, PHI) ^ v) >>> 0));
+      m.set(keyOf(k), valueAt(k, v));
       present[k] = 1;
       Atomics.store(committed, k, (v << 2) | 2);
     }

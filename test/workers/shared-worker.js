@@ -28,7 +28,12 @@ self.onmessage = (e) => {
         id: msg.id,
         values: msg.keys.map((k) => r.get(k) ?? null),
         has: msg.keys.map((k) => r.has(k)),
-        many: r.getMany(msg.keys).map((v) => v ?? null),
+        many: (() => {
+          // getMany fills a typed array (numeric values; 0 where absent) and a found mask.
+          const found = new Uint8Array(msg.keys.length);
+          const vals = r.getMany(msg.keys, undefined, found);
+          return Array.from(vals, (v, i) => (found[i] ? v : null));
+        })(),
         size: r.size,
       });
     } else if (msg.cmd === "sum") {
