@@ -61,7 +61,7 @@ import {
 import type { Boundary } from "./boundary.js";
 import { hashBytesAtX, hashWordsX, seed1, tophashOf } from "./hash.js";
 import type { KindArray, KindInput, KindName, KindValue } from "./maptypes.js";
-import { coreSuffix, isBytes, isTypedArrayOf, realBytes, viewLength } from "./maptypes.js";
+import { KINDS as KIND_SPECS, coreSuffix, isBytes, isTypedArrayOf, realBytes, viewLength } from "./maptypes.js";
 import { decode, encodeInto } from "./wtf8.js";
 
 /** A shared `WebAssembly.Memory`, as the descriptor carries it. */
@@ -327,8 +327,11 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const old = Atomics.load(i32, (h + L.hmapOldbuckets) >>> 2) >>> 0;
     if (B > 31 || Atomics.load(i32, this.#seq) >>> 0 !== s) return -1;
     const mask = B === 31 ? 0x7fffffff : (1 << B) - 1;
+    const s1 = seed1(hash0);
+    // No field is half-updated under an old #hs: nothing below can throw
+    // (a stack overflow in seed1 above leaves the previous fields whole).
     this.#hash0 = hash0;
-    this.#seed1 = seed1(hash0);
+    this.#seed1 = s1;
     this.#mask = mask;
     this.#gmask = this.#gcm & (mask >>> 1);
     this.#buckets = buckets;
@@ -594,15 +597,23 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     this.#kb32 = new Int32Array(this.#kb.buffer);
   }
 
+  /** A key of the wrong type: InvalidArgumentError, with GoMap's message
+   *  (a Proxy or a String object is not a string, a Proxy of a Uint8Array
+   *  not bytes; the key is not read through). */
+  #badKey(key: unknown): never {
+    KIND_SPECS[this.keyType].toCore(key, "key");
+    throw new InvalidArgumentError("key", `expected a ${this.keyType}`);
+  }
+
   /** The key as words (#klo, #khi, #khi2), or a string/bytes key as bytes
-   *  (#kb, #kn); false when no stored key can match (NaN, a value out of
-   *  the kind's range, the wrong type — a Proxy or a String object is not
-   *  a string, a Proxy of a Uint8Array not bytes —, a key longer than
-   *  memory). No allocation for 32-bit and f64 keys. */
+   *  (#kb, #kn); false when no stored key can match (NaN, a key longer than
+   *  memory). A key of the wrong type or out of the kind's range throws
+   *  InvalidArgumentError, as for GoMap. No allocation for 32-bit and f64
+   *  keys. */
   #words(key: unknown): boolean {
     switch (this.keyType) {
       case "string": {
-        if (typeof key !== "string") return false;
+        if (typeof key !== "string") this.#badKey(key);
         // Each UTF-16 unit is at least one byte: a longer key is in no map here.
         const n = key.length;
         if (n > this.#u8.length) {
@@ -621,7 +632,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         return true;
       }
       case "bytes": {
-        if (!isBytes(key)) return false;
+        if (!isBytes(key)) this.#badKey(key);
         // The real extent (the intrinsic getter: an own `length` cannot lie).
         const n = viewLength(key);
         if (n > this.#u8.length) {
@@ -634,17 +645,19 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         return true;
       }
       case "u32":
-        if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key > 0xffffffff) return false;
+        if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key > 0xffffffff) this.#badKey(key);
         this.#klo = key | 0;
         this.#khi = this.#khi2 = 0;
         return true;
       case "i32":
-        if (typeof key !== "number" || !Number.isInteger(key) || key < -0x80000000 || key > 0x7fffffff) return false;
+        if (typeof key !== "number" || !Number.isInteger(key) || key < -0x80000000 || key > 0x7fffffff)
+          this.#badKey(key);
         this.#klo = key;
         this.#khi = this.#khi2 = 0;
         return true;
       case "f64": {
-        if (typeof key !== "number" || Number.isNaN(key)) return false;
+        if (typeof key !== "number") this.#badKey(key);
+        if (Number.isNaN(key)) return false; // NaN != NaN: never found
         this.#f64[0] = key === 0 ? 0 : key;
         this.#klo = this.#f64w[0]! | 0;
         this.#khi = this.#f64w[1]! | 0;
@@ -655,8 +668,8 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         let v: bigint;
         if (typeof key === "bigint") v = key;
         else if (typeof key === "number" && Number.isSafeInteger(key)) v = BigInt(key);
-        else return false;
-        if (this.keyType === "u64" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) return false;
+        else this.#badKey(key);
+        if (this.keyType === "u64" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) this.#badKey(key);
         const u = BigInt.asUintN(64, v);
         this.#klo = Number(u & 0xffffffffn) | 0;
         this.#khi = this.#khi2 = Number(u >> 32n) | 0;
@@ -690,9 +703,10 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
    * string/bytes values to an array (undefined for absent keys).
    * `found[i]` says whether key i was present. Returns `out`. Each key is
    * looked up on its own (the answers are each linearizable, not one
-   * snapshot); a key no stored key can match is absent, as for `get`.
-   * `keys` that is not an array or typed array, or an `out` or `found` of
-   * the wrong type or too short: InvalidArgumentError.
+   * snapshot). `keys` that is not an array or typed array, a key of the
+   * wrong type (every key is checked before `out` or `found` is written),
+   * or an `out` or `found` of the wrong type or too short:
+   * InvalidArgumentError.
    */
   getMany(keys: ArrayLike<KindInput<K>>, out?: KindArray<V>, found?: Uint8Array): KindArray<V> {
     if (keys === null || typeof keys !== "object")
@@ -727,6 +741,9 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
       throw new InvalidArgumentError("found", `must be a Uint8Array of at least ${n} elements`);
     const fb = found === undefined ? null : realBytes(found, 1);
     this.#begin(); // closed or freed throw, even for no keys
+    // Every key's type first: a bad key throws before out or found change.
+    const spec = KIND_SPECS[this.keyType];
+    for (let i = 0; i < n; i++) spec.toCore((keys as ArrayLike<unknown>)[i], `keys[${i}]`);
     const o = this.#out;
     const wide = this.#vs === 8;
     for (let i = 0; i < n; i++) {

@@ -158,14 +158,17 @@ describe("shared readers of string and bytes maps", () => {
     rt.close();
   });
 
-  it("keys no stored key can match: the wrong type, a Proxy, a String object — absent, as for numeric readers", async () => {
+  it("keys of the wrong type (a Proxy, a String object, a number): InvalidArgumentError as GoMap's, not read through", async () => {
     const rt = await Runtime.create({ shared: true });
     const s = rt.map({ key: "string", value: "u32" });
     s.set("1", 1).set("[object Object]", 2);
     const b = rt.map({ key: "bytes", value: "u32" });
     b.set(new Uint8Array([1, 2, 3]), 3);
+    const n = rt.map({ key: "u32", value: "u32" });
+    n.set(1, 1);
     const rs = attach(rt.share(s));
     const rb = attach(rt.share(b));
+    const rn = attach(rt.share(n));
     let trapped = 0;
     const handler: ProxyHandler<object> = {
       get(t, p) {
@@ -175,10 +178,20 @@ describe("shared readers of string and bytes maps", () => {
     };
     const proxyString = new Proxy(new String("1"), handler);
     const proxyBytes = new Proxy(new Uint8Array([1, 2, 3]), handler);
-    for (const k of [1, null, undefined, {}, new String("1"), proxyString, 1n, Symbol("1")]) {
-      expect(rs.get(k as never)).toBeUndefined();
-      expect(rs.has(k as never)).toBe(false);
-    }
+    /** The reader throws what the owner's map throws for the same key. */
+    const same = (owner: GoMap, reader: { get(k: never): unknown; has(k: never): unknown }, k: unknown) => {
+      let want: unknown;
+      try {
+        owner.get(k as never);
+      } catch (e) {
+        want = e;
+      }
+      expect(want, `the owner's map refuses ${String(typeof k)}`).toBeInstanceOf(InvalidArgumentError);
+      expect(() => reader.get(k as never)).toThrow(InvalidArgumentError);
+      expect(() => reader.get(k as never)).toThrow((want as Error).message);
+      expect(() => reader.has(k as never)).toThrow((want as Error).message);
+    };
+    for (const k of [1, null, undefined, {}, new String("1"), proxyString, 1n, Symbol("1")]) same(s, rs, k);
     for (const k of [
       "\u0001\u0002\u0003",
       [1, 2, 3],
@@ -186,14 +199,19 @@ describe("shared readers of string and bytes maps", () => {
       new Int8Array([1, 2, 3]),
       proxyBytes,
       null,
-    ]) {
-      expect(rb.get(k as never)).toBeUndefined();
-      expect(rb.has(k as never)).toBe(false);
-    }
+    ])
+      same(b, rb, k);
+    for (const k of [-1, 1.5, 2 ** 32, "1", 1n, proxyString, null]) same(n, rn, k);
     expect(trapped).toBe(0); // a Proxy key is not read through
-    const found = new Uint8Array(3);
-    expect([...rs.getMany(["1", proxyString, 1] as never, undefined, found)]).toEqual([1, 0, 0]);
-    expect(found).toEqual(new Uint8Array([1, 0, 0]));
+    // getMany: a bad key anywhere throws before out or found change.
+    const found = new Uint8Array(3).fill(7);
+    const out = new Uint32Array(3).fill(7);
+    expect(() => rn.getMany([1, 2, "3"] as never, out, found)).toThrow(InvalidArgumentError);
+    expect([...found, ...out]).toEqual([7, 7, 7, 7, 7, 7]);
+    expect(() => rs.getMany(["1", proxyString] as never)).toThrow(InvalidArgumentError);
+    // Well-typed keys no stored key can match are absent.
+    expect(rn.get(2)).toBeUndefined();
+    expect(rs.get("2")).toBeUndefined();
     expect(rs.get("1")).toBe(1);
     expect(rb.get(new Uint8Array([1, 2, 3]))).toBe(3);
     rt.close();

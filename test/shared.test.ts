@@ -183,7 +183,10 @@ describe("shared runtimes", () => {
     const i = rt.map({ key: "i64", value: "i32" });
     i.set(-5n, -7).set(2n ** 62n, 9);
     const ri = attach(rt.share(i));
-    expect([ri.get(-5n), ri.get(-5), ri.get(2n ** 62n), ri.get(2n ** 63n)]).toEqual([-7, -7, 9, undefined]);
+    expect([ri.get(-5n), ri.get(-5), ri.get(2n ** 62n)]).toEqual([-7, -7, 9]);
+    // Out of the kind's range: refused as the owner's map refuses it.
+    expect(() => i.get(2n ** 63n)).toThrow(InvalidArgumentError);
+    expect(() => ri.get(2n ** 63n)).toThrow(InvalidArgumentError);
     rt.close();
   });
 
