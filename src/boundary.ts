@@ -290,6 +290,10 @@ export class Boundary {
    *  (the `now` import follows every memory.grow: staleViews). */
   readonly shared: boolean;
   #dead: RuntimeAbortError | CoreTrapError | null = null;
+  /** A death under way (#die started): its reason, set before anything
+   *  else changes, so a death the stack interrupted is finished with its
+   *  own reason, never a second one. */
+  #dying: RuntimeAbortError | CoreTrapError | null = null;
   #trace: string[] = [];
   #buf: ArrayBuffer;
   #u8: Uint8Array;
@@ -682,6 +686,13 @@ export class Boundary {
    *  dies, and the fatal CoreTrapError (cause: `e`) is returned. */
   trapped(e: unknown, operation: string, fatal: boolean): unknown {
     if (this.#dead) return e instanceof GomapError ? e : new RuntimeDeadError(this.#dead);
+    if (this.#dying) {
+      // A death the stack interrupted (the maps may already answer
+      // RuntimeDeadError with its reason): finish it, with that reason.
+      const reason = this.#dying;
+      this.#die(reason);
+      return e instanceof GomapError ? e : new RuntimeDeadError(reason);
+    }
     if (!fatal) return e instanceof GomapError ? e : new CoreTrapError(operation, e, false);
     const err = new CoreTrapError(operation, e, true);
     this.#die(err);
@@ -734,9 +745,13 @@ export class Boundary {
   }
 
   /** Every later call into the core throws RuntimeDeadError(reason). */
-  #die(reason: RuntimeAbortError | CoreTrapError): void {
-    // `dead` last: if the stack runs out in here, the runtime is not yet
-    // marked and the next guarded call (escaped) kills it again, whole.
+  #die(why: RuntimeAbortError | CoreTrapError): void {
+    // The reason first (a death already under way keeps its own), `dead`
+    // last: if the stack runs out in here, the runtime is not yet marked
+    // and the next guarded call (escaped, trapped) finishes the death,
+    // whole, with the same reason.
+    const reason = this.#dying ?? why;
+    this.#dying = reason;
     for (const ops of this.#ops.values()) killOps(ops, reason);
     this.onDeath?.(reason);
     this.#ex = deadExports(reason);
