@@ -92,11 +92,11 @@ describe("MemStats GC fields", () => {
     expect(s.PauseNs[latest]).toBeGreaterThan(0);
     expect(s.PauseNs.slice(0, s.NumGC).reduce((a, b) => a + b, 0)).toBe(s.PauseTotalNs);
     expect(s.PauseEnd[latest]).toBe(s.LastGC);
-    // LastGC is a Unix timestamp in ns, taken during this test (to the
-    // µs: a double holds ns since 1970 to 256 ns).
+    // LastGC is a Unix timestamp in ns, taken during this test (to 10 µs:
+    // a double holds ns since 1970 to 256 ns, ms to 244 ns).
     const after = clock();
-    expect(s.LastGC / 1e6).toBeGreaterThanOrEqual(before - 0.001);
-    expect(s.LastGC / 1e6).toBeLessThanOrEqual(after + 0.001);
+    expect(s.LastGC / 1e6).toBeGreaterThanOrEqual(before - 0.01);
+    expect(s.LastGC / 1e6).toBeLessThanOrEqual(after + 0.01);
     expect(Math.abs(s.LastGC / 1e6 - Date.now())).toBeLessThan(60_000); // Unix time, whatever the drift
     expect(s.GCCPUFraction).toBeGreaterThan(0);
     expect(s.GCCPUFraction).toBeLessThan(1);
