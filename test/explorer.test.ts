@@ -753,8 +753,11 @@ describe("explorer server", () => {
           sock.on("error", () => resolve());
         });
       }
-      await new Promise((r) => setTimeout(r, 300));
-      expect(fds()).toBeLessThan(before + 10);
+      // The server notices each reset and closes the socket and the file
+      // when its event loop gets to them: wait for that, not for a fixed
+      // 300 ms (which a loaded machine may not give it). A leak never
+      // drains and fails here at the poll's 30 s.
+      await expect.poll(fds, { timeout: 30_000, interval: 50 }).toBeLessThan(before + 10);
     } finally {
       await s.close();
     }

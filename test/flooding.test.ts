@@ -125,7 +125,11 @@ describe("hash flooding", () => {
     expect(spread.B).toBe(B);
     expect(spread.inBucket0).toBeLessThan(40);
     expect(spread.overflowBuckets).toBeLessThanOrEqual(1.5 * random.overflowBuckets);
-    expect(spread.longestChain).toBeLessThanOrEqual(1.5 * random.longestChain);
+    // The bound random keys meet (a bucket of 33+ entries: p ≈ 4e-10), not
+    // 1.5 × the random map's chain: that one is 2 in ~5% of runs (no bucket
+    // over 16 entries), and a chain of 4 here (p ≈ 1e-4) then failed the
+    // test by chance (p ≈ 7e-6 a run).
+    expect(spread.longestChain).toBeLessThanOrEqual(4);
     rt.close();
   }, 60_000);
 });

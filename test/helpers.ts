@@ -1,4 +1,5 @@
 // Shared test helpers: a seeded PRNG, seed reporting, runtime creation.
+import { expect } from "vitest";
 import { Runtime } from "../src/node.js";
 import { boundaryOf } from "../src/runtime.js";
 import type { Boundary } from "../src/boundary.js";
@@ -35,6 +36,16 @@ export async function withSeed(seed: number, fn: (seed: number) => void | Promis
     err.message = `[seed ${seed}; replay with GOMAP_SEED=${seed}] ${err.message}`;
     throw err;
   }
+}
+
+/** expect(got).toEqual(want) for byte arrays, at memcmp speed: vitest's
+ *  toEqual compares a typed array element by element, some µs each, which
+ *  took a test with a few MB of values to 35 s (of a 120 s timeout) on a
+ *  loaded machine. On a mismatch toEqual runs after all, for its diff. */
+export function expectBytes(got: unknown, want: Uint8Array, what?: string): void {
+  expect(got, what).toBeInstanceOf(Uint8Array);
+  const g = got as Uint8Array;
+  if (g.length !== want.length || Buffer.compare(g, want) !== 0) expect(g, what).toEqual(want);
 }
 
 export async function debugRuntime(
