@@ -158,6 +158,24 @@ describe("shared readers: owner-side paths", () => {
     rt.close();
   });
 
+  it("getMany reads each key once: a key whose getter answers differently the second time cannot throw after found was written", async () => {
+    const { rt, d } = await filled(10);
+    const r = attach(d);
+    let reads = 0;
+    const keys: unknown[] = [1];
+    Object.defineProperty(keys, 1, {
+      enumerable: true,
+      get() {
+        return ++reads === 1 ? 2 : "not a u32";
+      },
+    });
+    const found = new Uint8Array(2).fill(7);
+    expect(Array.from(r.getMany(keys as number[], undefined, found))).toEqual([10, 20]);
+    expect(Array.from(found)).toEqual([1, 1]);
+    expect(reads).toBe(1);
+    rt.close();
+  });
+
   it("pool.put of a shared map is refused: a pool dropped it and the next map made took its hmap, whose entries its readers then answered", async () => {
     const { rt, m, d } = await filled(3);
     const h = mapHandle(m as unknown as GoMap);
