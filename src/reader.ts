@@ -766,13 +766,24 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const fb = found === undefined ? null : realBytes(found, 1);
     this.#begin(); // closed or freed throw, even for no keys
     // Every key's type first: a bad key throws before out or found change.
+    // A typed array's elements run no code; any other array-like's are read
+    // once (a getter could answer differently the second time), into a list
+    // that grows only by keys already checked.
     const spec = KIND_SPECS[this.keyType];
-    for (let i = 0; i < n; i++) spec.toCore((keys as ArrayLike<unknown>)[i], `keys[${i}]`);
+    let list: ArrayLike<unknown> = keys as ArrayLike<unknown>;
+    if (!ArrayBuffer.isView(keys)) {
+      const once: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = (keys as ArrayLike<unknown>)[i];
+        spec.toCore(k, `keys[${i}]`);
+        once.push(k);
+      }
+      list = once;
+    } else for (let i = 0; i < n; i++) spec.toCore(list[i], `keys[${i}]`);
     const o = this.#out;
     const wide = this.#vs === 8;
     for (let i = 0; i < n; i++) {
-      const hit =
-        this.#words((keys as ArrayLike<unknown>)[i]) && this.#lookup(this.#klo, this.#khi, this.#khi2, o, true);
+      const hit = this.#words(list[i]) && this.#lookup(this.#klo, this.#khi, this.#khi2, o, true);
       if (fb !== null) fb[i] = hit ? 1 : 0;
       if (refs !== null) refs[i] = hit ? this.#value() : undefined;
       else if (wide) {
