@@ -39,6 +39,7 @@ import { COUNT_CONCURRENT, MAP_STATUS } from "./status.js";
 import * as JS_LAYOUT from "./jsread.js";
 import { SHAPES } from "./shapes.js";
 import { CYCLE_FIELD_NAMES } from "./gctrace.js";
+import { CONTROL_DEAD } from "./reader.js";
 
 /** The release core's exports, typed by the build's own bindings
  *  (asc --bindings raw writes build/release.d.ts from assembly/index.ts). */
@@ -289,6 +290,9 @@ export class Boundary {
    *  views of a shared memory, so they are dropped when the core grew it
    *  (the `now` import follows every memory.grow: staleViews). */
   readonly shared: boolean;
+  /** A shared runtime's control word (an Int32Array index; -1 when not
+   *  shared): #die marks it, so readers in other threads stop. */
+  #control = -1;
   #dead: RuntimeAbortError | CoreTrapError | null = null;
   /** A death under way (#die started): its reason, set before anything
    *  else changes, so a death the stack interrupted is finished with its
@@ -345,6 +349,7 @@ export class Boundary {
     this.memory = memory;
     this.debug = debug;
     this.shared = shared;
+    if (shared) this.#control = (this.#ex.controlWord() >>> 0) >>> 2;
     this.#buf = memory.buffer as ArrayBuffer;
     this.#u8 = new Uint8Array(this.#buf);
     this.#dv = new DataView(this.#buf);
@@ -752,6 +757,10 @@ export class Boundary {
     // whole, with the same reason.
     const reason = this.#dying ?? why;
     this.#dying = reason;
+    // Readers in other threads (a shared runtime) throw from now on: the
+    // core may have died inside a write with a sequence word left odd, which
+    // no one would ever close (docs/shared.md).
+    if (this.#control >= 0) Atomics.store(new Int32Array(this.memory.buffer), this.#control, CONTROL_DEAD);
     for (const ops of this.#ops.values()) killOps(ops, reason);
     this.onDeath?.(reason);
     this.#ex = deadExports(reason);

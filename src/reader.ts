@@ -95,7 +95,7 @@ export interface SharedMapDescriptor<K extends KindName = KindName, V extends Ki
   /** Groups per map (a power of 2): key hash x is in group
    *  x & (groupCount - 1) & `((2^B - 1) >>> 1)`. */
   readonly groupCount: number;
-  /** The address of the runtime's control word (closed: 1). */
+  /** The address of the runtime's control word (0 while it lives; closed: 1; dead: 2). */
   readonly control: number;
   /** The key kind. */
   readonly keyType: K;
@@ -136,6 +136,9 @@ const ARRAY_CTOR = {
   f64: Float64Array,
 } as const;
 const CONTROL_CLOSED = 1;
+/** @internal The control word's value once the runtime died (the host
+ *  writes it: src/boundary.ts; any value but 0 stops the readers). */
+export const CONTROL_DEAD = 2;
 /** Can this thread block in Atomics.wait (not a browser's main thread)? */
 const CAN_WAIT = ((): boolean => {
   try {
@@ -193,6 +196,17 @@ export function shareDescriptor<K extends KindName, V extends KindName>(
  *  changing the whole time): ConcurrentChangeError… is not a thing: the
  *  reader keeps trying; a call only ends with an answer or a typed error. */
 const ITER_RETRIES = 64;
+
+/** The hmap fields a reader loads, with their widths in bytes. */
+const HMAP_FIELDS = [
+  ["hmapCount", 4],
+  ["hmapFlags", 1],
+  ["hmapB", 1],
+  ["hmapHash0", 4],
+  ["hmapBuckets", 4],
+  ["hmapOldbuckets", 4],
+  ["hmapTyp", 4],
+] as const;
 
 function bad(what: string): never {
   throw new InvalidArgumentError("descriptor", what);
@@ -305,7 +319,8 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
    *  under it; -1 when a structural write is in progress (or garbage). */
   #begin(): number {
     const i32 = this.#i32;
-    if (Atomics.load(i32, this.#control) === CONTROL_CLOSED) throw new RuntimeClosedError("map reader");
+    const c = Atomics.load(i32, this.#control);
+    if (c !== 0) this.#stopped(c);
     const s = Atomics.load(i32, this.#seq) >>> 0;
     if ((s & 1) !== 0) return -1;
     if (s === this.#hs) return s;
@@ -339,6 +354,15 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     this.#om = (flags & L.sameSizeGrow) !== 0 ? mask : mask >>> 1;
     this.#hs = s;
     return s;
+  }
+
+  /** The control word is not 0: the runtime was closed, or it died (the
+   *  core may have stopped inside a write, leaving a word odd for good). */
+  #stopped(c: number): never {
+    if (c === CONTROL_CLOSED) throw new RuntimeClosedError("map reader");
+    throw new SharedRuntimeError(
+      "this map reader's runtime died (its owner's maps throw RuntimeDeadError; a write may have stopped half-way): create a new runtime and share its maps again",
+    );
   }
 
   #spin(n: number): void {
@@ -742,13 +766,24 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const fb = found === undefined ? null : realBytes(found, 1);
     this.#begin(); // closed or freed throw, even for no keys
     // Every key's type first: a bad key throws before out or found change.
+    // A typed array's elements run no code; any other array-like's are read
+    // once (a getter could answer differently the second time), into a list
+    // that grows only by keys already checked.
     const spec = KIND_SPECS[this.keyType];
-    for (let i = 0; i < n; i++) spec.toCore((keys as ArrayLike<unknown>)[i], `keys[${i}]`);
+    let list: ArrayLike<unknown> = keys as ArrayLike<unknown>;
+    if (!ArrayBuffer.isView(keys)) {
+      const once: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = (keys as ArrayLike<unknown>)[i];
+        spec.toCore(k, `keys[${i}]`);
+        once.push(k);
+      }
+      list = once;
+    } else for (let i = 0; i < n; i++) spec.toCore(list[i], `keys[${i}]`);
     const o = this.#out;
     const wide = this.#vs === 8;
     for (let i = 0; i < n; i++) {
-      const hit =
-        this.#words((keys as ArrayLike<unknown>)[i]) && this.#lookup(this.#klo, this.#khi, this.#khi2, o, true);
+      const hit = this.#words(list[i]) && this.#lookup(this.#klo, this.#khi, this.#khi2, o, true);
       if (fb !== null) fb[i] = hit ? 1 : 0;
       if (refs !== null) refs[i] = hit ? this.#value() : undefined;
       else if (wide) {
@@ -1026,6 +1061,12 @@ export function attach<K extends KindName, V extends KindName>(
   ];
   for (const f of fields) u32Field(l, f, 255);
   u32Field(l, "kinds", 0xffff);
+  // The hmap's fields, each within the 64 bytes past h that memory holds
+  // (else a lookup's Atomics.load would throw RangeError), aligned.
+  for (const [f, width] of HMAP_FIELDS) {
+    const at = l[f] as number;
+    if (at + width > 64 || (at & (width - 1)) !== 0) bad(`layout.${f} is not a field of the hmap`);
+  }
   if ((l.bucketSize as number) < 8 || ((l.overflow as number) & 3) !== 0 || ((l.hmapTyp as number) & 3) !== 0)
     bad("layout is not a bucket shape");
   // The slots must be the kinds' (8 keys, then 8 values, then the overflow

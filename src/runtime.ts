@@ -593,6 +593,10 @@ export class Runtime {
       check: (m) => {
         this.#own(m as unknown as GoMap);
         if (m.freed) m.size; // throws the map's own UseAfterFreeError (freed, or already pooled)
+        if (this.#shared.has(m))
+          throw new SharedRuntimeError(
+            "pool.put(m): m is shared (rt.share): its readers would see the pool's next user's entries, or another map's once the pool dropped it; let go of it with m.free()",
+          );
         if (m.keyType !== key || m.valueType !== value) {
           throw new InvalidArgumentError(
             "map",
@@ -1109,6 +1113,11 @@ export class Runtime {
     );
     const { b, header, state } = img;
     b.exports.setShared(o.shared); // the image's own flag came back with its globals: this runtime's wins
+    // The sequence words (docs/shared.md) start afresh, whatever the image
+    // held: a crafted image's closed control word or odd words would stop or
+    // stall this runtime's readers (and a word odd at rest is even during a
+    // write). Control word first, group table last (assembly/map/seqlock.ts).
+    b.u8.fill(0, b.exports.controlWord() >>> 0, (b.exports.groupTable() >>> 0) + 4 * b.exports.seqGroupWords());
     const maxMemory = given.maxMemory ? o.maxMemory : header.maxPages * 65536;
     if (maxMemory < header.maxPages * 65536) b.exports.setGrowthPolicy(false, maxMemory / 65536);
     attachProfile(b);

@@ -47,7 +47,10 @@
 // bracket, only uses group words, which are another table).
 //
 // Word 0 of the table is the runtime's control word: CONTROL_CLOSED once
-// the host closed the runtime (readers throw). A freed map keeps its hmap
+// the host closed the runtime, 2 once the host saw it die (src/boundary.ts:
+// it may have died inside a bracket, leaving a word odd); readers throw on
+// any value but 0. A restore zeroes the whole table (src/runtime.ts). A
+// freed map keeps its hmap
 // (the host keeps it rooted) with the kinds of hmap.typ cleared
 // (retireMap): readers see the kinds change and throw.
 //
