@@ -828,7 +828,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     for (let n = 0; n < ITER_RETRIES * 16; n++) {
       const s1 = this.#begin();
       if (s1 >= 0 && this.#groupWords(g1)) {
-        const r = this.#collect();
+        const r = this.#collect(s1, g1);
         if (r !== null && this.#groupWords(g2) && Atomics.load(this.#i32, this.#seq) >>> 0 === s1) {
           let same = true;
           for (let j = 0; j < g1.length; j++) if (g1[j] !== g2[j]) same = false;
@@ -872,9 +872,14 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   /** One pass over the map: per entry its key words and value words (for
    *  a string/bytes kind: its bytes' offset in the arena and its length),
    *  four numbers each; null for garbage (an address outside the view, a
-   *  chain longer than memory, more entries than the count). Decoded by
-   *  #entriesOf once the pass is known to be consistent. */
-  #collect(): number[] | null {
+   *  chain longer than memory, more entries than the count) or a write
+   *  seen. Decoded by #entriesOf once the pass is known to be consistent.
+   *  A reference's bytes are copied only after its bucket's group word and
+   *  the map word are found still at the pass's start values (s1, g1), as
+   *  a lookup does: a reference is then one a consistent map held, so the
+   *  arena never grows past the bytes the map really holds, whatever
+   *  garbage a racing write shows. */
+  #collect(s1: number, g1: Int32Array): number[] | null {
     const i32 = this.#i32,
       u8 = this.#u8,
       L = this.#L,
@@ -894,7 +899,14 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const nold = old === 0 ? 0 : (flags & L.sameSizeGrow) !== 0 ? nb : nb / 2;
     let steps = Math.floor(size / bs) + 1;
     const count = Atomics.load(i32, (h + L.hmapCount) >>> 2) >>> 0;
-    const visit = (b0: number, skipEvacuated: boolean): boolean => {
+    // Bucket j (of either array) is in group j & gmask (assembly/map/seqlock.ts).
+    const gmask = this.#gcm & ((nb - 1) >>> 1);
+    const seq = this.#seq,
+      g0 = this.#g0,
+      gs = this.#gs;
+    const visit = (b0: number, skipEvacuated: boolean, g: number): boolean => {
+      const gw = g0 + g * gs,
+        gv = g1[g]!;
       if (skipEvacuated) {
         if (b0 + bs > size) return false;
         const t0 = Atomics.load(u8, b0);
@@ -912,6 +924,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
             khi = this.#ks === 8 ? Atomics.load(i32, k + 1) : 0;
           let vlo = Atomics.load(i32, v),
             vhi = this.#vs === 8 ? Atomics.load(i32, v + 1) : 0;
+          if ((kref || vref) && (Atomics.load(i32, gw) !== gv || Atomics.load(i32, seq) >>> 0 !== s1)) return false;
           if (kref) {
             khi >>>= 0;
             klo = this.#toArena(klo >>> 0, khi, size);
@@ -927,8 +940,8 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
       }
       return true;
     };
-    if (old !== 0) for (let j = 0; j < nold; j++) if (!visit(old + j * bs, true)) return null;
-    if (arrays[0] !== 0) for (let j = 0; j < nb; j++) if (!visit(arrays[0]! + j * bs, false)) return null;
+    if (old !== 0) for (let j = 0; j < nold; j++) if (!visit(old + j * bs, true, j & gmask)) return null;
+    if (arrays[0] !== 0) for (let j = 0; j < nb; j++) if (!visit(arrays[0]! + j * bs, false, j & gmask)) return null;
     return out;
   }
 

@@ -195,4 +195,58 @@ describe("shared readers: owner-side paths", () => {
     expect(pool.stats().puts).toBe(0);
     rt.close();
   });
+
+  it("iteration copies a reference's bytes only while its group word holds: a write racing the pass costs a retry, not a copy of its garbage length", async () => {
+    const rt = await Runtime.create({ shared: true });
+    const m = rt.map({ key: "string", value: "string" });
+    m.set("hello", "world");
+    const d = rt.share(m);
+    const i32 = new Int32Array(d.memory.buffer);
+    const L = d.layout;
+    const b = Atomics.load(i32, (d.h + L.hmapBuckets) >>> 2);
+    let slot = -1;
+    for (let i = 0; i < 8; i++) if (new Uint8Array(d.memory.buffer)[b + i]! >= 5) slot = (b + L.values + 8 * i) >>> 2;
+    expect(slot).toBeGreaterThan(0);
+    const saved = [i32[slot]!, i32[slot + 1]!];
+    const gw = groupWords(d)[0]! >>> 2; // one bucket: group 0
+    const big = Math.min(1 << 22, d.memory.buffer.byteLength - 128);
+    // A write that races the pass, played through Atomics.load: when the
+    // reader loads the value's reference, the "owner" has just written
+    // garbage there (a reference to `big` bytes of the heap) and moved the
+    // group word on; when the reader next loads the group word, the write
+    // is undone (and the word moves on again).
+    const realLoad = Atomics.load;
+    let phase = 0,
+      loads = 0;
+    (Atomics as { load: unknown }).load = (a: Int32Array | Uint8Array, i: number) => {
+      loads++;
+      if (a instanceof Int32Array && a.buffer === i32.buffer) {
+        if (phase === 1 && i === slot) {
+          phase = 2;
+          Atomics.store(i32, slot, 64);
+          Atomics.store(i32, slot + 1, big);
+          Atomics.add(i32, gw, 2);
+        } else if (phase === 2 && i === gw) {
+          phase = 3;
+          Atomics.store(i32, slot, saved[0]!);
+          Atomics.store(i32, slot + 1, saved[1]!);
+          Atomics.add(i32, gw, 2);
+        }
+      }
+      return realLoad(a as Int32Array, i);
+    };
+    const r = attach(d);
+    let entries: unknown;
+    try {
+      phase = 1;
+      entries = [...r.entries()];
+    } finally {
+      (Atomics as { load: unknown }).load = realLoad;
+    }
+    expect(entries).toEqual([["hello", "world"]]);
+    expect(phase).toBe(3);
+    // Copying the garbage would have taken one load per byte.
+    expect(loads).toBeLessThan(10_000);
+    rt.close();
+  });
 });
