@@ -47,7 +47,7 @@ import { matchTop, matchEmptyRest, matchEmpty, firstSlot, dropFirst } from "./gr
 import { mallocgc } from "../mem/malloc";
 import { allocAt, AllocSite } from "../mem/mprof";
 import { hookable, fireHook, HookOp } from "./unsafe";
-import { seqOpen, seqClose, groupOpenPending } from "./seqlock";
+import { seqOpen, seqClose, groupOpenPending, groupWarm } from "./seqlock";
 
 /** Inserts to wait before trying a grow that failed for lack of memory. */
 // @ts-ignore: decorator
@@ -132,6 +132,7 @@ function assignLocked<K, V>(h: hmap, key: K, hash: u64): usize {
   let top = tophash(hash);
   for (;;) {
     let bucket = <usize>hash & bucketMask(<u32>h.B);
+    groupWarm(changetype<usize>(h), <usize>hash, <u32>h.B);
     if (growing(h) && !growWork<K, V>(h, bucket)) return 0;
     let b = <usize>h.buckets + bucket * bsize;
     let insertb: usize = 0;
