@@ -44,7 +44,8 @@
 // cost each other's readers retries. No bracket ever nests inside another
 // on the same word: the writer is one thread and a bracket covers one
 // map's change (shrink's scratch map, filled inside the shrunk map's map
-// bracket, only uses group words, which are another table).
+// bracket, bumps no word at all: mapshrink turns sharedReaders off while it
+// fills it).
 //
 // Word 0 of the table is the runtime's control word: CONTROL_CLOSED once
 // the host closed the runtime, 2 once the host saw it die (src/boundary.ts:
