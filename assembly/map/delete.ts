@@ -31,7 +31,7 @@ import { growWork } from "./evacuate";
 import { findInChain, foundBucket } from "./access";
 import { hookable, fireHook, HookOp } from "./unsafe";
 import { Delete } from "./status";
-import { seqOpen, seqClose, groupOpen, groupClose, groupWarm } from "./seqlock";
+import { seqOpen, seqClose, groupOpen, groupClose } from "./seqlock";
 
 
 export function mapdelete<K, V>(hp: usize, key: K): u32 {
@@ -49,7 +49,6 @@ export function mapdelete<K, V>(hp: usize, key: K): u32 {
 function deleteLocked<K, V>(h: hmap, key: K, hash: u64): u32 {
   let bsize = bucketSize<K, V>();
   let bucket = <usize>hash & bucketMask(<u32>h.B);
-  groupWarm(changetype<usize>(h), <usize>hash, <u32>h.B);
   if (growing(h) && !growWork<K, V>(h, bucket)) return Delete.OOM;
   let bOrig = <usize>h.buckets + bucket * bsize;
   let idx = findInChain<K, V>(bOrig, key, tophash(hash));

@@ -88,7 +88,7 @@ import { hmap, TYP_GEN_SHIFT, setBuckets, setOldbuckets, setExtra, bucketMask } 
 // @ts-ignore: decorator
 @inline const GROUP_OFF: usize = MAP_OFF + (<usize>SEQ_STRIPES << 2);
 
-const seqTable: usize = memory.data(<i32>(GROUP_OFF + (<usize>GROUP_WORDS << 2)), 64);
+const seqTable: usize = memory.data(<i32>(GROUP_OFF + (<usize>GROUP_WORDS << 2)), 128);
 
 /** Are there readers in other threads (a shared runtime)? */
 export let sharedReaders: bool = false;
