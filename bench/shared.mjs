@@ -286,41 +286,35 @@ async function main() {
   const d = rt.share(m);
   const rssMap = process.memoryUsage().rss;
 
-  // The owner's insert loop: fresh keys until the deadline; cleanup()
-  // removes them again (untimed, after the round).
-  let fresh = n;
-  /** @param {number} deadline */
-  const insert = (deadline) => {
-    let c = 0;
-    while (now() < deadline) {
-      for (let i = 0; i < 256; i++) m.set(fresh++, 7);
-      c += 256;
-    }
-    return c;
+  // The owner's insert loop over map mm (n entries, keys 0..n-1): fresh
+  // keys until the deadline; cleanup() removes them again (untimed, after
+  // the round).
+  /** @param {any} mm */
+  const inserter = (mm) => {
+    let fresh = n;
+    return {
+      /** @param {number} deadline */
+      insert: (deadline) => {
+        let c = 0;
+        while (now() < deadline) {
+          for (let i = 0; i < 256; i++) mm.set(fresh++, 7);
+          c += 256;
+        }
+        return c;
+      },
+      cleanup: () => {
+        for (let k = n; k < fresh; k++) mm.delete(k);
+        fresh = n;
+      },
+    };
   };
-  const cleanup = () => {
-    for (let k = n; k < fresh; k++) m.delete(k);
-    fresh = n;
-  };
+  const { insert, cleanup } = inserter(m);
   // Control: the same loop on an unshared runtime's map of the same size,
   // which no reader sees (the cores are shared, the memory is not).
   const rt2 = await Runtime.create({ maxMemory: "1GiB" });
   const m2 = rt2.map({ key: "u32", value: "u32" });
   for (let i = 0; i < n; i += 100_000) m2.setMany(keys.subarray(i, i + 100_000), vals.subarray(i, i + 100_000));
-  let fresh2 = n;
-  /** @param {number} deadline */
-  const insert2 = (deadline) => {
-    let c = 0;
-    while (now() < deadline) {
-      for (let i = 0; i < 256; i++) m2.set(fresh2++, 7);
-      c += 256;
-    }
-    return c;
-  };
-  const cleanup2 = () => {
-    for (let k = n; k < fresh2; k++) m2.delete(k);
-    fresh2 = n;
-  };
+  const { insert: insert2, cleanup: cleanup2 } = inserter(m2);
 
   /** @type {Record<Measure, number[]> & { twoEach: number[][] }} */
   const S = {

@@ -41,8 +41,8 @@ function wordK(w: number, s1: number): number {
 }
 
 /** x of the n bytes of a string/bytes key at u8[at..]; s1 = seed1(hash0)
- *  (hashBytesX without a view of its own: readers hash from a scratch
- *  buffer; test/hash.test.ts checks the two agree). */
+ *  (readers hash from a scratch buffer; test/hash.test.ts checks it
+ *  against the core's hash). */
 export function hashBytesAtX(u8: Uint8Array, at: number, n: number, hash0: number, s1: number): number {
   let h = hash0 ^ Math.imul(n, 0x9e3779b1);
   const whole = at + (n & ~3),
@@ -62,19 +62,5 @@ export function hashBytesAtX(u8: Uint8Array, at: number, n: number, hash0: numbe
 
 /** x of a string/bytes key's bytes. */
 export function hashBytesX(b: Uint8Array, hash0: number): number {
-  const n = b.length;
-  const s1 = seed1(hash0);
-  let h = hash0 ^ Math.imul(n, 0x9e3779b1);
-  const whole = n & ~3;
-  let i = 0;
-  for (; i < whole; i += 4) {
-    h ^= wordK(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24), s1);
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  if (i < n) {
-    let t = 0;
-    for (let shift = 0; i < n; i++, shift += 8) t |= b[i]! << shift;
-    h ^= wordK(t, s1);
-  }
-  return mix32(h ^ n);
+  return hashBytesAtX(b, 0, b.length, hash0, seed1(hash0));
 }

@@ -219,6 +219,25 @@ function u32Field(o: Record<string, unknown>, name: string, max: number): number
   return v;
 }
 
+/** A numeric key or value of `kind` from its slot's words (lo, hi): f64
+ *  through the scratch f64/f64w (one Float64Array and a Uint32Array over it). */
+function numberOf(kind: KindName, lo: number, hi: number, f64: Float64Array, f64w: Uint32Array): number | bigint {
+  switch (kind) {
+    case "u32":
+      return lo >>> 0;
+    case "i32":
+      return lo | 0;
+    case "f64":
+      f64w[0] = lo;
+      f64w[1] = hi;
+      return f64[0]!;
+    case "u64":
+      return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    default:
+      return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+  }
+}
+
 /**
  * A read-only view, in any thread, of a map of a shared runtime: made by
  * `attach(rt.share(m))`. Lookups run in JS with no lock (a seqlock:
@@ -384,6 +403,33 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   #g1 = 0;
 
   /**
+   * The first bucket a lookup of hash x walks, or 0 when the map has no
+   * bucket array (none yet, or freed: empty), -1 to retry (the key's group
+   * is being written, or garbage). Loads the key's group word first (#gw,
+   * #g1): its group (assembly/map/seqlock.ts) is the low bits common to its
+   * bucket index in the old and the new array. While the map grows, the
+   * old bucket when it is not evacuated yet.
+   */
+  #head(x: number): number {
+    const gw = this.#g0 + (x & this.#gmask) * this.#gs;
+    const g1 = Atomics.load(this.#i32, gw);
+    if ((g1 & 1) !== 0) return -1;
+    this.#gw = gw;
+    this.#g1 = g1;
+    const buckets = this.#buckets,
+      old = this.#old,
+      bs = this.#bs;
+    if (buckets === 0) return 0;
+    if (old !== 0) {
+      const ob = old + ((x & this.#om) >>> 0) * bs;
+      if (ob + bs > this.#u8.length) return -1;
+      const t0 = Atomics.load(this.#u8, ob);
+      if (t0 < this.#L.evacuatedX || t0 > this.#L.evacuatedEmpty) return ob;
+    }
+    return buckets + ((x & this.#mask) >>> 0) * bs;
+  }
+
+  /**
    * The value slot of key words (lo, hi/hi2) in the map, or 0; -1 when the
    * try must be retried (garbage: an address outside memory, a chain longer
    * than memory can hold; or the key's group is being written). Reads the
@@ -395,25 +441,10 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const u8 = this.#u8;
     const L = this.#L;
     const size = u8.length;
-    const buckets = this.#buckets,
-      old = this.#old;
     const x = hashWordsX(lo, hi, this.#hash0, this.#seed1);
-    // The key's group (assembly/map/seqlock.ts): low bits common to its
-    // bucket index in the old and the new array.
-    const gw = this.#g0 + (x & this.#gmask) * this.#gs;
-    const g1 = Atomics.load(i32, gw);
-    if ((g1 & 1) !== 0) return -1;
-    this.#gw = gw;
-    this.#g1 = g1;
+    let b = this.#head(x);
+    if (b <= 0) return b;
     const bs = this.#bs;
-    let b = buckets + ((x & this.#mask) >>> 0) * bs;
-    if (old !== 0) {
-      const ob = old + ((x & this.#om) >>> 0) * bs;
-      if (ob + bs > size) return -1;
-      const t0 = Atomics.load(u8, ob);
-      if (t0 < L.evacuatedX || t0 > L.evacuatedEmpty) b = ob;
-    }
-    if (buckets === 0) return 0; // no array yet (or a freed map): empty
     const top = tophashOf(x);
     const ko = this.#ko,
       ks = this.#ks,
@@ -453,26 +484,13 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
     const u8 = this.#u8;
     const L = this.#L;
     const size = u8.length;
-    const buckets = this.#buckets,
-      old = this.#old;
     const kb = this.#kb,
       kb32 = this.#kb32,
       kn = this.#kn;
     const x = hashBytesAtX(kb, 0, kn, this.#hash0, this.#seed1);
-    const gw = this.#g0 + (x & this.#gmask) * this.#gs;
-    const g1 = Atomics.load(i32, gw);
-    if ((g1 & 1) !== 0) return -1;
-    this.#gw = gw;
-    this.#g1 = g1;
+    let b = this.#head(x);
+    if (b <= 0) return b;
     const bs = this.#bs;
-    let b = buckets + ((x & this.#mask) >>> 0) * bs;
-    if (old !== 0) {
-      const ob = old + ((x & this.#om) >>> 0) * bs;
-      if (ob + bs > size) return -1;
-      const t0 = Atomics.load(u8, ob);
-      if (t0 < L.evacuatedX || t0 > L.evacuatedEmpty) b = ob;
-    }
-    if (buckets === 0) return 0;
     const top = tophashOf(x);
     const ko = this.#ko,
       er = L.emptyRest;
@@ -585,20 +603,7 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
   }
 
   #decode(lo: number, hi: number): KindValue<V> {
-    switch (this.valueType) {
-      case "u32":
-        return (lo >>> 0) as KindValue<V>;
-      case "i32":
-        return (lo | 0) as KindValue<V>;
-      case "f64":
-        this.#f64w[0] = lo;
-        this.#f64w[1] = hi;
-        return this.#f64[0] as KindValue<V>;
-      case "u64":
-        return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
-      default:
-        return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<V>;
-    }
+    return numberOf(this.valueType, lo, hi, this.#f64, this.#f64w) as KindValue<V>;
   }
 
   /** The key's words (#klo, #khi, and #khi2: the high word -0 also
@@ -956,28 +961,13 @@ export class GoMapReader<K extends KindName = KindName, V extends KindName = Kin
         vlo = r[4 * e + 2]!,
         vhi = r[4 * e + 3]!;
       out[e] = [
-        this.#kref ? (ref(this.#kstr, klo, khi) as KindValue<K>) : this.#decodeKey(klo, khi),
+        (this.#kref
+          ? ref(this.#kstr, klo, khi)
+          : numberOf(this.keyType, klo, khi, this.#f64, this.#f64w)) as KindValue<K>,
         this.#vref ? (ref(this.#vstr, vlo, vhi) as KindValue<V>) : this.#decode(vlo, vhi),
       ];
     }
     return out;
-  }
-
-  #decodeKey(lo: number, hi: number): KindValue<K> {
-    switch (this.keyType) {
-      case "u32":
-        return (lo >>> 0) as KindValue<K>;
-      case "i32":
-        return (lo | 0) as KindValue<K>;
-      case "f64":
-        this.#f64w[0] = lo;
-        this.#f64w[1] = hi;
-        return this.#f64[0] as KindValue<K>;
-      case "u64":
-        return ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<K>;
-      default:
-        return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) as KindValue<K>;
-    }
   }
 
   /** [key, value] pairs of one consistent pass over the map. */

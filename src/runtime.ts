@@ -76,7 +76,7 @@ import { CumulativeStats, type MemStats } from "./memstats.js";
 import { coreSuffix, parseKind, type KindName } from "./maptypes.js";
 import { type BuildName, loadCore } from "./loader.js";
 import { shareDescriptor, type SharedMapDescriptor } from "./reader.js";
-import { resolveOptions, type RuntimeOptions } from "./options.js";
+import { type ResolvedOptions, resolveOptions, type RuntimeOptions } from "./options.js";
 import { RootTable } from "./roots.js";
 import { cryptoRandom32, mulberry32 } from "./random.js";
 import { formatGCTrace, type CycleRecord } from "./gctrace.js";
@@ -310,15 +310,8 @@ export class Runtime {
   static async create(options?: RuntimeOptions): Promise<Runtime> {
     currentOp.name = "Runtime.create";
     const o = resolveOptions(options);
-    if (o.trusted) {
-      // The whitelist runs once, here; trust cannot be switched on later.
-      const failed = environmentChecks()
-        .filter((c) => !c.ok)
-        .map((c) => c.name);
-      if (failed.length) throw new UnsafeNotAllowedError("Runtime.create({ trusted: true })", failed, true);
-    }
-    const build = buildName(o.debug, o.shared);
-    const module = await loadCore(build, o.wasm);
+    // The whitelist runs once, here; trust cannot be switched on later.
+    const { build, module } = await trustedCore(o, "Runtime.create({ trusted: true })");
     const b = await instantiate(module, o.maxWasmPages, o.debug, build, o.shared);
     attachProfile(b);
     currentOp.name = "Runtime.create"; // again: other calls ran during the awaits
@@ -1077,15 +1070,8 @@ export class Runtime {
   static async #restore(reader: ImageReader, options?: RestoreOptions): Promise<RestoreResult> {
     const { reseed, rest, given } = splitRestoreOptions(options);
     const o = resolveOptions(rest);
-    if (o.trusted) {
-      // The same whitelist as Runtime.create: an image cannot bring trust.
-      const failed = environmentChecks()
-        .filter((c) => !c.ok)
-        .map((c) => c.name);
-      if (failed.length) throw new UnsafeNotAllowedError("Runtime.restore({ trusted: true })", failed, true);
-    }
-    const build = buildName(o.debug, o.shared);
-    const module = await loadCore(build, o.wasm);
+    // The same whitelist as Runtime.create: an image cannot bring trust.
+    const { module } = await trustedCore(o, "Runtime.restore({ trusted: true })");
     const img = await readImage(
       module,
       o.debug,
@@ -1256,6 +1242,22 @@ async function instantiate(
 /** The core build for these options. */
 function buildName(debug: boolean, shared: boolean): BuildName {
   return shared ? (debug ? "debug-shared" : "release-shared") : debug ? "debug" : "release";
+}
+
+/** The environment whitelist when `trusted` is asked for (UnsafeNotAllowedError
+ *  naming `call` if a check fails), then the core build for the options. */
+async function trustedCore(
+  o: ResolvedOptions,
+  call: string,
+): Promise<{ build: BuildName; module: WebAssembly.Module }> {
+  if (o.trusted) {
+    const failed = environmentChecks()
+      .filter((c) => !c.ok)
+      .map((c) => c.name);
+    if (failed.length) throw new UnsafeNotAllowedError(call, failed, true);
+  }
+  const build = buildName(o.debug, o.shared);
+  return { build, module: await loadCore(build, o.wasm) };
 }
 
 /** A pin from `rt.pin(m)`: the map's memory stays while it is held. */

@@ -399,16 +399,7 @@ function fileReader(f: FileSource): SourceReader {
       pos += got;
     }
   };
-  return {
-    size: f.size,
-    read: async (n) => {
-      const out = new Uint8Array(n);
-      await readInto(out);
-      return out;
-    },
-    readInto,
-    close: () => f.close(),
-  };
+  return positionalReader(f.size, readInto, () => f.close());
 }
 
 function blobReader(blob: SnapshotBlob): SourceReader {
@@ -423,15 +414,24 @@ function blobReader(blob: SnapshotBlob): SourceReader {
       pos += n;
     }
   };
+  return positionalReader(blob.size, readInto, async () => {});
+}
+
+/** A SourceReader of known size over its readInto (read: into a new array). */
+function positionalReader(
+  size: number,
+  readInto: (dst: Uint8Array) => Promise<void>,
+  close: SourceReader["close"],
+): SourceReader {
   return {
-    size: blob.size,
+    size,
     read: async (n) => {
       const out = new Uint8Array(n);
       await readInto(out);
       return out;
     },
     readInto,
-    close: async () => {},
+    close,
   };
 }
 
