@@ -249,4 +249,54 @@ describe("shared readers: owner-side paths", () => {
     expect(loads).toBeLessThan(10_000);
     rt.close();
   });
+
+  it("forEach: a callback that re-enters the reader, or throws, sees one consistent pass and leaves the reader whole", async () => {
+    const { rt, m, d } = await filled(50);
+    const r = attach(d);
+    const seen = new Map<number, number>();
+    let nested = 0;
+    r.forEach((v, k, self) => {
+      expect(self).toBe(r);
+      seen.set(k as number, v as number);
+      // Re-entry: lookups and a whole nested pass from inside the callback.
+      expect(self.get(k)).toBe(v);
+      if (nested++ === 0) expect([...self.entries()].length).toBe(50);
+      // A write the owner makes meanwhile is not in this pass (it was read whole first).
+      if (k === 0) m.set(1000, 1);
+    });
+    expect(seen.size).toBe(50);
+    expect(seen.has(1000)).toBe(false);
+    expect(r.get(1000)).toBe(1);
+    const boom = new Error("from the callback");
+    let calls = 0;
+    expect(() =>
+      r.forEach(() => {
+        calls++;
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(calls).toBe(1);
+    // The reader goes on: its scratch and counters were not left half-way.
+    expect(r.size).toBe(51);
+    expect([...r.keys()].length).toBe(51);
+    expect(r.get(7)).toBe(70);
+    rt.close();
+  });
+
+  it("getMany over a Proxy whose length lies (grows while read): the length is read once, extra keys are never looked at", async () => {
+    const { rt, d } = await filled(10);
+    const r = attach(d);
+    const backing = [1, 2, 3];
+    let lengthReads = 0;
+    const keys = new Proxy(backing, {
+      get(t, p, recv) {
+        if (p === "length") return ++lengthReads === 1 ? 3 : 1e9;
+        return Reflect.get(t, p, recv);
+      },
+    });
+    const out = r.getMany(keys as number[]);
+    expect(Array.from(out)).toEqual([10, 20, 30]);
+    expect(lengthReads).toBe(1);
+    rt.close();
+  });
 });
